@@ -1,0 +1,190 @@
+"""Command line: argument parsing, output files and exit codes. Work happens elsewhere.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
+2 usage error, or nothing could be scanned.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from auditor import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+DESCRIPTION = """\
+Will your software still trust AWS endpoints whose certificates come from Amazon
+Trust Services? auditor finds AWS SDK and CLI installs and pins (boto, botocore,
+awscli, boto3, s3transfer) and flags releases made before the cutoff of the
+selected rule pack (DynamoDB: 2013-10-29). It reads files only: nothing in a
+scanned environment is imported or run, and a scan uses no network."""
+
+SCAN_EPILOG = """\
+targets:
+  (none)              this machine: the running interpreter's sys.path, system and
+                      user site directories, pipx venvs, AWS CLI v2 installs
+  DIR                 a virtualenv, a site-packages/dist-packages directory, a Python
+                      prefix, or any tree: every environment and lockfile below it
+  FILE                a lockfile: requirements*.txt (and -r/-c includes), poetry.lock,
+                      Pipfile.lock, uv.lock, pdm.lock, pylock.toml
+
+exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
+            2 usage error or nothing could be scanned
+
+examples:
+  auditor scan
+  auditor scan .venv --format json --output report.json
+  auditor scan requirements.txt --fail-on medium
+  auditor scan ~/src --quiet --format json"""
+
+
+def build_parser():
+    import argparse  # imported here: `auditor --version` should not pay for it
+
+    parser = argparse.ArgumentParser(prog="auditor", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"auditor {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = commands.add_parser("scan", help="scan this machine, environments, trees or lockfiles",
+                               description="Find AWS SDK/CLI installs and pins and judge them against the rule packs.",
+                               epilog=SCAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    scan.add_argument("targets", nargs="*", metavar="TARGET", help="directories or lockfiles (default: this machine)")
+    scan.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    scan.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    scan.add_argument("--fail-on", choices=SEVERITIES, default="high",
+                      help="exit 1 when a finding is at or above this severity (default: high)")
+    scan.add_argument("--pack", action="append", default=[], metavar="ID",
+                      help="rule pack to apply (repeatable; default: the default packs, see 'auditor rules list')")
+    scan.add_argument("-q", "--quiet", action="store_true", help="no progress output on standard error")
+
+    rules = commands.add_parser("rules", help="list rule packs, or refresh the release-date table from PyPI")
+    rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
+    rules_commands.add_parser("list", help="the rule packs and the release-date table in use")
+    refresh = rules_commands.add_parser(
+        "refresh", help="fetch first-upload dates of boto, botocore, awscli, boto3 and s3transfer from PyPI (network)",
+        description="Fetch release dates from PyPI's JSON API and write the release-date table. "
+                    "This is the only command that uses the network.")
+    refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the table in use)")
+    refresh.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: 30)")
+
+    commands.add_parser("schema", help="print the JSON Schema of the JSON report")
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if list(argv) == ["--version"]:
+        print(f"auditor {__version__}")
+        return EXIT_OK
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "scan":
+        return _scan(args)
+    if args.command == "rules":
+        return _rules(args, parser)
+    if args.command == "schema":
+        from auditor.report.json_report import SCHEMA_PATH
+
+        sys.stdout.write(SCHEMA_PATH.read_text(encoding="utf-8"))
+        return EXIT_OK
+    parser.print_help()
+    return EXIT_UNUSABLE
+
+
+def _scan(args) -> int:
+    from auditor.report import render
+    from auditor.rules import RulesError, select_packs
+    from auditor.scan import NothingScanned, ScanOptions, run
+
+    try:
+        packs = select_packs(args.pack)
+    except RulesError as exc:
+        return _fail(str(exc))
+    with _progress(enabled=not args.quiet) as tick:
+        try:
+            report = run(ScanOptions(args.targets, packs, fail_on=args.fail_on, progress=tick))
+        except NothingScanned as exc:
+            return _fail(f"nothing could be scanned: {exc}")
+    text = render(report, args.format)
+    if args.output:
+        try:
+            _write_atomically(args.output, text)
+        except OSError as exc:
+            return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+        if not args.quiet:
+            print(f"auditor: report written to {args.output} ({len(report.findings)} findings, "
+                  f"{len(report.errors)} errors)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_FINDINGS if report.failing() else EXIT_OK
+
+
+class _progress:
+    """A live counter of directories walked, on standard error when it is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from tqdm import tqdm
+
+        self.bar = tqdm(unit=" dirs", desc="scanning", file=sys.stderr, leave=False, mininterval=0.2)
+        return lambda _directory: self.bar.update(1)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+        return False
+
+
+def _rules(args, parser) -> int:
+    from auditor.rules import ReleaseDates, RulesError, load_packs, rules_dir
+
+    if args.rules_command == "refresh":
+        from auditor.refresh import refresh
+
+        output = args.output or str(rules_dir() / "release-dates.json")
+        try:
+            counts = refresh(output, timeout=args.timeout)
+        except OSError as exc:
+            return _fail(f"refresh failed, table unchanged: {exc}")
+        print(f"wrote {output}: " + ", ".join(f"{name} {n} releases" for name, n in sorted(counts.items())))
+        return EXIT_OK
+    if args.rules_command == "list":
+        try:
+            packs = load_packs()
+            dates = ReleaseDates.load()
+        except (RulesError, OSError, ValueError) as exc:
+            return _fail(str(exc))
+        for pack in packs.values():
+            print(f"{pack.id} {pack.version}{' (default)' if pack.default else ''}: {pack.title}")
+            for rule in pack.rules:
+                print(f"  {rule['id']} [{rule['severity']}] {rule['check']} {', '.join(rule.get('applies_to', []))}"
+                      + (f" before {rule['cutoff']}" if rule.get("cutoff") else ""))
+        print(f"release dates: {rules_dir() / 'release-dates.json'} (fetched {dates.fetched_at}): "
+              + ", ".join(f"{n} {len(v)}" for n, v in sorted(dates.packages.items())))
+        return EXIT_OK
+    parser.parse_args(["rules", "--help"])
+    return EXIT_UNUSABLE
+
+
+def _write_atomically(path: str, text: str) -> None:
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def _fail(message: str) -> int:
+    print(f"auditor: error: {message}", file=sys.stderr)
+    return EXIT_UNUSABLE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

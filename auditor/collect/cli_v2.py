@@ -1,0 +1,25 @@
+"""AWS CLI version 2 as its installer lays it out: <install-dir>/v2/<version>/dist.
+
+The installer ships a frozen interpreter and no Python metadata; the version is
+the name of the directory it installed into, and v2/current links to the one in use.
+"""
+
+from __future__ import annotations
+
+import os
+
+from auditor.fs import View
+from auditor.model import Component
+
+
+def collect_cli_v2(view: View, dist_dir: str, target: str) -> Component:
+    version_dir = os.path.dirname(dist_dir)
+    version = os.path.basename(version_dir)
+    details = {"distribution": "AWS CLI version 2 (bundled interpreter and botocore)"}
+    try:
+        # Only the link's text is read; the installer writes it absolute, pointing at the version directory.
+        details["active"] = os.path.basename(os.readlink(os.path.join(os.path.dirname(version_dir), "current")).rstrip("/")) == version
+    except OSError:
+        pass
+    return Component("python-package", "awscli", version, view.display(version_dir),
+                     "AWS CLI v2 installer directory (v2/<version>/dist)", target, details=details)

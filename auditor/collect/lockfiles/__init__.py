@@ -1,0 +1,77 @@
+"""Lockfiles and requirements files: which AWS packages they pin, and to what."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from auditor.collect import Collected
+from auditor.fs import View
+from auditor.model import Component, ScanError
+
+LOCK_CAP = 64 * 1024 * 1024
+
+
+@dataclass
+class Pin:
+    """One requirement of a watched package, as a lockfile states it."""
+
+    name: str  # normalised
+    version: Optional[str]  # set when the file pins exactly one release
+    specifier: str  # as written: "==2.9.0", "<0.22", "" (any release)
+    path: str  # host path of the file that says it
+    line: Optional[int]
+    source: str
+    details: dict = field(default_factory=dict)
+
+
+Parser = Callable[[View, str, "set[str]", "list[ScanError]"], "list[Pin]"]
+
+# (file-name pattern, format label); the first match wins.
+_PATTERNS = (
+    ("poetry.lock", "poetry.lock"),
+    ("Pipfile.lock", "Pipfile.lock"),
+    ("uv.lock", "uv.lock"),
+    ("pdm.lock", "pdm.lock"),
+    ("pylock.toml", "pylock.toml"),
+    ("pylock.*.toml", "pylock.toml"),
+    ("*requirements*.txt", "requirements"),
+    ("*requirements*.in", "requirements"),
+    ("*constraints*.txt", "requirements"),
+    ("requires.txt", "requirements"),
+)
+
+
+def lockfile_format(filename: str) -> Optional[str]:
+    """The lockfile format a file name announces, or None."""
+    name = os.path.basename(filename)
+    lowered = name.lower()
+    for pattern, label in _PATTERNS:
+        if fnmatch.fnmatchcase(name, pattern) or (label == "requirements" and fnmatch.fnmatchcase(lowered, pattern)):
+            return label
+    return None
+
+
+def _parser(label: str) -> Parser:
+    if label == "requirements":
+        from auditor.collect.lockfiles.requirements import parse
+    elif label == "Pipfile.lock":
+        from auditor.collect.lockfiles.pipfile import parse
+    else:
+        from auditor.collect.lockfiles.toml_locks import parser_for
+
+        parse = parser_for(label)
+    return parse
+
+
+def collect_lockfile(view: View, path: str, target: str, watched: set[str], label: Optional[str] = None) -> Collected:
+    result = Collected()
+    label = label or lockfile_format(path) or "requirements"
+    for pin in _parser(label)(view, path, watched, result.errors):
+        details = dict(pin.details, specifier=pin.specifier, pinned=pin.version is not None)
+        result.components.append(
+            Component("python-package", pin.name, pin.version, view.display(pin.path), pin.source, target, line=pin.line, details=details)
+        )
+    return result

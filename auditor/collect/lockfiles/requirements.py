@@ -1,0 +1,190 @@
+"""pip requirements files: pins, ranges, URLs, VCS and editable lines, -r/-c includes.
+
+Parsed the way pip reads them (continuations joined, comments stripped, options
+after the requirement ignored), with three differences an auditor needs:
+markers are recorded, never evaluated against the auditor's own interpreter;
+includes are read through the confined view and never fetched from the network;
+a repeated requirement is reported, not fatal. Only lines that can name a watched
+package are parsed in full, so a 5,000-line lockfile costs little more than reading it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import unquote, urlsplit
+
+from auditor import names
+from auditor.collect.lockfiles import LOCK_CAP, Pin
+from auditor.fs import FsError, View
+from auditor.model import ScanError
+from auditor.redact import redact
+
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_LEADING_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)")
+_EDITABLE = re.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(\S+)")
+_EGG_FRAGMENT = re.compile(r"[#&]egg=([^&\s]+)")
+_ARCHIVE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[0-9][^-]*?)(?:-[^/]*)?\.(?:whl|tar\.gz|tar\.bz2|tgz|zip|egg)$")
+_URL_START = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|file:|\.{0,2}/|[A-Za-z]:\\)", re.I)
+
+
+def logical_lines(text: str):
+    """(first line number, content) for each line, continuations joined and comments removed."""
+    pending: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if raw.endswith("\\"):
+            if not pending:
+                start = number
+            pending.append(raw[:-1])
+            continue
+        if pending:
+            pending.append(raw)
+            raw, number = "".join(pending), start
+            pending = []
+        if "#" in raw:
+            raw = _COMMENT.sub("", raw)
+        line = raw.strip()
+        if line:
+            yield number, line
+    if pending:
+        line = _COMMENT.sub("", "".join(pending)).strip()
+        if line:
+            yield start, line
+
+
+def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
+    pins: list[Pin] = []
+    _parse_file(view, path, watched, errors, pins, visited=set(), constraint=False)
+    _flag_repeats(pins)
+    return pins
+
+
+def _parse_file(view, path, watched, errors, pins, visited, constraint):
+    try:
+        real = view.resolve(path)
+        if real in visited:
+            return
+        visited.add(real)
+        text = view.read_text(path, LOCK_CAP)
+    except FsError as exc:
+        errors.append(ScanError(view.display(path), str(exc)))
+        return
+    source = "requirements file" + (" (constraint via -c)" if constraint else "")
+    for lineno, line in logical_lines(text):
+        if line.startswith("-"):
+            _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source)
+            continue
+        if not _may_name_watched(line, watched):
+            continue
+        pin = _pin_from(_requirement_part(line), watched, path, lineno, source, errors, view)
+        if pin:
+            pins.append(pin)
+
+
+def _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source):
+    include = _INCLUDE.match(line)
+    if include:
+        flag, target = include.groups()
+        where = f"{view.display(path)}"
+        if "://" in target:
+            errors.append(ScanError(where, f"line {lineno}: include {redact(target)} is remote; not fetched (a scan never uses the network)"))
+            return
+        included = view.locate(os.path.dirname(path), target)
+        if not view.inside(included):
+            errors.append(ScanError(where, f"line {lineno}: include {target} is outside the scanned target; not read"))
+            return
+        _parse_file(view, included, watched, errors, pins, visited, constraint or flag in ("-c", "--constraint"))
+        return
+    editable = _EDITABLE.match(line)
+    if editable:
+        pin = _pin_from(editable.group(2), watched, path, lineno, source + " (editable)", errors, view)
+        if pin:
+            pins.append(pin)
+    # Any other option (--index-url, --hash on its own line, --pre, …) names no requirement.
+
+
+def _may_name_watched(line: str, watched: set[str]) -> bool:
+    """A cheap test before full parsing: the line's leading name is watched, or it is a URL or path."""
+    leading = _LEADING_NAME.match(line)
+    if leading and names.normalize(leading.group(1)) in watched:
+        return True
+    return bool(_URL_START.match(line))
+
+
+def _requirement_part(line: str) -> str:
+    """The requirement before per-requirement options such as --hash."""
+    tokens = line.split()
+    for i, token in enumerate(tokens):
+        if token.startswith("-") and i > 0:
+            return " ".join(tokens[:i])
+    return line
+
+
+def _pin_from(requirement: str, watched, path, lineno, source, errors, view) -> Pin | None:
+    if _URL_START.match(requirement):
+        return _pin_from_url(requirement, watched, path, lineno, source)
+    leading = _LEADING_NAME.match(requirement)
+    if not leading or names.normalize(leading.group(1)) not in watched:
+        return None
+    from packaging.requirements import InvalidRequirement, Requirement  # only for lines naming a watched package
+
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement as exc:
+        errors.append(ScanError(view.display(path), f"line {lineno}: invalid requirement {redact(requirement)!r}: {exc}"))
+        return None
+    details = {}
+    if parsed.marker:
+        details["marker"] = str(parsed.marker)
+    if parsed.extras:
+        details["extras"] = sorted(parsed.extras)
+    if parsed.url:
+        details["url"] = redact(parsed.url)
+        version = _version_from_url(parsed.url)
+        return Pin(names.normalize(parsed.name), version, f"@ {redact(parsed.url)}", path, lineno, source, details)
+    specifier = str(parsed.specifier)
+    return Pin(names.normalize(parsed.name), exact_version(specifier), specifier, path, lineno, source, details)
+
+
+def _pin_from_url(requirement: str, watched, path, lineno, source) -> Pin | None:
+    url = requirement.split(";", 1)[0].strip()
+    fragment = _EGG_FRAGMENT.search(url)
+    archive = _ARCHIVE.match(unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
+    name = fragment.group(1) if fragment else (archive.group("name") if archive else None)
+    if not name or names.normalize(name.split("[")[0]) not in watched:
+        return None
+    version = archive.group("version") if archive else None
+    details = {"url": redact(url)}
+    if "+" in url.split("://", 1)[0]:
+        details["vcs_ref"] = _vcs_ref(url)
+    return Pin(names.normalize(name.split("[")[0]), version, f"@ {redact(url)}", path, lineno, source, details)
+
+
+def _version_from_url(url: str) -> str | None:
+    archive = _ARCHIVE.match(unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
+    return archive.group("version") if archive else None
+
+
+def _vcs_ref(url: str) -> str | None:
+    path = urlsplit(url.split("+", 1)[1]).path
+    return path.rsplit("@", 1)[1] if "@" in path else None
+
+
+def exact_version(specifier: str) -> str | None:
+    """'==2.9.0' or '===2.9.0' pins one release; anything else (ranges, wildcards) does not."""
+    parts = [p.strip() for p in specifier.split(",") if p.strip()]
+    if len(parts) == 1 and parts[0].startswith("==") and not parts[0].endswith("*"):
+        return parts[0].lstrip("=").strip()
+    return None
+
+
+def _flag_repeats(pins: list[Pin]) -> None:
+    first: dict[tuple[str, str], Pin] = {}
+    for pin in pins:
+        key = (pin.name, pin.details.get("marker", ""))
+        if key in first and first[key] is not pin:
+            pin.details["repeated"] = f"also required at {os.path.basename(first[key].path)} line {first[key].line}"
+        else:
+            first[key] = pin

@@ -1,0 +1,110 @@
+"""TOML lockfiles: uv.lock, poetry.lock, pdm.lock and pylock.toml (PEP 751).
+
+All four list package tables with a name and a version; they differ in the key of
+that list and in where they state their own format version.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+
+from auditor import names
+from auditor.collect.lockfiles import LOCK_CAP, Pin
+from auditor.fs import FsError, View
+from auditor.model import ScanError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Format:
+    label: str
+    packages_key: str
+    version_path: tuple[str, ...]  # where the file states its format version
+    known_majors: tuple[str, ...]  # format versions this reader understands
+
+
+FORMATS = {
+    "uv.lock": Format("uv.lock", "package", ("version",), ("1",)),
+    "poetry.lock": Format("poetry.lock", "package", ("metadata", "lock-version"), ("1", "2")),
+    "pdm.lock": Format("pdm.lock", "package", ("metadata", "lock_version"), ("4",)),
+    "pylock.toml": Format("pylock.toml", "packages", ("lock-version",), ("1",)),
+}
+
+
+def parser_for(label: str):
+    fmt = FORMATS[label]
+
+    def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
+        return _parse(fmt, view, path, watched, errors)
+
+    return parse
+
+
+def _parse(fmt: Format, view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
+    where = view.display(path)
+    try:
+        text = view.read_text(path, LOCK_CAP)
+        data = tomllib.loads(text)
+    except FsError as exc:
+        errors.append(ScanError(where, str(exc)))
+        return []
+    except tomllib.TOMLDecodeError as exc:
+        errors.append(ScanError(where, f"invalid TOML: {exc}"))
+        return []
+    stated = _lookup(data, fmt.version_path)
+    if stated is None or str(stated).split(".")[0] not in fmt.known_majors:
+        errors.append(ScanError(where, f"{fmt.label} format version {stated!r} is not one this auditor knows "
+                                       f"({', '.join(m + '.x' for m in fmt.known_majors)}); packages read on a best-effort basis"))
+    packages = data.get(fmt.packages_key, [])
+    if not isinstance(packages, list):
+        errors.append(ScanError(where, f"'{fmt.packages_key}' is not a list of tables; nothing read"))
+        return []
+    lines = _name_lines(text)
+    pins = []
+    for package in packages:
+        if not isinstance(package, dict) or not isinstance(package.get("name"), str):
+            errors.append(ScanError(where, f"a '{fmt.packages_key}' entry without a name; skipped"))
+            continue
+        name = names.normalize(package["name"])
+        if name not in watched:
+            continue
+        version = package.get("version")
+        version = str(version) if version is not None else None
+        details = {}
+        if package.get("marker") or package.get("markers"):
+            details["marker"] = str(package.get("marker") or package.get("markers"))
+        source = package.get("source")
+        if isinstance(source, dict) and source and "registry" not in source:
+            details["source"] = {k: str(v) for k, v in sorted(source.items())}
+        line = lines.get(name, [None]).pop(0) if lines.get(name) else None
+        specifier = f"=={version}" if version else ""
+        pins.append(Pin(name, version, specifier, path, line, fmt.label, details))
+    return pins
+
+
+def _lookup(data: dict, keys: tuple[str, ...]):
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+_NAME_LINE = re.compile(r'^\s*name\s*=\s*"([^"]+)"', re.M)
+
+
+def _name_lines(text: str) -> dict[str, list[int]]:
+    """Line numbers of `name = "…"` lines, per normalised name, in file order."""
+    found: dict[str, list[int]] = {}
+    line, position = 1, 0
+    for match in _NAME_LINE.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        found.setdefault(names.normalize(match.group(1)), []).append(line)
+    return found

@@ -1,0 +1,167 @@
+"""Find Python environments and lockfiles below a directory.
+
+The walk uses os.scandir, never follows a directory symlink (so it cannot loop or
+leave the target), skips VCS and cache folders, and does not descend into the
+places it has recognised: a virtualenv, a site directory, a Python standard
+library. Site directories are grouped into environments by their prefix and
+Python version, ordered as that interpreter's sys.path would order them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from auditor.collect.lockfiles import lockfile_format
+from auditor.fs import FsError, View
+from auditor.model import ScanError
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
+                       ".ruff_cache", ".idea", ".vscode", ".eggs"})
+SITE_DIR_NAMES = ("site-packages", "dist-packages")
+_PYTHON_DIR = re.compile(r"^python(\d(?:\.\d+)?)$")
+_CLI_V2_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+@dataclass
+class Environment:
+    kind: str  # virtualenv | prefix | package-dir | aws-cli-v2
+    prefix: str  # host path
+    python: str = ""
+    site_dirs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Discovery:
+    environments: list[Environment] = field(default_factory=list)
+    lockfiles: list[tuple[str, str]] = field(default_factory=list)  # (host path, format)
+    errors: list[ScanError] = field(default_factory=list)
+    directories: int = 0
+
+
+def site_dir_layout(site_dir: str) -> tuple[str, str, tuple]:
+    """(prefix, python version, sort key) for a site directory path.
+
+    P/lib/python3.11/site-packages -> (P, '3.11'); P/lib/python3/dist-packages -> (P, '3');
+    P/Lib/site-packages (Windows) -> (P, ''); anything else is its own prefix.
+    """
+    parent, leaf = os.path.split(site_dir)
+    lib_dir, python_dir = os.path.split(parent)
+    match = _PYTHON_DIR.match(python_dir)
+    if leaf in SITE_DIR_NAMES and match:
+        prefix, lib = os.path.split(lib_dir)
+        # sys.path order on the distributions: lib64 before lib, site- before dist-, X.Y before python3
+        return prefix, match.group(1), (lib != "lib64", leaf != "site-packages", "." not in match.group(1))
+    if leaf == "site-packages" and python_dir.lower() == "lib":
+        return lib_dir, "", (False, False, False)
+    return site_dir, "", (False, False, False)
+
+
+def group_site_dirs(site_dirs: list[str], kind_of: Callable[[str], str]) -> list[Environment]:
+    """Environments from loose site directories: one per (prefix, Python version)."""
+    groups: dict[tuple[str, str], list[tuple[tuple, str]]] = {}
+    for site_dir in site_dirs:
+        prefix, python, key = site_dir_layout(site_dir)
+        groups.setdefault((prefix, python), []).append((key, site_dir))
+    # lib/python3/dist-packages serves every python3.X of its prefix (Debian)
+    for (prefix, python), members in list(groups.items()):
+        if python == "3":
+            versioned = [k for k in groups if k[0] == prefix and k[1].startswith("3.")]
+            for other in versioned:
+                groups[other].extend(members)
+            if versioned:
+                del groups[(prefix, python)]
+    return [Environment(kind_of(prefix), prefix, python, [d for _, d in sorted(members)])
+            for (prefix, python), members in sorted(groups.items())]
+
+
+def venv_site_dirs(view: View, venv: str) -> list[str]:
+    found = []
+    for lib in ("lib", "lib64", "Lib"):
+        lib_dir = os.path.join(venv, lib)
+        if not view.is_dir(lib_dir) or os.path.islink(lib_dir):
+            continue
+        if lib == "Lib":
+            candidates = [os.path.join(lib_dir, "site-packages")]
+        else:
+            try:
+                candidates = [os.path.join(e.path, leaf) for e in view.list_dir(lib_dir)
+                              if _PYTHON_DIR.match(e.name) for leaf in SITE_DIR_NAMES]
+            except FsError:
+                continue
+        found.extend(c for c in candidates if view.is_dir(c))
+    return found
+
+
+def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -> Discovery:
+    found = Discovery()
+    loose_site_dirs: list[str] = []
+    package_dirs: list[str] = []
+    stack = [start]
+    while stack:
+        directory = stack.pop()
+        found.directories += 1
+        if tick:
+            tick(directory)
+        try:
+            entries = view.list_dir(directory)
+        except FsError as exc:
+            found.errors.append(ScanError(view.display(directory), f"cannot list directory: {exc}"))
+            continue
+        names = {e.name for e in entries}
+        if "pyvenv.cfg" in names:
+            found.environments.append(Environment("virtualenv", directory, _venv_python(view, directory), venv_site_dirs(view, directory)))
+            continue
+        base = os.path.basename(directory)
+        if base in SITE_DIR_NAMES:
+            loose_site_dirs.append(directory)
+            continue
+        if base == "dist" and _is_cli_v2(directory):
+            found.environments.append(Environment("aws-cli-v2", directory))
+            continue
+        if any(n.endswith(".dist-info") for n in names):
+            package_dirs.append(directory)  # e.g. pip install --target, a Lambda bundle
+            continue
+        if any(n.endswith(".egg-info") for n in names):
+            package_dirs.append(directory)  # a source checkout installed in develop mode; keep walking
+        in_python_lib = bool(_PYTHON_DIR.match(base))
+        subdirs = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name in SKIP_DIRS or (in_python_lib and entry.name not in SITE_DIR_NAMES):
+                        continue
+                    subdirs.append(entry.path)
+                elif entry.is_file() or entry.is_symlink():
+                    label = lockfile_format(entry.name)
+                    if label:
+                        found.lockfiles.append((entry.path, label))
+            except OSError as exc:
+                found.errors.append(ScanError(view.display(entry.path), f"cannot inspect: {exc.strerror or exc}"))
+        stack.extend(reversed(subdirs))
+    found.environments.extend(group_site_dirs(loose_site_dirs, lambda prefix: "prefix"))
+    found.environments.extend(Environment("package-dir", d, "", [d]) for d in package_dirs)
+    found.environments.sort(key=lambda e: e.prefix)
+    found.lockfiles.sort()
+    return found
+
+
+def _venv_python(view: View, venv: str) -> str:
+    """The version pyvenv.cfg records ('version = 3.11.7' or 'version_info = 3.11.7.final.0')."""
+    try:
+        text = view.read_text(os.path.join(venv, "pyvenv.cfg"), 64 * 1024)
+    except FsError:
+        return ""
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() in ("version", "version_info"):
+            return ".".join(value.strip().split(".")[:3])
+    return ""
+
+
+def _is_cli_v2(dist_dir: str) -> bool:
+    """AWS CLI v2 installs into <install-dir>/v2/<version>/dist."""
+    version_dir = os.path.dirname(dist_dir)
+    return bool(_CLI_V2_VERSION.match(os.path.basename(version_dir))) and os.path.basename(os.path.dirname(version_dir)) == "v2"

@@ -1,0 +1,181 @@
+"""The confined, size-capped view of a target's files.
+
+Every collector reads through a View, never with a bare open(): here symlinks are
+resolved without leaving the view's top directory, FIFOs and devices are refused
+(opening a FIFO would block the scan), and every read has a size cap.
+
+Two ways to treat an absolute symlink:
+- an image (``--root``): ``/etc/ssl/cert.pem`` means top + that path;
+- a plain target (a venv, a repository): a link that leaves the top directory
+  points at something that is not part of the target, so it is not followed.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+MAX_SYMLINKS = 40
+DEFAULT_CAP = 8 * 1024 * 1024
+
+
+class FsError(Exception):
+    """A file or directory of the target could not be used; the message says why."""
+
+
+class View:
+    def __init__(self, top: str, *, image: bool = False, display_top: str | None = None):
+        self.top = os.path.realpath(top)
+        self.image = image
+        self.display_top = self.top if display_top is None else display_top
+
+    # -- paths --------------------------------------------------------------
+    def inside(self, host_path: str) -> bool:
+        return host_path == self.top or host_path.startswith(self.top.rstrip(os.sep) + os.sep)
+
+    def display(self, host_path: str) -> str:
+        """The path as a user of the target knows it."""
+        rel = os.path.relpath(host_path, self.top) if self.inside(host_path) else host_path
+        if rel == ".":
+            return self.display_top if self.display_top else "/"
+        if self.image:
+            return "/" + rel.replace(os.sep, "/")
+        return os.path.join(self.display_top, rel)
+
+    def locate(self, base_dir: str, path_text: str) -> str:
+        """The host path a path written in the target (a .pth line, an -r include) refers to."""
+        if os.path.isabs(path_text) and self.image:
+            return os.path.join(self.top, path_text.lstrip("/"))
+        return os.path.normpath(os.path.join(base_dir, path_text))
+
+    def resolve(self, host_path: str) -> str:
+        """Resolve every symlink in host_path, staying inside the view (FsError if not)."""
+        if not self.inside(host_path):
+            raise FsError("outside the scanned target")
+        rel = os.path.relpath(host_path, self.top)
+        pending = [] if rel == "." else rel.split(os.sep)
+        pending.reverse()
+        parts: list[str] = []
+        hops = 0
+        while pending:
+            name = pending.pop()
+            if name in ("", "."):
+                continue
+            if name == "..":
+                if not parts:
+                    if not self.image:
+                        raise FsError("'..' climbs out of the scanned target")
+                    continue  # an image's / has no parent
+                parts.pop()
+                continue
+            candidate = os.path.join(self.top, *parts, name)
+            try:
+                is_link = stat.S_ISLNK(os.lstat(candidate).st_mode)
+            except FileNotFoundError:
+                is_link = False
+            except OSError as exc:
+                raise FsError(_reason(exc)) from exc
+            if not is_link:
+                parts.append(name)
+                continue
+            hops += 1
+            if hops > MAX_SYMLINKS:
+                raise FsError("too many levels of symbolic links (a symlink loop?)")
+            link = os.readlink(candidate)
+            if os.path.isabs(link):
+                if self.image:
+                    parts = []
+                    link = link.lstrip("/")
+                else:
+                    real = os.path.normpath(link)
+                    if not self.inside(real):
+                        raise FsError(f"symlink to {link} leaves the scanned target; not followed")
+                    parts = []
+                    link = os.path.relpath(real, self.top)
+            pending.extend(reversed(link.split("/")))
+        return os.path.join(self.top, *parts)
+
+    # -- reading --------------------------------------------------------------
+    def kind(self, host_path: str) -> str | None:
+        """'file', 'dir', 'other' or None (missing), after resolving symlinks."""
+        try:
+            mode = os.stat(self.resolve(host_path)).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except FsError:
+            return "other"
+        except OSError:
+            return "other"
+        if stat.S_ISREG(mode):
+            return "file"
+        if stat.S_ISDIR(mode):
+            return "dir"
+        return "other"
+
+    def is_file(self, host_path: str) -> bool:
+        return self.kind(host_path) == "file"
+
+    def is_dir(self, host_path: str) -> bool:
+        return self.kind(host_path) == "dir"
+
+    def read_bytes(self, host_path: str, cap: int = DEFAULT_CAP) -> bytes:
+        real = self.resolve(host_path)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(real, flags)
+        except OSError as exc:
+            raise FsError(_reason(exc)) from exc
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise FsError(f"not a regular file ({_file_type(info.st_mode)}); not read")
+            if info.st_size > cap:
+                raise FsError(f"file is {info.st_size} bytes, over the {cap}-byte limit; not read")
+            chunks, size = [], 0
+            while True:
+                chunk = os.read(fd, min(1 << 20, cap + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    raise FsError(f"file grew over the {cap}-byte limit while being read")
+            return b"".join(chunks)
+        except OSError as exc:
+            raise FsError(_reason(exc)) from exc
+        finally:
+            os.close(fd)
+
+    def read_text(self, host_path: str, cap: int = DEFAULT_CAP) -> str:
+        data = self.read_bytes(host_path, cap)
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise FsError(f"not valid UTF-8 (byte {exc.start})") from exc
+
+    def list_dir(self, host_dir: str) -> list[os.DirEntry]:
+        """Entries of a directory, sorted by name; symlinks are not followed here."""
+        try:
+            with os.scandir(self.resolve(host_dir)) as entries:
+                return sorted(entries, key=lambda e: e.name)
+        except OSError as exc:
+            raise FsError(_reason(exc)) from exc
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "too many levels of symbolic links (a symlink loop?)"
+    return exc.strerror or str(exc)
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a regular file"

@@ -1,0 +1,132 @@
+"""The report model: components (what was found), findings (what is risky), errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+SCHEMA_VERSION = "1.0"
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def severity_rank(severity: str) -> int:
+    """0 for critical … 4 for info; lower is worse."""
+    return SEVERITIES.index(severity)
+
+
+def short_hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # machine | environment | site-dir | lockfile | tree
+    location: str
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Component:
+    kind: str  # python-package, later trust-store, os, java …
+    name: str
+    version: Optional[str]
+    location: str
+    source: str  # how it was found: "dist-info METADATA", "poetry.lock", …
+    target: str
+    released: Optional[str] = None  # first PyPI upload, UTC ISO 8601
+    line: Optional[int] = None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.name}@{self.version or '?'}:{short_hash(self.location, str(self.line or ''), self.source)}"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    type: str  # "documented" (what the rule source says) or "observed" (what the scan saw)
+    summary: str
+    source: Optional[str] = None  # URL of a documented fact, or path of an observation
+    line: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    pack: str
+    severity: str
+    component: str  # a component id
+    title: str
+    evidence: tuple[Evidence, ...]
+    remediation: str
+    references: tuple[str, ...]
+    waived: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule}:{short_hash(self.rule, self.component)}"
+
+
+@dataclass(frozen=True)
+class ScanError:
+    location: str
+    message: str
+    target: Optional[str] = None
+
+
+@dataclass
+class Report:
+    tool_version: str
+    generated_at: str
+    as_of: str
+    packs: list[dict]
+    targets: list[Target] = field(default_factory=list)
+    components: list[Component] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    fail_on: str = "high"
+
+    def sort(self) -> None:
+        """Deterministic order: the same input always gives the same report."""
+        self.targets.sort(key=lambda t: (t.location, t.kind))
+        self.components.sort(key=lambda c: (c.location, c.line or 0, c.name, c.version or "", c.source))
+        self.findings.sort(key=lambda f: (severity_rank(f.severity), f.component, f.rule))
+        self.errors.sort(key=lambda e: (e.location, e.message))
+
+    def failing(self) -> list[Finding]:
+        limit = severity_rank(self.fail_on)
+        return [f for f in self.findings if not f.waived and severity_rank(f.severity) <= limit]
+
+    def counts(self) -> dict[str, int]:
+        counts = {severity: 0 for severity in SEVERITIES}
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "auditor", "version": self.tool_version},
+            "generated_at": self.generated_at,
+            "as_of": self.as_of,
+            "rule_packs": self.packs,
+            "fail_on": self.fail_on,
+            "summary": {"findings": self.counts(), "failing": len(self.failing())},
+            "targets": [_clean(dataclasses.asdict(t)) for t in self.targets],
+            "components": [dict(id=c.id, **_clean(dataclasses.asdict(c), keep=("version",))) for c in self.components],
+            "findings": [_finding_dict(f) for f in self.findings],
+            "errors": [_clean(dataclasses.asdict(e)) for e in self.errors],
+        }
+
+
+def _finding_dict(finding: Finding) -> dict[str, Any]:
+    data = _clean(dataclasses.asdict(finding))
+    data["evidence"] = [_clean(e) for e in data["evidence"]]
+    return dict(id=finding.id, **data)
+
+
+def _clean(data: dict, keep: tuple[str, ...] = ()) -> dict:
+    """Drop empty optional fields so the JSON stays readable; `keep` names fields always present."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items() if k in keep or (v is not None and v != {})}

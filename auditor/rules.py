@@ -1,0 +1,241 @@
+"""Rule packs and the release-date table (data in rules/), and the checks that evaluate them.
+
+A rule names a `check`; the checks here are generic, so a new migration with
+another cutoff or other packages is a new TOML file, not new code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator, Optional
+
+from packaging.version import InvalidVersion, Version
+
+from auditor.model import Component, Evidence, Finding
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class RulesError(Exception):
+    pass
+
+
+def rules_dir() -> Path:
+    """rules/ inside an installed wheel, else the source checkout's top-level rules/."""
+    override = os.environ.get("AUDITOR_RULES_DIR")
+    if override:
+        return Path(override)
+    packaged = Path(__file__).with_name("_rules")
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "rules"
+
+
+@dataclass(frozen=True)
+class Pack:
+    id: str
+    title: str
+    version: str
+    default: bool
+    source: str
+    rules: tuple[dict, ...]
+    sha256: str
+
+    def describe(self) -> dict:
+        return {"id": self.id, "version": self.version, "title": self.title, "sha256": self.sha256}
+
+
+def load_packs(directory: Optional[Path] = None) -> dict[str, Pack]:
+    directory = directory or rules_dir() / "packs"
+    packs = {}
+    for path in sorted(directory.glob("*.toml")):
+        raw = path.read_bytes()
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+            meta = data["pack"]
+            pack = Pack(meta["id"], meta["title"], str(meta["version"]), bool(meta.get("default")), meta.get("source", ""),
+                        tuple(data.get("rules", [])), hashlib.sha256(raw).hexdigest())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RulesError(f"rule pack {path.name} is malformed: {exc}") from exc
+        packs[pack.id] = pack
+    return packs
+
+
+def select_packs(requested: list[str]) -> list[Pack]:
+    packs = load_packs()
+    if not requested:
+        return [p for p in packs.values() if p.default]
+    unknown = [r for r in requested if r not in packs]
+    if unknown:
+        raise RulesError(f"unknown rule pack {', '.join(unknown)}; available: {', '.join(sorted(packs))}")
+    return [packs[r] for r in requested]
+
+
+class ReleaseDates:
+    """First PyPI upload (UTC) of every release of the tracked packages."""
+
+    def __init__(self, packages: dict[str, dict[str, str]], fetched_at: str = ""):
+        self.packages = packages
+        self.fetched_at = fetched_at
+
+    @classmethod
+    def load(cls, path: Optional[Path] = None) -> "ReleaseDates":
+        data = json.loads((path or rules_dir() / "release-dates.json").read_text(encoding="utf-8"))
+        return cls(data["packages"], data.get("fetched_at", ""))
+
+    def tracked(self) -> set[str]:
+        return set(self.packages)
+
+    def released(self, name: str, version: str) -> Optional[str]:
+        table = self.packages.get(name, {})
+        if version in table:
+            return table[version]
+        parsed = _version(version)
+        if parsed is None:
+            return None
+        return next((date for v, date in table.items() if _version(v) == parsed), None)
+
+    @cached_property
+    def _parsed(self) -> dict[str, list[tuple[Version, str, str]]]:
+        return {name: [(pv, v, d) for v, d in table.items() if (pv := _version(v)) is not None]
+                for name, table in self.packages.items()}
+
+    def matching(self, name: str, specifier: str) -> list[tuple[str, str]]:
+        """(version, date) of every known release the specifier admits, oldest first."""
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            spec = SpecifierSet(specifier)
+        except InvalidSpecifier:
+            return []
+        releases = self._parsed.get(name, [])
+        allowed = set(spec.filter([pv for pv, _, _ in releases]))
+        return sorted(((v, d) for pv, v, d in releases if pv in allowed), key=lambda item: item[1])
+
+    def last_before(self, name: str, cutoff: str) -> Optional[tuple[Version, str, str]]:
+        before = [r for r in self._parsed.get(name, []) if r[2] < cutoff]
+        return max(before, default=None)
+
+
+def _version(text: str) -> Optional[Version]:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def utc_day(timestamp: str) -> str:
+    return timestamp[:10]
+
+
+# -- checks ------------------------------------------------------------------
+
+def evaluate(packs: list[Pack], components: list[Component], dates: ReleaseDates) -> Iterator[Finding]:
+    for pack in packs:
+        for rule in pack.rules:
+            check = CHECKS.get(rule.get("check"))
+            if check is None:
+                raise RulesError(f"rule {rule.get('id')} in pack {pack.id} names unknown check {rule.get('check')!r}")
+            for component in components:
+                if component.kind == "python-package" and component.name in rule.get("applies_to", ()):
+                    yield from check(pack, rule, component, dates)
+
+
+def _finding(pack, rule, component, severity, title, observed: list[Evidence]) -> Finding:
+    remediation = rule.get("remediation", "")
+    if isinstance(remediation, dict):
+        remediation = remediation.get(component.name, remediation.get("default", ""))
+    documented = Evidence("documented", rule["documented"], source=pack.source or None)
+    return Finding(rule["id"], pack.id, severity, component.id, title, (documented, *observed), remediation,
+                   tuple(rule.get("references", ())))
+
+
+def _where(component: Component) -> Evidence:
+    return Evidence("observed", f"found at {component.location} ({component.source})", source=component.location, line=component.line)
+
+
+def check_released_before(pack, rule, component, dates: ReleaseDates):
+    cutoff = rule["cutoff"]
+    name, version = component.name, component.version
+    fmt = dict(name=name, version=version, cutoff=cutoff, specifier=component.details.get("specifier", ""))
+    if version is None:
+        yield from _range_only_before(pack, rule, component, dates, cutoff, fmt)
+        return
+    severity = rule["severity"] if component.details.get("active", True) else rule.get("shadowed_severity", rule["severity"])
+    released = dates.released(name, version)
+    if released is not None:
+        if released < cutoff:
+            observed = [Evidence("observed", f"{name} {version} was first uploaded to PyPI on {released} (UTC); "
+                                             f"the cutoff compared is {cutoff} 00:00 UTC"), _where(component)]
+            observed += _install_state(component)
+            yield _finding(pack, rule, component, severity, rule["title"].format(**fmt), observed)
+        return
+    parsed, last = _version(version), dates.last_before(name, cutoff)
+    if parsed is not None and last is not None:
+        if parsed.release <= last[0].release:
+            observed = [Evidence("observed", f"{name} {version} is not on PyPI's release list (a local or modified build?); "
+                                             f"its version is not newer than {last[1]}, the last release before the cutoff "
+                                             f"(uploaded {last[2]} UTC)"), _where(component)]
+            yield _finding(pack, rule, component, severity, rule["title"].format(**fmt), observed + _install_state(component))
+        return
+    observed = [Evidence("observed", f"{name} {version!r} is neither a PyPI release nor a version that can be ordered "
+                                     f"against them; its age cannot be judged"), _where(component)]
+    yield _finding(pack, rule, component, rule.get("unknown_severity", "medium"),
+                   f"{name} {version}: release date unknown; verify it was built after {cutoff}", observed)
+
+
+def _install_state(component: Component) -> list[Evidence]:
+    details, notes = component.details, []
+    if details.get("shadowed_by"):
+        notes.append(Evidence("observed", f"not the install Python imports first: shadowed by {details['shadowed_by']}"))
+    if details.get("module_version"):
+        notes.append(Evidence("observed", f"the package's own __version__ says {details['module_version']}: "
+                                          f"the files on disk differ from this metadata"))
+    if details.get("marker"):
+        notes.append(Evidence("observed", f"applies only where {details['marker']}"))
+    return notes
+
+
+def _range_only_before(pack, rule, component, dates, cutoff, fmt):
+    specifier = component.details.get("specifier", "")
+    if not specifier or specifier.startswith("@"):
+        return
+    allowed = dates.matching(component.name, specifier)
+    if allowed and all(date < cutoff for _, date in allowed):
+        newest = allowed[-1]
+        observed = [Evidence("observed", f"every release that '{component.name}{specifier}' admits was uploaded before "
+                                         f"{cutoff} (UTC); the newest it admits is {newest[0]} ({newest[1]})"), _where(component)]
+        title = rule["title"].format(**dict(fmt, version=specifier))
+        yield _finding(pack, rule, component, rule["severity"], title, observed + _install_state(component))
+
+
+def check_unpinned(pack, rule, component, dates: ReleaseDates):
+    if component.version is not None or "pinned" not in component.details:
+        return
+    specifier = component.details.get("specifier", "")
+    allowed = [] if specifier.startswith("@") else dates.matching(component.name, specifier or ">=0")
+    if specifier.startswith("@"):
+        summary = f"{component.name} is installed from {specifier[2:]}; no release is named"
+    elif allowed:
+        early = sum(1 for _, d in allowed if d < rule["cutoff"])
+        summary = (f"'{component.name}{specifier}' admits {len(allowed)} known releases, from {allowed[0][0]} to {allowed[-1][0]}"
+                   + (f"; {early} of them were uploaded before {rule['cutoff']}" if early else ""))
+    else:
+        summary = f"'{component.name}{specifier}' admits no release PyPI knows of"
+    fmt = dict(name=component.name, version="", cutoff=rule["cutoff"], specifier=specifier or "any release")
+    yield _finding(pack, rule, component, rule["severity"], rule["title"].format(**fmt), [Evidence("observed", summary), _where(component)])
+
+
+CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned}
+
+
+def today() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")

@@ -1,0 +1,123 @@
+"""Run a scan: targets -> collectors -> components -> rules -> one report."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import platform
+import sys
+from typing import Callable, Optional
+
+from auditor import __version__
+from auditor.collect import Collected
+from auditor.collect.cli_v2 import collect_cli_v2
+from auditor.collect.lockfiles import collect_lockfile, lockfile_format
+from auditor.collect.python_env import PathEntry, collect_environment, environment_path
+from auditor.collect.tree import Environment, venv_site_dirs, walk
+from auditor.fs import View
+from auditor.model import Report, ScanError, Target
+from auditor.rules import Pack, ReleaseDates, evaluate
+
+
+class NothingScanned(Exception):
+    """No requested target could be read at all."""
+
+
+@dataclasses.dataclass
+class ScanOptions:
+    paths: list[str]
+    packs: list[Pack]
+    fail_on: str = "high"
+    as_of: str = ""
+    progress: Optional[Callable[[str], None]] = None
+
+
+def run(options: ScanOptions) -> Report:
+    dates = ReleaseDates.load()
+    watched = dates.tracked() | {n for p in options.packs for r in p.rules for n in r.get("applies_to", ())}
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    report = Report(__version__, now, options.as_of or now[:10], [p.describe() for p in options.packs], fail_on=options.fail_on)
+    collected = Collected()
+    readable = 0
+    for path in options.paths or [None]:
+        ok = _scan_target(path, watched, report, collected, options.progress)
+        readable += ok
+    if readable == 0:
+        raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in collected.errors) or "no target could be read")
+    # A file included by two lockfiles is one fact, not two.
+    unique = {c.id: c for c in reversed(collected.components)}
+    report.components = [_with_release_date(c, dates) for c in unique.values()]
+    report.errors = list({(e.location, e.message): e for e in collected.errors}.values())
+    report.findings = list(evaluate(options.packs, report.components, dates))
+    report.sort()
+    return report
+
+
+def _with_release_date(component, dates: ReleaseDates):
+    if component.kind != "python-package" or not component.version:
+        return component
+    return dataclasses.replace(component, released=dates.released(component.name, component.version))
+
+
+def _scan_target(path, watched, report, collected: Collected, progress) -> bool:
+    if path is None:
+        _scan_machine(watched, report, collected)
+        return True
+    location = path
+    if not os.path.lexists(path):
+        collected.errors.append(ScanError(location, "no such file or directory"))
+        return False
+    if os.path.isdir(path):
+        view = View(path, display_top=path.rstrip("/") or "/")
+        discovery = walk(view, view.top, progress)
+        report.targets.append(Target("tree", location, {"directories": discovery.directories}))
+        collected.errors.extend(discovery.errors)
+        for environment in discovery.environments:
+            _scan_environment(view, environment, location, report, collected, watched)
+        for lockfile, label in discovery.lockfiles:
+            report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
+            collected.extend(collect_lockfile(view, lockfile, location, watched, label))
+        return True
+    view = View(os.path.dirname(os.path.abspath(path)), display_top=os.path.dirname(path))
+    host = os.path.join(view.top, os.path.basename(path))
+    label = lockfile_format(path) or "requirements"
+    report.targets.append(Target("lockfile", location, {"format": label}))
+    result = collect_lockfile(view, host, location, watched, label)
+    collected.extend(result)
+    return bool(result.components) or not any(e.location == view.display(host) for e in result.errors)
+
+
+def _scan_environment(view, environment: Environment, target, report, collected, watched) -> None:
+    location = view.display(environment.prefix)
+    if environment.kind == "aws-cli-v2":
+        report.targets.append(Target("environment", location, {"layout": "aws-cli-v2"}))
+        collected.components.append(collect_cli_v2(view, environment.prefix, target))
+        return
+    if environment.kind == "virtualenv" and not environment.site_dirs:
+        environment.site_dirs = venv_site_dirs(view, environment.prefix)
+    errors: list[ScanError] = []
+    entries = environment_path(view, environment.site_dirs, errors)
+    result, count = collect_environment(view, entries, target, watched)
+    details = {"layout": environment.kind, "site_dirs": [view.display(d) for d in environment.site_dirs], "distributions": count}
+    if environment.python:
+        details["python"] = environment.python
+    report.targets.append(Target("environment", location, details))
+    collected.errors.extend(errors)
+    collected.extend(result)
+
+
+def _scan_machine(watched, report, collected) -> None:
+    from auditor.collect.machine import other_environments, running_interpreter_path
+
+    view = View("/", display_top="/")
+    path = running_interpreter_path()
+    entries = [PathEntry(p, "sys.path of the running interpreter") for p in path]
+    result, count = collect_environment(view, entries, "this machine", watched)
+    report.targets.append(Target("machine", platform.node() or "localhost", {"python": sys.executable}))
+    report.targets.append(Target("environment", sys.prefix, {"layout": "running interpreter", "python": platform.python_version(),
+                                                             "distributions": count}))
+    collected.extend(result)
+    skip = {os.path.realpath(p) for p in path}
+    for environment in other_environments(skip):
+        _scan_environment(view, environment, "this machine", report, collected, watched)

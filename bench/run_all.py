@@ -1,0 +1,10 @@
+"""Run every benchmark; each prints its own ratio against a baseline measured in the same run."""
+
+import bench_lockfiles
+import bench_site_packages
+import bench_startup
+
+if __name__ == "__main__":
+    bench_startup.main()
+    bench_site_packages.main()
+    bench_lockfiles.main()

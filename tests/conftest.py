@@ -1,0 +1,66 @@
+import io
+import json
+import os
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from auditor.cli import main
+from auditor.report.json_report import schema
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ENVS = FIXTURES / "envs"
+LOCKS = FIXTURES / "lockfiles"
+
+# Variables a developer machine or CI host may set; the scans under test must not depend on them.
+CA_VARIABLES = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR",
+                "AWS_CONFIG_FILE", "BOTO_CONFIG", "NODE_EXTRA_CA_CERTS", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
+
+
+@pytest.fixture(autouse=True)
+def controlled_environment(monkeypatch):
+    for name in CA_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AUDITOR_RULES_DIR", raising=False)
+
+
+class Result:
+    def __init__(self, code, out, err):
+        self.code, self.out, self.err = code, out, err
+
+    @property
+    def json(self):
+        data = json.loads(self.out)
+        jsonschema.validate(data, schema())
+        return data
+
+
+def run(*args) -> Result:
+    """Run the CLI in-process; JSON output is validated against the published schema by .json."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exit_:
+            code = exit_.code
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def scan_json(*args) -> dict:
+    result = run("scan", "--format", "json", "-q", *args)
+    assert result.code in (0, 1), result.err
+    return result.json
+
+
+def by_name(report: dict) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for component in report["components"]:
+        found.setdefault(component["name"], []).append(component)
+    return found
+
+
+def findings_for(report: dict, component: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["component"] == component["id"]]
