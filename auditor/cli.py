@@ -132,9 +132,14 @@ class _progress:
     def __enter__(self):
         if not self.enabled:
             return None
+        import shutil
+
         from tqdm import tqdm
 
-        self.bar = tqdm(unit=" dirs", desc="scanning", file=sys.stderr, leave=False, mininterval=0.2)
+        # A terminal that reports no size (a fresh pty, some CI consoles) would make tqdm draw nothing.
+        size = shutil.get_terminal_size(fallback=(80, 24))
+        self.bar = tqdm(unit=" dirs", desc="scanning", file=sys.stderr, leave=False, mininterval=0.2,
+                        ncols=size.columns or 80, nrows=size.lines or 24)
         return lambda _directory: self.bar.update(1)
 
     def __exit__(self, *exc):

@@ -10,6 +10,7 @@ package are parsed in full, so a 5,000-line lockfile costs little more than read
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from urllib.parse import unquote, urlsplit
@@ -29,29 +30,41 @@ _ARCHIVE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[0-9][
 _URL_START = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|file:|\.{0,2}/|[A-Za-z]:\\)", re.I)
 
 
-def logical_lines(text: str):
-    """(first line number, content) for each line, continuations joined and comments removed."""
-    pending: list[str] = []
-    start = 0
-    for number, raw in enumerate(text.splitlines(), 1):
-        if raw.endswith("\\"):
-            if not pending:
-                start = number
-            pending.append(raw[:-1])
-            continue
-        if pending:
-            pending.append(raw)
-            raw, number = "".join(pending), start
-            pending = []
-        if "#" in raw:
-            raw = _COMMENT.sub("", raw)
-        line = raw.strip()
+def candidate_lines(text: str, watched: set[str]):
+    """(line number, logical line) of every line that could matter to the audit.
+
+    pip joins backslash continuations, then drops comments. Instead of doing that
+    for every line, one regular expression finds the lines that start with a
+    watched name, an include/editable option, a URL or a path; a line that
+    continues the previous one is skipped, and only the candidates are joined.
+    """
+    line_number, counted_to = 1, 0
+    for match in _candidate_pattern(frozenset(watched)).finditer(text):
+        start = match.start()
+        if text.endswith("\\\n", 0, start) or text.endswith("\\\r\n", 0, start):
+            continue  # a continuation of the line before, not a line of its own
+        line_number += text.count("\n", counted_to, start)
+        counted_to = start
+        parts, end = [], start
+        while True:
+            newline = text.find("\n", end)
+            physical = text[end:] if newline < 0 else text[end:newline]
+            physical = physical.rstrip("\r")
+            if not physical.endswith("\\") or newline < 0:
+                parts.append(physical)
+                break
+            parts.append(physical[:-1])
+            end = newline + 1
+        line = _COMMENT.sub("", "".join(parts)).strip()
         if line:
-            yield number, line
-    if pending:
-        line = _COMMENT.sub("", "".join(pending)).strip()
-        if line:
-            yield start, line
+            yield line_number, line
+
+
+@functools.lru_cache(maxsize=8)
+def _candidate_pattern(watched: frozenset) -> re.Pattern:
+    names_pattern = "|".join(re.escape(n).replace(r"\-", "[-_.]+") for n in sorted(watched, key=len, reverse=True))
+    return re.compile(rf"^[ \t]*(?:-(?:[rce]|-requirement|-constraint|-editable)|(?:{names_pattern})(?![A-Za-z0-9._-])"
+                      rf"|[A-Za-z][A-Za-z0-9+.-]*:|\.{{0,2}}/)", re.M | re.I)
 
 
 def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
@@ -72,11 +85,9 @@ def _parse_file(view, path, watched, errors, pins, visited, constraint):
         errors.append(ScanError(view.display(path), str(exc)))
         return
     source = "requirements file" + (" (constraint via -c)" if constraint else "")
-    for lineno, line in logical_lines(text):
+    for lineno, line in candidate_lines(text, watched):
         if line.startswith("-"):
             _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source)
-            continue
-        if not _may_name_watched(line, watched):
             continue
         pin = _pin_from(_requirement_part(line), watched, path, lineno, source, errors, view)
         if pin:
@@ -103,14 +114,6 @@ def _option_line(view, path, lineno, line, watched, errors, pins, visited, const
         if pin:
             pins.append(pin)
     # Any other option (--index-url, --hash on its own line, --pre, …) names no requirement.
-
-
-def _may_name_watched(line: str, watched: set[str]) -> bool:
-    """A cheap test before full parsing: the line's leading name is watched, or it is a URL or path."""
-    leading = _LEADING_NAME.match(line)
-    if leading and names.normalize(leading.group(1)) in watched:
-        return True
-    return bool(_URL_START.match(line))
 
 
 def _requirement_part(line: str) -> str:

@@ -1,0 +1,85 @@
+"""Rule data and the cutoff arithmetic, at the boundaries FACTS.md names."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import auditor
+from auditor.rules import ReleaseDates, load_packs, rules_dir
+
+DATES = ReleaseDates.load()
+
+
+@pytest.mark.parametrize("name,last_before,first_after", [
+    ("boto", ("2.15.0", "2013-10-18"), ("2.16.0", "2013-11-08")),
+    ("botocore", ("0.21.0", "2013-10-24"), ("0.22.0", "2013-10-29")),
+    ("awscli", ("1.2.1", "2013-10-24"), ("1.2.2", "2013-10-29")),
+])
+def test_release_table_matches_the_documented_boundary(name, last_before, first_after):
+    assert DATES.released(name, last_before[0]).startswith(last_before[1])
+    assert DATES.released(name, first_after[0]).startswith(first_after[1])
+    assert DATES.last_before(name, "2013-10-29")[1] == last_before[0]
+
+
+def test_table_covers_every_tracked_package_and_legacy_versions():
+    assert DATES.tracked() == {"boto", "botocore", "awscli", "boto3", "s3transfer"}
+    for legacy in ("0.8d", "0.9d", "1.5d", "1.8d"):
+        assert DATES.released("boto", legacy) < "2013"
+    assert DATES.released("botocore", "0.21") == DATES.released("botocore", "0.21.0")  # PEP 440 equality
+
+
+def test_ranges_are_resolved_against_known_releases():
+    assert [v for v, _ in DATES.matching("botocore", "<0.22")][-1] == "0.21.0"
+    assert all(d < "2013-10-29" for _, d in DATES.matching("botocore", "<0.22"))
+    assert DATES.matching("boto", "not a specifier") == []
+
+
+def test_default_pack_and_rules_are_well_formed():
+    packs = load_packs()
+    assert [p.id for p in packs.values() if p.default] == ["dynamodb-ats"]
+    for pack in packs.values():
+        assert len(pack.sha256) == 64
+        for rule in pack.rules:
+            assert rule["severity"] in ("critical", "high", "medium", "low", "info")
+            assert rule["documented"] and rule["references"]
+
+
+def test_rules_are_found_where_auditor_is_installed():
+    directory = rules_dir()
+    assert (directory / "packs" / "dynamodb-ats.toml").is_file()
+    assert (directory / "release-dates.json").is_file()
+    package = Path(auditor.__file__).resolve().parent
+    if (package.parent / "pyproject.toml").is_file():
+        assert directory == package.parent / "rules"  # a source checkout or editable install
+    else:
+        assert directory == package / "_rules"  # a wheel install: rules/ shipped inside the package
+
+
+def test_progress_counter_only_on_a_terminal(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    main, secondary = os.openpty()
+    done = subprocess.run([sys.executable, "-m", "auditor", "scan", str(tmp_path)], stdout=subprocess.PIPE,
+                          stderr=secondary, timeout=60)
+    os.close(secondary)
+    shown = os.read(main, 65536).decode(errors="replace")
+    os.close(main)
+    assert done.returncode == 0
+    assert "scanning" in shown and "dirs" in shown
+    quiet = subprocess.run([sys.executable, "-m", "auditor", "scan", str(tmp_path)], capture_output=True, timeout=60)
+    assert quiet.stderr == b""
+
+
+def test_refresh_takes_the_earliest_upload_of_each_release():
+    from auditor.refresh import first_upload_times
+
+    # The shape of https://pypi.org/pypi/botocore/json: a wheel uploaded after the sdist, a release with no files.
+    project = {"releases": {
+        "0.22.0": [{"filename": "botocore-0.22.0.tar.gz", "upload_time_iso_8601": "2013-10-29T00:57:43.581283Z"},
+                   {"filename": "botocore-0.22.0-py2.py3-none-any.whl", "upload_time_iso_8601": "2013-11-02T10:00:00.000000Z"}],
+        "0.21.0": [{"filename": "botocore-0.21.0.tar.gz", "upload_time_iso_8601": "2013-10-24T23:56:13.123456Z"}],
+        "0.0.1": [],
+    }}
+    assert first_upload_times(project) == {"0.21.0": "2013-10-24T23:56:13Z", "0.22.0": "2013-10-29T00:57:43Z"}
