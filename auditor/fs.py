@@ -103,10 +103,8 @@ class View:
             mode = os.stat(self.resolve(host_path)).st_mode
         except (FileNotFoundError, NotADirectoryError):
             return None
-        except FsError:
-            return "other"
-        except OSError:
-            return "other"
+        except (FsError, OSError):
+            return "other"  # a loop, a link out of the target, no permission: exists, but not usable
         if stat.S_ISREG(mode):
             return "file"
         if stat.S_ISDIR(mode):

@@ -79,8 +79,11 @@ def _scan_target(path, watched, report, collected: Collected, progress) -> bool:
             report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
             collected.extend(collect_lockfile(view, lockfile, location, watched, label))
         return True
-    view = View(os.path.dirname(os.path.abspath(path)), display_top=os.path.dirname(path))
-    host = os.path.join(view.top, os.path.basename(path))
+    # The file the user named may be a symlink; its includes are read beside the file it points to.
+    real = os.path.realpath(path)
+    shown_dir = os.path.dirname(path) if real == os.path.abspath(path) else os.path.dirname(real)
+    view = View(os.path.dirname(real), display_top=shown_dir)
+    host = os.path.join(view.top, os.path.basename(real))
     label = lockfile_format(path) or "requirements"
     report.targets.append(Target("lockfile", location, {"format": label}))
     result = collect_lockfile(view, host, location, watched, label)

@@ -120,3 +120,14 @@ def test_scan_of_this_machine_reads_the_running_interpreter(tmp_path):
     running = next(t for t in report["targets"] if t["details"].get("layout") == "running interpreter")
     assert running["location"] == sys.prefix
     assert running["details"]["distributions"] > 0
+
+
+def test_a_lockfile_named_through_a_symlink_is_read(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "requirements.txt").write_text("-r base.txt\n")
+    (tmp_path / "real" / "base.txt").write_text("botocore==0.21.0\n")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "real" / "requirements.txt")
+    report = scan_json(tmp_path / "link.txt")
+    assert [(c["name"], c["version"], c["location"]) for c in report["components"]] == [
+        ("botocore", "0.21.0", str(tmp_path / "real" / "base.txt"))]
+    assert report["errors"] == []

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from auditor.collect import Collected
-from auditor.fs import View
+from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
 LOCK_CAP = 64 * 1024 * 1024
@@ -25,6 +25,18 @@ class Pin:
     line: Optional[int]
     source: str
     details: dict = field(default_factory=dict)
+
+
+def read_document(view: View, path: str, errors: "list[ScanError]", loads, language: str):
+    """(text, parsed data) of a lockfile, or None after recording why it could not be read."""
+    try:
+        text = view.read_text(path, LOCK_CAP)
+        return text, loads(text)
+    except FsError as exc:
+        errors.append(ScanError(view.display(path), str(exc)))
+    except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
+        errors.append(ScanError(view.display(path), f"invalid {language}: {exc}"))
+    return None
 
 
 Parser = Callable[[View, str, "set[str]", "list[ScanError]"], "list[Pin]"]

@@ -6,9 +6,9 @@ import json
 import re
 
 from auditor import names
-from auditor.collect.lockfiles import LOCK_CAP, Pin
+from auditor.collect.lockfiles import Pin, read_document
 from auditor.collect.lockfiles.requirements import exact_version
-from auditor.fs import FsError, View
+from auditor.fs import View
 from auditor.model import ScanError
 from auditor.redact import redact
 
@@ -17,15 +17,10 @@ KNOWN_SPEC = 6
 
 def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
     where = view.display(path)
-    try:
-        text = view.read_text(path, LOCK_CAP)
-        data = json.loads(text)
-    except FsError as exc:
-        errors.append(ScanError(where, str(exc)))
+    document = read_document(view, path, errors, json.loads, "JSON")
+    if document is None:
         return []
-    except ValueError as exc:
-        errors.append(ScanError(where, f"invalid JSON: {exc}"))
-        return []
+    text, data = document
     if not isinstance(data, dict):
         errors.append(ScanError(where, "not a Pipfile.lock object; nothing read"))
         return []

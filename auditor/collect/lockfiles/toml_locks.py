@@ -11,8 +11,8 @@ import sys
 from dataclasses import dataclass
 
 from auditor import names
-from auditor.collect.lockfiles import LOCK_CAP, Pin
-from auditor.fs import FsError, View
+from auditor.collect.lockfiles import Pin, read_document
+from auditor.fs import View
 from auditor.model import ScanError
 
 if sys.version_info >= (3, 11):
@@ -48,15 +48,10 @@ def parser_for(label: str):
 
 def _parse(fmt: Format, view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
     where = view.display(path)
-    try:
-        text = view.read_text(path, LOCK_CAP)
-        data = tomllib.loads(text)
-    except FsError as exc:
-        errors.append(ScanError(where, str(exc)))
+    document = read_document(view, path, errors, tomllib.loads, "TOML")
+    if document is None:
         return []
-    except tomllib.TOMLDecodeError as exc:
-        errors.append(ScanError(where, f"invalid TOML: {exc}"))
-        return []
+    text, data = document
     stated = _lookup(data, fmt.version_path)
     if stated is None or str(stated).split(".")[0] not in fmt.known_majors:
         errors.append(ScanError(where, f"{fmt.label} format version {stated!r} is not one this auditor knows "
