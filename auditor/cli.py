@@ -61,6 +61,7 @@ def build_parser():
     scan.add_argument("-q", "--quiet", action="store_true", help="no progress output on standard error")
 
     rules = commands.add_parser("rules", help="list rule packs, or refresh the release-date table from PyPI")
+    rules.set_defaults(print_rules_help=rules.print_help)
     rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
     rules_commands.add_parser("list", help="the rule packs and the release-date table in use")
     refresh = rules_commands.add_parser(
@@ -84,7 +85,7 @@ def main(argv=None) -> int:
     if args.command == "scan":
         return _scan(args)
     if args.command == "rules":
-        return _rules(args, parser)
+        return _rules(args)
     if args.command == "schema":
         from auditor.report.json_report import SCHEMA_PATH
 
@@ -148,7 +149,7 @@ class _progress:
         return False
 
 
-def _rules(args, parser) -> int:
+def _rules(args) -> int:
     from auditor.rules import ReleaseDates, RulesError, load_packs, rules_dir
 
     if args.rules_command == "refresh":
@@ -175,7 +176,7 @@ def _rules(args, parser) -> int:
         print(f"release dates: {rules_dir() / 'release-dates.json'} (fetched {dates.fetched_at}): "
               + ", ".join(f"{n} {len(v)}" for n, v in sorted(dates.packages.items())))
         return EXIT_OK
-    parser.parse_args(["rules", "--help"])
+    args.print_rules_help(sys.stderr)
     return EXIT_UNUSABLE
 
 

@@ -6,7 +6,6 @@ another cutoff or other packages is a new TOML file, not new code.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -132,10 +131,6 @@ def _version(text: str) -> Optional[Version]:
         return None
 
 
-def utc_day(timestamp: str) -> str:
-    return timestamp[:10]
-
-
 # -- checks ------------------------------------------------------------------
 
 def evaluate(packs: list[Pack], components: list[Component], dates: ReleaseDates) -> Iterator[Finding]:
@@ -235,7 +230,3 @@ def check_unpinned(pack, rule, component, dates: ReleaseDates):
 
 
 CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned}
-
-
-def today() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")

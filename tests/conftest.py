@@ -1,7 +1,5 @@
 import io
 import json
-import os
-import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 

@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 from conftest import ENVS, LOCKS, Result, run, scan_json
 
