@@ -19,7 +19,7 @@ def write_uv_lock(path):
     lines = ['version = 1', 'revision = 3', 'requires-python = ">=3.9"', ""]
     for name, version in packages():
         lines += ["[[package]]", f'name = "{name}"', f'version = "{version}"', 'source = { registry = "https://pypi.org/simple" }',
-                  'dependencies = [\n    {{ name = "package-0001" }},\n]',
+                  'dependencies = [\n    { name = "package-0001" },\n]',
                   f'sdist = {{ url = "https://files.pythonhosted.org/packages/{name}-{version}.tar.gz", hash = "{HASH}", size = 12345 }}',
                   f'wheels = [\n    {{ url = "https://files.pythonhosted.org/packages/{name}-{version}-py3-none-any.whl", hash = "{HASH}", size = 2345 }},\n]', ""]
     _write(path, lines)
