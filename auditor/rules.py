@@ -161,8 +161,13 @@ def check_released_before(pack, rule, component, dates: ReleaseDates):
     cutoff = rule["cutoff"]
     name, version = component.name, component.version
     fmt = dict(name=name, version=version, cutoff=cutoff, specifier=component.details.get("specifier", ""))
-    if version is None:
+    if version is None and "pinned" in component.details:
         yield from _range_only_before(pack, rule, component, dates, cutoff, fmt)
+        return
+    if version is None:
+        observed = [Evidence("observed", f"no version could be read for this install of {name}"), _where(component)]
+        yield _finding(pack, rule, component, rule.get("unknown_severity", "medium"),
+                       f"{name} (version unknown): verify it was released after {cutoff}", observed)
         return
     severity = rule["severity"] if component.details.get("active", True) else rule.get("shadowed_severity", rule["severity"])
     released = dates.released(name, version)

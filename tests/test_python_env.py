@@ -199,3 +199,14 @@ def test_unreadable_metadata_is_an_error(tmp_path):
     metadata.chmod(0)
     report = scan_json(site)
     assert "Permission denied" in report["errors"][0]["message"]
+
+
+def test_package_directory_without_any_version_cannot_be_judged(tmp_path):
+    site = tmp_path / "site-packages"
+    (site / "botocore").mkdir(parents=True)
+    (site / "botocore" / "__init__.py").write_text("# patched in place, version line removed\nimport logging\n")
+    report = scan_json(site)
+    botocore = only(report, "botocore")
+    assert botocore["version"] is None
+    (finding,) = findings_for(report, botocore)
+    assert finding["severity"] == "medium" and "version unknown" in finding["title"]
