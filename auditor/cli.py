@@ -52,13 +52,7 @@ def build_parser():
                                description="Find AWS SDK/CLI installs and pins and judge them against the rule packs.",
                                epilog=SCAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     scan.add_argument("targets", nargs="*", metavar="TARGET", help="directories or lockfiles (default: this machine)")
-    scan.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
-    scan.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    scan.add_argument("--fail-on", choices=SEVERITIES, default="high",
-                      help="exit 1 when a finding is at or above this severity (default: high)")
-    scan.add_argument("--pack", action="append", default=[], metavar="ID",
-                      help="rule pack to apply (repeatable; default: the default packs, see 'auditor rules list')")
-    scan.add_argument("-q", "--quiet", action="store_true", help="no progress output on standard error")
+    _add_output_options(scan)
 
     rules = commands.add_parser("rules", help="list rule packs, or refresh the release-date table from PyPI")
     rules.set_defaults(print_rules_help=rules.print_help)
@@ -71,8 +65,25 @@ def build_parser():
     refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the table in use)")
     refresh.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: 30)")
 
+    store = commands.add_parser("truststore", help="check CA bundles, certificate files or directories for the ATS anchors",
+                                description="Read each trust store (PEM bundle, DER file, or hashed directory such as "
+                                            "/etc/ssl/certs) and report its format, size, and which ATS anchors it holds.")
+    store.add_argument("stores", nargs="+", metavar="STORE", help="a bundle file, a certificate file, or a directory")
+    store.add_argument("--as-of", metavar="YYYY-MM-DD", help="judge expiry on this date (default: today, UTC)")
+    _add_output_options(store)
+
     commands.add_parser("schema", help="print the JSON Schema of the JSON report")
     return parser
+
+
+def _add_output_options(command) -> None:
+    command.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    command.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    command.add_argument("--fail-on", choices=SEVERITIES, default="high",
+                         help="exit 1 when a finding is at or above this severity (default: high)")
+    command.add_argument("--pack", action="append", default=[], metavar="ID",
+                         help="rule pack to apply (repeatable; default: the default packs, see 'auditor rules list')")
+    command.add_argument("-q", "--quiet", action="store_true", help="no progress output on standard error")
 
 
 def main(argv=None) -> int:
@@ -84,6 +95,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "scan":
         return _scan(args)
+    if args.command == "truststore":
+        return _truststore(args)
     if args.command == "rules":
         return _rules(args)
     if args.command == "schema":
@@ -96,7 +109,6 @@ def main(argv=None) -> int:
 
 
 def _scan(args) -> int:
-    from auditor.report import render
     from auditor.rules import RulesError, select_packs
     from auditor.scan import NothingScanned, ScanOptions, run
 
@@ -109,6 +121,31 @@ def _scan(args) -> int:
             report = run(ScanOptions(args.targets, packs, fail_on=args.fail_on, progress=tick))
         except NothingScanned as exc:
             return _fail(f"nothing could be scanned: {exc}")
+    return _emit(report, args)
+
+
+def _truststore(args) -> int:
+    import re
+
+    from auditor.anchors import as_of_or_today
+    from auditor.rules import RulesError, select_packs
+    from auditor.scan import NothingScanned, inspect_stores
+
+    if args.as_of and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.as_of):
+        return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
+    try:
+        packs = select_packs(args.pack)
+        report = inspect_stores(args.stores, packs, args.fail_on, as_of_or_today(args.as_of))
+    except RulesError as exc:
+        return _fail(str(exc))
+    except NothingScanned as exc:
+        return _fail(f"nothing could be read: {exc}")
+    return _emit(report, args)
+
+
+def _emit(report, args) -> int:
+    from auditor.report import render
+
     text = render(report, args.format)
     if args.output:
         try:

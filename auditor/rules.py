@@ -139,8 +139,9 @@ def evaluate(packs: list[Pack], components: list[Component], dates: ReleaseDates
             check = CHECKS.get(rule.get("check"))
             if check is None:
                 raise RulesError(f"rule {rule.get('id')} in pack {pack.id} names unknown check {rule.get('check')!r}")
+            kind = rule.get("component_kind", "python-package")
             for component in components:
-                if component.kind == "python-package" and component.name in rule.get("applies_to", ()):
+                if component.kind == kind and ("applies_to" not in rule or component.name in rule["applies_to"]):
                     yield from check(pack, rule, component, dates)
 
 
@@ -234,4 +235,25 @@ def check_unpinned(pack, rule, component, dates: ReleaseDates):
     yield _finding(pack, rule, component, rule["severity"], rule["title"].format(**fmt), [Evidence("observed", summary), _where(component)])
 
 
-CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned}
+def check_store_without_anchor(pack, rule, component, dates):
+    details = component.details
+    if details.get("anchors"):
+        return
+    seen = f"{details.get('certificates', 0)} certificates read; none is a valid ATS anchor"
+    if details.get("expired"):
+        seen += f"; expired on {details.get('as_of')}: {', '.join(details['expired'])}"
+    title = rule["title"].format(name=component.location, as_of=details.get("as_of", ""))
+    yield _finding(pack, rule, component, rule["severity"], title, [Evidence("observed", seen), _where(component)])
+
+
+def check_store_impostor(pack, rule, component, dates):
+    impostors = component.details.get("impostors", [])
+    if impostors:
+        seen = [Evidence("observed", f"certificate with subject '{i['name']}' but another public key, SHA-256 {i['sha256']}; "
+                                     "not counted as an anchor") for i in impostors]
+        yield _finding(pack, rule, component, rule["severity"], rule["title"].format(name=component.location),
+                       [*seen, _where(component)])
+
+
+CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,
+          "store-without-anchor": check_store_without_anchor, "store-impostor": check_store_impostor}

@@ -124,3 +124,41 @@ def _scan_machine(watched, report, collected) -> None:
     skip = {os.path.realpath(p) for p in path}
     for environment in other_environments(skip):
         _scan_environment(view, environment, "this machine", report, collected, watched)
+
+
+def inspect_stores(paths: list[str], packs: list[Pack], fail_on: str, as_of: str) -> Report:
+    """`auditor truststore`: each store's format, size and ATS anchors, judged by the packs."""
+    from auditor.anchors import check_store, load_anchors
+    from auditor.collect.truststore import read_store
+    from auditor.model import Component
+
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    report = Report(__version__, now, as_of, [p.describe() for p in packs], fail_on=fail_on)
+    anchors = load_anchors()
+    readable = 0
+    for path in paths:
+        if not os.path.lexists(path):
+            report.errors.append(ScanError(path, "no such file or directory"))
+            continue
+        # A store named on the command line is this machine's: its links (hashed directories
+        # link into /usr/share/ca-certificates) are followed wherever they go on the machine.
+        view = View("/", display_top="/")
+        real = os.path.abspath(path)
+        store = read_store(view, real)
+        report.errors.extend(store.errors)
+        report.targets.append(Target("trust-store", path, {"format": store.format}))
+        if not store.certificates and store.errors:
+            continue
+        readable += 1
+        result = check_store(store.certificates, anchors, as_of)
+        details = {"format": store.format, "certificates": result.certificates, "anchors": result.anchors,
+                   "expired": result.expired, "impostors": result.impostors, "as_of": as_of}
+        if result.unparsable:
+            details["unparsable"] = result.unparsable
+        report.components.append(Component("trust-store", os.path.basename(path), None, view.display(real),
+                                           f"{store.format} trust store", path, details=details))
+    if readable == 0:
+        raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in report.errors) or "no store could be read")
+    report.findings = list(evaluate(packs, report.components, None))
+    report.sort()
+    return report

@@ -26,14 +26,21 @@ def render(report) -> str:
             rows.append([f.severity.upper(), f.title, where, f.remediation])
         lines += ["Findings", tabulate(rows, headers=["severity", "finding", "where", "remediation"], tablefmt="simple",
                                        maxcolwidths=[None, 50, 50, 60]), ""]
-    if report.components:
+    packages = [c for c in report.components if c.kind == "python-package"]
+    stores = [c for c in report.components if c.kind == "trust-store"]
+    if packages:
         rows = [[c.name, c.version or c.details.get("specifier") or "any", (c.released or "")[:10], c.source,
                  "" if c.details.get("active", True) else "inactive", c.location + (f":{c.line}" if c.line else "")]
-                for c in report.components]
+                for c in packages]
         lines += ["Components", tabulate(rows, headers=["package", "version", "released (UTC)", "found by", "state", "location"],
                                          tablefmt="simple"), ""]
-    else:
+    elif not stores:
         lines += ["Components: no AWS SDK or CLI package found", ""]
+    if stores:
+        rows = [[c.location, c.details["format"], c.details["certificates"], "\n".join(c.details["anchors"]) or "NONE",
+                 "\n".join(c.details["expired"]), len(c.details["impostors"])] for c in stores]
+        lines += ["Trust stores", tabulate(rows, headers=["store", "format", "certificates", "valid ATS anchors", "expired anchors",
+                                                         "impostors"], tablefmt="simple"), ""]
     if report.errors:
         rows = [[e.location, e.message] for e in report.errors]
         lines += ["Errors (parts that could not be scanned)", tabulate(rows, headers=["location", "reason"], tablefmt="simple",

@@ -1,0 +1,121 @@
+"""The ATS trust anchors (rules/anchors.toml) and the check of a store against them.
+
+Certificates are matched on the SHA-256 of their DER first. Only a certificate
+whose bytes contain the most specific value of an anchor's subject (its CN or OU
+text, the same bytes whatever string type encodes it) is parsed with
+`cryptography`, to tell a re-issued anchor (same subject and key: it counts) from
+an impostor (same subject, another key: it never counts). Subjects are compared
+attribute by attribute, so a copy that encodes the name as UTF8String instead of
+PrintableString is still recognised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from typing import Optional
+
+from auditor.rules import rules_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Anchor:
+    name: str
+    sha256: str
+    not_after: str  # UTC, ISO 8601
+    subject: tuple  # ((oid, value), …)
+    marker: bytes  # the subject's last attribute value, searched for before parsing
+    key_der: bytes
+
+
+@dataclass
+class AnchorCheck:
+    certificates: int
+    anchors: list[str] = field(default_factory=list)  # valid anchors present
+    expired: list[str] = field(default_factory=list)
+    impostors: list[dict] = field(default_factory=list)
+    unparsable: int = 0
+
+    @property
+    def trusts_ats(self) -> bool:
+        return bool(self.anchors)
+
+
+def load_anchors(directory=None) -> list[Anchor]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    import warnings
+
+    directory = directory or rules_dir()
+    data = tomllib.loads((directory / "anchors.toml").read_text(encoding="utf-8"))
+    anchors = []
+    for entry in data["anchors"]:
+        with warnings.catch_warnings():  # Starfield Class 2 (2004) has a serial number RFC 5280 now disallows
+            warnings.simplefilter("ignore")
+            certificate = x509.load_pem_x509_certificate((directory / "anchors" / entry["file"]).read_bytes())
+        der = certificate.public_bytes(Encoding.DER)
+        if hashlib.sha256(der).hexdigest() != entry["sha256"]:
+            raise ValueError(f"rules/anchors/{entry['file']} does not match the fingerprint of {entry['name']}")
+        subject = subject_key(certificate.subject)
+        anchors.append(Anchor(entry["name"], entry["sha256"], entry["not_after"], subject, subject[-1][1].encode("utf-8"),
+                              certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)))
+    return anchors
+
+
+def check_store(certificates: list[bytes], anchors: list[Anchor], as_of: str) -> AnchorCheck:
+    """Which anchors the certificates hold, valid at `as_of` (YYYY-MM-DD), and which impostors."""
+    by_fingerprint = {a.sha256: a for a in anchors}
+    result = AnchorCheck(len(certificates))
+    present: dict[str, str] = {}  # anchor name -> not_after of the copy found
+    for der in certificates:
+        anchor = by_fingerprint.get(hashlib.sha256(der).hexdigest())
+        if anchor is not None:
+            present[anchor.name] = max(present.get(anchor.name, ""), anchor.not_after)
+            continue
+        for anchor in anchors:
+            if anchor.marker in der:
+                _compare(der, anchor, present, result)
+    for name, not_after in sorted(present.items()):
+        (result.anchors if not_after[:10] > as_of else result.expired).append(name)
+    return result
+
+
+def _compare(der: bytes, anchor: Anchor, present: dict, result: AnchorCheck) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            certificate = x509.load_der_x509_certificate(der)
+        if subject_key(certificate.subject) != anchor.subject:
+            return  # issued by the anchor, not the anchor itself
+        key = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        not_after = certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        result.unparsable += 1
+        return
+    if key == anchor.key_der:
+        present[anchor.name] = max(present.get(anchor.name, ""), not_after)
+    else:
+        result.impostors.append({"name": anchor.name, "sha256": hashlib.sha256(der).hexdigest(), "not_after": not_after})
+
+
+def subject_key(name) -> tuple:
+    """A distinguished name as (OID, value) pairs: equal names compare equal whatever their string encoding."""
+    return tuple((attribute.oid.dotted_string, attribute.value) for attribute in name)
+
+
+def as_of_or_today(as_of: Optional[str]) -> str:
+    import datetime as dt
+
+    return as_of or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
