@@ -1,5 +1,6 @@
 """Run every benchmark; each prints its own ratio against a baseline measured in the same run."""
 
+import bench_anchor_check
 import bench_lockfiles
 import bench_site_packages
 import bench_startup
@@ -8,3 +9,4 @@ if __name__ == "__main__":
     bench_startup.main()
     bench_site_packages.main()
     bench_lockfiles.main()
+    bench_anchor_check.main()
