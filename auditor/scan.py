@@ -36,8 +36,7 @@ class ScanOptions:
 def run(options: ScanOptions) -> Report:
     dates = ReleaseDates.load()
     watched = dates.tracked() | {n for p in options.packs for r in p.rules for n in r.get("applies_to", ())}
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    report = Report(__version__, now, options.as_of or now[:10], [p.describe() for p in options.packs], fail_on=options.fail_on)
+    report = _new_report(options.packs, options.fail_on, options.as_of)
     collected = Collected()
     readable = 0
     for path in options.paths or [None]:
@@ -52,6 +51,11 @@ def run(options: ScanOptions) -> Report:
     report.findings = list(evaluate(options.packs, report.components, dates))
     report.sort()
     return report
+
+
+def _new_report(packs: list[Pack], fail_on: str, as_of: str) -> Report:
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Report(__version__, now, as_of or now[:10], [p.describe() for p in packs], fail_on=fail_on)
 
 
 def _with_release_date(component, dates: ReleaseDates):
@@ -132,8 +136,7 @@ def inspect_stores(paths: list[str], packs: list[Pack], fail_on: str, as_of: str
     from auditor.collect.truststore import read_store
     from auditor.model import Component
 
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    report = Report(__version__, now, as_of, [p.describe() for p in packs], fail_on=fail_on)
+    report = _new_report(packs, fail_on, as_of)
     anchors = load_anchors()
     readable = 0
     for path in paths:
