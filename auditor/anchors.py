@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import warnings
 from dataclasses import dataclass, field
-from typing import Optional
 
 from auditor.rules import rules_dir
 
@@ -42,30 +42,36 @@ class AnchorCheck:
     impostors: list[dict] = field(default_factory=list)
     unparsable: int = 0
 
-    @property
-    def trusts_ats(self) -> bool:
-        return bool(self.anchors)
+
+def _certificate(load, data: bytes):
+    """Parse with cryptography, quietly: old roots such as Starfield Class 2 (2004) carry a
+    serial number RFC 5280 now disallows, and cryptography warns about it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load(data)
+
+
+def _public_key_der(certificate) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 def load_anchors(directory=None) -> list[Anchor]:
     from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    import warnings
+    from cryptography.hazmat.primitives.serialization import Encoding
 
     directory = directory or rules_dir()
     data = tomllib.loads((directory / "anchors.toml").read_text(encoding="utf-8"))
     anchors = []
     for entry in data["anchors"]:
-        with warnings.catch_warnings():  # Starfield Class 2 (2004) has a serial number RFC 5280 now disallows
-            warnings.simplefilter("ignore")
-            certificate = x509.load_pem_x509_certificate((directory / "anchors" / entry["file"]).read_bytes())
+        certificate = _certificate(x509.load_pem_x509_certificate, (directory / "anchors" / entry["file"]).read_bytes())
         der = certificate.public_bytes(Encoding.DER)
         if hashlib.sha256(der).hexdigest() != entry["sha256"]:
             raise ValueError(f"rules/anchors/{entry['file']} does not match the fingerprint of {entry['name']}")
         subject = subject_key(certificate.subject)
         anchors.append(Anchor(entry["name"], entry["sha256"], entry["not_after"], subject, subject[-1][1].encode("utf-8"),
-                              certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)))
+                              _public_key_der(certificate)))
     return anchors
 
 
@@ -89,17 +95,12 @@ def check_store(certificates: list[bytes], anchors: list[Anchor], as_of: str) ->
 
 def _compare(der: bytes, anchor: Anchor, present: dict, result: AnchorCheck) -> None:
     from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    import warnings
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            certificate = x509.load_der_x509_certificate(der)
+        certificate = _certificate(x509.load_der_x509_certificate, der)
         if subject_key(certificate.subject) != anchor.subject:
             return  # issued by the anchor, not the anchor itself
-        key = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        key = _public_key_der(certificate)
         not_after = certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
         result.unparsable += 1
@@ -114,8 +115,3 @@ def subject_key(name) -> tuple:
     """A distinguished name as (OID, value) pairs: equal names compare equal whatever their string encoding."""
     return tuple((attribute.oid.dotted_string, attribute.value) for attribute in name)
 
-
-def as_of_or_today(as_of: Optional[str]) -> str:
-    import datetime as dt
-
-    return as_of or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")

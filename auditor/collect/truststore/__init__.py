@@ -14,7 +14,6 @@ STORE_CAP = 64 * 1024 * 1024
 
 @dataclass
 class Store:
-    path: str
     format: str  # pem | der | directory
     certificates: list[bytes] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
@@ -24,7 +23,7 @@ def read_store(view: View, path: str) -> Store:
     """Read a bundle file, a single DER certificate, or an OpenSSL hashed directory."""
     if view.is_dir(path):
         return _read_directory(view, path)
-    store = Store(path, "pem")
+    store = Store("pem")
     try:
         store.format, store.certificates, problems = certificates_in_file(view.read_bytes(path, STORE_CAP))
     except FsError as exc:
@@ -36,7 +35,7 @@ def read_store(view: View, path: str) -> Store:
 
 def _read_directory(view: View, directory: str) -> Store:
     """Every certificate file of a directory such as /etc/ssl/certs, each certificate once."""
-    store = Store(directory, "directory")
+    store = Store("directory")
     seen: set[bytes] = set()
     try:
         entries = view.list_dir(directory)
