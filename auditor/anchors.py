@@ -32,6 +32,7 @@ class Anchor:
     subject: tuple  # ((oid, value), …)
     marker: bytes  # the subject's last attribute value, searched for before parsing
     key_der: bytes
+    debian_file: str = ""  # its name in /etc/ca-certificates.conf
 
 
 @dataclass
@@ -39,6 +40,7 @@ class AnchorCheck:
     certificates: int
     anchors: list[str] = field(default_factory=list)  # valid anchors present
     expired: list[str] = field(default_factory=list)
+    distrusted: list[str] = field(default_factory=list)  # present, but on the machine's distrust list
     impostors: list[dict] = field(default_factory=list)
     unparsable: int = 0
 
@@ -71,12 +73,14 @@ def load_anchors(directory=None) -> list[Anchor]:
             raise ValueError(f"rules/anchors/{entry['file']} does not match the fingerprint of {entry['name']}")
         subject = subject_key(certificate.subject)
         anchors.append(Anchor(entry["name"], entry["sha256"], entry["not_after"], subject, subject[-1][1].encode("utf-8"),
-                              _public_key_der(certificate)))
+                              _public_key_der(certificate), entry.get("debian_file", "")))
     return anchors
 
 
-def check_store(certificates: list[bytes], anchors: list[Anchor], as_of: str) -> AnchorCheck:
-    """Which anchors the certificates hold, valid at `as_of` (YYYY-MM-DD), and which impostors."""
+def check_store(certificates: list[bytes], anchors: list[Anchor], as_of: str,
+                distrusted: frozenset[str] = frozenset()) -> AnchorCheck:
+    """Which anchors the certificates hold, valid at `as_of` (YYYY-MM-DD) and not in
+    `distrusted` (anchor names), and which impostors."""
     by_fingerprint = {a.sha256: a for a in anchors}
     result = AnchorCheck(len(certificates))
     present: dict[str, str] = {}  # anchor name -> not_after of the copy found
@@ -89,7 +93,10 @@ def check_store(certificates: list[bytes], anchors: list[Anchor], as_of: str) ->
             if anchor.marker in der:
                 _compare(der, anchor, present, result)
     for name, not_after in sorted(present.items()):
-        (result.anchors if not_after[:10] > as_of else result.expired).append(name)
+        if name in distrusted:
+            result.distrusted.append(name)
+        else:
+            (result.anchors if not_after[:10] > as_of else result.expired).append(name)
     return result
 
 

@@ -52,6 +52,10 @@ def build_parser():
                                description="Find AWS SDK/CLI installs and pins and judge them against the rule packs.",
                                epilog=SCAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     scan.add_argument("targets", nargs="*", metavar="TARGET", help="directories or lockfiles (default: this machine)")
+    scan.add_argument("--env-file", action="append", default=[], metavar="FILE",
+                      help="the environment the scanned clients run with (KEY=value lines, as for docker --env-file or "
+                           "systemd EnvironmentFile=; repeatable, later files win). Default: this process's environment")
+    _add_as_of(scan)
     _add_output_options(scan)
 
     rules = commands.add_parser("rules", help="list rule packs, or refresh the release-date table from PyPI")
@@ -69,11 +73,15 @@ def build_parser():
                                 description="Read each trust store (PEM bundle, DER file, or hashed directory such as "
                                             "/etc/ssl/certs) and report its format, size, and which ATS anchors it holds.")
     store.add_argument("stores", nargs="+", metavar="STORE", help="a bundle file, a certificate file, or a directory")
-    store.add_argument("--as-of", metavar="YYYY-MM-DD", help="judge expiry on this date (default: today, UTC)")
+    _add_as_of(store)
     _add_output_options(store)
 
     commands.add_parser("schema", help="print the JSON Schema of the JSON report")
     return parser
+
+
+def _add_as_of(command) -> None:
+    command.add_argument("--as-of", metavar="YYYY-MM-DD", help="judge certificate expiry on this date (default: today, UTC)")
 
 
 def _add_output_options(command) -> None:
@@ -109,28 +117,40 @@ def main(argv=None) -> int:
 
 
 def _scan(args) -> int:
+    from auditor.environ import EnvFileError, load_env_files
     from auditor.rules import RulesError, select_packs
     from auditor.scan import NothingScanned, ScanOptions, run
 
+    if not _valid_date(args.as_of):
+        return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
     try:
         packs = select_packs(args.pack)
-    except RulesError as exc:
+        environ = load_env_files(args.env_file) if args.env_file else None
+    except (RulesError, EnvFileError) as exc:
         return _fail(str(exc))
     with _progress(enabled=not args.quiet) as tick:
         try:
-            report = run(ScanOptions(args.targets, packs, fail_on=args.fail_on, progress=tick))
+            report = run(ScanOptions(args.targets, packs, fail_on=args.fail_on, as_of=args.as_of or "", progress=tick,
+                                     environ=environ))
         except NothingScanned as exc:
             return _fail(f"nothing could be scanned: {exc}")
     return _emit(report, args)
 
 
-def _truststore(args) -> int:
-    import re
+def _valid_date(text) -> bool:
+    import datetime as dt
 
+    try:
+        return text is None or dt.date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
+def _truststore(args) -> int:
     from auditor.rules import RulesError, select_packs
     from auditor.scan import NothingScanned, inspect_stores
 
-    if args.as_of and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.as_of):
+    if not _valid_date(args.as_of):
         return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
     try:
         packs = select_packs(args.pack)

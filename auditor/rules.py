@@ -148,7 +148,8 @@ def evaluate(packs: list[Pack], components: list[Component], dates: ReleaseDates
 def _finding(pack, rule, component, severity, title, observed: list[Evidence]) -> Finding:
     remediation = rule.get("remediation", "")
     if isinstance(remediation, dict):
-        remediation = remediation.get(component.name, remediation.get("default", ""))
+        # Keyed by the component's name, or by the kind of remedy its collector named (a store's platform).
+        remediation = remediation.get(component.details.get("remedy", component.name), remediation.get("default", ""))
     documented = Evidence("documented", rule["documented"], source=pack.source or None)
     return Finding(rule["id"], pack.id, severity, component.id, title, (documented, *observed), remediation,
                    tuple(rule.get("references", ())))
@@ -239,11 +240,40 @@ def check_store_without_anchor(pack, rule, component, dates):
     details = component.details
     if details.get("anchors"):
         return
-    seen = f"{details.get('certificates', 0)} certificates read; none is a valid ATS anchor"
-    if details.get("expired"):
-        seen += f"; expired on {details.get('as_of')}: {', '.join(details['expired'])}"
+    seen = [Evidence("observed", _store_contents(details)), _where(component)]
+    users = details.get("users", [])
+    if users:
+        seen.append(Evidence("observed", "used by: " + "; ".join(users)))
+        severity = rule["severity"]
+    elif details.get("fallback_for"):
+        seen.append(Evidence("observed", "not in use now; the fallback of: " + "; ".join(details["fallback_for"])))
+        severity = rule.get("fallback_severity", rule["severity"])
+    else:
+        severity = rule["severity"]
     title = rule["title"].format(name=component.location, as_of=details.get("as_of", ""))
-    yield _finding(pack, rule, component, rule["severity"], title, [Evidence("observed", seen), _where(component)])
+    yield _finding(pack, rule, component, severity, title, seen)
+
+
+def _store_contents(details: dict) -> str:
+    if details.get("problem"):
+        return f"the store {details['problem']}"
+    summary = f"{details.get('certificates', 0)} certificates read; none is a valid ATS anchor"
+    if details.get("expired"):
+        summary += f"; expired on {details.get('as_of')}: {', '.join(details['expired'])}"
+    for name, where in details.get("distrusted_by", {}).items():
+        summary += f"; {name} is present but distrusted by {where}"
+    return summary
+
+
+def check_store_with_anchor(pack, rule, component, dates):
+    details = component.details
+    if not details.get("anchors"):
+        return
+    seen = [Evidence("observed", f"{details.get('certificates', 0)} certificates read ({details.get('format')}); valid on "
+                                 f"{details.get('as_of')}: {', '.join(details['anchors'])}"), _where(component)]
+    if details.get("users"):
+        seen.append(Evidence("observed", "used by: " + "; ".join(details["users"])))
+    yield _finding(pack, rule, component, rule["severity"], rule["title"].format(name=component.location), seen)
 
 
 def check_store_impostor(pack, rule, component, dates):
@@ -256,4 +286,5 @@ def check_store_impostor(pack, rule, component, dates):
 
 
 CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,
-          "store-without-anchor": check_store_without_anchor, "store-impostor": check_store_impostor}
+          "store-without-anchor": check_store_without_anchor,
+          "store-with-anchor": check_store_with_anchor, "store-impostor": check_store_impostor}

@@ -15,9 +15,11 @@ from auditor.collect.cli_v2 import collect_cli_v2
 from auditor.collect.lockfiles import collect_lockfile, lockfile_format
 from auditor.collect.python_env import PathEntry, collect_environment, environment_path
 from auditor.collect.tree import Environment, venv_site_dirs, walk
+from auditor.environ import Environ
 from auditor.fs import View
 from auditor.model import Report, ScanError, Target
 from auditor.rules import Pack, ReleaseDates, evaluate
+from auditor.trust import CliV2, PythonPath, TrustInputs
 
 
 class NothingScanned(Exception):
@@ -31,6 +33,7 @@ class ScanOptions:
     fail_on: str = "high"
     as_of: str = ""
     progress: Optional[Callable[[str], None]] = None
+    environ: Optional[Environ] = None  # None: the scanning process's own environment
 
 
 def run(options: ScanOptions) -> Report:
@@ -44,6 +47,7 @@ def run(options: ScanOptions) -> Report:
         readable += ok
     if readable == 0:
         raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in collected.errors) or "no target could be read")
+    _resolve_trust(options, report, collected)
     # A file included by two lockfiles is one fact, not two.
     unique = {c.id: c for c in reversed(collected.components)}
     report.components = [_with_release_date(c, dates) for c in unique.values()]
@@ -51,6 +55,18 @@ def run(options: ScanOptions) -> Report:
     report.findings = list(evaluate(options.packs, report.components, dates))
     report.sort()
     return report
+
+
+def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -> None:
+    from auditor.collect.trust_settings import read_trust_settings
+    from auditor.trust import resolve_trust
+
+    environ = options.environ or Environ.of_this_process()
+    settings = read_trust_settings(View("/", display_top="/"), environ)
+    machine = not options.paths
+    target = "this machine" if machine else ", ".join(options.paths)
+    inputs = TrustInputs(collected.python_paths, collected.cli_v2)
+    collected.extend(resolve_trust(inputs, settings, report.as_of, target, machine))
 
 
 def _new_report(packs: list[Pack], fail_on: str, as_of: str) -> Report:
@@ -99,7 +115,9 @@ def _scan_environment(view, environment: Environment, target, report, collected,
     location = view.display(environment.prefix)
     if environment.kind == "aws-cli-v2":
         report.targets.append(Target("environment", location, {"layout": "aws-cli-v2"}))
-        collected.components.append(collect_cli_v2(view, environment.prefix, target))
+        component = collect_cli_v2(view, environment.prefix, target)
+        collected.components.append(component)
+        collected.cli_v2.append(CliV2(view, environment.prefix, component))
         return
     if environment.kind == "virtualenv" and not environment.site_dirs:
         environment.site_dirs = venv_site_dirs(view, environment.prefix)
@@ -112,6 +130,7 @@ def _scan_environment(view, environment: Environment, target, report, collected,
     report.targets.append(Target("environment", location, details))
     collected.errors.extend(errors)
     collected.extend(result)
+    collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
 
 
 def _scan_machine(watched, report, collected) -> None:
@@ -125,6 +144,7 @@ def _scan_machine(watched, report, collected) -> None:
     report.targets.append(Target("environment", sys.prefix, {"layout": "running interpreter", "python": platform.python_version(),
                                                              "distributions": count}))
     collected.extend(result)
+    collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
     skip = {os.path.realpath(p) for p in path}
     for environment in other_environments(skip):
         _scan_environment(view, environment, "this machine", report, collected, watched)

@@ -62,3 +62,17 @@ def by_name(report: dict) -> dict[str, list[dict]]:
 
 def findings_for(report: dict, component: dict) -> list[dict]:
     return [f for f in report["findings"] if f["component"] == component["id"]]
+
+
+def packages(report: dict) -> list[dict]:
+    return [c for c in report["components"] if c["kind"] == "python-package"]
+
+
+def package_findings(report: dict) -> list[dict]:
+    ids = {c["id"] for c in packages(report)}
+    return [f for f in report["findings"] if f["component"] in ids]
+
+
+def risks(report: dict) -> list[dict]:
+    """Findings a reviewer must act on: everything above `info`."""
+    return [f for f in report["findings"] if f["severity"] != "info"]

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import ENVS, by_name, findings_for, scan_json
+from conftest import ENVS, by_name, findings_for, package_findings, packages, scan_json
 
 
 def only(report, name):
@@ -15,9 +15,9 @@ def only(report, name):
 
 def test_modern_venv_has_no_findings_and_lists_every_aws_package():
     report = scan_json(ENVS / "py3-venv")
-    found = {c["name"]: c["version"] for c in report["components"]}
+    found = {c["name"]: c["version"] for c in packages(report)}
     assert found == {"boto": "2.49.0", "boto3": "1.44.8", "botocore": "1.44.8", "s3transfer": "0.19.3"}
-    assert report["findings"] == []
+    assert package_findings(report) == []
     assert only(report, "boto")["source"] == "dist-info METADATA"
     assert only(report, "boto")["released"] == "2018-07-11T20:58:55Z"
     environment = [t for t in report["targets"] if t["kind"] == "environment"]
@@ -49,15 +49,15 @@ def test_python27_easy_install_zipped_egg_and_egg_directory():
     assert (botocore["version"], botocore["source"]) == ("0.21.0", "egg directory EGG-INFO/PKG-INFO")
     # easy-install.pth's import line moves its eggs to the front of sys.path
     assert "moved to the front" in boto["details"]["path_origin"]
-    assert {f["severity"] for f in report["findings"]} == {"high"}
-    assert len(report["findings"]) == 2
+    assert {f["severity"] for f in package_findings(report)} == {"high"}
+    assert len(package_findings(report)) == 2
     # distutils wrote the License header over several unindented lines: still read, no error
     assert report["errors"] == []
 
 
 def test_debian_single_file_egg_info_and_dist_packages_prefixes():
     report = scan_json(ENVS / "debian-dist-packages")
-    versions = sorted((c["version"], c["source"], c["location"].split("debian-dist-packages/")[1]) for c in report["components"])
+    versions = sorted((c["version"], c["source"], c["location"].split("debian-dist-packages/")[1]) for c in packages(report))
     assert versions == [
         ("2.49.0", "egg-info PKG-INFO", "usr/lib/python3/dist-packages/boto-2.49.0.egg-info/PKG-INFO"),
         ("2.49.0", "egg-info file", "usr/local/lib/python3.11/dist-packages/boto-2.49.0.egg-info"),
@@ -66,7 +66,7 @@ def test_debian_single_file_egg_info_and_dist_packages_prefixes():
     environments = sorted((t["location"].split("debian-dist-packages")[1], t["details"].get("python"))
                           for t in report["targets"] if t["kind"] == "environment")
     assert environments == [("/usr", "2.7"), ("/usr", "3"), ("/usr/local", "3.11")]
-    assert [f["title"].split(" was")[0] for f in report["findings"]] == ["boto 2.9.0"]
+    assert [f["title"].split(" was")[0] for f in package_findings(report)] == ["boto 2.9.0"]
 
 
 def test_package_directory_without_metadata_is_read_from_dunder_version():
@@ -90,7 +90,7 @@ def test_duplicate_installs_report_both_and_the_one_python_imports():
     # the egg listed in easy-install.pth comes before site-packages itself
     assert botocore["0.21.0"]["details"]["active"] is True
     assert botocore["1.20.112"]["details"]["shadowed_by"] == botocore["0.21.0"]["id"]
-    severities = {(f["title"].split(" was")[0], f["severity"]) for f in report["findings"]}
+    severities = {(f["title"].split(" was")[0], f["severity"]) for f in package_findings(report)}
     assert severities == {("boto 2.9.0", "high"), ("botocore 0.21.0", "high")}
 
 
@@ -105,7 +105,7 @@ def test_shadowed_pre_cutoff_install_is_medium(tmp_path):
     boto = {c["version"]: c for c in by_name(report)["boto"]}
     assert boto["2.49.0"]["details"]["active"] is True
     assert boto["2.9.0"]["details"]["path_origin"] == "zz-extra.pth line 2"
-    (finding,) = report["findings"]
+    (finding,) = package_findings(report)
     assert finding["component"] == boto["2.9.0"]["id"]
     assert finding["severity"] == "medium"
     assert any("shadowed by" in e["summary"] for e in finding["evidence"])
@@ -117,13 +117,13 @@ def test_aws_cli_v2_installer_layout():
     assert set(cli) == {"2.0.30", "2.15.30"}
     assert cli["2.15.30"]["details"]["active"] is True
     assert cli["2.0.30"]["details"]["active"] is False
-    assert report["findings"] == []
+    assert package_findings(report) == []
 
 
 def test_site_packages_directory_given_directly():
     site = ENVS / "py3-old-botocore" / "lib" / "python3.11" / "site-packages"
     report = scan_json(site)
-    assert {c["name"] for c in report["components"]} == {"awscli", "botocore"}
+    assert {c["name"] for c in packages(report)} == {"awscli", "botocore"}
 
 
 def test_non_pep440_boto_release_is_judged_through_the_date_table(tmp_path):
@@ -150,7 +150,7 @@ def test_local_build_not_on_pypi_is_judged_by_version_order(tmp_path):
     (site / "awscli-weird_build.dist-info").mkdir()
     (site / "awscli-weird_build.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: awscli\nVersion: weird_build\n")
     report = scan_json(site)
-    severity = {c["name"]: [f["severity"] for f in findings_for(report, c)] for c in report["components"]}
+    severity = {c["name"]: [f["severity"] for f in findings_for(report, c)] for c in packages(report)}
     assert severity == {"botocore": ["high"], "boto": [], "awscli": ["medium"]}
     (botocore_finding,) = findings_for(report, only(report, "botocore"))
     assert any("not on PyPI" in e["summary"] and "0.21.0" in e["summary"] for e in botocore_finding["evidence"])
@@ -172,7 +172,7 @@ def test_bad_metadata_becomes_error_entries_and_the_scan_goes_on(tmp_path):
     assert "FIFO" in errors["botocore-0.21.0.dist-info"]
     assert "symbolic links" in errors["boto3-1.0.0.dist-info"]
     # Latin-1 in an old PKG-INFO is not fatal: the version is still read
-    assert [(c["name"], c["version"]) for c in report["components"]] == [("awscli", "1.2.1")]
+    assert [(c["name"], c["version"]) for c in packages(report)] == [("awscli", "1.2.1")]
 
 
 def test_symlink_out_of_the_target_is_not_followed(tmp_path):
@@ -184,7 +184,7 @@ def test_symlink_out_of_the_target_is_not_followed(tmp_path):
     (target / "botocore-0.21.0.dist-info").symlink_to(outside / "botocore-0.21.0.dist-info")
     (target / "escape.pth").write_text(str(outside) + "\n")
     report = scan_json(target)
-    assert report["components"] == []
+    assert packages(report) == []
     messages = " ".join(e["message"] for e in report["errors"])
     assert "leaves the scanned target" in messages
     assert "outside the scanned target" in messages

@@ -1,0 +1,192 @@
+"""Which trust store each AWS Python client would use, and why: read from the installed
+code and configuration, never by importing it.
+
+botocore's default depends on its generation, told apart by the files it ships:
+  * 1.11.0 and later (`httpsession.py`, `cacert.pem`): certifi when importable, else `botocore/cacert.pem`;
+  * 0.23.0 to 1.10.x (`vendored/requests/`): the vendored requests' `certs.where()`, which from
+    some 0.x release on also prefers certifi;
+  * before 0.23.0: no bundle; the `requests` installed beside it, and that requests' `certs.where()`.
+Over the default, in botocore's order: AWS_CA_BUNDLE, then `ca_bundle` of the active profile in
+the AWS config file, then REQUESTS_CA_BUNDLE (botocore builds its own requests and reads that
+variable itself). boto 2 uses `boto/cacerts/cacerts.txt` unless its config sets
+`ca_certificates_file` ("system" means OpenSSL's default), and `https_validate_certificates`
+other than "true" turns validation off.
+Distributions patch `where()` to return the OS bundle (Debian's certifi, RHEL's requests): an
+absolute bundle path written in the module is taken as that patch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from auditor.collect.trust_settings import Origin, TrustSettings
+from auditor.fs import FsError, View
+
+SOURCE_CAP = 1024 * 1024
+_BUNDLE_LITERAL = re.compile(r"""['"](/[^'"\s]+\.(?:crt|pem|cer))['"]""")
+
+
+@dataclass
+class StoreChoice:
+    """The store a client would use (host path; None when it validates nothing) and why."""
+
+    path: str | None
+    role: str
+    reasons: list[str] = field(default_factory=list)
+    fallbacks: list[tuple[str, str]] = field(default_factory=list)  # (host path, when it would be used)
+    validation: bool = True
+    setting: Origin | None = None  # the override that chose it, if one did
+    password: str | None = None
+
+
+def find_package(view: View, entries: list[str], name: str) -> str | None:
+    """The directory `import name` would load: the first path entry holding name/__init__.py."""
+    for entry in entries:
+        candidate = os.path.join(entry, name)
+        if view.is_file(os.path.join(candidate, "__init__.py")):
+            return candidate
+    return None
+
+
+def _source(view: View, path: str) -> str:
+    try:
+        return view.read_bytes(path, SOURCE_CAP).decode("utf-8", "replace")
+    except FsError:
+        return ""
+
+
+def _where(view: View, module: str, package_dir: str, entries: list[str], owner: str) -> StoreChoice:
+    """What a `where()` module returns: a patched absolute path, certifi's, or the package's cacert.pem."""
+    text = _source(view, module)
+    shown = view.display(module)
+    patched = _BUNDLE_LITERAL.search(text)
+    if patched:
+        return StoreChoice(view.locate(view.top, patched.group(1)), "distribution bundle",
+                           [f"{shown} returns {patched.group(1)} (a distribution's patch)"])
+    own = os.path.join(package_dir, "cacert.pem")
+    if "certifi" in text:
+        certifi = certifi_store(view, entries)
+        if certifi is not None:
+            certifi.reasons.insert(0, f"{shown} prefers certifi, and certifi is importable")
+            certifi.fallbacks.append((own, "if certifi were not importable"))
+            return certifi
+        return StoreChoice(own, f"{owner} bundle", [f"{shown} prefers certifi, but certifi is not importable here: "
+                                                    f"its own cacert.pem is used"])
+    return StoreChoice(own, f"{owner} bundle", [f"{shown} returns its own cacert.pem"])
+
+
+def certifi_store(view: View, entries: list[str]) -> StoreChoice | None:
+    package = find_package(view, entries, "certifi")
+    if package is None:
+        return None
+    core = os.path.join(package, "core.py")
+    module = core if view.is_file(core) else os.path.join(package, "__init__.py")
+    text = _source(view, module)
+    patched = _BUNDLE_LITERAL.search(text)
+    if patched:
+        return StoreChoice(view.locate(view.top, patched.group(1)), "distribution bundle",
+                           [f"certifi at {view.display(package)} is patched to return {patched.group(1)}"])
+    return StoreChoice(os.path.join(package, "cacert.pem"), "certifi", [f"certifi at {view.display(package)} returns its cacert.pem"])
+
+
+def botocore_store(view: View, entries: list[str], settings: TrustSettings) -> StoreChoice | None:
+    package = find_package(view, entries, "botocore")
+    if package is None:
+        return None
+    default = _botocore_default(view, package, entries)
+    return with_overrides(view, default, settings, _honours(view, package, ("session.py", "configprovider.py"), "AWS_CA_BUNDLE"),
+                          _honours(view, package, ("endpoint.py",), "REQUESTS_CA_BUNDLE"))
+
+
+def cli_v2_store(view: View, dist: str, settings: TrustSettings) -> StoreChoice:
+    """AWS CLI v2 freezes botocore into its installer; the bundle files stay beside the code."""
+    certifi = os.path.join(dist, "certifi", "cacert.pem")
+    own = os.path.join(dist, "awscli", "botocore", "cacert.pem")
+    if view.is_file(certifi):
+        default = StoreChoice(certifi, "certifi", [f"the installer ships certifi ({view.display(certifi)}), which botocore prefers"],
+                              [(own, "if certifi were missing")])
+    else:
+        default = StoreChoice(own, "botocore bundle", [f"the installer's botocore uses its {view.display(own)}"])
+    return with_overrides(view, default, settings, True, True)
+
+
+def with_overrides(view: View, default: StoreChoice, settings: TrustSettings, honours_aws: bool,
+                   honours_requests: bool) -> StoreChoice:
+    """botocore's order: AWS_CA_BUNDLE, the active profile's ca_bundle, REQUESTS_CA_BUNDLE, its default."""
+    overrides = []
+    if honours_aws:
+        overrides += [o for o in (settings.variable("AWS_CA_BUNDLE"), settings.aws_ca_bundle()) if o]
+    if honours_requests and settings.variable("REQUESTS_CA_BUNDLE"):
+        overrides.append(settings.variable("REQUESTS_CA_BUNDLE"))
+    if not overrides:
+        return default
+    chosen, *outranked = overrides
+    reasons = [f"{chosen.describe(settings.environ)}: botocore uses it instead of its default"]
+    reasons += [f"also set, but outranked: {o.describe(settings.environ)}" for o in outranked]
+    fallbacks = [(default.path, "without the override")] if default.path else []
+    return setting_store(view, chosen, "botocore override", reasons, fallbacks)
+
+
+def setting_store(view: View, setting: Origin, role: str, reasons: list[str], fallbacks=()) -> StoreChoice:
+    """The store a setting names. A relative path depends on the client's working directory,
+    which a static scan cannot know: no store is checked, and the reasons say so."""
+    value = os.path.expanduser(setting.value) if setting.path else setting.value
+    if not os.path.isabs(value):
+        reasons = reasons + [f"{setting.value!r} is a relative path: it depends on the working directory "
+                             f"of the client and cannot be checked"]
+        return StoreChoice(None, role, reasons, list(fallbacks), setting=setting)
+    return StoreChoice(view.locate(view.top, value), role, reasons, list(fallbacks), setting=setting)
+
+
+def _honours(view: View, package: str, modules: tuple[str, ...], variable: str) -> bool:
+    """Whether this botocore reads `variable`; assumed when its modules were not shipped (a trimmed copy)."""
+    texts = [_source(view, os.path.join(package, m)) for m in modules]
+    return not any(texts) or any(variable in t for t in texts)
+
+
+def _botocore_default(view: View, package: str, entries: list[str]) -> StoreChoice:
+    shown = view.display(package)
+    httpsession = os.path.join(package, "httpsession.py")
+    if view.is_file(httpsession) or view.is_file(os.path.join(package, "cacert.pem")):
+        choice = _where(view, httpsession, package, entries, "botocore") if view.is_file(httpsession) else \
+            StoreChoice(os.path.join(package, "cacert.pem"), "botocore bundle")
+        choice.reasons.insert(0, f"botocore at {shown} ships cacert.pem (1.11.0 and later)")
+        return choice
+    vendored = os.path.join(package, "vendored", "requests")
+    if view.is_dir(vendored):
+        choice = _where(view, os.path.join(vendored, "certs.py"), vendored, entries, "vendored requests")
+        choice.reasons.insert(0, f"botocore at {shown} vendors requests (0.23.0 to 1.10.x)")
+        return choice
+    requests = find_package(view, entries, "requests")
+    if requests is None:
+        return StoreChoice(None, "none", [f"botocore at {shown} ships no bundle (before 0.23.0) and no requests "
+                                          f"package is importable beside it: it cannot make HTTPS requests"])
+    choice = _where(view, os.path.join(requests, "certs.py"), requests, entries, "requests")
+    choice.reasons.insert(0, f"botocore at {shown} ships no bundle (before 0.23.0): it uses requests at {view.display(requests)}")
+    return choice
+
+
+def boto_store(view: View, entries: list[str], settings: TrustSettings) -> StoreChoice | None:
+    package = find_package(view, entries, "boto")
+    if package is None:
+        return None
+    own = os.path.join(package, "cacerts", "cacerts.txt")
+    env = settings.environ
+    if settings.boto_validation_off:
+        return StoreChoice(None, "validation off", [f"{settings.boto_validation_off.describe(env)}: boto does not "
+                                                    f"verify server certificates"], validation=False,
+                           setting=settings.boto_validation_off)
+    if not view.is_file(own):
+        return StoreChoice(None, "none", [f"boto at {view.display(package)} ships no cacerts/cacerts.txt: "
+                                          f"this release does not verify server certificates"], validation=False)
+    configured = settings.boto_ca_file
+    if configured is None:
+        return StoreChoice(own, "boto bundle", [f"boto at {view.display(package)} uses its cacerts/cacerts.txt; "
+                                                f"no boto config sets ca_certificates_file"])
+    if configured.value == "system":
+        return StoreChoice(None, "OpenSSL default", [f"{configured.describe(env)}: OpenSSL's default store is used"],
+                           [(own, "without the setting")], setting=configured)
+    return setting_store(view, configured, "boto config override",
+                         [f"{configured.describe(env)}: boto uses it instead of cacerts/cacerts.txt"], [(own, "without the setting")])

@@ -1,0 +1,140 @@
+"""Trust stores of the system itself: the OS bundles, OpenSSL's default for the running
+interpreter, each JDK's cacerts (or the trust store its options name), and Node's extra bundle."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+
+from auditor.collect.client_trust import StoreChoice, setting_store
+from auditor.collect.trust_settings import TrustSettings
+from auditor.fs import FsError, View
+
+# The distributions' default bundles and directories, most common first. Several are
+# links to one another; stores are read once per resolved file.
+OS_STORES = (
+    ("/etc/ssl/certs/ca-certificates.crt", "OS bundle (Debian, Ubuntu, Alpine, Arch, Gentoo)"),
+    ("/etc/pki/tls/certs/ca-bundle.crt", "OS bundle (RHEL, CentOS, Fedora, Amazon Linux)"),
+    ("/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "OS bundle (RHEL, Fedora: update-ca-trust output)"),
+    ("/etc/ssl/ca-bundle.pem", "OS bundle (SUSE)"),
+    ("/etc/ssl/cert.pem", "OS bundle (macOS, Alpine, BSD)"),
+    ("/etc/ssl/certs", "OS hashed directory"),
+)
+OS_MANAGED_PREFIXES = ("/etc/ssl/", "/etc/pki/", "/usr/share/ca-certificates/", "/etc/ca-certificates/",
+                       "/usr/share/pki/", "/System/Library/", "/usr/local/share/ca-certificates/")
+JAVA_HOME_GLOBS = ("/usr/lib/jvm/*", "/usr/java/*", "/opt/java/*", "/opt/jdk*", "/opt/*jdk*",
+                   "/Library/Java/JavaVirtualMachines/*/Contents/Home")
+
+
+def os_managed(path: str) -> bool:
+    """Whether the OS's distrust lists govern this store (displayed path)."""
+    return path.startswith(OS_MANAGED_PREFIXES) or path.rstrip("/") == "/etc/ssl/certs"
+
+
+def os_stores(view: View) -> list[StoreChoice]:
+    found = []
+    for path, role in OS_STORES:
+        host = view.locate(view.top, path)
+        if view.kind(host) in ("file", "dir"):
+            found.append(StoreChoice(host, role, [f"{path} is where the distribution keeps its trusted CAs"]))
+    return found
+
+
+def openssl_default(view: View, settings: TrustSettings) -> StoreChoice | None:
+    """OpenSSL's default verify paths for the running interpreter (Python's ssl, and most tools linked to
+    the same OpenSSL), moved by SSL_CERT_FILE / SSL_CERT_DIR."""
+    import ssl
+
+    paths = ssl.get_default_verify_paths()
+    env = settings.environ
+    cafile = env.get(paths.openssl_cafile_env) or paths.openssl_cafile
+    capath = env.get(paths.openssl_capath_env) or paths.openssl_capath
+    reasons = [f"Python {ssl.OPENSSL_VERSION}: default verify paths cafile={paths.openssl_cafile}, capath={paths.openssl_capath}"]
+    for variable, value in ((paths.openssl_cafile_env, cafile), (paths.openssl_capath_env, capath)):
+        if env.get(variable):
+            reasons.append(f"{variable}={value} (from {env.origin}) replaces the default")
+    setting = settings.variable(paths.openssl_cafile_env) or settings.variable(paths.openssl_capath_env)
+    if cafile and view.is_file(cafile):
+        fallbacks = [(capath, "also searched, certificate by certificate")] if capath and view.is_dir(capath) else []
+        return StoreChoice(cafile, "OpenSSL default file", reasons, fallbacks, setting=setting)
+    if capath and view.is_dir(capath):
+        return StoreChoice(capath, "OpenSSL default directory", reasons, setting=setting)
+    return None
+
+
+@dataclass
+class JavaHome:
+    home: str  # host path
+    version: str | None
+    vendor: str | None
+
+
+def java_homes(view: View, settings: TrustSettings) -> list[JavaHome]:
+    """JDKs and JREs: JAVA_HOME, the `java` on PATH, and the usual install folders."""
+    candidates: list[str] = []
+    if settings.environ.get("JAVA_HOME"):
+        candidates.append(settings.environ.get("JAVA_HOME"))
+    for directory in (settings.environ.get("PATH") or "").split(os.pathsep):
+        launcher = os.path.join(directory, "java")
+        if directory and view.is_file(view.locate(view.top, launcher)):
+            candidates.append(os.path.dirname(os.path.dirname(os.path.realpath(launcher))))
+    for pattern in JAVA_HOME_GLOBS:
+        candidates.extend(sorted(glob.glob(view.locate(view.top, pattern))))
+    homes, seen = [], set()
+    for candidate in candidates:
+        host = view.locate(view.top, candidate)
+        real = os.path.realpath(host)
+        if real in seen or not _looks_like_java_home(view, host):
+            continue
+        seen.add(real)
+        homes.append(JavaHome(host, *_release(view, host)))
+    return homes
+
+
+def _looks_like_java_home(view: View, home: str) -> bool:
+    return any(view.kind(os.path.join(home, *parts)) is not None
+               for parts in (("lib", "security", "cacerts"), ("jre", "lib", "security", "cacerts"), ("bin", "java")))
+
+
+def _release(view: View, home: str) -> tuple[str | None, str | None]:
+    """JAVA_VERSION and IMPLEMENTOR from the `release` file every JDK since 7 ships."""
+    try:
+        text = view.read_bytes(os.path.join(home, "release"), 64 * 1024).decode("utf-8", "replace")
+    except FsError:
+        return None, None
+    values = {}
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"')
+    return values.get("JAVA_VERSION") or None, values.get("IMPLEMENTOR") or None
+
+
+def java_store(view: View, java: JavaHome, settings: TrustSettings) -> StoreChoice:
+    """javax.net.ssl.trustStore when the options set it; else lib/security/jssecacerts, then cacerts
+    (jre/lib/security for Java 8 and older, whose JDKs nest a JRE)."""
+    options, env = settings.java_options, settings.environ
+    password = options.get("javax.net.ssl.trustStorePassword")
+    security = next((d for d in (os.path.join(java.home, "lib", "security"), os.path.join(java.home, "jre", "lib", "security"))
+                     if view.is_dir(d)), os.path.join(java.home, "lib", "security"))
+    defaults = [os.path.join(security, name) for name in ("jssecacerts", "cacerts")]
+    default = next((p for p in defaults if view.kind(p) == "file"), defaults[-1])
+    default_reason = f"no javax.net.ssl.trustStore option: the JVM uses {view.display(default)}" + (
+        " (jssecacerts comes before cacerts)" if default == defaults[0] else "")
+    configured = options.get("javax.net.ssl.trustStore")
+    if configured is None or configured.value == "NONE":
+        return StoreChoice(default, "Java cacerts", [default_reason], password=password.value if password else None)
+    reasons = [f"{configured.describe(env)}: every JVM started with this environment uses it"]
+    if options.get("javax.net.ssl.trustStoreType"):
+        reasons.append(options["javax.net.ssl.trustStoreType"].describe(env))
+    choice = setting_store(view, configured, "custom Java trust store", reasons, [(default, "without the option")])
+    choice.password = password.value if password else None
+    return choice
+
+
+def node_extra(view: View, settings: TrustSettings) -> StoreChoice | None:
+    extra = settings.variable("NODE_EXTRA_CA_CERTS")
+    if extra is None:
+        return None
+    return setting_store(view, extra, "Node extra CAs",
+                         [f"{extra.describe(settings.environ)}: Node adds these to its built-in roots (it does not replace them)"])

@@ -1,0 +1,88 @@
+"""The environment a scanned client would run with.
+
+`auditor scan` of this machine uses the scanning process's own environment. For
+another target a reviewer can give the service's environment with --env-file, in
+the KEY=VALUE form that Docker (`--env-file`), systemd (`EnvironmentFile=`) and
+shell `.env` files share: `export` prefixes, comments, blank lines and quoted
+values are understood. Nothing in the file is evaluated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+ENV_FILE_CAP = 1024 * 1024
+_ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+_DOUBLE_QUOTED_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
+
+
+class EnvFileError(Exception):
+    pass
+
+
+@dataclass
+class Environ:
+    """Variables and where they came from, for the reasons a report gives."""
+
+    variables: dict[str, str] = field(default_factory=dict)
+    origin: str = "the scanning process's environment"
+
+    def get(self, name: str) -> str | None:
+        value = self.variables.get(name)
+        return value if value else None
+
+    def home(self) -> str:
+        return self.get("HOME") or os.path.expanduser("~")
+
+    @classmethod
+    def of_this_process(cls) -> "Environ":
+        return cls(dict(os.environ))
+
+
+def load_env_files(paths: list[str]) -> Environ:
+    """Later files override earlier ones, as with repeated `docker run --env-file`."""
+    variables: dict[str, str] = {}
+    for path in paths:
+        variables.update(parse_env_file(_read(path), path))
+    return Environ(variables, "--env-file " + ", ".join(paths))
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(ENV_FILE_CAP + 1)
+    except OSError as exc:
+        raise EnvFileError(f"cannot read env file {path}: {exc.strerror or exc}") from exc
+    if len(data) > ENV_FILE_CAP:
+        raise EnvFileError(f"env file {path} is over {ENV_FILE_CAP} bytes; not read")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise EnvFileError(f"env file {path} is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def parse_env_file(text: str, path: str = "env file") -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = _ASSIGNMENT.match(stripped)
+        if not match:
+            # `NAME` alone (Docker: copy from the host) has no value we can know.
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", stripped):
+                continue
+            raise EnvFileError(f"{path}:{number}: not a NAME=value line")
+        variables[match.group(1)] = _value(match.group(2))
+    return variables
+
+
+def _value(raw: str) -> str:
+    if raw[:1] == "'" and raw.rfind("'") > 0:
+        return raw[1:raw.rfind("'")]
+    if raw[:1] == '"' and raw.rfind('"') > 0:
+        inner = raw[1:raw.rfind('"')]
+        return re.sub(r"\\(.)", lambda m: _DOUBLE_QUOTED_ESCAPES.get(m.group(1), "\\" + m.group(1)), inner)
+    return re.sub(r"\s+#.*$", "", raw).strip()

@@ -1,0 +1,136 @@
+"""Trust for a scan: the store each client found would use, the system's stores, and the
+settings that move them, all as components linked to one another."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from auditor.anchors import load_anchors
+from auditor.collect import Collected
+from auditor.collect.client_trust import StoreChoice, boto_store, botocore_store, cli_v2_store, setting_store
+from auditor.collect.distrust import read_distrust
+from auditor.collect.system_trust import (java_homes, java_store, node_extra, openssl_default, os_managed,
+                                          os_stores)
+from auditor.collect.trust_settings import Origin, TrustSettings
+from auditor.fs import View
+from auditor.model import Component
+from auditor.stores import StoreBook
+
+# The client whose store a package uses: boto3 and the AWS CLI go through botocore.
+STORE_OWNER = {"botocore": "botocore", "boto3": "botocore", "awscli": "botocore", "boto": "boto"}
+# CA variables, the clients that read them, and what they do.
+VARIABLES = (
+    ("AWS_CA_BUNDLE", "botocore, boto3, the AWS CLI", "custom-bundle"),
+    ("REQUESTS_CA_BUNDLE", "requests, and botocore", "custom-bundle"),
+    ("CURL_CA_BUNDLE", "curl, and requests", "custom-bundle"),
+    ("SSL_CERT_FILE", "OpenSSL's default (Python ssl, Ruby, many tools)", "custom-bundle"),
+    ("SSL_CERT_DIR", "OpenSSL's default (Python ssl, Ruby, many tools)", "custom-bundle"),
+    ("NODE_EXTRA_CA_CERTS", "Node.js (added to its built-in roots)", "adds-bundle"),
+)
+
+
+@dataclass
+class PythonPath:
+    """One interpreter's import path and the packages found on it."""
+
+    view: View
+    entries: list[str]
+    components: list[Component]
+
+
+@dataclass
+class CliV2:
+    view: View
+    dist: str
+    component: Component
+
+
+@dataclass
+class TrustInputs:
+    paths: list[PythonPath] = field(default_factory=list)
+    cli_v2: list[CliV2] = field(default_factory=list)
+
+
+def resolve_trust(inputs: TrustInputs, settings: TrustSettings, as_of: str, target: str, machine: bool) -> Collected:
+    anchors = load_anchors()
+    host = View("/", display_top="/")
+    distrust = read_distrust(host, anchors)
+    book = StoreBook(target, anchors, as_of, distrust)
+    result = Collected(errors=list(settings.errors) + distrust.errors)
+    for path in inputs.paths:
+        _python_clients(path, settings, book)
+    for install in inputs.cli_v2:
+        book.use(install.view, cli_v2_store(install.view, install.dist, settings),
+                 f"AWS CLI {install.component.version}", install.component)
+    if machine:
+        _system(host, settings, book, result)
+    result.components.extend(_settings(host, settings, book, target))
+    result.components.extend(book.components())
+    result.errors.extend(book.errors)
+    return result
+
+
+def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) -> None:
+    choices: dict[str, StoreChoice | None] = {}
+    for component in path.components:
+        owner = STORE_OWNER.get(component.name)
+        if component.kind != "python-package" or owner is None or not component.details.get("active", True):
+            continue
+        if owner not in choices:
+            resolve = botocore_store if owner == "botocore" else boto_store
+            choices[owner] = resolve(path.view, path.entries, settings)
+        choice = choices[owner]
+        if choice is None:
+            component.details["trust_reasons"] = [f"{owner} is not importable from this path: {component.name} cannot run"]
+            continue
+        where = component.details.get("path_entry", component.location)
+        book.use(path.view, choice, f"{component.name} {component.version or '(version unknown)'} in {where}", component)
+
+
+def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected) -> None:
+    for store in os_stores(host):
+        book.use(host, store, "the operating system's TLS clients")
+    default = openssl_default(host, settings)
+    if default is not None:
+        book.use(host, default, "OpenSSL's default for this Python (ssl module, and tools built on the same OpenSSL)")
+    for java in java_homes(host, settings):
+        component = Component("java", "java", java.version, host.display(java.home), "JDK/JRE home", "this machine",
+                              details={"vendor": java.vendor} if java.vendor else {})
+        result.components.append(component)
+        book.use(host, java_store(host, java, settings), f"Java {java.version or '(version unknown)'} at {java.home}", component)
+    extra = node_extra(host, settings)
+    if extra is not None:
+        book.use(host, extra, "Node.js (extra CAs)")
+
+
+def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str) -> list[Component]:
+    """A trust-config component for each CA setting in force, linked to the store it names."""
+    env = settings.environ
+    found: list[tuple[Origin, str, str, str]] = []  # (setting, name, effect, who reads it)
+    for variable, readers, effect in VARIABLES:
+        origin = settings.variable(variable)
+        if origin:
+            found.append((origin, variable, effect, readers))
+    for profile, origin in sorted(settings.aws_ca_bundles.items()):
+        active = " (the active profile)" if profile == settings.aws_profile else ""
+        found.append((origin, f"ca_bundle [{profile}]", "custom-bundle", f"botocore, boto3, the AWS CLI with profile {profile}{active}"))
+    if settings.boto_ca_file and settings.boto_ca_file.value != "system":
+        found.append((settings.boto_ca_file, "ca_certificates_file", "custom-bundle", "boto 2"))
+    if settings.boto_validation_off:
+        found.append((settings.boto_validation_off, "https_validate_certificates", "disabled", "boto 2"))
+    for name in ("javax.net.ssl.trustStore",):
+        if name in settings.java_options and settings.java_options[name].value != "NONE":
+            found.append((settings.java_options[name], name, "custom-bundle", "every JVM started with this environment"))
+    components = []
+    for origin, name, effect, readers in found:
+        details = {"setting": name, "effect": effect, "read_by": readers}
+        location = origin.path or f"environment ({env.origin})"
+        component = Component("trust-config", name, None, location, "configuration file" if origin.path else "environment variable",
+                              target, line=origin.line, details=details)
+        if effect != "disabled":
+            details["value"] = origin.value
+            choice = setting_store(host, origin, f"named by {name}", [origin.describe(env)])
+            book.use(host, choice, f"the {name} setting", component)
+            details["points_to_os_store"] = choice.path is not None and os_managed(host.display(choice.path))
+        components.append(component)
+    return components
