@@ -15,14 +15,17 @@ LOCKS = FIXTURES / "lockfiles"
 
 # Variables a developer machine or CI host may set; the scans under test must not depend on them.
 CA_VARIABLES = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR",
-                "AWS_CONFIG_FILE", "BOTO_CONFIG", "NODE_EXTRA_CA_CERTS", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
+                "AWS_CONFIG_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "BOTO_CONFIG", "BOTO_PATH", "NODE_EXTRA_CA_CERTS",
+                "JAVA_HOME", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
 
 
 @pytest.fixture(autouse=True)
-def controlled_environment(monkeypatch):
+def controlled_environment(monkeypatch, tmp_path_factory):
     for name in CA_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("AUDITOR_RULES_DIR", raising=False)
+    # ~/.aws/config and ~/.boto of whoever runs the tests must not leak in.
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
 
 
 class Result:

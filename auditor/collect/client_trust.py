@@ -26,6 +26,7 @@ from auditor.fs import FsError, View
 
 SOURCE_CAP = 1024 * 1024
 _BUNDLE_LITERAL = re.compile(r"""['"](/[^'"\s]+\.(?:crt|pem|cer))['"]""")
+_IMPORTS_CERTIFI = re.compile(r"^\s*(?:from\s+certifi\s+import|import\s+certifi\b)", re.MULTILINE)
 
 
 @dataclass
@@ -66,7 +67,7 @@ def _where(view: View, module: str, package_dir: str, entries: list[str], owner:
         return StoreChoice(view.locate(view.top, patched.group(1)), "distribution bundle",
                            [f"{shown} returns {patched.group(1)} (a distribution's patch)"])
     own = os.path.join(package_dir, "cacert.pem")
-    if "certifi" in text:
+    if _IMPORTS_CERTIFI.search(text):
         certifi = certifi_store(view, entries)
         if certifi is not None:
             certifi.reasons.insert(0, f"{shown} prefers certifi, and certifi is importable")

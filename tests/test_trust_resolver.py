@@ -1,0 +1,193 @@
+"""Which store each client would use, and why: one test per resolver path, on files copied
+from real installs (tests/fixtures/envs/trust, see PROVENANCE.md) and settings given with --env-file."""
+
+import shutil
+
+from cryptography import x509
+
+from auditor.environ import parse_env_file
+from conftest import ENVS, packages, run, scan_json
+from test_truststore import pem, self_signed
+
+TRUST = ENVS / "trust"
+ALL_THREE = ["Amazon Root CA 1", "Starfield Class 2 Certification Authority",
+             "Starfield Services Root Certificate Authority - G2"]
+STARFIELD_ONLY = ALL_THREE[1:]
+
+
+def client(report, name):
+    (component,) = [c for c in packages(report) if c["name"] == name and c["details"].get("active", True)]
+    return component
+
+
+def store_of(report, component):
+    (store,) = [c for c in report["components"] if c["id"] == component["details"]["trust_store_id"]]
+    return store
+
+
+def findings_of(report, component):
+    return sorted((f["rule"], f["severity"]) for f in report["findings"] if f["component"] == component["id"])
+
+
+def env_file(tmp_path, text):
+    path = tmp_path / "service.env"
+    path.write_text(text)
+    return path
+
+
+def corporate_bundle(tmp_path):
+    bundle = tmp_path / "corp-ca.pem"
+    bundle.write_bytes(pem(self_signed(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Corp Proxy Root")]))))
+    return bundle
+
+
+def test_modern_botocore_uses_certifi_when_importable():
+    report = scan_json(TRUST / "botocore-1.35.0" / "site-packages")
+    botocore = client(report, "botocore")
+    assert botocore["details"]["trust_store"].endswith("site-packages/certifi/cacert.pem")
+    assert any("prefers certifi, and certifi is importable" in r for r in botocore["details"]["trust_reasons"])
+    assert any(f.endswith("botocore/cacert.pem if certifi were not importable") for f in botocore["details"]["trust_fallbacks"])
+    assert store_of(report, botocore)["details"]["anchors"] == ALL_THREE
+    assert findings_of(report, store_of(report, botocore)) == [("ats-store-trusted", "info")]
+
+
+def test_modern_botocore_without_certifi_uses_its_own_bundle(tmp_path):
+    site = shutil.copytree(TRUST / "botocore-1.35.0" / "site-packages", tmp_path / "site-packages")
+    shutil.rmtree(site / "certifi")
+    report = scan_json(site)
+    botocore = client(report, "botocore")
+    assert botocore["details"]["trust_store"] == f"{site}/botocore/cacert.pem"
+    assert any("certifi is not importable" in r for r in botocore["details"]["trust_reasons"])
+
+
+def test_botocore_1_10_vendored_requests_prefers_certifi_then_its_own_bundle(tmp_path):
+    report = scan_json(TRUST / "botocore-1.10.84" / "site-packages")
+    assert client(report, "botocore")["details"]["trust_store"].endswith("site-packages/certifi/cacert.pem")
+    site = shutil.copytree(TRUST / "botocore-1.10.84" / "site-packages", tmp_path / "site-packages")
+    shutil.rmtree(site / "certifi")
+    botocore = client(scan_json(site), "botocore")
+    assert botocore["details"]["trust_store"] == f"{site}/botocore/vendored/requests/cacert.pem"
+    assert any("vendors requests (0.23.0 to 1.10.x)" in r for r in botocore["details"]["trust_reasons"])
+
+
+def test_botocore_0_23_vendored_bundle_ignores_certifi_and_the_overrides(tmp_path):
+    """0.23.0's vendored certs.py never looks for certifi, and this release reads neither variable."""
+    site = TRUST / "botocore-0.23.0" / "site-packages"
+    env = env_file(tmp_path, f"AWS_CA_BUNDLE={corporate_bundle(tmp_path)}\nREQUESTS_CA_BUNDLE=/nonexistent.pem\n")
+    report = scan_json(site, "--env-file", env)
+    botocore = client(report, "botocore")
+    assert botocore["details"]["trust_store"] == f"{site}/botocore/vendored/requests/cacert.pem"
+    assert store_of(report, botocore)["details"]["anchors"] == STARFIELD_ONLY
+
+
+def test_botocore_0_21_uses_the_requests_beside_it():
+    site = ENVS / "py3-old-botocore" / "lib" / "python3.11" / "site-packages"
+    report = scan_json(ENVS / "py3-old-botocore")
+    botocore, awscli = client(report, "botocore"), client(report, "awscli")
+    assert botocore["details"]["trust_store"] == f"{site}/requests/cacert.pem"
+    assert awscli["details"]["trust_store_id"] == botocore["details"]["trust_store_id"]
+    assert any("ships no bundle (before 0.23.0): it uses requests" in r for r in botocore["details"]["trust_reasons"])
+    store = store_of(report, botocore)
+    assert store["details"]["anchors"] == STARFIELD_ONLY
+    assert sorted(store["details"]["users"]) == [f"awscli 1.2.1 in {site}", f"botocore 0.21.0 in {site}"]
+
+
+def test_debian_certifi_patch_points_at_the_os_bundle():
+    report = scan_json(TRUST / "debian-bookworm" / "usr" / "lib" / "python3" / "dist-packages")
+    botocore = client(report, "botocore")
+    assert botocore["details"]["trust_store"] == "/etc/ssl/certs/ca-certificates.crt"
+    assert any("is patched to return /etc/ssl/certs/ca-certificates.crt" in r for r in botocore["details"]["trust_reasons"])
+    assert store_of(report, botocore)["location"] == "/etc/ssl/certs/ca-certificates.crt"
+
+
+def test_aws_ca_bundle_without_an_anchor_is_critical_for_the_client_using_it(tmp_path):
+    bundle = corporate_bundle(tmp_path)
+    env = env_file(tmp_path, f"# service environment\nexport AWS_CA_BUNDLE='{bundle}'\n")
+    report = scan_json(TRUST / "botocore-1.35.0" / "site-packages", "--env-file", env)
+    botocore = client(report, "botocore")
+    assert botocore["details"]["trust_store"] == str(bundle)
+    assert botocore["details"]["trust_reasons"][0].startswith(f"AWS_CA_BUNDLE={bundle} (from --env-file {env})")
+    assert any(f.endswith("certifi/cacert.pem without the override") for f in botocore["details"]["trust_fallbacks"])
+    store = store_of(report, botocore)
+    (critical,) = [f for f in report["findings"] if f["component"] == store["id"]]
+    assert critical["severity"] == "critical" and critical["rule"] == "ats-store-without-anchor"
+    assert "custom" in store["details"]["remedy"] and "remove the setting" in critical["remediation"]
+    assert any("used by: botocore 1.35.0" in e["summary"] for e in critical["evidence"])
+
+
+def test_override_order_aws_ca_bundle_then_profile_then_requests(tmp_path):
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nregion = eu-west-3\nca_bundle = /etc/pki/default.pem\n\n"
+                      "[profile prod]\nregion = eu-west-3\nca_bundle = /etc/pki/prod.pem\n")
+    base = f"AWS_CONFIG_FILE={config}\nAWS_PROFILE=prod\nREQUESTS_CA_BUNDLE=/etc/pki/requests.pem\n"
+    site = TRUST / "botocore-1.35.0" / "site-packages"
+
+    report = scan_json(site, "--env-file", env_file(tmp_path, base))
+    botocore = client(report, "botocore")
+    assert botocore["details"]["trust_store"] == "/etc/pki/prod.pem"
+    assert botocore["details"]["trust_reasons"][0] == f"{config}:7: ca_bundle = /etc/pki/prod.pem in profile prod: botocore uses it instead of its default"
+    assert "outranked: REQUESTS_CA_BUNDLE=/etc/pki/requests.pem" in botocore["details"]["trust_reasons"][1]
+    settings = {(c["name"], c.get("line")) for c in report["components"] if c["kind"] == "trust-config"}
+    assert {("ca_bundle [default]", 3), ("ca_bundle [prod]", 7), ("REQUESTS_CA_BUNDLE", None)} <= settings
+    missing = store_of(report, botocore)
+    assert missing["details"]["problem"] == "does not exist"
+    assert findings_of(report, missing) == [("ats-store-without-anchor", "critical")]
+
+    report = scan_json(site, "--env-file", env_file(tmp_path, base + "AWS_CA_BUNDLE=/etc/pki/env.pem\n"))
+    assert client(report, "botocore")["details"]["trust_store"] == "/etc/pki/env.pem"
+    report = scan_json(site, "--env-file", env_file(tmp_path, base.replace("AWS_PROFILE=prod", "AWS_PROFILE=dev")))
+    assert client(report, "botocore")["details"]["trust_store"] == "/etc/pki/requests.pem"
+
+
+def test_relative_bundle_path_cannot_be_checked(tmp_path):
+    report = scan_json(TRUST / "botocore-1.35.0" / "site-packages", "--env-file", env_file(tmp_path, "AWS_CA_BUNDLE=certs/ca.pem\n"))
+    botocore = client(report, "botocore")
+    assert "trust_store" not in botocore["details"]
+    assert any("is a relative path" in r for r in botocore["details"]["trust_reasons"])
+
+
+def test_boto2_bundle_config_override_and_validation_off(tmp_path):
+    site = ENVS / "py3-venv" / "lib" / "python3.11" / "site-packages"
+    boto = client(scan_json(ENVS / "py3-venv"), "boto")
+    assert boto["details"]["trust_store"] == f"{site}/boto/cacerts/cacerts.txt"
+
+    bundle = corporate_bundle(tmp_path)
+    config = tmp_path / "boto.cfg"
+    config.write_text(f"[Credentials]\naws_access_key_id = AKIAEXAMPLE\n\n[Boto]\nca_certificates_file = {bundle}\n")
+    report = scan_json(ENVS / "py3-venv", "--env-file", env_file(tmp_path, f"BOTO_CONFIG={config}\n"))
+    boto = client(report, "boto")
+    assert boto["details"]["trust_store"] == str(bundle)
+    assert boto["details"]["trust_reasons"][0].startswith(f"{config}:5: ca_certificates_file = {bundle}")
+    assert findings_of(report, store_of(report, boto)) == [("ats-store-without-anchor", "critical")]
+    assert "AKIAEXAMPLE" not in run("scan", "-q", "--format", "json", ENVS / "py3-venv", "--env-file", tmp_path / "service.env").out
+
+    config.write_text("[Boto]\nhttps_validate_certificates = False\n")
+    report = scan_json(ENVS / "py3-venv", "--env-file", tmp_path / "service.env")
+    boto = client(report, "boto")
+    assert boto["details"]["certificate_validation"] == "off" and "trust_store" not in boto["details"]
+    (setting,) = [c for c in report["components"] if c["kind"] == "trust-config"]
+    assert (setting["name"], setting.get("line"), setting["details"]["effect"]) == ("https_validate_certificates", 2, "disabled")
+
+
+def test_aws_cli_v2_uses_the_bundle_its_installer_ships():
+    report = scan_json(ENVS / "aws-cli-v2")
+    cli = {c["version"]: c for c in packages(report)}["2.15.30"]
+    assert cli["details"]["trust_store"].endswith("v2/2.15.30/dist/awscli/botocore/cacert.pem")
+    store = store_of(report, cli)
+    # The reconstructed fixture's bundle is an empty file: nothing in it to trust.
+    assert store["details"]["certificates"] == 0
+    assert findings_of(report, store) == [("ats-store-without-anchor", "critical")]
+
+
+def test_env_file_forms():
+    text = ("# comment\n\nexport A=1\nB='two words'\nC=\"line\\nnext\"\nD=plain # trailing comment\nHOME\nE=\n")
+    assert parse_env_file(text) == {"A": "1", "B": "two words", "C": "line\nnext", "D": "plain", "E": ""}
+
+
+def test_bad_env_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.env"
+    bad.write_bytes(b"AWS_CA_BUNDLE=/x\nthis is not an assignment\n")
+    result = run("scan", "-q", ENVS / "py3-venv", "--env-file", bad)
+    assert result.code == 2 and f"{bad}:2: not a NAME=value line" in result.err
+    result = run("scan", "-q", ENVS / "py3-venv", "--env-file", tmp_path / "missing.env")
+    assert result.code == 2 and "cannot read env file" in result.err
