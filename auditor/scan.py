@@ -66,7 +66,8 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
     machine = not options.paths
     target = "this machine" if machine else ", ".join(options.paths)
     inputs = TrustInputs(collected.python_paths, collected.cli_v2)
-    collected.extend(resolve_trust(inputs, settings, report.as_of, target, machine))
+    collected.extend(resolve_trust(inputs, settings, report.as_of, target, machine,
+                                   every_variable=machine or options.environ is not None))
 
 
 def _new_report(packs: list[Pack], fail_on: str, as_of: str) -> Report:

@@ -34,11 +34,14 @@ class StoreBook:
         self.machine = View("/", display_top="/")
         self.entries: dict[str, _Entry] = {}
         self.errors: list[ScanError] = []
+        self.settings_used: set = set()  # the settings (trust_settings.Origin) that chose some client's store
 
     def use(self, view: View, choice: StoreChoice, user: str, client: Component | None = None) -> None:
         """Record that `user` (a label; `client` when it is a component) uses the choice's store.
         The client's details get the store, the reasons, and the fallbacks."""
         details = client.details if client is not None else None
+        if choice.setting is not None:
+            self.settings_used.add(choice.setting)
         if details is not None:
             details["trust_reasons"] = list(choice.reasons)
             details["certificate_validation"] = "on" if choice.validation else "off"

@@ -51,7 +51,10 @@ class TrustInputs:
     cli_v2: list[CliV2] = field(default_factory=list)
 
 
-def resolve_trust(inputs: TrustInputs, settings: TrustSettings, as_of: str, target: str, machine: bool) -> Collected:
+def resolve_trust(inputs: TrustInputs, settings: TrustSettings, as_of: str, target: str, machine: bool,
+                  every_variable: bool) -> Collected:
+    """`every_variable`: report every CA variable set, not only those that moved a client found
+    (for this machine, and for an environment the user gave)."""
     anchors = load_anchors()
     host = View("/", display_top="/")
     distrust = read_distrust(host, anchors)
@@ -64,7 +67,7 @@ def resolve_trust(inputs: TrustInputs, settings: TrustSettings, as_of: str, targ
                  f"AWS CLI {install.component.version}", install.component)
     if machine:
         _system(host, settings, book, result)
-    result.components.extend(_settings(host, settings, book, target))
+    result.components.extend(_settings(host, settings, book, target, every_variable))
     result.components.extend(book.components())
     result.errors.extend(book.errors)
     return result
@@ -103,7 +106,7 @@ def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collec
         book.use(host, extra, "Node.js (extra CAs)")
 
 
-def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str) -> list[Component]:
+def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str, every_variable: bool) -> list[Component]:
     """A trust-config component for each CA setting in force, linked to the store it names."""
     env = settings.environ
     found: list[tuple[Origin, str, str, str]] = []  # (setting, name, effect, who reads it)
@@ -123,6 +126,8 @@ def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str)
             found.append((settings.java_options[name], name, "custom-bundle", "every JVM started with this environment"))
     components = []
     for origin, name, effect, readers in found:
+        if origin.variable and not every_variable and origin not in book.settings_used:
+            continue
         details = {"setting": name, "effect": effect, "read_by": readers}
         location = origin.path or f"environment ({env.origin})"
         component = Component("trust-config", name, None, location, "configuration file" if origin.path else "environment variable",

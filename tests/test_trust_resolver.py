@@ -191,3 +191,27 @@ def test_bad_env_file_is_a_clear_error(tmp_path):
     assert result.code == 2 and f"{bad}:2: not a NAME=value line" in result.err
     result = run("scan", "-q", ENVS / "py3-venv", "--env-file", tmp_path / "missing.env")
     assert result.code == 2 and "cannot read env file" in result.err
+
+
+def test_distrust_lists_take_anchors_out_of_os_stores(tmp_path):
+    """Debian's `!` lines and a p11-kit blocklist, read inside an image root."""
+    from auditor.anchors import check_store, load_anchors
+    from auditor.collect.distrust import read_distrust
+    from auditor.collect.truststore.pem import certificates_in_file
+    from auditor.fs import View
+    from test_truststore import AMAZON_ROOT_CA_1, STARFIELD_CLASS_2
+
+    root = tmp_path / "image"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "ca-certificates.conf").write_text(
+        "# Lines starting with ! are deselected\nmozilla/ACCVRAIZ1.crt\n!mozilla/Amazon_Root_CA_1.crt\nmozilla/Starfield_Class_2_CA.crt\n")
+    blocklist = root / "etc" / "pki" / "ca-trust" / "source" / "blocklist"
+    blocklist.mkdir(parents=True)
+    (blocklist / "renamed-starfield.pem").write_bytes(STARFIELD_CLASS_2)
+    anchors = load_anchors()
+    distrust = read_distrust(View(str(root), image=True), anchors)
+    assert distrust.anchors == {"Amazon Root CA 1": "/etc/ca-certificates.conf:3 (!mozilla/Amazon_Root_CA_1.crt)",
+                                "Starfield Class 2 Certification Authority": "p11-kit blocklist /etc/pki/ca-trust/source/blocklist/renamed-starfield.pem"}
+    _, bundle, _ = certificates_in_file(AMAZON_ROOT_CA_1 + STARFIELD_CLASS_2)
+    result = check_store(bundle, anchors, "2026-11-28", frozenset(distrust.anchors))
+    assert (result.anchors, result.distrusted) == ([], ["Amazon Root CA 1", "Starfield Class 2 Certification Authority"])

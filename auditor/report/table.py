@@ -18,14 +18,18 @@ def render(report) -> str:
         f"result: {'FAIL' if failing else 'PASS'} ({failing} at or above '{report.fail_on}')",
         "",
     ]
-    if report.findings:
+    shown = [f for f in report.findings if f.severity != "info"]
+    if shown:
         rows = []
-        for f in report.findings:
+        for f in shown:
             c = components.get(f.component)
             where = f"{c.location}:{c.line}" if c and c.line else (c.location if c else "")
             rows.append([f.severity.upper(), f.title, where, f.remediation])
         lines += ["Findings", tabulate(rows, headers=["severity", "finding", "where", "remediation"], tablefmt="simple",
                                        maxcolwidths=[None, 50, 50, 60]), ""]
+    if len(shown) < len(report.findings):
+        lines += [f"({len(report.findings) - len(shown)} info findings, stores that hold an anchor: see the tables below "
+                  f"or --format json)", ""]
     packages = [c for c in report.components if c.kind == "python-package"]
     stores = [c for c in report.components if c.kind == "trust-store"]
     if packages:
@@ -36,13 +40,39 @@ def render(report) -> str:
                                          tablefmt="simple"), ""]
     elif not stores:
         lines += ["Components: no AWS SDK or CLI package found", ""]
-    if stores:
-        rows = [[c.location, c.details["format"], c.details["certificates"], "\n".join(c.details["anchors"]) or "NONE",
-                 "\n".join(c.details["expired"]), len(c.details["impostors"])] for c in stores]
-        lines += ["Trust stores", tabulate(rows, headers=["store", "format", "certificates", "valid ATS anchors", "expired anchors",
-                                                         "impostors"], tablefmt="simple"), ""]
+    lines += _trust_tables(report, stores)
     if report.errors:
         rows = [[e.location, e.message] for e in report.errors]
         lines += ["Errors (parts that could not be scanned)", tabulate(rows, headers=["location", "reason"], tablefmt="simple",
                                                                         maxcolwidths=[60, 80]), ""]
     return redact("\n".join(lines)) + "\n"
+
+
+def _trust_tables(report, stores) -> list[str]:
+    lines: list[str] = []
+    clients = [c for c in report.components if "trust_reasons" in c.details and c.kind != "trust-config"]
+    if clients:
+        rows = [[f"{c.name} {c.version or ''}".strip(), _store_cell(c), c.details["trust_reasons"][0]] for c in clients]
+        lines += ["Clients and the trust store each would use",
+                  tabulate(rows, headers=["client", "store", "why"], tablefmt="simple", maxcolwidths=[20, 50, 70]), ""]
+    settings = [c for c in report.components if c.kind == "trust-config"]
+    if settings:
+        rows = [[c.name, c.details.get("effect", ""), c.details.get("value", ""), c.location + (f":{c.line}" if c.line else "")]
+                for c in settings]
+        lines += ["Trust configuration", tabulate(rows, headers=["setting", "effect", "value", "where"], tablefmt="simple",
+                                                  maxcolwidths=[30, 14, 40, 60]), ""]
+    if stores:
+        rows = [[c.location, c.details.get("format", ""), c.details.get("certificates", 0),
+                 "\n".join(c.details.get("anchors", [])) or "NONE",
+                 "\n".join(c.details.get("expired", []) + [f"{n} (distrusted)" for n in c.details.get("distrusted", [])]),
+                 len(c.details.get("impostors", [])), len(c.details.get("users", []))] for c in stores]
+        lines += ["Trust stores", tabulate(rows, headers=["store", "format", "certificates", "valid ATS anchors",
+                                                         "expired or distrusted", "impostors", "users"], tablefmt="simple"), ""]
+    return lines
+
+
+def _store_cell(component) -> str:
+    details = component.details
+    if details.get("certificate_validation") == "off":
+        return "none: certificate validation is off"
+    return details.get("trust_store", "none found")
