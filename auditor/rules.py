@@ -248,6 +248,9 @@ def check_store_without_anchor(pack, rule, component, dates):
     elif details.get("fallback_for"):
         seen.append(Evidence("observed", "not in use now; the fallback of: " + "; ".join(details["fallback_for"])))
         severity = rule.get("fallback_severity", rule["severity"])
+    elif details.get("added_by"):
+        seen.append(Evidence("observed", "only added to the built-in roots of: " + "; ".join(details["added_by"])))
+        severity = rule.get("supplement_severity", rule["severity"])
     else:
         severity = rule["severity"]
     title = rule["title"].format(name=component.location, as_of=details.get("as_of", ""))

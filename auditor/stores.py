@@ -26,6 +26,7 @@ class _Entry:
     users: list[str] = field(default_factory=list)
     used_by: list[str] = field(default_factory=list)
     fallback_for: list[str] = field(default_factory=list)
+    added_by: list[str] = field(default_factory=list)  # clients that add it to their own roots
 
 
 class StoreBook:
@@ -49,7 +50,7 @@ class StoreBook:
             entry, shown = self._entry(view, choice.path, choice.password)
             if choice.role not in entry.roles:
                 entry.roles.append(choice.role)
-            entry.users.append(user)
+            (entry.users if choice.replaces else entry.added_by).append(user)
             if client is not None:
                 entry.used_by.append(client.id)
                 details["trust_store"] = shown
@@ -88,7 +89,7 @@ class StoreBook:
 
     def _examine(self, entry: _Entry) -> dict:
         details = {"roles": entry.roles, "users": entry.users, "used_by": entry.used_by,
-                   "fallback_for": entry.fallback_for, "also_reached_as": entry.names[1:], "as_of": self.as_of}
+                   "fallback_for": entry.fallback_for, "added_by": entry.added_by, "also_reached_as": entry.names[1:], "as_of": self.as_of}
         details = {k: v for k, v in details.items() if v != []}
         kind = entry.view.kind(entry.host)
         if kind is None:

@@ -135,6 +135,7 @@ def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str,
         if effect != "disabled":
             details["value"] = origin.value
             choice = setting_store(host, origin, f"named by {name}", [origin.describe(env)])
+            choice.replaces = effect != "adds-bundle"
             book.use(host, choice, f"the {name} setting", component)
             details["points_to_os_store"] = choice.path is not None and os_managed(host.display(choice.path))
         components.append(component)

@@ -215,3 +215,43 @@ def test_distrust_lists_take_anchors_out_of_os_stores(tmp_path):
     _, bundle, _ = certificates_in_file(AMAZON_ROOT_CA_1 + STARFIELD_CLASS_2)
     result = check_store(bundle, anchors, "2026-11-28", frozenset(distrust.anchors))
     assert (result.anchors, result.distrusted) == ([], ["Amazon Root CA 1", "Starfield Class 2 Certification Authority"])
+
+
+def machine_scan():
+    report = scan_json()
+    return report, {c["location"]: c for c in report["components"] if c["kind"] == "trust-store"}
+
+
+def test_this_machine_ssl_cert_file_moves_openssl_default(monkeypatch, tmp_path):
+    bundle = corporate_bundle(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    report, stores = machine_scan()
+    store = stores[str(bundle)]
+    assert "OpenSSL default file" in store["details"]["roles"]
+    assert any(u.startswith("OpenSSL's default for this Python") for u in store["details"]["users"])
+    assert findings_of(report, store) == [("ats-store-without-anchor", "critical")]
+    (setting,) = [c for c in report["components"] if c["kind"] == "trust-config" and c["name"] == "SSL_CERT_FILE"]
+    assert setting["details"]["trust_store_id"] == store["id"] and setting["details"]["points_to_os_store"] is False
+
+
+def test_node_extra_ca_certs_adds_to_the_built_in_roots(monkeypatch, tmp_path):
+    bundle = corporate_bundle(tmp_path)
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(bundle))
+    report, stores = machine_scan()
+    store = stores[str(bundle)]
+    assert "users" not in store["details"] and len(store["details"]["added_by"]) == 2
+    assert findings_of(report, store) == [("ats-store-without-anchor", "info")]
+
+
+def test_a_sparse_2_gb_bundle_is_refused_quickly(tmp_path):
+    site = shutil.copytree(TRUST / "botocore-1.35.0" / "site-packages", tmp_path / "site-packages")
+    shutil.rmtree(site / "certifi")
+    bundle = site / "botocore" / "cacert.pem"
+    bundle.unlink()
+    with open(bundle, "wb") as handle:
+        handle.truncate(2 * 1024**3)
+    report = scan_json(site)
+    store = store_of(report, client(report, "botocore"))
+    assert "over the" in store["details"]["problem"] and "limit" in store["details"]["problem"]
+    assert findings_of(report, store) == [("ats-store-without-anchor", "critical")]
+    assert any(e["location"] == str(bundle) for e in report["errors"])

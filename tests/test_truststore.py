@@ -143,3 +143,16 @@ def test_reissued_anchor_with_the_same_subject_and_key_counts(tmp_path):
 def test_files_that_are_no_store(data, expected):
     fmt, certificates, problems = certificates_in_file(data)
     assert (fmt, certificates) == (expected, []) and problems
+
+
+def test_a_certificate_cryptography_refuses_is_counted_unparsable(tmp_path):
+    """Named like an anchor (so it must be parsed to be judged), but its signature algorithm field is mangled."""
+    der = bytearray(self_signed(AMAZON_NAME).public_bytes(Encoding.DER))
+    oid = der.find(bytes.fromhex("06082a8648ce3d040302"))  # ecdsa-with-SHA256
+    der[oid + 2:oid + 10] = b"\xff" * 8
+    bundle = tmp_path / "bundle.der"
+    bundle.write_bytes(bytes(der))
+    code, report = truststore_json(bundle)
+    details = report["components"][0]["details"]
+    assert (details["certificates"], details["unparsable"], details["anchors"], details["impostors"]) == (1, 1, [], [])
+    assert code == 1

@@ -40,6 +40,7 @@ class StoreChoice:
     validation: bool = True
     setting: Origin | None = None  # the override that chose it, if one did
     password: str | None = None
+    replaces: bool = True  # False: the store only adds to roots the client has anyway (NODE_EXTRA_CA_CERTS)
 
 
 def find_package(view: View, entries: list[str], name: str) -> str | None:

@@ -136,5 +136,7 @@ def node_extra(view: View, settings: TrustSettings) -> StoreChoice | None:
     extra = settings.variable("NODE_EXTRA_CA_CERTS")
     if extra is None:
         return None
-    return setting_store(view, extra, "Node extra CAs",
-                         [f"{extra.describe(settings.environ)}: Node adds these to its built-in roots (it does not replace them)"])
+    choice = setting_store(view, extra, "Node extra CAs",
+                           [f"{extra.describe(settings.environ)}: Node adds these to its built-in roots (it does not replace them)"])
+    choice.replaces = False
+    return choice
