@@ -288,6 +288,28 @@ def check_store_impostor(pack, rule, component, dates):
                        [*seen, _where(component)])
 
 
+def check_trust_override(pack, rule, component, dates):
+    """A trust setting whose effect is the rule's `effect`, found in one of the rule's places
+    (`found_in`: python, script, environment, config file)."""
+    details = component.details
+    if details.get("effect") != rule["effect"] or details.get("found_in") not in rule["found_in"]:
+        return
+    value = details.get("value")
+    written = component.name if value is None else f"{component.name}={value}"
+    where = f"{component.source}, line {component.line}" if component.line else component.source
+    seen = [Evidence("observed", f"{where}: {details.get('statement', written)}", source=component.location, line=component.line)]
+    severity = rule["severity"]
+    if details.get("trust_store"):
+        seen.append(Evidence("observed", f"names {details['trust_store']}, checked as its own trust-store component"))
+    elif rule.get("observed"):
+        seen.append(Evidence("observed", rule["observed"].format(written=written, value=value or "")))
+    if details.get("points_to_os_store"):
+        seen.append(Evidence("observed", "the file is the operating system's own bundle, maintained by its CA package"))
+        severity = rule.get("os_store_severity", severity)
+    yield _finding(pack, rule, component, severity, rule["title"].format(written=written), seen)
+
+
 CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,
           "store-without-anchor": check_store_without_anchor,
-          "store-with-anchor": check_store_with_anchor, "store-impostor": check_store_impostor}
+          "store-with-anchor": check_store_with_anchor, "store-impostor": check_store_impostor,
+          "trust-override": check_trust_override}

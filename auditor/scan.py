@@ -92,13 +92,18 @@ def _scan_target(path, watched, report, collected: Collected, progress) -> bool:
     if os.path.isdir(path):
         view = View(path, display_top=path.rstrip("/") or "/")
         discovery = walk(view, view.top, progress)
-        report.targets.append(Target("tree", location, {"directories": discovery.directories}))
+        report.targets.append(Target("tree", location, {"directories": discovery.directories,
+                                                        "source_files": len(discovery.sources)}))
         collected.errors.extend(discovery.errors)
         for environment in discovery.environments:
             _scan_environment(view, environment, location, report, collected, watched)
         for lockfile, label in discovery.lockfiles:
             report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
             collected.extend(collect_lockfile(view, lockfile, location, watched, label))
+        from auditor.collect.trust_config import collect_trust_config
+
+        for source, label in discovery.sources:
+            collected.extend(collect_trust_config(view, source, location, label))
         return True
     # The file the user named may be a symlink; its includes are read beside the file it points to.
     real = os.path.realpath(path)

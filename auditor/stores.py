@@ -77,6 +77,7 @@ class StoreBook:
                                   "trust store", self.target, details={})
             self.entries[key] = _Entry(view, path, password, component)
         entry = self.entries[key]
+        entry.password = entry.password or password
         if shown not in entry.names:
             entry.names.append(shown)
         return entry, shown

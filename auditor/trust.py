@@ -9,7 +9,7 @@ from auditor.anchors import load_anchors
 from auditor.collect import Collected
 from auditor.collect.client_trust import StoreChoice, boto_store, botocore_store, cli_v2_store, setting_store
 from auditor.collect.distrust import read_distrust
-from auditor.collect.system_trust import (java_homes, java_store, node_extra, openssl_default, os_managed,
+from auditor.collect.system_trust import (is_os_default_store, java_homes, java_store, node_extra, openssl_default,
                                           os_stores)
 from auditor.collect.trust_settings import Origin, TrustSettings
 from auditor.fs import View
@@ -128,7 +128,8 @@ def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str,
     for origin, name, effect, readers in found:
         if origin.variable and not every_variable and origin not in book.settings_used:
             continue
-        details = {"setting": name, "effect": effect, "read_by": readers}
+        details = {"setting": name, "effect": effect, "read_by": readers, "statement": origin.describe(env),
+                   "found_in": "config file" if origin.path else "environment"}
         location = origin.path or f"environment ({env.origin})"
         component = Component("trust-config", name, None, location, "configuration file" if origin.path else "environment variable",
                               target, line=origin.line, details=details)
@@ -137,6 +138,6 @@ def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str,
             choice = setting_store(host, origin, f"named by {name}", [origin.describe(env)])
             choice.replaces = effect != "adds-bundle"
             book.use(host, choice, f"the {name} setting", component)
-            details["points_to_os_store"] = choice.path is not None and os_managed(host.display(choice.path))
+            details["points_to_os_store"] = choice.path is not None and is_os_default_store(host, choice.path)
         components.append(component)
     return components

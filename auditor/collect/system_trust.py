@@ -32,6 +32,15 @@ def os_managed(path: str) -> bool:
     return path.startswith(OS_MANAGED_PREFIXES) or path.rstrip("/") == "/etc/ssl/certs"
 
 
+def is_os_default_store(view: View, path: str) -> bool:
+    """Whether `path` (host) is, or links to, one of the distributions' default bundles or directories."""
+    try:
+        real = view.resolve(path)
+        return any(view.kind(view.locate(view.top, p)) and view.resolve(view.locate(view.top, p)) == real for p, _ in OS_STORES)
+    except FsError:
+        return False
+
+
 def os_stores(view: View) -> list[StoreChoice]:
     found = []
     for path, role in OS_STORES:

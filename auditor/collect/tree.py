@@ -1,10 +1,12 @@
-"""Find Python environments and lockfiles below a directory.
+"""Find Python environments, lockfiles and source files below a directory.
 
 The walk uses os.scandir, never follows a directory symlink (so it cannot loop or
 leave the target), skips VCS and cache folders, and does not descend into the
 places it has recognised: a virtualenv, a site directory, a Python standard
-library. Site directories are grouped into environments by their prefix and
-Python version, ordered as that interpreter's sys.path would order them.
+library. It also lists the files whose trust settings are read (Python code, shell
+and CI scripts): none inside those places, except the top-level files of a package
+directory (a Lambda bundle's handler). Site directories are grouped into environments
+by their prefix and Python version, ordered as that interpreter's sys.path would order them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from auditor.collect.lockfiles import lockfile_format
+from auditor.collect.trust_config import source_format
 from auditor.fs import FsError, View
 from auditor.model import ScanError
 
@@ -37,6 +40,7 @@ class Environment:
 class Discovery:
     environments: list[Environment] = field(default_factory=list)
     lockfiles: list[tuple[str, str]] = field(default_factory=list)  # (host path, format)
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (host path, how it is read)
     errors: list[ScanError] = field(default_factory=list)
     directories: int = 0
 
@@ -123,6 +127,9 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -
             continue
         if any(n.endswith(".dist-info") for n in names):
             package_dirs.append(directory)  # e.g. pip install --target, a Lambda bundle
+            # A Lambda bundle's handler sits beside the packages it bundles; those are not read.
+            found.sources.extend((e.path, label) for e in entries
+                                 if not e.is_dir(follow_symlinks=False) and (label := source_format(directory, e.name)))
             continue
         if any(n.endswith(".egg-info") for n in names):
             package_dirs.append(directory)  # a source checkout installed in develop mode; keep walking
@@ -138,6 +145,8 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -
                     label = lockfile_format(entry.name)
                     if label:
                         found.lockfiles.append((entry.path, label))
+                    elif not in_python_lib and (label := source_format(directory, entry.name)):
+                        found.sources.append((entry.path, label))
             except OSError as exc:
                 found.errors.append(ScanError(view.display(entry.path), f"cannot inspect: {exc.strerror or exc}"))
         stack.extend(reversed(subdirs))
@@ -145,6 +154,7 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -
     found.environments.extend(Environment("package-dir", d, "", [d]) for d in package_dirs)
     found.environments.sort(key=lambda e: e.prefix)
     found.lockfiles.sort()
+    found.sources.sort()
     return found
 
 

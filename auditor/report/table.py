@@ -57,10 +57,11 @@ def _trust_tables(report, stores) -> list[str]:
                   tabulate(rows, headers=["client", "store", "why"], tablefmt="simple", maxcolwidths=[20, 50, 70]), ""]
     settings = [c for c in report.components if c.kind == "trust-config"]
     if settings:
-        rows = [[c.name, c.details.get("effect", ""), c.details.get("value", ""), c.location + (f":{c.line}" if c.line else "")]
-                for c in settings]
-        lines += ["Trust configuration", tabulate(rows, headers=["setting", "effect", "value", "where"], tablefmt="simple",
-                                                  maxcolwidths=[30, 14, 40, 60]), ""]
+        # One cell for name and value: tabulate's wrapping turns a lone "False" cell into True.
+        rows = [[c.name + (f"={c.details['value']}" if "value" in c.details else ""), c.details.get("effect", ""),
+                 c.location + (f":{c.line}" if c.line else "")] for c in settings]
+        lines += ["Trust configuration", tabulate(rows, headers=["setting", "effect", "where"], tablefmt="simple",
+                                                  maxcolwidths=[60, 14, 60]), ""]
     if stores:
         rows = [[c.location, c.details.get("format", ""), c.details.get("certificates", 0),
                  "\n".join(c.details.get("anchors", [])) or "NONE",
