@@ -15,6 +15,7 @@ from auditor.collect.cli_v2 import collect_cli_v2
 from auditor.collect.lockfiles import collect_lockfile, lockfile_format
 from auditor.collect.python_env import PathEntry, collect_environment, environment_path
 from auditor.collect.tree import Environment, venv_site_dirs, walk
+from auditor.collect.trust_config import collect_trust_config
 from auditor.environ import Environ
 from auditor.fs import View
 from auditor.model import Report, ScanError, Target
@@ -100,8 +101,6 @@ def _scan_target(path, watched, report, collected: Collected, progress) -> bool:
         for lockfile, label in discovery.lockfiles:
             report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
             collected.extend(collect_lockfile(view, lockfile, location, watched, label))
-        from auditor.collect.trust_config import collect_trust_config
-
         for source, label in discovery.sources:
             collected.extend(collect_trust_config(view, source, location, label))
         return True

@@ -1,102 +1,18 @@
-"""Trust settings written in a tree's own code and scripts.
-
-Python files are parsed with `ast`, never imported or run: a call that creates an AWS
-client (boto3.client/resource, a boto3 or aioboto3 Session's client/resource, a botocore
-or aiobotocore session's create_client) with a `verify` argument, and code that sets
-os.environ["AWS_CA_BUNDLE"]. botocore's Config has no `verify` option (Config(verify=…)
-raises TypeError), and its client_cert and proxies_config settings concern the client's
-own certificate and the proxy, not the endpoint's, so Config is not read.
-
-Scripts (shell, Makefile, Dockerfile, CI pipelines, Jenkinsfile, PowerShell) are read
-line by line: an `aws` command with --no-verify-ssl or --ca-bundle, `aws configure set
-ca_bundle`, and assignments to AWS_CA_BUNDLE. Comments do not count. A command continued
-over several lines is reported at the line where `aws` is written; an assignment at its
-own line. Python settings are reported at the line where the call starts.
-
-Each setting is a trust-config component whose details say its `effect`:
-"disabled" (certificate validation is off), "custom-bundle" (a bundle replaces the
-SDK's default store) or "unknown" (verify is computed at run time).
-"""
+"""Trust settings in Python code, found with `ast`: nothing is imported or run."""
 
 from __future__ import annotations
 
 import ast
-import bisect
-import fnmatch
 import io
-import os
 import re
 import tokenize
 from collections import Counter
-from typing import Iterator, NamedTuple, Optional
+from typing import Iterator, Optional
 
-from auditor.collect import Collected
-from auditor.fs import FsError, View
-from auditor.model import Component, ScanError
+from auditor.collect.trust_config.setting import Setting, one_line
+from auditor.model import ScanError
 
-SOURCE_CAP = 2 * 1024 * 1024
 PYTHON = "python ast"
-
-_SCRIPT_NAMES = (
-    ("Makefile", "Makefile"), ("makefile", "Makefile"), ("GNUmakefile", "Makefile"), ("*.mk", "Makefile"),
-    ("Dockerfile", "Dockerfile"), ("Dockerfile.*", "Dockerfile"), ("*.Dockerfile", "Dockerfile"),
-    ("*.dockerfile", "Dockerfile"), ("Containerfile", "Dockerfile"),
-    ("*.sh", "shell script"), ("*.bash", "shell script"), ("*.ps1", "PowerShell script"),
-    ("Jenkinsfile", "Jenkinsfile"), (".gitlab-ci.yml", "GitLab CI"), ("buildspec*.yml", "CodeBuild buildspec"),
-    ("buildspec*.yaml", "CodeBuild buildspec"), ("bitbucket-pipelines.yml", "Bitbucket Pipelines"),
-    ("azure-pipelines.yml", "Azure Pipelines"),
-)
-
-
-def source_format(directory: str, name: str) -> Optional[str]:
-    """How a file is read for trust settings ('python ast', 'shell script', 'Makefile', …), or None."""
-    if name.endswith(".py"):
-        return PYTHON
-    for pattern, label in _SCRIPT_NAMES:
-        if fnmatch.fnmatchcase(name, pattern):
-            return label
-    if name.endswith((".yml", ".yaml")):
-        parent, leaf = os.path.split(directory)
-        if leaf == "workflows" and os.path.basename(parent) == ".github":
-            return "GitHub Actions workflow"
-        if leaf == ".circleci" and name.startswith("config."):
-            return "CircleCI config"
-    return None
-
-
-class Setting(NamedTuple):
-    line: int
-    name: str  # "verify", "--no-verify-ssl", "--ca-bundle", "ca_bundle", "AWS_CA_BUNDLE"
-    effect: str  # disabled | custom-bundle | unknown
-    value: Optional[str]
-    statement: str  # the call or command, on one line
-    extra: dict  # more details: the SDK call and service
-
-
-def collect_trust_config(view: View, path: str, target: str, label: str) -> Collected:
-    """Trust-config components for the settings one source file writes."""
-    result = Collected()
-    where = view.display(path)
-    try:
-        data = view.read_bytes(path, SOURCE_CAP)
-    except FsError as exc:
-        result.errors.append(ScanError(where, f"cannot read: {exc}"))
-        return result
-    if label == PYTHON:
-        settings, source = python_settings(data, where, result.errors)
-    else:
-        settings, source = script_settings(data, label), label
-    for setting in settings:
-        details = {"setting": setting.name, "effect": setting.effect, "found_in": "python" if label == PYTHON else "script",
-                   "statement": setting.statement, **setting.extra}
-        if setting.value is not None:
-            details["value"] = setting.value
-        result.components.append(Component("trust-config", setting.name, None, where, source, target,
-                                           line=setting.line, details=details))
-    return result
-
-
-# -- Python ----------------------------------------------------------------------
 
 _SDK_MODULES = ("boto3", "botocore", "aioboto3", "aiobotocore")
 _SESSION_FACTORIES = frozenset({
@@ -107,7 +23,6 @@ _CLIENT_FACTORIES = frozenset({"boto3.client", "boto3.resource"})
 _SESSION_METHODS = frozenset({"client", "resource", "create_client"})
 # (service_name, region_name, api_version, use_ssl, verify, …) in every factory above
 _VERIFY_POSITION = 4
-_STATEMENT_CHARS = 200
 _LINE_END = re.compile(r"\r\n|\r|\n")  # what ends a line for ast (str.splitlines also splits on \f and others)
 # For a file that does not parse (Python 2): a client factory call and a literal verify on one line.
 _VERIFY_LINE = re.compile(r"""([\w.]*\b(?:client|resource|create_client))\s*\(.*?\bverify\s*=\s*(False\b|"[^"]+"|'[^']+')""")
@@ -143,7 +58,7 @@ def _line_search(text: str) -> Iterator[Setting]:
         if match:
             value = match.group(2)
             effect = "disabled" if value == "False" else "custom-bundle"
-            yield Setting(number, "verify", effect, value.strip("'\""), _one_line(line), {"call": match.group(1)})
+            yield Setting(number, "verify", effect, value.strip("'\""), one_line(line), {"call": match.group(1)})
 
 
 class _Module:
@@ -273,7 +188,7 @@ class _Module:
             yield Setting(node.lineno, "AWS_CA_BUNDLE", "custom-bundle", judged[1], self._statement(node), {"call": "os.environ"})
 
     def _statement(self, node: ast.expr | ast.stmt) -> str:
-        return _one_line(self._segment(node))
+        return one_line(self._segment(node))
 
     def _segment(self, node: ast.expr | ast.stmt) -> str:
         """The node's source text (ast.get_source_segment, without splitting the file again for every node)."""
@@ -308,87 +223,3 @@ def _verify_argument(call: ast.Call) -> Optional[ast.expr]:
 
 def _is_bundle_variable(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value == "AWS_CA_BUNDLE"
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _STATEMENT_CHARS else text[:_STATEMENT_CHARS - 1] + "…"
-
-
-# -- scripts ---------------------------------------------------------------------
-
-# `aws` as a command: after a separator or quote (sh 'aws …'), a make prefix (@-+), or a path
-_AWS = re.compile(r"""(?:^|(?<=[\s;&|(`'"]))[@+-]*(?:[\w.~/-]*/)?aws(?:\.exe)?(?![\w./-])""")
-_COMMAND_END = re.compile(r"[;&|]")
-_VALUE = r"""("[^"]*"|'[^']*'|\$\{\{[^}]*\}\}|[^\s'"]+)"""
-_NO_VERIFY = re.compile(r"(?<![\w-])--no-verify-ssl(?![\w-])")
-_CA_BUNDLE = re.compile(r"(?<![\w-])--ca-bundle(?:=|\s+)" + _VALUE)
-_CONFIGURE = re.compile(r"\bconfigure\s+set\s+(?:[\w.-]+\.)?ca_bundle\s+" + _VALUE)
-# export X=v, X=v cmd, ENV X=v, X := v (make), X: v (YAML), $env:X = v (PowerShell); not $X or ${X}
-_ASSIGN = re.compile(r"(?<![\w${])AWS_CA_BUNDLE(?:\s*[:?]?=\s*|:\s+)" + _VALUE)
-_DOCKER_ENV = re.compile(r"^\s*ENV\s+AWS_CA_BUNDLE\s+" + _VALUE)
-
-
-def script_settings(data: bytes, label: str) -> list[Setting]:
-    """The settings a script writes; only files that mention one of them are read line by line."""
-    if not any(word in data for word in (b"--no-verify-ssl", b"--ca-bundle", b"ca_bundle", b"AWS_CA_BUNDLE")):
-        return []
-    continuation = "`" if label == "PowerShell script" else "\\"
-    found: list[Setting] = []
-    logical, starts = "", []  # starts: (offset in the logical line, line number) of each physical line
-    for number, raw in enumerate(data.decode("utf-8", "replace").split("\n"), 1):
-        line = _strip_comment(raw).rstrip()
-        if not logical:
-            starts = []
-        starts.append((len(logical), number))
-        if line.endswith(continuation):
-            logical += line[:-1] + " "
-            continue
-        found.extend(_command_settings(logical + line, starts))
-        logical = ""
-    if logical:
-        found.extend(_command_settings(logical, starts))
-    return found
-
-
-def _command_settings(logical: str, starts: list[tuple[int, int]]) -> Iterator[Setting]:
-    offsets = [offset for offset, _ in starts]
-
-    def line_of(position: int) -> int:
-        return starts[bisect.bisect_right(offsets, position) - 1][1]
-
-    for command in _AWS.finditer(logical):
-        end = _COMMAND_END.search(logical, command.end())
-        text = logical[command.start():end.start() if end else len(logical)]
-        statement = _one_line(text.lstrip("@+-"))
-        line = line_of(command.start())
-        if _NO_VERIFY.search(text):
-            yield Setting(line, "--no-verify-ssl", "disabled", None, statement, {})
-        for match in _CA_BUNDLE.finditer(text):
-            yield Setting(line, "--ca-bundle", "custom-bundle", _unquote(match.group(1)), statement, {})
-        for match in _CONFIGURE.finditer(text):
-            yield Setting(line, "ca_bundle", "custom-bundle", _unquote(match.group(1)), statement, {})
-    for match in [*_ASSIGN.finditer(logical), *_DOCKER_ENV.finditer(logical)]:
-        value = _unquote(match.group(1))
-        if value:
-            yield Setting(line_of(match.start()), "AWS_CA_BUNDLE", "custom-bundle", value, _one_line(logical), {})
-
-
-def _strip_comment(line: str) -> str:
-    """The line without its comment: `#` at the start of a word outside quotes, or a line starting with //."""
-    if line.lstrip().startswith("//"):
-        return ""
-    quote = ""
-    for index, char in enumerate(line):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "#" and (index == 0 or line[index - 1].isspace()):
-            return line[:index]
-    return line
-
-
-def _unquote(value: str) -> str:
-    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" else value

@@ -1,0 +1,21 @@
+"""One trust setting found in code or a script."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+STATEMENT_CHARS = 200
+
+
+class Setting(NamedTuple):
+    line: int
+    name: str  # "verify", "--no-verify-ssl", "--ca-bundle", "ca_bundle", "AWS_CA_BUNDLE"
+    effect: str  # disabled | custom-bundle | unknown
+    value: Optional[str]
+    statement: str  # the call or command, on one line
+    extra: dict  # more details: the SDK call and service
+
+
+def one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= STATEMENT_CHARS else text[:STATEMENT_CHARS - 1] + "…"
