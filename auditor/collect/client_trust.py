@@ -127,8 +127,8 @@ def with_overrides(view: View, default: StoreChoice, settings: TrustSettings, ho
     chosen, *outranked = overrides
     reasons = [f"{chosen.describe(settings.environ)}: botocore uses it instead of its default"]
     reasons += [f"also set, but outranked: {o.describe(settings.environ)}" for o in outranked]
-    fallbacks = [(default.path, "without the override")] if default.path else []
-    return setting_store(view, chosen, "botocore override", reasons, fallbacks)
+    fallbacks = [(default.path, "without the override, because " + "; ".join(default.reasons))] if default.path else []
+    return setting_store(view, chosen, "botocore override", reasons, fallbacks + default.fallbacks)
 
 
 def setting_store(view: View, setting: Origin, role: str, reasons: list[str], fallbacks=()) -> StoreChoice:
