@@ -36,6 +36,9 @@ class Result:
     def json(self):
         data = json.loads(self.out)
         jsonschema.validate(data, schema())
+        ids = {c["id"] for c in data["components"]}
+        assert all(f["component"] in ids for f in data["findings"]), "a finding names a component not in the report"
+        assert all(c["details"]["trust_store_id"] in ids for c in data["components"] if "trust_store_id" in c["details"])
         return data
 
 
