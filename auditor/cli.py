@@ -69,10 +69,16 @@ def build_parser():
     refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the table in use)")
     refresh.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: 30)")
 
-    store = commands.add_parser("truststore", help="check CA bundles, certificate files or directories for the ATS anchors",
-                                description="Read each trust store (PEM bundle, DER file, or hashed directory such as "
-                                            "/etc/ssl/certs) and report its format, size, and which ATS anchors it holds.")
-    store.add_argument("stores", nargs="+", metavar="STORE", help="a bundle file, a certificate file, or a directory")
+    store = commands.add_parser("truststore", help="check CA bundles, keystores or certificate directories for the ATS anchors",
+                                description="Read each trust store (PEM bundle, DER file, hashed directory such as "
+                                            "/etc/ssl/certs, Java keystore: JKS, JCEKS or PKCS#12) and report its format, "
+                                            "size, and which ATS anchors it holds.")
+    store.add_argument("stores", nargs="+", metavar="STORE", help="a bundle or certificate file, a keystore, or a directory")
+    password = store.add_mutually_exclusive_group()
+    password.add_argument("--storepass", metavar="PASSWORD",
+                          help="keystore password: checks a JKS file's integrity; needed to read most PKCS#12 stores")
+    password.add_argument("--storepass-env", metavar="VARIABLE",
+                          help="read the keystore password from this environment variable (it then stays out of ps)")
     _add_as_of(store)
     _add_output_options(store)
 
@@ -152,9 +158,14 @@ def _truststore(args) -> int:
 
     if not _valid_date(args.as_of):
         return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
+    password = args.storepass
+    if args.storepass_env:
+        password = os.environ.get(args.storepass_env)
+        if password is None:
+            return _fail(f"--storepass-env: the variable {args.storepass_env} is not set")
     try:
         packs = select_packs(args.pack)
-        report = inspect_stores(args.stores, packs, args.fail_on, args.as_of or "")
+        report = inspect_stores(args.stores, packs, args.fail_on, args.as_of or "", password)
     except RulesError as exc:
         return _fail(str(exc))
     except NothingScanned as exc:

@@ -155,37 +155,29 @@ def _scan_machine(watched, report, collected) -> None:
         _scan_environment(view, environment, "this machine", report, collected, watched)
 
 
-def inspect_stores(paths: list[str], packs: list[Pack], fail_on: str, as_of: str = "") -> Report:
+def inspect_stores(paths: list[str], packs: list[Pack], fail_on: str, as_of: str = "", password: str | None = None) -> Report:
     """`auditor truststore`: each store's format, size and ATS anchors, judged by the packs."""
-    from auditor.anchors import check_store, load_anchors
-    from auditor.collect.truststore import read_store
-    from auditor.model import Component
+    from auditor.anchors import load_anchors
+    from auditor.collect.distrust import read_distrust
+    from auditor.stores import StoreBook
 
     report = _new_report(packs, fail_on, as_of)
     anchors = load_anchors()
     # A store named on the command line is this machine's: its links (hashed directories
     # link into /usr/share/ca-certificates) are followed wherever they go on the machine.
     view = View("/", display_top="/")
-    readable = 0
+    book = StoreBook("command line", anchors, report.as_of, read_distrust(view, anchors))
     for path in paths:
-        if not os.path.lexists(path):
+        if os.path.lexists(path):
+            book.add(view, os.path.abspath(path), "named on the command line", password)
+        else:
             report.errors.append(ScanError(path, "no such file or directory"))
-            continue
-        host = os.path.abspath(path)
-        store = read_store(view, host)
-        report.errors.extend(store.errors)
-        report.targets.append(Target("trust-store", path, {"format": store.format}))
-        if not store.certificates and store.errors:
-            continue
-        readable += 1
-        result = check_store(store.certificates, anchors, report.as_of)
-        details = {"format": store.format, "certificates": result.certificates, "anchors": result.anchors,
-                   "expired": result.expired, "impostors": result.impostors, "as_of": report.as_of}
-        if result.unparsable:
-            details["unparsable"] = result.unparsable
-        report.components.append(Component("trust-store", os.path.basename(path), None, view.display(host),
-                                           f"{store.format} trust store", path, details=details))
-    if readable == 0:
+    stores = book.components()
+    report.errors.extend(book.errors)
+    report.targets.extend(Target("trust-store", c.location, {"format": c.details["format"]}) for c in stores)
+    # An unreadable store is an error entry, not a store without anchors.
+    report.components = [c for c in stores if "problem" not in c.details]
+    if not report.components:
         raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in report.errors) or "no store could be read")
     report.findings = list(evaluate(packs, report.components, None))
     report.sort()

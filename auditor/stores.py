@@ -63,6 +63,11 @@ class StoreBook:
         if details is not None and fallbacks:
             details["trust_fallbacks"] = fallbacks
 
+    def add(self, view: View, path: str, role: str, password: str | None = None) -> None:
+        """A store to check that no client found here uses (one named on the command line)."""
+        entry, _ = self._entry(view, path, password)
+        entry.roles.append(role)
+
     def _entry(self, view: View, path: str, password: str | None) -> tuple[_Entry, str]:
         """The store at `path` (one entry per file, whatever link led to it) and the path as shown."""
         if not view.inside(path) and not view.image:
@@ -101,7 +106,7 @@ class StoreBook:
         distrusted = frozenset(self.distrust.anchors) if os_managed(entry.component.location) else frozenset()
         result = check_store(store.certificates, self.anchors, self.as_of, distrusted)
         details.update(format=store.format, certificates=result.certificates, anchors=result.anchors,
-                       expired=result.expired, distrusted=result.distrusted, impostors=result.impostors)
+                       expired=result.expired, distrusted=result.distrusted, impostors=result.impostors, **store.keystore)
         if result.distrusted:
             details["distrusted_by"] = {name: self.distrust.anchors[name] for name in result.distrusted}
         if not store.certificates and store.errors:
