@@ -154,7 +154,7 @@ def _valid_date(text) -> bool:
 
 def _truststore(args) -> int:
     from auditor.rules import RulesError, select_packs
-    from auditor.scan import NothingScanned, inspect_stores
+    from auditor.store_report import NothingRead, inspect_stores
 
     if not _valid_date(args.as_of):
         return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
@@ -168,7 +168,7 @@ def _truststore(args) -> int:
         report = inspect_stores(args.stores, packs, args.fail_on, args.as_of or "", password)
     except RulesError as exc:
         return _fail(str(exc))
-    except NothingScanned as exc:
+    except NothingRead as exc:
         return _fail(f"nothing could be read: {exc}")
     return _emit(report, args)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -87,6 +88,14 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     fail_on: str = "high"
+
+    @classmethod
+    def start(cls, packs: list, fail_on: str, as_of: str) -> "Report":
+        """An empty report stamped now; `as_of` (YYYY-MM-DD) defaults to today, UTC."""
+        from auditor import __version__
+
+        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return cls(__version__, now, as_of or now[:10], [p.describe() for p in packs], fail_on=fail_on)
 
     def sort(self) -> None:
         """Deterministic order: the same input always gives the same report."""

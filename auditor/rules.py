@@ -13,11 +13,12 @@ import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Optional
-
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Iterator, Optional
 
 from auditor.model import Component, Evidence, Finding
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -125,6 +126,8 @@ class ReleaseDates:
 
 
 def _version(text: str) -> Optional[Version]:
+    from packaging.version import InvalidVersion, Version  # imported when a version is judged: start-up stays short
+
     try:
         return Version(text)
     except InvalidVersion:

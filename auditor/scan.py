@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 import platform
 import sys
 from typing import Callable, Optional
 
-from auditor import __version__
 from auditor.collect import Collected
 from auditor.collect.cli_v2 import collect_cli_v2
 from auditor.collect.lockfiles import collect_lockfile, lockfile_format
@@ -40,7 +38,7 @@ class ScanOptions:
 def run(options: ScanOptions) -> Report:
     dates = ReleaseDates.load()
     watched = dates.tracked() | {n for p in options.packs for r in p.rules for n in r.get("applies_to", ())}
-    report = _new_report(options.packs, options.fail_on, options.as_of)
+    report = Report.start(options.packs, options.fail_on, options.as_of)
     collected = Collected()
     readable = 0
     for path in options.paths or [None]:
@@ -69,11 +67,6 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
     inputs = TrustInputs(collected.python_paths, collected.cli_v2)
     collected.extend(resolve_trust(inputs, settings, report.as_of, target, machine,
                                    every_variable=machine or options.environ is not None))
-
-
-def _new_report(packs: list[Pack], fail_on: str, as_of: str) -> Report:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Report(__version__, now, as_of or now[:10], [p.describe() for p in packs], fail_on=fail_on)
 
 
 def _with_release_date(component, dates: ReleaseDates):
@@ -153,32 +146,3 @@ def _scan_machine(watched, report, collected) -> None:
     skip = {os.path.realpath(p) for p in path}
     for environment in other_environments(skip):
         _scan_environment(view, environment, "this machine", report, collected, watched)
-
-
-def inspect_stores(paths: list[str], packs: list[Pack], fail_on: str, as_of: str = "", password: str | None = None) -> Report:
-    """`auditor truststore`: each store's format, size and ATS anchors, judged by the packs."""
-    from auditor.anchors import load_anchors
-    from auditor.collect.distrust import read_distrust
-    from auditor.stores import StoreBook
-
-    report = _new_report(packs, fail_on, as_of)
-    anchors = load_anchors()
-    # A store named on the command line is this machine's: its links (hashed directories
-    # link into /usr/share/ca-certificates) are followed wherever they go on the machine.
-    view = View("/", display_top="/")
-    book = StoreBook("command line", anchors, report.as_of, read_distrust(view, anchors))
-    for path in paths:
-        if os.path.lexists(path):
-            book.add(view, os.path.abspath(path), "named on the command line", password)
-        else:
-            report.errors.append(ScanError(path, "no such file or directory"))
-    stores = book.components()
-    report.errors.extend(book.errors)
-    report.targets.extend(Target("trust-store", c.location, {"format": c.details["format"]}) for c in stores)
-    # An unreadable store is an error entry, not a store without anchors.
-    report.components = [c for c in stores if "problem" not in c.details]
-    if not report.components:
-        raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in report.errors) or "no store could be read")
-    report.findings = list(evaluate(packs, report.components, None))
-    report.sort()
-    return report

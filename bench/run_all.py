@@ -1,6 +1,7 @@
 """Run every benchmark; each prints its own ratio against a baseline measured in the same run."""
 
 import bench_anchor_check
+import bench_java_cacerts
 import bench_lockfiles
 import bench_site_packages
 import bench_startup
@@ -10,3 +11,4 @@ if __name__ == "__main__":
     bench_site_packages.main()
     bench_lockfiles.main()
     bench_anchor_check.main()
+    bench_java_cacerts.main()

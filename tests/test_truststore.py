@@ -9,7 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from auditor.anchors import check_store, load_anchors
 from auditor.collect.truststore.pem import certificates_in_file
@@ -127,8 +127,10 @@ def test_reissued_anchor_with_the_same_subject_and_key_counts(tmp_path):
     (tmp_path / "anchors").mkdir()
     (tmp_path / "anchors" / "test.pem").write_bytes(pem(original))
     sha = hashlib.sha256(original.public_bytes(Encoding.DER)).hexdigest()
+    key_sha = hashlib.sha256(key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).hexdigest()
     (tmp_path / "anchors.toml").write_text(f'[[anchors]]\nname = "Test Root CA 1"\nsha256 = "{sha}"\n'
-                                           f'not_after = "2099-01-01T00:00:00Z"\nfile = "test.pem"\n')
+                                           f'not_after = "2099-01-01T00:00:00Z"\nfile = "test.pem"\n'
+                                           f'subject = [["2.5.4.3", "Test Root CA 1"]]\npublic_key_sha256 = "{key_sha}"\n')
     anchors = load_anchors(tmp_path)
     issued_by_it = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "leaf")]))
                     .issuer_name(name).public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
@@ -156,3 +158,21 @@ def test_a_certificate_cryptography_refuses_is_counted_unparsable(tmp_path):
     details = report["components"][0]["details"]
     assert (details["certificates"], details["unparsable"], details["anchors"], details["impostors"]) == (1, 1, [], [])
     assert code == 1
+
+
+def test_the_shipped_anchor_data_matches_the_certificate_copies():
+    """rules/anchors.toml carries each anchor's fingerprint, subject and key hash, so runs need not parse
+    the copies; they must agree with the PEM files beside it."""
+    import tomllib
+    import warnings
+
+    for entry in tomllib.loads((rules_dir() / "anchors.toml").read_text())["anchors"]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Starfield Class 2's serial number
+            certificate = x509.load_pem_x509_certificate((ANCHORS / entry["file"]).read_bytes())
+        spki = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        assert hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest() == entry["sha256"]
+        assert hashlib.sha256(spki).hexdigest() == entry["public_key_sha256"]
+        assert [[a.oid.dotted_string, a.value] for a in certificate.subject] == entry["subject"]
+        assert certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ") == entry["not_after"]
+        assert entry["subject"][-1][1] == entry["name"]

@@ -1,0 +1,54 @@
+"""Reading the machine's real Java cacerts and checking it for the ATS anchors, against
+'keytool -list -cacerts' (target: at least 5x faster), in the same run (best of 5):
+- in process: read_store + check_store, as `auditor scan` does for each JDK;
+- as whole commands: `python -m auditor truststore <cacerts>` against keytool, both paying their start-up."""
+
+import glob
+import os
+import shutil
+import time
+
+from _common import AUDITOR, best_of, report
+
+from auditor.anchors import check_store, load_anchors
+from auditor.collect.truststore import read_store
+from auditor.fs import View
+
+
+def java_cacerts() -> str | None:
+    candidates = ["/etc/ssl/certs/java/cacerts", *sorted(glob.glob("/usr/lib/jvm/*/lib/security/cacerts"))]
+    return next((p for p in candidates if os.path.isfile(p)), None)
+
+
+def best(function, runs=5) -> float:
+    fastest = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        fastest = min(fastest, time.perf_counter() - start)
+    return fastest
+
+
+def main() -> None:
+    cacerts, keytool = java_cacerts(), shutil.which("keytool")
+    if cacerts is None or keytool is None:
+        print("java cacerts: skipped (no JDK cacerts or keytool on this machine)")
+        return
+    anchors, view = load_anchors(), View("/", display_top="/")
+
+    def in_process():
+        store = read_store(view, cacerts, "changeit")
+        assert check_store(store.certificates, anchors, "2026-11-28").anchors
+
+    keytool_list = [keytool, "-list", "-cacerts", "-storepass", "changeit"]
+    baseline = best_of(keytool_list, ok_codes=(0,))
+    size = len(read_store(view, cacerts).certificates)
+    report(f"java cacerts ({cacerts}, {size} certificates), read and checked in process", best(in_process),
+           "keytool -list -cacerts", baseline, ">= 5x faster, i.e. <= 0.2x")
+    report("  the same as a whole command: auditor truststore --storepass changeit",
+           best_of([*AUDITOR, "truststore", cacerts, "--storepass", "changeit", "-q", "--format", "json"]),
+           "keytool -list -cacerts", baseline, "<= 0.2x")
+
+
+if __name__ == "__main__":
+    main()
