@@ -176,3 +176,20 @@ def test_the_shipped_anchor_data_matches_the_certificate_copies():
         assert [[a.oid.dotted_string, a.value] for a in certificate.subject] == entry["subject"]
         assert certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ") == entry["not_after"]
         assert entry["subject"][-1][1] == entry["name"]
+
+
+def test_a_directory_of_100000_files_is_bounded_work(tmp_path):
+    """The cap on certificate files read, and one summary entry for the problems past the first 20."""
+    from auditor.collect.truststore import MAX_DIRECTORY_FILES
+
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    (folder / "00000000.0").write_bytes(AMAZON_ROOT_CA_1)
+    for number in range(100_000):
+        (folder / f"junk-{number:06}.pem").touch()
+    code, report = truststore_json(folder)
+    details = report["components"][0]["details"]
+    assert (details["certificates"], details["anchors"]) == (1, ["Amazon Root CA 1"])
+    messages = [e["message"] for e in report["errors"]]
+    assert f"100001 certificate files; only the first {MAX_DIRECTORY_FILES} (by name) are read" in messages
+    assert len(messages) == 22 and messages.count(f"{MAX_DIRECTORY_FILES - 21} more problems in its files, not listed") == 1

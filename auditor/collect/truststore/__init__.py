@@ -17,6 +17,7 @@ from auditor.model import ScanError
 
 STORE_CAP = 64 * 1024 * 1024
 MAX_DIRECTORY_FILES = 20_000  # a CA directory holds hundreds; more is an accident or an attack
+MAX_FILE_ERRORS = 20  # per directory; the rest are counted in one entry
 
 
 @dataclass
@@ -64,18 +65,22 @@ def _read_directory(view: View, directory: str) -> Store:
         store.errors.append(ScanError(view.display(directory), f"{len(entries)} certificate files; only the first "
                                                                f"{MAX_DIRECTORY_FILES} (by name) are read"))
         entries = entries[:MAX_DIRECTORY_FILES]
+    file_errors: list[ScanError] = []
     for entry in entries:
         path = os.path.join(directory, entry.name)
         try:
             _, certificates, problems = certificates_in_file(view.read_bytes(path, STORE_CAP))
         except FsError as exc:
-            store.errors.append(ScanError(view.display(path), str(exc)))
-            continue
-        store.errors.extend(ScanError(view.display(path), problem) for problem in problems)
+            certificates, problems = [], [str(exc)]
+        file_errors.extend(ScanError(view.display(path), problem) for problem in problems)
         for der in certificates:
             if der not in seen:
                 seen.add(der)
                 store.certificates.append(der)
+    store.errors.extend(file_errors[:MAX_FILE_ERRORS])
+    if len(file_errors) > MAX_FILE_ERRORS:
+        store.errors.append(ScanError(view.display(directory), f"{len(file_errors) - MAX_FILE_ERRORS} more problems "
+                                                               f"in its files, not listed"))
     return store
 
 
