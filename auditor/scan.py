@@ -8,7 +8,7 @@ import platform
 import sys
 from typing import Callable, Optional
 
-from auditor.collect import Collected
+from auditor.collect import CliV2, Collected, PythonPath
 from auditor.collect.cli_v2 import collect_cli_v2
 from auditor.collect.lockfiles import collect_lockfile, lockfile_format
 from auditor.collect.python_env import PathEntry, collect_environment, environment_path
@@ -18,7 +18,6 @@ from auditor.environ import Environ
 from auditor.fs import View
 from auditor.model import Report, ScanError, Target
 from auditor.rules import Pack, ReleaseDates, evaluate
-from auditor.trust import CliV2, PythonPath, TrustInputs
 
 
 class NothingScanned(Exception):
@@ -57,15 +56,16 @@ def run(options: ScanOptions) -> Report:
 
 
 def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -> None:
+    machine = not options.paths
+    if not (machine or collected.python_paths or collected.cli_v2 or options.environ):
+        return  # lockfiles only: no installed client, no environment to judge
     from auditor.collect.trust_settings import read_trust_settings
     from auditor.trust import resolve_trust
 
     environ = options.environ or Environ.of_this_process()
     settings = read_trust_settings(View("/", display_top="/"), environ)
-    machine = not options.paths
     target = "this machine" if machine else ", ".join(options.paths)
-    inputs = TrustInputs(collected.python_paths, collected.cli_v2)
-    collected.extend(resolve_trust(inputs, settings, report.as_of, target, machine,
+    collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of, target, machine,
                                    every_variable=machine or options.environ is not None))
 
 

@@ -3,10 +3,8 @@ settings that move them, all as components linked to one another."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from auditor.anchors import load_anchors
-from auditor.collect import Collected
+from auditor.collect import CliV2, Collected, PythonPath
 from auditor.collect.client_trust import StoreChoice, boto_store, botocore_store, cli_v2_store, setting_store
 from auditor.collect.distrust import read_distrust
 from auditor.collect.system_trust import (is_os_default_store, java_homes, java_store, node_extra, openssl_default,
@@ -29,30 +27,8 @@ VARIABLES = (
 )
 
 
-@dataclass
-class PythonPath:
-    """One interpreter's import path and the packages found on it."""
-
-    view: View
-    entries: list[str]
-    components: list[Component]
-
-
-@dataclass
-class CliV2:
-    view: View
-    dist: str
-    component: Component
-
-
-@dataclass
-class TrustInputs:
-    paths: list[PythonPath] = field(default_factory=list)
-    cli_v2: list[CliV2] = field(default_factory=list)
-
-
-def resolve_trust(inputs: TrustInputs, settings: TrustSettings, as_of: str, target: str, machine: bool,
-                  every_variable: bool) -> Collected:
+def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustSettings, as_of: str, target: str,
+                  machine: bool, every_variable: bool) -> Collected:
     """`every_variable`: report every CA variable set, not only those that moved a client found
     (for this machine, and for an environment the user gave)."""
     anchors = load_anchors()
@@ -60,9 +36,9 @@ def resolve_trust(inputs: TrustInputs, settings: TrustSettings, as_of: str, targ
     distrust = read_distrust(host, anchors)
     book = StoreBook(target, anchors, as_of, distrust)
     result = Collected(errors=list(settings.errors) + distrust.errors)
-    for path in inputs.paths:
+    for path in paths:
         _python_clients(path, settings, book)
-    for install in inputs.cli_v2:
+    for install in cli_v2:
         book.use(install.view, cli_v2_store(install.view, install.dist, settings),
                  f"AWS CLI {install.component.version}", install.component)
     if machine:

@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from auditor.fs import View
 from auditor.model import Component, ScanError
+
+
+@dataclass
+class PythonPath:
+    """One interpreter's import path (host directories, in order) and the packages found on it."""
+
+    view: View
+    entries: list[str]
+    components: list[Component]
+
+
+@dataclass
+class CliV2:
+    """An AWS CLI v2 install: its dist directory and its component."""
+
+    view: View
+    dist: str
+    component: Component
 
 
 @dataclass
@@ -15,8 +33,8 @@ class Collected:
     components: list[Component] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     # Import paths and AWS CLI v2 installs read, for the trust-store resolver (auditor.trust).
-    python_paths: list[Any] = field(default_factory=list)
-    cli_v2: list[Any] = field(default_factory=list)
+    python_paths: list[PythonPath] = field(default_factory=list)
+    cli_v2: list[CliV2] = field(default_factory=list)
 
     def extend(self, other: "Collected") -> None:
         self.components.extend(other.components)

@@ -25,12 +25,11 @@ import os
 from typing import Optional
 
 from auditor.collect import Collected
-from auditor.collect.trust_config.python_code import PYTHON, python_settings
-from auditor.collect.trust_config.scripts import script_settings
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
 SOURCE_CAP = 2 * 1024 * 1024
+PYTHON = "python ast"
 
 _SCRIPT_NAMES = (
     ("Makefile", "Makefile"), ("makefile", "Makefile"), ("GNUmakefile", "Makefile"), ("*.mk", "Makefile"),
@@ -61,6 +60,10 @@ def source_format(directory: str, name: str) -> Optional[str]:
 
 def collect_trust_config(view: View, path: str, target: str, label: str) -> Collected:
     """Trust-config components for the settings one source file writes."""
+    # The parsers load only when a tree has source files: a lockfile scan does not pay for `ast`.
+    from auditor.collect.trust_config.python_code import python_settings
+    from auditor.collect.trust_config.scripts import script_settings
+
     result = Collected()
     where = view.display(path)
     try:

@@ -9,10 +9,9 @@ import tokenize
 from collections import Counter
 from typing import Iterator, Optional
 
+from auditor.collect.trust_config import PYTHON
 from auditor.collect.trust_config.setting import Setting, one_line
 from auditor.model import ScanError
-
-PYTHON = "python ast"
 
 _SDK_MODULES = ("boto3", "botocore", "aioboto3", "aiobotocore")
 _SESSION_FACTORIES = frozenset({
