@@ -18,8 +18,9 @@ DESCRIPTION = """\
 Will your software still trust AWS endpoints whose certificates come from Amazon
 Trust Services? auditor finds AWS SDK and CLI installs and pins (boto, botocore,
 awscli, boto3, s3transfer) and flags releases made before the cutoff of the
-selected rule pack (DynamoDB: 2013-10-29). It reads files only: nothing in a
-scanned environment is imported or run, and a scan uses no network."""
+selected rule pack (DynamoDB: 2013-10-29). It works out the CA store each client
+would use and checks it for the ATS trust anchors. It reads files only: nothing in
+a scanned environment is imported or run, and a scan uses no network."""
 
 SCAN_EPILOG = """\
 targets:
@@ -30,6 +31,15 @@ targets:
   FILE                a lockfile: requirements*.txt (and -r/-c includes), poetry.lock,
                       Pipfile.lock, uv.lock, pdm.lock, pylock.toml
 
+trust stores:
+  For each client found (botocore, boto3, awscli, boto 2, AWS CLI v2, and on this
+  machine every JDK and OpenSSL's default) the store it would use, why, and its
+  fallbacks; each store is checked for the ATS anchors. Settings are read from
+  AWS_CA_BUNDLE, the AWS config file's ca_bundle, REQUESTS_CA_BUNDLE, SSL_CERT_FILE,
+  the boto config, JAVA_TOOL_OPTIONS and the like: from this process's environment,
+  or from --env-file. In a tree, verify= in Python code and --no-verify-ssl /
+  --ca-bundle in scripts are found too.
+
 exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
             2 usage error or nothing could be scanned
 
@@ -37,7 +47,8 @@ examples:
   auditor scan
   auditor scan .venv --format json --output report.json
   auditor scan requirements.txt --fail-on medium
-  auditor scan ~/src --quiet --format json"""
+  auditor scan ~/src --quiet --format json
+  auditor scan /srv/app/.venv --env-file /etc/app/app.env"""
 
 
 def build_parser():
