@@ -28,6 +28,10 @@ class _Entry:
     fallback_for: list[str] = field(default_factory=list)
     added_by: list[str] = field(default_factory=list)  # clients that add it to their own roots
 
+    def add_role(self, role: str) -> None:
+        if role not in self.roles:
+            self.roles.append(role)
+
 
 class StoreBook:
     def __init__(self, target: str, anchors: list[Anchor], as_of: str, distrust: Distrust):
@@ -48,8 +52,7 @@ class StoreBook:
             details["certificate_validation"] = "on" if choice.validation else "off"
         if choice.path is not None:
             entry, shown = self._entry(view, choice.path, choice.password)
-            if choice.role not in entry.roles:
-                entry.roles.append(choice.role)
+            entry.add_role(choice.role)
             (entry.users if choice.replaces else entry.added_by).append(user)
             if client is not None:
                 entry.used_by.append(client.id)
@@ -66,7 +69,7 @@ class StoreBook:
     def add(self, view: View, path: str, role: str, password: str | None = None) -> None:
         """A store to check that no client found here uses (one named on the command line)."""
         entry, _ = self._entry(view, path, password)
-        entry.roles.append(role)
+        entry.add_role(role)
 
     def _entry(self, view: View, path: str, password: str | None) -> tuple[_Entry, str]:
         """The store at `path` (one entry per file, whatever link led to it) and the path as shown."""
@@ -94,14 +97,14 @@ class StoreBook:
         return [entry.component for entry in self.entries.values()]
 
     def _examine(self, entry: _Entry) -> dict:
-        details = {"roles": entry.roles, "users": entry.users, "used_by": entry.used_by,
-                   "fallback_for": entry.fallback_for, "added_by": entry.added_by, "also_reached_as": entry.names[1:], "as_of": self.as_of}
+        details = {"roles": entry.roles, "users": entry.users, "used_by": entry.used_by, "fallback_for": entry.fallback_for,
+                   "added_by": entry.added_by, "also_reached_as": entry.names[1:], "as_of": self.as_of}
         details = {k: v for k, v in details.items() if v != []}
         kind = entry.view.kind(entry.host)
         if kind is None:
             return dict(details, format="missing", certificates=0, anchors=[], problem="does not exist",
                         remedy=_remedy(entry.component.location, "missing", entry.roles))
-        store = read_store(entry.view, entry.host, **({"password": entry.password} if entry.password else {}))
+        store = read_store(entry.view, entry.host, entry.password)
         self.errors.extend(store.errors)
         distrusted = frozenset(self.distrust.anchors) if os_managed(entry.component.location) else frozenset()
         result = check_store(store.certificates, self.anchors, self.as_of, distrusted)

@@ -97,9 +97,9 @@ def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str,
         found.append((settings.boto_ca_file, "ca_certificates_file", "custom-bundle", "boto 2"))
     if settings.boto_validation_off:
         found.append((settings.boto_validation_off, "https_validate_certificates", "disabled", "boto 2"))
-    for name in ("javax.net.ssl.trustStore",):
-        if name in settings.java_options and settings.java_options[name].value != "NONE":
-            found.append((settings.java_options[name], name, "custom-bundle", "every JVM started with this environment"))
+    java_store_option = settings.java_options.get("javax.net.ssl.trustStore")
+    if java_store_option and java_store_option.value != "NONE":
+        found.append((java_store_option, "javax.net.ssl.trustStore", "custom-bundle", "every JVM started with this environment"))
     components = []
     for origin, name, effect, readers in found:
         if origin.variable and not every_variable and origin not in book.settings_used:

@@ -3,6 +3,8 @@
 - in process: read_store + check_store, as `auditor scan` does for each JDK;
 - as whole commands: `python -m auditor truststore <cacerts>` against keytool, both paying their start-up."""
 
+from __future__ import annotations
+
 import glob
 import os
 import shutil
