@@ -84,3 +84,16 @@ def test_this_machines_jdks_are_found_with_their_cacerts(monkeypatch):
     assert javas and all("trust_store_id" in c["details"] for c in javas)
     stores = {c["id"]: c for c in report["components"] if c["kind"] == "trust-store"}
     assert all(stores[c["details"]["trust_store_id"]]["details"]["anchors"] for c in javas)
+
+
+def test_jdk_java_options_outrank_java_tool_options(monkeypatch, tmp_path):
+    home = java_home(tmp_path / "jdk17", "17.0.9")
+    tool = keystore(tmp_path / "tool.jks", "JKS", "changeit", ANCHORS / "amazon-root-ca-1.pem")
+    launcher = keystore(tmp_path / "launcher.jks", "JKS", "changeit", ANCHORS / "starfield-class-2-ca.pem")
+    result = scan(monkeypatch, JAVA_HOME=home, JAVA_TOOL_OPTIONS=f"-Djavax.net.ssl.trustStore={tool}",
+                  JDK_JAVA_OPTIONS=f"-Xmx1g -Djavax.net.ssl.trustStore={launcher}")
+    java, store = java_components(result.json, home)
+    assert store["location"] == str(launcher)
+    assert any(f.startswith(f"{home}/lib/security/cacerts without the option") for f in java["details"]["trust_fallbacks"])
+    (setting,) = [c for c in result.json["components"] if c["kind"] == "trust-config"]
+    assert (setting["name"], setting["details"]["effect"]) == ("javax.net.ssl.trustStore", "custom-bundle")

@@ -257,3 +257,35 @@ def test_a_sparse_2_gb_bundle_is_refused_quickly(tmp_path):
     assert "over the" in store["details"]["problem"] and "limit" in store["details"]["problem"]
     assert findings_of(report, store) == [("ats-store-without-anchor", "critical")]
     assert any(e["location"] == str(bundle) for e in report["errors"])
+
+
+def test_boto3_uses_the_store_of_the_botocore_beside_it():
+    report = scan_json(ENVS / "py3-venv")
+    boto3, botocore = client(report, "boto3"), client(report, "botocore")
+    assert boto3["details"]["trust_store_id"] == botocore["details"]["trust_store_id"]
+    assert boto3["details"]["trust_store"].endswith("site-packages/certifi/cacert.pem")
+
+
+def test_boto2_ca_certificates_file_system_means_openssls_default(tmp_path):
+    config = tmp_path / "boto.cfg"
+    config.write_text("[Boto]\nca_certificates_file = system\n")
+    report = scan_json(ENVS / "py3-venv", "--env-file", env_file(tmp_path, f"BOTO_PATH={config}\n"))
+    boto = client(report, "boto")
+    assert "trust_store" not in boto["details"] and boto["details"]["certificate_validation"] == "on"
+    assert "OpenSSL's default store is used" in boto["details"]["trust_reasons"][0]
+
+
+def test_ssl_cert_dir_is_used_when_there_is_no_file(monkeypatch, tmp_path):
+    from test_truststore import AMAZON_ROOT_CA_1
+
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    (folder / "ce5e74ef.0").write_bytes(AMAZON_ROOT_CA_1)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(folder))
+    report, stores = machine_scan()
+    store = stores[str(folder)]
+    assert "OpenSSL default directory" in store["details"]["roles"]
+    assert store["details"]["anchors"] == ["Amazon Root CA 1"]
+    curl = [c for c in report["components"] if c["kind"] == "trust-config"]
+    assert {c["name"] for c in curl} == {"SSL_CERT_FILE", "SSL_CERT_DIR"}

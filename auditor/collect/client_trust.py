@@ -69,14 +69,17 @@ def _where(view: View, module: str, package_dir: str, entries: list[str], owner:
                            [f"{shown} returns {patched.group(1)} (a distribution's patch)"])
     own = os.path.join(package_dir, "cacert.pem")
     if _IMPORTS_CERTIFI.search(text):
-        certifi = certifi_store(view, entries)
-        if certifi is not None:
-            certifi.reasons.insert(0, f"{shown} prefers certifi, and certifi is importable")
-            certifi.fallbacks.append((own, "if certifi were not importable"))
-            return certifi
-        return StoreChoice(own, f"{owner} bundle", [f"{shown} prefers certifi, but certifi is not importable here: "
-                                                    f"its own cacert.pem is used"])
+        return _certifi_else(view, own, entries, owner, f"{shown} prefers certifi")
     return StoreChoice(own, f"{owner} bundle", [f"{shown} returns its own cacert.pem"])
+
+
+def _certifi_else(view: View, own: str, entries: list[str], owner: str, why: str) -> StoreChoice:
+    certifi = certifi_store(view, entries)
+    if certifi is not None:
+        certifi.reasons.insert(0, f"{why}, and certifi is importable")
+        certifi.fallbacks.append((own, "if certifi were not importable"))
+        return certifi
+    return StoreChoice(own, f"{owner} bundle", [f"{why}, but certifi is not importable here: its own cacert.pem is used"])
 
 
 def certifi_store(view: View, entries: list[str]) -> StoreChoice | None:
@@ -151,9 +154,14 @@ def _honours(view: View, package: str, modules: tuple[str, ...], variable: str) 
 def _botocore_default(view: View, package: str, entries: list[str]) -> StoreChoice:
     shown = view.display(package)
     httpsession = os.path.join(package, "httpsession.py")
-    if view.is_file(httpsession) or view.is_file(os.path.join(package, "cacert.pem")):
-        choice = _where(view, httpsession, package, entries, "botocore") if view.is_file(httpsession) else \
-            StoreChoice(os.path.join(package, "cacert.pem"), "botocore bundle")
+    own = os.path.join(package, "cacert.pem")
+    if view.is_file(httpsession):
+        choice = _where(view, httpsession, package, entries, "botocore")
+    elif view.is_file(own):  # a copy without its modules (a trimmed or vendored install)
+        choice = _certifi_else(view, own, entries, "botocore", "every botocore that ships cacert.pem prefers certifi")
+    else:
+        choice = None
+    if choice is not None:
         choice.reasons.insert(0, f"botocore at {shown} ships cacert.pem (1.11.0 and later)")
         return choice
     vendored = os.path.join(package, "vendored", "requests")
