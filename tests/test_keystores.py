@@ -121,3 +121,10 @@ def test_this_machines_java_cacerts(tmp_path):
     for password in ([], ["--storepass", "changeit"]):
         code, report, _ = truststore(found[0], *password)
         assert "Amazon Root CA 1" in report["components"][0]["details"]["anchors"]
+
+
+def test_jceks_trusted_certificates(tmp_path):
+    store = keystore(tmp_path / "legacy.jceks", "JCEKS", "changeit", AMAZON)
+    code, report, _ = truststore(store, "--storepass", "changeit")
+    details = report["components"][0]["details"]
+    assert (details["format"], details["integrity"], details["anchors"]) == ("jceks", "verified", ["Amazon Root CA 1"])
