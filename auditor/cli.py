@@ -26,6 +26,8 @@ SCAN_EPILOG = """\
 targets:
   (none)              this machine: the running interpreter's sys.path, system and
                       user site directories, pipx venvs, AWS CLI v2 installs
+  --root DIR          the same inside an unpacked OS image or mounted disk, read-only
+                      and confined to DIR
   DIR                 a virtualenv, a site-packages/dist-packages directory, a Python
                       prefix, or any tree: every environment and lockfile below it
   FILE                a lockfile: requirements*.txt (and -r/-c includes), poetry.lock,
@@ -66,6 +68,12 @@ def build_parser():
     scan.add_argument("--env-file", action="append", default=[], metavar="FILE",
                       help="the environment the scanned clients run with (KEY=value lines, as for docker --env-file or "
                            "systemd EnvironmentFile=; repeatable, later files win). Default: this process's environment")
+    scan.add_argument("--root", metavar="DIR",
+                      help="scan an unpacked OS image or mounted disk as a machine: every read stays inside DIR "
+                           "(absolute symlinks resolve inside it); its environment comes only from --env-file")
+    scan.add_argument("--runtime", action="store_true",
+                      help="allow running the scanned interpreters (isolated: -E -s -S, empty working directory, "
+                           "a timeout) to read their ssl/OpenSSL facts; off by default")
     _add_as_of(scan)
     _add_output_options(scan)
 
@@ -140,6 +148,10 @@ def _scan(args) -> int:
 
     if not _valid_date(args.as_of):
         return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
+    if args.root and args.targets:
+        return _fail("--root scans an image as a whole; give no other targets with it")
+    if args.root and not os.path.isdir(args.root):
+        return _fail(f"--root {args.root}: not a directory")
     try:
         packs = select_packs(args.pack)
         environ = load_env_files(args.env_file) if args.env_file else None
@@ -148,7 +160,7 @@ def _scan(args) -> int:
     with _progress(enabled=not args.quiet) as tick:
         try:
             report = run(ScanOptions(args.targets, packs, fail_on=args.fail_on, as_of=args.as_of or "", progress=tick,
-                                     environ=environ))
+                                     environ=environ, root=args.root, runtime=args.runtime))
         except NothingScanned as exc:
             return _fail(f"nothing could be scanned: {exc}")
     return _emit(report, args)

@@ -28,17 +28,23 @@ class Environ:
 
     variables: dict[str, str] = field(default_factory=dict)
     origin: str = "the scanning process's environment"
+    default_home: str = field(default_factory=lambda: os.path.expanduser("~"))
 
     def get(self, name: str) -> str | None:
         value = self.variables.get(name)
         return value if value else None
 
     def home(self) -> str:
-        return self.get("HOME") or os.path.expanduser("~")
+        return self.get("HOME") or self.default_home
 
     @classmethod
     def of_this_process(cls) -> "Environ":
         return cls(dict(os.environ))
+
+    @classmethod
+    def of_an_image(cls) -> "Environ":
+        """An OS image's services run with variables we cannot see: none, unless --env-file gives them."""
+        return cls({}, "no environment (an image; give one with --env-file)", "/root")
 
 
 def load_env_files(paths: list[str]) -> Environ:

@@ -13,6 +13,7 @@ Two ways to treat an absolute symlink:
 from __future__ import annotations
 
 import errno
+import fnmatch
 import os
 import stat
 
@@ -151,6 +152,24 @@ class View:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise FsError(f"not valid UTF-8 (byte {exc.start})") from exc
+
+    def glob(self, pattern: str) -> list[str]:
+        """Host paths matching a glob written as the target knows paths ("/usr/lib/python*/dist-packages"),
+        each directory resolved inside the view: a link that leaves it is not followed."""
+        found = [self.locate(self.top, "/")]
+        for part in [p for p in pattern.split("/") if p]:
+            if not any(c in part for c in "*?["):
+                found = [os.path.join(d, part) for d in found]
+                continue
+            matched = []
+            for directory in found:
+                try:
+                    matched += [os.path.join(directory, e.name) for e in self.list_dir(directory)
+                                if fnmatch.fnmatchcase(e.name, part) and (part[0] == "." or e.name[0] != ".")]
+                except FsError:
+                    continue
+            found = matched
+        return [p for p in found if self.kind(p) is not None]
 
     def list_dir(self, host_dir: str) -> list[os.DirEntry]:
         """Entries of a directory, sorted by name; symlinks are not followed here."""

@@ -32,6 +32,14 @@ class ScanOptions:
     as_of: str = ""
     progress: Optional[Callable[[str], None]] = None
     environ: Optional[Environ] = None  # None: the scanning process's own environment
+    root: Optional[str] = None  # an unpacked OS image or mounted disk, scanned like a machine, confined to it
+    runtime: bool = False  # may run a target's interpreter (isolated, with a timeout) to read its ssl facts
+
+    def system_view(self) -> Optional[View]:
+        """The view of the system scanned as a whole: the image, this machine, or none (targets only)."""
+        if self.root:
+            return View(self.root, image=True, display_top="/")
+        return None if self.paths else View("/", display_top="/")
 
 
 def run(options: ScanOptions) -> Report:
@@ -40,9 +48,12 @@ def run(options: ScanOptions) -> Report:
     report = Report.start(options.packs, options.fail_on, options.as_of)
     collected = Collected()
     readable = 0
-    for path in options.paths or [None]:
-        ok = _scan_target(path, watched, report, collected, options.progress)
-        readable += ok
+    system = options.system_view()
+    if system is not None:
+        _scan_system(system, options.root is None, watched, report, collected)
+        readable += 1
+    for path in options.paths:
+        readable += _scan_target(path, watched, report, collected, options.progress)
     if readable == 0:
         raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in collected.errors) or "no target could be read")
     _resolve_trust(options, report, collected)
@@ -56,17 +67,23 @@ def run(options: ScanOptions) -> Report:
 
 
 def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -> None:
-    machine = not options.paths
-    if not (machine or collected.python_paths or collected.cli_v2 or options.environ):
+    system = options.system_view()
+    if not (system or collected.python_paths or collected.cli_v2 or options.environ):
         return  # lockfiles only: no installed client, no environment to judge
     from auditor.collect.trust_settings import read_trust_settings
     from auditor.trust import resolve_trust
 
-    environ = options.environ or Environ.of_this_process()
-    settings = read_trust_settings(View("/", display_top="/"), environ)
-    target = "this machine" if machine else ", ".join(options.paths)
-    collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of, target, machine,
-                                   every_variable=machine or options.environ is not None))
+    environ = options.environ or (Environ.of_this_process() if options.root is None else Environ.of_an_image())
+    host = system or View("/", display_top="/")
+    settings = read_trust_settings(host, environ)
+    collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of,
+                                   _system_label(options) if system else ", ".join(options.paths), host,
+                                   system=system is not None, running=options.root is None and not options.paths,
+                                   every_variable=system is not None or options.environ is not None))
+
+
+def _system_label(options: ScanOptions) -> str:
+    return f"image {options.root}" if options.root else "this machine"
 
 
 def _with_release_date(component, dates: ReleaseDates):
@@ -76,9 +93,6 @@ def _with_release_date(component, dates: ReleaseDates):
 
 
 def _scan_target(path, watched, report, collected: Collected, progress) -> bool:
-    if path is None:
-        _scan_machine(watched, report, collected)
-        return True
     location = path
     if not os.path.lexists(path):
         collected.errors.append(ScanError(location, "no such file or directory"))
@@ -131,18 +145,25 @@ def _scan_environment(view, environment: Environment, target, report, collected,
     collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
 
 
-def _scan_machine(watched, report, collected) -> None:
-    from auditor.collect.machine import other_environments, running_interpreter_path
+def _scan_system(view: View, running: bool, watched, report, collected) -> None:
+    """This machine (`running`: with the running interpreter's sys.path), or an OS image's install locations."""
+    from auditor.collect.machine import home_directories, other_environments, running_interpreter_path
 
-    view = View("/", display_top="/")
-    path = running_interpreter_path()
-    entries = [PathEntry(p, "sys.path of the running interpreter") for p in path]
-    result, count = collect_environment(view, entries, "this machine", watched)
-    report.targets.append(Target("machine", platform.node() or "localhost", {"python": sys.executable}))
-    report.targets.append(Target("environment", sys.prefix, {"layout": "running interpreter", "python": platform.python_version(),
-                                                             "distributions": count}))
-    collected.extend(result)
-    collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
-    skip = {os.path.realpath(p) for p in path}
-    for environment in other_environments(skip):
-        _scan_environment(view, environment, "this machine", report, collected, watched)
+    label = "this machine" if running else f"image {view.top}"
+    skip: set[str] = set()
+    if running:
+        path = running_interpreter_path()
+        entries = [PathEntry(p, "sys.path of the running interpreter") for p in path]
+        result, count = collect_environment(view, entries, label, watched)
+        report.targets.append(Target("machine", platform.node() or "localhost", {"python": sys.executable}))
+        report.targets.append(Target("environment", sys.prefix, {"layout": "running interpreter",
+                                                                 "python": platform.python_version(), "distributions": count}))
+        collected.extend(result)
+        collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
+        skip = {os.path.realpath(p) for p in path}
+        homes = [os.path.expanduser("~")]
+    else:
+        report.targets.append(Target("image", view.top, {"confined": True}))
+        homes = home_directories(view)
+    for environment in other_environments(view, skip, homes):
+        _scan_environment(view, environment, label, report, collected, watched)

@@ -25,7 +25,7 @@ def inspect_stores(paths: list[str], packs: list[Pack], fail_on: str, as_of: str
     # A store named on the command line is this machine's: its links (hashed directories
     # link into /usr/share/ca-certificates) are followed wherever they go on the machine.
     view = View("/", display_top="/")
-    book = StoreBook("command line", anchors, report.as_of, read_distrust(view, anchors))
+    book = StoreBook("command line", anchors, report.as_of, read_distrust(view, anchors), view)
     for path in paths:
         if os.path.lexists(path):
             book.add(view, os.path.abspath(path), "named on the command line", password)

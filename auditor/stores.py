@@ -34,9 +34,10 @@ class _Entry:
 
 
 class StoreBook:
-    def __init__(self, target: str, anchors: list[Anchor], as_of: str, distrust: Distrust):
+    def __init__(self, target: str, anchors: list[Anchor], as_of: str, distrust: Distrust, host: View):
+        """`host`: where a store named by a setting lives when it is outside the client's target."""
         self.target, self.anchors, self.as_of, self.distrust = target, anchors, as_of, distrust
-        self.machine = View("/", display_top="/")
+        self.host = host
         self.entries: dict[str, _Entry] = {}
         self.errors: list[ScanError] = []
         self.settings_used: set = set()  # the settings (trust_settings.Origin) that chose some client's store
@@ -74,7 +75,7 @@ class StoreBook:
     def _entry(self, view: View, path: str, password: str | None) -> tuple[_Entry, str]:
         """The store at `path` (one entry per file, whatever link led to it) and the path as shown."""
         if not view.inside(path) and not view.image:
-            view = self.machine  # a store named by a setting lives on this machine, outside the target
+            view = self.host  # a store named by a setting lives on the system, outside the target
         shown = view.display(path)
         try:
             key = view.resolve(path)

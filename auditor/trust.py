@@ -28,21 +28,21 @@ VARIABLES = (
 
 
 def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustSettings, as_of: str, target: str,
-                  machine: bool, every_variable: bool) -> Collected:
-    """`every_variable`: report every CA variable set, not only those that moved a client found
-    (for this machine, and for an environment the user gave)."""
+                  host: View, system: bool, running: bool, every_variable: bool) -> Collected:
+    """`host`: the system the clients run on (this machine, or an image); `system`: its own stores and JDKs
+    are part of the scan; `running`: it is this machine (OpenSSL's default of the running interpreter);
+    `every_variable`: report every CA variable set, not only those that moved a client found."""
     anchors = load_anchors()
-    host = View("/", display_top="/")
     distrust = read_distrust(host, anchors)
-    book = StoreBook(target, anchors, as_of, distrust)
+    book = StoreBook(target, anchors, as_of, distrust, host)
     result = Collected(errors=list(settings.errors) + distrust.errors)
     for path in paths:
         _python_clients(path, settings, book)
     for install in cli_v2:
         book.use(install.view, cli_v2_store(install.view, install.dist, settings),
                  f"AWS CLI {install.component.version}", install.component)
-    if machine:
-        _system(host, settings, book, result)
+    if system:
+        _system(host, settings, book, result, running)
     result.components.extend(_settings(host, settings, book, target, every_variable))
     result.components.extend(book.components())
     result.errors.extend(book.errors)
@@ -66,14 +66,14 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
         book.use(path.view, choice, f"{component.name} {component.version or '(version unknown)'} in {where}", component)
 
 
-def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected) -> None:
+def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected, running: bool) -> None:
     for store in os_stores(host):
         book.use(host, store, "the operating system's TLS clients")
-    default = openssl_default(host, settings)
+    default = openssl_default(host, settings) if running else None
     if default is not None:
         book.use(host, default, "OpenSSL's default for this Python (ssl module, and tools built on the same OpenSSL)")
     for java in java_homes(host, settings):
-        component = Component("java", "java", java.version, host.display(java.home), "JDK/JRE home", "this machine",
+        component = Component("java", "java", java.version, host.display(java.home), "JDK/JRE home", book.target,
                               details={"vendor": java.vendor} if java.vendor else {})
         result.components.append(component)
         book.use(host, java_store(host, java, settings), f"Java {java.version or '(version unknown)'} at {java.home}", component)

@@ -1,13 +1,14 @@
-"""Python environments of this machine: the running interpreter's sys.path, then the
-system-wide and per-user install locations other interpreters and tools use."""
+"""Python environments of a machine: the running interpreter's sys.path, then the
+system-wide and per-user install locations other interpreters and tools use. The
+same locations are searched inside an OS image (--root), through its View."""
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 
 from auditor.collect.tree import Environment, group_site_dirs
+from auditor.fs import View
 
 # Documented install locations of the distributions we inspect (globs from /).
 SYSTEM_SITE_GLOBS = (
@@ -46,19 +47,25 @@ def running_interpreter_path() -> list[str]:
     return [os.path.abspath(p) for p in sys.path if p and os.path.exists(p)]
 
 
-def _expand(patterns) -> list[str]:
+def _expand(view: View, patterns, homes: list[str]) -> list[str]:
     found = []
     for pattern in patterns:
-        found.extend(sorted(glob.glob(os.path.expanduser(pattern))))
+        for expanded in ([pattern.replace("~", home, 1) for home in homes] if pattern.startswith("~") else [pattern]):
+            found.extend(sorted(view.glob(expanded)))
     return found
 
 
-def other_environments(skip: set[str]) -> list[Environment]:
+def home_directories(view: View) -> list[str]:
+    """The home folders of an image's users, as the image names them (/root, /home/*)."""
+    return ["/root"] + [view.display(p) for p in view.glob("/home/*")]
+
+
+def other_environments(view: View, skip: set[str], homes: list[str]) -> list[Environment]:
     """Install locations outside the running interpreter's path, grouped per interpreter."""
     def fresh(paths):
-        return [p for p in paths if os.path.isdir(p) and os.path.realpath(p) not in skip and not os.path.islink(p)]
+        return [p for p in paths if view.is_dir(p) and os.path.realpath(p) not in skip and not os.path.islink(p)]
 
-    environments = group_site_dirs(fresh(_expand(SYSTEM_SITE_GLOBS + USER_SITE_GLOBS)), lambda prefix: "system")
-    environments += [Environment("virtualenv", venv) for venv in fresh(_expand(VENV_GLOBS))]
-    environments += [Environment("aws-cli-v2", dist) for dist in fresh(_expand(CLI_V2_GLOBS))]
+    environments = group_site_dirs(fresh(_expand(view, SYSTEM_SITE_GLOBS + USER_SITE_GLOBS, homes)), lambda prefix: "system")
+    environments += [Environment("virtualenv", venv) for venv in fresh(_expand(view, VENV_GLOBS, homes))]
+    environments += [Environment("aws-cli-v2", dist) for dist in fresh(_expand(view, CLI_V2_GLOBS, homes))]
     return environments
