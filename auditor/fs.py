@@ -153,10 +153,11 @@ class View:
         except UnicodeDecodeError as exc:
             raise FsError(f"not valid UTF-8 (byte {exc.start})") from exc
 
-    def glob(self, pattern: str) -> list[str]:
+    def glob(self, pattern: str, base: str | None = None) -> list[str]:
         """Host paths matching a glob written as the target knows paths ("/usr/lib/python*/dist-packages"),
-        each directory resolved inside the view: a link that leaves it is not followed."""
-        found = [self.locate(self.top, "/")]
+        or relative to the host directory `base`; each directory is resolved inside the view, so a link
+        that leaves it is not followed."""
+        found = [base if base is not None else self.locate(self.top, "/")]
         for part in [p for p in pattern.split("/") if p]:
             if not any(c in part for c in "*?["):
                 found = [os.path.join(d, part) for d in found]

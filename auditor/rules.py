@@ -312,7 +312,30 @@ def check_trust_override(pack, rule, component, dates):
     yield _finding(pack, rule, component, severity, rule["title"].format(written=written), seen)
 
 
+def check_openssl_before(pack, rule, component, dates):
+    """An OpenSSL older than the rule's `minimum` (e.g. 1.0.1, the first with TLS 1.2)."""
+    from auditor.collect.openssl import version_key
+
+    key, minimum = version_key(component.version or ""), version_key(rule["minimum"])
+    if key is None or key >= minimum:
+        return
+    seen = [Evidence("observed", f"{component.details.get('version_text') or component.version} ({component.source})"),
+            _where(component)]
+    yield _finding(pack, rule, component, rule["severity"], rule["title"].format(version=component.version), seen)
+
+
+def check_capability_missing(pack, rule, component, dates):
+    """An interpreter's ssl module reported without a capability (`capability`: a details key such as tls1_2)."""
+    if component.details.get(rule["capability"]) is not False:
+        return
+    details = component.details
+    seen = [Evidence("observed", f"Python {details.get('python_version')} at {details.get('python')} with "
+                                 f"{details.get('version_text')}: {rule['capability']} is not available"), _where(component)]
+    yield _finding(pack, rule, component, rule["severity"], rule["title"].format(python=details.get("python")), seen)
+
+
 CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,
           "store-without-anchor": check_store_without_anchor,
           "store-with-anchor": check_store_with_anchor, "store-impostor": check_store_impostor,
-          "trust-override": check_trust_override}
+          "trust-override": check_trust_override, "openssl-before": check_openssl_before,
+          "capability-missing": check_capability_missing}

@@ -11,12 +11,13 @@ from typing import Callable, Optional
 from auditor.collect import CliV2, Collected, PythonPath
 from auditor.collect.cli_v2 import collect_cli_v2
 from auditor.collect.lockfiles import collect_lockfile, lockfile_format
+from auditor.collect.openssl import LIBRARY_GLOBS, SITE_LIBRARY_GLOBS, library_openssl, running_openssl, runtime_openssl
 from auditor.collect.python_env import PathEntry, collect_environment, environment_path
 from auditor.collect.tree import Environment, venv_site_dirs, walk
 from auditor.collect.trust_config import collect_trust_config
 from auditor.environ import Environ
 from auditor.fs import View
-from auditor.model import Report, ScanError, Target
+from auditor.model import Component, Report, ScanError, Target
 from auditor.rules import Pack, ReleaseDates, evaluate
 
 
@@ -50,10 +51,10 @@ def run(options: ScanOptions) -> Report:
     readable = 0
     system = options.system_view()
     if system is not None:
-        _scan_system(system, options.root is None, watched, report, collected)
+        _scan_system(system, options.root is None, watched, report, collected, options.runtime)
         readable += 1
     for path in options.paths:
-        readable += _scan_target(path, watched, report, collected, options.progress)
+        readable += _scan_target(path, watched, report, collected, options.progress, options.runtime)
     if readable == 0:
         raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in collected.errors) or "no target could be read")
     _resolve_trust(options, report, collected)
@@ -92,7 +93,7 @@ def _with_release_date(component, dates: ReleaseDates):
     return dataclasses.replace(component, released=dates.released(component.name, component.version))
 
 
-def _scan_target(path, watched, report, collected: Collected, progress) -> bool:
+def _scan_target(path, watched, report, collected: Collected, progress, runtime: bool) -> bool:
     location = path
     if not os.path.lexists(path):
         collected.errors.append(ScanError(location, "no such file or directory"))
@@ -104,7 +105,7 @@ def _scan_target(path, watched, report, collected: Collected, progress) -> bool:
                                                         "source_files": len(discovery.sources)}))
         collected.errors.extend(discovery.errors)
         for environment in discovery.environments:
-            _scan_environment(view, environment, location, report, collected, watched)
+            _scan_environment(view, environment, location, report, collected, watched, runtime)
         for lockfile, label in discovery.lockfiles:
             report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
             collected.extend(collect_lockfile(view, lockfile, location, watched, label))
@@ -123,7 +124,7 @@ def _scan_target(path, watched, report, collected: Collected, progress) -> bool:
     return bool(result.components) or not any(e.location == view.display(host) for e in result.errors)
 
 
-def _scan_environment(view, environment: Environment, target, report, collected, watched) -> None:
+def _scan_environment(view, environment: Environment, target, report, collected, watched, runtime: bool) -> None:
     location = view.display(environment.prefix)
     if environment.kind == "aws-cli-v2":
         report.targets.append(Target("environment", location, {"layout": "aws-cli-v2"}))
@@ -143,9 +144,28 @@ def _scan_environment(view, environment: Environment, target, report, collected,
     collected.errors.extend(errors)
     collected.extend(result)
     collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
+    for site_dir in environment.site_dirs:  # OpenSSL bundled in wheels
+        collected.extend(library_openssl(view, SITE_LIBRARY_GLOBS, target, base=site_dir))
+    interpreter = _interpreter(view, environment) if runtime else None
+    if interpreter:
+        fact = runtime_openssl(interpreter, view.display(interpreter), target)
+        (collected.components if isinstance(fact, Component) else collected.errors).append(fact)
 
 
-def _scan_system(view: View, running: bool, watched, report, collected) -> None:
+def _interpreter(view: View, environment: Environment) -> str | None:
+    """The environment's own interpreter, for --runtime: bin/python of a venv, bin/pythonX.Y of a prefix.
+    A venv's bin/python links to its base interpreter outside the venv; running it is what --runtime asks."""
+    names = [f"python{environment.python}"] if environment.python else []
+    names += ["python3", "python", "python.exe"]
+    for folder in ("bin", "Scripts"):
+        for name in names:
+            candidate = os.path.join(environment.prefix, folder, name)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+    return None
+
+
+def _scan_system(view: View, running: bool, watched, report, collected, runtime: bool) -> None:
     """This machine (`running`: with the running interpreter's sys.path), or an OS image's install locations."""
     from auditor.collect.machine import home_directories, other_environments, running_interpreter_path
 
@@ -162,8 +182,11 @@ def _scan_system(view: View, running: bool, watched, report, collected) -> None:
         collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
         skip = {os.path.realpath(p) for p in path}
         homes = [os.path.expanduser("~")]
+        collected.components.append(running_openssl(label))
     else:
         report.targets.append(Target("image", view.top, {"confined": True}))
         homes = home_directories(view)
+    collected.extend(library_openssl(view, LIBRARY_GLOBS, label))
     for environment in other_environments(view, skip, homes):
-        _scan_environment(view, environment, label, report, collected, watched)
+        # An image's interpreters are another machine's programs: never run here.
+        _scan_environment(view, environment, label, report, collected, watched, runtime and running)

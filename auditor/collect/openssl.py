@@ -1,0 +1,135 @@
+"""OpenSSL builds: the running interpreter's, a target interpreter's (only with --runtime), and
+the version text inside libssl/libcrypto shared objects found on a system (read as bytes,
+never loaded).
+
+Every OpenSSL library carries its version text, e.g. "OpenSSL 1.0.1e-fips 11 Feb 2013" or
+"OpenSSL 3.0.15 3 Sep 2024"; the same text is `ssl.OPENSSL_VERSION` in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import ssl
+import subprocess
+import sys
+import tempfile
+
+from auditor.collect import Collected
+from auditor.fs import FsError, View
+from auditor.model import Component, ScanError
+
+LIBRARY_CAP = 64 * 1024 * 1024
+RUNTIME_TIMEOUT = 10.0
+_VERSION_TEXT = re.compile(rb"OpenSSL (\d+\.\d+\.\d+[a-z]{0,2})([-\w.]*) +\d{1,2} [A-Z][a-z]{2} \d{4}")
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)([a-z]{0,2})$")
+LIBRARY_GLOBS = tuple(f"{directory}/{name}" for directory in (
+    "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/lib/*-linux-gnu", "/usr/lib/*-linux-gnu", "/usr/local/lib",
+    "/usr/local/lib64", "/usr/local/ssl/lib", "/opt/homebrew/opt/openssl*/lib", "/usr/local/opt/openssl*/lib",
+) for name in ("libssl.so*", "libcrypto.so*", "libssl*.dylib", "libcrypto*.dylib"))
+# Wheels that bundle OpenSSL: auditwheel's <package>.libs/ (Linux) and delocate's .dylibs/ (macOS).
+SITE_LIBRARY_GLOBS = ("*.libs/libssl*.so*", "*.libs/libcrypto*.so*", "*/.dylibs/libssl*.dylib", "*/.dylibs/libcrypto*.dylib")
+# Runs under any Python from 2.6 on: what this interpreter's ssl module was built with.
+_PROBE = """\
+import json, sys
+try:
+    import ssl
+except ImportError:
+    ssl = None
+tls12 = getattr(ssl, "HAS_TLSv1_2", None)
+if tls12 is None:
+    tls12 = hasattr(ssl, "PROTOCOL_TLSv1_2")
+print(json.dumps({"python": sys.version.split()[0], "openssl": getattr(ssl, "OPENSSL_VERSION", None),
+                  "sni": bool(getattr(ssl, "HAS_SNI", False)), "tls1_2": bool(tls12)}))
+"""
+
+
+def version_key(version: str) -> tuple | None:
+    """'1.0.1e' -> (1, 0, 1, 'e'); letters order patch releases ('0.9.8zh' after '0.9.8z')."""
+    match = _VERSION.match(version)
+    if not match:
+        return None
+    major, minor, patch, letters = match.groups()
+    return int(major), int(minor), int(patch), (len(letters), letters)
+
+
+def running_openssl(target: str) -> Component:
+    """The OpenSSL the running interpreter's ssl module links."""
+    details = {"version_text": ssl.OPENSSL_VERSION, "python": sys.executable, "python_version": sys.version.split()[0],
+               "sni": ssl.HAS_SNI, "tls1_2": ssl.HAS_TLSv1_2}
+    return Component("openssl", "openssl", _version_of(ssl.OPENSSL_VERSION), sys.executable,
+                     "ssl.OPENSSL_VERSION of the running interpreter", target, details=details)
+
+
+def _version_of(text: str | None) -> str | None:
+    match = _VERSION_TEXT.search(text.encode("utf-8", "replace")) if text else None
+    return match.group(1).decode() if match else None
+
+
+def library_openssl(view: View, patterns: tuple[str, ...], target: str, base: str | None = None) -> Collected:
+    """A component per OpenSSL shared object matching the patterns (as the system names paths, or relative
+    to the host directory `base`), read once per file."""
+    found, seen = Collected(), set()
+    for pattern in patterns:
+        for path in view.glob(pattern, base):
+            try:
+                real = view.resolve(path)
+            except FsError:
+                continue
+            if real in seen or not view.is_file(path):
+                continue
+            seen.add(real)
+            try:
+                match = _VERSION_TEXT.search(view.read_bytes(path, LIBRARY_CAP))
+            except FsError as exc:
+                found.errors.append(ScanError(view.display(path), f"cannot read: {exc}"))
+                continue
+            if match is None:
+                if "crypto" in os.path.basename(path):  # libssl 3.x carries no text of its own; libcrypto always does
+                    found.errors.append(ScanError(view.display(path), "no OpenSSL version text found in this library"))
+                continue
+            text = match.group(0).decode("ascii", "replace")
+            found.components.append(Component("openssl", "openssl", match.group(1).decode(), view.display(path),
+                                              "version text in the shared object", target,
+                                              details={"version_text": text, "library": os.path.basename(path)}))
+    return found
+
+
+def runtime_openssl(interpreter: str, shown: str, target: str, timeout: float | None = None) -> Component | ScanError:
+    """Run an interpreter (opt-in) to read its ssl facts: -E -s -S (no environment, no user or site
+    packages, so no .pth or sitecustomize of the target runs; the same isolation as Python 3's -I, which
+    Python 2 lacks), an empty working directory, a minimal environment, a timeout; killed with its
+    process group when it overruns."""
+    timeout = timeout or RUNTIME_TIMEOUT
+    with tempfile.TemporaryDirectory() as empty:
+        try:
+            process = subprocess.Popen([interpreter, "-E", "-s", "-S", "-c", _PROBE], cwd=empty, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
+                                       start_new_session=True)
+        except OSError as exc:
+            return ScanError(shown, f"cannot run the interpreter: {exc.strerror or exc}")
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            return ScanError(shown, f"the interpreter did not answer within {timeout:g} s; killed")
+    try:
+        facts = json.loads(out.decode("utf-8", "replace").strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return ScanError(shown, f"the interpreter's answer could not be read (exit {process.returncode}): "
+                                f"{err.decode('utf-8', 'replace').strip()[-200:]}")
+    details = {"version_text": facts.get("openssl"), "python": shown, "python_version": facts.get("python"),
+               "sni": facts.get("sni"), "tls1_2": facts.get("tls1_2")}
+    return Component("openssl", "openssl", _version_of(facts.get("openssl")), shown,
+                     "ssl.OPENSSL_VERSION of the interpreter, run with --runtime", target, details=details)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        process.kill()
+    process.wait()
