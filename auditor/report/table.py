@@ -40,12 +40,23 @@ def render(report) -> str:
                                          tablefmt="simple"), ""]
     elif not stores:
         lines += ["Components: no AWS SDK or CLI package found", ""]
+    lines += _platform_table(report)
     lines += _trust_tables(report, stores)
     if report.errors:
         rows = [[e.location, e.message] for e in report.errors]
         lines += ["Errors (parts that could not be scanned)", tabulate(rows, headers=["location", "reason"], tablefmt="simple",
                                                                         maxcolwidths=[60, 80]), ""]
     return redact("\n".join(lines)) + "\n"
+
+
+def _platform_table(report) -> list[str]:
+    platform = [c for c in report.components if c.kind in ("os", "java", "openssl")]
+    if not platform:
+        return []
+    rows = [[c.kind, f"{c.details.get('pretty_name') or c.name} {c.version or '(version unknown)'}", c.source, c.location]
+            for c in platform]
+    return ["Platform", tabulate(rows, headers=["kind", "what", "found by", "location"], tablefmt="simple",
+                                 maxcolwidths=[8, 40, 40, 60]), ""]
 
 
 def _trust_tables(report, stores) -> list[str]:
