@@ -74,7 +74,8 @@ def _trust_tables(report, stores) -> list[str]:
         lines += ["Trust configuration", tabulate(rows, headers=["setting", "effect", "where"], tablefmt="simple",
                                                   maxcolwidths=[60, 14, 60]), ""]
     if stores:
-        rows = [[c.location, c.details.get("format", ""), c.details.get("certificates", 0),
+        rows = [[c.location, c.details.get("format", "") + (f"\nintegrity {c.details['integrity']}" if "integrity" in c.details else ""),
+                 c.details.get("certificates", 0),
                  "\n".join(c.details.get("anchors", [])) or "NONE",
                  "\n".join(c.details.get("expired", []) + [f"{n} (distrusted)" for n in c.details.get("distrusted", [])]),
                  len(c.details.get("impostors", [])), len(c.details.get("users", []))] for c in stores]

@@ -31,10 +31,12 @@ class _Truncated(Exception):
 
 @dataclass
 class Keystore:
-    format: str  # jks | jceks
+    """What a keystore reader found; PKCS#12 stores are read into one too."""
+
+    format: str  # jks | jceks | pkcs12
     certificates: list[bytes] = field(default_factory=list)
-    entries: dict[str, int] = field(default_factory=dict)  # "trusted certificate" / "private key" -> count
-    integrity: str = "not checked"  # verified | failed | not checked
+    entries: dict[str, int] = field(default_factory=dict)  # entry kind ("trusted certificate", ...) -> count
+    integrity: str = "not checked"  # verified | failed | not checked | none (a PKCS#12 store without a MAC)
     problems: list[str] = field(default_factory=list)
 
 
@@ -74,24 +76,26 @@ def read_java_keystore(data: bytes, password: str | None = None) -> Keystore:
 
 
 def _read_entry(reader: "_Reader", version: int, store: Keystore) -> bool:
-    tag = reader.u32()
-    reader.utf()  # alias
+    """Read one entry into `store`; False when reading has to stop there (the problem is recorded)."""
+    start, tag = reader.offset, reader.u32()
+    if tag not in (1, 2, 3) or (tag == 3 and store.format != "jceks"):
+        store.problems.append(f"unknown entry tag {tag} at byte {start}; entries after it are not read")
+        return False
+    alias = reader.utf().decode("utf-8", "replace")  # modified UTF-8: the same for all but rare characters
     reader.take(8)  # timestamp
+    if tag == 3:
+        store.problems.append(f"entry {alias!r} is a secret key (a serialized Java object), not supported; "
+                              f"entries after it are not read")
+        return False
     if tag == 1:
         reader.take(reader.u32())  # the protected private key
         for _ in range(reader.u32()):
             store.certificates.append(_certificate(reader, version))
-        store.entries["private key"] = store.entries.get("private key", 0) + 1
-        return True
-    if tag == 2:
-        store.certificates.append(_certificate(reader, version))
-        store.entries["trusted certificate"] = store.entries.get("trusted certificate", 0) + 1
-        return True
-    if tag == 3 and store.format == "jceks":
-        store.problems.append("a secret-key entry (a serialized Java object) is not read; entries after it are not read")
     else:
-        store.problems.append(f"unknown entry tag {tag} at byte {reader.offset - 4}; entries after it are not read")
-    return False
+        store.certificates.append(_certificate(reader, version))
+    kind = "private key" if tag == 1 else "trusted certificate"
+    store.entries[kind] = store.entries.get(kind, 0) + 1
+    return True
 
 
 def _certificate(reader: "_Reader", version: int) -> bytes:

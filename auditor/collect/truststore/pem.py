@@ -34,7 +34,7 @@ def certificates_in_file(data: bytes) -> tuple[str, list[bytes], list[str]]:
             continue
         certificates.append(certificate)
     if not certificates and not problems:
-        problems.append("no certificates found (not a PEM bundle or DER certificate)")
+        problems.append("no certificates found (not a PEM bundle, a DER certificate or a keystore)")
     return "pem", certificates, problems
 
 
