@@ -53,6 +53,28 @@ examples:
   auditor scan /srv/app/.venv --env-file /etc/app/app.env"""
 
 
+PROBE_EPILOG = """\
+stores:
+  (none)              this machine's: the OS bundles and directories, and OpenSSL's default
+                      for this interpreter (SSL_CERT_FILE, SSL_CERT_DIR)
+  --ca-file, --ca-dir, --truststore   each given store alone; every endpoint is probed with each
+
+network:
+  HTTPS_PROXY (https_proxy) is used through HTTP CONNECT unless NO_PROXY names the host; its
+  credentials never appear in the output. Each phase has --timeout; the run ends by --deadline.
+
+failure classes:
+  dns, refused, connect-timeout, connect-failed, stalled (the 'long delay' symptom), reset,
+  protocol-version, not-tls, tls-failed, proxy-failed, deadline, store-unusable, untrusted-root,
+  incomplete-chain, expired, not-yet-valid, hostname-mismatch, certificate-rejected
+
+examples:
+  auditor probe
+  auditor probe dynamodb.eu-west-3.amazonaws.com --ca-file /etc/ssl/certs/ca-certificates.crt --http
+  auditor probe dynamodb.eu-west-3.amazonaws.com --truststore cacerts --storepass-env KS_PASS
+  auditor probe dynamodb.eu-west-3.amazonaws.com --connect-to 127.0.0.1:8443 --ca-file test-root.pem"""
+
+
 def build_parser():
     import argparse  # imported here: `auditor --version` should not pay for it
 
@@ -101,6 +123,32 @@ def build_parser():
     _add_as_of(store)
     _add_output_options(store)
 
+    probe = commands.add_parser("probe", help="connect to endpoints and verify their certificates with given stores (network)",
+                                description="Connect to each endpoint (TLS with SNI) and verify its certificate chain and "
+                                            "name against each trust store alone: which TLS version, which chain, which "
+                                            "anchor, or which failure and why. Uses the network; a scan never does.",
+                                epilog=PROBE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    probe.add_argument("endpoints", nargs="*", metavar="HOST[:PORT]",
+                       help="default: dynamodb.eu-west-3.amazonaws.com and streams.dynamodb.eu-west-3.amazonaws.com, port 443")
+    probe.add_argument("--ca-file", action="append", default=[], metavar="FILE", help="a PEM or DER bundle (repeatable)")
+    probe.add_argument("--ca-dir", action="append", default=[], metavar="DIR", help="a certificate directory such as "
+                                                                                    "/etc/ssl/certs (repeatable)")
+    probe.add_argument("--truststore", action="append", default=[], metavar="KEYSTORE",
+                       help="a Java keystore, JKS or PKCS#12, read in memory (repeatable)")
+    keystore_password = probe.add_mutually_exclusive_group()
+    keystore_password.add_argument("--storepass", metavar="PASSWORD", help="the keystores' password")
+    keystore_password.add_argument("--storepass-env", metavar="VARIABLE", help="read the keystores' password from this variable")
+    probe.add_argument("--connect-to", metavar="ADDRESS[:PORT]",
+                       help="connect here instead (no proxy); the endpoint's name stays the SNI and the name checked")
+    probe.add_argument("--timeout", type=float, default=5.0, help="seconds for each phase: DNS, connect, proxy, handshake, "
+                                                                  "GET (default: 5)")
+    probe.add_argument("--retries", type=int, default=0,
+                       help="further attempts after a network failure (DNS, refused, timeout, stall, reset); default 0")
+    probe.add_argument("--jobs", type=int, default=16, help="probes at a time (default: 16)")
+    probe.add_argument("--deadline", type=float, default=60.0, help="seconds for the whole run (default: 60)")
+    probe.add_argument("--http", action="store_true", help="once verified, GET / and report whether it reads 'healthy: HOST'")
+    _add_output_options(probe)
+
     commands.add_parser("schema", help="print the JSON Schema of the JSON report")
     return parser
 
@@ -130,6 +178,8 @@ def main(argv=None) -> int:
         return _scan(args)
     if args.command == "truststore":
         return _truststore(args)
+    if args.command == "probe":
+        return _probe(args)
     if args.command == "rules":
         return _rules(args)
     if args.command == "schema":
@@ -193,6 +243,43 @@ def _truststore(args) -> int:
         return _fail(str(exc))
     except NothingRead as exc:
         return _fail(f"nothing could be read: {exc}")
+    return _emit(report, args)
+
+
+def _probe(args) -> int:
+    from auditor.probe import DEFAULT_ENDPOINTS, ProbeSettings, TrustStore
+    from auditor.probe.command import StoreToProbe, machine_stores, parse_address, probe_report
+    from auditor.rules import RulesError, select_packs
+
+    if args.timeout <= 0 or args.deadline <= 0 or args.jobs < 1 or args.retries < 0:
+        return _fail("--timeout and --deadline must be positive, --jobs at least 1, --retries at least 0")
+    try:
+        endpoints = [parse_address(text) for text in args.endpoints] or list(DEFAULT_ENDPOINTS)
+        connect_to = parse_address(args.connect_to, None) if args.connect_to else None
+    except ValueError as exc:
+        return _fail(str(exc))
+    password = args.storepass
+    if args.storepass_env:
+        password = os.environ.get(args.storepass_env)
+        if password is None:
+            return _fail(f"--storepass-env: the variable {args.storepass_env} is not set")
+    named = ([(p, os.path.isfile, "--ca-file", None) for p in args.ca_file]
+             + [(p, os.path.isdir, "--ca-dir", None) for p in args.ca_dir]
+             + [(p, os.path.isfile, "--truststore", password) for p in args.truststore])
+    for path, exists, option, _ in named:
+        if not exists(path):
+            return _fail(f"{option} {path}: no such {'directory' if option == '--ca-dir' else 'file'}")
+    unique = {os.path.abspath(path): secret for path, _, _, secret in named}
+    stores = [StoreToProbe(TrustStore.load(path, secret)) for path, secret in unique.items()] or machine_stores()
+    if not stores:
+        return _fail("no trust store found on this machine: name one with --ca-file, --ca-dir or --truststore")
+    try:
+        packs = select_packs(args.pack)
+    except RulesError as exc:
+        return _fail(str(exc))
+    report = probe_report(endpoints, stores, packs, args.fail_on, connect_to=connect_to,
+                          settings=ProbeSettings(args.timeout, args.retries, args.http), workers=args.jobs,
+                          deadline=args.deadline)
     return _emit(report, args)
 
 

@@ -334,8 +334,64 @@ def check_capability_missing(pack, rule, component, dates):
     yield _finding(pack, rule, component, rule["severity"], rule["title"].format(python=details.get("python")), seen)
 
 
+def check_os_matrix(pack, rule, component, dates):
+    """An operating system judged against the platform matrix (`matrix`: a TOML file in rules/): unsupported at
+    `severity`, verify at `verify_severity`, supported at `supported_severity`; `title` and `remediation` are
+    keyed by that status and may name {os} and {note}."""
+    from auditor.collect.os_identity import judge
+
+    verdict = judge(tomllib.loads((rules_dir() / rule["matrix"]).read_text(encoding="utf-8")), component)
+    severity = rule["severity"] if verdict.status == "unsupported" else rule[f"{verdict.status}_severity"]
+    where, *why = verdict.observed
+    seen = [Evidence("observed", where, source=component.location), *(Evidence("observed", text) for text in why)]
+    fmt = dict(os=verdict.label, note=verdict.note)
+    shaped = dict(rule, documented=verdict.documented or rule["documented"],
+                  remediation=rule["remediation"][verdict.status].format(**fmt))
+    yield _finding(pack, shaped, component, severity, rule["title"][verdict.status].format(**fmt), seen)
+
+
+def check_java_matrix(pack, rule, component, dates):
+    """A JDK or JRE judged against a table of a Java matrix (`matrix`: a TOML file in rules/, `table`: its table).
+    The status found picks the severity, `severity` for unsupported and `<status>_severity` for the others (a status
+    without one gives no finding); `title` and `remediation` are keyed by status and may name {java} and {note}."""
+    from auditor.collect.java import judge
+
+    verdict = judge(tomllib.loads((rules_dir() / rule["matrix"]).read_text(encoding="utf-8"))[rule["table"]], component)
+    severity = rule["severity"] if verdict.status == "unsupported" else rule.get(f"{verdict.status}_severity")
+    if severity is None:
+        return
+    where, *why = verdict.observed
+    seen = [Evidence("observed", where, source=component.location), *(Evidence("observed", text) for text in why)]
+    fmt = dict(java=verdict.label, note=verdict.note)
+    shaped = dict(rule, documented=verdict.documented, remediation=rule["remediation"][verdict.status].format(**fmt))
+    yield _finding(pack, shaped, component, severity, rule["title"][verdict.status].format(**fmt), seen)
+
+
+def check_probe(pack, rule, component, dates):
+    """A live probe of an endpoint with one trust store (kind probe). `severity` when the store failed
+    verification, `error_severity` when it could not be tried (network, proxy, TLS version), `pass_severity`
+    when it verified. `title` is keyed by that outcome (pass, fail, error) and may name {endpoint}, {store},
+    {who} (the store's users, else the store), {problem} and {anchor}; the remediation table is keyed by
+    failure class (the component's remedy, "pass" on success)."""
+    from auditor.probe.result import anchor_text, observations
+
+    details = component.details
+    outcome = details["outcome"]
+    severity = rule["severity"] if outcome == "fail" else rule[f"{outcome}_severity"]
+    users = details.get("users", [])
+    fmt = dict(endpoint=component.name, store=component.location, problem=details.get("problem", ""),
+               anchor=anchor_text(details.get("anchor")),
+               who=f"{'; '.join(users)} ({component.location})" if users else component.location)
+    first, *rest = observations(details)
+    seen = [Evidence("observed", first, source=component.location), *(Evidence("observed", text) for text in rest)]
+    yield _finding(pack, rule, component, severity, rule["title"][outcome].format(**fmt), seen)
+
+
 CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,
           "store-without-anchor": check_store_without_anchor,
           "store-with-anchor": check_store_with_anchor, "store-impostor": check_store_impostor,
           "trust-override": check_trust_override, "openssl-before": check_openssl_before,
-          "capability-missing": check_capability_missing}
+          "capability-missing": check_capability_missing,
+          "os-matrix": check_os_matrix,
+          "java-matrix": check_java_matrix,
+          "probe": check_probe}

@@ -77,10 +77,12 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
     environ = options.environ or (Environ.of_this_process() if options.root is None else Environ.of_an_image())
     host = system or View("/", display_top="/")
     settings = read_trust_settings(host, environ)
+    os_component = next((c for c in collected.components if c.kind == "os"), None)
     collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of,
                                    _system_label(options) if system else ", ".join(options.paths), host,
                                    system=system is not None, running=options.root is None and not options.paths,
-                                   every_variable=system is not None or options.environ is not None))
+                                   every_variable=system is not None or options.environ is not None,
+                                   os_component=os_component, runtime=options.runtime))
 
 
 def _system_label(options: ScanOptions) -> str:
@@ -170,6 +172,7 @@ def _scan_system(view: View, running: bool, watched, report, collected, runtime:
     from auditor.collect.machine import home_directories, other_environments, running_interpreter_path
 
     label = "this machine" if running else f"image {view.top}"
+    _identify_system(view, running, label, collected)
     skip: set[str] = set()
     if running:
         path = running_interpreter_path()
@@ -190,3 +193,15 @@ def _scan_system(view: View, running: bool, watched, report, collected, runtime:
     for environment in other_environments(view, skip, homes):
         # An image's interpreters are another machine's programs: never run here.
         _scan_environment(view, environment, label, report, collected, watched, runtime and running)
+
+def _identify_system(view: View, running: bool, label: str, collected: Collected) -> None:
+    """The operating system: Windows from the running interpreter, any other from its identity files."""
+    from auditor.collect.os_identity import read_os_identity, running_windows_identity
+
+    if running and sys.platform == "win32":
+        component, errors = running_windows_identity(label), []
+    else:
+        component, errors = read_os_identity(view, label)
+    collected.errors.extend(errors)
+    if component is not None:
+        collected.components.append(component)

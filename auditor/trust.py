@@ -7,8 +7,8 @@ from auditor.anchors import load_anchors
 from auditor.collect import CliV2, Collected, PythonPath
 from auditor.collect.client_trust import StoreChoice, boto_store, botocore_store, cli_v2_store, setting_store
 from auditor.collect.distrust import read_distrust
-from auditor.collect.system_trust import (is_os_default_store, java_homes, java_store, node_extra, openssl_default,
-                                          os_stores)
+from auditor.collect.java import find_java_homes
+from auditor.collect.system_trust import is_os_default_store, java_store, node_extra, openssl_default, os_stores
 from auditor.collect.trust_settings import Origin, TrustSettings
 from auditor.fs import View
 from auditor.model import Component
@@ -28,10 +28,12 @@ VARIABLES = (
 
 
 def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustSettings, as_of: str, target: str,
-                  host: View, system: bool, running: bool, every_variable: bool) -> Collected:
+                  host: View, system: bool, running: bool, every_variable: bool,
+                  os_component: Component | None = None, runtime: bool = False) -> Collected:
     """`host`: the system the clients run on (this machine, or an image); `system`: its own stores and JDKs
     are part of the scan; `running`: it is this machine (OpenSSL's default of the running interpreter);
-    `every_variable`: report every CA variable set, not only those that moved a client found."""
+    `every_variable`: report every CA variable set, not only those that moved a client found;
+    `os_component`: the system's identity, linked to its first OS store; `runtime`: may run `java -version`."""
     anchors = load_anchors()
     distrust = read_distrust(host, anchors)
     book = StoreBook(target, anchors, as_of, distrust, host)
@@ -42,7 +44,7 @@ def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustS
         book.use(install.view, cli_v2_store(install.view, install.dist, settings),
                  f"AWS CLI {install.component.version}", install.component)
     if system:
-        _system(host, settings, book, result, running)
+        _system(host, settings, book, result, running, os_component, runtime)
     result.components.extend(_settings(host, settings, book, target, every_variable))
     result.components.extend(book.components())
     result.errors.extend(book.errors)
@@ -66,17 +68,19 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
         book.use(path.view, choice, f"{component.name} {component.version or '(version unknown)'} in {where}", component)
 
 
-def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected, running: bool) -> None:
-    for store in os_stores(host):
-        book.use(host, store, "the operating system's TLS clients")
+def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected, running: bool,
+            os_component: Component | None, runtime: bool) -> None:
+    for index, store in enumerate(os_stores(host)):
+        book.use(host, store, "the operating system's TLS clients", os_component if index == 0 else None)
     default = openssl_default(host, settings) if running else None
     if default is not None:
         book.use(host, default, "OpenSSL's default for this Python (ssl module, and tools built on the same OpenSSL)")
-    for java in java_homes(host, settings):
-        component = Component("java", "java", java.version, host.display(java.home), "JDK/JRE home", book.target,
-                              details={"vendor": java.vendor} if java.vendor else {})
+    for java in find_java_homes(host, settings.environ.get, runtime=runtime and running):
+        shown = host.display(java.home)
+        component = Component("java", "java", java.version, shown, "JDK/JRE home", book.target, details=java.details())
         result.components.append(component)
-        book.use(host, java_store(host, java, settings), f"Java {java.version or '(version unknown)'} at {java.home}", component)
+        result.errors.extend(java.errors)
+        book.use(host, java_store(host, java, settings), f"Java {java.version or '(version unknown)'} at {shown}", component)
     extra = node_extra(host, settings)
     if extra is not None:
         book.use(host, extra, "Node.js (extra CAs)")

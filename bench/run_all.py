@@ -3,6 +3,7 @@
 import bench_anchor_check
 import bench_java_cacerts
 import bench_lockfiles
+import bench_probe
 import bench_site_packages
 import bench_startup
 
@@ -12,3 +13,4 @@ if __name__ == "__main__":
     bench_lockfiles.main()
     bench_anchor_check.main()
     bench_java_cacerts.main()
+    bench_probe.main()

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 from auditor.collect import openssl
 from conftest import ENVS, run, scan_json

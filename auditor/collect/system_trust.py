@@ -1,13 +1,13 @@
 """Trust stores of the system itself: the OS bundles, OpenSSL's default for the running
-interpreter, each JDK's cacerts (or the trust store its options name), and Node's extra bundle."""
+interpreter, each JDK's cacerts (or the trust store its options name), and Node's extra bundle.
+The JDKs themselves are found by auditor.collect.java."""
 
 from __future__ import annotations
 
-import glob
 import os
-from dataclasses import dataclass
 
 from auditor.collect.client_trust import StoreChoice, setting_store
+from auditor.collect.java import JavaHome
 from auditor.collect.trust_settings import TrustSettings
 from auditor.fs import FsError, View
 
@@ -23,8 +23,6 @@ OS_STORES = (
 )
 OS_MANAGED_PREFIXES = ("/etc/ssl/", "/etc/pki/", "/usr/share/ca-certificates/", "/etc/ca-certificates/",
                        "/usr/share/pki/", "/System/Library/", "/usr/local/share/ca-certificates/")
-JAVA_HOME_GLOBS = ("/usr/lib/jvm/*", "/usr/java/*", "/opt/java/*", "/opt/jdk*", "/opt/*jdk*",
-                   "/Library/Java/JavaVirtualMachines/*/Contents/Home")
 
 
 def os_managed(path: str) -> bool:
@@ -70,53 +68,6 @@ def openssl_default(view: View, settings: TrustSettings) -> StoreChoice | None:
     if capath and view.is_dir(capath):
         return StoreChoice(capath, "OpenSSL default directory", reasons, setting=setting)
     return None
-
-
-@dataclass
-class JavaHome:
-    home: str  # host path
-    version: str | None
-    vendor: str | None
-
-
-def java_homes(view: View, settings: TrustSettings) -> list[JavaHome]:
-    """JDKs and JREs: JAVA_HOME, the `java` on PATH, and the usual install folders."""
-    candidates: list[str] = []
-    if settings.environ.get("JAVA_HOME"):
-        candidates.append(settings.environ.get("JAVA_HOME"))
-    for directory in (settings.environ.get("PATH") or "").split(os.pathsep):
-        launcher = os.path.join(directory, "java")
-        if directory and view.is_file(view.locate(view.top, launcher)):
-            candidates.append(os.path.dirname(os.path.dirname(os.path.realpath(launcher))))
-    for pattern in JAVA_HOME_GLOBS:
-        candidates.extend(sorted(glob.glob(view.locate(view.top, pattern))))
-    homes, seen = [], set()
-    for candidate in candidates:
-        host = view.locate(view.top, candidate)
-        real = os.path.realpath(host)
-        if real in seen or not _looks_like_java_home(view, host):
-            continue
-        seen.add(real)
-        homes.append(JavaHome(host, *_release(view, host)))
-    return homes
-
-
-def _looks_like_java_home(view: View, home: str) -> bool:
-    return any(view.kind(os.path.join(home, *parts)) is not None
-               for parts in (("lib", "security", "cacerts"), ("jre", "lib", "security", "cacerts"), ("bin", "java")))
-
-
-def _release(view: View, home: str) -> tuple[str | None, str | None]:
-    """JAVA_VERSION and IMPLEMENTOR from the `release` file every JDK since 7 ships."""
-    try:
-        text = view.read_bytes(os.path.join(home, "release"), 64 * 1024).decode("utf-8", "replace")
-    except FsError:
-        return None, None
-    values = {}
-    for line in text.splitlines():
-        key, _, value = line.partition("=")
-        values[key.strip()] = value.strip().strip('"')
-    return values.get("JAVA_VERSION") or None, values.get("IMPLEMENTOR") or None
 
 
 def java_store(view: View, java: JavaHome, settings: TrustSettings) -> StoreChoice:

@@ -38,10 +38,11 @@ def render(report) -> str:
                 for c in packages]
         lines += ["Components", tabulate(rows, headers=["package", "version", "released (UTC)", "found by", "state", "location"],
                                          tablefmt="simple"), ""]
-    elif not stores:
+    elif not stores and not any(c.kind == "probe" for c in report.components):
         lines += ["Components: no AWS SDK or CLI package found", ""]
     lines += _platform_table(report)
     lines += _trust_tables(report, stores)
+    lines += _probe_table(report)
     if report.errors:
         rows = [[e.location, e.message] for e in report.errors]
         lines += ["Errors (parts that could not be scanned)", tabulate(rows, headers=["location", "reason"], tablefmt="simple",
@@ -53,10 +54,19 @@ def _platform_table(report) -> list[str]:
     platform = [c for c in report.components if c.kind in ("os", "java", "openssl")]
     if not platform:
         return []
-    rows = [[c.kind, f"{c.details.get('pretty_name') or c.name} {c.version or '(version unknown)'}", c.source, c.location]
-            for c in platform]
+    rows = [[c.kind, _platform_name(c), c.source, c.location] for c in platform]
     return ["Platform", tabulate(rows, headers=["kind", "what", "found by", "location"], tablefmt="simple",
                                  maxcolwidths=[8, 40, 40, 60]), ""]
+
+
+def _platform_name(component) -> str:
+    """"Debian GNU/Linux 12 (bookworm), 12.11", "java 17.0.15 (OpenJDK)", "openssl 3.0.19"."""
+    version = component.version or "(version unknown)"
+    pretty = component.details.get("pretty_name")
+    if pretty:
+        return pretty if version in pretty else f"{pretty}, {version}"
+    vendor = component.details.get("vendor")
+    return f"{component.name} {version}" + (f" ({vendor})" if vendor else "")
 
 
 def _trust_tables(report, stores) -> list[str]:
@@ -82,6 +92,36 @@ def _trust_tables(report, stores) -> list[str]:
         lines += ["Trust stores", tabulate(rows, headers=["store", "format", "certificates", "valid ATS anchors",
                                                          "expired or distrusted", "impostors", "users"], tablefmt="simple"), ""]
     return lines
+
+
+def _probe_table(report) -> list[str]:
+    probes = [c for c in report.components if c.kind == "probe"]
+    if not probes:
+        return []
+    rows = []
+    for c in probes:
+        details = c.details
+        if details.get("failure"):
+            result, what = f"FAIL {details['failure']}", details.get("detail", "")
+        else:
+            result = "pass"
+            what = f"{details.get('tls_version')} {details.get('cipher')}; anchor: " + _anchor_cell(details.get("anchor"))
+        if details.get("http"):
+            http = details["http"]
+            what += "; GET / " + (f"failed: {http['error']}" if "error" in http else
+                                  f"{http['status']}, " + ("healthy" if http["healthy"] else "not 'healthy: host'"))
+        route = details.get("connect_to") or (f"proxy {details['proxy']}" if details.get("proxy") else "direct")
+        attempts = len(details.get("attempts", []))
+        rows.append([c.name, route, c.location, result, what,
+                     f"{details.get('elapsed_ms', 0):g}" + (f" ({attempts} tries)" if attempts > 1 else "")])
+    return ["Live probes", tabulate(rows, headers=["endpoint", "via", "store", "result", "what was seen", "ms"],
+                                    tablefmt="simple", maxcolwidths=[30, 22, 40, 22, 60, 12]), ""]
+
+
+def _anchor_cell(anchor) -> str:
+    if not anchor:
+        return "not shown"
+    return anchor.get("ats_anchor") or f"{anchor['name']} (not an ATS anchor)"
 
 
 def _store_cell(component) -> str:

@@ -1,0 +1,74 @@
+"""`auditor probe`: endpoints and stores from the command line (or the defaults: the DynamoDB eu-west-3
+endpoints, and this machine's OS and OpenSSL stores), every endpoint probed with every store, as a report."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+
+from auditor.model import Report, ScanError, Target
+from auditor.probe.handshake import TrustStore
+from auditor.probe.result import probe_component
+from auditor.probe.run import ProbeJob, ProbeSettings, run_probes
+from auditor.rules import Pack, evaluate
+
+
+@dataclass(frozen=True)
+class StoreToProbe:
+    store: TrustStore
+    users: tuple[str, ...] = ()  # who uses it
+
+
+def parse_address(text: str, default_port: int | None = 443) -> tuple[str, int | None]:
+    """HOST, HOST:PORT, [IPv6] or [IPv6]:PORT -> (host, port or `default_port`); ValueError when it is none of them."""
+    host, port = text, None
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"{text!r}: expected [ADDRESS]:PORT")
+        port = rest[1:] or None
+        ipaddress.IPv6Address(host)
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    elif ":" in text:
+        ipaddress.IPv6Address(text)
+    if not host or (port is not None and not (port.isdigit() and 0 < int(port) < 65536)):
+        raise ValueError(f"{text!r}: expected HOST[:PORT] with a port from 1 to 65535")
+    host.encode("idna")  # a name that cannot be sent on the wire fails here, not in a worker
+    return host, int(port) if port is not None else default_port
+
+
+def machine_stores() -> list[StoreToProbe]:
+    """This machine's stores: the OS bundles and directories, and OpenSSL's default for this interpreter
+    (SSL_CERT_FILE / SSL_CERT_DIR honoured), each file once, with every role it plays."""
+    from auditor.collect.system_trust import openssl_default, os_stores
+    from auditor.collect.trust_settings import TrustSettings
+    from auditor.environ import Environ
+    from auditor.fs import View
+
+    view = View("/", display_top="/")
+    choices = os_stores(view) + [c for c in [openssl_default(view, TrustSettings(Environ.of_this_process()))] if c]
+    roles: dict[str, list[str]] = {}
+    for choice in choices:
+        roles.setdefault(os.path.realpath(choice.path), []).append(choice.role)
+    return [StoreToProbe(TrustStore.load(path), tuple(users)) for path, users in roles.items()]
+
+
+def probe_report(endpoints: list[tuple[str, int]], stores: list[StoreToProbe], packs: list[Pack], fail_on: str, *,
+                 connect_to: tuple[str, int | None] | None = None, settings: ProbeSettings = ProbeSettings(),
+                 workers: int = 16, deadline: float = 60.0) -> Report:
+    """Every endpoint probed with every store, judged by the packs' probe rules. A `connect_to` without a
+    port keeps each endpoint's."""
+    report = Report.start(packs, fail_on, "")
+    jobs = [ProbeJob(host, port, s.store, connect_to and (connect_to[0], connect_to[1] or port), s.users)
+            for host, port in endpoints for s in stores]
+    results = run_probes(jobs, settings, workers, deadline)
+    for s in stores:
+        report.targets.append(Target("trust-store", s.store.label, {"format": s.store.format,
+                                                                     "certificates": len(s.store.certificates)}))
+        report.errors.extend(ScanError(s.store.label, problem) for problem in s.store.problems)
+    report.components = [probe_component(result, result.store) for result in results]
+    report.findings = list(evaluate(packs, report.components, None))
+    report.sort()
+    return report

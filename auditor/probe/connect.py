@@ -1,0 +1,149 @@
+"""Reaching an endpoint: name resolution with a timeout, TCP, and an HTTP CONNECT tunnel through the
+proxy HTTPS_PROXY names unless NO_PROXY exempts the host. Every step ends by an absolute deadline
+(time.monotonic()); the proxy's credentials go into the CONNECT request only, never into a result."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import unquote, urlsplit
+
+from auditor.probe.classify import TunnelError
+from auditor.redact import redact
+
+MAX_PROXY_ANSWER = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Proxy:
+    host: str
+    port: int
+    authorization: str | None  # the Proxy-Authorization header value
+    shown: str  # the URL with its credentials redacted
+
+
+def remaining(until: float) -> float:
+    """Seconds left before `until`; TimeoutError when none are."""
+    left = until - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("timed out")
+    return left
+
+
+def proxy_for(host: str, port: int, environ: Mapping[str, str]) -> Proxy | None:
+    """The proxy a client honouring HTTPS_PROXY / NO_PROXY (lower case first, as curl and requests read them)
+    would use for host:port. Without a port the proxy's is 80, as urllib3 (requests, botocore) assumes."""
+    url = environ.get("https_proxy") or environ.get("HTTPS_PROXY")
+    if not url or bypassed(host, port, environ.get("no_proxy") or environ.get("NO_PROXY") or ""):
+        return None
+    url = url if "://" in url else f"http://{url}"
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise TunnelError(f"proxy {redact(url)}: only http:// proxies are supported")
+    authorization = None
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        authorization = "Basic " + base64.b64encode(credentials).decode("ascii")
+    return Proxy(parts.hostname, parts.port or 80, authorization, redact(url))
+
+
+def bypassed(host: str, port: int, no_proxy: str) -> bool:
+    """Whether NO_PROXY exempts host:port: `*`, a domain and its subdomains (with or without a leading dot),
+    an IP address or CIDR range, each optionally with :port."""
+    host = host.lower().strip("[]")
+    for entry in re.split(r"[,\s]+", no_proxy.lower()):
+        name, entry_port = entry, ""
+        if entry.startswith("["):  # [::1]:443
+            name, _, rest = entry[1:].partition("]")
+            entry_port = rest.lstrip(":")
+        elif entry.count(":") == 1:
+            name, entry_port = entry.split(":")
+        if not name or (entry_port and entry_port != str(port)):
+            continue
+        if name == "*" or _matches(host, name.lstrip(".")):
+            return True
+    return False
+
+
+def _matches(host: str, name: str) -> bool:
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network(name, strict=False)
+    except ValueError:
+        return host == name or host.endswith("." + name)
+
+
+def resolve(host: str, port: int, until: float) -> list[tuple]:
+    """Addresses of host:port. getaddrinfo cannot be interrupted, so a name is resolved in a daemon thread
+    that is abandoned at the deadline (it ends when the resolver gives up). An IP address is used as it is:
+    next to 200 parallel probes, getaddrinfo took up to 0.18 s even for one."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        if address.version == 4:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 0, "", (str(address), port))]
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 0, "", (str(address), port, 0, 0))]
+    outcome: dict = {}
+    done = threading.Event()
+
+    def lookup():
+        try:
+            outcome["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            outcome["error"] = exc
+        done.set()
+
+    threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
+    if not done.wait(remaining(until)):
+        raise TimeoutError(f"no answer from the resolver for {host}")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["addresses"]
+
+
+def open_tcp(addresses: list[tuple], until: float) -> socket.socket:
+    """A connected socket to the first address that accepts; the last error if none does."""
+    error: OSError = OSError("no address to connect to")
+    for family, kind, protocol, _, address in addresses:
+        sock = socket.socket(family, kind, protocol)
+        try:
+            sock.settimeout(remaining(until))
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+            if isinstance(exc, (socket.timeout, TimeoutError)):
+                break  # the phase's time is spent
+    raise error
+
+
+def tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, until: float) -> None:
+    """Ask the proxy for a tunnel to host:port (HTTP CONNECT); TunnelError unless it answers 200."""
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    request = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
+    if proxy.authorization:
+        request += f"Proxy-Authorization: {proxy.authorization}\r\n"
+    sock.settimeout(remaining(until))
+    sock.sendall((request + "\r\n").encode("ascii"))
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        if len(answer) > MAX_PROXY_ANSWER:
+            raise TunnelError(f"proxy {proxy.shown}: no end to its answer's headers in {MAX_PROXY_ANSWER} bytes")
+        sock.settimeout(remaining(until))
+        data = sock.recv(4096)
+        if not data:
+            raise TunnelError(f"proxy {proxy.shown} closed the connection without answering CONNECT")
+        answer += data
+    status = answer.split(b"\r\n", 1)[0].decode("latin-1")
+    fields = status.split(" ", 2)
+    if len(fields) < 2 or fields[1] != "200":
+        hint = ": it wants credentials, or other ones" if len(fields) > 1 and fields[1] == "407" else ""
+        raise TunnelError(f"proxy {proxy.shown} answered '{status}' to CONNECT {target}{hint}")

@@ -1,0 +1,202 @@
+"""Running probes: one attempt is a sequence of phases (dns, connect, proxy, handshake, http), each with
+its own timeout and all within the run's deadline; transient failures are retried when asked; many
+probes run in a bounded thread pool and come back in the order they were given."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from auditor.probe import chain
+from auditor.probe.classify import RETRYABLE, ProbeFailure, TunnelError, classify
+from auditor.probe.connect import open_tcp, proxy_for, resolve, tunnel
+from auditor.probe.handshake import TrustStore, get_root, handshake
+from auditor.probe.result import ProbeResult
+
+DEFAULT_TIMEOUT = 5.0  # seconds, per phase
+DEFAULT_JOBS = 16
+DEFAULT_DEADLINE = 60.0  # seconds, for a whole run
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    timeout: float = DEFAULT_TIMEOUT  # per phase
+    retries: int = 0  # further attempts after a transient failure (classify.RETRYABLE)
+    http: bool = False  # also GET / once verified
+    environ: Mapping[str, str] | None = None  # where HTTPS_PROXY / NO_PROXY are read; default: this process's
+
+
+@dataclass(frozen=True)
+class ProbeJob:
+    host: str
+    port: int
+    store: TrustStore
+    connect_to: tuple[str, int] | None = None  # connect here instead; host stays the SNI and the name checked
+    users: tuple[str, ...] = ()  # who uses the store, for the report
+
+
+def run_probes(jobs: Sequence[ProbeJob], settings: ProbeSettings = ProbeSettings(), workers: int = DEFAULT_JOBS,
+               deadline: float | None = DEFAULT_DEADLINE) -> list[ProbeResult]:
+    """Probe every job with at most `workers` at a time; the whole run ends within `deadline` seconds (a probe
+    not started by then reports class `deadline`). Results are in the order of `jobs`."""
+    until = None if deadline is None else time.monotonic() + deadline
+    for store in {id(job.store): job.store for job in jobs}.values():
+        if store.certificates:
+            store.context  # made once, here, before the threads share it
+    if workers <= 1 or len(jobs) <= 1:
+        return [probe(job, settings, until) for job in jobs]
+    return _in_pool(lambda job: probe(job, settings, until), jobs, min(workers, len(jobs)))
+
+
+def _in_pool(function, jobs: Sequence, workers: int) -> list:
+    """function(job) for every job on `workers` threads; results in the order of `jobs`.
+
+    Every thread is started before any job runs: starting a thread waits until it runs, and next to a
+    hundred busy probes that wait made a pool (concurrent.futures) start its last jobs 0.2 s late."""
+    results: list = [None] * len(jobs)
+    errors: list[BaseException] = []
+    pending = iter(range(len(jobs)))
+    lock, go = threading.Lock(), threading.Event()
+
+    def work():
+        go.wait()
+        while True:
+            with lock:
+                index = next(pending, None)
+            if index is None:
+                return
+            try:
+                results[index] = function(jobs[index])
+            except BaseException as exc:  # re-raised in the caller's thread
+                errors.append(exc)
+
+    threads = [threading.Thread(target=work, name=f"probe-{n}", daemon=True) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    go.set()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def probe_with_store(host: str, port: int, store: str | os.PathLike | Sequence[bytes], *, password: str | None = None,
+                     label: str = "certificates given", users: Sequence[str] = (), connect_to: tuple[str, int] | None = None,
+                     timeout: float = DEFAULT_TIMEOUT, retries: int = 0, http: bool = False,
+                     environ: Mapping[str, str] | None = None, deadline: float | None = None) -> ProbeResult:
+    """Probe host:port trusting only `store`: a path (PEM or DER file, hashed directory, JKS/JCEKS/PKCS#12
+    keystore opened with `password`) or DER certificates, shown as `label`. `users` name the clients that
+    use the store; `deadline` (seconds) bounds the whole probe, retries included."""
+    if isinstance(store, (str, os.PathLike)):
+        trust = TrustStore.load(os.fspath(store), password)
+    else:
+        trust = TrustStore(label, list(store))
+    job = ProbeJob(host, port, trust, connect_to, tuple(users))
+    return run_probes([job], ProbeSettings(timeout, retries, http, environ), 1, deadline)[0]
+
+
+def probe(job: ProbeJob, settings: ProbeSettings, run_until: float | None = None) -> ProbeResult:
+    """One job: attempts until one passes, fails for a reason a retry cannot change, or retries run out."""
+    attempts = []
+    for _ in range(settings.retries + 1):
+        result = _attempt(job, settings, run_until)
+        attempts.append({"result": result.failure or "pass", "elapsed_ms": result.elapsed_ms})
+        if result.failure not in RETRYABLE or (run_until is not None and time.monotonic() >= run_until):
+            break
+    result.attempts = attempts
+    return result
+
+
+class _Phases:
+    """Each phase's deadline (its timeout, cut short by the run's deadline) and its duration."""
+
+    def __init__(self, timeout: float, run_until: float | None, timings: dict[str, float]):
+        self.timeout, self.run_until, self.timings = timeout, run_until, timings
+        self.name, self.started, self.clipped, self.open = "proxy", time.monotonic(), False, False
+
+    def begin(self, name: str) -> float:
+        self.name, self.started, self.open = name, time.monotonic(), True
+        until = self.started + self.timeout
+        self.clipped = self.run_until is not None and self.run_until < until
+        return self.run_until if self.clipped else until
+
+    def end(self) -> None:
+        if self.open:
+            self.timings[self.name] = round((time.monotonic() - self.started) * 1000, 1)
+            self.open = False
+
+
+def _attempt(job: ProbeJob, settings: ProbeSettings, run_until: float | None) -> ProbeResult:
+    store = job.store
+    result = ProbeResult(job.host, job.port, store.label, store.format, len(store.certificates), job.users,
+                         connect_to=_address(*job.connect_to) if job.connect_to else None, notes=_notes(store))
+    started = time.monotonic()
+    if not store.certificates:
+        return _failed(result, ProbeFailure("store-unusable", "; ".join(store.problems) or "the store is empty"), started)
+    if run_until is not None and started >= run_until:
+        return _failed(result, ProbeFailure("deadline", "not started: the run's deadline had passed"), started)
+    phases = _Phases(settings.timeout, run_until, result.timings_ms)
+    proxy = sock = shake = None
+    try:
+        if job.connect_to is None:
+            proxy = proxy_for(job.host, job.port, os.environ if settings.environ is None else settings.environ)
+            result.proxy = proxy.shown if proxy else None
+        address = job.connect_to or ((proxy.host, proxy.port) if proxy else (job.host, job.port))
+        addresses = resolve(*address, phases.begin("dns"))
+        phases.end()
+        sock = open_tcp(addresses, phases.begin("connect"))
+        phases.end()
+        if proxy:
+            tunnel(sock, proxy, job.host, job.port, phases.begin("proxy"))
+            phases.end()
+        shake = handshake(sock, store, job.host, phases.begin("handshake"))
+        phases.end()
+        result.chain = [chain.describe(der) for der in shake.sent or []]
+        if shake.error is not None:
+            raise shake.error
+        result.tls_version, result.cipher = shake.tls.version(), shake.tls.cipher()[0]
+        if shake.verified:
+            result.path = [chain.describe(der) for der in shake.verified]
+            result.anchor = chain.anchor(shake.verified[-1], dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"))
+        if settings.http:
+            result.http = get_root(shake.tls, job.host, phases.begin("http"))
+            phases.end()
+    except (OSError, TunnelError, ValueError) as exc:  # socket, resolver and ssl errors are OSError; a bad name ValueError
+        phases.end()
+        failure = classify(phases.name, exc, timeout=settings.timeout, by_run_deadline=phases.clipped,
+                           proxy=result.proxy, sent=shake.sent if shake else None, store=store.certificates,
+                           host=job.host)
+        _failed(result, failure, started)
+    finally:
+        for connection in (shake.tls if shake else None, sock):
+            if connection is not None:
+                connection.close()
+    result.elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+    return result
+
+
+def _failed(result: ProbeResult, failure: ProbeFailure, started: float) -> ProbeResult:
+    result.failure, result.detail, result.message = failure.failure, failure.detail, failure.message
+    result.elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+    return result
+
+
+def _notes(store: TrustStore) -> list[str]:
+    notes = [f"store: {problem}" for problem in store.problems[:3]]
+    if store.skipped:
+        notes.append(f"{store.skipped} certificates of the store could not be loaded by OpenSSL and were left out")
+    if sys.version_info < (3, 10):
+        notes.append("Python 3.9 shows neither the chain the server sent nor the path built; only the server's own "
+                     "certificate, on success")
+    return notes
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+

