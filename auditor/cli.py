@@ -10,6 +10,7 @@ import os
 import sys
 
 from auditor import __version__
+from auditor.report import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -158,13 +159,17 @@ def _add_as_of(command) -> None:
 
 
 def _add_output_options(command) -> None:
-    command.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    command.add_argument("--format", choices=tuple(FORMATS), default="table", help="output format (default: table)")
     command.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
     command.add_argument("--fail-on", choices=SEVERITIES, default="high",
                          help="exit 1 when a finding is at or above this severity (default: high)")
     command.add_argument("--pack", action="append", default=[], metavar="ID",
                          help="rule pack to apply (repeatable; default: the default packs, see 'auditor rules list')")
     command.add_argument("-q", "--quiet", action="store_true", help="no progress output on standard error")
+
+
+# Options whose value is a secret (an environment variable's name, as --storepass-env takes, is not).
+SECRET_OPTIONS = ("--storepass",)
 
 
 def main(argv=None) -> int:
@@ -174,6 +179,7 @@ def main(argv=None) -> int:
         return EXIT_OK
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = shown_command_line(["auditor", *argv])
     if args.command == "scan":
         return _scan(args)
     if args.command == "truststore":
@@ -283,9 +289,26 @@ def _probe(args) -> int:
     return _emit(report, args)
 
 
+def shown_command_line(argv: list[str]) -> list[str]:
+    """The command line as a report may show it: passwords given as options masked, URL credentials redacted."""
+    from auditor.redact import redact
+
+    shown, mask_next = [], False
+    for part in argv:
+        option, equals, _ = part.partition("=")
+        if mask_next:
+            part = "***"
+        elif equals and option in SECRET_OPTIONS:
+            part = f"{option}=***"
+        shown.append(redact(part))
+        mask_next = part in SECRET_OPTIONS
+    return shown
+
+
 def _emit(report, args) -> int:
     from auditor.report import render
 
+    report.run["command"] = args.command_line
     text = render(report, args.format)
     if args.output:
         try:

@@ -63,7 +63,9 @@ class Finding:
     evidence: tuple[Evidence, ...]
     remediation: str
     references: tuple[str, ...]
-    waived: bool = False
+    waived: bool = False  # an active waiver covers it: it stays in the report, and --fail-on ignores it
+    # The waiver that matched, active or expired: status, reason, owner, expires (YYYY-MM-DD), file, line.
+    waiver: Optional[dict] = None
 
     @property
     def id(self) -> str:
@@ -88,14 +90,18 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     fail_on: str = "high"
+    run: dict = field(default_factory=dict)  # where and how the report was made: host, command (redacted)
 
     @classmethod
     def start(cls, packs: list, fail_on: str, as_of: str) -> "Report":
         """An empty report stamped now; `as_of` (YYYY-MM-DD) defaults to today, UTC."""
+        import platform
+
         from auditor import __version__
 
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return cls(__version__, now, as_of or now[:10], [p.describe() for p in packs], fail_on=fail_on)
+        return cls(__version__, now, as_of or now[:10], [p.describe() for p in packs], fail_on=fail_on,
+                   run={"host": platform.node() or "localhost"})
 
     def sort(self) -> None:
         """Deterministic order: the same input always gives the same report."""
@@ -122,6 +128,7 @@ class Report:
             "as_of": self.as_of,
             "rule_packs": self.packs,
             "fail_on": self.fail_on,
+            "run": self.run,
             "summary": {"findings": self.counts(), "failing": len(self.failing())},
             "targets": [_clean(dataclasses.asdict(t)) for t in self.targets],
             "components": [dict(id=c.id, **_clean(dataclasses.asdict(c), keep=("version",))) for c in self.components],

@@ -130,3 +130,12 @@ def test_a_lockfile_named_through_a_symlink_is_read(tmp_path):
     assert [(c["name"], c["version"], c["location"]) for c in report["components"]] == [
         ("botocore", "0.21.0", str(tmp_path / "real" / "base.txt"))]
     assert report["errors"] == []
+
+
+def test_reports_show_the_command_line_with_keystore_passwords_masked():
+    from auditor.cli import shown_command_line
+
+    assert shown_command_line(["auditor", "truststore", "cacerts", "--storepass", "changeit", "--storepass=s3cret",
+                               "--storepass-env", "KS_PASS", "https://user:tok@example.com/x"]) == [
+        "auditor", "truststore", "cacerts", "--storepass", "***", "--storepass=***", "--storepass-env", "KS_PASS",
+        "https://***@example.com/x"]

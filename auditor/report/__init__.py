@@ -1,15 +1,15 @@
-"""Renderers: every output format is made from the one report model."""
+"""Renderers: every output format is made from the one report model. A format is one module in this
+package with `render(report) -> str`; FORMATS maps its name to that module."""
 
 from __future__ import annotations
 
-FORMATS = ("table", "json")
+import importlib
+
+FORMATS = {
+    "table": "auditor.report.table",
+    "json": "auditor.report.json_report",
+}
 
 
 def render(report, fmt: str) -> str:
-    if fmt == "json":
-        from auditor.report.json_report import render as render_json
-
-        return render_json(report)
-    from auditor.report.table import render as render_table
-
-    return render_table(report)
+    return importlib.import_module(FORMATS[fmt]).render(report)
