@@ -47,6 +47,8 @@ def test_json_output_file_is_valid_and_deterministic(tmp_path):
     a, b = (json.loads(p.read_text()) for p in (first, second))
     Result(0, first.read_text(), "").json  # schema-valid
     a.pop("generated_at"), b.pop("generated_at")
+    assert a.pop("run")["command"] == ["auditor", "scan", "--format", "json", "-o", str(first), "-q", str(LOCKS), str(ENVS)]
+    assert b.pop("run")["command"][5] == str(second)
     assert a == b
     ids = [c["id"] for c in a["components"]]
     assert len(ids) == len(set(ids))
