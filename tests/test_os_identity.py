@@ -326,3 +326,27 @@ def test_a_truncated_property_list_is_an_error_entry(tmp_path):
     component, errors = identify(root)
     assert component is None
     assert [(e.location, e.message.startswith("not a property list")) for e in errors] == [(PLIST, True)]
+
+
+def test_an_image_scan_reports_its_os_linked_to_its_store_and_judged(tmp_path):
+    """scan --root: the OS component links to the OS bundle the image has (here a 2013 Mozilla list, as
+    botocore 0.23.0 vendored it, which holds the two Starfield roots but not Amazon Root CA 1)."""
+    from conftest import scan_json
+
+    root = tmp_path / "centos"
+    shutil.copytree(ROOTS / "centos-7", root)
+    bundle = root / "etc" / "pki" / "tls" / "certs" / "ca-bundle.crt"
+    bundle.parent.mkdir(parents=True)
+    bundle.write_bytes((FIXTURES / "envs" / "trust" / "botocore-0.23.0" / "site-packages" / "botocore" / "vendored"
+                        / "requests" / "cacert.pem").read_bytes())
+    report = scan_json("--root", root)
+    (system,) = [c for c in report["components"] if c["kind"] == "os"]
+    assert (system["name"], system["version"], system["location"]) == ("centos", "7.9.2009", "/etc/os-release")
+    store = next(c for c in report["components"] if c["id"] == system["details"]["trust_store_id"])
+    assert store["location"] == "/etc/pki/tls/certs/ca-bundle.crt"
+    severities = {(f["rule"], f["component"]): f["severity"] for f in report["findings"]}
+    assert severities[("ats-os-matrix", system["id"])] == "info"
+    assert severities[("ats-store-trusted", store["id"])] == "info"
+    assert store["details"]["anchors"] == ["Starfield Class 2 Certification Authority",
+                                           "Starfield Services Root Certificate Authority - G2"]
+    assert store["details"]["used_by"] == [system["id"]]
