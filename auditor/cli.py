@@ -21,7 +21,7 @@ Trust Services? auditor finds AWS SDK and CLI installs and pins (boto, botocore,
 awscli, boto3, s3transfer) and flags releases made before the cutoff of the
 selected rule pack (DynamoDB: 2013-10-29). It works out the CA store each client
 would use and checks it for the ATS trust anchors. It reads files only: nothing in
-a scanned environment is imported or run, and a scan uses no network."""
+a scanned environment is imported or run, and a scan uses no network unless --probe asks."""
 
 SCAN_EPILOG = """\
 targets:
@@ -51,7 +51,8 @@ examples:
   auditor scan .venv --format json --output report.json
   auditor scan requirements.txt --fail-on medium
   auditor scan ~/src --quiet --format json
-  auditor scan /srv/app/.venv --env-file /etc/app/app.env"""
+  auditor scan /srv/app/.venv --env-file /etc/app/app.env
+  auditor scan /srv/app/.venv --probe --timeout 3   # and verify the DynamoDB endpoints with each store in use (network)"""
 
 
 PROBE_EPILOG = """\
@@ -97,6 +98,13 @@ def build_parser():
     scan.add_argument("--runtime", action="store_true",
                       help="allow running the scanned interpreters (isolated: -E -s -S, empty working directory, "
                            "a timeout) to read their ssl/OpenSSL facts; off by default")
+    scan.add_argument("--probe", action="store_true",
+                      help="then connect to the endpoints and verify them with each store a client found uses, and "
+                           "with the OS stores for comparison (network; the options below apply)")
+    scan.add_argument("--probe-endpoint", action="append", default=[], metavar="HOST[:PORT]",
+                      help="with --probe (repeatable; default: dynamodb.eu-west-3.amazonaws.com and "
+                           "streams.dynamodb.eu-west-3.amazonaws.com, port 443)")
+    _add_probe_run_options(scan)
     _add_as_of(scan)
     _add_output_options(scan)
 
@@ -107,7 +115,7 @@ def build_parser():
     refresh = rules_commands.add_parser(
         "refresh", help="fetch first-upload dates of boto, botocore, awscli, boto3 and s3transfer from PyPI (network)",
         description="Fetch release dates from PyPI's JSON API and write the release-date table. "
-                    "This is the only command that uses the network.")
+                    "It uses the network, as auditor probe and scan --probe do; nothing else does.")
     refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the table in use)")
     refresh.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: 30)")
 
@@ -139,17 +147,10 @@ def build_parser():
     keystore_password = probe.add_mutually_exclusive_group()
     keystore_password.add_argument("--storepass", metavar="PASSWORD", help="the keystores' password")
     keystore_password.add_argument("--storepass-env", metavar="VARIABLE", help="read the keystores' password from this variable")
-    probe.add_argument("--connect-to", metavar="ADDRESS[:PORT]",
-                       help="connect here instead (no proxy); the endpoint's name stays the SNI and the name checked")
-    probe.add_argument("--timeout", type=float, default=5.0, help="seconds for each phase: DNS, connect, proxy, handshake, "
-                                                                  "GET (default: 5)")
-    probe.add_argument("--retries", type=int, default=0,
-                       help="further attempts after a network failure (DNS, refused, timeout, stall, reset); default 0")
-    probe.add_argument("--jobs", type=int, default=16, help="probes at a time (default: 16)")
-    probe.add_argument("--deadline", type=float, default=60.0, help="seconds for the whole run (default: 60)")
-    probe.add_argument("--http", action="store_true", help="once verified, GET / and report whether it reads 'healthy: HOST'")
+    _add_probe_run_options(probe)
     _add_output_options(probe)
 
+    _add_report_parser(commands, argparse)
     commands.add_parser("schema", help="print the JSON Schema of the JSON report")
     return parser
 
@@ -158,14 +159,138 @@ def _add_as_of(command) -> None:
     command.add_argument("--as-of", metavar="YYYY-MM-DD", help="judge certificate expiry on this date (default: today, UTC)")
 
 
-def _add_output_options(command) -> None:
+# Options of a probe run, shared by `probe` and `scan --probe`; unset ones stay None (see _probe_run).
+PROBE_RUN_OPTIONS = ("connect_to", "timeout", "retries", "jobs", "deadline", "http")
+
+
+def _add_probe_run_options(command) -> None:
+    command.add_argument("--connect-to", metavar="ADDRESS[:PORT]",
+                         help="connect here instead (no proxy); the endpoint's name stays the SNI and the name checked")
+    command.add_argument("--timeout", type=float, help="seconds for each phase: DNS, connect, proxy, handshake, GET "
+                                                       "(default: 5)")
+    command.add_argument("--retries", type=int,
+                         help="further attempts after a network failure (DNS, refused, timeout, stall, reset); default 0")
+    command.add_argument("--jobs", type=int, help="probes at a time (default: 16)")
+    command.add_argument("--deadline", type=float, help="seconds for the whole run (default: 60)")
+    command.add_argument("--http", action="store_true", help="once verified, GET / and report whether it reads 'healthy: HOST'")
+
+
+def _probe_run(args):
+    """(connect_to, ProbeSettings, jobs, deadline) from the options of _add_probe_run_options, defaults filled
+    in; ValueError with the message for the user when one is out of range."""
+    from auditor.probe.command import parse_address
+    from auditor.probe.run import DEFAULT_DEADLINE, DEFAULT_JOBS, DEFAULT_TIMEOUT, ProbeSettings
+
+    def given(value, default):
+        return default if value is None else value
+
+    timeout, retries = given(args.timeout, DEFAULT_TIMEOUT), given(args.retries, 0)
+    jobs, deadline = given(args.jobs, DEFAULT_JOBS), given(args.deadline, DEFAULT_DEADLINE)
+    if timeout <= 0 or deadline <= 0 or jobs < 1 or retries < 0:
+        raise ValueError("--timeout and --deadline must be positive, --jobs at least 1, --retries at least 0")
+    connect_to = parse_address(args.connect_to, None) if args.connect_to else None
+    return connect_to, ProbeSettings(timeout, retries, args.http), jobs, deadline
+
+
+def _add_output_options(command, packs: bool = True, fail_on_default="high") -> None:
     command.add_argument("--format", choices=tuple(FORMATS), default="table", help="output format (default: table)")
     command.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    command.add_argument("--fail-on", choices=SEVERITIES, default="high",
-                         help="exit 1 when a finding is at or above this severity (default: high)")
-    command.add_argument("--pack", action="append", default=[], metavar="ID",
-                         help="rule pack to apply (repeatable; default: the default packs, see 'auditor rules list')")
+    command.add_argument("--fail-on", choices=SEVERITIES, default=fail_on_default,
+                         help="exit 1 when a finding is at or above this severity (default: "
+                              f"{fail_on_default or 'the saved report’s own'})")
+    if packs:
+        command.add_argument("--pack", action="append", default=[], metavar="ID",
+                             help="rule pack to apply (repeatable; default: the default packs, see 'auditor rules list')")
     command.add_argument("-q", "--quiet", action="store_true", help="no progress output on standard error")
+    command.add_argument("--waivers", metavar="FILE",
+                         help="accepted risks (a waiver TOML file, or a pyproject.toml with [[tool.auditor.waivers]]): "
+                              "waived findings stay in the report, marked, and --fail-on ignores them")
+
+
+REPORT_EPILOG = """\
+subcommands:
+  render FILE         a saved JSON report in any format, as it was saved; --waivers and --fail-on
+                      re-judge it (--as-of: the date waivers are judged on)
+  merge FILE...       one report of many: each report's host (run.host) stays on its targets,
+                      components and errors; JSON is streamed, in memory bounded by the largest input
+  diff BEFORE AFTER   new, resolved and unchanged findings; a finding is the same when rule, host,
+                      component kind, name, version, location and source are (its line may move)
+  keygen              an Ed25519 key pair (PEM); the private key is written 0600
+  sign / verify       a detached Ed25519 signature over the exact bytes of a report
+
+All read JSON reports of this auditor's schema_version only, and refuse others.
+
+exit codes: render, merge: 0 nothing at or above --fail-on, 1 findings at or above it;
+            diff: 1 when a new, unwaived finding is at or above --fail-on; verify: 1 on FAIL;
+            2 usage error, or a file that cannot be read
+
+examples:
+  auditor report render scan.json --format html -o scan.html
+  auditor report render scan.json --waivers waivers.toml --fail-on medium
+  auditor report merge host-*.json --format html -o fleet.html
+  auditor report diff before.json after.json --format markdown
+  AUDITOR_KEY_PASS=… auditor report keygen --private audit.key --public audit.pub --passphrase-env AUDITOR_KEY_PASS
+  auditor report sign scan.json --key audit.key --passphrase-env AUDITOR_KEY_PASS
+  auditor report verify scan.json --signature scan.json.sig --public-key audit.pub"""
+
+
+def _add_report_parser(commands, argparse) -> None:
+    raw = argparse.RawDescriptionHelpFormatter
+    report = commands.add_parser("report", help="render, merge, compare, sign or verify saved JSON reports",
+                                 description="Work with saved JSON reports (auditor scan --format json -o FILE).",
+                                 epilog=REPORT_EPILOG, formatter_class=raw)
+    report.set_defaults(print_report_help=report.print_help)
+    actions = report.add_subparsers(dest="report_command", metavar="ACTION")
+    render = actions.add_parser("render", help="a saved report in any format, optionally with waivers",
+                                description="Render a saved JSON report again, exactly as saved (its run, dates and "
+                                            "findings); --waivers replaces any waivers applied before.",
+                                epilog="example:\n  auditor report render scan.json --format html -o scan.html",
+                                formatter_class=raw)
+    render.add_argument("report", metavar="FILE", help="a JSON report")
+    merge = actions.add_parser("merge", help="one report of many hosts' or targets' reports",
+                               description="Merge saved JSON reports into one. Each report's host (run.host; "
+                                           "host#2 for a second report of the same host) is kept on its targets, "
+                                           "components and errors; the inputs are listed in run.merged.",
+                               epilog="example:\n  auditor report merge host-*.json --format json -o fleet.json",
+                               formatter_class=raw)
+    merge.add_argument("reports", nargs="+", metavar="FILE", help="JSON reports")
+    for command in (render, merge):
+        command.add_argument("--as-of", metavar="YYYY-MM-DD",
+                             help="judge waivers on this date (default: each report's own as-of date)")
+        _add_output_options(command, packs=False, fail_on_default=None)
+    diff = actions.add_parser("diff", help="new, resolved and unchanged findings between two reports",
+                              description="Compare two saved reports. A finding is the same in both when its rule "
+                                          "and its component's host, kind, name, version, location and source are; "
+                                          "the line may move.",
+                              epilog="example:\n  auditor report diff before.json after.json --fail-on medium",
+                              formatter_class=raw)
+    diff.add_argument("before", metavar="BEFORE")
+    diff.add_argument("after", metavar="AFTER")
+    diff.add_argument("--format", choices=("table", "json", "markdown"), default="table", help="default: table")
+    diff.add_argument("-o", "--output", metavar="FILE", help="write the comparison to FILE")
+    diff.add_argument("--fail-on", choices=SEVERITIES, default="high",
+                      help="exit 1 when a new, unwaived finding is at or above this severity (default: high)")
+    passphrase = dict(metavar="VARIABLE", help="the private key's passphrase is in this environment variable "
+                                               "(never given on the command line)")
+    keygen = actions.add_parser("keygen", help="make an Ed25519 key pair for signing reports",
+                                epilog="example:\n  auditor report keygen --private audit.key --public audit.pub",
+                                formatter_class=raw)
+    keygen.add_argument("--private", required=True, metavar="KEY", help="private key file to create (PEM, mode 0600)")
+    keygen.add_argument("--public", required=True, metavar="PUB", help="public key file to create (PEM)")
+    keygen.add_argument("--passphrase-env", **passphrase)
+    sign = actions.add_parser("sign", help="sign a report's exact bytes (detached Ed25519 signature)",
+                              epilog="example:\n  auditor report sign scan.json --key audit.key -o scan.json.sig",
+                              formatter_class=raw)
+    sign.add_argument("report", metavar="REPORT")
+    sign.add_argument("--key", required=True, metavar="KEY", help="the private key (PEM)")
+    sign.add_argument("-o", "--output", metavar="SIG", help="signature file (default: REPORT.sig)")
+    sign.add_argument("--passphrase-env", **passphrase)
+    verify = actions.add_parser("verify", help="check a report against its signature: OK or FAIL",
+                                epilog="example:\n  auditor report verify scan.json --signature scan.json.sig "
+                                       "--public-key audit.pub", formatter_class=raw)
+    verify.add_argument("report", metavar="REPORT")
+    verify.add_argument("--signature", required=True, metavar="SIG")
+    verify.add_argument("--public-key", required=True, metavar="PUB")
 
 
 # Options whose value is a secret (an environment variable's name, as --storepass-env takes, is not).
@@ -180,6 +305,21 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = shown_command_line(["auditor", *argv])
+    args.waiver_list = None
+    if getattr(args, "waivers", None):
+        from auditor.waivers import WaiverError, load_waivers
+
+        try:  # before a long scan, not after it
+            args.waiver_list = load_waivers(args.waivers)
+        except WaiverError as exc:
+            return _fail(str(exc))
+    if args.command == "report" and args.report_command:
+        from auditor.report_commands import run as run_report_command
+
+        return run_report_command(args)
+    if args.command == "report":
+        args.print_report_help(sys.stderr)
+        return EXIT_UNUSABLE
     if args.command == "scan":
         return _scan(args)
     if args.command == "truststore":
@@ -211,15 +351,33 @@ def _scan(args) -> int:
     try:
         packs = select_packs(args.pack)
         environ = load_env_files(args.env_file) if args.env_file else None
-    except (RulesError, EnvFileError) as exc:
+        probe = _probe_plan(args)
+    except (RulesError, EnvFileError, ValueError) as exc:
         return _fail(str(exc))
     with _progress(enabled=not args.quiet) as tick:
         try:
             report = run(ScanOptions(args.targets, packs, fail_on=args.fail_on, as_of=args.as_of or "", progress=tick,
-                                     environ=environ, root=args.root, runtime=args.runtime))
+                                     environ=environ, root=args.root, runtime=args.runtime, probe=probe))
         except NothingScanned as exc:
             return _fail(f"nothing could be scanned: {exc}")
     return _emit(report, args)
+
+
+def _probe_plan(args):
+    """What `scan --probe` probes and how (None without --probe); ValueError for bad input, or for a probe
+    option given without --probe."""
+    if not args.probe:
+        given = [name for name in ("probe_endpoint", *PROBE_RUN_OPTIONS) if getattr(args, name) not in (None, False, [])]
+        if given:
+            raise ValueError(f"--{given[0].replace('_', '-')} is an option of --probe: add --probe, or leave it out")
+        return None
+    from auditor.probe import DEFAULT_ENDPOINTS
+    from auditor.probe.command import parse_address
+    from auditor.probe.scan_probes import ProbePlan
+
+    connect_to, settings, jobs, deadline = _probe_run(args)
+    endpoints = tuple(parse_address(text) for text in args.probe_endpoint) or DEFAULT_ENDPOINTS
+    return ProbePlan(endpoints, settings, connect_to, jobs, deadline)
 
 
 def _valid_date(text) -> bool:
@@ -253,15 +411,13 @@ def _truststore(args) -> int:
 
 
 def _probe(args) -> int:
-    from auditor.probe import DEFAULT_ENDPOINTS, ProbeSettings, TrustStore
+    from auditor.probe import DEFAULT_ENDPOINTS, TrustStore
     from auditor.probe.command import StoreToProbe, machine_stores, parse_address, probe_report
     from auditor.rules import RulesError, select_packs
 
-    if args.timeout <= 0 or args.deadline <= 0 or args.jobs < 1 or args.retries < 0:
-        return _fail("--timeout and --deadline must be positive, --jobs at least 1, --retries at least 0")
     try:
+        connect_to, settings, jobs, deadline = _probe_run(args)
         endpoints = [parse_address(text) for text in args.endpoints] or list(DEFAULT_ENDPOINTS)
-        connect_to = parse_address(args.connect_to, None) if args.connect_to else None
     except ValueError as exc:
         return _fail(str(exc))
     password = args.storepass
@@ -283,9 +439,8 @@ def _probe(args) -> int:
         packs = select_packs(args.pack)
     except RulesError as exc:
         return _fail(str(exc))
-    report = probe_report(endpoints, stores, packs, args.fail_on, connect_to=connect_to,
-                          settings=ProbeSettings(args.timeout, args.retries, args.http), workers=args.jobs,
-                          deadline=args.deadline)
+    report = probe_report(endpoints, stores, packs, args.fail_on, connect_to=connect_to, settings=settings,
+                          workers=jobs, deadline=deadline)
     return _emit(report, args)
 
 
@@ -305,10 +460,17 @@ def shown_command_line(argv: list[str]) -> list[str]:
     return shown
 
 
-def _emit(report, args) -> int:
+def _emit(report, args, stamp: bool = True, waivers: bool = True) -> int:
+    """Waivers applied, rendered, written; the exit code. `stamp`: record this command line in the report
+    (not when re-rendering a saved one)."""
     from auditor.report import render
 
-    report.run["command"] = args.command_line
+    if waivers and args.waiver_list is not None:
+        from auditor.waivers import apply_waivers
+
+        apply_waivers(report, args.waiver_list, getattr(args, "as_of", None))
+    if stamp:
+        report.run["command"] = args.command_line
     text = render(report, args.format)
     if args.output:
         try:

@@ -56,13 +56,12 @@ def load_env_files(paths: list[str]) -> Environ:
 
 
 def _read(path: str) -> str:
+    from auditor.inputs import read_input
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(ENV_FILE_CAP + 1)
-    except OSError as exc:
-        raise EnvFileError(f"cannot read env file {path}: {exc.strerror or exc}") from exc
-    if len(data) > ENV_FILE_CAP:
-        raise EnvFileError(f"env file {path} is over {ENV_FILE_CAP} bytes; not read")
+        data = read_input(path, ENV_FILE_CAP, EnvFileError)
+    except EnvFileError as exc:
+        raise EnvFileError(f"cannot read env file {exc}") from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -30,6 +30,9 @@ class View:
         self.top = os.path.realpath(top)
         self.image = image
         self.display_top = self.top if display_top is None else display_top
+        # Folders seen not to be symlinks: a scan resolves the same install folders again and again,
+        # and reads a target as it is when the scan starts.
+        self._plain_dirs: set[str] = set()
 
     # -- paths --------------------------------------------------------------
     def inside(self, host_path: str) -> bool:
@@ -54,11 +57,13 @@ class View:
         """Resolve every symlink in host_path, staying inside the view (FsError if not)."""
         if not self.inside(host_path):
             raise FsError("outside the scanned target")
-        rel = os.path.relpath(host_path, self.top)
-        pending = [] if rel == "." else rel.split(os.sep)
+        normal = os.path.normpath(host_path)
+        rel = normal[len(self.top):] if self.inside(normal) else os.path.relpath(host_path, self.top)
+        pending = rel.split(os.sep)
         pending.reverse()
         parts: list[str] = []
-        hops = 0
+        current = self.top  # the top joined with parts, kept as one string: a path is resolved often
+        hops, missing = 0, False
         while pending:
             name = pending.pop()
             if name in ("", "."):
@@ -69,16 +74,24 @@ class View:
                         raise FsError("'..' climbs out of the scanned target")
                     continue  # an image's / has no parent
                 parts.pop()
+                current, missing = os.path.join(self.top, *parts), False
                 continue
-            candidate = os.path.join(self.top, *parts, name)
+            candidate = os.path.join(current, name)
+            if candidate in self._plain_dirs or missing:
+                parts.append(name)  # a folder already seen not to be a link, or below a missing one
+                current = candidate
+                continue
             try:
-                is_link = stat.S_ISLNK(os.lstat(candidate).st_mode)
+                mode = os.lstat(candidate).st_mode
             except FileNotFoundError:
-                is_link = False
+                mode, missing = 0, True
             except OSError as exc:
                 raise FsError(_reason(exc)) from exc
-            if not is_link:
+            if not stat.S_ISLNK(mode):
+                if stat.S_ISDIR(mode):
+                    self._plain_dirs.add(candidate)
                 parts.append(name)
+                current = candidate
                 continue
             hops += 1
             if hops > MAX_SYMLINKS:
@@ -86,16 +99,15 @@ class View:
             link = os.readlink(candidate)
             if os.path.isabs(link):
                 if self.image:
-                    parts = []
                     link = link.lstrip("/")
                 else:
                     real = os.path.normpath(link)
                     if not self.inside(real):
                         raise FsError(f"symlink to {link} leaves the scanned target; not followed")
-                    parts = []
                     link = os.path.relpath(real, self.top)
+                parts, current = [], self.top
             pending.extend(reversed(link.split("/")))
-        return os.path.join(self.top, *parts)
+        return current
 
     # -- reading --------------------------------------------------------------
     def kind(self, host_path: str) -> str | None:

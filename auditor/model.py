@@ -26,6 +26,7 @@ class Target:
     kind: str  # machine | environment | site-dir | lockfile | tree
     location: str
     details: dict = field(default_factory=dict)
+    host: Optional[str] = None  # set in a report merged from several hosts' reports
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,12 @@ class Component:
     released: Optional[str] = None  # first PyPI upload, UTC ISO 8601
     line: Optional[int] = None
     details: dict = field(default_factory=dict)
+    host: Optional[str] = None  # set in a report merged from several hosts' reports: ids stay unique across hosts
 
     @property
     def id(self) -> str:
-        return f"{self.kind}:{self.name}@{self.version or '?'}:{short_hash(self.location, str(self.line or ''), self.source)}"
+        where = (self.location, str(self.line or ""), self.source) + ((self.host,) if self.host else ())
+        return f"{self.kind}:{self.name}@{self.version or '?'}:{short_hash(*where)}"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class ScanError:
     location: str
     message: str
     target: Optional[str] = None
+    host: Optional[str] = None  # set in a report merged from several hosts' reports
 
 
 @dataclass
@@ -119,6 +123,20 @@ class Report:
         for finding in self.findings:
             counts[finding.severity] += 1
         return counts
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Report":
+        """The inverse of to_dict, for a saved JSON report (already checked against the schema)."""
+        def finding(f: dict) -> Finding:
+            fields = {k: v for k, v in f.items() if k != "id"}
+            return Finding(**dict(fields, evidence=tuple(Evidence(**e) for e in f["evidence"]),
+                                  references=tuple(f["references"])))
+
+        return cls(data["tool"]["version"], data["generated_at"], data["as_of"], data["rule_packs"],
+                   targets=[Target(**t) for t in data["targets"]],
+                   components=[Component(**{k: v for k, v in c.items() if k != "id"}) for c in data["components"]],
+                   findings=[finding(f) for f in data["findings"]], errors=[ScanError(**e) for e in data["errors"]],
+                   fail_on=data["fail_on"], run=data.get("run", {}))
 
     def to_dict(self) -> dict[str, Any]:
         return {

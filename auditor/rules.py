@@ -387,6 +387,67 @@ def check_probe(pack, rule, component, dates):
     yield _finding(pack, rule, component, severity, rule["title"][outcome].format(**fmt), seen)
 
 
+def check_waiver(pack, rule, component, dates):
+    """A waiver (kind waiver, made by auditor/waivers.py) whose `status` is the rule's: expired or stale."""
+    details = component.details
+    if details.get("status") != rule["status"]:
+        return
+    seen = [Evidence("observed", f"{component.location}, line {component.line}: {details['summary']}",
+                     source=component.location, line=component.line),
+            Evidence("observed", details["judged"])]
+    yield _finding(pack, rule, component, rule["severity"], rule["title"].format(**details), seen)
+
+
+def check_sdk_trust(pack, rule, component, dates):
+    """An AWS SDK of another language (kind sdk-manifest) whose trust comes from one of the rule's `trust_from`
+    sources. Only the component that carries its file's finding is judged (the others name it in `reported_with`).
+    `versions` (a PEP 440 specifier) narrows a rule to some releases; a rule without it leaves a component to the
+    narrower rule of the same check that matches it. Severity: `severity` when no store is linked (the machine it
+    runs on decides), else `trusted_severity` or `untrusted_severity` as the linked store holds an ATS anchor or not.
+    `title` and `remediation` are keyed by that status (unlinked, trusted, untrusted) and may name {sdk}, {package},
+    {version}, {store}, {decides} and {advice} (the rule's `stores` and `advice` texts for the trust source)."""
+    details = component.details
+    if "reported_with" in details or not _sdk_rule_matches(rule, component):
+        return
+    narrower = [r for r in pack.rules if r is not rule and r.get("check") == rule["check"] and "versions" in r]
+    if "versions" not in rule and any(_sdk_rule_matches(r, component) for r in narrower):
+        return
+    store = details.get("trust_store")
+    status = "unlinked" if not store else "trusted" if details.get("trust_store_anchors") else "untrusted"
+    severity = rule["severity"] if status == "unlinked" else rule[f"{status}_severity"]
+    fmt = dict(sdk=details.get("sdk", component.name), package=component.name, store=store or "",
+               version=component.version or details.get("constraint") or "(any version)",
+               decides=rule["stores"][details["trust_from"]], advice=rule.get("advice", {}).get(details["trust_from"], ""))
+    seen = [_where(component), Evidence("observed", f"{component.name} {fmt['version']}: {details['trust_note']}")]
+    seen += [Evidence("observed", note) for note in details.get("notes", [])]
+    others = details.get("same_file_packages", [])
+    if others:
+        seen.append(Evidence("observed", f"the same file names {len(others)} more AWS SDK packages with the same trust: "
+                                         + ", ".join(others[:5]) + (", …" if len(others) > 5 else "")))
+    if store:
+        anchors = details.get("trust_store_anchors", [])
+        seen.append(Evidence("observed", f"its store {store} (component {details['trust_store_id']}) holds "
+                                         + (", ".join(anchors) if anchors else "no valid ATS anchor") + "; see that store's findings"))
+    shaped = dict(rule, remediation=rule["remediation"][status].format(**fmt))
+    yield _finding(pack, shaped, component, severity, rule["title"][status].format(**fmt), seen)
+
+
+def _sdk_rule_matches(rule, component) -> bool:
+    if component.details.get("trust_from") not in rule.get("trust_from", ()):
+        return False
+    if "applies_to" in rule and component.name not in rule["applies_to"]:
+        return False
+    if "versions" not in rule:
+        return True
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    version = _version(component.version or "")
+    try:
+        return version is not None and version in SpecifierSet(rule["versions"])
+    except InvalidSpecifier as exc:
+        raise RulesError(f"rule {rule.get('id')}: invalid versions {rule['versions']!r}") from exc
+
+
 CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,
           "store-without-anchor": check_store_without_anchor,
           "store-with-anchor": check_store_with_anchor, "store-impostor": check_store_impostor,
@@ -394,4 +455,6 @@ CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,
           "capability-missing": check_capability_missing,
           "os-matrix": check_os_matrix,
           "java-matrix": check_java_matrix,
-          "probe": check_probe}
+          "probe": check_probe,
+          "sdk-trust": check_sdk_trust,
+          "waiver": check_waiver}

@@ -13,6 +13,7 @@ from auditor.collect.cli_v2 import collect_cli_v2
 from auditor.collect.lockfiles import collect_lockfile, lockfile_format
 from auditor.collect.openssl import LIBRARY_GLOBS, SITE_LIBRARY_GLOBS, library_openssl, running_openssl, runtime_openssl
 from auditor.collect.python_env import PathEntry, collect_environment, environment_path
+from auditor.collect.sdk_manifests import manifest_format, scan_manifests
 from auditor.collect.tree import Environment, venv_site_dirs, walk
 from auditor.collect.trust_config import collect_trust_config
 from auditor.environ import Environ
@@ -35,6 +36,7 @@ class ScanOptions:
     environ: Optional[Environ] = None  # None: the scanning process's own environment
     root: Optional[str] = None  # an unpacked OS image or mounted disk, scanned like a machine, confined to it
     runtime: bool = False  # may run a target's interpreter (isolated, with a timeout) to read its ssl facts
+    probe: object = None  # an auditor.probe.scan_probes.ProbePlan: probe the stores in use (the only network use)
 
     def system_view(self) -> Optional[View]:
         """The view of the system scanned as a whole: the image, this machine, or none (targets only)."""
@@ -58,6 +60,11 @@ def run(options: ScanOptions) -> Report:
     if readable == 0:
         raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in collected.errors) or "no target could be read")
     _resolve_trust(options, report, collected)
+    if options.probe is not None:
+        from auditor.probe.scan_probes import probe_scan
+
+        environ = options.environ or (Environ.of_this_process() if options.root is None else Environ.of_an_image())
+        collected.components += probe_scan(options.probe, collected.components, environ, options.root)
     # A file included by two lockfiles is one fact, not two.
     unique = {c.id: c for c in reversed(collected.components)}
     report.components = [_with_release_date(c, dates) for c in unique.values()]
@@ -69,7 +76,8 @@ def run(options: ScanOptions) -> Report:
 
 def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -> None:
     system = options.system_view()
-    if not (system or collected.python_paths or collected.cli_v2 or options.environ):
+    bundles = any(client.bundle for client in collected.sdk_clients)  # a Ruby gem's own CA file, installed in the target
+    if not (system or collected.python_paths or collected.cli_v2 or options.environ or bundles):
         return  # lockfiles only: no installed client, no environment to judge
     from auditor.collect.trust_settings import read_trust_settings
     from auditor.trust import resolve_trust
@@ -82,7 +90,7 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
                                    _system_label(options) if system else ", ".join(options.paths), host,
                                    system=system is not None, running=options.root is None and not options.paths,
                                    every_variable=system is not None or options.environ is not None,
-                                   os_component=os_component, runtime=options.runtime))
+                                   os_component=os_component, runtime=options.runtime, sdk_clients=collected.sdk_clients))
 
 
 def _system_label(options: ScanOptions) -> str:
@@ -113,12 +121,20 @@ def _scan_target(path, watched, report, collected: Collected, progress, runtime:
             collected.extend(collect_lockfile(view, lockfile, location, watched, label))
         for source, label in discovery.sources:
             collected.extend(collect_trust_config(view, source, location, label))
+        manifests, targets = scan_manifests(view, discovery.manifests, location)
+        report.targets.extend(targets)
+        collected.extend(manifests)
         return True
     # The file the user named may be a symlink; its includes are read beside the file it points to.
     real = os.path.realpath(path)
     shown_dir = os.path.dirname(path) if real == os.path.abspath(path) else os.path.dirname(real)
     view = View(os.path.dirname(real), display_top=shown_dir)
     host = os.path.join(view.top, os.path.basename(real))
+    if manifest_format(path) and not lockfile_format(path):
+        manifests, targets = scan_manifests(view, [(host, manifest_format(path))], location, prefer_lock=False)
+        report.targets.extend(targets)
+        collected.extend(manifests)
+        return not any(e.location == view.display(host) for e in manifests.errors)
     label = lockfile_format(path) or "requirements"
     report.targets.append(Target("lockfile", location, {"format": label}))
     result = collect_lockfile(view, host, location, watched, label)
@@ -193,6 +209,14 @@ def _scan_system(view: View, running: bool, watched, report, collected, runtime:
     for environment in other_environments(view, skip, homes):
         # An image's interpreters are another machine's programs: never run here.
         _scan_environment(view, environment, label, report, collected, watched, runtime and running)
+    from auditor.collect.sdk_manifests.discover import app_manifests
+
+    found, errors = app_manifests(view, homes)
+    manifests, targets = scan_manifests(view, found, label, on_system=True)
+    report.targets.extend(targets)
+    collected.extend(manifests)
+    collected.errors.extend(errors)
+
 
 def _identify_system(view: View, running: bool, label: str, collected: Collected) -> None:
     """The operating system: Windows from the running interpreter, any other from its identity files."""

@@ -8,6 +8,7 @@ from auditor.collect import CliV2, Collected, PythonPath
 from auditor.collect.client_trust import StoreChoice, boto_store, botocore_store, cli_v2_store, setting_store
 from auditor.collect.distrust import read_distrust
 from auditor.collect.java import find_java_homes
+from auditor.collect.sdk_manifests.link import Platform, link_sdk_clients, record_store_verdicts
 from auditor.collect.system_trust import is_os_default_store, java_store, node_extra, openssl_default, os_stores
 from auditor.collect.trust_settings import Origin, TrustSettings
 from auditor.fs import View
@@ -29,11 +30,12 @@ VARIABLES = (
 
 def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustSettings, as_of: str, target: str,
                   host: View, system: bool, running: bool, every_variable: bool,
-                  os_component: Component | None = None, runtime: bool = False) -> Collected:
+                  os_component: Component | None = None, runtime: bool = False, sdk_clients: list = ()) -> Collected:
     """`host`: the system the clients run on (this machine, or an image); `system`: its own stores and JDKs
     are part of the scan; `running`: it is this machine (OpenSSL's default of the running interpreter);
     `every_variable`: report every CA variable set, not only those that moved a client found;
-    `os_component`: the system's identity, linked to its first OS store; `runtime`: may run `java -version`."""
+    `os_component`: the system's identity, linked to its first OS store; `runtime`: may run `java -version`;
+    `sdk_clients`: SDKs of other languages (auditor.collect.sdk_manifests), linked to the store that decides."""
     anchors = load_anchors()
     distrust = read_distrust(host, anchors)
     book = StoreBook(target, anchors, as_of, distrust, host)
@@ -43,10 +45,12 @@ def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustS
     for install in cli_v2:
         book.use(install.view, cli_v2_store(install.view, install.dist, settings),
                  f"AWS CLI {install.component.version}", install.component)
-    if system:
-        _system(host, settings, book, result, running, os_component, runtime)
+    platform = _system(host, settings, book, result, running, os_component, runtime) if system else None
+    link_sdk_clients(list(sdk_clients), book, host, platform)
     result.components.extend(_settings(host, settings, book, target, every_variable))
-    result.components.extend(book.components())
+    stores = book.components()
+    record_store_verdicts(list(sdk_clients), stores)
+    result.components.extend(stores)
     result.errors.extend(book.errors)
     return result
 
@@ -69,10 +73,13 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
 
 
 def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected, running: bool,
-            os_component: Component | None, runtime: bool) -> None:
-    for index, store in enumerate(os_stores(host)):
+            os_component: Component | None, runtime: bool) -> Platform:
+    """Check the system's own stores; returns them for the SDKs of other languages."""
+    systems = os_stores(host)
+    for index, store in enumerate(systems):
         book.use(host, store, "the operating system's TLS clients", os_component if index == 0 else None)
     default = openssl_default(host, settings) if running else None
+    platform = Platform(os=systems[0] if systems else None, openssl=default)
     if default is not None:
         book.use(host, default, "OpenSSL's default for this Python (ssl module, and tools built on the same OpenSSL)")
     for java in find_java_homes(host, settings.environ.get, runtime=runtime and running):
@@ -80,10 +87,14 @@ def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collec
         component = Component("java", "java", java.version, shown, "JDK/JRE home", book.target, details=java.details())
         result.components.append(component)
         result.errors.extend(java.errors)
-        book.use(host, java_store(host, java, settings), f"Java {java.version or '(version unknown)'} at {shown}", component)
+        label = f"Java {java.version or '(version unknown)'} at {shown}"
+        choice = java_store(host, java, settings)
+        book.use(host, choice, label, component)
+        platform.jvms.append((choice, label))
     extra = node_extra(host, settings)
     if extra is not None:
         book.use(host, extra, "Node.js (extra CAs)")
+    return platform
 
 
 def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str, every_variable: bool) -> list[Component]:

@@ -4,6 +4,8 @@ import bench_anchor_check
 import bench_java_cacerts
 import bench_lockfiles
 import bench_probe
+import bench_report_merge
+import bench_root_scan
 import bench_site_packages
 import bench_startup
 
@@ -14,3 +16,5 @@ if __name__ == "__main__":
     bench_anchor_check.main()
     bench_java_cacerts.main()
     bench_probe.main()
+    bench_report_merge.main()
+    bench_root_scan.main()

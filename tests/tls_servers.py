@@ -13,6 +13,7 @@ time, one that resets, one that sends garbage, and an HTTP CONNECT proxy with Ba
 
 from __future__ import annotations
 
+import _thread
 import base64
 import datetime as dt
 import selectors
@@ -167,7 +168,7 @@ class Peers:
                 connection.setblocking(True)
                 with self.lock:
                     self.connections.add(connection)
-                threading.Thread(target=self._serve, args=(key.data, connection), daemon=True).start()
+                _thread.start_new_thread(self._serve, (key.data, connection))
 
     def _remember_name(self, tls, name, _context) -> None:
         self.names[id(tls)] = name or ""

@@ -35,9 +35,12 @@ class Collected:
     # Import paths and AWS CLI v2 installs read, for the trust-store resolver (auditor.trust).
     python_paths: list[PythonPath] = field(default_factory=list)
     cli_v2: list[CliV2] = field(default_factory=list)
+    # SDKs of other languages to link to their stores (auditor.collect.sdk_manifests.SdkClient).
+    sdk_clients: list = field(default_factory=list)
 
     def extend(self, other: "Collected") -> None:
         self.components.extend(other.components)
         self.errors.extend(other.errors)
         self.python_paths.extend(other.python_paths)
         self.cli_v2.extend(other.cli_v2)
+        self.sdk_clients.extend(other.sdk_clients)

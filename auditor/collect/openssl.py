@@ -8,6 +8,7 @@ Every OpenSSL library carries its version text, e.g. "OpenSSL 1.0.1e-fips 11 Feb
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -69,31 +70,48 @@ def _version_of(text: str | None) -> str | None:
 
 def library_openssl(view: View, patterns: tuple[str, ...], target: str, base: str | None = None) -> Collected:
     """A component per OpenSSL shared object matching the patterns (as the system names paths, or relative
-    to the host directory `base`), read once per file."""
+    to the host directory `base`), read once per file. Each folder is listed once for all the names
+    wanted in it (a system's library folder holds thousands of files)."""
     found, seen = Collected(), set()
+    for path in _matching(view, patterns, base):
+        try:
+            real = view.resolve(path)
+        except FsError:
+            continue
+        if real in seen or not view.is_file(path):
+            continue
+        seen.add(real)
+        try:
+            match = _VERSION_TEXT.search(view.read_bytes(path, LIBRARY_CAP))
+        except FsError as exc:
+            found.errors.append(ScanError(view.display(path), f"cannot read: {exc}"))
+            continue
+        if match is None:
+            if "crypto" in os.path.basename(path):  # libssl 3.x carries no text of its own; libcrypto always does
+                found.errors.append(ScanError(view.display(path), "no OpenSSL version text found in this library"))
+            continue
+        text = match.group(0).decode("ascii", "replace")
+        found.components.append(Component("openssl", "openssl", match.group(1).decode(), view.display(path),
+                                          "version text in the shared object", target,
+                                          details={"version_text": text, "library": os.path.basename(path)}))
+    return found
+
+
+def _matching(view: View, patterns: tuple[str, ...], base: str | None) -> list[str]:
+    names: dict[str, list[str]] = {}
     for pattern in patterns:
-        for path in view.glob(pattern, base):
+        folder, name = pattern.rsplit("/", 1)
+        names.setdefault(folder, []).append(name)
+    paths = []
+    for folder, wanted in names.items():
+        name = re.compile("|".join(fnmatch.translate(n) for n in wanted))
+        for directory in view.glob(folder, base):
             try:
-                real = view.resolve(path)
+                entries = view.list_dir(directory)
             except FsError:
                 continue
-            if real in seen or not view.is_file(path):
-                continue
-            seen.add(real)
-            try:
-                match = _VERSION_TEXT.search(view.read_bytes(path, LIBRARY_CAP))
-            except FsError as exc:
-                found.errors.append(ScanError(view.display(path), f"cannot read: {exc}"))
-                continue
-            if match is None:
-                if "crypto" in os.path.basename(path):  # libssl 3.x carries no text of its own; libcrypto always does
-                    found.errors.append(ScanError(view.display(path), "no OpenSSL version text found in this library"))
-                continue
-            text = match.group(0).decode("ascii", "replace")
-            found.components.append(Component("openssl", "openssl", match.group(1).decode(), view.display(path),
-                                              "version text in the shared object", target,
-                                              details={"version_text": text, "library": os.path.basename(path)}))
-    return found
+            paths += [os.path.join(directory, e.name) for e in entries if e.name[0] != "." and name.match(e.name)]
+    return paths
 
 
 def runtime_openssl(interpreter: str, shown: str, target: str, timeout: float | None = None) -> Component | ScanError:

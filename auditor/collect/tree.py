@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from auditor.collect.lockfiles import lockfile_format
+from auditor.collect.sdk_manifests import manifest_format
 from auditor.collect.trust_config import source_format
 from auditor.fs import FsError, View
 from auditor.model import ScanError
@@ -40,6 +41,7 @@ class Environment:
 class Discovery:
     environments: list[Environment] = field(default_factory=list)
     lockfiles: list[tuple[str, str]] = field(default_factory=list)  # (host path, format)
+    manifests: list[tuple[str, str]] = field(default_factory=list)  # other languages' (host path, format)
     sources: list[tuple[str, str]] = field(default_factory=list)  # (host path, how it is read)
     errors: list[ScanError] = field(default_factory=list)
     directories: int = 0
@@ -145,6 +147,8 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -
                     label = lockfile_format(entry.name)
                     if label:
                         found.lockfiles.append((entry.path, label))
+                    elif label := manifest_format(entry.name):
+                        found.manifests.append((entry.path, label))
                     elif not in_python_lib and (label := source_format(directory, entry.name)):
                         found.sources.append((entry.path, label))
             except OSError as exc:
@@ -154,6 +158,7 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -
     found.environments.extend(Environment("package-dir", d, "", [d]) for d in package_dirs)
     found.environments.sort(key=lambda e: e.prefix)
     found.lockfiles.sort()
+    found.manifests.sort()
     found.sources.sort()
     return found
 

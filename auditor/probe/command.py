@@ -39,16 +39,18 @@ def parse_address(text: str, default_port: int | None = 443) -> tuple[str, int |
     return host, int(port) if port is not None else default_port
 
 
-def machine_stores() -> list[StoreToProbe]:
-    """This machine's stores: the OS bundles and directories, and OpenSSL's default for this interpreter
-    (SSL_CERT_FILE / SSL_CERT_DIR honoured), each file once, with every role it plays."""
+def machine_stores(openssl: bool = True) -> list[StoreToProbe]:
+    """This machine's stores: the OS bundles and directories, and (`openssl`) OpenSSL's default for this
+    interpreter (SSL_CERT_FILE / SSL_CERT_DIR honoured), each file once, with every role it plays."""
     from auditor.collect.system_trust import openssl_default, os_stores
     from auditor.collect.trust_settings import TrustSettings
     from auditor.environ import Environ
     from auditor.fs import View
 
     view = View("/", display_top="/")
-    choices = os_stores(view) + [c for c in [openssl_default(view, TrustSettings(Environ.of_this_process()))] if c]
+    choices = os_stores(view)
+    if openssl:
+        choices += [c for c in [openssl_default(view, TrustSettings(Environ.of_this_process()))] if c]
     roles: dict[str, list[str]] = {}
     for choice in choices:
         roles.setdefault(os.path.realpath(choice.path), []).append(choice.role)

@@ -37,11 +37,13 @@ class TrustStore:
     skipped: int = 0  # certificates OpenSSL could not load, known once the context is made
 
     @classmethod
-    def load(cls, path: str, password: str | None = None) -> "TrustStore":
-        """Read a PEM or DER file, a hashed directory, or a JKS/JCEKS/PKCS#12 keystore (any format read_store knows)."""
+    def load(cls, path: str, password: str | None = None, *, view: View | None = None,
+             label: str | None = None) -> "TrustStore":
+        """Read a PEM or DER file, a hashed directory, or a JKS/JCEKS/PKCS#12 keystore (any format read_store
+        knows) through `view` (default: this machine's files); shown as `label` (default: its absolute path)."""
         host = os.path.abspath(path)
-        store = read_store(View("/", display_top="/"), host, password)
-        return cls(host, store.certificates, store.format, [e.message for e in store.errors])
+        store = read_store(view or View("/", display_top="/"), host, password)
+        return cls(label or host, store.certificates, store.format, [e.message for e in store.errors])
 
     @cached_property
     def context(self) -> ssl.SSLContext:

@@ -4,6 +4,7 @@ probes run in a bounded thread pool and come back in the order they were given."
 
 from __future__ import annotations
 
+import _thread
 import datetime as dt
 import os
 import sys
@@ -56,31 +57,33 @@ def run_probes(jobs: Sequence[ProbeJob], settings: ProbeSettings = ProbeSettings
 def _in_pool(function, jobs: Sequence, workers: int) -> list:
     """function(job) for every job on `workers` threads; results in the order of `jobs`.
 
-    Every thread is started before any job runs: starting a thread waits until it runs, and next to a
-    hundred busy probes that wait made a pool (concurrent.futures) start its last jobs 0.2 s late."""
+    The threads are started with `_thread.start_new_thread`, which, unlike `threading.Thread.start`, does
+    not wait until each new thread has run: next to busy probes, or on a loaded machine, that wait made
+    the last of 200 threads start 20 to 300 ms late (4 ms without it). Each thread takes its first job as
+    soon as it runs."""
     results: list = [None] * len(jobs)
     errors: list[BaseException] = []
     pending = iter(range(len(jobs)))
-    lock, go = threading.Lock(), threading.Event()
+    lock, finished = threading.Lock(), threading.Semaphore(0)
 
     def work():
-        go.wait()
-        while True:
-            with lock:
-                index = next(pending, None)
-            if index is None:
-                return
-            try:
-                results[index] = function(jobs[index])
-            except BaseException as exc:  # re-raised in the caller's thread
-                errors.append(exc)
+        try:
+            while True:
+                with lock:
+                    index = next(pending, None)
+                if index is None:
+                    return
+                try:
+                    results[index] = function(jobs[index])
+                except BaseException as exc:  # re-raised in the caller's thread
+                    errors.append(exc)
+        finally:
+            finished.release()
 
-    threads = [threading.Thread(target=work, name=f"probe-{n}", daemon=True) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    go.set()
-    for thread in threads:
-        thread.join()
+    for _ in range(workers):
+        _thread.start_new_thread(work, ())
+    for _ in range(workers):
+        finished.acquire()
     if errors:
         raise errors[0]
     return results

@@ -8,6 +8,11 @@ import importlib
 FORMATS = {
     "table": "auditor.report.table",
     "json": "auditor.report.json_report",
+    "html": "auditor.report.html",
+    "markdown": "auditor.report.markdown",
+    "sarif": "auditor.report.sarif",
+    "junit": "auditor.report.junit",
+    "csv": "auditor.report.csv_report",
 }
 
 

@@ -24,7 +24,8 @@ def render(report) -> str:
         for f in shown:
             c = components.get(f.component)
             where = f"{c.location}:{c.line}" if c and c.line else (c.location if c else "")
-            rows.append([f.severity.upper(), f.title, where, f.remediation])
+            where = f"{c.host}: {where}" if c and c.host else where  # a merged report: which host
+            rows.append([f.severity.upper() + (" (waived)" if f.waived else ""), f.title, where, f.remediation])
         lines += ["Findings", tabulate(rows, headers=["severity", "finding", "where", "remediation"], tablefmt="simple",
                                        maxcolwidths=[None, 50, 50, 60]), ""]
     if len(shown) < len(report.findings):
@@ -38,8 +39,9 @@ def render(report) -> str:
                 for c in packages]
         lines += ["Components", tabulate(rows, headers=["package", "version", "released (UTC)", "found by", "state", "location"],
                                          tablefmt="simple"), ""]
-    elif not stores and not any(c.kind == "probe" for c in report.components):
+    elif not stores and not any(c.kind in ("probe", "sdk-manifest") for c in report.components):
         lines += ["Components: no AWS SDK or CLI package found", ""]
+    lines += _sdk_table(report)
     lines += _platform_table(report)
     lines += _trust_tables(report, stores)
     lines += _probe_table(report)
@@ -48,6 +50,21 @@ def render(report) -> str:
         lines += ["Errors (parts that could not be scanned)", tabulate(rows, headers=["location", "reason"], tablefmt="simple",
                                                                         maxcolwidths=[60, 80]), ""]
     return redact("\n".join(lines)) + "\n"
+
+
+def _sdk_table(report) -> list[str]:
+    """AWS SDKs of other languages: one row per file and trust source (the component its finding is on)."""
+    rows = []
+    for c in report.components:
+        if c.kind == "sdk-manifest" and "reported_with" not in c.details:
+            more = len(c.details.get("same_file_packages", []))
+            what = f"{c.name} {c.version or c.details.get('constraint') or ''}".strip() + (f" (+{more} more)" if more else "")
+            rows.append([c.details.get("sdk", ""), what, c.details.get("trust_from", ""),
+                         c.details.get("trust_store", ""), c.location + (f":{c.line}" if c.line else "")])
+    if not rows:
+        return []
+    return ["AWS SDKs of other languages", tabulate(rows, headers=["SDK", "packages", "trust from", "store", "where"],
+                                                    tablefmt="simple", maxcolwidths=[28, 40, 8, 40, 60]), ""]
 
 
 def _platform_table(report) -> list[str]:
@@ -95,14 +112,17 @@ def _trust_tables(report, stores) -> list[str]:
 
 
 def _probe_table(report) -> list[str]:
+    """One row per store and endpoint, grouped by store: who uses the store, pass or FAIL (the store was
+    tried and failed) or ERROR (it could not be tried: network, proxy, TLS version), and the class."""
     probes = [c for c in report.components if c.kind == "probe"]
     if not probes:
         return []
+    users = any(c.details.get("users") for c in probes)
     rows = []
     for c in probes:
         details = c.details
         if details.get("failure"):
-            result, what = f"FAIL {details['failure']}", details.get("detail", "")
+            result, what = f"{details.get('outcome', 'fail').upper()} {details['failure']}", details.get("detail", "")
         else:
             result = "pass"
             what = f"{details.get('tls_version')} {details.get('cipher')}; anchor: " + _anchor_cell(details.get("anchor"))
@@ -110,12 +130,17 @@ def _probe_table(report) -> list[str]:
             http = details["http"]
             what += "; GET / " + (f"failed: {http['error']}" if "error" in http else
                                   f"{http['status']}, " + ("healthy" if http["healthy"] else "not 'healthy: host'"))
-        route = details.get("connect_to") or (f"proxy {details['proxy']}" if details.get("proxy") else "direct")
+        route = details.get("connect_to") or (f"proxy {details['proxy']}" if details.get("proxy") else "")
         attempts = len(details.get("attempts", []))
-        rows.append([c.name, route, c.location, result, what,
+        rows.append([c.location, *(["\n".join(details.get("users", []))] if users else []),
+                     c.name + (f"\nvia {route}" if route else ""), result, what,
                      f"{details.get('elapsed_ms', 0):g}" + (f" ({attempts} tries)" if attempts > 1 else "")])
-    return ["Live probes", tabulate(rows, headers=["endpoint", "via", "store", "result", "what was seen", "ms"],
-                                    tablefmt="simple", maxcolwidths=[30, 22, 40, 22, 60, 12]), ""]
+    headers = ["store", *(["used by"] if users else []), "endpoint", "result", "what was seen", "ms"]
+    widths = [40, *([40] if users else []), 40, 22, 50, 12]
+    outcomes = [c.details.get("outcome", "fail") for c in probes]
+    summary = ", ".join(f"{outcomes.count(o)} {o}" for o in ("pass", "fail", "error") if o in outcomes)
+    return [f"Live probes: each store alone against each endpoint ({summary})",
+            tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths), ""]
 
 
 def _anchor_cell(anchor) -> str:

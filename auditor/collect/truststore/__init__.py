@@ -66,10 +66,15 @@ def _read_directory(view: View, directory: str) -> Store:
                                                                f"{MAX_DIRECTORY_FILES} (by name) are read"))
         entries = entries[:MAX_DIRECTORY_FILES]
     file_errors: list[ScanError] = []
+    read: set[str] = set()  # real paths: a hash link and the .pem it names are one file, read once
     for entry in entries:
         path = os.path.join(directory, entry.name)
         try:
-            _, certificates, problems = certificates_in_file(view.read_bytes(path, STORE_CAP))
+            real = view.resolve(path)
+            if real in read:
+                continue
+            read.add(real)
+            _, certificates, problems = certificates_in_file(view.read_bytes(real, STORE_CAP))
         except FsError as exc:
             certificates, problems = [], [str(exc)]
         file_errors.extend(ScanError(view.display(path), problem) for problem in problems)

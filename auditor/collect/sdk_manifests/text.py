@@ -1,0 +1,106 @@
+"""Small readers shared by the manifest parsers: JSON, the block mappings of pnpm and yarn lockfiles."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator, Optional
+
+from auditor.collect.sdk_manifests import ManifestError
+
+MAX_DEPTH = 64
+
+
+def decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"not valid UTF-8 (byte {exc.start})") from exc
+
+
+def load_json(data: bytes) -> tuple[str, dict]:
+    """(text, top-level object) of a JSON file."""
+    text = decode(data)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"invalid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ManifestError(f"expected a JSON object, found {type(value).__name__}")
+    return text, value
+
+
+def mapping(value, what: str) -> dict:
+    """A JSON value that must be an object (missing: empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ManifestError(f"{what} is {type(value).__name__}, not an object")
+    return value
+
+
+def line_of(text: str, needle: str, start: int = 0) -> Optional[int]:
+    """1-based line of the first `needle` at or after offset `start`, or None."""
+    at = text.find(needle, start)
+    return None if at < 0 else text.count("\n", 0, at) + 1
+
+
+class Block(dict):
+    """A mapping of a block-indented file, with the line of each key."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines: dict[str, int] = {}
+
+
+def read_blocks(text: str) -> Block:
+    """Nested mappings from indentation, as pnpm-lock.yaml, yarn berry's and yarn classic's yarn.lock write
+    them: `key:` opens a mapping, `key: value` (YAML) or `key value` (yarn classic) is a scalar. Lists,
+    anchors and multi-line scalars, which these files do not use for what we read, are not understood:
+    a list item is skipped. A key that holds several quoted names (`"a@^1", "a@^2":`) is kept as written."""
+    root = Block()
+    stack: list[tuple[int, Block]] = [(-1, root)]
+    for number, indent, stripped in _lines(text):
+        if stripped.startswith("- ") or stripped == "-":
+            continue
+        while stack[-1][0] >= indent:
+            stack.pop()
+        if len(stack) > MAX_DEPTH:
+            raise ManifestError(f"line {number}: nested deeper than {MAX_DEPTH} levels")
+        parent = stack[-1][1]
+        if stripped.endswith(":") and not stripped.endswith("::"):
+            key, child = _unquote(stripped[:-1]), Block()
+            parent[key], parent.lines[key] = child, number
+            stack.append((indent, child))
+            continue
+        key, value = _split(stripped, number)
+        parent[key], parent.lines[key] = _unquote(value), number
+    return root
+
+
+def _lines(text: str) -> Iterator[tuple[int, int, str]]:
+    for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if stripped and not stripped.startswith("#"):
+            if "\t" in raw[: len(raw) - len(raw.lstrip())]:
+                raise ManifestError(f"line {number}: indented with a tab")
+            yield number, len(raw) - len(raw.lstrip(" ")), stripped
+
+
+def _split(stripped: str, number: int) -> tuple[str, str]:
+    if stripped[0] in "'\"":
+        end = stripped.find(stripped[0], 1)
+        if end < 0:
+            raise ManifestError(f"line {number}: unterminated quote")
+        return stripped[1:end], stripped[end + 1:].lstrip(":").strip()
+    if ": " in stripped:
+        key, _, value = stripped.partition(": ")
+    else:
+        key, _, value = stripped.partition(" ")
+    return key, value.strip()
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" and text[0] not in text[1:-1]:
+        return text[1:-1]
+    return text

@@ -1,0 +1,57 @@
+"""Facts the finding-list formats (Markdown, SARIF, JUnit XML, CSV) all show, read from the report model:
+where a component is, what a waiver says, whether a finding fails the run. Nothing here looks at the
+scanned system again."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from auditor.model import severity_rank
+
+# Locations that name no file: "environment (the scanning process's environment)", "platform.win32_ver()".
+_NOT_A_FILE = re.compile(r"^[\w.]+ ?\(.*\)$", re.DOTALL)
+
+
+def components_by_id(report) -> dict:
+    return {c.id: c for c in report.components}
+
+
+def where(component) -> str:
+    """"path:line", or the location alone; "" for a finding whose component is not in the report."""
+    if component is None:
+        return ""
+    return f"{component.location}:{component.line}" if component.line else component.location
+
+
+def names_file(location: str) -> bool:
+    return bool(location) and not _NOT_A_FILE.match(location)
+
+
+def is_failing(report, finding) -> bool:
+    """The same test as Report.failing(), for one finding."""
+    return not finding.waived and severity_rank(finding.severity) <= severity_rank(report.fail_on)
+
+
+def waiver_note(finding) -> Optional[str]:
+    """"waived by alice until 2027-01-31: reason (waivers.toml:3)", or "waiver expired on …", or None."""
+    waiver = finding.waiver
+    if not waiver:
+        return None
+    owner = waiver.get("owner") or "an unnamed owner"
+    expires = waiver.get("expires")
+    if waiver.get("status") == "expired":
+        text = f"waiver by {owner} expired on {expires}"
+    else:
+        text = f"waived by {owner}" + (f" until {expires}" if expires else "")
+    if waiver.get("reason"):
+        text += f": {waiver['reason']}"
+    if waiver.get("file"):
+        text += f" ({waiver['file']}" + (f":{waiver['line']}" if waiver.get("line") else "") + ")"
+    return text
+
+
+def pack_line(report) -> str:
+    """"auditor 0.1.0 · rule packs: dynamodb-ats 2026.11.28 · as of 2026-11-28"."""
+    packs = ", ".join(f"{p['id']} {p['version']}" for p in report.packs) or "none"
+    return f"auditor {report.tool_version} · rule packs: {packs} · as of {report.as_of}"

@@ -1,0 +1,92 @@
+"""Two saved reports compared: which findings are new, resolved or unchanged.
+
+"The same finding" in two scans: the same rule on the same component, where the component is the same
+host, kind, name, version, location and source. Its line is left out, so an edit above a `verify=False`
+does not make it new; its version is kept, so an upgrade that is still too old is a new finding (and the
+old one resolved). Two findings with the same identity (two settings in one file) are matched by count.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from auditor.model import Report, severity_rank
+from auditor.redact import redact, redact_tree
+
+
+@dataclass(frozen=True)
+class Change:
+    severity: str
+    rule: str
+    title: str
+    where: str
+    waived: bool
+
+
+@dataclass
+class Diff:
+    before: str
+    after: str
+    new: list[Change]
+    resolved: list[Change]
+    unchanged: list[Change]
+
+    def failing(self, fail_on: str) -> list[Change]:
+        return [c for c in self.new if not c.waived and severity_rank(c.severity) <= severity_rank(fail_on)]
+
+
+def diff_reports(before: Report, after: Report, before_name: str, after_name: str) -> Diff:
+    old, new = _keyed(before), _keyed(after)
+    result = Diff(before_name, after_name, [], [], [])
+    for key in sorted(set(old) | set(new)):
+        was, now = old.get(key, []), new.get(key, [])
+        kept = min(len(was), len(now))
+        result.unchanged += now[:kept]
+        result.new += now[kept:]
+        result.resolved += was[kept:]
+    for changes in (result.new, result.resolved, result.unchanged):
+        changes.sort(key=lambda c: (severity_rank(c.severity), c.where, c.rule))
+    return result
+
+
+def _keyed(report: Report) -> dict[tuple, list[Change]]:
+    components = {c.id: c for c in report.components}
+    keyed = defaultdict(list)
+    for f in report.findings:
+        c = components[f.component]
+        where = (f"{c.host}: " if c.host else "") + c.location + (f":{c.line}" if c.line else "")
+        key = (c.host or "", f.rule, c.kind, c.name, c.version or "", c.location, c.source)
+        keyed[key].append(Change(f.severity, f.rule, f.title, where, f.waived))
+    return keyed
+
+
+# -- output ---------------------------------------------------------------------
+
+def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
+    if fmt == "json":
+        def rows(changes):
+            return [{"severity": c.severity, "rule": c.rule, "title": c.title, "where": c.where, "waived": c.waived}
+                    for c in changes]
+        return json.dumps(redact_tree({"before": diff.before, "after": diff.after, "fail_on": fail_on,
+                           "failing": len(diff.failing(fail_on)), "new": rows(diff.new),
+                           "resolved": rows(diff.resolved), "unchanged": rows(diff.unchanged)}),
+                          indent=2, ensure_ascii=False) + "\n"
+    from tabulate import tabulate
+
+    markdown = fmt == "markdown"
+    counts = Counter({"new": len(diff.new), "resolved": len(diff.resolved), "unchanged": len(diff.unchanged)})
+    failing = len(diff.failing(fail_on))
+    lines = [("# " if markdown else "") + f"auditor diff: {diff.before} → {diff.after}", "",
+             ", ".join(f"{n} {what}" for what, n in counts.items()) + f"; {failing} new at or above '{fail_on}'", ""]
+    for name, changes in (("New", diff.new), ("Resolved", diff.resolved), ("Unchanged", diff.unchanged)):
+        if not changes:
+            continue
+        rows = [[c.severity.upper() + (" (waived)" if c.waived else ""), c.title, c.where, c.rule] for c in changes]
+        if markdown:
+            rows = [[cell.replace("|", "\\|") for cell in row] for row in rows]
+        table = tabulate(rows, headers=["severity", "finding", "where", "rule"],
+                         tablefmt="github" if markdown else "simple", maxcolwidths=None if markdown else [None, 60, 60, 30])
+        lines += [("## " if markdown else "") + f"{name} ({len(changes)})", "", table, ""]
+    return redact("\n".join(lines)) + "\n"

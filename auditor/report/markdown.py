@@ -1,0 +1,97 @@
+"""Markdown for a pull-request comment (GitHub-flavoured): the verdict, a count per severity, the findings
+as a table, and each finding's evidence and remediation folded in a <details> block.
+
+Every value from the scanned system is redacted and escaped: HTML metacharacters as entities, Markdown
+ones with a backslash, line breaks folded, and "@name" kept from mentioning anyone.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from auditor.model import SEVERITIES
+from auditor.redact import redact
+from auditor.report.common import components_by_id, pack_line, waiver_note, where
+
+# The characters that format inline text or end a table cell; no scanned value starts a line, so the
+# line-start ones (#, -, +, 1.) cannot start a heading or a list.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_URL = re.compile(r"https?://[^\s<>\\`|]+")
+_MENTION = re.compile(r"@(?=\w)")
+
+
+def render(report) -> str:
+    components = components_by_id(report)
+    failing = report.failing()
+    verdict = "❌ FAIL" if failing else "✅ PASS"
+    lines = [f"### auditor: {verdict}, {len(failing)} findings at or above `{report.fail_on}`", "",
+             _md(pack_line(report)) + f" · targets: {len(report.targets)}", ""]
+    lines += _counts(report)
+    shown = [f for f in report.findings if f.severity != "info"]
+    if shown:
+        lines += ["| severity | finding | where |", "| --- | --- | --- |"]
+        lines += [f"| {_severity(f)} | {_md(f.title)} | {_md(where(components.get(f.component)))} |" for f in shown]
+        lines += ["", "<details><summary>Evidence and remediation</summary>", ""]
+        for number, finding in enumerate(shown, 1):
+            lines += _finding_details(number, finding, components.get(finding.component))
+        lines += ["</details>", ""]
+    else:
+        lines += ["No findings above info.", ""]
+    passed = len(report.findings) - len(shown)
+    if passed:
+        lines += [f"{passed} info findings (checks that passed, such as a store that holds an ATS anchor) are in the "
+                  "JSON, SARIF and JUnit reports.", ""]
+    if report.errors:
+        lines += [f"<details><summary>{len(report.errors)} parts could not be scanned</summary>", ""]
+        lines += [f"- {_md(e.location)}: {_md(e.message)}" for e in report.errors]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def _counts(report) -> list[str]:
+    counts = report.counts()
+    waived = {s: sum(1 for f in report.findings if f.severity == s and f.waived) for s in SEVERITIES}
+    return (["| severity | findings | waived |", "| --- | ---: | ---: |"]
+            + [f"| {s} | {counts[s]} | {waived[s]} |" for s in SEVERITIES] + [""])
+
+
+def _severity(finding) -> str:
+    text = f"**{finding.severity.upper()}**"
+    if finding.waived:
+        return f"~~{finding.severity.upper()}~~ waived"
+    if finding.waiver:
+        return text + " (waiver expired)"
+    return text
+
+
+def _finding_details(number: int, finding, component) -> list[str]:
+    lines = [f"**{number}. {finding.severity.upper()}: {_md(finding.title)}**", ""]
+    if component is not None:
+        version = f" {component.version}" if component.version else ""
+        lines.append(f"- component: {_md(component.kind)} {_md(component.name + version)} at {_md(where(component))} "
+                     f"(target {_md(component.target)})")
+    note = waiver_note(finding)
+    if note:
+        lines.append(f"- {_md(note)}")
+    for evidence in finding.evidence:
+        source = f" ({_link(evidence.source)})" if evidence.source else ""
+        lines.append(f"- {evidence.type}: {_md(evidence.summary)}{source}")
+    lines.append(f"- remediation: {_md(finding.remediation)}")
+    lines += [f"- reference: {_link(reference)}" for reference in finding.references]
+    return lines + [""]
+
+
+def _link(value: str) -> str:
+    """A URL as an autolink (escaping would break it), anything else as text."""
+    return f"<{redact(value)}>" if _URL.fullmatch(value) else _md(value)
+
+
+def _md(value) -> str:
+    """Scanned text as inert Markdown inline text: no HTML, no formatting, no table break, no control
+    character, no @mention."""
+    text = html.escape(redact(str(value)), quote=False)
+    text = _CONTROL.sub("\ufffd", " ".join(text.split()))
+    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    return _MENTION.sub("@\u2060", text)

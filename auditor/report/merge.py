@@ -1,0 +1,141 @@
+"""Merge saved JSON reports into one, in memory bounded by the largest single report.
+
+Each input is read, labelled with its host and written out before the next is read: items go to spill files
+(one per section, and one per severity so the merged findings are worst first), and the merged JSON is
+assembled from them at the end, in exactly the layout the JSON renderer writes.
+
+Identity: every target, component and error carries `host`, the `run.host` of the report it came from (a
+second report from the same host is `host#2`, so nothing is merged away silently). A component's id includes
+its host, so ids stay unique across hosts; findings are relinked to the new ids.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Optional
+
+from auditor.model import SCHEMA_VERSION, SEVERITIES, Report, severity_rank
+from auditor.redact import redact_tree
+from auditor.report.saved import load_report
+
+SECTIONS = ("targets", "components", *(f"findings-{s}" for s in SEVERITIES), "errors")
+
+
+def merge_reports(paths: list[str], out: IO[str], *, fail_on: str = "high", as_of: Optional[str] = None,
+                  book=None, run: Optional[dict] = None) -> dict:
+    """Writes the merged report's JSON to `out` and returns its summary. `book` (a WaiverBook) applies
+    waivers to each report before it is written; `as_of` overrides the merged report's date."""
+    from auditor import __version__
+
+    merged = _Merged(fail_on)
+    with tempfile.TemporaryDirectory(prefix="auditor-merge-") as spill:
+        files = {name: open(os.path.join(spill, name), "w+", encoding="utf-8") for name in SECTIONS}
+        try:
+            for path in paths:
+                report = load_report(path)
+                label = merged.label(report.run.get("host") or Path(path).stem)
+                merged.sources.append(_source(report, label, path))
+                _relabel(report, label)
+                if book is not None:
+                    book.apply(report)
+                merged.add(report, files)
+            if book is not None:
+                waivers = Report("", "", "", [])
+                book.finish(waivers)
+                merged.add(waivers, files)
+            now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            header = {"schema_version": SCHEMA_VERSION, "tool": {"name": "auditor", "version": __version__},
+                      "generated_at": now, "as_of": as_of or max(s["as_of"] for s in merged.sources),
+                      "rule_packs": merged.packs, "fail_on": fail_on,
+                      "run": dict(run or {}, merged=merged.sources),
+                      "summary": {"findings": merged.counts, "failing": merged.failing}}
+            _assemble(out, redact_tree(header), files)
+        finally:
+            for handle in files.values():
+                handle.close()
+    return header["summary"]
+
+
+class _Merged:
+    """What the merge keeps between inputs: counts, rule packs, host labels and where each section stands."""
+
+    def __init__(self, fail_on: str):
+        self.limit = severity_rank(fail_on)
+        self.counts = {s: 0 for s in SEVERITIES}
+        self.failing = 0
+        self.packs: list[dict] = []
+        self.sources: list[dict] = []
+        self.labels: set[str] = set()
+        self.written = {name: 0 for name in SECTIONS}
+
+    def label(self, host: str) -> str:
+        label, n = host, 1
+        while label in self.labels:
+            n += 1
+            label = f"{host}#{n}"
+        self.labels.add(label)
+        return label
+
+    def add(self, report: Report, files: dict) -> None:
+        data = redact_tree(report.to_dict())
+        for pack in data["rule_packs"]:
+            if pack not in self.packs:
+                self.packs.append(pack)
+        for section in ("targets", "components", "errors"):
+            for item in data[section]:
+                self._write(files, section, item)
+        for finding in data["findings"]:
+            self.counts[finding["severity"]] += 1
+            self.failing += not finding["waived"] and severity_rank(finding["severity"]) <= self.limit
+            self._write(files, f"findings-{finding['severity']}", finding)
+
+    def _write(self, files: dict, section: str, item: dict) -> None:
+        text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        files[section].write((",\n    " if self.written[section] else "    ") + text)
+        self.written[section] += 1
+
+
+def _source(report: Report, label: str, path: str) -> dict:
+    source = {"host": label, "file": path, "generated_at": report.generated_at, "as_of": report.as_of}
+    if "command" in report.run:
+        source["command"] = report.run["command"]
+    return source
+
+
+def _relabel(report: Report, host: str) -> None:
+    """Gives every item of one report its host; components get new ids, and what links to them follows:
+    findings, and details that name another component (trust_store_id, used_by, shadowed_by …)."""
+    renamed = {c.id: dataclasses.replace(c, host=c.host or host).id for c in report.components}
+
+    def relinked(value):
+        if isinstance(value, list):
+            return [renamed.get(v, v) if isinstance(v, str) else v for v in value]
+        return renamed.get(value, value) if isinstance(value, str) else value
+
+    report.components = [dataclasses.replace(c, host=c.host or host, details={k: relinked(v) for k, v in c.details.items()})
+                         for c in report.components]
+    report.findings = [dataclasses.replace(f, component=renamed[f.component]) for f in report.findings]
+    report.targets = [dataclasses.replace(t, host=t.host or host) for t in report.targets]
+    report.errors = [dataclasses.replace(e, host=e.host or host) for e in report.errors]
+
+
+def _assemble(out: IO[str], header: dict, files: dict) -> None:
+    """The JSON renderer's layout (indent 2), with the sections copied from their spill files."""
+    out.write(json.dumps(header, indent=2, ensure_ascii=False)[:-2] + ",\n")
+    groups = {"targets": ["targets"], "components": ["components"],
+              "findings": [f"findings-{s}" for s in SEVERITIES], "errors": ["errors"]}
+    for n, (key, names) in enumerate(groups.items()):
+        filled = [files[name] for name in names if files[name].tell()]
+        out.write(f'  "{key}": [' + ("\n" if filled else ""))
+        for m, handle in enumerate(filled):
+            handle.seek(0)
+            if m:
+                out.write(",\n")
+            while chunk := handle.read(1 << 20):
+                out.write(chunk)
+        out.write(("\n  ]" if filled else "]") + (",\n" if n < len(groups) - 1 else "\n}\n"))

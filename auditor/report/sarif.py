@@ -1,0 +1,225 @@
+"""SARIF 2.1.0, for code-scanning tools (GitHub code scanning and other SARIF viewers).
+
+Each finding is a result at its component's file and line (a lockfile pin, a setting in a script) or,
+for a component with no file, at a logical location. The rules' text comes from the loaded rule packs;
+a report made with a pack this installation does not have still renders, with what its findings say.
+Info findings (checks that passed: a store that holds an anchor) are results of kind "pass".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import PurePosixPath, PureWindowsPath
+from urllib.parse import quote
+
+from auditor.redact import redact_tree
+from auditor.report.common import components_by_id, names_file, waiver_note
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "none"}
+# GitHub code scanning reads `security-severity` (0.0-10.0): over 9.0 critical, 7.0 high, 4.0 medium, else low.
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0", "info": "0.0"}
+
+
+def render(report) -> str:
+    return json.dumps(redact_tree(sarif_log(report)), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(report) -> dict:
+    components = components_by_id(report)
+    rules, index = _rules(report)
+    targets = [t.location for t in report.targets]
+    results = [_result(f, components.get(f.component), index, targets) for f in report.findings]
+    run = {
+        "tool": {"driver": _driver(report, rules)},
+        "invocations": [_invocation(report)],
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "properties": {"as_of": report.as_of, "fail_on": report.fail_on, "failing": len(report.failing()),
+                       "rule_packs": report.packs, "targets": [f"{t.kind} {t.location}" for t in report.targets]},
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _driver(report, rules: list) -> dict:
+    driver = {"name": "auditor", "version": report.tool_version, "rules": rules}
+    if re.fullmatch(r"\d+\.\d+\.\d+", report.tool_version):
+        driver["semanticVersion"] = report.tool_version
+    uri = _project_uri()
+    if uri:
+        driver["informationUri"] = uri
+    return driver
+
+
+def _project_uri():
+    """The project's home page from the installed distribution's metadata (Project-URL), when it names one."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("auditor").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    return next((url.strip() for label, _, url in (u.partition(",") for u in urls)
+                 if label.strip().lower() in ("homepage", "documentation", "repository", "source")), None)
+
+
+# -- rules ---------------------------------------------------------------------------------------
+
+def _rules(report) -> tuple[list, dict]:
+    """One reportingDescriptor per (pack, rule) with findings, and the index of each in the list."""
+    known = _loaded_rules()
+    first: dict = {}
+    for finding in report.findings:
+        first.setdefault((finding.pack, finding.rule), finding)
+    rules = [_descriptor(pack, rule, known.get((pack, rule)), finding) for (pack, rule), finding in first.items()]
+    return rules, {key: i for i, key in enumerate(first)}
+
+
+def _loaded_rules() -> dict:
+    from auditor.rules import RulesError, load_packs
+
+    try:
+        packs = load_packs()
+    except (OSError, RulesError):
+        return {}
+    return {(pack.id, rule["id"]): rule for pack in packs.values() for rule in pack.rules if "id" in rule}
+
+
+def _descriptor(pack: str, rule_id: str, rule, finding) -> dict:
+    """From the pack's rule when this installation has it; else from the first finding, which carries the
+    rule's documented text, remediation and references too."""
+    documented = next((e.summary for e in finding.evidence if e.type == "documented"), finding.title)
+    if rule is None:
+        short, full, severity = finding.title, documented, finding.severity
+        remedies, references = {"": finding.remediation}, list(finding.references)
+    else:
+        short, full, severity = _title_pattern(rule), rule.get("documented", documented), rule.get("severity", finding.severity)
+        remediation = rule.get("remediation", finding.remediation)
+        remedies = remediation if isinstance(remediation, dict) else {"": remediation}
+        references = list(rule.get("references", finding.references))
+    descriptor = {
+        "id": rule_id, "name": rule_id,
+        "shortDescription": {"text": short}, "fullDescription": {"text": full},
+        "help": {"text": _help_text(remedies, references), "markdown": _help_markdown(remedies, references)},
+        "defaultConfiguration": {"level": LEVELS[severity]},
+        "properties": {"pack": pack, "severity": severity, "security-severity": SECURITY_SEVERITY[severity],
+                       "tags": ["security", pack]},
+    }
+    if references:
+        descriptor["helpUri"] = references[0]
+    return descriptor
+
+
+def _title_pattern(rule) -> str:
+    """The rule's title with its placeholders named: "<name> <version> was released before 2013-10-29 …"."""
+    title = rule.get("title", rule["id"])
+    if isinstance(title, dict):  # keyed by outcome: the failing one describes the rule
+        title = title.get("unsupported") or title.get("fail") or next(iter(title.values()))
+    fixed = {key: rule[key] for key in ("cutoff", "minimum") if isinstance(rule.get(key), str)}
+    return re.sub(r"\{(\w+)\}", lambda m: fixed.get(m.group(1), f"<{m.group(1)}>"), title)
+
+
+def _help_text(remedies: dict, references: list) -> str:
+    lines = ["Remediation:"] + [f"{name}: {text}" if name else text for name, text in remedies.items()]
+    return "\n".join(lines + (["", "References:"] + references if references else []))
+
+
+def _help_markdown(remedies: dict, references: list) -> str:
+    lines = ["**Remediation**", ""] + [f"- **{name}**: {text}" if name else text for name, text in remedies.items()]
+    return "\n".join(lines + (["", "**References**", ""] + [f"- <{r}>" for r in references] if references else []))
+
+
+# -- results -------------------------------------------------------------------------------------
+
+def _result(finding, component, index: dict, targets: list) -> dict:
+    note = waiver_note(finding)
+    result = {
+        "ruleId": finding.rule,
+        "ruleIndex": index[(finding.pack, finding.rule)],
+        "level": LEVELS[finding.severity],
+        "message": {"text": finding.title + (f" ({note})" if note and not finding.waived else "")},
+        "locations": [_location(component, finding, targets)],
+        "partialFingerprints": {"auditorFindingId/v1": finding.id},
+        "properties": {"severity": finding.severity, "security-severity": SECURITY_SEVERITY[finding.severity],
+                       "pack": finding.pack, "component": finding.component,
+                       "evidence": [_evidence(e) for e in finding.evidence], "remediation": finding.remediation,
+                       "references": list(finding.references)},
+    }
+    if finding.severity == "info":
+        result["kind"] = "pass"
+    if finding.waiver:
+        result["properties"]["waiver"] = dict(finding.waiver)
+    if finding.waived:
+        result["suppressions"] = [_suppression(finding.waiver or {}, note)]
+    return result
+
+
+def _location(component, finding, targets: list) -> dict:
+    """The component's file and line; for one with no file (a setting in the environment), a logical location,
+    placed in the target it was found for, since GitHub code scanning rejects a result with no file at all."""
+    if component is not None and names_file(component.location):
+        physical = {"artifactLocation": _artifact(component.location)}
+        if component.line:
+            physical["region"] = {"startLine": component.line}
+        return {"physicalLocation": physical, "message": {"text": f"{component.name} ({component.source})"}}
+    name, where = (component.name, component.location) if component else (finding.component, finding.component)
+    location: dict = {"logicalLocations": [{"name": name, "fullyQualifiedName": where, "kind": "resource"}]}
+    target = next((t for t in targets if component and t in component.target.split(", ") and names_file(t)), None)
+    if target:
+        location["physicalLocation"] = {"artifactLocation": _artifact(target)}
+    return location
+
+
+def _artifact(path: str) -> dict:
+    """A file URI for an absolute path; a relative reference against %SRCROOT% (where the scan ran) otherwise."""
+    if re.match(r"^[A-Za-z]:[\\/]", path):
+        return {"uri": PureWindowsPath(path).as_uri()}
+    if path.startswith("/"):
+        return {"uri": PurePosixPath(path).as_uri()}
+    return {"uri": quote(path.replace("\\", "/"), safe="/"), "uriBaseId": "%SRCROOT%"}
+
+
+def _evidence(evidence) -> dict:
+    data = {"type": evidence.type, "summary": evidence.summary}
+    if evidence.source:
+        data["source"] = evidence.source
+    if evidence.line:
+        data["line"] = evidence.line
+    return data
+
+
+def _suppression(waiver: dict, note) -> dict:
+    suppression = {"kind": "external", "status": "accepted", "justification": note or "waived",
+                   "properties": {k: v for k, v in waiver.items() if k in ("owner", "expires", "reason", "status")}}
+    if waiver.get("file"):
+        physical = {"artifactLocation": _artifact(waiver["file"])}
+        if waiver.get("line"):
+            physical["region"] = {"startLine": waiver["line"]}
+        suppression["location"] = {"physicalLocation": physical}
+    return suppression
+
+
+def _invocation(report) -> dict:
+    invocation = {
+        "executionSuccessful": True,
+        "startTimeUtc": report.generated_at,
+        "machine": report.run.get("host", ""),
+        "toolExecutionNotifications": [_notification(e) for e in report.errors],
+    }
+    command = report.run.get("command")
+    if command:
+        invocation["commandLine"] = " ".join(shlex.quote(part) for part in command)
+        invocation["arguments"] = list(command[1:])
+    return invocation
+
+
+def _notification(error) -> dict:
+    notification = {"level": "warning", "message": {"text": f"could not be scanned: {error.message}"},
+                    "descriptor": {"id": "scan-error"}}
+    if names_file(error.location):
+        notification["locations"] = [{"physicalLocation": {"artifactLocation": _artifact(error.location)}}]
+    else:
+        notification["locations"] = [{"logicalLocations": [{"name": error.location}]}]
+    return notification

@@ -1,0 +1,73 @@
+"""Saved JSON reports read back into the model: size-capped, schema-checked, ids checked against their fields.
+
+A report of another schema version is refused, never guessed at: fields may have changed meaning.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from auditor.inputs import read_input
+from auditor.model import SCHEMA_VERSION, Report
+
+MAX_BYTES = 64 * 1024 * 1024
+
+
+class SavedReportError(Exception):
+    """A file that is not a report this auditor can read; the message names the file and why."""
+
+
+def load_data(path: str, limit: int = MAX_BYTES) -> dict:
+    """The report as JSON data, checked against the published schema."""
+    try:
+        data = json.loads(read_input(path, limit, SavedReportError))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SavedReportError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise SavedReportError(f"{path}: no schema_version: not an auditor JSON report")
+    version = data["schema_version"]
+    if version != SCHEMA_VERSION:
+        raise SavedReportError(f"{path}: schema_version {version!r}; this auditor reads schema_version "
+                               f"{SCHEMA_VERSION!r} only (re-run the scan with this auditor, or use the auditor that wrote it)")
+    problem = _first_schema_error(data)
+    if problem:
+        raise SavedReportError(f"{path}: does not follow the report schema {SCHEMA_VERSION}: {problem}")
+    return data
+
+
+def load_report(path: str, limit: int = MAX_BYTES) -> Report:
+    return report_from_data(load_data(path, limit), path)
+
+
+def report_from_data(data: dict, path: str) -> Report:
+    """The model of checked data. Ids are derived from fields, so a hand-edited field shows as a mismatch."""
+    report = Report.from_dict(data)
+    for stored, component in zip(data["components"], report.components):
+        if stored["id"] != component.id:
+            raise SavedReportError(f"{path}: component {stored['id']} does not match its fields (edited after the scan?)")
+    ids = {c.id for c in report.components}
+    for stored, finding in zip(data["findings"], report.findings):
+        if stored["id"] != finding.id or finding.component not in ids:
+            raise SavedReportError(f"{path}: finding {stored['id']} does not match its rule and component "
+                                   f"(edited after the scan?)")
+    return report
+
+
+def _first_schema_error(data: dict) -> str:
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(data))
+    if error is None:
+        return ""
+    where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+    return f"at {where}: {error.message[:300]}"
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    from auditor.report.json_report import schema
+
+    return Draft202012Validator(schema())

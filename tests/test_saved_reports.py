@@ -1,0 +1,197 @@
+"""Saved JSON reports: rendered again exactly, merged across hosts, compared, signed and verified."""
+
+import json
+import os
+import platform
+import stat
+
+import pytest
+
+from conftest import ENVS, Result, run
+from auditor.report.saved import SavedReportError, load_data
+
+OLD = ENVS / "py3-old-botocore"
+MODERN = ENVS / "py3-venv"
+
+
+def saved_scan(tmp_path, name, *targets, host=None, monkeypatch=None):
+    if host:
+        monkeypatch.setattr(platform, "node", lambda: host)
+    path = tmp_path / name
+    result = run("scan", "-q", "--format", "json", "-o", path, *targets)
+    assert result.code in (0, 1), result.err
+    return path
+
+
+def test_render_json_gives_back_the_saved_bytes_and_table_matches_a_scan(tmp_path):
+    saved = saved_scan(tmp_path, "scan.json", OLD)
+    rendered = run("report", "render", saved, "--format", "json")
+    assert rendered.code == 1  # the saved fail_on (high) still applies
+    assert rendered.out == saved.read_text()  # run, generated_at and ids kept: nothing re-derived
+    assert run("report", "render", saved).out == run("scan", "-q", OLD).out
+    assert run("report", "render", saved, "--fail-on", "critical").code == 0
+
+
+def test_render_writes_other_formats_to_a_file(tmp_path):
+    saved = saved_scan(tmp_path, "scan.json", OLD)
+    out = tmp_path / "scan.txt"
+    result = run("report", "render", saved, "-o", out)
+    assert result.code == 1 and "report written to" in result.err
+    assert "botocore 0.21.0 was released before 2013-10-29" in out.read_text()
+
+
+def edited(tmp_path, saved, change):
+    data = json.loads(saved.read_text())
+    change(data)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(schema_version="2.0"), "schema_version '2.0'; this auditor reads schema_version '1.0' only"),
+    (lambda d: d.pop("schema_version"), "no schema_version: not an auditor JSON report"),
+    (lambda d: d["findings"][0].update(severity="severe"), "does not follow the report schema 1.0: at findings/0/severity"),
+    (lambda d: d["components"][0].update(version="9.9.9"), "does not match its fields (edited after the scan?)"),
+])
+def test_reports_of_another_version_or_edited_are_refused_with_the_file_named(tmp_path, change, message):
+    path = edited(tmp_path, saved_scan(tmp_path, "scan.json", OLD), change)
+    for args in (("render", path), ("merge", path), ("diff", path, path)):
+        result = run("report", *args)
+        assert result.code == 2, args
+        assert f"auditor: error: {path}: " in result.err and message in result.err and "Traceback" not in result.err
+
+
+def test_unreadable_inputs_are_clear_errors(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"schema_version": "1.0", ')
+    assert "not valid JSON" in run("report", "render", broken).err
+    assert "No such file" in run("report", "render", tmp_path / "nope.json").err
+    assert "not a regular file" in run("report", "render", tmp_path).err
+    with pytest.raises(SavedReportError, match="larger than"):
+        load_data(str(saved_scan(tmp_path, "scan.json", OLD)), limit=1024)
+
+
+def test_merge_keeps_each_hosts_identity(tmp_path, monkeypatch):
+    web = saved_scan(tmp_path, "web-1.json", OLD, tmp_path / "missing-dir", host="web-1", monkeypatch=monkeypatch)
+    batch = saved_scan(tmp_path, "batch-7.json", OLD, MODERN, host="batch-7", monkeypatch=monkeypatch)
+    again = saved_scan(tmp_path, "web-1-later.json", MODERN, host="web-1", monkeypatch=monkeypatch)
+    merged_path = tmp_path / "fleet.json"
+    result = run("report", "merge", web, batch, again, "--format", "json", "-o", merged_path)
+    assert result.code == 1 and "merged 3 reports" in result.err
+    merged = Result(0, merged_path.read_text(), "").json  # schema-valid, every finding's component present
+    inputs = [json.loads(p.read_text()) for p in (web, batch, again)]
+
+    assert [(s["host"], s["file"]) for s in merged["run"]["merged"]] == [
+        ("web-1", str(web)), ("batch-7", str(batch)), ("web-1#2", str(again))]
+    assert {c["host"] for c in merged["components"]} == {"web-1", "batch-7", "web-1#2"}
+    assert all("host" in t for t in merged["targets"]) and merged["errors"][0]["host"] == "web-1"
+    ids = [c["id"] for c in merged["components"]]
+    assert len(ids) == len(set(ids)) == sum(len(r["components"]) for r in inputs)
+    # The same botocore install scanned on two hosts: two components, two findings, each on its host.
+    botocore = [c for c in merged["components"] if c["name"] == "botocore" and c["version"] == "0.21.0"]
+    assert sorted(c["host"] for c in botocore) == ["batch-7", "web-1"]
+    assert len({c["location"] for c in botocore}) == 1
+    for severity in ("critical", "high", "medium", "low", "info"):
+        assert merged["summary"]["findings"][severity] == sum(r["summary"]["findings"][severity] for r in inputs)
+    assert merged["summary"]["failing"] == sum(r["summary"]["failing"] for r in inputs)
+    severities = [f["severity"] for f in merged["findings"]]
+    assert severities == sorted(severities, key=["critical", "high", "medium", "low", "info"].index)
+
+    # The merged report is a saved report like any other: it renders back to the same bytes.
+    assert run("report", "render", merged_path, "--format", "json").out == merged_path.read_text()
+    table = run("report", "merge", web, batch, again)
+    assert table.code == 1 and "batch-7: " in table.out and "web-1: " in table.out
+
+
+def test_merge_applies_waivers_per_host(tmp_path, monkeypatch):
+    web = saved_scan(tmp_path, "web-1.json", OLD, host="web-1", monkeypatch=monkeypatch)
+    batch = saved_scan(tmp_path, "batch-7.json", OLD, host="batch-7", monkeypatch=monkeypatch)
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text('[[waivers]]\nrule = "ats-python-sdk-before-cutoff"\ncomponent = "*"\nhost = "batch-*"\n'
+                       'reason = "batch fleet upgrade in OPS-7"\nowner = "ops@example.com"\nexpires = 2027-01-31\n')
+    result = run("report", "merge", web, batch, "--format", "json", "--waivers", waivers, "--as-of", "2026-11-28")
+    assert result.code == 1  # web-1's findings are not waived
+    components = {c["id"]: c for c in result.json["components"]}
+    sdk = [(components[f["component"]]["host"], f["waived"]) for f in result.json["findings"]
+           if f["rule"] == "ats-python-sdk-before-cutoff"]
+    assert sorted(sdk) == [("batch-7", True), ("batch-7", True), ("web-1", False), ("web-1", False)]
+
+
+def requirements(tmp_path, name, text):
+    path = tmp_path / name / "requirements.txt"
+    path.parent.mkdir()
+    path.write_text(text)
+    return path
+
+
+def test_diff_new_resolved_unchanged(tmp_path, monkeypatch):
+    before_lock = requirements(tmp_path, "before", "boto==2.9.0\nbotocore==0.21.0\n")
+    # The same file later: botocore upgraded, awscli added, and boto's pin moved down two lines.
+    after_lock = requirements(tmp_path, "after", "# pinned by ops\nawscli==1.2.1\nboto==2.9.0\nbotocore==1.35.0\n")
+    after_lock.parent.rename(tmp_path / "moved")
+    before_lock.parent.rename(tmp_path / "app")
+    before = saved_scan(tmp_path, "before.json", tmp_path / "app/requirements.txt")
+    (tmp_path / "app").rename(tmp_path / "old-app")
+    (tmp_path / "moved").rename(tmp_path / "app")
+    after = saved_scan(tmp_path, "after.json", tmp_path / "app/requirements.txt")
+
+    result = run("report", "diff", before, after, "--format", "json")
+    assert result.code == 1  # awscli 1.2.1 is new and high
+    diff = json.loads(result.out)
+    assert [f["title"].split(" was")[0] for f in diff["new"]] == ["awscli 1.2.1"]
+    assert [f["title"].split(" was")[0] for f in diff["resolved"]] == ["botocore 0.21.0"]
+    assert [(f["title"].split(" was")[0], f["where"]) for f in diff["unchanged"]] == [
+        ("boto 2.9.0", f"{tmp_path}/app/requirements.txt:3")]
+    assert run("report", "diff", before, after, "--fail-on", "critical").code == 0
+    assert run("report", "diff", after, before).code == 1  # botocore 0.21.0 is new that way round
+    markdown = run("report", "diff", before, after, "--format", "markdown").out
+    assert "## New (1)" in markdown and "## Resolved (1)" in markdown and "| HIGH " in markdown
+    assert "1 new, 1 resolved, 1 unchanged" in run("report", "diff", before, after).out
+
+
+def test_keygen_sign_verify_and_tampering(tmp_path, monkeypatch):
+    saved = saved_scan(tmp_path, "scan.json", OLD)
+    key, pub = tmp_path / "audit.key", tmp_path / "audit.pub"
+    monkeypatch.setenv("AUDIT_KEY_PASS", "correct horse battery staple")
+    made = run("report", "keygen", "--private", key, "--public", pub, "--passphrase-env", "AUDIT_KEY_PASS")
+    assert made.code == 0
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    assert key.read_text().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert run("report", "keygen", "--private", key, "--public", pub).code == 2  # never overwrites a key
+
+    assert run("report", "sign", saved, "--key", key).code == 2  # encrypted: needs the passphrase
+    signed = run("report", "sign", saved, "--key", key, "--passphrase-env", "AUDIT_KEY_PASS")
+    assert signed.code == 0
+    signature = tmp_path / "scan.json.sig"
+    assert len(signature.read_bytes()) == 64
+    for output in (made, signed):
+        assert "correct horse" not in output.out + output.err
+
+    good = run("report", "verify", saved, "--signature", signature, "--public-key", pub)
+    assert good.code == 0 and good.out.startswith("OK: ")
+
+    tampered = tmp_path / "tampered.json"
+    data = bytearray(saved.read_bytes())
+    data[data.index(b'"high"') + 1] = ord("H")  # one byte: "high" -> "High"
+    tampered.write_bytes(bytes(data))
+    bad = run("report", "verify", tampered, "--signature", signature, "--public-key", pub)
+    assert bad.code == 1 and bad.out.startswith("FAIL: ")
+
+    other_key, other_pub = tmp_path / "other.key", tmp_path / "other.pub"
+    assert run("report", "keygen", "--private", other_key, "--public", other_pub).code == 0
+    wrong = run("report", "verify", saved, "--signature", signature, "--public-key", other_pub)
+    assert wrong.code == 1 and wrong.out.startswith("FAIL: ")
+
+    monkeypatch.setenv("AUDIT_KEY_PASS", "wrong")
+    assert "passphrase is wrong" in run("report", "sign", saved, "--key", key, "--passphrase-env", "AUDIT_KEY_PASS").err
+    assert "not a PEM public key" in run("report", "verify", saved, "--signature", signature, "--public-key", saved).err
+    assert "64 bytes" in run("report", "verify", saved, "--signature", pub, "--public-key", pub).err
+
+
+def test_report_help_explains_each_subcommand():
+    top = run("report", "--help").out
+    for action in ("render", "merge", "diff", "keygen", "sign", "verify"):
+        assert action in top
+        assert "example" in run("report", action, "--help").out
+    assert run("report").code == 2
