@@ -64,7 +64,7 @@ def _sdk_table(report) -> list[str]:
     if not rows:
         return []
     return ["AWS SDKs of other languages", tabulate(rows, headers=["SDK", "packages", "trust from", "store", "where"],
-                                                    tablefmt="simple", maxcolwidths=[28, 40, 8, 40, 60]), ""]
+                                                    tablefmt="simple", maxcolwidths=[28, 40, 8, 40, None]), ""]
 
 
 def _platform_table(report) -> list[str]:
