@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
+import shutil
 import sys
 from typing import Callable, Optional
 
 from auditor.collect import CliV2, Collected, PythonPath
 from auditor.collect.cli_v2 import collect_cli_v2
 from auditor.collect.lockfiles import collect_lockfile, lockfile_format
-from auditor.collect.openssl import LIBRARY_GLOBS, SITE_LIBRARY_GLOBS, library_openssl, running_openssl, runtime_openssl
+from auditor.collect.openssl import (LIBRARY_GLOBS, SITE_LIBRARY_GLOBS, command_openssl, library_openssl, running_openssl,
+                                     runtime_openssl)
 from auditor.collect.python_env import PathEntry, collect_environment, environment_path
 from auditor.collect.sdk_manifests import manifest_format, scan_manifests
 from auditor.collect.tree import Environment, venv_site_dirs, walk
@@ -202,6 +204,10 @@ def _scan_system(view: View, running: bool, watched, report, collected, runtime:
         skip = {os.path.realpath(p) for p in path}
         homes = [os.path.expanduser("~")]
         collected.components.append(running_openssl(label))
+        binary = shutil.which("openssl") if runtime else None
+        if binary:
+            fact = command_openssl(binary, label)
+            (collected.components if isinstance(fact, Component) else collected.errors).append(fact)
     else:
         report.targets.append(Target("image", view.top, {"confined": True}))
         homes = home_directories(view)

@@ -133,3 +133,39 @@ def test_root_and_targets_together_is_a_usage_error(tmp_path):
     result = run("scan", "--root", tmp_path, tmp_path)
     assert result.code == 2 and "--root scans an image as a whole" in result.err
     assert run("scan", "--root", tmp_path / "missing").code == 2
+
+
+def fake_openssl(tmp_path, body):
+    binary = tmp_path / "bin" / "openssl"
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    binary.write_text("#!/bin/sh\n" + body)
+    binary.chmod(0o755)
+    return str(binary)
+
+
+def test_runtime_openssl_command_is_read_and_judged(tmp_path, monkeypatch):
+    from auditor.rules import ReleaseDates, evaluate, load_packs
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "must-not-reach-the-child")
+    seen = tmp_path / "seen"
+    binary = fake_openssl(tmp_path, f'echo "$@" > {seen}; env >> {seen}; pwd >> {seen}\n'
+                                    f'echo "{RHEL5_LIBCRYPTO_TEXT.decode()}"\n')
+    fact = openssl.command_openssl(binary, "this machine")
+    assert (fact.version, fact.source, fact.details["version_text"]) == (
+        "0.9.8e", "`openssl version`, run with --runtime", RHEL5_LIBCRYPTO_TEXT.decode())
+    args, *rest = seen.read_text().splitlines()
+    assert args == "version" and not any("must-not-reach" in line for line in rest)
+    assert rest[-1] != os.getcwd()  # an empty working directory of its own
+    (finding,) = evaluate([load_packs()["tls12"]], [fact], ReleaseDates({}))
+    assert (finding.rule, finding.severity) == ("tls12-openssl-before-1.0.1", "high")
+
+
+def test_runtime_openssl_command_that_hangs_or_fails_is_an_error_entry(tmp_path):
+    hung = fake_openssl(tmp_path / "hung", "sleep 60 &\nsleep 60\n")
+    started = time.monotonic()
+    error = openssl.command_openssl(hung, "this machine", timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert (error.location, error.message) == (hung, "openssl version did not answer within 0.5 s; killed")
+    broken = fake_openssl(tmp_path / "broken", "echo 'libssl.so.3: cannot open shared object file' >&2; exit 127\n")
+    error = openssl.command_openssl(broken, "this machine")
+    assert error.message == "openssl version gave no version (exit 127): libssl.so.3: cannot open shared object file"

@@ -117,30 +117,51 @@ def _matching(view: View, patterns: tuple[str, ...], base: str | None) -> list[s
 def runtime_openssl(interpreter: str, shown: str, target: str, timeout: float | None = None) -> Component | ScanError:
     """Run an interpreter (opt-in) to read its ssl facts: -E -s -S (no environment, no user or site
     packages, so no .pth or sitecustomize of the target runs; the same isolation as Python 3's -I, which
-    Python 2 lacks), an empty working directory, a minimal environment, a timeout; killed with its
-    process group when it overruns."""
-    timeout = timeout or RUNTIME_TIMEOUT
-    with tempfile.TemporaryDirectory() as empty:
-        try:
-            process = subprocess.Popen([interpreter, "-E", "-s", "-S", "-c", _PROBE], cwd=empty, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
-                                       start_new_session=True)
-        except OSError as exc:
-            return ScanError(shown, f"cannot run the interpreter: {exc.strerror or exc}")
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            return ScanError(shown, f"the interpreter did not answer within {timeout:g} s; killed")
+    Python 2 lacks)."""
+    ran = _run_bounded([interpreter, "-E", "-s", "-S", "-c", _PROBE], shown, "the interpreter", timeout)
+    if isinstance(ran, ScanError):
+        return ran
+    out, err, code = ran
     try:
-        facts = json.loads(out.decode("utf-8", "replace").strip().splitlines()[-1])
+        facts = json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        return ScanError(shown, f"the interpreter's answer could not be read (exit {process.returncode}): "
-                                f"{err.decode('utf-8', 'replace').strip()[-200:]}")
+        return ScanError(shown, f"the interpreter's answer could not be read (exit {code}): {err.strip()[-200:]}")
     details = {"version_text": facts.get("openssl"), "python": shown, "python_version": facts.get("python"),
                "sni": facts.get("sni"), "tls1_2": facts.get("tls1_2")}
     return Component("openssl", "openssl", _version_of(facts.get("openssl")), shown,
                      "ssl.OPENSSL_VERSION of the interpreter, run with --runtime", target, details=details)
+
+
+def command_openssl(binary: str, target: str, timeout: float | None = None) -> Component | ScanError:
+    """`openssl version` of this machine's openssl command (opt-in, --runtime): the library the command
+    line tool and the scripts that call it use."""
+    ran = _run_bounded([binary, "version"], binary, "openssl version", timeout)
+    if isinstance(ran, ScanError):
+        return ran
+    out, err, code = ran
+    version = _version_of(out.strip())
+    if code != 0 or version is None:
+        return ScanError(binary, f"openssl version gave no version (exit {code}): {(out + err).strip()[-200:]}")
+    return Component("openssl", "openssl", version, binary, "`openssl version`, run with --runtime", target,
+                     details={"version_text": out.strip()})
+
+
+def _run_bounded(argv: list[str], shown: str, what: str, timeout: float | None) -> tuple[str, str, int] | ScanError:
+    """Run a program of the scanned machine: an empty working directory, a minimal environment, a timeout
+    after which its whole process group is killed. Returns (stdout, stderr, exit code)."""
+    timeout = timeout or RUNTIME_TIMEOUT
+    with tempfile.TemporaryDirectory() as empty:
+        try:
+            process = subprocess.Popen(argv, cwd=empty, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}, start_new_session=True)
+        except OSError as exc:
+            return ScanError(shown, f"cannot run {what}: {exc.strerror or exc}")
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            return ScanError(shown, f"{what} did not answer within {timeout:g} s; killed")
+    return out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), process.returncode
 
 
 def _kill_group(process: subprocess.Popen) -> None:
