@@ -169,3 +169,19 @@ def test_runtime_openssl_command_that_hangs_or_fails_is_an_error_entry(tmp_path)
     broken = fake_openssl(tmp_path / "broken", "echo 'libssl.so.3: cannot open shared object file' >&2; exit 127\n")
     error = openssl.command_openssl(broken, "this machine")
     assert error.message == "openssl version gave no version (exit 127): libssl.so.3: cannot open shared object file"
+
+
+def test_an_absolute_bundle_link_resolves_inside_the_image(tmp_path):
+    """RHEL 8's layout: /etc/pki/tls/certs/ca-bundle.crt -> /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem,
+    an absolute link that means the image's file, never the scanning machine's."""
+    root = tmp_path / "rhel8"
+    extracted = root / "etc" / "pki" / "ca-trust" / "extracted" / "pem"
+    extracted.mkdir(parents=True)
+    (extracted / "tls-ca-bundle.pem").write_bytes(AMAZON_ROOT_CA_1)
+    certs = root / "etc" / "pki" / "tls" / "certs"
+    certs.mkdir(parents=True)
+    os.symlink("/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", certs / "ca-bundle.crt")
+    report = scan_json("--root", root)
+    stores = {c["location"]: c["details"] for c in report["components"] if c["kind"] == "trust-store"}
+    assert stores["/etc/pki/tls/certs/ca-bundle.crt"]["anchors"] == ["Amazon Root CA 1"]
+    assert stores["/etc/pki/tls/certs/ca-bundle.crt"]["certificates"] == 1
