@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from auditor.anchors import Anchor, check_store
-from auditor.collect.client_trust import StoreChoice
-from auditor.collect.distrust import Distrust
-from auditor.collect.system_trust import os_managed
+from auditor.collect.distrust import Distrust, os_managed
 from auditor.collect.truststore import read_store
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
+
+if TYPE_CHECKING:
+    from auditor.collect.client_trust import StoreChoice
 
 
 @dataclass

@@ -27,6 +27,15 @@ READ_CAP = 16 * 1024 * 1024
 MAX_BLOCKLIST_FILES = 10_000
 
 
+OS_MANAGED_PREFIXES = ("/etc/ssl/", "/etc/pki/", "/usr/share/ca-certificates/", "/etc/ca-certificates/",
+                       "/usr/share/pki/", "/System/Library/", "/usr/local/share/ca-certificates/")
+
+
+def os_managed(path: str) -> bool:
+    """Whether the OS's distrust lists govern this store (displayed path)."""
+    return path.startswith(OS_MANAGED_PREFIXES) or path.rstrip("/") == "/etc/ssl/certs"
+
+
 @dataclass
 class Distrust:
     anchors: dict[str, str] = field(default_factory=dict)  # anchor name -> where it is distrusted

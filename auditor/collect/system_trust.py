@@ -5,11 +5,14 @@ The JDKs themselves are found by auditor.collect.java."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from auditor.collect.client_trust import StoreChoice, setting_store
-from auditor.collect.java import JavaHome
 from auditor.collect.trust_settings import TrustSettings
 from auditor.fs import FsError, View
+
+if TYPE_CHECKING:
+    from auditor.collect.java import JavaHome
 
 # The distributions' default bundles and directories, most common first. Several are
 # links to one another; stores are read once per resolved file.
@@ -21,15 +24,6 @@ OS_STORES = (
     ("/etc/ssl/cert.pem", "OS bundle (macOS, Alpine, BSD)"),
     ("/etc/ssl/certs", "OS hashed directory"),
 )
-OS_MANAGED_PREFIXES = ("/etc/ssl/", "/etc/pki/", "/usr/share/ca-certificates/", "/etc/ca-certificates/",
-                       "/usr/share/pki/", "/System/Library/", "/usr/local/share/ca-certificates/")
-
-
-def os_managed(path: str) -> bool:
-    """Whether the OS's distrust lists govern this store (displayed path)."""
-    return path.startswith(OS_MANAGED_PREFIXES) or path.rstrip("/") == "/etc/ssl/certs"
-
-
 def is_os_default_store(view: View, path: str) -> bool:
     """Whether `path` (host) is, or links to, one of the distributions' default bundles or directories."""
     try:
