@@ -68,6 +68,9 @@ def test_unreadable_inputs_are_clear_errors(tmp_path):
     assert "not valid JSON" in run("report", "render", broken).err
     assert "No such file" in run("report", "render", tmp_path / "nope.json").err
     assert "not a regular file" in run("report", "render", tmp_path).err
+    fifo = tmp_path / "scan.json.fifo"
+    os.mkfifo(fifo)  # no writer: a plain open() would wait forever
+    assert f"{fifo}: not a regular file" in run("report", "render", fifo).err
     with pytest.raises(SavedReportError, match="larger than"):
         load_data(str(saved_scan(tmp_path, "scan.json", OLD)), limit=1024)
 
