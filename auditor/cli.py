@@ -10,7 +10,6 @@ import os
 import sys
 
 from auditor import __version__
-from auditor.report import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -150,7 +149,7 @@ def build_parser():
     _add_probe_run_options(probe)
     _add_output_options(probe)
 
-    _add_report_parser(commands, argparse)
+    _add_report_parser(commands)
     commands.add_parser("schema", help="print the JSON Schema of the JSON report")
     return parser
 
@@ -193,6 +192,8 @@ def _probe_run(args):
 
 
 def _add_output_options(command, packs: bool = True, fail_on_default="high") -> None:
+    from auditor.report import FORMATS  # here, not at the top: `auditor --version` should not pay for it
+
     command.add_argument("--format", choices=tuple(FORMATS), default="table", help="output format (default: table)")
     command.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
     command.add_argument("--fail-on", choices=SEVERITIES, default=fail_on_default,
@@ -234,36 +235,36 @@ examples:
   auditor report verify scan.json --signature scan.json.sig --public-key audit.pub"""
 
 
-def _add_report_parser(commands, argparse) -> None:
+def _add_report_parser(commands) -> None:
+    import argparse
+
     raw = argparse.RawDescriptionHelpFormatter
     report = commands.add_parser("report", help="render, merge, compare, sign or verify saved JSON reports",
                                  description="Work with saved JSON reports (auditor scan --format json -o FILE).",
                                  epilog=REPORT_EPILOG, formatter_class=raw)
     report.set_defaults(print_report_help=report.print_help)
     actions = report.add_subparsers(dest="report_command", metavar="ACTION")
-    render = actions.add_parser("render", help="a saved report in any format, optionally with waivers",
-                                description="Render a saved JSON report again, exactly as saved (its run, dates and "
-                                            "findings); --waivers replaces any waivers applied before.",
-                                epilog="example:\n  auditor report render scan.json --format html -o scan.html",
-                                formatter_class=raw)
+
+    def action(name, help, example, description=None):
+        return actions.add_parser(name, help=help, description=description,
+                                  epilog=f"example:\n  auditor report {name} {example}", formatter_class=raw)
+
+    render = action("render", "a saved report in any format, optionally with waivers", "scan.json --format html -o scan.html",
+                    "Render a saved JSON report again, exactly as saved (its run, dates and findings); --waivers "
+                    "replaces any waivers applied before.")
     render.add_argument("report", metavar="FILE", help="a JSON report")
-    merge = actions.add_parser("merge", help="one report of many hosts' or targets' reports",
-                               description="Merge saved JSON reports into one. Each report's host (run.host; "
-                                           "host#2 for a second report of the same host) is kept on its targets, "
-                                           "components and errors; the inputs are listed in run.merged.",
-                               epilog="example:\n  auditor report merge host-*.json --format json -o fleet.json",
-                               formatter_class=raw)
+    merge = action("merge", "one report of many hosts' or targets' reports", "host-*.json --format json -o fleet.json",
+                   "Merge saved JSON reports into one. Each report's host (run.host; host#2 for a second report of "
+                   "the same host) is kept on its targets, components and errors; the inputs are listed in run.merged.")
     merge.add_argument("reports", nargs="+", metavar="FILE", help="JSON reports")
     for command in (render, merge):
         command.add_argument("--as-of", metavar="YYYY-MM-DD",
                              help="judge waivers on this date (default: each report's own as-of date)")
         _add_output_options(command, packs=False, fail_on_default=None)
-    diff = actions.add_parser("diff", help="new, resolved and unchanged findings between two reports",
-                              description="Compare two saved reports. A finding is the same in both when its rule "
-                                          "and its component's host, kind, name, version, location and source are; "
-                                          "the line may move.",
-                              epilog="example:\n  auditor report diff before.json after.json --fail-on medium",
-                              formatter_class=raw)
+    diff = action("diff", "new, resolved and unchanged findings between two reports",
+                  "before.json after.json --fail-on medium",
+                  "Compare two saved reports. A finding is the same in both when its rule and its component's host, "
+                  "kind, name, version, location and source are; the line may move.")
     diff.add_argument("before", metavar="BEFORE")
     diff.add_argument("after", metavar="AFTER")
     diff.add_argument("--format", choices=("table", "json", "markdown"), default="table", help="default: table")
@@ -272,22 +273,18 @@ def _add_report_parser(commands, argparse) -> None:
                       help="exit 1 when a new, unwaived finding is at or above this severity (default: high)")
     passphrase = dict(metavar="VARIABLE", help="the private key's passphrase is in this environment variable "
                                                "(never given on the command line)")
-    keygen = actions.add_parser("keygen", help="make an Ed25519 key pair for signing reports",
-                                epilog="example:\n  auditor report keygen --private audit.key --public audit.pub",
-                                formatter_class=raw)
+    keygen = action("keygen", "make an Ed25519 key pair for signing reports", "--private audit.key --public audit.pub")
     keygen.add_argument("--private", required=True, metavar="KEY", help="private key file to create (PEM, mode 0600)")
     keygen.add_argument("--public", required=True, metavar="PUB", help="public key file to create (PEM)")
     keygen.add_argument("--passphrase-env", **passphrase)
-    sign = actions.add_parser("sign", help="sign a report's exact bytes (detached Ed25519 signature)",
-                              epilog="example:\n  auditor report sign scan.json --key audit.key -o scan.json.sig",
-                              formatter_class=raw)
+    sign = action("sign", "sign a report's exact bytes (detached Ed25519 signature)",
+                  "scan.json --key audit.key -o scan.json.sig")
     sign.add_argument("report", metavar="REPORT")
     sign.add_argument("--key", required=True, metavar="KEY", help="the private key (PEM)")
     sign.add_argument("-o", "--output", metavar="SIG", help="signature file (default: REPORT.sig)")
     sign.add_argument("--passphrase-env", **passphrase)
-    verify = actions.add_parser("verify", help="check a report against its signature: OK or FAIL",
-                                epilog="example:\n  auditor report verify scan.json --signature scan.json.sig "
-                                       "--public-key audit.pub", formatter_class=raw)
+    verify = action("verify", "check a report against its signature: OK or FAIL",
+                    "scan.json --signature scan.json.sig --public-key audit.pub")
     verify.add_argument("report", metavar="REPORT")
     verify.add_argument("--signature", required=True, metavar="SIG")
     verify.add_argument("--public-key", required=True, metavar="PUB")
@@ -395,11 +392,10 @@ def _truststore(args) -> int:
 
     if not _valid_date(args.as_of):
         return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
-    password = args.storepass
-    if args.storepass_env:
-        password = os.environ.get(args.storepass_env)
-        if password is None:
-            return _fail(f"--storepass-env: the variable {args.storepass_env} is not set")
+    try:
+        password = _keystore_password(args)
+    except ValueError as exc:
+        return _fail(str(exc))
     try:
         packs = select_packs(args.pack)
         report = inspect_stores(args.stores, packs, args.fail_on, args.as_of or "", password)
@@ -410,6 +406,16 @@ def _truststore(args) -> int:
     return _emit(report, args)
 
 
+def _keystore_password(args):
+    """--storepass, or the value of the variable --storepass-env names; ValueError when it is not set."""
+    if not args.storepass_env:
+        return args.storepass
+    password = os.environ.get(args.storepass_env)
+    if password is None:
+        raise ValueError(f"--storepass-env: the variable {args.storepass_env} is not set")
+    return password
+
+
 def _probe(args) -> int:
     from auditor.probe import DEFAULT_ENDPOINTS, TrustStore
     from auditor.probe.command import StoreToProbe, machine_stores, parse_address, probe_report
@@ -418,13 +424,9 @@ def _probe(args) -> int:
     try:
         connect_to, settings, jobs, deadline = _probe_run(args)
         endpoints = [parse_address(text) for text in args.endpoints] or list(DEFAULT_ENDPOINTS)
+        password = _keystore_password(args)
     except ValueError as exc:
         return _fail(str(exc))
-    password = args.storepass
-    if args.storepass_env:
-        password = os.environ.get(args.storepass_env)
-        if password is None:
-            return _fail(f"--storepass-env: the variable {args.storepass_env} is not set")
     named = ([(p, os.path.isfile, "--ca-file", None) for p in args.ca_file]
              + [(p, os.path.isdir, "--ca-dir", None) for p in args.ca_dir]
              + [(p, os.path.isfile, "--truststore", password) for p in args.truststore])

@@ -158,6 +158,19 @@ class View:
         finally:
             os.close(fd)
 
+    def read_if_present(self, host_path: str, cap: int, errors: list) -> bytes | None:
+        """A file that may be absent: None when it is; when it cannot be read, None and a ScanError
+        ("cannot read: …") appended to `errors`."""
+        if self.kind(host_path) is None:
+            return None
+        try:
+            return self.read_bytes(host_path, cap)
+        except FsError as exc:
+            from auditor.model import ScanError
+
+            errors.append(ScanError(self.display(host_path), f"cannot read: {exc}"))
+            return None
+
     def read_text(self, host_path: str, cap: int = DEFAULT_CAP) -> str:
         data = self.read_bytes(host_path, cap)
         try:

@@ -76,6 +76,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """A component judged against a platform matrix (rules/os-matrix.toml, rules/java-matrix.toml)."""
+
+    status: str  # the band's status: supported, unsupported, verify (Java's TLS table also off_by_default)
+    label: str  # the component as a finding names it: "Mac OS X 10.4.11", "Java 1.4.2_11 (Oracle)"
+    note: str  # why, from the matrix
+    documented: Optional[str]  # the row's restatement of its source; None for a system the matrix does not name
+    observed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ScanError:
     location: str
     message: str

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
@@ -335,35 +335,40 @@ def check_capability_missing(pack, rule, component, dates):
 
 
 def check_os_matrix(pack, rule, component, dates):
-    """An operating system judged against the platform matrix (`matrix`: a TOML file in rules/): unsupported at
-    `severity`, verify at `verify_severity`, supported at `supported_severity`; `title` and `remediation` are
-    keyed by that status and may name {os} and {note}."""
+    """An operating system judged against the platform matrix (`matrix`: a TOML file in rules/); severity, `title`
+    and `remediation` as _matrix_finding gives them, which may name {os} and {note}."""
     from auditor.collect.os_identity import judge
 
-    verdict = judge(tomllib.loads((rules_dir() / rule["matrix"]).read_text(encoding="utf-8")), component)
-    severity = rule["severity"] if verdict.status == "unsupported" else rule[f"{verdict.status}_severity"]
-    where, *why = verdict.observed
-    seen = [Evidence("observed", where, source=component.location), *(Evidence("observed", text) for text in why)]
-    fmt = dict(os=verdict.label, note=verdict.note)
-    shaped = dict(rule, documented=verdict.documented or rule["documented"],
-                  remediation=rule["remediation"][verdict.status].format(**fmt))
-    yield _finding(pack, shaped, component, severity, rule["title"][verdict.status].format(**fmt), seen)
+    verdict = judge(_matrix(rules_dir() / rule["matrix"]), component)
+    yield from _matrix_finding(pack, rule, component, verdict, "os", verdict.documented or rule["documented"])
 
 
 def check_java_matrix(pack, rule, component, dates):
-    """A JDK or JRE judged against a table of a Java matrix (`matrix`: a TOML file in rules/, `table`: its table).
-    The status found picks the severity, `severity` for unsupported and `<status>_severity` for the others (a status
-    without one gives no finding); `title` and `remediation` are keyed by status and may name {java} and {note}."""
+    """A JDK or JRE judged against a table of a Java matrix (`matrix`: a TOML file in rules/, `table`: its table);
+    severity, `title` and `remediation` as _matrix_finding gives them, which may name {java} and {note}."""
     from auditor.collect.java import judge
 
-    verdict = judge(tomllib.loads((rules_dir() / rule["matrix"]).read_text(encoding="utf-8"))[rule["table"]], component)
+    verdict = judge(_matrix(rules_dir() / rule["matrix"])[rule["table"]], component)
+    yield from _matrix_finding(pack, rule, component, verdict, "java", verdict.documented)
+
+
+@lru_cache(maxsize=None)
+def _matrix(path: Path) -> dict:
+    """A matrix TOML file, read once (every component judged against it shares it; judging never changes it)."""
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _matrix_finding(pack, rule, component, verdict, name: str, documented: str):
+    """The finding of a matrix verdict: the status found picks the severity, `severity` for unsupported and
+    `<status>_severity` for the others (a status without one gives no finding); `title` and `remediation` are
+    keyed by status and may name {<name>} (the verdict's label) and {note}."""
     severity = rule["severity"] if verdict.status == "unsupported" else rule.get(f"{verdict.status}_severity")
     if severity is None:
         return
     where, *why = verdict.observed
     seen = [Evidence("observed", where, source=component.location), *(Evidence("observed", text) for text in why)]
-    fmt = dict(java=verdict.label, note=verdict.note)
-    shaped = dict(rule, documented=verdict.documented, remediation=rule["remediation"][verdict.status].format(**fmt))
+    fmt = {name: verdict.label, "note": verdict.note}
+    shaped = dict(rule, documented=documented, remediation=rule["remediation"][verdict.status].format(**fmt))
     yield _finding(pack, shaped, component, severity, rule["title"][verdict.status].format(**fmt), seen)
 
 

@@ -46,6 +46,10 @@ class ScanOptions:
             return View(self.root, image=True, display_top="/")
         return None if self.paths else View("/", display_top="/")
 
+    def environment(self) -> Environ:
+        """The environment the scanned clients run with: --env-file's, else this process's (an image's: empty)."""
+        return self.environ or (Environ.of_this_process() if self.root is None else Environ.of_an_image())
+
 
 def run(options: ScanOptions) -> Report:
     dates = ReleaseDates.load()
@@ -65,8 +69,7 @@ def run(options: ScanOptions) -> Report:
     if options.probe is not None:
         from auditor.probe.scan_probes import probe_scan
 
-        environ = options.environ or (Environ.of_this_process() if options.root is None else Environ.of_an_image())
-        collected.components += probe_scan(options.probe, collected.components, environ, options.root)
+        collected.components += probe_scan(options.probe, collected.components, options.environment(), options.root)
     # A file included by two lockfiles is one fact, not two.
     unique = {c.id: c for c in reversed(collected.components)}
     report.components = [_with_release_date(c, dates) for c in unique.values()]
@@ -84,9 +87,8 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
     from auditor.collect.trust_settings import read_trust_settings
     from auditor.trust import resolve_trust
 
-    environ = options.environ or (Environ.of_this_process() if options.root is None else Environ.of_an_image())
     host = system or View("/", display_top="/")
-    settings = read_trust_settings(host, environ)
+    settings = read_trust_settings(host, options.environment())
     os_component = next((c for c in collected.components if c.kind == "os"), None)
     collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of,
                                    _system_label(options) if system else ", ".join(options.paths), host,
@@ -123,19 +125,15 @@ def _scan_target(path, watched, report, collected: Collected, progress, runtime:
             collected.extend(collect_lockfile(view, lockfile, location, watched, label))
         for source, label in discovery.sources:
             collected.extend(collect_trust_config(view, source, location, label))
-        manifests, targets = scan_manifests(view, discovery.manifests, location)
-        report.targets.extend(targets)
-        collected.extend(manifests)
+        _add_manifests(report, collected, view, discovery.manifests, location)
         return True
     # The file the user named may be a symlink; its includes are read beside the file it points to.
     real = os.path.realpath(path)
     shown_dir = os.path.dirname(path) if real == os.path.abspath(path) else os.path.dirname(real)
     view = View(os.path.dirname(real), display_top=shown_dir)
     host = os.path.join(view.top, os.path.basename(real))
-    if manifest_format(path) and not lockfile_format(path):
-        manifests, targets = scan_manifests(view, [(host, manifest_format(path))], location, prefer_lock=False)
-        report.targets.extend(targets)
-        collected.extend(manifests)
+    if (manifest := manifest_format(path)) and not lockfile_format(path):
+        manifests = _add_manifests(report, collected, view, [(host, manifest)], location, prefer_lock=False)
         return not any(e.location == view.display(host) for e in manifests.errors)
     label = lockfile_format(path) or "requirements"
     report.targets.append(Target("lockfile", location, {"format": label}))
@@ -218,10 +216,16 @@ def _scan_system(view: View, running: bool, watched, report, collected, runtime:
     from auditor.collect.sdk_manifests.discover import app_manifests
 
     found, errors = app_manifests(view, homes)
-    manifests, targets = scan_manifests(view, found, label, on_system=True)
+    _add_manifests(report, collected, view, found, label, on_system=True)
+    collected.errors.extend(errors)
+
+
+def _add_manifests(report: Report, collected: Collected, view: View, found: list, target: str, **options) -> Collected:
+    """Other languages' manifests (host path, format) read into the report's targets and `collected`; what they gave."""
+    manifests, targets = scan_manifests(view, found, target, **options)
     report.targets.extend(targets)
     collected.extend(manifests)
-    collected.errors.extend(errors)
+    return manifests
 
 
 def _identify_system(view: View, running: bool, label: str, collected: Collected) -> None:

@@ -46,10 +46,10 @@ def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustS
         book.use(install.view, cli_v2_store(install.view, install.dist, settings),
                  f"AWS CLI {install.component.version}", install.component)
     platform = _system(host, settings, book, result, running, os_component, runtime) if system else None
-    link_sdk_clients(list(sdk_clients), book, host, platform)
+    link_sdk_clients(sdk_clients, book, host, platform)
     result.components.extend(_settings(host, settings, book, target, every_variable))
     stores = book.components()
-    record_store_verdicts(list(sdk_clients), stores)
+    record_store_verdicts(sdk_clients, stores)
     result.components.extend(stores)
     result.errors.extend(book.errors)
     return result

@@ -54,9 +54,7 @@ class Waiver:
         return "active" if as_of <= self.expires else "expired"
 
     def matches(self, rule: str, component: Optional[Component]) -> bool:
-        if not fnmatchcase(rule, self.rule):
-            return False
-        if component is None:
+        if component is None or not fnmatchcase(rule, self.rule):
             return False
         return ((self.component is None or fnmatchcase(component.name, self.component))
                 and (self.location is None or self._location.fullmatch(component.location) is not None)
@@ -222,11 +220,6 @@ class WaiverBook:
             findings.append(dataclasses.replace(finding, waived=bool(active), waiver=waiver))
         report.findings = findings
 
-    def pack(self):
-        from auditor.rules import load_packs
-
-        return load_packs()["waivers"]
-
     def components(self) -> list[Component]:
         """One `waiver` component for each expired or stale waiver; the waivers pack makes them findings."""
         made = []
@@ -250,9 +243,9 @@ class WaiverBook:
 
     def finish(self, report: Report) -> None:
         """Adds the expired and stale waivers to the report as findings of the waivers pack."""
-        from auditor.rules import evaluate
+        from auditor.rules import evaluate, load_packs
 
-        pack = self.pack()
+        pack = load_packs()["waivers"]
         made = self.components()
         report.components.extend(made)
         report.findings.extend(evaluate([pack], made, None))

@@ -49,10 +49,14 @@ PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE----
 # Where the image is written: memory where the system has it (creating 200,000 files costs tens of
 # seconds on some disks, and the measurement is warm either way), else the temporary directory.
 SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+# Home folders as the image lays them out, relative to its top (never this machine's): root's own, and
+# the users' folders below home/, where an image scan looks for them (auditor.collect.machine.home_directories).
+ROOT_HOME = "root"
+USER_HOMES = "home"
 
 
 class Image:
-    """Writes files under a root, paths as the image names them ("/etc/os-release")."""
+    """Writes files under a root, paths as the image names them ("/etc/os-release") or relative to its top."""
 
     def __init__(self, root: str):
         self.root = root
@@ -129,7 +133,7 @@ def make_image(root: str) -> int:
         image.link(f"/etc/ssl/certs/{hashlib.sha1(der).hexdigest()[:8]}.0", f"{name}.pem")
         conf.append(f"mozilla/{name}.crt")
     image.write("/etc/ca-certificates.conf", "\n".join(conf) + "\n")
-    image.write("/root/.aws/config", "[default]\nregion = eu-west-3\n")
+    image.write(f"{ROOT_HOME}/.aws/config", "[default]\nregion = eu-west-3\n")
     # -- Python: Debian's packages, pip's, a user site and a virtualenv
     debian = "/usr/lib/python3/dist-packages"
     distribution(image, debian, "botocore", "1.29.90", 40, {"cacert.pem": bundle, "httpsession.py": "import certifi\n"})
@@ -142,14 +146,14 @@ def make_image(root: str) -> int:
     distribution(image, local, "certifi", "2024.2.2", 2, {"cacert.pem": bundle})
     for i in range(60):
         distribution(image, local, f"pip-package-{i:02d}", f"2.{i % 5}.1")
-    venv = "/home/alice/project/.venv"
+    venv = f"{USER_HOMES}/alice/project/.venv"
     image.write(f"{venv}/pyvenv.cfg", "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.2\n")
     image.link(f"{venv}/bin/python", "/usr/bin/python3.11")
     for i in range(40):
         distribution(image, f"{venv}/lib/python3.11/site-packages", f"venv-package-{i:02d}", "0.1.0")
     distribution(image, f"{venv}/lib/python3.11/site-packages", "boto3", "1.34.1", 20)
-    distribution(image, "/home/bob/.local/lib/python3.11/site-packages", "awscli", "1.32.1", 30)
-    image.many("/home/alice/.cache/pip/http", (f"{i:04x}" for i in range(3000)))
+    distribution(image, f"{USER_HOMES}/bob/.local/lib/python3.11/site-packages", "awscli", "1.32.1", 30)
+    image.many(f"{USER_HOMES}/alice/.cache/pip/http", (f"{i:04x}" for i in range(3000)))
     # -- OpenSSL and other shared libraries
     arch = "/usr/lib/x86_64-linux-gnu"
     for name in ("libssl.so.3", "libcrypto.so.3"):

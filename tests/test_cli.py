@@ -141,3 +141,13 @@ def test_reports_show_the_command_line_with_keystore_passwords_masked():
                                "--storepass-env", "KS_PASS", "https://user:tok@example.com/x"]) == [
         "auditor", "truststore", "cacerts", "--storepass", "***", "--storepass=***", "--storepass-env", "KS_PASS",
         "https://***@example.com/x"]
+
+
+def test_an_unset_storepass_variable_is_a_usage_error_of_truststore_and_probe(tmp_path, monkeypatch):
+    monkeypatch.delenv("AUDITOR_UNSET_KS_PASS", raising=False)
+    store = tmp_path / "cacerts"
+    store.write_bytes(b"")
+    for command in (("truststore", store), ("probe", "--truststore", store)):
+        result = run(*command, "--storepass-env", "AUDITOR_UNSET_KS_PASS")
+        assert result.code == 2 and "--storepass-env: the variable AUDITOR_UNSET_KS_PASS is not set" in result.err
+        assert result.out == ""

@@ -79,6 +79,7 @@ def test_screen_shows_summary_critical_finding_waivers_and_metadata(page, report
                      "Waived until 2027-03-31", "auditor-waivers.toml:3", f"Waiver expired on {EXPIRED_WAIVER['expires']}",
                      EXPIRED_WAIVER["owner"], report.packs[0]["sha256"], report.run["host"], "--env-file"):
         assert expected in text
+    assert "findings waived: 1 · waivers expired: 1" in text
     assert visible(page, "#summary") and visible(page, "svg.chart")
     assert page.evaluate(f"({VISIBLE})(document.querySelectorAll('.finding.sev-critical')[0])")
     assert page.evaluate(f"[...document.querySelectorAll('dd.owner')].some(e => e.textContent === "

@@ -68,6 +68,8 @@ def test_an_image_scan_reads_each_place_once_and_skips_the_bulk(tmp_path, monkey
     assert listed[os.path.join(real, "usr/lib/x86_64-linux-gnu")] == 1, "the library folder is listed once for all names"
     certificate_files = {p: n for p, n in opened.items() if p.startswith(os.path.join(real, "usr/share/ca-certificates"))}
     assert len(certificate_files) == 3 and set(certificate_files.values()) == {1}, certificate_files
+    assert opened[os.path.join(real, "srv/app/package.json")] == 1, "the application's manifest is found and read once"
+    assert [t["kind"] for t in report["targets"] if t["location"] == "/srv/app/package.json"] == ["lockfile"]
     libraries = sorted(c["location"] for c in report["components"] if c["kind"] == "openssl")
     assert libraries == ["/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "/usr/lib/x86_64-linux-gnu/libssl.so.3"]
     stores = {c["location"]: c["details"] for c in report["components"] if c["kind"] == "trust-store"}

@@ -16,33 +16,20 @@ from cryptography.hazmat.primitives.serialization import BestAvailableEncryption
 from auditor.probe import ProbeJob, ProbeSettings, TrustStore, probe_component, probe_with_store, run_probes
 from auditor.probe.command import machine_stores, parse_address
 from auditor.probe.connect import bypassed
+import tls_servers
 from conftest import ENVS, run
-from tls_servers import HOST, NOW, YEAR, FullBacklog, Peers, Pki, closed_port
+from tls_servers import HOST, NOW, YEAR, FullBacklog, Peers, closed_port
 
 TIMEOUT = 0.5
 SLACK = 0.4  # scheduling margin on a loaded CI machine
 ROOT_NAMES = {"amazon": "Amazon Root CA 1", "starfield-g2": "Starfield Services Root Certificate Authority - G2",
               "starfield-class-2": "Starfield Class 2 Certification Authority"}
-PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy")
 CHAINS = sys.version_info >= (3, 10)  # Python 3.9 shows neither the chain sent nor the path built
 needs_chains = pytest.mark.skipif(not CHAINS, reason="Python 3.9 shows neither the chain sent nor the path built")
 
 
-@pytest.fixture(autouse=True)
-def no_proxy_settings(monkeypatch):
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return Pki.make(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="module")
-def other_pki(tmp_path_factory):
-    """The same names with other keys: its roots are what a store without the right anchor holds."""
-    return Pki.make(tmp_path_factory.mktemp("other-pki"))
+# The shared fixtures of tls_servers.py, under the names pytest finds them by.
+no_proxy_settings, pki, other_pki = tls_servers.no_proxy_settings, tls_servers.pki, tls_servers.other_pki
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +187,13 @@ def test_a_peer_dripping_bytes_cannot_stretch_the_handshake_timeout(pki, peers):
     _, data = probe_json(HOST, *via(peers, "drip"), "--ca-file", pki.store("amazon"))
     assert only(data)[0]["failure"] == "stalled"
     assert time.monotonic() - started < TIMEOUT + SLACK
+
+
+def test_connect_to_without_a_port_keeps_the_endpoints(pki, peers):
+    port = peers.ports["good"]
+    _, data = probe_json(f"{HOST}:{port}", "--connect-to", "127.0.0.1", "--ca-file", pki.store("amazon"))
+    details, _ = only(data)
+    assert details["outcome"] == "pass" and details["connect_to"] == f"127.0.0.1:{port}"
 
 
 def test_connection_refused(pki):

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+import shlex
 import sys
 import xml.etree.ElementTree as ET
 from importlib import resources
@@ -153,6 +154,7 @@ def test_junit_waiver_is_skipped_and_located_cases_name_their_file(report, outpu
     info = next(f for f in report.findings if f.severity == "info")
     passing = next(c for c in root.iter("testcase") if c.get("name").startswith(info.title))
     assert passing.find("failure") is None and passing.find("skipped") is None
+    assert passing.find("system-out").text.startswith(f"severity: info\nfinding: {info.id}\n")
 
 
 def test_junit_carries_scan_errors_and_hostile_names_as_valid_xml(report, outputs):
@@ -249,6 +251,7 @@ def test_sarif_invocation_reports_scan_errors(report, outputs):
     assert [n["message"]["text"] for n in notes] == [f"could not be scanned: {e.message}" for e in report.errors]
     assert notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("report_py2.py")
     assert invocation["commandLine"].startswith("auditor scan ")
+    assert shlex.split(invocation["commandLine"]) == report.run["command"]
 
 
 def test_sarif_of_a_report_whose_pack_this_install_lacks(report, sarif_schema):
@@ -284,6 +287,9 @@ def test_markdown_summary_counts_and_findings(report, outputs):
     assert text.startswith(f"### auditor: ❌ FAIL, {len(report.failing())} findings at or above `high`")
     counts = dict(re.findall(r"^\| (\w+) \| (\d+) \| \d+ \|$", text, re.M))
     assert counts == {s: str(n) for s, n in report.counts().items()}
+    waived_column = dict(re.findall(r"^\| (\w+) \| \d+ \| (\d+) \|$", text, re.M))
+    assert waived_column == {s: str(sum(f.waived for f in report.findings if f.severity == s)) for s in counts}
+    assert waived_column["high"] == "1"
     rows = [line for line in text.splitlines() if line.startswith("| **") or line.startswith("| ~~")]
     shown = [f for f in report.findings if f.severity != "info"]
     assert len(rows) == len(shown)

@@ -115,6 +115,7 @@ def test_merge_applies_waivers_per_host(tmp_path, monkeypatch):
                        'reason = "batch fleet upgrade in OPS-7"\nowner = "ops@example.com"\nexpires = 2027-01-31\n')
     result = run("report", "merge", web, batch, "--format", "json", "--waivers", waivers, "--as-of", "2026-11-28")
     assert result.code == 1  # web-1's findings are not waived
+    assert result.json["summary"]["failing"] == 2
     components = {c["id"]: c for c in result.json["components"]}
     sdk = [(components[f["component"]]["host"], f["waived"]) for f in result.json["findings"]
            if f["rule"] == "ats-python-sdk-before-cutoff"]
@@ -142,6 +143,7 @@ def test_diff_new_resolved_unchanged(tmp_path, monkeypatch):
     result = run("report", "diff", before, after, "--format", "json")
     assert result.code == 1  # awscli 1.2.1 is new and high
     diff = json.loads(result.out)
+    assert diff["failing"] == 1 and diff["fail_on"] == "high"
     assert [f["title"].split(" was")[0] for f in diff["new"]] == ["awscli 1.2.1"]
     assert [f["title"].split(" was")[0] for f in diff["resolved"]] == ["botocore 0.21.0"]
     assert [(f["title"].split(" was")[0], f["where"]) for f in diff["unchanged"]] == [

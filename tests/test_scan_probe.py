@@ -10,23 +10,17 @@ import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
 from auditor.collect import system_trust
+import tls_servers
 from conftest import ENVS, findings_for, run
-from tls_servers import HOST, Peers, Pki
+from tls_servers import HOST, Peers
 
 TIMEOUT = 0.5
 STREAMS = "streams.dynamodb.eu-west-3.amazonaws.com"
 VENV = ENVS / "py3-venv"  # botocore 1.44.8 with certifi, boto 2.49.0 with its own cacerts.txt: real roots only
 
 
-@pytest.fixture(autouse=True)
-def no_proxy_settings(monkeypatch):
-    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return Pki.make(tmp_path_factory.mktemp("pki"))
+# The shared fixtures of tls_servers.py, under the names pytest finds them by.
+no_proxy_settings, pki, other_pki = tls_servers.no_proxy_settings, tls_servers.pki, tls_servers.other_pki
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +98,8 @@ def test_a_bundle_the_service_environment_names_passes_and_the_table_says_who(pk
 
 
 @pytest.fixture(scope="module")
-def other_pki_store(tmp_path_factory):
-    return Pki.make(tmp_path_factory.mktemp("other-pki")).store("amazon")
+def other_pki_store(other_pki):
+    return other_pki.store("amazon")
 
 
 def test_each_store_is_probed_once_per_default_endpoint(pki, server, os_store):

@@ -9,6 +9,9 @@ One thread accepts on every port, so a test or a benchmark can open hundreds of 
 Behaviours: a TLS server (any chain, any TLS versions) that answers GET / with
 `healthy: <SNI name>`, a peer that accepts and never answers, one that drips its answer a byte at a
 time, one that resets, one that sends garbage, and an HTTP CONNECT proxy with Basic credentials.
+
+The fixtures both probe test modules use are defined here once; each module takes them into its own
+namespace (`pki = tls_servers.pki`), so a module-scoped one is still made once per module.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -33,6 +37,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from cryptography.x509.oid import NameOID
 
 HOST = "dynamodb.eu-west-3.amazonaws.com"
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy")
 NOW = dt.datetime.now(dt.timezone.utc)
 YEAR = dt.timedelta(days=365)
 
@@ -318,3 +323,21 @@ class FullBacklog:
         for sock in self.held:
             sock.close()
         self.listener.close()
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_settings(monkeypatch):
+    """No proxy of the machine running the tests: a probe connects directly unless a test sets one."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return Pki.make(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def other_pki(tmp_path_factory):
+    """The same names with other keys: its roots are what a store without the right anchor holds."""
+    return Pki.make(tmp_path_factory.mktemp("other-pki"))

@@ -52,13 +52,10 @@ def read_distrust(view: View, anchors: list[Anchor]) -> Distrust:
 
 def _ca_certificates_conf(view: View, anchors: list[Anchor], found: Distrust) -> None:
     conf = view.locate(view.top, CA_CERTIFICATES_CONF)
-    if view.kind(conf) is None:
+    data = view.read_if_present(conf, READ_CAP, found.errors)
+    if data is None:
         return
-    try:
-        text = view.read_bytes(conf, READ_CAP).decode("utf-8", "replace")
-    except FsError as exc:
-        found.errors.append(ScanError(view.display(conf), f"cannot read: {exc}"))
-        return
+    text = data.decode("utf-8", "replace")
     by_file = {a.debian_file: a for a in anchors if a.debian_file}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.startswith("!"):

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from auditor.fs import FsError, View
-from auditor.model import Component, ScanError
+from auditor.model import Component, ScanError, Verdict
 
 RELEASE_CAP = 64 * 1024  # a release file is a few kilobytes
 OUTPUT_CAP = 64 * 1024  # `java -version` prints three lines
@@ -265,13 +265,10 @@ def _set_version(java: JavaHome, parsed: JavaVersion, source: str, read: str) ->
 def _from_release(view: View, java: JavaHome) -> None:
     """JAVA_VERSION and the vendor from the home's `release` file."""
     path = os.path.join(java.home, "release")
-    if view.kind(path) is None:
+    data = view.read_if_present(path, RELEASE_CAP, java.errors)
+    if data is None:
         return
-    try:
-        text = view.read_bytes(path, RELEASE_CAP).decode("utf-8", "replace")
-    except FsError as exc:
-        java.errors.append(ScanError(view.display(path), f"cannot read: {exc}"))
-        return
+    text = data.decode("utf-8", "replace")
     values = {}
     for line in text.splitlines():
         key, _, value = line.partition("=")
@@ -339,15 +336,6 @@ def _kill_group(process: subprocess.Popen) -> None:
 
 
 # -- the matrix ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Verdict:
-    status: str  # a band's status: supported, unsupported, off_by_default, verify
-    label: str  # "Java 1.4.2_11 (Oracle)"
-    note: str
-    documented: str
-    observed: tuple[str, ...]
-
 
 def judge(table: dict, component: Component) -> Verdict:
     """Where a "java" component stands in a table of rules/java-matrix.toml: the first row whose `vendors`

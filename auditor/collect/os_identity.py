@@ -47,11 +47,10 @@ import re
 import shlex
 import sys
 import xml.parsers.expat
-from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from auditor.fs import FsError, View
-from auditor.model import Component, ScanError
+from auditor.model import Component, ScanError, Verdict
 
 CAP = 64 * 1024  # these files are a few hundred bytes
 OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
@@ -247,15 +246,6 @@ def _present(details: dict) -> dict:
 
 
 # -- the platform matrix (rules/os-matrix.toml) --------------------------------
-
-@dataclass(frozen=True)
-class Verdict:
-    status: str  # supported, unsupported or verify
-    label: str  # the system as a finding names it: "Mac OS X 10.4.11"
-    note: str  # why, from the matrix
-    documented: str | None  # the matrix row's restatement of the AWS guide; None for a system it does not name
-    observed: tuple[str, ...]
-
 
 def judge(matrix: dict, component: Component) -> Verdict:
     """Where an "os" component stands in the matrix: its row's bands are read in order, and the first whose

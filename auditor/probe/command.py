@@ -63,8 +63,7 @@ def probe_report(endpoints: list[tuple[str, int]], stores: list[StoreToProbe], p
     """Every endpoint probed with every store, judged by the packs' probe rules. A `connect_to` without a
     port keeps each endpoint's."""
     report = Report.start(packs, fail_on, "")
-    jobs = [ProbeJob(host, port, s.store, connect_to and (connect_to[0], connect_to[1] or port), s.users)
-            for host, port in endpoints for s in stores]
+    jobs = [ProbeJob(host, port, s.store, connect_to, s.users) for host, port in endpoints for s in stores]
     results = run_probes(jobs, settings, workers, deadline)
     for s in stores:
         report.targets.append(Target("trust-store", s.store.label, {"format": s.store.format,

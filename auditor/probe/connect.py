@@ -28,6 +28,11 @@ class Proxy:
     shown: str  # the URL with its credentials redacted
 
 
+def host_port(host: str, port: int) -> str:
+    """host:port as a URL or CONNECT request writes it: an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def remaining(until: float) -> float:
     """Seconds left before `until`; TimeoutError when none are."""
     left = until - time.monotonic()
@@ -127,7 +132,7 @@ def open_tcp(addresses: list[tuple], until: float) -> socket.socket:
 
 def tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, until: float) -> None:
     """Ask the proxy for a tunnel to host:port (HTTP CONNECT); TunnelError unless it answers 200."""
-    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    target = host_port(host, port)
     request = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
     if proxy.authorization:
         request += f"Proxy-Authorization: {proxy.authorization}\r\n"

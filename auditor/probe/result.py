@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from auditor.model import Component
 from auditor.probe.classify import CLASSES
+from auditor.probe.connect import host_port
 
 
 @dataclass
@@ -35,7 +36,7 @@ class ProbeResult:
 
     @property
     def endpoint(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return host_port(self.host, self.port)
 
     @property
     def ok(self) -> bool:

@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 from auditor.probe import chain
 from auditor.probe.classify import RETRYABLE, ProbeFailure, TunnelError, classify
-from auditor.probe.connect import open_tcp, proxy_for, resolve, tunnel
+from auditor.probe.connect import host_port, open_tcp, proxy_for, resolve, tunnel
 from auditor.probe.handshake import TrustStore, get_root, handshake
 from auditor.probe.result import ProbeResult
 
@@ -37,7 +37,7 @@ class ProbeJob:
     host: str
     port: int
     store: TrustStore
-    connect_to: tuple[str, int] | None = None  # connect here instead; host stays the SNI and the name checked
+    connect_to: tuple[str, int | None] | None = None  # connect here instead (no port: `port`); host stays the SNI
     users: tuple[str, ...] = ()  # who uses the store, for the report
 
 
@@ -137,8 +137,9 @@ class _Phases:
 
 def _attempt(job: ProbeJob, settings: ProbeSettings, run_until: float | None) -> ProbeResult:
     store = job.store
+    connect_to = job.connect_to and (job.connect_to[0], job.connect_to[1] or job.port)
     result = ProbeResult(job.host, job.port, store.label, store.format, len(store.certificates), job.users,
-                         connect_to=_address(*job.connect_to) if job.connect_to else None, notes=_notes(store))
+                         connect_to=host_port(*connect_to) if connect_to else None, notes=_notes(store))
     started = time.monotonic()
     if not store.certificates:
         return _failed(result, ProbeFailure("store-unusable", "; ".join(store.problems) or "the store is empty"), started)
@@ -147,10 +148,10 @@ def _attempt(job: ProbeJob, settings: ProbeSettings, run_until: float | None) ->
     phases = _Phases(settings.timeout, run_until, result.timings_ms)
     proxy = sock = shake = None
     try:
-        if job.connect_to is None:
+        if connect_to is None:
             proxy = proxy_for(job.host, job.port, os.environ if settings.environ is None else settings.environ)
             result.proxy = proxy.shown if proxy else None
-        address = job.connect_to or ((proxy.host, proxy.port) if proxy else (job.host, job.port))
+        address = connect_to or ((proxy.host, proxy.port) if proxy else (job.host, job.port))
         addresses = resolve(*address, phases.begin("dns"))
         phases.end()
         sock = open_tcp(addresses, phases.begin("connect"))
@@ -198,8 +199,3 @@ def _notes(store: TrustStore) -> list[str]:
         notes.append("Python 3.9 shows neither the chain the server sent nor the path built; only the server's own "
                      "certificate, on success")
     return notes
-
-
-def _address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-

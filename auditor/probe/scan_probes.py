@@ -54,9 +54,7 @@ def probe_scan(plan: ProbePlan, components: list[Component], environ, root: str 
         stores += [_Store(s.store, COMPARISON, tuple(f"{user} of {COMPARISON}" for user in s.users))
                    for s in machine_stores(openssl=False)]
     pairs = [(store, host, port) for store in stores for host, port in plan.endpoints]
-    connect_to = plan.connect_to
-    jobs = [ProbeJob(host, port, store.trust, connect_to and (connect_to[0], connect_to[1] or port), store.users)
-            for store, host, port in pairs]
+    jobs = [ProbeJob(host, port, store.trust, plan.connect_to, store.users) for store, host, port in pairs]
     results = run_probes(jobs, plan.settings, plan.workers, plan.deadline)
     found = []
     for (store, _, _), result in zip(pairs, results):

@@ -3,8 +3,6 @@ package with `render(report) -> str`; FORMATS maps its name to that module."""
 
 from __future__ import annotations
 
-import importlib
-
 FORMATS = {
     "table": "auditor.report.table",
     "json": "auditor.report.json_report",
@@ -17,4 +15,6 @@ FORMATS = {
 
 
 def render(report, fmt: str) -> str:
+    import importlib  # here, not at the top: the CLI imports FORMATS on every start
+
     return importlib.import_module(FORMATS[fmt]).render(report)

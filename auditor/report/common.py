@@ -5,6 +5,7 @@ scanned system again."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Optional
 
 from auditor.model import severity_rank
@@ -24,13 +25,23 @@ def where(component) -> str:
     return f"{component.location}:{component.line}" if component.line else component.location
 
 
+def where_on_host(component) -> str:
+    """where(), led by "host: " for a component of a merged report."""
+    return f"{component.host}: {where(component)}" if component is not None and component.host else where(component)
+
+
 def names_file(location: str) -> bool:
     return bool(location) and not _NOT_A_FILE.match(location)
 
 
-def is_failing(report, finding) -> bool:
-    """The same test as Report.failing(), for one finding."""
-    return not finding.waived and severity_rank(finding.severity) <= severity_rank(report.fail_on)
+def is_failing(severity: str, waived: bool, fail_on: str) -> bool:
+    """The same test as Report.failing(), for one finding (or a diff's change, or a merged finding's data)."""
+    return not waived and severity_rank(severity) <= severity_rank(fail_on)
+
+
+def waived_counts(findings) -> Counter:
+    """Waived findings per severity (0 for a severity with none)."""
+    return Counter(f.severity for f in findings if f.waived)
 
 
 def waiver_note(finding) -> Optional[str]:

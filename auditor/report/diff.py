@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from auditor.model import Report, severity_rank
 from auditor.redact import redact, redact_tree
+from auditor.report.common import components_by_id, is_failing, where_on_host
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Diff:
     unchanged: list[Change]
 
     def failing(self, fail_on: str) -> list[Change]:
-        return [c for c in self.new if not c.waived and severity_rank(c.severity) <= severity_rank(fail_on)]
+        return [c for c in self.new if is_failing(c.severity, c.waived, fail_on)]
 
 
 def diff_reports(before: Report, after: Report, before_name: str, after_name: str) -> Diff:
@@ -52,13 +53,12 @@ def diff_reports(before: Report, after: Report, before_name: str, after_name: st
 
 
 def _keyed(report: Report) -> dict[tuple, list[Change]]:
-    components = {c.id: c for c in report.components}
+    components = components_by_id(report)
     keyed = defaultdict(list)
     for f in report.findings:
         c = components[f.component]
-        where = (f"{c.host}: " if c.host else "") + c.location + (f":{c.line}" if c.line else "")
         key = (c.host or "", f.rule, c.kind, c.name, c.version or "", c.location, c.source)
-        keyed[key].append(Change(f.severity, f.rule, f.title, where, f.waived))
+        keyed[key].append(Change(f.severity, f.rule, f.title, where_on_host(c), f.waived))
     return keyed
 
 

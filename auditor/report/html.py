@@ -8,11 +8,10 @@ and redacts it.
 from __future__ import annotations
 
 import shlex
-from collections import Counter
 from pathlib import Path
 
 from auditor.model import SEVERITIES, severity_rank, short_hash
-from auditor.report.common import components_by_id, where
+from auditor.report.common import components_by_id, waived_counts, where
 from auditor.report.html_markup import Markup, el
 
 STYLE = Path(__file__).with_name("html_report.css")
@@ -60,7 +59,7 @@ def _header(report) -> Markup:
 def _summary(report, findings, groups) -> Markup:
     counts = report.counts()
     failing = report.failing()
-    waived = Counter(f.severity for f in findings if f.waived)
+    waived = waived_counts(findings)
     expired = sum(1 for f in findings if f.waiver and f.waiver.get("status") == "expired")
     verdict = "FAIL" if failing else "PASS"
     rows = [el("tr", el("td", _severity_badge(s)), el("td", counts[s], class_="num"), el("td", waived[s], class_="num"))

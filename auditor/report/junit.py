@@ -64,13 +64,13 @@ def _testcase(suite, report, finding, component) -> None:
                          *(f"{e.type}: {e.summary}" + (f" ({e.source})" if e.source else "") for e in finding.evidence),
                          f"remediation: {finding.remediation}", *(f"reference: {r}" for r in finding.references)])
     note = waiver_note(finding)
+    body = _text(details + (f"\n{note}" if note else ""))
     if finding.waived:
         _element("skipped", case, message=note or "waived")
-    elif is_failing(report, finding):
-        _element("failure", case, message=f"{finding.severity.upper()}: {finding.title}", type=finding.severity).text = \
-            _text(details + (f"\n{note}" if note else ""))
+    elif is_failing(finding.severity, finding.waived, report.fail_on):
+        _element("failure", case, message=f"{finding.severity.upper()}: {finding.title}", type=finding.severity).text = body
         return
-    _element("system-out", case).text = _text(details + (f"\n{note}" if note else ""))
+    _element("system-out", case).text = body
 
 
 def _count(root) -> None:

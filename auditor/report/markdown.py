@@ -12,7 +12,7 @@ import re
 
 from auditor.model import SEVERITIES
 from auditor.redact import redact
-from auditor.report.common import components_by_id, pack_line, waiver_note, where
+from auditor.report.common import components_by_id, pack_line, waived_counts, waiver_note, where
 
 # The characters that format inline text or end a table cell; no scanned value starts a line, so the
 # line-start ones (#, -, +, 1.) cannot start a heading or a list.
@@ -52,7 +52,7 @@ def render(report) -> str:
 
 def _counts(report) -> list[str]:
     counts = report.counts()
-    waived = {s: sum(1 for f in report.findings if f.severity == s and f.waived) for s in SEVERITIES}
+    waived = waived_counts(report.findings)
     return (["| severity | findings | waived |", "| --- | ---: | ---: |"]
             + [f"| {s} | {counts[s]} | {waived[s]} |" for s in SEVERITIES] + [""])
 

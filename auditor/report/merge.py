@@ -19,8 +19,9 @@ import tempfile
 from pathlib import Path
 from typing import IO, Optional
 
-from auditor.model import SCHEMA_VERSION, SEVERITIES, Report, severity_rank
+from auditor.model import SCHEMA_VERSION, SEVERITIES, Report
 from auditor.redact import redact_tree
+from auditor.report.common import is_failing
 from auditor.report.saved import load_report
 
 SECTIONS = ("targets", "components", *(f"findings-{s}" for s in SEVERITIES), "errors")
@@ -65,7 +66,7 @@ class _Merged:
     """What the merge keeps between inputs: counts, rule packs, host labels and where each section stands."""
 
     def __init__(self, fail_on: str):
-        self.limit = severity_rank(fail_on)
+        self.fail_on = fail_on
         self.counts = {s: 0 for s in SEVERITIES}
         self.failing = 0
         self.packs: list[dict] = []
@@ -91,7 +92,7 @@ class _Merged:
                 self._write(files, section, item)
         for finding in data["findings"]:
             self.counts[finding["severity"]] += 1
-            self.failing += not finding["waived"] and severity_rank(finding["severity"]) <= self.limit
+            self.failing += is_failing(finding["severity"], finding["waived"], self.fail_on)
             self._write(files, f"findings-{finding['severity']}", finding)
 
     def _write(self, files: dict, section: str, item: dict) -> None:

@@ -210,7 +210,7 @@ def _invocation(report) -> dict:
     }
     command = report.run.get("command")
     if command:
-        invocation["commandLine"] = " ".join(shlex.quote(part) for part in command)
+        invocation["commandLine"] = shlex.join(command)
         invocation["arguments"] = list(command[1:])
     return invocation
 

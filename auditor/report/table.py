@@ -5,10 +5,11 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from auditor.redact import redact
+from auditor.report.common import components_by_id, where, where_on_host
 
 
 def render(report) -> str:
-    components = {c.id: c for c in report.components}
+    components = components_by_id(report)
     counts = report.counts()
     failing = len(report.failing())
     lines = [
@@ -22,10 +23,8 @@ def render(report) -> str:
     if shown:
         rows = []
         for f in shown:
-            c = components.get(f.component)
-            where = f"{c.location}:{c.line}" if c and c.line else (c.location if c else "")
-            where = f"{c.host}: {where}" if c and c.host else where  # a merged report: which host
-            rows.append([f.severity.upper() + (" (waived)" if f.waived else ""), f.title, where, f.remediation])
+            rows.append([f.severity.upper() + (" (waived)" if f.waived else ""), f.title,
+                         where_on_host(components.get(f.component)), f.remediation])
         lines += ["Findings", tabulate(rows, headers=["severity", "finding", "where", "remediation"], tablefmt="simple",
                                        maxcolwidths=[None, 50, 50, 60]), ""]
     if len(shown) < len(report.findings):
@@ -60,7 +59,7 @@ def _sdk_table(report) -> list[str]:
             more = len(c.details.get("same_file_packages", []))
             what = f"{c.name} {c.version or c.details.get('constraint') or ''}".strip() + (f" (+{more} more)" if more else "")
             rows.append([c.details.get("sdk", ""), what, c.details.get("trust_from", ""),
-                         c.details.get("trust_store", ""), c.location + (f":{c.line}" if c.line else "")])
+                         c.details.get("trust_store", ""), where(c)])
     if not rows:
         return []
     return ["AWS SDKs of other languages", tabulate(rows, headers=["SDK", "packages", "trust from", "store", "where"],

@@ -95,6 +95,7 @@ NO_SYSTEM = "no system is part of this scan: trust comes from the store of the m
 
 _BY_NAME = {pattern: label for pattern, label, _ in _FORMATS if "*" not in pattern}
 _BY_SUFFIX = tuple((pattern[1:], label) for pattern, label, _ in _FORMATS if pattern.startswith("*"))
+_ECOSYSTEM = {label: ecosystem for _, label, ecosystem in _FORMATS}
 
 
 def manifest_format(filename: str) -> Optional[str]:
@@ -104,10 +105,6 @@ def manifest_format(filename: str) -> Optional[str]:
     if label is None and "." in name:
         label = next((lab for suffix, lab in _BY_SUFFIX if name.endswith(suffix)), None)
     return label
-
-
-def _ecosystem(label: str) -> str:
-    return next(eco for _, lab, eco in _FORMATS if lab == label)
 
 
 def _parser(label: str):
@@ -138,7 +135,7 @@ def collect_manifest(view: View, path: str, target: str, label: Optional[str] = 
     except (ManifestError, RecursionError) as exc:
         result.errors.append(ScanError(shown, f"cannot read as {label}: {exc}", target))
         return result
-    ecosystem = _ecosystem(label)
+    ecosystem = _ECOSYSTEM[label]
     if ecosystem == "rubygems" and refs:
         from auditor.collect.sdk_manifests.ruby import locate_trust
 
@@ -205,13 +202,12 @@ def sdk_name(ecosystem: str, package: str, version: Optional[str]) -> str:
     return f"{base} {generation}".strip()
 
 
-
 def scan_manifests(view: View, found: list, target: str, on_system: bool = False, prefer_lock: bool = True) -> tuple[Collected, list]:
     """Components of every (host path, label) found, and the report targets they are."""
     from auditor.model import Target
 
     collected, targets = Collected(), []
     for path, label in found:
-        targets.append(Target("lockfile", view.display(path), {"format": label, "ecosystem": _ecosystem(label)}))
+        targets.append(Target("lockfile", view.display(path), {"format": label, "ecosystem": _ECOSYSTEM[label]}))
         collected.extend(collect_manifest(view, path, target, label, on_system, prefer_lock))
     return collected, targets

@@ -25,10 +25,10 @@ def parse_package_json(data: bytes) -> list[SdkRef]:
     text, manifest = load_json(data)
     refs = []
     for key in DEPENDENCY_KEYS:
+        start = text.find(f'"{key}"')
         for name, constraint in mapping(manifest.get(key), key).items():
             if is_sdk(name):
                 constraint = constraint if isinstance(constraint, str) else ""
-                start = text.find(f'"{key}"')
                 refs.append(SdkRef(name, _exact(constraint), constraint, line_of(text, f'"{name}"', max(start, 0)),
                                    direct=True, dev=key == "devDependencies"))
     return refs
