@@ -77,6 +77,8 @@ def test_each_root_alone_verifies_the_endpoint(pki, peers, root):
     assert details["outcome"] == "pass" and details["tls_version"] in ("TLSv1.2", "TLSv1.3")
     assert details["http"]["healthy"] is True and details["http"]["status"] == 200
     assert set(details["timings_ms"]) == {"dns", "connect", "handshake", "http"}
+    # The phases follow one another without a gap, so their times add up to the whole attempt's.
+    assert sum(details["timings_ms"].values()) == pytest.approx(details["elapsed_ms"], abs=1.0)
     assert finding["severity"] == "info" and finding["rule"] == "ats-probe"
     if not CHAINS:
         return
@@ -180,6 +182,7 @@ def test_a_stalled_handshake_is_the_long_delay_symptom_and_ends_at_the_timeout(p
     details, _ = only(data)
     assert details["failure"] == "stalled" and "long delay" in details["cause"]
     assert TIMEOUT <= elapsed < TIMEOUT + SLACK
+    assert details["timings_ms"]["handshake"] == pytest.approx(TIMEOUT * 1000, abs=50)
 
 
 def test_a_peer_dripping_bytes_cannot_stretch_the_handshake_timeout(pki, peers):

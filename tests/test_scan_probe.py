@@ -145,7 +145,7 @@ def test_scan_probe_connects_only_where_told(pki, server, os_store, monkeypatch)
     """With --connect-to nothing is resolved, and every connection goes to the address given."""
     os_store(pki.store("amazon"))
     connected = []
-    real_connect = socket.socket.connect
+    real_connect = socket.socket.connect_ex  # the probe's sockets are non-blocking
 
     def connect(sock, address):
         connected.append(address)
@@ -155,7 +155,7 @@ def test_scan_probe_connects_only_where_told(pki, server, os_store, monkeypatch)
         raise AssertionError("nothing may be resolved with --connect-to an address")
 
     monkeypatch.setattr(socket, "getaddrinfo", no_resolver)
-    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect)
     scan_probe(server, VENV, "--probe-endpoint", HOST)
     host, port = server.split(":")
     assert connected and set(connected) == {(host, int(port))}

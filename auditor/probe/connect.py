@@ -5,7 +5,9 @@ proxy HTTPS_PROXY names unless NO_PROXY exempts the host. Every step ends by an 
 from __future__ import annotations
 
 import base64
+import errno
 import ipaddress
+import os
 import re
 import socket
 import threading
@@ -15,6 +17,7 @@ from typing import Mapping
 from urllib.parse import unquote, urlsplit
 
 from auditor.probe.classify import TunnelError
+from auditor.probe.loop import READ, WRITE, Task, Wait, when_ready
 from auditor.redact import redact
 
 MAX_PROXY_ANSWER = 16 * 1024
@@ -31,14 +34,6 @@ class Proxy:
 def host_port(host: str, port: int) -> str:
     """host:port as a URL or CONNECT request writes it: an IPv6 address in brackets."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def remaining(until: float) -> float:
-    """Seconds left before `until`; TimeoutError when none are."""
-    left = until - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("timed out")
-    return left
 
 
 def proxy_for(host: str, port: int, environ: Mapping[str, str]) -> Proxy | None:
@@ -83,10 +78,10 @@ def _matches(host: str, name: str) -> bool:
         return host == name or host.endswith("." + name)
 
 
-def resolve(host: str, port: int, until: float) -> list[tuple]:
+def resolve(host: str, port: int, until: float) -> Task:
     """Addresses of host:port. getaddrinfo cannot be interrupted, so a name is resolved in a daemon thread
-    that is abandoned at the deadline (it ends when the resolver gives up). An IP address is used as it is:
-    next to 200 parallel probes, getaddrinfo took up to 0.18 s even for one."""
+    that wakes the probe loop through a socket pair, and is abandoned at the deadline (it ends when the
+    resolver gives up). An IP address is used as it is."""
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -96,54 +91,68 @@ def resolve(host: str, port: int, until: float) -> list[tuple]:
             return [(socket.AF_INET, socket.SOCK_STREAM, 0, "", (str(address), port))]
         return [(socket.AF_INET6, socket.SOCK_STREAM, 0, "", (str(address), port, 0, 0))]
     outcome: dict = {}
-    done = threading.Event()
+    answered, answer = socket.socketpair()
 
     def lookup():
         try:
             outcome["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
             outcome["error"] = exc
-        done.set()
+        with answer:
+            try:
+                answer.send(b".")
+            except OSError:
+                pass  # the probe gave up waiting
 
     threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
-    if not done.wait(remaining(until)):
-        raise TimeoutError(f"no answer from the resolver for {host}")
+    with answered:
+        try:
+            yield Wait(answered, READ, until)
+        except TimeoutError:
+            raise TimeoutError(f"no answer from the resolver for {host}") from None
     if "error" in outcome:
         raise outcome["error"]
     return outcome["addresses"]
 
 
-def open_tcp(addresses: list[tuple], until: float) -> socket.socket:
-    """A connected socket to the first address that accepts; the last error if none does."""
+def open_tcp(addresses: list[tuple], until: float) -> Task:
+    """A connected non-blocking socket to the first address that accepts, and the time it was seen open;
+    the last error if none does."""
     error: OSError = OSError("no address to connect to")
     for family, kind, protocol, _, address in addresses:
         sock = socket.socket(family, kind, protocol)
+        sock.setblocking(False)
         try:
-            sock.settimeout(remaining(until))
-            sock.connect(address)
-            return sock
+            code, opened = sock.connect_ex(address), time.monotonic()
+            if code in (errno.EINPROGRESS, errno.EWOULDBLOCK):
+                opened = yield Wait(sock, WRITE, until)
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                raise OSError(code, os.strerror(code))  # the subclass for the code: ConnectionRefusedError, …
+            return sock, opened
         except OSError as exc:
             sock.close()
             error = exc
-            if isinstance(exc, (socket.timeout, TimeoutError)):
+            if isinstance(exc, TimeoutError):
                 break  # the phase's time is spent
+        except BaseException:
+            sock.close()
+            raise
     raise error
 
 
-def tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, until: float) -> None:
+def tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, until: float) -> Task:
     """Ask the proxy for a tunnel to host:port (HTTP CONNECT); TunnelError unless it answers 200."""
     target = host_port(host, port)
     request = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
     if proxy.authorization:
         request += f"Proxy-Authorization: {proxy.authorization}\r\n"
-    sock.settimeout(remaining(until))
-    sock.sendall((request + "\r\n").encode("ascii"))
+    yield from send_all(sock, (request + "\r\n").encode("ascii"), until)
     answer = b""
     while b"\r\n\r\n" not in answer:
         if len(answer) > MAX_PROXY_ANSWER:
             raise TunnelError(f"proxy {proxy.shown}: no end to its answer's headers in {MAX_PROXY_ANSWER} bytes")
-        sock.settimeout(remaining(until))
-        data = sock.recv(4096)
+        data = yield from when_ready(lambda: sock.recv(4096), sock, READ, until)
         if not data:
             raise TunnelError(f"proxy {proxy.shown} closed the connection without answering CONNECT")
         answer += data
@@ -152,3 +161,11 @@ def tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, until: float
     if len(fields) < 2 or fields[1] != "200":
         hint = ": it wants credentials, or other ones" if len(fields) > 1 and fields[1] == "407" else ""
         raise TunnelError(f"proxy {proxy.shown} answered '{status}' to CONNECT {target}{hint}")
+
+
+def send_all(sock, data: bytes, until: float) -> Task:
+    """Send every byte of `data` on a non-blocking socket (plain or TLS)."""
+    view = memoryview(data)
+    while view:
+        sent = yield from when_ready(lambda: sock.send(view), sock, WRITE, until)
+        view = view[sent:]

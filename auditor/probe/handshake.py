@@ -20,7 +20,8 @@ from functools import cached_property
 from auditor import __version__
 from auditor.collect.truststore import read_store
 from auditor.fs import View
-from auditor.probe.connect import remaining
+from auditor.probe.connect import send_all
+from auditor.probe.loop import READ, Task, when_ready
 
 MAX_RESPONSE = 64 * 1024
 
@@ -70,14 +71,13 @@ class Handshake:
     verified: list[bytes] | None  # the path OpenSSL built, leaf to anchor; None on failure or Python 3.9
 
 
-def handshake(sock, store: TrustStore, hostname: str, until: float) -> Handshake:
-    """One verifying handshake with SNI `hostname`, bounded as a whole by `until` (CPython's socket timeout
-    is a deadline for the whole do_handshake call, however slowly the peer drips its bytes)."""
+def handshake(sock, store: TrustStore, hostname: str, until: float) -> Task:
+    """One verifying handshake with SNI `hostname` on a non-blocking socket, bounded as a whole by `until`,
+    however slowly the peer drips its bytes."""
     tls = store.context.wrap_socket(sock, server_hostname=hostname, do_handshake_on_connect=False)
     try:
-        tls.settimeout(remaining(until))
-        tls.do_handshake()
-    except OSError as exc:  # ssl.SSLError and socket timeouts included
+        yield from when_ready(tls.do_handshake, tls, READ, until)
+    except OSError as exc:  # ssl.SSLError and the loop's TimeoutError included
         return Handshake(tls, exc, _chain(tls, "get_unverified_chain"), None)
     sent = _chain(tls, "get_unverified_chain")
     if sent is None:  # Python 3.9: the server's own certificate is all there is
@@ -97,18 +97,16 @@ def _chain(tls: ssl.SSLSocket, method: str) -> list[bytes] | None:
     return [certificate.public_bytes(_ssl.ENCODING_DER) for certificate in private() or []]
 
 
-def get_root(tls: ssl.SSLSocket, host: str, until: float) -> dict:
+def get_root(tls: ssl.SSLSocket, host: str, until: float) -> Task:
     """GET / over the verified connection: the status, the start of the body, and whether it reads
     `healthy: <host>` as the DynamoDB endpoints' does. Errors are reported, never raised."""
     request = (f"GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: auditor/{__version__} probe\r\nAccept: */*\r\n"
                f"Connection: close\r\n\r\n")
     data = b""
     try:
-        tls.settimeout(remaining(until))
-        tls.sendall(request.encode("ascii"))
+        yield from send_all(tls, request.encode("ascii"), until)
         while len(data) < MAX_RESPONSE and not _complete(data):
-            tls.settimeout(remaining(until))
-            chunk = tls.recv(16384)
+            chunk = yield from when_ready(lambda: tls.recv(16384), tls, READ, until)
             if not chunk:
                 break
             data += chunk

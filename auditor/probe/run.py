@@ -1,14 +1,12 @@
 """Running probes: one attempt is a sequence of phases (dns, connect, proxy, handshake, http), each with
 its own timeout and all within the run's deadline; transient failures are retried when asked; many
-probes run in a bounded thread pool and come back in the order they were given."""
+probes run at once, at most `workers` open, on one thread (loop.py), and come back in the order given."""
 
 from __future__ import annotations
 
-import _thread
 import datetime as dt
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -17,6 +15,7 @@ from auditor.probe import chain
 from auditor.probe.classify import RETRYABLE, ProbeFailure, TunnelError, classify
 from auditor.probe.connect import host_port, open_tcp, proxy_for, resolve, tunnel
 from auditor.probe.handshake import TrustStore, get_root, handshake
+from auditor.probe.loop import Task, run_all
 from auditor.probe.result import ProbeResult
 
 DEFAULT_TIMEOUT = 5.0  # seconds, per phase
@@ -46,47 +45,7 @@ def run_probes(jobs: Sequence[ProbeJob], settings: ProbeSettings = ProbeSettings
     """Probe every job with at most `workers` at a time; the whole run ends within `deadline` seconds (a probe
     not started by then reports class `deadline`). Results are in the order of `jobs`."""
     until = None if deadline is None else time.monotonic() + deadline
-    for store in {id(job.store): job.store for job in jobs}.values():
-        if store.certificates:
-            store.context  # made once, here, before the threads share it
-    if workers <= 1 or len(jobs) <= 1:
-        return [probe(job, settings, until) for job in jobs]
-    return _in_pool(lambda job: probe(job, settings, until), jobs, min(workers, len(jobs)))
-
-
-def _in_pool(function, jobs: Sequence, workers: int) -> list:
-    """function(job) for every job on `workers` threads; results in the order of `jobs`.
-
-    The threads are started with `_thread.start_new_thread`, which, unlike `threading.Thread.start`, does
-    not wait until each new thread has run: next to busy probes, or on a loaded machine, that wait made
-    the last of 200 threads start 20 to 300 ms late (4 ms without it). Each thread takes its first job as
-    soon as it runs."""
-    results: list = [None] * len(jobs)
-    errors: list[BaseException] = []
-    pending = iter(range(len(jobs)))
-    lock, finished = threading.Lock(), threading.Semaphore(0)
-
-    def work():
-        try:
-            while True:
-                with lock:
-                    index = next(pending, None)
-                if index is None:
-                    return
-                try:
-                    results[index] = function(jobs[index])
-                except BaseException as exc:  # re-raised in the caller's thread
-                    errors.append(exc)
-        finally:
-            finished.release()
-
-    for _ in range(workers):
-        _thread.start_new_thread(work, ())
-    for _ in range(workers):
-        finished.acquire()
-    if errors:
-        raise errors[0]
-    return results
+    return run_all([probe(job, settings, until) for job in jobs], workers)
 
 
 def probe_with_store(host: str, port: int, store: str | os.PathLike | Sequence[bytes], *, password: str | None = None,
@@ -104,11 +63,11 @@ def probe_with_store(host: str, port: int, store: str | os.PathLike | Sequence[b
     return run_probes([job], ProbeSettings(timeout, retries, http, environ), 1, deadline)[0]
 
 
-def probe(job: ProbeJob, settings: ProbeSettings, run_until: float | None = None) -> ProbeResult:
+def probe(job: ProbeJob, settings: ProbeSettings, run_until: float | None = None) -> Task:
     """One job: attempts until one passes, fails for a reason a retry cannot change, or retries run out."""
     attempts = []
     for _ in range(settings.retries + 1):
-        result = _attempt(job, settings, run_until)
+        result = yield from _attempt(job, settings, run_until)
         attempts.append({"result": result.failure or "pass", "elapsed_ms": result.elapsed_ms})
         if result.failure not in RETRYABLE or (run_until is not None and time.monotonic() >= run_until):
             break
@@ -117,25 +76,33 @@ def probe(job: ProbeJob, settings: ProbeSettings, run_until: float | None = None
 
 
 class _Phases:
-    """Each phase's deadline (its timeout, cut short by the run's deadline) and its duration."""
+    """Each phase's deadline (its timeout, cut short by the run's deadline) and its duration.
+
+    Phases follow one another without a gap, each starting when the previous one ended, and the connect
+    phase ends when the kernel reported the connection open, not when the loop got round to it. So the
+    times add up to the attempt's, the connect time is the network's, and the handshake's timeout runs from
+    the moment the connection was open, time this probe spent queued behind others included, as a
+    client's own socket timeout would count it."""
 
     def __init__(self, timeout: float, run_until: float | None, timings: dict[str, float]):
         self.timeout, self.run_until, self.timings = timeout, run_until, timings
-        self.name, self.started, self.clipped, self.open = "proxy", time.monotonic(), False, False
+        self.name, self.started, self.ended, self.clipped, self.open = "proxy", time.monotonic(), None, False, False
 
     def begin(self, name: str) -> float:
-        self.name, self.started, self.open = name, time.monotonic(), True
+        self.name, self.open = name, True
+        self.started = time.monotonic() if self.ended is None else self.ended
         until = self.started + self.timeout
         self.clipped = self.run_until is not None and self.run_until < until
         return self.run_until if self.clipped else until
 
-    def end(self) -> None:
+    def end(self, at: float | None = None) -> None:
         if self.open:
-            self.timings[self.name] = round((time.monotonic() - self.started) * 1000, 1)
+            self.ended = time.monotonic() if at is None else at
+            self.timings[self.name] = round((self.ended - self.started) * 1000, 1)
             self.open = False
 
 
-def _attempt(job: ProbeJob, settings: ProbeSettings, run_until: float | None) -> ProbeResult:
+def _attempt(job: ProbeJob, settings: ProbeSettings, run_until: float | None) -> Task:
     store = job.store
     connect_to = job.connect_to and (job.connect_to[0], job.connect_to[1] or job.port)
     result = ProbeResult(job.host, job.port, store.label, store.format, len(store.certificates), job.users,
@@ -152,14 +119,14 @@ def _attempt(job: ProbeJob, settings: ProbeSettings, run_until: float | None) ->
             proxy = proxy_for(job.host, job.port, os.environ if settings.environ is None else settings.environ)
             result.proxy = proxy.shown if proxy else None
         address = connect_to or ((proxy.host, proxy.port) if proxy else (job.host, job.port))
-        addresses = resolve(*address, phases.begin("dns"))
+        addresses = yield from resolve(*address, phases.begin("dns"))
         phases.end()
-        sock = open_tcp(addresses, phases.begin("connect"))
-        phases.end()
+        sock, opened = yield from open_tcp(addresses, phases.begin("connect"))
+        phases.end(opened)
         if proxy:
-            tunnel(sock, proxy, job.host, job.port, phases.begin("proxy"))
+            yield from tunnel(sock, proxy, job.host, job.port, phases.begin("proxy"))
             phases.end()
-        shake = handshake(sock, store, job.host, phases.begin("handshake"))
+        shake = yield from handshake(sock, store, job.host, phases.begin("handshake"))
         phases.end()
         result.chain = [chain.describe(der) for der in shake.sent or []]
         if shake.error is not None:
@@ -169,7 +136,7 @@ def _attempt(job: ProbeJob, settings: ProbeSettings, run_until: float | None) ->
             result.path = [chain.describe(der) for der in shake.verified]
             result.anchor = chain.anchor(shake.verified[-1], dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"))
         if settings.http:
-            result.http = get_root(shake.tls, job.host, phases.begin("http"))
+            result.http = yield from get_root(shake.tls, job.host, phases.begin("http"))
             phases.end()
     except (OSError, TunnelError, ValueError) as exc:  # socket, resolver and ssl errors are OSError; a bad name ValueError
         phases.end()
