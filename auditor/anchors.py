@@ -45,14 +45,6 @@ class AnchorCheck:
     unparsable: int = 0
 
 
-def _certificate(load, data: bytes):
-    """Parse with cryptography, quietly: old roots such as Starfield Class 2 (2004) carry a
-    serial number RFC 5280 now disallows, and cryptography warns about it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load(data)
-
-
 def _public_key_der(certificate) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -96,16 +88,26 @@ def check_store(certificates: list[bytes], anchors: list[Anchor], as_of: str,
 
 def _compare(der: bytes, anchor: Anchor, present: dict, result: AnchorCheck) -> None:
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
 
-    try:
-        certificate = _certificate(x509.load_der_x509_certificate, der)
-        if subject_key(certificate.subject) != anchor.subject:
-            return  # issued by the anchor, not the anchor itself
-        key = hashlib.sha256(_public_key_der(certificate)).hexdigest()
-        not_after = certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-    except ValueError:
-        result.unparsable += 1
-        return
+    # Quietly: old roots such as Starfield Class 2 (2004) carry a serial number RFC 5280 now disallows, and
+    # cryptography warns about that, and about odd names when it reads them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            certificate = x509.load_der_x509_certificate(der)
+            if subject_key(certificate.subject) != anchor.subject:
+                return  # issued by the anchor, not the anchor itself
+            not_after = certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+            try:
+                key = hashlib.sha256(_public_key_der(certificate)).hexdigest()
+            except UnsupportedAlgorithm:
+                key = None  # a key cryptography cannot load (an unknown curve) is not the anchor's, which it can
+        # InvalidVersion (an X.509 v2 certificate) is no ValueError; TypeError is raised for some odd names
+        # (a CN written as a BIT STRING)
+        except (ValueError, TypeError, x509.InvalidVersion):
+            result.unparsable += 1
+            return
     if key == anchor.public_key_sha256:
         present[anchor.name] = max(present.get(anchor.name, ""), not_after)
     else:

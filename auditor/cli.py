@@ -76,11 +76,15 @@ examples:
   auditor probe dynamodb.eu-west-3.amazonaws.com --connect-to 127.0.0.1:8443 --ca-file test-root.pem"""
 
 
-def build_parser():
+def build_parser(secrets=()):
+    """`secrets`: values a usage error must not quote (see _secret_values)."""
     import argparse  # imported here: `auditor --version` should not pay for it
 
-    parser = argparse.ArgumentParser(prog="auditor", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    class Parser(argparse.ArgumentParser):  # the subcommands' parsers are of this class too
+        def error(self, message):
+            super().error(_conceal(message, secrets))
+
+    parser = Parser(prog="auditor", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -294,12 +298,38 @@ def _add_report_parser(commands) -> None:
 SECRET_OPTIONS = ("--storepass",)
 
 
+def _secret_option(option: str) -> bool:
+    """--storepass, or an abbreviation argparse may take for it (--storep)."""
+    return len(option) > 2 and option.startswith("--") and any(name.startswith(option) for name in SECRET_OPTIONS)
+
+
+def _secret_values(argv: list[str]) -> list[str]:
+    values, after_option = [], False
+    for part in argv:
+        option, equals, value = part.partition("=")
+        if after_option:
+            values.append(part)
+        elif equals and _secret_option(option):
+            values.append(value)
+        after_option = not after_option and not equals and _secret_option(option)
+    return [value for value in values if value]
+
+
+def _conceal(text: str, secrets) -> str:
+    """A message that may quote the command line (an argparse error), without its secret values."""
+    from auditor.redact import redact
+
+    for value in sorted(secrets, key=len, reverse=True):
+        text = text.replace(value, "***")
+    return redact(text)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if list(argv) == ["--version"]:
         print(f"auditor {__version__}")
         return EXIT_OK
-    parser = build_parser()
+    parser = build_parser(_secret_values(argv))
     args = parser.parse_args(argv)
     args.command_line = shown_command_line(["auditor", *argv])
     args.waiver_list = None
@@ -447,7 +477,8 @@ def _probe(args) -> int:
 
 
 def shown_command_line(argv: list[str]) -> list[str]:
-    """The command line as a report may show it: passwords given as options masked, URL credentials redacted."""
+    """The command line as a report may show it: passwords given as options masked, other secrets redacted."""
+    from auditor.fs import shown as printable
     from auditor.redact import redact
 
     shown, mask_next = [], False
@@ -455,10 +486,10 @@ def shown_command_line(argv: list[str]) -> list[str]:
         option, equals, _ = part.partition("=")
         if mask_next:
             part = "***"
-        elif equals and option in SECRET_OPTIONS:
+        elif equals and _secret_option(option):
             part = f"{option}=***"
-        shown.append(redact(part))
-        mask_next = part in SECRET_OPTIONS
+        shown.append(redact(printable(part)))  # a name that is not UTF-8 shows its bytes as \xNN
+        mask_next = not mask_next and not equals and _secret_option(option)
     return shown
 
 
@@ -522,7 +553,7 @@ def _rules(args) -> int:
         output = args.output or str(rules_dir() / "release-dates.json")
         try:
             counts = refresh(output, timeout=args.timeout)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # network and file errors; an answer too large or not JSON
             return _fail(f"refresh failed, table unchanged: {exc}")
         print(f"wrote {output}: " + ", ".join(f"{name} {n} releases" for name, n in sorted(counts.items())))
         return EXIT_OK
@@ -552,7 +583,9 @@ def _write_atomically(path: str, text: str) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"auditor: error: {message}", file=sys.stderr)
+    from auditor.redact import redact
+
+    print(f"auditor: error: {redact(message)}", file=sys.stderr)  # it may quote a path or URL with credentials
     return EXIT_UNUSABLE
 
 

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 ENV_FILE_CAP = 1024 * 1024
 _ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 _DOUBLE_QUOTED_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
+# Lines end as Docker, systemd and dotenv end them; str.splitlines would also split a value at \f, \x1c-\x1e,
+# \x85 or U+2028 and quietly keep only its first part.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 class EnvFileError(Exception):
@@ -70,7 +73,7 @@ def _read(path: str) -> str:
 
 def parse_env_file(text: str, path: str = "env file") -> dict[str, str]:
     variables: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_LINE_END.split(text), 1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue

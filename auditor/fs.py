@@ -19,6 +19,7 @@ import stat
 
 MAX_SYMLINKS = 40
 DEFAULT_CAP = 8 * 1024 * 1024
+PLAIN_DIRS_KEPT = 4096  # enough for the install folders a scan resolves again and again; a tree walk's are forgotten
 
 
 class FsError(Exception):
@@ -40,12 +41,14 @@ class View:
 
     def display(self, host_path: str) -> str:
         """The path as a user of the target knows it."""
-        rel = os.path.relpath(host_path, self.top) if self.inside(host_path) else host_path
+        normal = os.path.normpath(host_path)
+        # the part below the top (relpath is slow, and a scan shows a path per file it reads)
+        rel = (normal[len(self.top.rstrip(os.sep)) + 1:] or ".") if self.inside(normal) else host_path
         if rel == ".":
-            return self.display_top if self.display_top else "/"
+            return shown(self.display_top) if self.display_top else "/"
         if self.image:
-            return "/" + rel.replace(os.sep, "/")
-        return os.path.join(self.display_top, rel)
+            return shown("/" + rel.replace(os.sep, "/"))
+        return shown(os.path.join(self.display_top, rel))
 
     def locate(self, base_dir: str, path_text: str) -> str:
         """The host path a path written in the target (a .pth line, an -r include) refers to."""
@@ -57,13 +60,15 @@ class View:
         """Resolve every symlink in host_path, staying inside the view (FsError if not)."""
         if not self.inside(host_path):
             raise FsError("outside the scanned target")
+        if "\0" in host_path:  # from a file's text: no name holds one, and os calls raise ValueError
+            raise FsError("the path has a NUL byte")
         normal = os.path.normpath(host_path)
         rel = normal[len(self.top):] if self.inside(normal) else os.path.relpath(host_path, self.top)
         pending = rel.split(os.sep)
         pending.reverse()
         parts: list[str] = []
         current = self.top  # the top joined with parts, kept as one string: a path is resolved often
-        hops, missing = 0, False
+        hops, missing, followed = 0, False, None  # followed: the text of the last link, for the error
         while pending:
             name = pending.pop()
             if name in ("", "."):
@@ -71,7 +76,8 @@ class View:
             if name == "..":
                 if not parts:
                     if not self.image:
-                        raise FsError("'..' climbs out of the scanned target")
+                        raise FsError(f"symlink to {shown(followed)} leaves the scanned target; not followed" if followed
+                                      else "'..' climbs out of the scanned target")
                     continue  # an image's / has no parent
                 parts.pop()
                 current, missing = os.path.join(self.top, *parts), False
@@ -83,12 +89,14 @@ class View:
                 continue
             try:
                 mode = os.lstat(candidate).st_mode
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):  # nothing there, or a file where a folder would be
                 mode, missing = 0, True
             except OSError as exc:
                 raise FsError(_reason(exc)) from exc
             if not stat.S_ISLNK(mode):
                 if stat.S_ISDIR(mode):
+                    if len(self._plain_dirs) >= PLAIN_DIRS_KEPT:
+                        self._plain_dirs.clear()
                     self._plain_dirs.add(candidate)
                 parts.append(name)
                 current = candidate
@@ -96,14 +104,17 @@ class View:
             hops += 1
             if hops > MAX_SYMLINKS:
                 raise FsError("too many levels of symbolic links (a symlink loop?)")
-            link = os.readlink(candidate)
+            try:
+                link = followed = os.readlink(candidate)
+            except OSError as exc:
+                raise FsError(_reason(exc)) from exc
             if os.path.isabs(link):
                 if self.image:
                     link = link.lstrip("/")
                 else:
                     real = os.path.normpath(link)
                     if not self.inside(real):
-                        raise FsError(f"symlink to {link} leaves the scanned target; not followed")
+                        raise FsError(f"symlink to {shown(link)} leaves the scanned target; not followed")
                     link = os.path.relpath(real, self.top)
                 parts, current = [], self.top
             pending.extend(reversed(link.split("/")))
@@ -178,21 +189,29 @@ class View:
         except UnicodeDecodeError as exc:
             raise FsError(f"not valid UTF-8 (byte {exc.start})") from exc
 
-    def glob(self, pattern: str, base: str | None = None) -> list[str]:
+    def glob(self, pattern: str, base: str | None = None, errors: list | None = None) -> list[str]:
         """Host paths matching a glob written as the target knows paths ("/usr/lib/python*/dist-packages"),
         or relative to the host directory `base`; each directory is resolved inside the view, so a link
-        that leaves it is not followed."""
+        that leaves it is not followed. A directory that exists but cannot be listed is a ScanError in
+        `errors`, when given."""
         found = [base if base is not None else self.locate(self.top, "/")]
-        for part in [p for p in pattern.split("/") if p]:
+        parts = [p for p in pattern.split("/") if p]
+        for index, part in enumerate(parts):
             if not any(c in part for c in "*?["):
                 found = [os.path.join(d, part) for d in found]
                 continue
+            folders_only = index < len(parts) - 1  # a site directory of 100,000 files has few folders to look in
             matched = []
             for directory in found:
                 try:
                     matched += [os.path.join(directory, e.name) for e in self.list_dir(directory)
-                                if fnmatch.fnmatchcase(e.name, part) and (part[0] == "." or e.name[0] != ".")]
-                except FsError:
+                                if fnmatch.fnmatchcase(e.name, part) and (part[0] == "." or e.name[0] != ".")
+                                and not (folders_only and _plain_file(e))]
+                except FsError as exc:
+                    if errors is not None and self.kind(directory) is not None:
+                        from auditor.model import ScanError
+
+                        errors.append(ScanError(self.display(directory), f"cannot list directory: {exc}"))
                     continue
             found = matched
         return [p for p in found if self.kind(p) is not None]
@@ -204,6 +223,28 @@ class View:
                 return sorted(entries, key=lambda e: e.name)
         except OSError as exc:
             raise FsError(_reason(exc)) from exc
+
+
+def shown(name: str) -> str:
+    """A file name or link text as a report shows it: bytes that are not UTF-8 (which Python holds as lone
+    surrogates) as \\xNN, so every report stays valid UTF-8 and still says which file it was."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte (from a JSON "\ud800"): \ud800
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _plain_file(entry: os.DirEntry) -> bool:
+    """An entry that is not a folder nor a link (which may lead to one), from the listing alone."""
+    try:
+        return not entry.is_symlink() and not entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _reason(exc: OSError) -> str:

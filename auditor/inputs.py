@@ -14,9 +14,12 @@ def read_input(path: str, limit: int, error: type[Exception]) -> bytes:
     except OSError as exc:
         raise error(f"{path}: {exc.strerror or exc}") from exc
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
             raise error(f"{path}: not a regular file")
-        data = _read_all(fd, limit + 1)
+        if status.st_size > limit:
+            raise error(f"{path}: larger than {limit:,} bytes; not read")
+        data = _read_all(fd, limit + 1)  # a file growing while read is still cut at the limit
     except OSError as exc:
         raise error(f"{path}: {exc.strerror or exc}") from exc
     finally:

@@ -44,7 +44,9 @@ class Component:
 
     @property
     def id(self) -> str:
-        where = (self.location, str(self.line or ""), self.source) + ((self.host,) if self.host else ())
+        from auditor.redact import redact  # the location as reports show it, so a saved report's ids still match
+
+        where = (redact(self.location), str(self.line or ""), self.source) + ((self.host,) if self.host else ())
         return f"{self.kind}:{self.name}@{self.version or '?'}:{short_hash(*where)}"
 
 

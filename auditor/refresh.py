@@ -9,6 +9,7 @@ import urllib.request
 
 PYPI_JSON = "https://pypi.org/pypi/{name}/json"
 TRACKED = ("awscli", "boto", "boto3", "botocore", "s3transfer")
+MAX_ANSWER = 256 * 1024 * 1024  # far above any real project page; a runaway answer is refused
 
 
 def first_upload_times(project_json: dict) -> dict[str, str]:
@@ -29,7 +30,10 @@ def _parse_utc(text: str) -> _dt.datetime:
 def fetch(name: str, timeout: float = 30.0) -> dict:
     request = urllib.request.Request(PYPI_JSON.format(name=name), headers={"Accept": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - fixed https URL
-        return json.load(response)
+        data = response.read(MAX_ANSWER + 1)
+    if len(data) > MAX_ANSWER:
+        raise ValueError(f"PyPI's answer for {name} is larger than {MAX_ANSWER:,} bytes; not used")
+    return json.loads(data)
 
 
 def refresh(output: str, names=TRACKED, timeout: float = 30.0) -> dict[str, int]:

@@ -110,14 +110,13 @@ class ReleaseDates:
 
     def matching(self, name: str, specifier: str) -> list[tuple[str, str]]:
         """(version, date) of every known release the specifier admits, oldest first."""
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.specifiers import SpecifierSet
 
-        try:
-            spec = SpecifierSet(specifier)
-        except InvalidSpecifier:
-            return []
         releases = self._parsed.get(name, [])
-        allowed = set(spec.filter([pv for pv, _, _ in releases]))
+        try:
+            allowed = set(SpecifierSet(specifier).filter([pv for pv, _, _ in releases]))
+        except ValueError:  # InvalidSpecifier, or a version number over Python's 4,300-digit int limit
+            return []
         return sorted(((v, d) for pv, v, d in releases if pv in allowed), key=lambda item: item[1])
 
     def last_before(self, name: str, cutoff: str) -> Optional[tuple[Version, str, str]]:
@@ -126,11 +125,11 @@ class ReleaseDates:
 
 
 def _version(text: str) -> Optional[Version]:
-    from packaging.version import InvalidVersion, Version  # imported when a version is judged: start-up stays short
+    from packaging.version import Version  # imported when a version is judged: start-up stays short
 
     try:
         return Version(text)
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number over Python's 4,300-digit int limit
         return None
 
 

@@ -19,7 +19,7 @@ from auditor.collect.sdk_manifests import manifest_format, scan_manifests
 from auditor.collect.tree import Environment, venv_site_dirs, walk
 from auditor.collect.trust_config import collect_trust_config
 from auditor.environ import Environ
-from auditor.fs import View
+from auditor.fs import View, shown
 from auditor.model import Component, Report, ScanError, Target
 from auditor.rules import Pack, ReleaseDates, evaluate
 
@@ -91,14 +91,14 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
     settings = read_trust_settings(host, options.environment())
     os_component = next((c for c in collected.components if c.kind == "os"), None)
     collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of,
-                                   _system_label(options) if system else ", ".join(options.paths), host,
+                                   _system_label(options) if system else ", ".join(map(shown, options.paths)), host,
                                    system=system is not None, running=options.root is None and not options.paths,
                                    every_variable=system is not None or options.environ is not None,
                                    os_component=os_component, runtime=options.runtime, sdk_clients=collected.sdk_clients))
 
 
 def _system_label(options: ScanOptions) -> str:
-    return f"image {options.root}" if options.root else "this machine"
+    return f"image {shown(options.root)}" if options.root else "this machine"
 
 
 def _with_release_date(component, dates: ReleaseDates):
@@ -108,23 +108,22 @@ def _with_release_date(component, dates: ReleaseDates):
 
 
 def _scan_target(path, watched, report, collected: Collected, progress, runtime: bool) -> bool:
-    location = path
+    location = shown(path)  # a name that is not UTF-8 is shown escaped, as every path in the report
     if not os.path.lexists(path):
         collected.errors.append(ScanError(location, "no such file or directory"))
         return False
     if os.path.isdir(path):
         view = View(path, display_top=path.rstrip("/") or "/")
-        discovery = walk(view, view.top, progress)
+        discovery = walk(view, view.top, progress,
+                         lambda source, label: collected.extend(collect_trust_config(view, source, location, label)))
         report.targets.append(Target("tree", location, {"directories": discovery.directories,
-                                                        "source_files": len(discovery.sources)}))
+                                                        "source_files": discovery.source_files}))
         collected.errors.extend(discovery.errors)
         for environment in discovery.environments:
             _scan_environment(view, environment, location, report, collected, watched, runtime)
         for lockfile, label in discovery.lockfiles:
             report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
             collected.extend(collect_lockfile(view, lockfile, location, watched, label))
-        for source, label in discovery.sources:
-            collected.extend(collect_trust_config(view, source, location, label))
         _add_manifests(report, collected, view, discovery.manifests, location)
         return True
     # The file the user named may be a symlink; its includes are read beside the file it points to.
@@ -187,7 +186,7 @@ def _scan_system(view: View, running: bool, watched, report, collected, runtime:
     """This machine (`running`: with the running interpreter's sys.path), or an OS image's install locations."""
     from auditor.collect.machine import home_directories, other_environments, running_interpreter_path
 
-    label = "this machine" if running else f"image {view.top}"
+    label = "this machine" if running else f"image {shown(view.top)}"
     _identify_system(view, running, label, collected)
     skip: set[str] = set()
     if running:
@@ -207,10 +206,10 @@ def _scan_system(view: View, running: bool, watched, report, collected, runtime:
             fact = command_openssl(binary, label)
             (collected.components if isinstance(fact, Component) else collected.errors).append(fact)
     else:
-        report.targets.append(Target("image", view.top, {"confined": True}))
-        homes = home_directories(view)
+        report.targets.append(Target("image", shown(view.top), {"confined": True}))
+        homes = home_directories(view, collected.errors)
     collected.extend(library_openssl(view, LIBRARY_GLOBS, label))
-    for environment in other_environments(view, skip, homes):
+    for environment in other_environments(view, skip, homes, collected.errors):
         # An image's interpreters are another machine's programs: never run here.
         _scan_environment(view, environment, label, report, collected, watched, runtime and running)
     from auditor.collect.sdk_manifests.discover import app_manifests

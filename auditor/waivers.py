@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import Optional
 
 from auditor.inputs import read_input
+from auditor.location_glob import PathGlob
 from auditor.model import Component, Report
 
 if sys.version_info >= (3, 11):
@@ -57,12 +58,12 @@ class Waiver:
         if component is None or not fnmatchcase(rule, self.rule):
             return False
         return ((self.component is None or fnmatchcase(component.name, self.component))
-                and (self.location is None or self._location.fullmatch(component.location) is not None)
+                and (self.location is None or self._location.fullmatch(component.location))
                 and (self.host is None or fnmatchcase(component.host or "", self.host)))
 
     @cached_property
-    def _location(self) -> re.Pattern:
-        return path_glob(self.location or "")
+    def _location(self) -> PathGlob:
+        return PathGlob(self.location or "")
 
     def covers(self) -> str:
         """'botocore in **/legacy/**': what the waiver names, for titles."""
@@ -79,33 +80,6 @@ class Waiver:
                 "file": self.file, "line": self.line}
 
 
-def path_glob(pattern: str) -> re.Pattern:
-    """A location glob: `*` and `?` stay inside one path segment, `**` spans any number of segments, `[...]` is
-    a character class. A pattern that does not start with `/` or `**` may match from any directory boundary,
-    so `legacy/.venv/**` matches the same tree wherever it is checked out."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] in "*?":
-            out.append("[^/]*" if pattern[i] == "*" else "[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2:]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1:end]
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    anchored = pattern.startswith(("/", "**"))
-    return re.compile(("" if anchored else "(?:.*/)?") + "".join(out), re.DOTALL)
-
-
 # -- loading ------------------------------------------------------------------
 
 def load_waivers(path: str) -> list[Waiver]:
@@ -115,10 +89,14 @@ def load_waivers(path: str) -> list[Waiver]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise WaiverError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+        raise WaiverError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     lines = text.splitlines()
     pyproject = path.replace("\\", "/").rsplit("/", 1)[-1] == "pyproject.toml" or "tool" in data
     if pyproject:
-        entries = data.get("tool", {}).get("auditor", {}).get("waivers")
+        tool = data.get("tool")
+        auditor = tool.get("auditor") if isinstance(tool, dict) else None
+        entries = auditor.get("waivers") if isinstance(auditor, dict) else None
         header = r"\[\[\s*tool\s*\.\s*auditor\s*\.\s*waivers\s*\]\]"
         if entries is None:
             raise WaiverError(f"{path}: no [[tool.auditor.waivers]] tables")
@@ -129,7 +107,8 @@ def load_waivers(path: str) -> list[Waiver]:
                 raise WaiverError(f"{_at(path, where)}: unknown key {key!r}: a waiver file holds [[waivers]] tables only")
         entries, header = data.get("waivers", []), r"\[\[\s*waivers\s*\]\]"
     starts = [n for n, line in enumerate(lines) if re.match(rf"\s*{header}\s*(#.*)?$", line)]
-    if not isinstance(entries, list) or len(starts) != len(entries):
+    tables = isinstance(entries, list) and all(isinstance(entry, dict) for entry in entries)
+    if not tables or len(starts) != len(entries):
         raise WaiverError(f"{path}: write each waiver as its own {'[[tool.auditor.waivers]]' if pyproject else '[[waivers]]'} "
                           f"table (inline arrays cannot be located by line)")
     ends = starts[1:] + [len(lines)]
@@ -159,6 +138,11 @@ def _waiver(path: str, entry: dict, lines: list[str], start: int, end: int) -> W
             raise WaiverError(f"{where}: {key} must be a non-empty string")
     if "component" not in entry and "location" not in entry:
         raise WaiverError(f"{header}: a waiver names what it covers: give component, location or both")
+    try:
+        PathGlob(entry.get("location", ""))
+    except ValueError as exc:
+        where = _at(path, _line_of(lines, r"location\s*=", start, end) or start)
+        raise WaiverError(f"{where}: location: {exc}") from None
     line = _line_of(lines, r"expires\s*=", start, end) or start
     fields = {k: v for k, v in entry.items() if k != "expires"}
     return Waiver(**fields, expires=_expiry(entry["expires"], _at(path, line)), file=path, line=start + 1)

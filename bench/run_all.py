@@ -3,6 +3,7 @@
 import bench_anchor_check
 import bench_java_cacerts
 import bench_lockfiles
+import bench_memory
 import bench_probe
 import bench_report_merge
 import bench_root_scan
@@ -18,3 +19,4 @@ if __name__ == "__main__":
     bench_probe.main()
     bench_report_merge.main()
     bench_root_scan.main()
+    bench_memory.main()

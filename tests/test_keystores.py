@@ -1,6 +1,8 @@
 """Java keystores made by keytool: JKS (trusted certificates and a private key's chain), PKCS#12 with and
 without a password, and every way such a file can be broken."""
 
+from __future__ import annotations
+
 import glob
 import os
 import shutil

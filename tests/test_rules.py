@@ -83,3 +83,40 @@ def test_refresh_takes_the_earliest_upload_of_each_release():
         "0.0.1": [],
     }}
     assert first_upload_times(project) == {"0.21.0": "2013-10-24T23:56:13Z", "0.22.0": "2013-10-29T00:57:43Z"}
+
+
+class _Answer:
+    """What urlopen returns, reading from `data` and recording how much was asked for."""
+
+    def __init__(self, data: bytes):
+        self.data, self.asked = data, []
+
+    def read(self, size=-1):
+        self.asked.append(size)
+        return self.data if size < 0 else self.data[:size]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.parametrize("answer, message", [
+    (b"{" + b" " * 2048 + b"}", "larger than 1,024 bytes"),
+    (b"<html>rate limited</html>", "Expecting value"),
+])
+def test_refresh_refuses_an_answer_too_large_or_not_json_and_keeps_the_table(tmp_path, monkeypatch, answer, message):
+    from conftest import run
+
+    import auditor.refresh
+
+    answered = _Answer(answer)
+    monkeypatch.setattr(auditor.refresh, "MAX_ANSWER", 1024)
+    monkeypatch.setattr(auditor.refresh.urllib.request, "urlopen", lambda request, timeout: answered)
+    table = tmp_path / "release-dates.json"
+    table.write_text("{}")
+    result = run("rules", "refresh", "--output", table)
+    assert result.code == 2 and "refresh failed, table unchanged" in result.err and message in result.err
+    assert "Traceback" not in result.err and table.read_text() == "{}"
+    assert answered.asked == [1025], "the answer is read up to the cap, never whole"

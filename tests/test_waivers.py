@@ -5,7 +5,8 @@ import textwrap
 import pytest
 
 from conftest import ENVS, run
-from auditor.waivers import WaiverError, load_waivers, path_glob
+from auditor.location_glob import PathGlob as path_glob
+from auditor.waivers import WaiverError, load_waivers
 
 OLD = ENVS / "py3-old-botocore"
 SDK_RULE = "ats-python-sdk-before-cutoff"

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 _SECTION = re.compile(r"^\[\s*([^\]]*?)\s*\]")
 _OPTION = re.compile(r"^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$")
+# The line ends of Python's universal newlines, as botocore's configparser reads the file; str.splitlines would
+# also split at \f, \x1c-\x1e, \x85 and U+2028 and shift every line number after them.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class Setting:
 def settings(text: str) -> list[Setting]:
     found: list[Setting] = []
     section = ""
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_LINE_END.split(text), 1):
         if not line.strip() or line.lstrip().startswith(("#", ";")) or line[:1] in " \t":
             continue
         header = _SECTION.match(line)

@@ -46,12 +46,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
+from auditor.bounded_run import RunFailed, run_bounded
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError, Verdict
 
@@ -128,8 +127,11 @@ def _from_numbers(text: str) -> JavaVersion | None:
     match = _NUMBERS.fullmatch(text)
     if match is None:
         return None
-    numbers = tuple(int(n) for n in re.split(r"[._]", match.group(1)))
-    if numbers[0] == 1 and len(numbers) > 1 and numbers[1] >= 1:  # 1.x.y_uu (Debian also links java-1.17.0-…)
+    levels = re.split(r"[._]", match.group(1))
+    if any(len(level) > 18 for level in levels):  # no Java has such a level, and int() refuses over 4,300 digits
+        return None
+    numbers = tuple(int(n) for n in levels)
+    if numbers[0] == 1 and len(numbers) > 1 and 1 <= numbers[1] < 100:  # 1.x.y_uu (Debian also links java-1.17.0-…)
         return JavaVersion(text, numbers[1:], exact=len(numbers) > 3)
     if not 5 <= numbers[0] < 100:
         return None
@@ -304,35 +306,12 @@ def _from_runtime(view: View, java: JavaHome) -> None:
 
 def _java_version_output(java: str) -> tuple[str | None, str | None]:
     """What `java -version` prints (on standard error; both streams are read, up to OUTPUT_CAP), or None and
-    why not. The JVM starts with a minimal environment, in an empty directory, and is killed with its
-    process group if it has not ended within RUNTIME_TIMEOUT seconds."""
-    timeout = RUNTIME_TIMEOUT
-    environment = {"PATH": os.defpath, "LC_ALL": "C"}
-    if sys.platform == "win32":
-        environment["SystemRoot"] = os.environ.get("SystemRoot", r"C:\Windows")  # Windows processes need it
-    with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryFile() as output:
-        try:
-            process = subprocess.Popen([java, "-version"], cwd=empty, stdin=subprocess.DEVNULL, stdout=output,
-                                       stderr=subprocess.STDOUT, env=environment, start_new_session=True)
-        except OSError as exc:
-            return None, f"cannot run it: {exc.strerror or exc}"
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            return None, f"`java -version` did not end within {timeout:g} s; killed"
-        output.seek(0)
-        return output.read(OUTPUT_CAP).decode("utf-8", "replace"), None
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    import signal
-
+    why not. The JVM runs bounded (auditor.bounded_run): a minimal environment, an empty directory, killed
+    with its process group when it ends or after RUNTIME_TIMEOUT seconds."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (AttributeError, OSError):  # Windows has no process groups to kill
-        process.kill()
-    process.wait()
+        return run_bounded([java, "-version"], RUNTIME_TIMEOUT, OUTPUT_CAP, merge_stderr=True).out, None
+    except RunFailed as exc:
+        return None, f"`java -version` {exc}"
 
 
 # -- the matrix ------------------------------------------------------------------------------------

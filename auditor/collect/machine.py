@@ -8,7 +8,8 @@ import os
 import sys
 
 from auditor.collect.tree import Environment, group_site_dirs
-from auditor.fs import View
+from auditor.fs import FsError, View
+from auditor.model import ScanError
 
 # Documented install locations of the distributions we inspect (globs from /).
 SYSTEM_SITE_GLOBS = (
@@ -47,25 +48,47 @@ def running_interpreter_path() -> list[str]:
     return [os.path.abspath(p) for p in sys.path if p and os.path.exists(p)]
 
 
-def _expand(view: View, patterns, homes: list[str]) -> list[str]:
+def _expand(view: View, patterns, homes: list[str], errors: list[ScanError]) -> list[str]:
     found = []
     for pattern in patterns:
         for expanded in ([pattern.replace("~", home, 1) for home in homes] if pattern.startswith("~") else [pattern]):
-            found.extend(sorted(view.glob(expanded)))
+            found.extend(sorted(view.glob(expanded, errors=errors)))
     return found
 
 
-def home_directories(view: View) -> list[str]:
-    """The home folders of an image's users, as the image names them (/root, /home/*)."""
-    return ["/root"] + [view.display(p) for p in view.glob("/home/*")]
+def home_directories(view: View, errors: list[ScanError]) -> list[str]:
+    """The home folders of an image's users, as the image names them (/root, /home/*). One that cannot be
+    listed is an error entry, once, and is not searched."""
+    homes = []
+    for home in [view.locate(view.top, "/root")] + view.glob("/home/*", errors=errors):
+        try:
+            view.list_dir(home)
+        except FsError as exc:
+            if view.kind(home) in ("dir", "other"):  # not a missing /root, nor a file such as /home/README
+                errors.append(ScanError(view.display(home), f"cannot list directory: {exc}"))
+            continue
+        homes.append(view.display(home))
+    return homes
 
 
-def other_environments(view: View, skip: set[str], homes: list[str]) -> list[Environment]:
-    """Install locations outside the running interpreter's path, grouped per interpreter."""
+def other_environments(view: View, skip: set[str], homes: list[str], errors: list[ScanError]) -> list[Environment]:
+    """Install locations outside the running interpreter's path, grouped per interpreter. One that exists
+    but cannot be used (no permission, a symlink loop) is an error entry."""
     def fresh(paths):
-        return [p for p in paths if view.is_dir(p) and os.path.realpath(p) not in skip and not os.path.islink(p)]
+        usable = []
+        for path in paths:
+            kind = view.kind(path)
+            if kind == "other":
+                try:
+                    view.list_dir(path)
+                except FsError as exc:
+                    errors.append(ScanError(view.display(path), f"cannot list directory: {exc}"))
+            elif kind == "dir" and os.path.realpath(path) not in skip and not os.path.islink(path):
+                usable.append(path)
+        return usable
 
-    environments = group_site_dirs(fresh(_expand(view, SYSTEM_SITE_GLOBS + USER_SITE_GLOBS, homes)), lambda prefix: "system")
-    environments += [Environment("virtualenv", venv) for venv in fresh(_expand(view, VENV_GLOBS, homes))]
-    environments += [Environment("aws-cli-v2", dist) for dist in fresh(_expand(view, CLI_V2_GLOBS, homes))]
+    site_dirs = fresh(_expand(view, SYSTEM_SITE_GLOBS + USER_SITE_GLOBS, homes, errors))
+    environments = group_site_dirs(site_dirs, lambda prefix: "system")
+    environments += [Environment("virtualenv", venv) for venv in fresh(_expand(view, VENV_GLOBS, homes, errors))]
+    environments += [Environment("aws-cli-v2", dist) for dist in fresh(_expand(view, CLI_V2_GLOBS, homes, errors))]
     return environments

@@ -8,6 +8,7 @@ from auditor.fs import FsError
 
 HEADER_CAP = 4 * 1024 * 1024
 _HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")  # core metadata's rule for Name
 _VERSION_ASSIGNMENT = re.compile(rb"""^__version__\s*=\s*(?:u|b)?['"]([^'"\n]{1,100})['"]""", re.M)
 
 
@@ -38,6 +39,8 @@ def name_and_version(text: str) -> tuple[str, str]:
     if not name or not version:
         missing = " and ".join(k for k, v in (("Name", name), ("Version", version)) if not v)
         raise MetadataError(f"no {missing} header")
+    if not _PROJECT_NAME.fullmatch(name):
+        raise MetadataError(f"Name {name[:100]!r} is not a valid project name")
     return name, version
 
 

@@ -13,10 +13,9 @@ import json
 import os
 import re
 import ssl
-import subprocess
 import sys
-import tempfile
 
+from auditor.bounded_run import RunFailed, TimedOut, run_bounded
 from auditor.collect import Collected
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
@@ -147,28 +146,12 @@ def command_openssl(binary: str, target: str, timeout: float | None = None) -> C
 
 
 def _run_bounded(argv: list[str], shown: str, what: str, timeout: float | None) -> tuple[str, str, int] | ScanError:
-    """Run a program of the scanned machine: an empty working directory, a minimal environment, a timeout
-    after which its whole process group is killed. Returns (stdout, stderr, exit code)."""
+    """(stdout, stderr, exit code) of a program of the scanned machine, run bounded (auditor.bounded_run)."""
     timeout = timeout or RUNTIME_TIMEOUT
-    with tempfile.TemporaryDirectory() as empty:
-        try:
-            process = subprocess.Popen(argv, cwd=empty, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}, start_new_session=True)
-        except OSError as exc:
-            return ScanError(shown, f"cannot run {what}: {exc.strerror or exc}")
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            return ScanError(shown, f"{what} did not answer within {timeout:g} s; killed")
-    return out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), process.returncode
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    import signal
-
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        process.kill()
-    process.wait()
+        ran = run_bounded(argv, timeout)
+    except TimedOut:
+        return ScanError(shown, f"{what} did not answer within {timeout:g} s; killed")
+    except RunFailed as exc:
+        return ScanError(shown, f"{what} {exc}")
+    return ran.out, ran.err, ran.code

@@ -65,8 +65,15 @@ PRECISE_VERSION = {"centos": "/etc/centos-release", "rhel": "/etc/redhat-release
 RELEASE_NAMES = (("CentOS", "centos"), ("Red Hat Enterprise Linux", "rhel"), ("Amazon Linux", "amzn"),
                  ("Fedora", "fedora"))
 WINDOWS_PRODUCT_TYPES = {1: "workstation", 2: "domain controller", 3: "server"}
-_RELEASE_LINE = re.compile(r"^(?P<name>.+?)\s+release\s+(?P<version>\d[\w.\-]*)(?:\s*\((?P<codename>[^)]*)\))?")
+# " release <version> (<codename>)" after the name. The look-behind starts a try only where a run of spaces
+# starts: a long run without the word is scanned once, not once per space (a quadratic regex on a 64 KiB line).
+_RELEASE_WORD = re.compile(r"(?<!\s)\s+release\s+(?P<version>\d[\w.\-]*)(?:\s*\((?P<codename>[^)]*)\))?")
 _NUMERIC_VERSION = re.compile(r"^\d+(?:\.\d+)*$")
+# What plistlib raises on a broken file: besides its ValueError, the XML reader lets AttributeError (a <date>
+# that is no date), IndexError (a <key> outside a <dict>) and LookupError (encoding="bogus") out, the binary
+# reader TypeError (an array as a key).
+PLIST_ERRORS = (ValueError, TypeError, AttributeError, IndexError, LookupError, xml.parsers.expat.ExpatError,
+                RecursionError)
 T = TypeVar("T")
 
 
@@ -146,7 +153,7 @@ def _os_release(reader: _Reader) -> Component | None:
         if text is None:
             continue
         fields = _assignments(text)
-        os_id, version = fields.get("ID", "linux").lower(), fields.get("VERSION_ID")
+        os_id, version = (fields.get("ID", "").strip() or "linux").lower(), fields.get("VERSION_ID")  # "ID=": unset
         details = {"name": fields.get("NAME"), "pretty_name": fields.get("PRETTY_NAME"),
                    "id_like": fields.get("ID_LIKE"), "version_id": version, "codename": fields.get("VERSION_CODENAME"),
                    "read": f"ID={os_id}" + (f", VERSION_ID={version}" if version else ", no VERSION_ID")}
@@ -164,8 +171,8 @@ def _precise_version(reader: _Reader, os_id: str, version_id: str | None) -> tup
     line = reader.first_line(path) if path and version_id else None
     if line is None:
         return None
-    match = _RELEASE_LINE.match(line)
-    precise = match["version"] if match else line
+    release = _release_line(line)
+    precise = release[1] if release else line
     return (precise, path) if precise.startswith(f"{version_id}.") else None
 
 
@@ -183,15 +190,23 @@ def _lsb_release(reader: _Reader) -> Component | None:
 def _release_file(reader: _Reader) -> Component | None:
     for path in RELEASE_FILES:
         line = reader.first_line(path)
-        match = _RELEASE_LINE.match(line) if line else None
-        if match is None:
+        release = _release_line(line) if line else None
+        if release is None:
             continue
-        name = match["name"]
+        name, version, codename = release
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower())
         os_id = next((known for prefix, known in RELEASE_NAMES if name.startswith(prefix)), slug)
-        details = {"name": name, "pretty_name": line, "codename": match["codename"], "read": line}
-        return reader.component(os_id, match["version"], path, "release file (first line)", details)
+        details = {"name": name, "pretty_name": line, "codename": codename, "read": line}
+        return reader.component(os_id, version, path, "release file (first line)", details)
     return None
+
+
+def _release_line(line: str) -> tuple[str, str, str | None] | None:
+    """(name, version, codename) of "<name> release <version> (<codename>)", or None."""
+    match = _RELEASE_WORD.search(line)
+    if match is None or match.start() == 0:
+        return None
+    return line[:match.start()], match["version"], match["codename"]
 
 
 def _debian_version(reader: _Reader) -> Component | None:
@@ -209,8 +224,8 @@ def _macos(reader: _Reader) -> Component | None:
         return None
     try:
         plist = plistlib.loads(data)  # XML or binary ("bplist00"), told apart by the header
-    except (ValueError, xml.parsers.expat.ExpatError, RecursionError) as exc:
-        return reader.error(MACOS_VERSION, f"not a property list: {exc}")
+    except PLIST_ERRORS as exc:
+        return reader.error(MACOS_VERSION, f"not a property list: {str(exc) or type(exc).__name__}")
     version = plist.get("ProductVersion") if isinstance(plist, dict) else None
     if not isinstance(version, str):
         return reader.error(MACOS_VERSION, "no ProductVersion string in the property list")
@@ -290,9 +305,10 @@ def _trust_store_pointer(details: dict) -> str:
 
 def version_key(text: str | None) -> tuple[int, ...] | None:
     """The numbers of a dotted version, for comparing part by part, trailing zeros dropped: "8.10" > "8.9",
-    "10.4.11" < "10.5", "5" == "5.0", "2013.09" == "2013.9". None if the text does not start with a digit."""
+    "10.4.11" < "10.5", "5" == "5.0", "2013.09" == "2013.9". None if the text does not start with a digit, or
+    a part is longer than any version's (int() refuses over 4,300 digits: VERSION_ID=999… must not crash the scan)."""
     match = re.match(r"\d+(?:\.\d+)*", text or "")
-    if match is None:
+    if match is None or any(len(part) > 18 for part in match.group().split(".")):
         return None
     parts = [int(part) for part in match.group().split(".")]
     while len(parts) > 1 and parts[-1] == 0:

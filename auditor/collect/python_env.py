@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from auditor import names
 from auditor.collect import Collected
-from auditor.collect.metadata import decode, module_version, name_and_version, read_name_and_version, MetadataError
+from auditor.collect.metadata import HEADER_CAP, decode, module_version, name_and_version, read_name_and_version, MetadataError
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
@@ -70,14 +70,29 @@ def environment_path(view: View, site_dirs: list[str], errors: list[ScanError]) 
         for pth in pth_files:
             lines, egg_insert = _read_pth(view, pth.path, errors)
             for lineno, text in lines:
+                if "\0" in text:  # no file name holds one; the OS would refuse the path
+                    errors.append(ScanError(view.display(pth.path), f"line {lineno}: has a NUL byte; not a path"))
+                    continue
                 origin = f"{pth.name} line {lineno}"
                 target = view.locate(site_dir, text)
                 if not view.inside(target):
                     errors.append(ScanError(view.display(pth.path), f"line {lineno}: {text} is outside the scanned target; not scanned"))
                     continue
-                if view.kind(target) in ("dir", "file"):
+                kind = view.kind(target)
+                if kind in ("dir", "file"):
                     add(front if egg_insert else back, target, origin + (" (moved to the front by its import line)" if egg_insert else ""))
+                elif kind == "other":
+                    errors.append(ScanError(view.display(pth.path), f"line {lineno}: {text}: {_unusable(view, target)}; not scanned"))
     return front + back
+
+
+def _unusable(view: View, path: str) -> str:
+    """Why a path that exists cannot be scanned: a loop, a link out of the target, or not a file or folder."""
+    try:
+        view.resolve(path)
+    except FsError as exc:
+        return str(exc)
+    return "not a file or folder, or no permission to use it"
 
 
 def _read_pth(view: View, path: str, errors: list[ScanError]) -> tuple[list[tuple[int, str]], bool]:
@@ -145,8 +160,8 @@ def _scan_site_dir(view, directory, index, watched, contents, errors):
 def _package_version(view: View, package_dir: str, errors) -> str | None:
     """__version__ of a package directory, or None when it is not a package."""
     init = os.path.join(package_dir, "__init__.py")
-    if not view.is_file(init):
-        return None
+    if view.kind(init) in (None, "dir"):
+        return None  # not a package; a FIFO, a device or a link out of the target is an error entry below
     try:
         return module_version(view.read_bytes(init, MODULE_CAP)) or ""
     except FsError as exc:
@@ -177,21 +192,39 @@ def _scan_zipped_egg(view, egg, index, watched, contents, errors):
     if normalized not in watched:
         return
     import zipfile
+    import zlib
 
     try:
         with zipfile.ZipFile(io.BytesIO(view.read_bytes(egg, EGG_CAP))) as archive:
-            real_name, version = name_and_version(decode(archive.read("EGG-INFO/PKG-INFO")))
+            real_name, version = name_and_version(decode(_egg_member(archive, "EGG-INFO/PKG-INFO", HEADER_CAP)))
             try:
-                init_source = archive.read(f"{normalized}/__init__.py")
+                init_source = _egg_member(archive, f"{normalized}/__init__.py", MODULE_CAP)
             except KeyError:
                 init_source = None
-    except (FsError, zipfile.BadZipFile, KeyError, MetadataError, OSError, EOFError) as exc:
+    # What a corrupt archive raises depends on where it is corrupt: a bad directory, a bad
+    # compressed stream (zlib.error), a member flagged encrypted (RuntimeError), a bad name (ValueError) …
+    except (FsError, MetadataError, zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError,
+            RuntimeError, ValueError, zlib.error) as exc:
         errors.append(ScanError(view.display(egg), f"cannot read zipped egg: {exc}"))
         return
     normalized = names.normalize(real_name)
     contents.found.append(Found(normalized, version, view.display(egg), "zipped egg EGG-INFO/PKG-INFO", index))
     if init_source is not None:
         contents.module_versions[normalized] = module_version(init_source) or ""
+
+
+def _egg_member(archive, name: str, cap: int) -> bytes:
+    """A member of a zipped egg, as zipimport would read it: stored or deflated only, and no bigger than
+    `cap` (the size its directory entry declares bounds what is decompressed, so no zip bomb)."""
+    import zipfile
+
+    info = archive.getinfo(name)  # KeyError when absent
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise zipfile.BadZipFile(f"{name} uses compression method {info.compress_type}, which zipimport cannot read")
+    if info.file_size > cap:
+        raise zipfile.BadZipFile(f"{name} is {info.file_size} bytes, over the {cap}-byte limit")
+    with archive.open(info) as member:
+        return member.read(info.file_size + 1)  # read() without a size inflates up to 1 GiB at once
 
 
 def collect_environment(view: View, entries: list[PathEntry], target: str, watched: set[str]) -> tuple[Collected, int]:

@@ -42,7 +42,7 @@ class Discovery:
     environments: list[Environment] = field(default_factory=list)
     lockfiles: list[tuple[str, str]] = field(default_factory=list)  # (host path, format)
     manifests: list[tuple[str, str]] = field(default_factory=list)  # other languages' (host path, format)
-    sources: list[tuple[str, str]] = field(default_factory=list)  # (host path, how it is read)
+    source_files: int = 0  # files whose trust settings are read: handed to walk's `on_source`, never listed
     errors: list[ScanError] = field(default_factory=list)
     directories: int = 0
 
@@ -101,8 +101,17 @@ def venv_site_dirs(view: View, venv: str) -> list[str]:
     return found
 
 
-def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -> Discovery:
+def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
+         on_source: Optional[Callable[[str, str], None]] = None) -> Discovery:
+    """What is below `start`. Source files go to `on_source(host path, how it is read)` as they are found:
+    a large tree holds hundreds of thousands, and a list of them grows with the tree."""
     found = Discovery()
+
+    def source(path: str, label: str) -> None:
+        found.source_files += 1
+        if on_source:
+            on_source(path, label)
+
     loose_site_dirs: list[str] = []
     package_dirs: list[str] = []
     stack = [start]
@@ -118,7 +127,8 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -
             continue
         names = {e.name for e in entries}
         if "pyvenv.cfg" in names:
-            found.environments.append(Environment("virtualenv", directory, _venv_python(view, directory), venv_site_dirs(view, directory)))
+            python = _venv_python(view, directory, found.errors)
+            found.environments.append(Environment("virtualenv", directory, python, venv_site_dirs(view, directory)))
             continue
         base = os.path.basename(directory)
         if base in SITE_DIR_NAMES:
@@ -130,8 +140,9 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -
         if any(n.endswith(".dist-info") for n in names):
             package_dirs.append(directory)  # e.g. pip install --target, a Lambda bundle
             # A Lambda bundle's handler sits beside the packages it bundles; those are not read.
-            found.sources.extend((e.path, label) for e in entries
-                                 if not e.is_dir(follow_symlinks=False) and (label := source_format(directory, e.name)))
+            for e in entries:
+                if not e.is_dir(follow_symlinks=False) and (label := source_format(directory, e.name)):
+                    source(e.path, label)
             continue
         if any(n.endswith(".egg-info") for n in names):
             package_dirs.append(directory)  # a source checkout installed in develop mode; keep walking
@@ -143,14 +154,14 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -
                     if entry.name in SKIP_DIRS or (in_python_lib and entry.name not in SITE_DIR_NAMES):
                         continue
                     subdirs.append(entry.path)
-                elif entry.is_file() or entry.is_symlink():
+                else:  # a file, a link, or a FIFO or device so named: its reader says why it cannot be read
                     label = lockfile_format(entry.name)
                     if label:
                         found.lockfiles.append((entry.path, label))
                     elif label := manifest_format(entry.name):
                         found.manifests.append((entry.path, label))
                     elif not in_python_lib and (label := source_format(directory, entry.name)):
-                        found.sources.append((entry.path, label))
+                        source(entry.path, label)
             except OSError as exc:
                 found.errors.append(ScanError(view.display(entry.path), f"cannot inspect: {exc.strerror or exc}"))
         stack.extend(reversed(subdirs))
@@ -159,15 +170,16 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None) -
     found.environments.sort(key=lambda e: e.prefix)
     found.lockfiles.sort()
     found.manifests.sort()
-    found.sources.sort()
     return found
 
 
-def _venv_python(view: View, venv: str) -> str:
+def _venv_python(view: View, venv: str, errors: list[ScanError]) -> str:
     """The version pyvenv.cfg records ('version = 3.11.7' or 'version_info = 3.11.7.final.0')."""
+    config = os.path.join(venv, "pyvenv.cfg")
     try:
-        text = view.read_text(os.path.join(venv, "pyvenv.cfg"), 64 * 1024)
-    except FsError:
+        text = view.read_text(config, 64 * 1024)
+    except FsError as exc:
+        errors.append(ScanError(view.display(config), f"cannot read: {exc}"))
         return ""
     for line in text.splitlines():
         key, _, value = line.partition("=")

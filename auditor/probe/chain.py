@@ -12,16 +12,21 @@ from auditor.anchors import check_store, load_anchors
 
 
 def parse(der: bytes):
-    """A cryptography certificate, or None when it cannot be parsed. Old roots (Starfield Class 2) carry a
-    serial number RFC 5280 now disallows, and cryptography warns about it: quietly."""
+    """A cryptography certificate, or None when it or its names cannot be parsed (cryptography reads the subject
+    and issuer only when asked). Old roots (Starfield Class 2) carry a serial number RFC 5280 now disallows, and
+    cryptography warns about it: quietly."""
     from cryptography import x509
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return x509.load_der_x509_certificate(der)
-        except ValueError:
+            certificate = x509.load_der_x509_certificate(der)
+            _ = certificate.subject, certificate.issuer  # parsed here, where a failure is caught
+        # InvalidVersion (an X.509 v2 certificate) is no ValueError; TypeError is raised for some odd names
+        # (a CN written as a BIT STRING)
+        except (ValueError, TypeError, x509.InvalidVersion):
             return None
+    return certificate
 
 
 def describe(der: bytes) -> dict:
@@ -72,16 +77,20 @@ def short_name(name) -> str:
 
 
 def dns_names(der: bytes) -> list[str]:
-    """The DNS names a server certificate is valid for (subject alternative names)."""
+    """The DNS names a server certificate is valid for (subject alternative names); none when its extensions
+    cannot be read (a repeated extension, a malformed name, a kind of name cryptography does not read)."""
     from cryptography import x509
 
     certificate = parse(der)
     if certificate is None:
         return []
-    try:
-        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return []
+    with warnings.catch_warnings():  # extensions are parsed here, and the old-serial-number warning with them
+        warnings.simplefilter("ignore")
+        try:
+            names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except (x509.ExtensionNotFound, x509.DuplicateExtension, x509.UnsupportedGeneralNameType, ValueError,
+                TypeError):  # TypeError: a directory name with a CN written as a BIT STRING
+            return []
     return names.get_values_for_type(x509.DNSName)
 
 

@@ -21,22 +21,34 @@ class StoreToProbe:
 
 
 def parse_address(text: str, default_port: int | None = 443) -> tuple[str, int | None]:
-    """HOST, HOST:PORT, [IPv6] or [IPv6]:PORT -> (host, port or `default_port`); ValueError when it is none of them."""
+    """HOST, HOST:PORT, [IPv6] or [IPv6]:PORT -> (host, port or `default_port`); ValueError, naming the text,
+    when it is none of them."""
+    try:
+        host, port = _host_and_port(text)
+        if not host.isprintable() or any(c.isspace() for c in host):
+            raise ValueError("a host has no spaces or control characters")
+        host.encode("idna")  # a name that cannot be sent on the wire fails here, not in a worker
+    except ValueError as exc:  # ipaddress and the idna codec do not say which text they were given
+        raise ValueError(f"{text!r}: {exc}") from None
+    return host, int(port) if port is not None else default_port
+
+
+def _host_and_port(text: str) -> tuple[str, str | None]:
     host, port = text, None
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest and not rest.startswith(":"):
-            raise ValueError(f"{text!r}: expected [ADDRESS]:PORT")
-        port = rest[1:] or None
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError("expected [ADDRESS]:PORT")
+        port = rest[1:] if rest else None
         ipaddress.IPv6Address(host)
     elif text.count(":") == 1:
         host, port = text.split(":")
     elif ":" in text:
         ipaddress.IPv6Address(text)
-    if not host or (port is not None and not (port.isdigit() and 0 < int(port) < 65536)):
-        raise ValueError(f"{text!r}: expected HOST[:PORT] with a port from 1 to 65535")
-    host.encode("idna")  # a name that cannot be sent on the wire fails here, not in a worker
-    return host, int(port) if port is not None else default_port
+    if not host or (port is not None and not (port.isascii() and port.isdigit() and len(port) <= 5
+                                              and 0 < int(port) < 65536)):
+        raise ValueError("expected HOST[:PORT] with a port from 1 to 65535")
+    return host, port
 
 
 def machine_stores(openssl: bool = True) -> list[StoreToProbe]:

@@ -43,14 +43,20 @@ def proxy_for(host: str, port: int, environ: Mapping[str, str]) -> Proxy | None:
     if not url or bypassed(host, port, environ.get("no_proxy") or environ.get("NO_PROXY") or ""):
         return None
     url = url if "://" in url else f"http://{url}"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        proxy_port = parts.port or 80
+    except ValueError:  # its message would quote what it took for the port: maybe half a password
+        raise TunnelError("the proxy URL in HTTPS_PROXY is not valid (a '/', '@' or ':' in its user name or "
+                          "password must be percent-encoded)") from None
     if parts.scheme != "http" or not parts.hostname:
         raise TunnelError(f"proxy {redact(url)}: only http:// proxies are supported")
     authorization = None
     if parts.username is not None:
         credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
         authorization = "Basic " + base64.b64encode(credentials).decode("ascii")
-    return Proxy(parts.hostname, parts.port or 80, authorization, redact(url))
+    shown = f"http://{'***@' if parts.username is not None else ''}{host_port(parts.hostname, proxy_port)}"
+    return Proxy(parts.hostname, proxy_port, authorization, shown)
 
 
 def bypassed(host: str, port: int, no_proxy: str) -> bool:

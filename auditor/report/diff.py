@@ -83,7 +83,9 @@ def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
     for name, changes in (("New", diff.new), ("Resolved", diff.resolved), ("Unchanged", diff.unchanged)):
         if not changes:
             continue
-        rows = [[c.severity.upper() + (" (waived)" if c.waived else ""), c.title, c.where, c.rule] for c in changes]
+        # Redacted before tabulate wraps a cell: a secret split over two lines would escape redact.
+        rows = [[redact(c.severity.upper() + (" (waived)" if c.waived else "")), redact(c.title), redact(c.where),
+                 redact(c.rule)] for c in changes]
         if markdown:
             rows = [[cell.replace("|", "\\|") for cell in row] for row in rows]
         table = tabulate(rows, headers=["severity", "finding", "where", "rule"],

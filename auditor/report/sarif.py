@@ -14,7 +14,7 @@ import shlex
 from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
-from auditor.redact import redact_tree
+from auditor.redact import redact, redact_tree
 from auditor.report.common import components_by_id, names_file, waiver_note
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -174,6 +174,7 @@ def _location(component, finding, targets: list) -> dict:
 
 def _artifact(path: str) -> dict:
     """A file URI for an absolute path; a relative reference against %SRCROOT% (where the scan ran) otherwise."""
+    path = redact(path)  # before percent-encoding, which would hide a name's ?X-Amz-Signature= from redact_tree
     if re.match(r"^[A-Za-z]:[\\/]", path):
         return {"uri": PureWindowsPath(path).as_uri()}
     if path.startswith("/"):

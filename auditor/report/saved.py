@@ -6,12 +6,15 @@ A report of another schema version is refused, never guessed at: fields may have
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 from auditor.inputs import read_input
 from auditor.model import SCHEMA_VERSION, Report
 
 MAX_BYTES = 64 * 1024 * 1024
+# Only a \uD800-\uDFFF escape can make a lone surrogate; a report without one needs no walk.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class SavedReportError(Exception):
@@ -20,10 +23,18 @@ class SavedReportError(Exception):
 
 def load_data(path: str, limit: int = MAX_BYTES) -> dict:
     """The report as JSON data, checked against the published schema."""
+    raw = read_input(path, limit, SavedReportError)
     try:
-        data = json.loads(read_input(path, limit, SavedReportError))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw, parse_constant=_not_json)
+    except ValueError as exc:  # not UTF-8, not JSON, NaN, an integer of more than 4,300 digits
         raise SavedReportError(f"{path}: not valid JSON ({exc})") from exc
+    except RecursionError:
+        raise SavedReportError(f"{path}: not valid JSON (nested too deeply to read)") from None
+    lone = _lone_surrogate(data) if _SURROGATE_ESCAPE.search(raw) else None
+    if lone is not None:
+        shown = lone.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise SavedReportError(f"{path}: {shown[:80]!r} holds a lone surrogate escape, which is not Unicode text "
+                               f"and cannot be written out: not a report the auditor wrote")
     if not isinstance(data, dict) or "schema_version" not in data:
         raise SavedReportError(f"{path}: no schema_version: not an auditor JSON report")
     version = data["schema_version"]
@@ -36,13 +47,37 @@ def load_data(path: str, limit: int = MAX_BYTES) -> dict:
     return data
 
 
+def _lone_surrogate(data) -> str | None:
+    """The first string (key or value) that holds a lone surrogate; walked without recursion."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return value
+        elif isinstance(value, dict):
+            pending += [*value, *value.values()]
+        elif isinstance(value, list):
+            pending += value
+    return None
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def load_report(path: str, limit: int = MAX_BYTES) -> Report:
     return report_from_data(load_data(path, limit), path)
 
 
 def report_from_data(data: dict, path: str) -> Report:
     """The model of checked data. Ids are derived from fields, so a hand-edited field shows as a mismatch."""
-    report = Report.from_dict(data)
+    try:
+        report = Report.from_dict(data)
+    except TypeError as exc:  # the schema leaves out fields the model needs (a component's version)
+        raise SavedReportError(f"{path}: a field the auditor writes is missing ({exc})") from None
     for stored, component in zip(data["components"], report.components):
         if stored["id"] != component.id:
             raise SavedReportError(f"{path}: component {stored['id']} does not match its fields (edited after the scan?)")

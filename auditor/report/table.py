@@ -25,8 +25,8 @@ def render(report) -> str:
         for f in shown:
             rows.append([f.severity.upper() + (" (waived)" if f.waived else ""), f.title,
                          where_on_host(components.get(f.component)), f.remediation])
-        lines += ["Findings", tabulate(rows, headers=["severity", "finding", "where", "remediation"], tablefmt="simple",
-                                       maxcolwidths=[None, 50, 50, 60]), ""]
+        lines += ["Findings", _tabulate(rows, headers=["severity", "finding", "where", "remediation"], tablefmt="simple",
+                                        maxcolwidths=[None, 50, 50, 60]), ""]
     if len(shown) < len(report.findings):
         lines += [f"({len(report.findings) - len(shown)} info findings, stores that hold an anchor: see the tables below "
                   f"or --format json)", ""]
@@ -36,8 +36,8 @@ def render(report) -> str:
         rows = [[c.name, c.version or c.details.get("specifier") or "any", (c.released or "")[:10], c.source,
                  "" if c.details.get("active", True) else "inactive", c.location + (f":{c.line}" if c.line else "")]
                 for c in packages]
-        lines += ["Components", tabulate(rows, headers=["package", "version", "released (UTC)", "found by", "state", "location"],
-                                         tablefmt="simple"), ""]
+        lines += ["Components", _tabulate(rows, headers=["package", "version", "released (UTC)", "found by", "state", "location"],
+                                          tablefmt="simple"), ""]
     elif not stores and not any(c.kind in ("probe", "sdk-manifest") for c in report.components):
         lines += ["Components: no AWS SDK or CLI package found", ""]
     lines += _sdk_table(report)
@@ -46,9 +46,14 @@ def render(report) -> str:
     lines += _probe_table(report)
     if report.errors:
         rows = [[e.location, e.message] for e in report.errors]
-        lines += ["Errors (parts that could not be scanned)", tabulate(rows, headers=["location", "reason"], tablefmt="simple",
-                                                                        maxcolwidths=[60, 80]), ""]
+        lines += ["Errors (parts that could not be scanned)", _tabulate(rows, headers=["location", "reason"], tablefmt="simple",
+                                                                         maxcolwidths=[60, 80]), ""]
     return redact("\n".join(lines)) + "\n"
+
+
+def _tabulate(rows, **options) -> str:
+    """tabulate, with each cell redacted before it is wrapped: a secret split over two lines would escape redact."""
+    return tabulate([[redact(cell) if isinstance(cell, str) else cell for cell in row] for row in rows], **options)
 
 
 def _sdk_table(report) -> list[str]:
@@ -62,8 +67,8 @@ def _sdk_table(report) -> list[str]:
                          c.details.get("trust_store", ""), where(c)])
     if not rows:
         return []
-    return ["AWS SDKs of other languages", tabulate(rows, headers=["SDK", "packages", "trust from", "store", "where"],
-                                                    tablefmt="simple", maxcolwidths=[28, 40, 8, 40, None]), ""]
+    return ["AWS SDKs of other languages", _tabulate(rows, headers=["SDK", "packages", "trust from", "store", "where"],
+                                                     tablefmt="simple", maxcolwidths=[28, 40, 8, 40, None]), ""]
 
 
 def _platform_table(report) -> list[str]:
@@ -71,8 +76,8 @@ def _platform_table(report) -> list[str]:
     if not platform:
         return []
     rows = [[c.kind, _platform_name(c), c.source, c.location] for c in platform]
-    return ["Platform", tabulate(rows, headers=["kind", "what", "found by", "location"], tablefmt="simple",
-                                 maxcolwidths=[8, 40, 40, 60]), ""]
+    return ["Platform", _tabulate(rows, headers=["kind", "what", "found by", "location"], tablefmt="simple",
+                                  maxcolwidths=[8, 40, 40, 60]), ""]
 
 
 def _platform_name(component) -> str:
@@ -91,22 +96,22 @@ def _trust_tables(report, stores) -> list[str]:
     if clients:
         rows = [[f"{c.name} {c.version or ''}".strip(), _store_cell(c), c.details["trust_reasons"][0]] for c in clients]
         lines += ["Clients and the trust store each would use",
-                  tabulate(rows, headers=["client", "store", "why"], tablefmt="simple", maxcolwidths=[20, 50, 70]), ""]
+                  _tabulate(rows, headers=["client", "store", "why"], tablefmt="simple", maxcolwidths=[20, 50, 70]), ""]
     settings = [c for c in report.components if c.kind == "trust-config"]
     if settings:
         # One cell for name and value: tabulate's wrapping turns a lone "False" cell into True.
         rows = [[c.name + (f"={c.details['value']}" if "value" in c.details else ""), c.details.get("effect", ""),
                  c.location + (f":{c.line}" if c.line else "")] for c in settings]
-        lines += ["Trust configuration", tabulate(rows, headers=["setting", "effect", "where"], tablefmt="simple",
-                                                  maxcolwidths=[60, 14, 60]), ""]
+        lines += ["Trust configuration", _tabulate(rows, headers=["setting", "effect", "where"], tablefmt="simple",
+                                                   maxcolwidths=[60, 14, 60]), ""]
     if stores:
         rows = [[c.location, c.details.get("format", "") + (f"\nintegrity {c.details['integrity']}" if "integrity" in c.details else ""),
                  c.details.get("certificates", 0),
                  "\n".join(c.details.get("anchors", [])) or "NONE",
                  "\n".join(c.details.get("expired", []) + [f"{n} (distrusted)" for n in c.details.get("distrusted", [])]),
                  len(c.details.get("impostors", [])), len(c.details.get("users", []))] for c in stores]
-        lines += ["Trust stores", tabulate(rows, headers=["store", "format", "certificates", "valid ATS anchors",
-                                                         "expired or distrusted", "impostors", "users"], tablefmt="simple"), ""]
+        lines += ["Trust stores", _tabulate(rows, headers=["store", "format", "certificates", "valid ATS anchors",
+                                                          "expired or distrusted", "impostors", "users"], tablefmt="simple"), ""]
     return lines
 
 
@@ -139,7 +144,7 @@ def _probe_table(report) -> list[str]:
     outcomes = [c.details.get("outcome", "fail") for c in probes]
     summary = ", ".join(f"{outcomes.count(o)} {o}" for o in ("pass", "fail", "error") if o in outcomes)
     return [f"Live probes: each store alone against each endpoint ({summary})",
-            tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths), ""]
+            _tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths), ""]
 
 
 def _anchor_cell(anchor) -> str:

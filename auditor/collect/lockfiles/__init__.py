@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import reprlib
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -36,7 +37,16 @@ def read_document(view: View, path: str, errors: "list[ScanError]", loads, langu
         errors.append(ScanError(view.display(path), str(exc)))
     except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
         errors.append(ScanError(view.display(path), f"invalid {language}: {exc}"))
+    except RecursionError:  # both parsers recurse into nested arrays and tables
+        errors.append(ScanError(view.display(path), f"invalid {language}: nested too deeply to read"))
     return None
+
+
+def text_of(value) -> str:
+    """A value of a parsed lockfile as text: lists and tables shortened (they may nest deeply),
+    a lone surrogate (JSON's "\\ud800" is not Unicode) kept as its escape."""
+    text = reprlib.repr(value) if isinstance(value, (list, dict)) else str(value)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 Parser = Callable[[View, str, "set[str]", "list[ScanError]"], "list[Pin]"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 
 from auditor import names
-from auditor.collect.lockfiles import Pin, read_document
+from auditor.collect.lockfiles import Pin, read_document, text_of
 from auditor.collect.lockfiles.requirements import exact_version
 from auditor.fs import View
 from auditor.model import ScanError
@@ -26,8 +27,9 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
         return []
     spec = data.get("_meta", {}).get("pipfile-spec") if isinstance(data.get("_meta"), dict) else None
     if spec != KNOWN_SPEC:
-        errors.append(ScanError(where, f"pipfile-spec {spec!r} is not {KNOWN_SPEC}; packages read on a best-effort basis"))
+        errors.append(ScanError(where, f"pipfile-spec {reprlib.repr(spec)} is not {KNOWN_SPEC}; packages read on a best-effort basis"))
     pins = []
+    lines = _key_lines(text, watched)
     for section in ("default", "develop"):
         entries = data.get(section) or {}
         if not isinstance(entries, dict):
@@ -38,17 +40,28 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
             if name not in watched:
                 continue
             entry = entry if isinstance(entry, dict) else {}
-            specifier = str(entry.get("version", ""))
+            specifier = text_of(entry.get("version", ""))
             details = {"section": section}
             if entry.get("markers"):
-                details["marker"] = str(entry["markers"])
+                details["marker"] = text_of(entry["markers"])
             for key in ("git", "ref", "file", "path"):
                 if entry.get(key):
-                    details[key] = redact(str(entry[key]))
-            pins.append(Pin(name, exact_version(specifier), specifier, path, _line_of(text, raw_name), "Pipfile.lock", details))
+                    details[key] = redact(text_of(entry[key]))
+            pins.append(Pin(name, exact_version(specifier), specifier, path, lines.get(raw_name), "Pipfile.lock", details))
     return pins
 
 
-def _line_of(text: str, name: str) -> int | None:
-    match = re.search(r'^\s*"' + re.escape(name) + r'"\s*:', text, re.M)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+def _key_lines(text: str, watched: set[str]) -> dict[str, int]:
+    """Line of the first `"key":` line of each key naming a watched package, in one pass over the text."""
+    found: dict[str, int] = {}
+    line, position = 1, 0
+    for match in _KEY_LINE.finditer(text):
+        key = match.group(1)
+        if key not in found and names.normalize(key) in watched:
+            line += text.count("\n", position, match.start())
+            position = match.start()
+            found[key] = line
+    return found
+
+
+_KEY_LINE = re.compile(r'^[ \t]*"([^"\\\n]+)"[ \t]*:', re.M)  # [ \t]*, not \s*: \s spans blank lines

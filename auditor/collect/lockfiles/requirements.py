@@ -21,13 +21,14 @@ from auditor.fs import FsError, View
 from auditor.model import ScanError
 from auditor.redact import redact
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 _LEADING_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)")
 _EDITABLE = re.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(\S+)")
 _EGG_FRAGMENT = re.compile(r"[#&]egg=([^&\s]+)")
 _ARCHIVE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[0-9][^-]*?)(?:-[^/]*)?\.(?:whl|tar\.gz|tar\.bz2|tgz|zip|egg)$")
 _URL_START = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|file:|\.{0,2}/|[A-Za-z]:\\)", re.I)
+MAX_INCLUDE_DEPTH = 50  # -r/-c files including each other; real projects nest a few levels
+SHOWN_CAP = 300  # longer requirement text is not echoed in an error message
 
 
 def candidate_lines(text: str, watched: set[str]):
@@ -55,9 +56,18 @@ def candidate_lines(text: str, watched: set[str]):
                 break
             parts.append(physical[:-1])
             end = newline + 1
-        line = _COMMENT.sub("", "".join(parts)).strip()
+        line = _strip_comment("".join(parts)).strip()
         if line:
             yield line_number, line
+
+
+def _strip_comment(line: str) -> str:
+    """pip's rule: a comment starts at a '#' that begins the line or follows whitespace.
+    (pip's regular expression for it, (^|\\s+)#.*$, takes quadratic time on a long run of blanks.)"""
+    hash_at = line.find("#")
+    while hash_at > 0 and not line[hash_at - 1].isspace():
+        hash_at = line.find("#", hash_at + 1)
+    return line if hash_at < 0 else line[:hash_at]
 
 
 @functools.lru_cache(maxsize=8)
@@ -69,12 +79,12 @@ def _candidate_pattern(watched: frozenset) -> re.Pattern:
 
 def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
     pins: list[Pin] = []
-    _parse_file(view, path, watched, errors, pins, visited=set(), constraint=False)
+    _parse_file(view, path, watched, errors, pins, visited=set(), constraint=False, depth=0)
     _flag_repeats(pins)
     return pins
 
 
-def _parse_file(view, path, watched, errors, pins, visited, constraint):
+def _parse_file(view, path, watched, errors, pins, visited, constraint, depth):
     try:
         real = view.resolve(path)
         if real in visited:
@@ -87,14 +97,14 @@ def _parse_file(view, path, watched, errors, pins, visited, constraint):
     source = "requirements file" + (" (constraint via -c)" if constraint else "")
     for lineno, line in candidate_lines(text, watched):
         if line.startswith("-"):
-            _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source)
+            _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source, depth)
             continue
         pin = _pin_from(_requirement_part(line), watched, path, lineno, source, errors, view)
         if pin:
             pins.append(pin)
 
 
-def _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source):
+def _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source, depth):
     include = _INCLUDE.match(line)
     if include:
         flag, target = include.groups()
@@ -102,11 +112,17 @@ def _option_line(view, path, lineno, line, watched, errors, pins, visited, const
         if "://" in target:
             errors.append(ScanError(where, f"line {lineno}: include {redact(target)} is remote; not fetched (a scan never uses the network)"))
             return
+        if "\0" in target:
+            errors.append(ScanError(where, f"line {lineno}: include {target!r} has a NUL byte; not read"))
+            return
         included = view.locate(os.path.dirname(path), target)
         if not view.inside(included):
             errors.append(ScanError(where, f"line {lineno}: include {target} is outside the scanned target; not read"))
             return
-        _parse_file(view, included, watched, errors, pins, visited, constraint or flag in ("-c", "--constraint"))
+        if depth >= MAX_INCLUDE_DEPTH:
+            errors.append(ScanError(where, f"line {lineno}: include {target} is nested more than {MAX_INCLUDE_DEPTH} files deep; not read"))
+            return
+        _parse_file(view, included, watched, errors, pins, visited, constraint or flag in ("-c", "--constraint"), depth + 1)
         return
     editable = _EDITABLE.match(line)
     if editable:
@@ -136,7 +152,9 @@ def _pin_from(requirement: str, watched, path, lineno, source, errors, view) -> 
     try:
         parsed = Requirement(requirement)
     except InvalidRequirement as exc:
-        errors.append(ScanError(view.display(path), f"line {lineno}: invalid requirement {redact(requirement)!r}: {exc}"))
+        shown = repr(redact(requirement)) if len(requirement) <= SHOWN_CAP else f"for {leading.group(1)} ({len(requirement)} characters)"
+        reason = (str(exc).splitlines() or ["unparseable"])[0]  # packaging adds the text and a caret line
+        errors.append(ScanError(view.display(path), f"line {lineno}: invalid requirement {shown}: {reason}"))
         return None
     details = {}
     if parsed.marker:
@@ -154,7 +172,7 @@ def _pin_from(requirement: str, watched, path, lineno, source, errors, view) -> 
 def _pin_from_url(requirement: str, watched, path, lineno, source) -> Pin | None:
     url = requirement.split(";", 1)[0].strip()
     fragment = _EGG_FRAGMENT.search(url)
-    archive = _ARCHIVE.match(unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
+    archive = _ARCHIVE.match(unquote(_url_path(url).rsplit("/", 1)[-1]))
     name = fragment.group(1) if fragment else (archive.group("name") if archive else None)
     if not name or names.normalize(name.split("[")[0]) not in watched:
         return None
@@ -165,13 +183,20 @@ def _pin_from_url(requirement: str, watched, path, lineno, source) -> Pin | None
     return Pin(names.normalize(name.split("[")[0]), version, f"@ {redact(url)}", path, lineno, source, details)
 
 
+def _url_path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:  # an unclosed "[" of an IPv6 host, a port out of range
+        return ""
+
+
 def _version_from_url(url: str) -> str | None:
-    archive = _ARCHIVE.match(unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
+    archive = _ARCHIVE.match(unquote(_url_path(url).rsplit("/", 1)[-1]))
     return archive.group("version") if archive else None
 
 
 def _vcs_ref(url: str) -> str | None:
-    path = urlsplit(url.split("+", 1)[1]).path
+    path = _url_path(url.split("+", 1)[1])
     return path.rsplit("@", 1)[1] if "@" in path else None
 
 

@@ -7,11 +7,12 @@ that list and in where they state their own format version.
 from __future__ import annotations
 
 import re
+import reprlib
 import sys
 from dataclasses import dataclass
 
 from auditor import names
-from auditor.collect.lockfiles import Pin, read_document
+from auditor.collect.lockfiles import Pin, read_document, text_of
 from auditor.fs import View
 from auditor.model import ScanError
 
@@ -53,8 +54,8 @@ def _parse(fmt: Format, view: View, path: str, watched: set[str], errors: list[S
         return []
     text, data = document
     stated = _lookup(data, fmt.version_path)
-    if stated is None or str(stated).split(".")[0] not in fmt.known_majors:
-        errors.append(ScanError(where, f"{fmt.label} format version {stated!r} is not one this auditor knows "
+    if stated is None or text_of(stated).split(".")[0] not in fmt.known_majors:
+        errors.append(ScanError(where, f"{fmt.label} format version {reprlib.repr(stated)} is not one this auditor knows "
                                        f"({', '.join(m + '.x' for m in fmt.known_majors)}); packages read on a best-effort basis"))
     packages = data.get(fmt.packages_key, [])
     if not isinstance(packages, list):
@@ -70,13 +71,13 @@ def _parse(fmt: Format, view: View, path: str, watched: set[str], errors: list[S
         if name not in watched:
             continue
         version = package.get("version")
-        version = str(version) if version is not None else None
+        version = text_of(version) if version is not None else None
         details = {}
         if package.get("marker") or package.get("markers"):
-            details["marker"] = str(package.get("marker") or package.get("markers"))
+            details["marker"] = text_of(package.get("marker") or package.get("markers"))
         source = package.get("source")
         if isinstance(source, dict) and source and "registry" not in source:
-            details["source"] = {k: str(v) for k, v in sorted(source.items())}
+            details["source"] = {k: text_of(v) for k, v in sorted(source.items())}
         line = lines.get(name, [None]).pop(0) if lines.get(name) else None
         specifier = f"=={version}" if version else ""
         pins.append(Pin(name, version, specifier, path, line, fmt.label, details))
@@ -91,7 +92,7 @@ def _lookup(data: dict, keys: tuple[str, ...]):
     return data
 
 
-_NAME_LINE = re.compile(r'^\s*name\s*=\s*"([^"]+)"', re.M)
+_NAME_LINE = re.compile(r'^[ \t]*name[ \t]*=[ \t]*"([^"\n]+)"', re.M)  # not \s: it would span blank lines
 
 
 def _name_lines(text: str) -> dict[str, list[int]]:

@@ -165,7 +165,8 @@ def _component(ref: SdkRef, ecosystem: str, label: str, shown: str, target: str,
         details["dev"] = True
     if ref.notes:
         details["notes"] = list(ref.notes)
-    return Component("sdk-manifest", ref.name, ref.version, shown, label, target, line=ref.line, details=details)
+    # an empty version attribute or field (version="") names no release
+    return Component("sdk-manifest", ref.name, ref.version or None, shown, label, target, line=ref.line, details=details)
 
 
 def _mark_groups(components: list[Component]) -> list[Component]:

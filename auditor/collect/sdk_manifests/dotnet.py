@@ -4,7 +4,7 @@ Directory.Packages.props), packages.config and packages.lock.json."""
 from __future__ import annotations
 
 from auditor.collect.sdk_manifests import ManifestError, SdkRef
-from auditor.collect.sdk_manifests.text import line_of, load_json, mapping
+from auditor.collect.sdk_manifests.text import Lines, load_json, mapping
 from auditor.collect.sdk_manifests.xml import read_xml
 
 
@@ -50,14 +50,16 @@ def parse_packages_lock(data: bytes) -> list[SdkRef]:
     if "dependencies" not in lock:
         raise ManifestError("no 'dependencies': not a packages.lock.json")
     found: dict[tuple, SdkRef] = {}
+    lines = Lines(text)
     for framework, packages in mapping(lock["dependencies"], "dependencies").items():
-        start = text.find(f'"{framework}"')
+        lines.find(f'"{framework}"')  # its packages are looked up from there on
         for package, entry in mapping(packages, framework).items():
             if not is_sdk(package):
                 continue
             entry = mapping(entry, package)
             version = entry.get("resolved") if isinstance(entry.get("resolved"), str) else None
+            requested = entry.get("requested") if isinstance(entry.get("requested"), str) else ""
             direct = entry.get("type") == "Direct"
-            found.setdefault((package, version), SdkRef(package, version, str(entry.get("requested", "")),
-                                                        line_of(text, f'"{package}"', max(start, 0)), direct=direct))
+            found.setdefault((package, version), SdkRef(package, version, requested,
+                                                        lines.find(f'"{package}"'), direct=direct))
     return list(found.values())

@@ -10,8 +10,9 @@ from auditor.collect.sdk_manifests.text import decode
 from auditor.collect.sdk_manifests.xml import read_xml
 
 _PROPERTY = re.compile(r"\$\{([^}]+)\}")
-# 'group:artifact:version' or 'group:artifact' in a Gradle string, and the Kotlin/Groovy map form.
-_GRADLE_STRING = re.compile(r"""["'](com\.amazonaws|software\.amazon\.awssdk):([\w.-]+)(?::([^"':@]+))?[^"']*["']""")
+# 'group:artifact:version' or 'group:artifact' in a Gradle string, and the Kotlin/Groovy map form. The look-ahead
+# for the closing quote comes first: without it, an unclosed string backtracks over every split of its text.
+_GRADLE_STRING = re.compile(r"""["'](?=[^"']*["'])(com\.amazonaws|software\.amazon\.awssdk):([\w.-]+)(?::([^"':@]+))?[^"']*["']""")
 _GRADLE_MAP = re.compile(r"""group\s*[:=]\s*["'](com\.amazonaws|software\.amazon\.awssdk)["']\s*,\s*name\s*[:=]\s*["']([\w.-]+)["']"""
                          r"""(?:\s*,\s*version\s*[:=]\s*["']([^"']+)["'])?""")
 _EXACT = re.compile(r"^\d+(?:\.\d+)+(?:[.-][\w.-]+)?$")

@@ -7,7 +7,7 @@ import re
 from typing import Optional
 
 from auditor.collect.sdk_manifests import ManifestError, SdkRef
-from auditor.collect.sdk_manifests.text import Block, decode, line_of, load_json, mapping, read_blocks
+from auditor.collect.sdk_manifests.text import Block, Lines, decode, load_json, mapping, read_blocks
 
 DEPENDENCY_KEYS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 _EXACT = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$")
@@ -23,13 +23,13 @@ def _exact(constraint: str) -> Optional[str]:
 
 def parse_package_json(data: bytes) -> list[SdkRef]:
     text, manifest = load_json(data)
-    refs = []
+    lines, refs = Lines(text), []
     for key in DEPENDENCY_KEYS:
-        start = text.find(f'"{key}"')
+        lines.find(f'"{key}"', restart=True)  # the names are looked up from there on
         for name, constraint in mapping(manifest.get(key), key).items():
             if is_sdk(name):
                 constraint = constraint if isinstance(constraint, str) else ""
-                refs.append(SdkRef(name, _exact(constraint), constraint, line_of(text, f'"{name}"', max(start, 0)),
+                refs.append(SdkRef(name, _exact(constraint), constraint, lines.find(f'"{name}"'),
                                    direct=True, dev=key == "devDependencies"))
     return refs
 
@@ -42,7 +42,7 @@ def parse_package_lock(data: bytes) -> list[SdkRef]:
     if version not in (1, None):
         raise ManifestError(f"lockfileVersion {version!r} without a 'packages' object")
     found: dict[tuple, SdkRef] = {}
-    _lock_v1(text, mapping(lock.get("dependencies"), "dependencies"), found, 0)
+    _lock_v1(Lines(text), mapping(lock.get("dependencies"), "dependencies"), found, 0)
     return list(found.values())
 
 
@@ -50,6 +50,7 @@ def _lock_packages(text: str, packages: dict) -> list[SdkRef]:
     root = mapping(packages.get(""), "the root package")
     direct = {name: (key, spec) for key in DEPENDENCY_KEYS for name, spec in mapping(root.get(key), key).items()}
     found: dict[tuple, SdkRef] = {}
+    lines = Lines(text)
     for key, entry in packages.items():
         name = key.rpartition("node_modules/")[2]
         if "node_modules/" not in key or not is_sdk(name):
@@ -58,20 +59,21 @@ def _lock_packages(text: str, packages: dict) -> list[SdkRef]:
         version = entry.get("version") if isinstance(entry.get("version"), str) else None
         top = key == f"node_modules/{name}" and name in direct
         constraint = direct[name][1] if top and isinstance(direct[name][1], str) else ""
-        found.setdefault((name, version), SdkRef(name, version, constraint, line_of(text, f'"{key}"'), direct=top,
+        found.setdefault((name, version), SdkRef(name, version, constraint, lines.find(f'"{key}"'), direct=top,
                                                  dev=bool(entry.get("dev"))))
     return list(found.values())
 
 
-def _lock_v1(text: str, dependencies: dict, found: dict, depth: int) -> None:
+def _lock_v1(lines: Lines, dependencies: dict, found: dict, depth: int) -> None:
+    """The SDKs of a lockfileVersion 1 tree, depth first: the order its entries are written in."""
     if depth > 64:
         raise ManifestError("dependencies nested deeper than 64 levels")
     for name, entry in dependencies.items():
         entry = mapping(entry, name)
         if is_sdk(name):
             version = entry.get("version") if isinstance(entry.get("version"), str) else None
-            found.setdefault((name, version), SdkRef(name, version, "", line_of(text, f'"{name}": {{'), dev=bool(entry.get("dev"))))
-        _lock_v1(text, mapping(entry.get("dependencies"), f"dependencies of {name}"), found, depth + 1)
+            found.setdefault((name, version), SdkRef(name, version, "", lines.find(f'"{name}": {{'), dev=bool(entry.get("dev"))))
+        _lock_v1(lines, mapping(entry.get("dependencies"), f"dependencies of {name}"), found, depth + 1)
 
 
 def _spec_name(spec: str) -> str:
@@ -136,7 +138,7 @@ def _pnpm_direct(lock: Block) -> dict[str, tuple[str, bool]]:
             deps = project.get(field)
             for name, value in (deps.items() if isinstance(deps, Block) else ()):
                 spec = value.get("specifier", "") if isinstance(value, Block) else specifiers.get(name, "")
-                found.setdefault(name, (spec, field == "devDependencies"))
+                found.setdefault(name, (spec if isinstance(spec, str) else "", field == "devDependencies"))
     return found
 
 

@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 from auditor.collect.sdk_manifests import ManifestError, SdkRef
-from auditor.collect.sdk_manifests.text import line_of, load_json
+from auditor.collect.sdk_manifests.text import Lines, load_json
 
 NAME = "aws-sdk-cpp"
 
 
 def parse_vcpkg(data: bytes) -> list[SdkRef]:
     text, manifest = load_json(data)
-    dependencies = manifest.get("dependencies") or []
-    if not isinstance(dependencies, list):
-        raise ManifestError("'dependencies' is not a list")
-    overrides = {o.get("name"): o for o in manifest.get("overrides") or [] if isinstance(o, dict)}
-    refs = []
+    dependencies, overrides = _list(manifest, "dependencies"), _list(manifest, "overrides")
+    override = next((o for o in reversed(overrides) if isinstance(o, dict) and o.get("name") == NAME), {})
+    pinned = _string(override.get("version")) or _string(override.get("version-string"))
+    lines, refs = Lines(text), []
     for dependency in dependencies:
         name = dependency if isinstance(dependency, str) else dependency.get("name") if isinstance(dependency, dict) else None
         if name != NAME:
             continue
-        minimum = dependency.get("version>=", "") if isinstance(dependency, dict) else ""
-        pinned = overrides.get(NAME, {}).get("version") or overrides.get(NAME, {}).get("version-string")
+        fields = dependency if isinstance(dependency, dict) else {}
+        minimum = _string(fields.get("version>="))
         constraint = f"= {pinned} (override)" if pinned else (f">= {minimum}" if minimum else "")
-        features = dependency.get("features") if isinstance(dependency, dict) else None
-        notes = (f"features: {', '.join(str(f) for f in features)}",) if features else ()
-        refs.append(SdkRef(NAME, pinned, constraint, line_of(text, f'"{NAME}"'), direct=True, notes=notes))
+        # a feature is a name, or an object with one ({"name": "s3", "platform": "linux"})
+        features = [f.get("name") if isinstance(f, dict) else f for f in _list(fields, "features")]
+        features = [f for f in features if isinstance(f, str)]
+        notes = (f"features: {', '.join(features)}",) if features else ()
+        refs.append(SdkRef(NAME, pinned, constraint, lines.find(f'"{NAME}"'), direct=True, notes=notes))
     return refs
+
+
+def _list(manifest: dict, key: str) -> list:
+    value = manifest.get(key) or []
+    if not isinstance(value, list):
+        raise ManifestError(f"'{key}' is not a list")
+    return value
+
+
+def _string(value) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -13,6 +13,7 @@ from xml.parsers import expat
 from auditor.collect.sdk_manifests import ManifestError
 
 MAX_DEPTH = 64
+MAX_ELEMENTS = 100_000  # a large pom.xml has a few thousand; each element costs about 300 bytes held
 
 
 @dataclass
@@ -30,8 +31,10 @@ class Element:
 def read_xml(data: bytes) -> list[Element]:
     """Every element, in document order."""
     parser = expat.ParserCreate()
+    parser.buffer_text = True
     elements: list[Element] = []
     open_: list[Element] = []
+    texts: list[list[str]] = []  # the text pieces of each open element, joined once it ends
 
     def refuse(*_):
         raise ManifestError(f"line {parser.CurrentLineNumber}: a DTD or entity declaration; refused (never expanded or fetched)")
@@ -39,19 +42,22 @@ def read_xml(data: bytes) -> list[Element]:
     def start(tag, attributes):
         if len(open_) >= MAX_DEPTH:
             raise ManifestError(f"line {parser.CurrentLineNumber}: nested deeper than {MAX_DEPTH} elements")
+        if len(elements) >= MAX_ELEMENTS:
+            raise ManifestError(f"line {parser.CurrentLineNumber}: more than {MAX_ELEMENTS} elements")
         path = (open_[-1].path if open_ else ()) + (tag.rpartition(":")[2],)
         element = Element(path, attributes, parser.CurrentLineNumber)
         if open_:
             open_[-1].children.append(element)
         open_.append(element)
+        texts.append([])
         elements.append(element)
 
     def end(_tag):
-        open_.pop()
+        open_.pop().text = "".join(texts.pop())
 
     def text(data):
-        if open_:
-            open_[-1].text += data
+        if texts:
+            texts[-1].append(data)
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
@@ -59,6 +65,8 @@ def read_xml(data: bytes) -> list[Element]:
     parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
     try:
         parser.Parse(data, True)
-    except expat.ExpatError as exc:
+    except ManifestError:
+        raise
+    except (expat.ExpatError, LookupError, ValueError) as exc:  # the last two: an encoding expat cannot use ("bogus", UTF-32)
         raise ManifestError(f"invalid XML: {exc}") from exc
     return elements

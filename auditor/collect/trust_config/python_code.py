@@ -23,8 +23,11 @@ _SESSION_METHODS = frozenset({"client", "resource", "create_client"})
 # (service_name, region_name, api_version, use_ssl, verify, …) in every factory above
 _VERIFY_POSITION = 4
 _LINE_END = re.compile(r"\r\n|\r|\n")  # what ends a line for ast (str.splitlines also splits on \f and others)
-# For a file that does not parse (Python 2): a client factory call and a literal verify on one line.
-_VERIFY_LINE = re.compile(r"""([\w.]*\b(?:client|resource|create_client))\s*\(.*?\bverify\s*=\s*(False\b|"[^"]+"|'[^']+')""")
+# For a file that does not parse (Python 2): a client factory call and, after it, a literal verify on one line.
+# Two searches and a walk back over the receiver (session.client): one regular expression spanning both would
+# rescan the line from every call or name, quadratic in a long line.
+_CALL_LINE = re.compile(r"\b(client|resource|create_client)\s*\(")
+_VERIFY_VALUE = re.compile(r"""\bverify\s*=\s*(False\b|"[^"]+"|'[^']+')""")
 
 
 def python_settings(data: bytes, where: str, errors: list[ScanError]) -> tuple[list[Setting], str]:
@@ -48,16 +51,27 @@ def python_settings(data: bytes, where: str, errors: list[ScanError]) -> tuple[l
         errors.append(ScanError(where, f"does not parse as Python 3 ({reason}); searched line by line for verify= "
                                        "in SDK client calls instead"))
         return list(_line_search(text)), "python line search"
-    return list(_Module(tree, text).settings()), PYTHON
+    try:
+        return list(_Module(tree, text).settings()), PYTHON
+    except RecursionError:  # ast.parse takes an attribute chain (a.b.c…) deeper than the recursive name resolution
+        errors.append(ScanError(where, "nests too deeply to be resolved (RecursionError); searched line by line for "
+                                       "verify= in SDK client calls instead"))
+        return list(_line_search(text)), "python line search"
 
 
 def _line_search(text: str) -> Iterator[Setting]:
     for number, line in enumerate(text.split("\n"), 1):
-        match = _VERIFY_LINE.search(line.split("#", 1)[0])
-        if match:
-            value = match.group(2)
+        code = line.split("#", 1)[0]
+        call = _CALL_LINE.search(code)
+        verify = _VERIFY_VALUE.search(code, call.end()) if call else None
+        if verify:
+            receiver = call.start()
+            while receiver and (code[receiver - 1].isalnum() or code[receiver - 1] in "._"):  # what [\w.] matches
+                receiver -= 1
+            value = verify.group(1)
             effect = "disabled" if value == "False" else "custom-bundle"
-            yield Setting(number, "verify", effect, value.strip("'\""), one_line(line), {"call": match.group(1)})
+            yield Setting(number, "verify", effect, value.strip("'\""), one_line(line),
+                          {"call": one_line(code[receiver:call.end(1)])})
 
 
 class _Module:
@@ -73,6 +87,7 @@ class _Module:
     def __init__(self, tree: ast.Module, text: str):
         self.text = text
         self.lines: Optional[list[bytes]] = None  # UTF-8 lines, as ast's column offsets count
+        self.dotted_names: dict[ast.AST, Optional[str]] = {}
         self.bound: dict[str, str] = {}  # name or dotted attribute -> what it stands for
         self.imports_sdk = False
         self.calls: list[ast.Call] = []
@@ -117,7 +132,7 @@ class _Module:
         if isinstance(node, ast.Name):
             return self.bound.get(node.id)
         if isinstance(node, ast.Attribute):
-            dotted = _dotted(node)
+            dotted = self.dotted(node)
             if dotted in self.bound:
                 return self.bound[dotted]
             base = self.qualify(node.value)
@@ -126,6 +141,16 @@ class _Module:
             factory = self.qualify(node.func)
             return f"{factory}()" if factory in _SESSION_FACTORIES else None
         return None
+
+    def dotted(self, node: ast.AST) -> Optional[str]:
+        """_dotted(node), each level of a chain a.b.c… computed once: qualify asks at every level."""
+        if node not in self.dotted_names:
+            if isinstance(node, ast.Attribute):
+                base = self.dotted(node.value)
+                self.dotted_names[node] = f"{base}.{node.attr}" if base else None
+            else:
+                self.dotted_names[node] = node.id if isinstance(node, ast.Name) else None
+        return self.dotted_names[node]
 
     def settings(self) -> Iterator[Setting]:
         for call in self.calls:

@@ -6,12 +6,15 @@ import bisect
 import re
 from typing import Iterator
 
-from auditor.collect.trust_config.setting import Setting, one_line
+from auditor.collect.trust_config.setting import STATEMENT_CHARS, Setting, one_line
 
 # `aws` as a command: after a separator or quote (sh 'aws …'), a make prefix (@-+), or a path
-_AWS = re.compile(r"""(?:^|(?<=[\s;&|(`'"]))[@+-]*(?:[\w.~/-]*/)?aws(?:\.exe)?(?![\w./-])""")
+# (the path may not start with "-", which the make prefix takes: two ways to split a run of dashes would make
+# a long one cost quadratic time)
+_AWS = re.compile(r"""(?:^|(?<=[\s;&|(`'"]))[@+-]*(?:[\w.~/][\w.~/-]*/)?aws(?:\.exe)?(?![\w./-])""")
 _COMMAND_END = re.compile(r"[;&|]")
-_VALUE = r"""("[^"]*"|'[^']*'|\$\{\{[^}]*\}\}|[^\s'"]+)"""
+# Bounded: an unclosed quote must not make every later occurrence scan to the end of the line again.
+_VALUE = r"""("[^"]{0,4096}"|'[^']{0,4096}'|\$\{\{[^}]{0,4096}\}\}|[^\s'"]{1,4096})"""
 _NO_VERIFY = re.compile(r"(?<![\w-])--no-verify-ssl(?![\w-])")
 _CA_BUNDLE = re.compile(r"(?<![\w-])--ca-bundle(?:=|\s+)" + _VALUE)
 _CONFIGURE = re.compile(r"\bconfigure\s+set\s+(?:[\w.-]+\.)?ca_bundle\s+" + _VALUE)
@@ -44,25 +47,39 @@ def script_settings(data: bytes, label: str) -> list[Setting]:
 
 def _command_settings(logical: str, starts: list[tuple[int, int]]) -> Iterator[Setting]:
     offsets = [offset for offset, _ in starts]
+    separators = [match.start() for match in _COMMAND_END.finditer(logical)]
 
     def line_of(position: int) -> int:
         return starts[bisect.bisect_right(offsets, position) - 1][1]
 
-    for command in _AWS.finditer(logical):
-        end = _COMMAND_END.search(logical, command.end())
-        text = logical[command.start():end.start() if end else len(logical)]
-        statement = one_line(text.lstrip("@+-"))
-        line = line_of(command.start())
-        if _NO_VERIFY.search(text):
-            yield Setting(line, "--no-verify-ssl", "disabled", None, statement, {})
-        for match in _CA_BUNDLE.finditer(text):
-            yield Setting(line, "--ca-bundle", "custom-bundle", _unquote(match.group(1)), statement, {})
-        for match in _CONFIGURE.finditer(text):
-            yield Setting(line, "ca_bundle", "custom-bundle", _unquote(match.group(1)), statement, {})
+    def command_at(position: int) -> tuple[int, int]:
+        """Where the command that `position` is in starts and ends (its separators, or the line's ends)."""
+        index = bisect.bisect_right(separators, position)
+        return (separators[index - 1] + 1 if index else 0), (separators[index] if index < len(separators) else len(logical))
+
+    # Each option belongs to the last `aws` before it in its command; the line is searched once for each
+    # pattern, so a line of many commands costs linear time.
+    commands = list(_AWS.finditer(logical))
+    command_starts = [command.start() for command in commands]
+    found = set()
+    options = [(m, "--no-verify-ssl", "disabled", None) for m in _NO_VERIFY.finditer(logical)]
+    options += [(m, "--ca-bundle", "custom-bundle", _unquote(m.group(1))) for m in _CA_BUNDLE.finditer(logical)]
+    options += [(m, "ca_bundle", "custom-bundle", _unquote(m.group(1))) for m in _CONFIGURE.finditer(logical)]
+    for match, name, effect, value in sorted(options, key=lambda option: option[0].start()):
+        index = bisect.bisect_right(command_starts, match.start()) - 1
+        if index < 0 or command_at(command_starts[index]) != command_at(match.start()) or (index, name, value) in found:
+            continue
+        found.add((index, name, value))
+        start, end = command_starts[index], command_at(match.start())[1]
+        statement = one_line(logical[start:min(end, start + 4 * STATEMENT_CHARS)].lstrip("@+-"))
+        yield Setting(line_of(start), name, effect, value, statement, {})
     for match in [*_ASSIGN.finditer(logical), *_DOCKER_ENV.finditer(logical)]:
         value = _unquote(match.group(1))
         if value:
-            yield Setting(line_of(match.start()), "AWS_CA_BUNDLE", "custom-bundle", value, one_line(logical), {})
+            # The command that sets it, not the whole line: other commands on it may hold credentials.
+            start, end = command_at(match.start())
+            statement = one_line(logical[start:min(end, start + 4 * STATEMENT_CHARS)])
+            yield Setting(line_of(match.start()), "AWS_CA_BUNDLE", "custom-bundle", value, statement, {})
 
 
 def _strip_comment(line: str) -> str:

@@ -89,10 +89,15 @@ def _read_entry(reader: "_Reader", version: int, store: Keystore) -> bool:
         return False
     if tag == 1:
         reader.take(reader.u32())  # the protected private key
-        for _ in range(reader.u32()):
-            store.certificates.append(_certificate(reader, version))
-    else:
-        store.certificates.append(_certificate(reader, version))
+    empty = 0
+    for _ in range(reader.u32() if tag == 1 else 1):  # a key's chain, or the one trusted certificate
+        der = _certificate(reader, version)
+        if der:
+            store.certificates.append(der)
+        else:
+            empty += 1
+    if empty:
+        store.problems.append(f"entry {alias!r} holds {empty} empty certificates; they are skipped")
     kind = "private key" if tag == 1 else "trusted certificate"
     store.entries[kind] = store.entries.get(kind, 0) + 1
     return True
@@ -105,7 +110,10 @@ def _certificate(reader: "_Reader", version: int) -> bytes:
 
 
 def _check_integrity(data: bytes, password: str, store: Keystore) -> None:
-    digest = hashlib.sha1(password.encode("utf-16-be") + b"Mighty Aphrodite" + data[:-20]).digest()
+    # Java hashes the password's chars as they are; a lone surrogate (argv or environment bytes that are
+    # not UTF-8, PEP 383) is a char too.
+    chars = password.encode("utf-16-be", "surrogatepass")
+    digest = hashlib.sha1(chars + b"Mighty Aphrodite" + data[:-20]).digest()
     if digest == data[-20:]:
         store.integrity = "verified"
     else:

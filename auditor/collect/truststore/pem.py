@@ -11,20 +11,22 @@ import base64
 import binascii
 import re
 
-_BLOCK = re.compile(rb"-----BEGIN (TRUSTED CERTIFICATE|CERTIFICATE|X509 CERTIFICATE)-----(.*?)-----END \1-----", re.S)
+_BEGIN = re.compile(rb"-----BEGIN (TRUSTED CERTIFICATE|CERTIFICATE|X509 CERTIFICATE)-----")
 
 
 def certificates_in_file(data: bytes) -> tuple[str, list[bytes], list[str]]:
     """(format, certificates, problems) for a file's bytes."""
-    if data[:1] == b"\x30":
+    # A certificate is a SEQUENCE of more than 127 bytes, so its length is in the long form (0x81-0x84): a
+    # bundle whose text starts with "0" (0x30) is no DER.
+    if data[:1] == b"\x30" and data[1:2] > b"\x80":
         der = leading_sequence(data)
         if der is None:
             return "der", [], ["not a PEM bundle, and not a complete DER certificate"]
         return "der", [der], []
     certificates, problems = [], []
-    for number, match in enumerate(_BLOCK.finditer(data), 1):
+    for number, text in enumerate(_blocks(data), 1):
         try:
-            der = base64.b64decode(b"".join(match.group(2).split()), validate=True)
+            der = base64.b64decode(b"".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
             problems.append(f"certificate block {number}: invalid base64; skipped")
             continue
@@ -36,6 +38,24 @@ def certificates_in_file(data: bytes) -> tuple[str, list[bytes], list[str]]:
     if not certificates and not problems:
         problems.append("no certificates found (not a PEM bundle, a DER certificate or a keystore)")
     return "pem", certificates, problems
+
+
+def _blocks(data: bytes):
+    """The text of each BEGIN … END block of the same kind. A BEGIN whose END never comes is looked for once
+    per kind, not once per BEGIN: a file of unclosed BEGIN lines would otherwise take quadratic time."""
+    position, unclosed = 0, set()
+    while True:
+        begin = _BEGIN.search(data, position)
+        if begin is None:
+            return
+        end_line = b"-----END " + begin.group(1) + b"-----"
+        end = -1 if begin.group(1) in unclosed else data.find(end_line, begin.end())
+        if end < 0:
+            unclosed.add(begin.group(1))
+            position = begin.start() + 1
+            continue
+        yield data[begin.end():end]
+        position = end + len(end_line)
 
 
 def leading_sequence(der: bytes) -> bytes | None:

@@ -1,0 +1,188 @@
+"""Fuzz targets of the config and environment parsers: the INI reader, the AWS config file and the boto config
+as a scan reads them, env files (--env-file), and the trust settings in Python code and scripts.
+
+Each target feeds the bytes to its parser the way a scan does (the files through a View, an env file through
+load_env_files) and raises AssertionError on an outcome no input may have: an exception other than the
+parser's own error, a result of the wrong shape, a setting reported from a line that does not set it, an
+error message that quotes the input. Files are written only below one temporary directory, removed when the
+process exits. Importable without pytest: TARGETS maps a name to a callable taking bytes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import tempfile
+from typing import Callable, Optional
+
+from auditor.collect.ini import settings
+from auditor.collect.trust_config import PYTHON
+from auditor.collect.trust_config.python_code import python_settings
+from auditor.collect.trust_config.scripts import script_settings
+from auditor.collect.trust_config.setting import STATEMENT_CHARS
+from auditor.collect.trust_settings import TrustSettings, read_trust_settings
+from auditor.environ import Environ, EnvFileError, load_env_files
+from auditor.fs import View
+from auditor.model import ScanError
+
+LINE_END = re.compile(r"\r\n|\r|\n")  # the line ends the INI and env-file readers split on
+SCRIPT_LABELS = ("shell script", "Makefile", "Dockerfile", "PowerShell script", "GitHub Actions workflow")
+EFFECTS = ("disabled", "custom-bundle", "unknown")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+_scratch: Optional[str] = None
+
+
+def scratch(name: str) -> str:
+    """The directory of one target, below this process's temporary directory. Each target writes the same
+    files every time, so the directory is made once and never emptied (removing it costs more than a run)."""
+    global _scratch
+    if _scratch is None:
+        _scratch = tempfile.mkdtemp(prefix="auditor-fuzz-config-")
+        atexit.register(shutil.rmtree, _scratch, True)
+    path = os.path.join(_scratch, name)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def write(path: str, data: bytes) -> str:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as file:
+        file.write(data)
+    return path
+
+
+def check_errors(errors: list) -> None:
+    for error in errors:
+        assert isinstance(error, ScanError) and isinstance(error.message, str) and error.message, error
+        assert "\n" not in error.message and "\r" not in error.message, error
+
+
+def ini_settings(data: bytes) -> None:
+    text = data.decode("utf-8", "replace")
+    lines = LINE_END.split(text)
+    for setting in settings(text):
+        assert 1 <= setting.line <= len(lines), setting
+        line = lines[setting.line - 1]
+        assert setting.key and setting.key == setting.key.strip().lower(), setting
+        assert line[:1] not in (" ", "\t") and line.strip().lower().startswith(setting.key), (setting, line)
+        assert setting.value == setting.value.strip() and setting.value in line, (setting, line)
+
+
+def _setting_lines(found: TrustSettings, path: str, text: str, key: str) -> None:
+    """Each setting read from `path` points at a line of `text` that sets `key` to its value."""
+    lines = LINE_END.split(text)
+    origins = [o for o in (*found.aws_ca_bundles.values(), found.boto_ca_file, found.boto_validation_off)
+               if o is not None and o.path == path]
+    for origin in origins:
+        line = lines[origin.line - 1]
+        assert re.match(rf"{key}\s*[=:]", line.strip(), re.IGNORECASE), (origin, line)
+        assert origin.value == origin.value.strip() and origin.value in line, (origin, line)
+
+
+def _trust_settings(data: bytes, path: str, environ: dict) -> TrustSettings:
+    """Read with the bytes at `path` of an image whose HOME is /root, as `scan --root` reads an image."""
+    root = scratch(path.replace("/", "-"))
+    write(os.path.join(root, path.lstrip("/")), data)
+    found = read_trust_settings(View(root, image=True, display_top="/"), Environ({"HOME": "/root", **environ}))
+    assert isinstance(found, TrustSettings)
+    check_errors(found.errors)
+    return found
+
+
+def aws_config(data: bytes) -> None:
+    """The bytes as ~/.aws/config: only `ca_bundle` lines of a profile are reported, at their line."""
+    path = "/root/.aws/config"
+    found = _trust_settings(data, path, {})
+    if found.errors:
+        assert found.aws_config == "" and not found.aws_ca_bundles, found
+        return
+    assert found.aws_config == path
+    _setting_lines(found, path, data.decode("utf-8-sig"), "ca_bundle")
+    assert all(profile and origin.note.endswith(f" in profile {profile}") for profile, origin in found.aws_ca_bundles.items())
+
+
+def aws_credentials(data: bytes) -> None:
+    """The bytes as ~/.aws/credentials, named by AWS_CONFIG_FILE (a mistake users make): read as a config file,
+    and still nothing but `ca_bundle` reported from it."""
+    path = "/root/.aws/credentials"
+    found = _trust_settings(data, path, {"AWS_CONFIG_FILE": path})
+    if not found.errors:
+        _setting_lines(found, path, data.decode("utf-8-sig"), "ca_bundle")
+
+
+def boto_config(data: bytes) -> None:
+    """The bytes as ~/.boto: only ca_certificates_file and https_validate_certificates of [Boto] are reported."""
+    path = "/root/.boto"
+    found = _trust_settings(data, path, {})
+    if found.errors:
+        assert found.boto_ca_file is None and found.boto_validation_off is None, found
+        return
+    assert found.boto_configs == [path]
+    text = data.decode("utf-8-sig")
+    if found.boto_ca_file is not None:
+        _setting_lines(TrustSettings(found.environ, boto_ca_file=found.boto_ca_file), path, text, "ca_certificates_file")
+    if found.boto_validation_off is not None:
+        assert found.boto_validation_off.value.lower() != "true"
+        _setting_lines(TrustSettings(found.environ, boto_validation_off=found.boto_validation_off), path, text,
+                       "https_validate_certificates")
+
+
+def env_file(data: bytes) -> None:
+    """The bytes as an --env-file: variables, or EnvFileError whose message names the file and the line, never
+    what the line says (it may hold a secret)."""
+    path = write(os.path.join(scratch("env"), "service.env"), data)
+    try:
+        environ = load_env_files([path])
+    except EnvFileError as exc:
+        message = str(exc)
+        parse_error = re.fullmatch(rf"{re.escape(path)}:(\d+): not a NAME=value line", message)
+        assert parse_error or re.fullmatch(rf"env file {re.escape(path)} is not valid UTF-8 \(byte \d+\)", message), message
+        if parse_error:  # a line that is not blank, a comment, NAME alone or NAME=value
+            bad = LINE_END.split(data.decode("utf-8-sig"))[int(parse_error.group(1)) - 1].strip()
+            assert bad and not bad.startswith("#") and not ENV_NAME.fullmatch(bad), bad
+            assert not re.match(r"(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=", bad), bad
+        return
+    assert isinstance(environ, Environ) and environ.origin == f"--env-file {path}"
+    assert all(ENV_NAME.fullmatch(name) and isinstance(value, str) for name, value in environ.variables.items())
+
+
+def _check_code_settings(found: list, text: str) -> None:
+    lines = text.split("\n")
+    for setting in found:
+        assert 1 <= setting.line <= len(lines), setting
+        assert setting.effect in EFFECTS, setting
+        assert setting.value is None or isinstance(setting.value, str), setting
+        assert "\n" not in setting.statement and len(setting.statement) <= STATEMENT_CHARS, setting
+
+
+def python_code(data: bytes) -> None:
+    errors: list = []
+    found, how = python_settings(data, "app/clients.py", errors)
+    check_errors(errors)
+    assert how in (PYTHON, "python line search"), how
+    assert how == PYTHON or errors, "a line search is always explained by an error entry"
+    assert all(s.name in ("verify", "AWS_CA_BUNDLE") for s in found), found
+    _check_code_settings(found, data.decode("utf-8", "replace"))
+
+
+def script(data: bytes) -> None:
+    """The first byte picks the kind of script, the rest is the script."""
+    label = SCRIPT_LABELS[data[0] % len(SCRIPT_LABELS)] if data else SCRIPT_LABELS[0]
+    found = script_settings(data[1:], label)
+    assert all(s.name in ("--no-verify-ssl", "--ca-bundle", "ca_bundle", "AWS_CA_BUNDLE") for s in found), found
+    assert all((s.value is None) == (s.name == "--no-verify-ssl") for s in found), found
+    _check_code_settings(found, data[1:].decode("utf-8", "replace"))
+
+
+TARGETS: dict[str, Callable[[bytes], None]] = {
+    "ini": ini_settings,
+    "aws-config": aws_config,
+    "aws-credentials": aws_credentials,
+    "boto-config": boto_config,
+    "env-file": env_file,
+    "python-code": python_code,
+    "script": script,
+}

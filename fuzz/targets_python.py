@@ -1,0 +1,136 @@
+"""Fuzz targets of the Python packaging parsers: core metadata (METADATA, PKG-INFO), .pth files, zipped eggs,
+a package's __version__, requirements files and the lockfiles (poetry.lock, Pipfile.lock, uv.lock, pdm.lock,
+pylock.toml).
+
+Each target writes the bytes where a scan finds such a file (a site-packages directory, a project folder),
+runs the collector on it through a View as a scan does, judges the components with the shipped rule packs
+and release dates, and renders the JSON report. It raises AssertionError on an outcome no input may have:
+a component from outside the target, an error entry of more than one line, a line number past the end of
+the file, a value the UTF-8 report cannot hold; any other exception propagates and is a finding as well.
+Files are written only below one temporary directory, removed when the process exits. Importable without
+pytest: TARGETS maps a name to a callable taking bytes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from typing import Callable, Optional
+
+from auditor.collect import Collected
+from auditor.collect.lockfiles import collect_lockfile, lockfile_format
+from auditor.collect.python_env import collect_environment, environment_path
+from auditor.fs import View
+from auditor.model import Report, ScanError
+from auditor.report.json_report import render
+from auditor.rules import ReleaseDates, evaluate, select_packs
+
+SITE = "lib/python2.7/site-packages"
+LOCKFILES = ("poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "pylock.toml")
+# Where the bytes go in a site directory, and the files around them that make the collector read them.
+EGG_PTH = b"import sys; sys.__plen = len(sys.path)\n./boto-2.9.0-py2.7.egg\n./botocore-0.21.0-py2.7.egg\n"
+
+
+def _egg(pkg_info: bytes, init: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("EGG-INFO/PKG-INFO", pkg_info)
+        archive.writestr("boto/__init__.py", init)
+    return buffer.getvalue()
+
+
+SITE_LAYOUTS = {
+    "metadata": lambda data: {"boto-2.9.0.dist-info/METADATA": data, "boto/__init__.py": b"__version__ = '2.9.0'\n"},
+    "pkg-info": lambda data: {"botocore-0.21.0-py2.7.egg-info": data,
+                              "botocore-0.21.0-py2.7.egg/EGG-INFO/PKG-INFO": data, "easy-install.pth": EGG_PTH},
+    "pth": lambda data: {"easy-install.pth": data, "boto-2.9.0-py2.7.egg": _egg(b"Name: boto\nVersion: 2.9.0\n", b""),
+                         "botocore-0.21.0-py2.7.egg/EGG-INFO/PKG-INFO": b"Name: botocore\nVersion: 0.21.0\n"},
+    "zipped-egg": lambda data: {"boto-2.9.0-py2.7.egg": data, "easy-install.pth": EGG_PTH},
+    "module-version": lambda data: {"boto/__init__.py": data, "boto-2.9.0.dist-info/METADATA": b"Name: boto\nVersion: 2.9.0\n"},
+}
+
+_scratch: Optional[str] = None
+_judging: list = []  # (packs, release dates), loaded once
+
+
+def scratch(name: str) -> str:
+    """An empty directory for one target, below this process's temporary directory."""
+    global _scratch
+    if _scratch is None:
+        _scratch = tempfile.mkdtemp(prefix="auditor-fuzz-python-")
+        atexit.register(shutil.rmtree, _scratch, True)
+    path = os.path.join(_scratch, name)
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path
+
+
+def write(root: str, files: dict[str, bytes]) -> None:
+    for relative, data in files.items():
+        path = os.path.join(root, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as file:
+            file.write(data)
+
+
+def check(collected: Collected, root: str, line_counts: dict[str, int]) -> None:
+    """What every collector owes its caller, then the rules and the JSON report on it."""
+    for error in collected.errors:
+        assert isinstance(error, ScanError) and error.message and "\n" not in error.message, error
+        assert error.location == root or error.location.startswith(root + os.sep), error
+    for component in collected.components:
+        assert component.kind == "python-package" and component.name, component
+        assert component.location.startswith(root + os.sep), f"a component from outside the target: {component}"
+        assert component.version is None or isinstance(component.version, str), component
+        if component.line is not None:
+            assert 1 <= component.line <= line_counts.get(component.location, 0), component
+    if not _judging:
+        _judging.append((select_packs([]), ReleaseDates.load()))
+    packs, dates = _judging[0]
+    components = [dataclasses.replace(c, released=dates.released(c.name, c.version)) if c.version else c
+                  for c in collected.components]
+    report = Report.start(packs, "high", "2026-11-28")
+    report.components, report.errors = components, collected.errors
+    report.findings = list(evaluate(packs, components, dates))
+    json.loads(render(report).encode("utf-8"))  # encodable: no lone surrogate reached the report
+
+
+def site_target(layout: str) -> Callable[[bytes], None]:
+    def target(data: bytes) -> None:
+        root = scratch("site")
+        write(os.path.join(root, SITE), SITE_LAYOUTS[layout](data))
+        view = View(root)
+        errors: list[ScanError] = []
+        entries = environment_path(view, [os.path.join(view.top, SITE)], errors)
+        assert all(view.inside(entry.host) for entry in entries), "a .pth line led out of the target"
+        collected, _ = collect_environment(view, entries, root, {"boto", "botocore", "awscli", "boto3", "s3transfer"})
+        collected.errors += errors
+        check(collected, view.top, {})
+    return target
+
+
+def lockfile_target(name: str) -> Callable[[bytes], None]:
+    # A requirements file is also written where it includes itself or a sibling (-r base.txt, -c sub/dev.txt).
+    others = ("base.txt", "sub/dev.txt") if name == "requirements.txt" else ()
+
+    def target(data: bytes) -> None:
+        root = scratch("lockfile")
+        files = {name: data, **{other: data for other in others}}
+        write(root, files)
+        view = View(root)
+        watched = _judging[0][1].tracked() if _judging else ReleaseDates.load().tracked()
+        collected = collect_lockfile(view, os.path.join(view.top, name), root, watched, lockfile_format(name) or "requirements")
+        check(collected, view.top, {os.path.join(view.top, f): d.count(b"\n") + 1 for f, d in files.items()})
+    return target
+
+
+TARGETS: dict[str, Callable[[bytes], None]] = {
+    **{layout: site_target(layout) for layout in SITE_LAYOUTS},
+    **{name: lockfile_target(name) for name in ("requirements.txt", *LOCKFILES)},
+}

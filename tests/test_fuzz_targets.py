@@ -1,0 +1,30 @@
+"""The atheris targets of fuzz/ (the long campaign) load through the runner and accept their own seeds,
+empty input and noise, so a campaign never starts on a target that is already broken."""
+
+import importlib.util
+import random
+from pathlib import Path
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location("fuzz_run", Path(__file__).parents[1] / "fuzz" / "run.py")
+fuzz_run = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzz_run)
+MODULES = fuzz_run.load_modules()
+TARGETS = fuzz_run.all_targets(MODULES)
+
+
+def test_every_area_has_targets_and_names_are_unique():
+    assert set(MODULES) == {"config", "platform", "python", "trust"}
+    assert len(TARGETS) == sum(len(module.TARGETS) for module in MODULES.values()) >= 50
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_a_target_accepts_its_seeds_empty_input_and_noise(name):
+    area, inner = TARGETS[name]
+    module = MODULES[area]
+    target = module.TARGETS[inner]
+    seeds = module.seeds().get(inner, []) if hasattr(module, "seeds") else []
+    noise = random.Random(name).randbytes(512)
+    for data in [b"", noise, *seeds[:3]]:
+        target(data)  # raises AssertionError on an outcome the parser does not document
