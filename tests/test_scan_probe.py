@@ -94,7 +94,8 @@ def test_a_bundle_the_service_environment_names_passes_and_the_table_says_who(pk
     section = table.out[table.out.index("Live probes"):]
     assert section.startswith("Live probes: each store alone against each endpoint (1 pass, 3 fail)")
     assert "used by" in section and "the SSL_CERT_FILE setting" in section and "botocore 1.44.8 in" in section
-    assert section.count("FAIL untrusted-root") == 3 and f"via {server}" in section
+    assert section.count("FAIL untrusted-root") == 3
+    assert " via" in section and server in section  # the endpoint cell may wrap between the two
 
 
 @pytest.fixture(scope="module")
