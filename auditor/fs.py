@@ -142,32 +142,15 @@ class View:
         return self.kind(host_path) == "dir"
 
     def read_bytes(self, host_path: str, cap: int = DEFAULT_CAP) -> bytes:
-        real = self.resolve(host_path)
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            fd = os.open(real, flags)
+            return read_regular(self.resolve(host_path), cap, getattr(os, "O_NOFOLLOW", 0))
+        except NotRegular as exc:
+            raise FsError(f"not a regular file ({_file_type(exc.mode)}); not read") from exc
+        except TooLarge as exc:
+            raise FsError(f"file grew over the {cap}-byte limit while being read" if exc.size is None
+                          else f"file is {exc.size} bytes, over the {cap}-byte limit; not read") from exc
         except OSError as exc:
             raise FsError(_reason(exc)) from exc
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise FsError(f"not a regular file ({_file_type(info.st_mode)}); not read")
-            if info.st_size > cap:
-                raise FsError(f"file is {info.st_size} bytes, over the {cap}-byte limit; not read")
-            chunks, size = [], 0
-            while True:
-                chunk = os.read(fd, min(1 << 20, cap + 1 - size))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > cap:
-                    raise FsError(f"file grew over the {cap}-byte limit while being read")
-            return b"".join(chunks)
-        except OSError as exc:
-            raise FsError(_reason(exc)) from exc
-        finally:
-            os.close(fd)
 
     def read_if_present(self, host_path: str, cap: int, errors: list) -> bytes | None:
         """A file that may be absent: None when it is; when it cannot be read, None and a ScanError
@@ -223,6 +206,44 @@ class View:
                 return sorted(entries, key=lambda e: e.name)
         except OSError as exc:
             raise FsError(_reason(exc)) from exc
+
+
+class NotRegular(Exception):
+    """A FIFO, device, socket or directory where a file was to be read."""
+
+    def __init__(self, mode: int):
+        super().__init__(_file_type(mode))
+        self.mode = mode
+
+
+class TooLarge(Exception):
+    """A file over the size cap: `size` as it was opened, or None when it grew past the cap while read."""
+
+    def __init__(self, size: int | None):
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+def read_regular(path: str, cap: int, flags: int = 0) -> bytes:
+    """The bytes of the regular file at `path`, at most `cap`: opened without waiting for a FIFO's writer,
+    its type and size checked on what was opened (no race), never read past the cap. NotRegular, TooLarge,
+    or the OSError of opening or reading it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegular(info.st_mode)
+        if info.st_size > cap:
+            raise TooLarge(info.st_size)
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 20, cap + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                raise TooLarge(None)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def shown(name: str) -> str:

@@ -10,12 +10,9 @@ process exits. Importable without pytest: TARGETS maps a name to a callable taki
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
-import shutil
-import tempfile
-from typing import Callable, Optional
+from typing import Callable
 
 from auditor.collect.ini import settings
 from auditor.collect.trust_config import PYTHON
@@ -26,25 +23,16 @@ from auditor.collect.trust_settings import TrustSettings, read_trust_settings
 from auditor.environ import Environ, EnvFileError, load_env_files
 from auditor.fs import View
 from auditor.model import ScanError
+from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path
 
 LINE_END = re.compile(r"\r\n|\r|\n")  # the line ends the INI and env-file readers split on
 SCRIPT_LABELS = ("shell script", "Makefile", "Dockerfile", "PowerShell script", "GitHub Actions workflow")
 EFFECTS = ("disabled", "custom-bundle", "unknown")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-_scratch: Optional[str] = None
+IMAGE_HOME = "/home/ops"  # the home of the image user whose config files the targets write
 
 
-def scratch(name: str) -> str:
-    """The directory of one target, below this process's temporary directory. Each target writes the same
-    files every time, so the directory is made once and never emptied (removing it costs more than a run)."""
-    global _scratch
-    if _scratch is None:
-        _scratch = tempfile.mkdtemp(prefix="auditor-fuzz-config-")
-        atexit.register(shutil.rmtree, _scratch, True)
-    path = os.path.join(_scratch, name)
-    os.makedirs(path, exist_ok=True)
-    return path
 
 
 def write(path: str, data: bytes) -> str:
@@ -83,10 +71,10 @@ def _setting_lines(found: TrustSettings, path: str, text: str, key: str) -> None
 
 
 def _trust_settings(data: bytes, path: str, environ: dict) -> TrustSettings:
-    """Read with the bytes at `path` of an image whose HOME is /root, as `scan --root` reads an image."""
-    root = scratch(path.replace("/", "-"))
+    """Read with the bytes at `path` of an image whose HOME is IMAGE_HOME, as `scan --root` reads an image."""
+    root = workdir(path.replace("/", "-"))
     write(os.path.join(root, path.lstrip("/")), data)
-    found = read_trust_settings(View(root, image=True, display_top="/"), Environ({"HOME": "/root", **environ}))
+    found = read_trust_settings(View(root, image=True, display_top="/"), Environ({"HOME": IMAGE_HOME, **environ}))
     assert isinstance(found, TrustSettings)
     check_errors(found.errors)
     return found
@@ -94,7 +82,7 @@ def _trust_settings(data: bytes, path: str, environ: dict) -> TrustSettings:
 
 def aws_config(data: bytes) -> None:
     """The bytes as ~/.aws/config: only `ca_bundle` lines of a profile are reported, at their line."""
-    path = "/root/.aws/config"
+    path = f"{IMAGE_HOME}/.aws/config"
     found = _trust_settings(data, path, {})
     if found.errors:
         assert found.aws_config == "" and not found.aws_ca_bundles, found
@@ -107,7 +95,7 @@ def aws_config(data: bytes) -> None:
 def aws_credentials(data: bytes) -> None:
     """The bytes as ~/.aws/credentials, named by AWS_CONFIG_FILE (a mistake users make): read as a config file,
     and still nothing but `ca_bundle` reported from it."""
-    path = "/root/.aws/credentials"
+    path = f"{IMAGE_HOME}/.aws/credentials"
     found = _trust_settings(data, path, {"AWS_CONFIG_FILE": path})
     if not found.errors:
         _setting_lines(found, path, data.decode("utf-8-sig"), "ca_bundle")
@@ -115,7 +103,7 @@ def aws_credentials(data: bytes) -> None:
 
 def boto_config(data: bytes) -> None:
     """The bytes as ~/.boto: only ca_certificates_file and https_validate_certificates of [Boto] are reported."""
-    path = "/root/.boto"
+    path = f"{IMAGE_HOME}/.boto"
     found = _trust_settings(data, path, {})
     if found.errors:
         assert found.boto_ca_file is None and found.boto_validation_off is None, found
@@ -133,7 +121,7 @@ def boto_config(data: bytes) -> None:
 def env_file(data: bytes) -> None:
     """The bytes as an --env-file: variables, or EnvFileError whose message names the file and the line, never
     what the line says (it may hold a secret)."""
-    path = write(os.path.join(scratch("env"), "service.env"), data)
+    path = write(os.path.join(workdir("env"), "service.env"), data)
     try:
         environ = load_env_files([path])
     except EnvFileError as exc:

@@ -10,11 +10,8 @@ only below one temporary directory, removed when the process exits.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -27,6 +24,7 @@ from auditor.fs import View
 from auditor.model import SEVERITIES, Component, Report, ScanError
 from auditor.report.json_report import render, schema
 from auditor.rules import ReleaseDates, evaluate, load_packs
+from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path
 
 # Each identity file, at the path the system has it.
 OS_FILES = {"os-release": "/etc/os-release", "usr-lib-os-release": "/usr/lib/os-release",
@@ -40,20 +38,10 @@ MANIFESTS = ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml",
 JAVA_HOME = "/usr/lib/jvm/java-home"
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
-_scratch: list[str] = []
 _packs: list = []
 _validators: list = []  # the report schema's validator, made once (checking the schema itself is slow)
 
 
-def scratch(name: str) -> str:
-    """A directory of this process's temporary directory, kept for the run: the targets overwrite their files
-    in place (removing a directory costs milliseconds, more than most parsers take)."""
-    if not _scratch:
-        _scratch.append(tempfile.mkdtemp(prefix="auditor-fuzz-platform-"))
-        atexit.register(shutil.rmtree, _scratch[0], True)
-    path = os.path.join(_scratch[0], name)
-    os.makedirs(path, exist_ok=True)
-    return path
 
 
 def write(root: str, path: str, data: bytes) -> str:
@@ -104,7 +92,7 @@ def identify(root: str, report: bool = True) -> tuple[Optional[Component], list[
 
 def os_target(name: str, path: str) -> Callable[[bytes], None]:
     def target(data: bytes) -> None:
-        root = scratch(f"os-{name}")
+        root = workdir(f"os-{name}")
         write(root, path, data)
         identify(root)
     return target
@@ -145,7 +133,7 @@ def java_directory_name(data: bytes) -> None:
 
 def java_release_file(data: bytes) -> None:
     """A JDK's `release` file."""
-    root = scratch("java-release-file")
+    root = workdir("java-release-file")
     write(root, JAVA_HOME + "/release", data)
     describe_java_home(root, JAVA_HOME)
 
@@ -183,7 +171,7 @@ def scan_manifest(root: str, name: str, data: bytes, report: bool = True):
 
 def manifest_target(name: str) -> Callable[[bytes], None]:
     def target(data: bytes) -> None:
-        scan_manifest(scratch(f"manifest-{name}"), name, data)
+        scan_manifest(workdir(f"manifest-{name}"), name, data)
     return target
 
 

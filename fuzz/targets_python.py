@@ -13,15 +13,12 @@ pytest: TARGETS maps a name to a callable taking bytes.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import io
 import json
 import os
-import shutil
-import tempfile
 import zipfile
-from typing import Callable, Optional
+from typing import Callable
 
 from auditor.collect import Collected
 from auditor.collect.lockfiles import collect_lockfile, lockfile_format
@@ -30,6 +27,7 @@ from auditor.fs import View
 from auditor.model import Report, ScanError
 from auditor.report.json_report import render
 from auditor.rules import ReleaseDates, evaluate, select_packs
+from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path
 
 SITE = "lib/python2.7/site-packages"
 LOCKFILES = ("poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "pylock.toml")
@@ -55,20 +53,9 @@ SITE_LAYOUTS = {
     "module-version": lambda data: {"boto/__init__.py": data, "boto-2.9.0.dist-info/METADATA": b"Name: boto\nVersion: 2.9.0\n"},
 }
 
-_scratch: Optional[str] = None
 _judging: list = []  # (packs, release dates), loaded once
 
 
-def scratch(name: str) -> str:
-    """An empty directory for one target, below this process's temporary directory."""
-    global _scratch
-    if _scratch is None:
-        _scratch = tempfile.mkdtemp(prefix="auditor-fuzz-python-")
-        atexit.register(shutil.rmtree, _scratch, True)
-    path = os.path.join(_scratch, name)
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path)
-    return path
 
 
 def write(root: str, files: dict[str, bytes]) -> None:
@@ -103,7 +90,7 @@ def check(collected: Collected, root: str, line_counts: dict[str, int]) -> None:
 
 def site_target(layout: str) -> Callable[[bytes], None]:
     def target(data: bytes) -> None:
-        root = scratch("site")
+        root = workdir("site", empty=True)
         write(os.path.join(root, SITE), SITE_LAYOUTS[layout](data))
         view = View(root)
         errors: list[ScanError] = []
@@ -120,7 +107,7 @@ def lockfile_target(name: str) -> Callable[[bytes], None]:
     others = ("base.txt", "sub/dev.txt") if name == "requirements.txt" else ()
 
     def target(data: bytes) -> None:
-        root = scratch("lockfile")
+        root = workdir("lockfile", empty=True)
         files = {name: data, **{other: data for other in others}}
         write(root, files)
         view = View(root)

@@ -12,11 +12,8 @@ from, so the fuzzer gets past the magic numbers.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -32,6 +29,7 @@ from auditor.probe.command import parse_address
 from auditor.report.saved import SavedReportError, load_report
 from auditor.rules import rules_dir
 from auditor.waivers import WaiverError, load_waivers
+from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # The first byte of a keystore input picks the password it is read with.
@@ -40,20 +38,9 @@ PASSWORDS = (None, "changeit", "wrong", "", "\udcff", "change\0it")
 SEPARATOR = b"\n--8<--\n"
 DIRECTORY_NAMES = ("ce5e74ef.0", "Amazon_Root_CA_1.pem", "corp.crt", "root.der", "5ad8a5d6.0")
 
-_scratch: Optional[str] = None
 _anchors: list = []
 
 
-def scratch(name: str) -> str:
-    """An empty directory for one target, below this process's temporary directory."""
-    global _scratch
-    if _scratch is None:
-        _scratch = tempfile.mkdtemp(prefix="auditor-fuzz-trust-")
-        atexit.register(shutil.rmtree, _scratch, True)
-    path = os.path.join(_scratch, name)
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path)
-    return path
 
 
 def write(directory: str, name: str, data: bytes) -> str:
@@ -93,7 +80,7 @@ def pem_bundle(data: bytes) -> None:
     assert form in ("pem", "der") and (certificates or problems)
     for der in certificates:
         assert leading_sequence(der) == der, der
-    directory = scratch("pem")
+    directory = workdir("pem", empty=True)
     store = read_store(View(directory), write(directory, "ca-bundle.crt", data))
     assert store.format not in ("pem", "der") or store.certificates == certificates  # else read as a keystore
     check_errors(store.errors, directory)
@@ -106,7 +93,7 @@ def der_sequence(data: bytes) -> None:
 
 def certificate_directory(data: bytes) -> None:
     """Each part of the input is a file of a hashed directory; the first is linked under its hash name too."""
-    directory = scratch("directory")
+    directory = workdir("directory", empty=True)
     certs = os.path.join(directory, "certs")
     os.makedirs(certs)
     found = set()
@@ -130,7 +117,7 @@ def _with_password(read) -> Callable[[bytes], None]:
 
 def keystore_file(data: bytes) -> None:
     password, body = PASSWORDS[data[0] % len(PASSWORDS)] if data else None, data[1:]
-    directory = scratch("keystore")
+    directory = workdir("keystore", empty=True)
     store = read_store(View(directory), write(directory, "cacerts", body), password)
     if store.keystore.get("integrity") == "failed":
         assert store.certificates == [] and store.errors
@@ -164,7 +151,7 @@ def address(data: bytes) -> None:
 
 
 def waivers(data: bytes) -> None:
-    directory = scratch("waivers")
+    directory = workdir("waivers", empty=True)
     path = write(directory, "pyproject.toml" if data.startswith((b"[tool", b"[project")) else "waivers.toml", data)
     try:
         loaded = load_waivers(path)
@@ -177,7 +164,7 @@ def waivers(data: bytes) -> None:
 
 
 def saved_report(data: bytes) -> None:
-    directory = scratch("report")
+    directory = workdir("report", empty=True)
     path = write(directory, "report.json", data)
     try:
         load_report(path)
@@ -210,7 +197,7 @@ def _report_of(store: Path) -> bytes:
     """A JSON report as `auditor truststore` writes it."""
     from auditor.cli import main
 
-    path = os.path.join(scratch("seed"), "report.json")
+    path = os.path.join(workdir("seed", empty=True), "report.json")
     main(["truststore", str(store), "--format", "json", "-q", "-o", path])
     with open(path, "rb") as file:
         return file.read()

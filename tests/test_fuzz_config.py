@@ -9,7 +9,6 @@ reads exactly what they say and that no secret written beside a setting comes ou
 """
 
 import configparser
-import importlib.util
 import re
 import string
 from pathlib import Path
@@ -24,11 +23,10 @@ from auditor.environ import Environ, EnvFileError, parse_env_file
 from auditor.fs import View
 from auditor.redact import redact
 from auditor.rules import rules_dir, tomllib
+from fuzz_targets import MODULES
 from fuzzing import fuzz
 
-_spec = importlib.util.spec_from_file_location("targets_config", Path(__file__).parents[1] / "fuzz" / "targets_config.py")
-targets_config = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(targets_config)
+targets_config = MODULES["config"]
 TARGETS = targets_config.TARGETS
 
 # Pieces of the formats these parsers read, for text that gets past their first checks.

@@ -8,7 +8,6 @@ the checks on what comes out (shapes, findings of the shipped packs, the JSON re
 are fuzz/targets_platform.py's, which the atheris runner uses too.
 """
 
-import importlib.util
 import json
 import os
 import plistlib
@@ -17,7 +16,6 @@ import time
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import pytest
@@ -27,13 +25,12 @@ from auditor.collect.java import parse_java_version, version_from_name
 from auditor.collect.os_identity import PRECISE_VERSION, RELEASE_NAMES, judge
 from auditor.collect.sdk_manifests import ManifestError, npm, xml as manifest_xml
 from conftest import FIXTURES
+from fuzz_targets import MODULES
 from fuzzing import fuzz
 from test_java_versions import CORRETTO_17, IBM_6, ORACLE_1_4_2, ORACLE_21, ZULU_8
 from test_os_identity import MATRIX as OS_MATRIX
 
-_spec = importlib.util.spec_from_file_location("targets_platform", Path(__file__).parent.parent / "fuzz" / "targets_platform.py")
-targets = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(targets)
+targets = MODULES["platform"]
 
 ROOTS, MANIFESTS = FIXTURES / "os-roots", FIXTURES / "manifests"
 PLIST = targets.OS_FILES["SystemVersion.plist"]
@@ -46,7 +43,7 @@ def image(files: dict[str, bytes]):
     """A directory holding `files` (path as the target names it -> content) for one example. Examples share
     one temporary directory and remove the files they wrote: removing a directory costs milliseconds here,
     and tmp_path would be shared by all the examples anyway."""
-    root = targets.scratch("tests")
+    root = targets.workdir("tests")
     written = [targets.write(root, path, data) for path, data in files.items()]
     try:
         yield root
@@ -83,7 +80,7 @@ def installed_java_home(path: str):
     """The Java home at `path` of an image, in an installer's folder (`path` up to /Contents/Home). The folder
     of the last example is moved into place and parked again afterwards, where no search looks: making and
     removing three folders an example cost more than the rest of the test."""
-    root = targets.scratch("installers")
+    root = targets.workdir("installers")
     folder = os.path.join(root, path.removesuffix("/Contents/Home").lstrip("/"))
     parked = os.path.join(root, "parked", "bundle" if path.endswith("/Contents/Home") else "folder")
     os.makedirs(os.path.dirname(folder), exist_ok=True)

@@ -1,16 +1,12 @@
 """The atheris targets of fuzz/ (the long campaign) load through the runner and accept their own seeds,
 empty input and noise, so a campaign never starts on a target that is already broken."""
 
-import importlib.util
 import random
-from pathlib import Path
 
 import pytest
 
-_spec = importlib.util.spec_from_file_location("fuzz_run", Path(__file__).parents[1] / "fuzz" / "run.py")
-fuzz_run = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fuzz_run)
-MODULES = fuzz_run.load_modules()
+from fuzz_targets import MODULES, fuzz_run
+
 TARGETS = fuzz_run.all_targets(MODULES)
 
 

@@ -66,3 +66,12 @@ def pack_line(report) -> str:
     """"auditor 0.1.0 · rule packs: dynamodb-ats 2026.11.28 · as of 2026-11-28"."""
     packs = ", ".join(f"{p['id']} {p['version']}" for p in report.packs) or "none"
     return f"auditor {report.tool_version} · rule packs: {packs} · as of {report.as_of}"
+
+
+def redacted_table(rows: list[list], **options) -> str:
+    """tabulate, with each cell redacted before it is wrapped: a secret split over two lines would escape redact."""
+    from tabulate import tabulate
+
+    from auditor.redact import redact
+
+    return tabulate([[redact(cell) if isinstance(cell, str) else cell for cell in row] for row in rows], **options)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from auditor.model import Report, severity_rank
 from auditor.redact import redact, redact_tree
-from auditor.report.common import components_by_id, is_failing, where_on_host
+from auditor.report.common import components_by_id, is_failing, redacted_table, where_on_host
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,6 @@ def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
                            "failing": len(diff.failing(fail_on)), "new": rows(diff.new),
                            "resolved": rows(diff.resolved), "unchanged": rows(diff.unchanged)}),
                           indent=2, ensure_ascii=False) + "\n"
-    from tabulate import tabulate
-
     markdown = fmt == "markdown"
     counts = Counter({"new": len(diff.new), "resolved": len(diff.resolved), "unchanged": len(diff.unchanged)})
     failing = len(diff.failing(fail_on))
@@ -83,12 +81,10 @@ def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
     for name, changes in (("New", diff.new), ("Resolved", diff.resolved), ("Unchanged", diff.unchanged)):
         if not changes:
             continue
-        # Redacted before tabulate wraps a cell: a secret split over two lines would escape redact.
-        rows = [[redact(c.severity.upper() + (" (waived)" if c.waived else "")), redact(c.title), redact(c.where),
-                 redact(c.rule)] for c in changes]
+        rows = [[c.severity.upper() + (" (waived)" if c.waived else ""), c.title, c.where, c.rule] for c in changes]
         if markdown:
             rows = [[cell.replace("|", "\\|") for cell in row] for row in rows]
-        table = tabulate(rows, headers=["severity", "finding", "where", "rule"],
-                         tablefmt="github" if markdown else "simple", maxcolwidths=None if markdown else [None, 60, 60, 30])
+        table = redacted_table(rows, headers=["severity", "finding", "where", "rule"],
+                               tablefmt="github" if markdown else "simple", maxcolwidths=None if markdown else [None, 60, 60, 30])
         lines += [("## " if markdown else "") + f"{name} ({len(changes)})", "", table, ""]
     return redact("\n".join(lines)) + "\n"

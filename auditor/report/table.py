@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from tabulate import tabulate
-
 from auditor.redact import redact
-from auditor.report.common import components_by_id, where, where_on_host
+from auditor.report.common import components_by_id, redacted_table, where, where_on_host
 
 
 def render(report) -> str:
@@ -25,7 +23,7 @@ def render(report) -> str:
         for f in shown:
             rows.append([f.severity.upper() + (" (waived)" if f.waived else ""), f.title,
                          where_on_host(components.get(f.component)), f.remediation])
-        lines += ["Findings", _tabulate(rows, headers=["severity", "finding", "where", "remediation"], tablefmt="simple",
+        lines += ["Findings", redacted_table(rows, headers=["severity", "finding", "where", "remediation"], tablefmt="simple",
                                         maxcolwidths=[None, 50, 50, 60]), ""]
     if len(shown) < len(report.findings):
         lines += [f"({len(report.findings) - len(shown)} info findings, stores that hold an anchor: see the tables below "
@@ -36,7 +34,7 @@ def render(report) -> str:
         rows = [[c.name, c.version or c.details.get("specifier") or "any", (c.released or "")[:10], c.source,
                  "" if c.details.get("active", True) else "inactive", c.location + (f":{c.line}" if c.line else "")]
                 for c in packages]
-        lines += ["Components", _tabulate(rows, headers=["package", "version", "released (UTC)", "found by", "state", "location"],
+        lines += ["Components", redacted_table(rows, headers=["package", "version", "released (UTC)", "found by", "state", "location"],
                                           tablefmt="simple"), ""]
     elif not stores and not any(c.kind in ("probe", "sdk-manifest") for c in report.components):
         lines += ["Components: no AWS SDK or CLI package found", ""]
@@ -46,14 +44,9 @@ def render(report) -> str:
     lines += _probe_table(report)
     if report.errors:
         rows = [[e.location, e.message] for e in report.errors]
-        lines += ["Errors (parts that could not be scanned)", _tabulate(rows, headers=["location", "reason"], tablefmt="simple",
+        lines += ["Errors (parts that could not be scanned)", redacted_table(rows, headers=["location", "reason"], tablefmt="simple",
                                                                          maxcolwidths=[60, 80]), ""]
     return redact("\n".join(lines)) + "\n"
-
-
-def _tabulate(rows, **options) -> str:
-    """tabulate, with each cell redacted before it is wrapped: a secret split over two lines would escape redact."""
-    return tabulate([[redact(cell) if isinstance(cell, str) else cell for cell in row] for row in rows], **options)
 
 
 def _sdk_table(report) -> list[str]:
@@ -67,7 +60,7 @@ def _sdk_table(report) -> list[str]:
                          c.details.get("trust_store", ""), where(c)])
     if not rows:
         return []
-    return ["AWS SDKs of other languages", _tabulate(rows, headers=["SDK", "packages", "trust from", "store", "where"],
+    return ["AWS SDKs of other languages", redacted_table(rows, headers=["SDK", "packages", "trust from", "store", "where"],
                                                      tablefmt="simple", maxcolwidths=[28, 40, 8, 40, None]), ""]
 
 
@@ -76,7 +69,7 @@ def _platform_table(report) -> list[str]:
     if not platform:
         return []
     rows = [[c.kind, _platform_name(c), c.source, c.location] for c in platform]
-    return ["Platform", _tabulate(rows, headers=["kind", "what", "found by", "location"], tablefmt="simple",
+    return ["Platform", redacted_table(rows, headers=["kind", "what", "found by", "location"], tablefmt="simple",
                                   maxcolwidths=[8, 40, 40, 60]), ""]
 
 
@@ -96,13 +89,13 @@ def _trust_tables(report, stores) -> list[str]:
     if clients:
         rows = [[f"{c.name} {c.version or ''}".strip(), _store_cell(c), c.details["trust_reasons"][0]] for c in clients]
         lines += ["Clients and the trust store each would use",
-                  _tabulate(rows, headers=["client", "store", "why"], tablefmt="simple", maxcolwidths=[20, 50, 70]), ""]
+                  redacted_table(rows, headers=["client", "store", "why"], tablefmt="simple", maxcolwidths=[20, 50, 70]), ""]
     settings = [c for c in report.components if c.kind == "trust-config"]
     if settings:
         # One cell for name and value: tabulate's wrapping turns a lone "False" cell into True.
         rows = [[c.name + (f"={c.details['value']}" if "value" in c.details else ""), c.details.get("effect", ""),
                  c.location + (f":{c.line}" if c.line else "")] for c in settings]
-        lines += ["Trust configuration", _tabulate(rows, headers=["setting", "effect", "where"], tablefmt="simple",
+        lines += ["Trust configuration", redacted_table(rows, headers=["setting", "effect", "where"], tablefmt="simple",
                                                    maxcolwidths=[60, 14, 60]), ""]
     if stores:
         rows = [[c.location, c.details.get("format", "") + (f"\nintegrity {c.details['integrity']}" if "integrity" in c.details else ""),
@@ -110,7 +103,7 @@ def _trust_tables(report, stores) -> list[str]:
                  "\n".join(c.details.get("anchors", [])) or "NONE",
                  "\n".join(c.details.get("expired", []) + [f"{n} (distrusted)" for n in c.details.get("distrusted", [])]),
                  len(c.details.get("impostors", [])), len(c.details.get("users", []))] for c in stores]
-        lines += ["Trust stores", _tabulate(rows, headers=["store", "format", "certificates", "valid ATS anchors",
+        lines += ["Trust stores", redacted_table(rows, headers=["store", "format", "certificates", "valid ATS anchors",
                                                           "expired or distrusted", "impostors", "users"], tablefmt="simple"), ""]
     return lines
 
@@ -144,7 +137,7 @@ def _probe_table(report) -> list[str]:
     outcomes = [c.details.get("outcome", "fail") for c in probes]
     summary = ", ".join(f"{outcomes.count(o)} {o}" for o in ("pass", "fail", "error") if o in outcomes)
     return [f"Live probes: each store alone against each endpoint ({summary})",
-            _tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths), ""]
+            redacted_table(rows, headers=headers, tablefmt="simple", maxcolwidths=widths), ""]
 
 
 def _anchor_cell(anchor) -> str:
