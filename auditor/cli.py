@@ -25,13 +25,32 @@ a scanned environment is imported or run, and a scan uses no network unless --pr
 SCAN_EPILOG = """\
 targets:
   (none)              this machine: the running interpreter's sys.path, system and
-                      user site directories, pipx venvs, AWS CLI v2 installs
+                      user site directories, pipx venvs, AWS CLI v2 installs; then
+                      where applications live, each walked as a DIR is: /app, /srv/*,
+                      /opt/*, /usr/src/app, /var/www, /workspace, google-cloud-sdk's
+                      folders, and every home (/home/*, /root)
   --root DIR          the same inside an unpacked OS image or mounted disk, read-only
                       and confined to DIR
+  --root DIR PATH...  only these paths inside the image, read as DIR or FILE targets
   DIR                 a virtualenv, a site-packages/dist-packages directory, a Python
-                      prefix, or any tree: every environment and lockfile below it
+                      prefix, or any tree: every environment, vendored SDK copy
+                      (vendor/botocore with a __version__), lockfile, manifest, and the
+                      trust settings in its code and scripts
   FILE                a lockfile: requirements*.txt (and -r/-c includes), poetry.lock,
                       Pipfile.lock, uv.lock, pdm.lock, pylock.toml
+
+application search (no TARGET): each folder is walked at most 12 levels deep and
+  200,000 entries; a cap reached is an error entry ("part not scanned"). Not entered:
+  .git and other VCS folders, node_modules, __pycache__ and tool caches, and in homes
+  .cache, .m2, .gradle, .npm, .cargo, .rustup, .nvm, .pyenv, .conda; install
+  locations already read are not read twice. Every file read is size-capped.
+
+fail closed:
+  Whatever could not be read (a folder without permission, a file over its cap, a
+  FIFO, a link out of the target, a search cap) is an error entry, counted on the
+  result line ("result: PASS · 3 parts not scanned") and in the JSON summary
+  (not_scanned). A TARGET that does not exist or cannot be read makes the exit code 2
+  even when other targets were scanned; --strict makes any part not scanned exit 2.
 
 trust stores:
   For each client found (botocore, boto3, awscli, boto 2, AWS CLI v2, and on this
@@ -43,10 +62,13 @@ trust stores:
   --ca-bundle in scripts are found too.
 
 exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
-            2 usage error or nothing could be scanned
+            2 usage error, a TARGET that could not be read, nothing could be
+            scanned, or (--strict) any part not scanned
 
 examples:
   auditor scan
+  auditor scan --root /mnt/image --strict
+  auditor scan --root /mnt/image /srv/orders   # only /srv/orders inside the image
   auditor scan .venv --format json --output report.json
   auditor scan requirements.txt --fail-on medium
   auditor scan ~/src --quiet --format json
@@ -97,7 +119,11 @@ def build_parser(secrets=()):
                            "systemd EnvironmentFile=; repeatable, later files win). Default: this process's environment")
     scan.add_argument("--root", metavar="DIR",
                       help="scan an unpacked OS image or mounted disk as a machine: every read stays inside DIR "
-                           "(absolute symlinks resolve inside it); its environment comes only from --env-file")
+                           "(absolute symlinks resolve inside it); its environment comes only from --env-file. "
+                           "TARGETs given with it are paths inside the image, and only they are scanned")
+    scan.add_argument("--strict", action="store_true",
+                      help="exit 2 when any part of a target could not be scanned (an unreadable file or folder, a "
+                           "search cap reached), not only when a whole target could not be read")
     scan.add_argument("--runtime", action="store_true",
                       help="allow running the scanned interpreters (isolated: -E -s -S, empty working directory, "
                            "a timeout) to read their ssl/OpenSSL facts; off by default")
@@ -371,8 +397,8 @@ def _scan(args) -> int:
 
     if not _valid_date(args.as_of):
         return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
-    if args.root and args.targets:
-        return _fail("--root scans an image as a whole; give no other targets with it")
+    if args.root is not None and not args.root:
+        return _fail("--root needs a directory: an empty value would scan this machine's / as an image")
     if args.root and not os.path.isdir(args.root):
         return _fail(f"--root {args.root}: not a directory")
     try:
@@ -387,7 +413,20 @@ def _scan(args) -> int:
                                      environ=environ, root=args.root, runtime=args.runtime, probe=probe))
         except NothingScanned as exc:
             return _fail(f"nothing could be scanned: {exc}")
-    return _emit(report, args)
+    code = _emit(report, args)
+    return _fail_closed(report, args.strict) or code
+
+
+def _fail_closed(report, strict: bool) -> int:
+    """EXIT_UNUSABLE, said on standard error, when a target named could not be read, or (--strict) when any part
+    of what was scanned could not be: a result that covers less than was asked is not a pass."""
+    unread = report.unread_targets()
+    if unread:
+        return _fail("; ".join(f"{t.location}: {t.details.get('reason', 'could not be read')}" for t in unread)
+                     + " (the report covers only the other targets)")
+    if strict and report.not_scanned():
+        return _fail(f"--strict: {report.not_scanned()} parts could not be scanned (see the report's errors)")
+    return EXIT_OK
 
 
 def _probe_plan(args):

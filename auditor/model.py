@@ -23,7 +23,7 @@ def short_hash(*parts: str) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # machine | environment | site-dir | lockfile | tree
+    kind: str  # machine | image | environment | lockfile | tree | unreadable (named, but could not be read) …
     location: str
     details: dict = field(default_factory=dict)
     host: Optional[str] = None  # set in a report merged from several hosts' reports
@@ -131,6 +131,14 @@ class Report:
         limit = severity_rank(self.fail_on)
         return [f for f in self.findings if not f.waived and severity_rank(f.severity) <= limit]
 
+    def not_scanned(self) -> int:
+        """Parts of the targets that could not be scanned: each error entry is one, and so is a target not read."""
+        return len(self.errors)
+
+    def unread_targets(self) -> list[Target]:
+        """Targets named on the command line that could not be read at all."""
+        return [t for t in self.targets if t.kind == "unreadable"]
+
     def counts(self) -> dict[str, int]:
         counts = {severity: 0 for severity in SEVERITIES}
         for finding in self.findings:
@@ -160,7 +168,7 @@ class Report:
             "rule_packs": self.packs,
             "fail_on": self.fail_on,
             "run": self.run,
-            "summary": {"findings": self.counts(), "failing": len(self.failing())},
+            "summary": {"findings": self.counts(), "failing": len(self.failing()), "not_scanned": self.not_scanned()},
             "targets": [_clean(dataclasses.asdict(t)) for t in self.targets],
             "components": [dict(id=c.id, **_clean(dataclasses.asdict(c), keep=("version",))) for c in self.components],
             "findings": [_finding_dict(f) for f in self.findings],

@@ -16,12 +16,18 @@ from auditor.collect.openssl import (LIBRARY_GLOBS, SITE_LIBRARY_GLOBS, command_
                                      runtime_openssl)
 from auditor.collect.python_env import PathEntry, collect_environment, environment_path
 from auditor.collect.sdk_manifests import manifest_format, scan_manifests
-from auditor.collect.tree import Environment, venv_site_dirs, walk
+from auditor.collect.tree import SKIP_DIRS, VENDORED_PACKAGES, Environment, WalkLimits, venv_site_dirs, walk
 from auditor.collect.trust_config import collect_trust_config
 from auditor.environ import Environ
-from auditor.fs import View, shown
+from auditor.fs import FsError, View, shown
 from auditor.model import Component, Report, ScanError, Target
 from auditor.rules import Pack, ReleaseDates, evaluate
+
+
+# What a tree walk reads, for the report's targets (the README's "what is read" table says the same).
+TREE_SEARCHES = ("virtualenvs", "site-packages/dist-packages folders", "package folders (pip --target, Lambda bundles)",
+                 "vendored SDK copies", "AWS CLI v2 installs", "lockfiles and requirements files",
+                 "Python code and scripts (trust settings)", "other languages' manifests")
 
 
 class NothingScanned(Exception):
@@ -41,7 +47,7 @@ class ScanOptions:
     probe: object = None  # an auditor.probe.scan_probes.ProbePlan: probe the stores in use (the only network use)
 
     def system_view(self) -> Optional[View]:
-        """The view of the system scanned as a whole: the image, this machine, or none (targets only)."""
+        """The system the scanned clients run on: the image, this machine, or none (targets only, outside an image)."""
         if self.root:
             return View(self.root, image=True, display_top="/")
         return None if self.paths else View("/", display_top="/")
@@ -58,11 +64,18 @@ def run(options: ScanOptions) -> Report:
     collected = Collected()
     readable = 0
     system = options.system_view()
-    if system is not None:
-        _scan_system(system, options.root is None, watched, report, collected, options.runtime)
+    if system is not None and not options.paths:
+        _scan_system(system, options.root is None, watched, report, collected, options)
         readable += 1
     for path in options.paths:
-        readable += _scan_target(path, watched, report, collected, options.progress, options.runtime)
+        found = Collected()
+        location, problem = _scan_target(path, options, watched, report, found)
+        collected.extend(found)
+        if problem is None:
+            readable += 1
+        else:
+            report.targets = [t for t in report.targets if t.location != location]
+            report.targets.append(Target("unreadable", location, {"reason": problem}))
     if readable == 0:
         raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in collected.errors) or "no target could be read")
     _resolve_trust(options, report, collected)
@@ -74,26 +87,43 @@ def run(options: ScanOptions) -> Report:
     unique = {c.id: c for c in reversed(collected.components)}
     report.components = [_with_release_date(c, dates) for c in unique.values()]
     report.errors = list({(e.location, e.message): e for e in collected.errors}.values())
+    _count_not_scanned(report)
     report.findings = list(evaluate(options.packs, report.components, dates))
     report.sort()
     return report
 
 
+def _count_not_scanned(report: Report) -> None:
+    """Each target the user asked for says how many parts of it were not scanned (its error entries)."""
+    counts: dict[str, int] = {}
+    for error in report.errors:
+        if error.target:
+            counts[error.target] = counts.get(error.target, 0) + 1
+    for target in report.targets:
+        if "searched" in target.details:
+            target.details["not_scanned"] = counts.get(target.location, 0)
+
+
+def _stamped(found: Collected, start: int, target: str) -> None:
+    """Error entries from `start` on belong to `target` (the place the user asked for) unless they name one."""
+    found.errors[start:] = [e if e.target else dataclasses.replace(e, target=target) for e in found.errors[start:]]
+
+
 def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -> None:
-    system = options.system_view()
+    whole = not options.paths  # this machine or an image as a whole, not targets in them
     bundles = any(client.bundle for client in collected.sdk_clients)  # a Ruby gem's own CA file, installed in the target
-    if not (system or collected.python_paths or collected.cli_v2 or options.environ or bundles):
+    if not (whole or collected.python_paths or collected.cli_v2 or options.environ or bundles):
         return  # lockfiles only: no installed client, no environment to judge
     from auditor.collect.trust_settings import read_trust_settings
     from auditor.trust import resolve_trust
 
-    host = system or View("/", display_top="/")
+    host = options.system_view() or View("/", display_top="/")  # targets in an image run on the image
     settings = read_trust_settings(host, options.environment())
     os_component = next((c for c in collected.components if c.kind == "os"), None)
     collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of,
-                                   _system_label(options) if system else ", ".join(map(shown, options.paths)), host,
-                                   system=system is not None, running=options.root is None and not options.paths,
-                                   every_variable=system is not None or options.environ is not None,
+                                   _system_label(options) if whole else ", ".join(map(shown, options.paths)), host,
+                                   system=whole, running=options.root is None and whole,
+                                   every_variable=whole or options.environ is not None,
                                    os_component=os_component, runtime=options.runtime, sdk_clients=collected.sdk_clients))
 
 
@@ -107,38 +137,103 @@ def _with_release_date(component, dates: ReleaseDates):
     return dataclasses.replace(component, released=dates.released(component.name, component.version))
 
 
-def _scan_target(path, watched, report, collected: Collected, progress, runtime: bool) -> bool:
-    location = shown(path)  # a name that is not UTF-8 is shown escaped, as every path in the report
-    if not os.path.lexists(path):
-        collected.errors.append(ScanError(location, "no such file or directory"))
-        return False
-    if os.path.isdir(path):
-        view = View(path, display_top=path.rstrip("/") or "/")
-        discovery = walk(view, view.top, progress,
-                         lambda source, label: collected.extend(collect_trust_config(view, source, location, label)))
-        report.targets.append(Target("tree", location, {"directories": discovery.directories,
-                                                        "source_files": discovery.source_files}))
-        collected.errors.extend(discovery.errors)
-        for environment in discovery.environments:
-            _scan_environment(view, environment, location, report, collected, watched, runtime)
-        for lockfile, label in discovery.lockfiles:
-            report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
-            collected.extend(collect_lockfile(view, lockfile, location, watched, label))
-        _add_manifests(report, collected, view, discovery.manifests, location)
-        return True
-    # The file the user named may be a symlink; its includes are read beside the file it points to.
-    real = os.path.realpath(path)
-    shown_dir = os.path.dirname(path) if real == os.path.abspath(path) else os.path.dirname(real)
-    view = View(os.path.dirname(real), display_top=shown_dir)
-    host = os.path.join(view.top, os.path.basename(real))
-    if (manifest := manifest_format(path)) and not lockfile_format(path):
-        manifests = _add_manifests(report, collected, view, [(host, manifest)], location, prefer_lock=False)
-        return not any(e.location == view.display(host) for e in manifests.errors)
-    label = lockfile_format(path) or "requirements"
-    report.targets.append(Target("lockfile", location, {"format": label}))
-    result = collect_lockfile(view, host, location, watched, label)
-    collected.extend(result)
-    return bool(result.components) or not any(e.location == view.display(host) for e in result.errors)
+def _scan_target(path: str, options: ScanOptions, watched, report: Report, found: Collected) -> tuple[str, str | None]:
+    """Scan one target named on the command line; (its location as shown, why it could not be read or None)."""
+    image = View(options.root, image=True, display_top="/") if options.root else None
+    host = image.locate(image.top, "/" + path.lstrip("/")) if image else path
+    location = image.display(host) if image else shown(path)  # a name that is not UTF-8 is shown escaped
+    problem = _unreadable(image, host)
+    if problem is not None:
+        found.errors.append(ScanError(location, problem, target=location))
+        return location, problem
+    kind = image.kind(host) if image else ("dir" if os.path.isdir(path) else "file")
+    if kind == "dir":
+        view, start = (image, host) if image else _tree_view(path)
+        details = _scan_tree(view, start, location, report, found, watched, options.progress, options.runtime)
+        report.targets.append(Target("tree", location, details))
+        _stamped(found, 0, location)
+        listed = not any(e.location == location and e.message.startswith("cannot list") for e in found.errors)
+        return location, None if listed else "cannot list directory"
+    if image is not None:
+        view, file = image, host
+    else:
+        # The file the user named may be a symlink; its includes are read beside the file it points to.
+        real = os.path.realpath(path)
+        shown_dir = os.path.dirname(path) if real == os.path.abspath(path) else os.path.dirname(real)
+        view = View(os.path.dirname(real), display_top=shown_dir)
+        file = os.path.join(view.top, os.path.basename(real))
+    result = _scan_file(view, file, location, report, watched)
+    found.extend(result)
+    _stamped(found, 0, location)
+    unread = not result.components and any(e.location == view.display(file) for e in result.errors)
+    return location, next(e.message for e in result.errors if e.location == view.display(file)) if unread else None
+
+
+def _unreadable(image: View | None, host: str) -> str | None:
+    """Why a target cannot be scanned at all (missing, no permission, a link out of the image), or None."""
+    if image is not None:
+        try:
+            os.stat(image.resolve(host))
+        except FsError as exc:
+            return str(exc)
+        except FileNotFoundError:
+            return "no such file or directory"
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        return None
+    try:
+        os.stat(host)  # through a link: a dangling one is as good as missing
+    except FileNotFoundError:
+        return "no such file or directory (a dangling link)" if os.path.islink(host) else "no such file or directory"
+    except PermissionError:
+        return "permission denied (a folder on the way cannot be searched)"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if os.path.isdir(host) and not os.access(host, os.R_OK | os.X_OK):
+        return "permission denied: cannot list directory"
+    return None
+
+
+def _tree_view(path: str) -> tuple[View, str]:
+    """The view of a directory target and where its walk starts. A vendored SDK copy named as the target
+    (vendor/botocore) is seen from the folder holding it, which is what its imports search."""
+    trimmed = path.rstrip("/") or "/"
+    name = os.path.basename(os.path.abspath(path))
+    if name in VENDORED_PACKAGES and os.path.isfile(os.path.join(path, "__init__.py")):
+        view = View(os.path.dirname(os.path.abspath(path)), display_top=os.path.dirname(trimmed) or ".")
+        return view, os.path.join(view.top, name)
+    view = View(path, display_top=trimmed)
+    return view, view.top
+
+
+def _scan_file(view: View, file: str, location: str, report: Report, watched) -> Collected:
+    """A file target: another language's manifest, a lockfile, or declared dependencies."""
+    name = os.path.basename(file)
+    if (manifest := manifest_format(name)) and not lockfile_format(name):
+        return _add_manifests(report, Collected(), view, [(file, manifest)], location, prefer_lock=False)
+    label = lockfile_format(name) or "requirements"
+    report.targets.append(Target("lockfile", location, {"format": label, "searched": [f"the file, read as {label}"]}))
+    return collect_lockfile(view, file, location, watched, label)
+
+
+def _scan_tree(view: View, start: str, location: str, report: Report, collected: Collected, watched, progress,
+               runtime: bool, limits: WalkLimits | None = None, skip: frozenset = frozenset(),
+               skip_names: frozenset = SKIP_DIRS, on_system: bool = False) -> dict:
+    """Everything below `start` read as a tree target reads it; the tree target's details. `on_system`: the tree is
+    part of the machine or image scanned, whose stores its SDKs of other languages use."""
+    discovery = walk(view, start, progress,
+                     lambda source, label: collected.extend(collect_trust_config(view, source, location, label)),
+                     limits, skip, skip_names)
+    collected.errors.extend(discovery.errors)
+    for environment in discovery.environments:
+        _scan_environment(view, environment, location, report, collected, watched, runtime)
+    for lockfile, label in discovery.lockfiles:
+        report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
+        collected.extend(collect_lockfile(view, lockfile, location, watched, label))
+    _add_manifests(report, collected, view, discovery.manifests, location, on_system=on_system)
+    return {"directories": discovery.directories, "source_files": discovery.source_files, "searched": list(TREE_SEARCHES),
+            "found": {"environments": len(discovery.environments), "lockfiles": len(discovery.lockfiles),
+                      "manifests": len(discovery.manifests)}}
 
 
 def _scan_environment(view, environment: Environment, target, report, collected, watched, runtime: bool) -> None:
@@ -182,41 +277,51 @@ def _interpreter(view: View, environment: Environment) -> str | None:
     return None
 
 
-def _scan_system(view: View, running: bool, watched, report, collected, runtime: bool) -> None:
-    """This machine (`running`: with the running interpreter's sys.path), or an OS image's install locations."""
-    from auditor.collect.machine import home_directories, other_environments, running_interpreter_path
+def _scan_system(view: View, running: bool, watched, report, collected, options: ScanOptions) -> None:
+    """This machine (`running`: with the running interpreter's sys.path), or an OS image: its install locations,
+    then the folders where applications live, each walked as a tree is (bounded)."""
+    from auditor.collect.machine import (APPLICATION_LIMITS, APPLICATION_SKIP, application_folders, home_directories,
+                                         other_environments, running_interpreter_path)
 
     label = "this machine" if running else f"image {shown(view.top)}"
-    _identify_system(view, running, label, collected)
+    found = Collected()
+    _identify_system(view, running, label, found)
     skip: set[str] = set()
+    homes = home_directories(view, found.errors)
     if running:
         path = running_interpreter_path()
         entries = [PathEntry(p, "sys.path of the running interpreter") for p in path]
         result, count = collect_environment(view, entries, label, watched)
-        report.targets.append(Target("machine", platform.node() or "localhost", {"python": sys.executable}))
+        target = Target("machine", platform.node() or "localhost", {"python": sys.executable})
         report.targets.append(Target("environment", sys.prefix, {"layout": "running interpreter",
                                                                  "python": platform.python_version(), "distributions": count}))
-        collected.extend(result)
-        collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
-        skip = {os.path.realpath(p) for p in path}
-        homes = [os.path.expanduser("~")]
-        collected.components.append(running_openssl(label))
-        binary = shutil.which("openssl") if runtime else None
+        found.extend(result)
+        found.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
+        skip = {os.path.realpath(p) for p in path} | set(path)
+        own = os.path.expanduser("~")
+        homes += [] if own in homes or view.kind(own) != "dir" else [own]
+        found.components.append(running_openssl(label))
+        binary = shutil.which("openssl") if options.runtime else None
         if binary:
             fact = command_openssl(binary, label)
-            (collected.components if isinstance(fact, Component) else collected.errors).append(fact)
+            (found.components if isinstance(fact, Component) else found.errors).append(fact)
     else:
-        report.targets.append(Target("image", shown(view.top), {"confined": True}))
-        homes = home_directories(view, collected.errors)
-    collected.extend(library_openssl(view, LIBRARY_GLOBS, label))
-    for environment in other_environments(view, skip, homes, collected.errors):
+        target = Target("image", shown(view.top), {"confined": True})
+    found.extend(library_openssl(view, LIBRARY_GLOBS, label))
+    installs = other_environments(view, skip, homes, found.errors)
+    for environment in installs:
         # An image's interpreters are another machine's programs: never run here.
-        _scan_environment(view, environment, label, report, collected, watched, runtime and running)
-    from auditor.collect.sdk_manifests.discover import app_manifests
-
-    found, errors = app_manifests(view, homes)
-    _add_manifests(report, collected, view, found, label, on_system=True)
-    collected.errors.extend(errors)
+        _scan_environment(view, environment, label, report, found, watched, options.runtime and running)
+    searched = skip | {e.prefix for e in installs} | {d for e in installs for d in e.site_dirs}
+    applications = application_folders(view, homes, found.errors)
+    for folder in applications:
+        _scan_tree(view, folder, label, report, found, watched, options.progress, options.runtime and running,
+                   APPLICATION_LIMITS, frozenset(searched), APPLICATION_SKIP, on_system=True)
+    details = dict(target.details, searched=["install locations: system and user site directories, pipx, conda, "
+                                             "pyenv, AWS CLI v2", *(f"application folder {view.display(f)}" for f in applications)])
+    report.targets.append(Target(target.kind, target.location, details))
+    _stamped(found, 0, target.location)
+    collected.extend(found)
 
 
 def _add_manifests(report: Report, collected: Collected, view: View, found: list, target: str, **options) -> Collected:

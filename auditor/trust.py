@@ -3,9 +3,12 @@ settings that move them, all as components linked to one another."""
 
 from __future__ import annotations
 
+import os
+
 from auditor.anchors import load_anchors
 from auditor.collect import CliV2, Collected, PythonPath
-from auditor.collect.client_trust import StoreChoice, boto_store, botocore_store, cli_v2_store, setting_store
+from auditor.collect.client_trust import (StoreChoice, boto_store, botocore_store, cli_v2_store, find_package,
+                                          setting_store)
 from auditor.collect.distrust import read_distrust
 from auditor.collect.java import find_java_homes
 from auditor.collect.sdk_manifests.link import Platform, link_sdk_clients, record_store_verdicts
@@ -17,6 +20,7 @@ from auditor.stores import StoreBook
 
 # The client whose store a package uses: boto3 and the AWS CLI go through botocore.
 STORE_OWNER = {"botocore": "botocore", "boto3": "botocore", "awscli": "botocore", "boto": "boto"}
+CARRIED = "awscli/botocore"  # the botocore a recent AWS CLI v1 carries inside its package, which the CLI uses
 # CA variables, the clients that read them, and what they do.
 VARIABLES = (
     ("AWS_CA_BUNDLE", "botocore, boto3, the AWS CLI", "custom-bundle"),
@@ -61,15 +65,28 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
         owner = STORE_OWNER.get(component.name)
         if component.kind != "python-package" or owner is None or not component.details.get("active", True):
             continue
+        if component.name == "awscli" or component.details.get("carried_by"):
+            owner = _cli_botocore(path, owner)
         if owner not in choices:
-            resolve = botocore_store if owner == "botocore" else boto_store
-            choices[owner] = resolve(path.view, path.entries, settings)
+            if owner == CARRIED:
+                cli = find_package(path.view, path.entries, "awscli")
+                choices[owner] = botocore_store(path.view, [cli, *path.entries], settings)
+            else:
+                resolve = botocore_store if owner == "botocore" else boto_store
+                choices[owner] = resolve(path.view, path.entries, settings)
         choice = choices[owner]
         if choice is None:
             component.details["trust_reasons"] = [f"{owner} is not importable from this path: {component.name} cannot run"]
             continue
         where = component.details.get("path_entry", component.location)
         book.use(path.view, choice, f"{component.name} {component.version or '(version unknown)'} in {where}", component)
+
+
+def _cli_botocore(path: PythonPath, owner: str) -> str:
+    """CARRIED when the awscli this path imports carries its own botocore (awscli/botocore/), else `owner`."""
+    cli = find_package(path.view, path.entries, "awscli")
+    carried = cli is not None and path.view.is_file(os.path.join(cli, "botocore", "__init__.py"))
+    return CARRIED if carried else owner
 
 
 def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected, running: bool,

@@ -34,10 +34,14 @@ def test_usage_errors_and_nothing_scanned_exit_2(tmp_path):
     assert run("scan", "--pack", "no-such-pack", OLD).code == 2
 
 
-def test_one_missing_target_among_good_ones_is_an_error_entry(tmp_path):
+def test_one_missing_target_among_good_ones_is_an_error_entry_and_exit_2(tmp_path):
     result = run("scan", "--format", "json", "-q", OLD, tmp_path / "nope")
-    assert result.code == 1
-    assert result.json["errors"] == [{"location": str(tmp_path / "nope"), "message": "no such file or directory"}]
+    assert result.code == 2 and f"{tmp_path / 'nope'}: no such file or directory" in result.err
+    missing = str(tmp_path / "nope")
+    assert result.json["errors"] == [{"location": missing, "message": "no such file or directory", "target": missing}]
+    assert {"kind": "unreadable", "location": missing, "details": {"reason": "no such file or directory"}} in result.json["targets"]
+    assert result.json["summary"]["not_scanned"] == 1
+    assert any(f["severity"] == "high" for f in result.json["findings"])  # the target that was read is still judged
 
 
 def test_json_output_file_is_valid_and_deterministic(tmp_path):

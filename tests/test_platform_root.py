@@ -129,10 +129,10 @@ def test_openssl_version_order():
     assert key("0.9.8z") < key("0.9.8za") and key("not a version") is None
 
 
-def test_root_and_targets_together_is_a_usage_error(tmp_path):
-    result = run("scan", "--root", tmp_path, tmp_path)
-    assert result.code == 2 and "--root scans an image as a whole" in result.err
+def test_root_that_is_missing_or_empty_is_a_usage_error(tmp_path):
     assert run("scan", "--root", tmp_path / "missing").code == 2
+    result = run("scan", "--root", "")
+    assert result.code == 2 and "--root needs a directory" in result.err
 
 
 def fake_openssl(tmp_path, body):

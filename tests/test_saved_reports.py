@@ -14,12 +14,12 @@ OLD = ENVS / "py3-old-botocore"
 MODERN = ENVS / "py3-venv"
 
 
-def saved_scan(tmp_path, name, *targets, host=None, monkeypatch=None):
+def saved_scan(tmp_path, name, *targets, host=None, monkeypatch=None, codes=(0, 1)):
     if host:
         monkeypatch.setattr(platform, "node", lambda: host)
     path = tmp_path / name
     result = run("scan", "-q", "--format", "json", "-o", path, *targets)
-    assert result.code in (0, 1), result.err
+    assert result.code in codes, result.err
     return path
 
 
@@ -76,7 +76,8 @@ def test_unreadable_inputs_are_clear_errors(tmp_path):
 
 
 def test_merge_keeps_each_hosts_identity(tmp_path, monkeypatch):
-    web = saved_scan(tmp_path, "web-1.json", OLD, tmp_path / "missing-dir", host="web-1", monkeypatch=monkeypatch)
+    web = saved_scan(tmp_path, "web-1.json", OLD, tmp_path / "missing-dir", host="web-1", monkeypatch=monkeypatch,
+                     codes=(2,))  # a target that could not be read: the report is written, and the exit code says so
     batch = saved_scan(tmp_path, "batch-7.json", OLD, MODERN, host="batch-7", monkeypatch=monkeypatch)
     again = saved_scan(tmp_path, "web-1-later.json", MODERN, host="web-1", monkeypatch=monkeypatch)
     merged_path = tmp_path / "fleet.json"
@@ -98,6 +99,9 @@ def test_merge_keeps_each_hosts_identity(tmp_path, monkeypatch):
     for severity in ("critical", "high", "medium", "low", "info"):
         assert merged["summary"]["findings"][severity] == sum(r["summary"]["findings"][severity] for r in inputs)
     assert merged["summary"]["failing"] == sum(r["summary"]["failing"] for r in inputs)
+    assert merged["summary"]["not_scanned"] == sum(r["summary"]["not_scanned"] for r in inputs) == 1
+    assert {"kind": "unreadable", "location": str(tmp_path / "missing-dir"), "host": "web-1",
+            "details": {"reason": "no such file or directory"}} in merged["targets"]
     severities = [f["severity"] for f in merged["findings"]]
     assert severities == sorted(severities, key=["critical", "high", "medium", "low", "info"].index)
 

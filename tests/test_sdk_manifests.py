@@ -6,7 +6,8 @@ import shutil
 import pytest
 
 from auditor.collect import sdk_manifests
-from auditor.collect.sdk_manifests import discover
+from auditor.collect import machine
+from auditor.collect.tree import WalkLimits
 from conftest import FIXTURES, run, scan_json
 from test_truststore import AMAZON_ROOT_CA_1, ANCHORS, pem, self_signed, AMAZON_NAME
 
@@ -191,8 +192,9 @@ def app_image(tmp_path, os_bundle: bytes):
     shutil.copy(MANIFESTS / "go" / "go.mod", shop / "go.mod")
     (root / "app").mkdir()
     shutil.copy(MANIFESTS / "ruby" / "v2-0" / "Gemfile.lock", root / "app" / "Gemfile.lock")
-    # dependencies, caches and deep trees are not walked
-    for skipped in ("srv/shop/node_modules/left-pad", "home/dev/.m2/repository/x", "opt/tool/a/b/c/d"):
+    # dependencies, caches and trees deeper than the application search goes are not walked
+    deep = "opt/tool/" + "/".join("d" * 13)
+    for skipped in ("srv/shop/node_modules/left-pad", "home/dev/.m2/repository/x", deep):
         (root / skipped).mkdir(parents=True)
         shutil.copy(MANIFESTS / "php" / "composer.lock", root / skipped / "composer.lock")
     return root
@@ -218,11 +220,14 @@ def test_image_scan_sdk_finding_follows_a_store_without_anchor(tmp_path):
     assert severities == {"AWS SDK for Go v1": ["critical"], "AWS SDK for Go v2": ["critical"], "AWS SDK for Ruby V2": ["critical"]}
 
 
-def test_app_discovery_is_bounded(tmp_path, monkeypatch):
+def test_app_discovery_is_bounded_and_says_what_it_did_not_search(tmp_path, monkeypatch):
     root = app_image(tmp_path, AMAZON_ROOT_CA_1)
-    monkeypatch.setattr(discover, "MAX_DIRECTORIES", 3)
     report = scan_json("--root", root)
-    assert any("stopped after 3 directories" in e["message"] for e in report["errors"])
+    assert any(e["location"].startswith("/opt/tool/d/") and "12 levels below /opt/tool" in e["message"] for e in report["errors"])
+    monkeypatch.setattr(machine, "APPLICATION_LIMITS", WalkLimits(depth=12, entries=3))
+    report = scan_json("--root", root)
+    assert any("search stopped after 3 entries" in e["message"] for e in report["errors"])
+    assert report["summary"]["not_scanned"] == len(report["errors"]) > 0
 
 
 CORRUPT = [

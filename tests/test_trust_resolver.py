@@ -287,5 +287,5 @@ def test_ssl_cert_dir_is_used_when_there_is_no_file(monkeypatch, tmp_path):
     store = stores[str(folder)]
     assert "OpenSSL default directory" in store["details"]["roles"]
     assert store["details"]["anchors"] == ["Amazon Root CA 1"]
-    curl = [c for c in report["components"] if c["kind"] == "trust-config"]
+    curl = [c for c in report["components"] if c["kind"] == "trust-config" and c["details"]["found_in"] == "environment"]
     assert {c["name"] for c in curl} == {"SSL_CERT_FILE", "SSL_CERT_DIR"}

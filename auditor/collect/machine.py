@@ -1,13 +1,14 @@
 """Python environments of a machine: the running interpreter's sys.path, then the
-system-wide and per-user install locations other interpreters and tools use. The
-same locations are searched inside an OS image (--root), through its View."""
+system-wide and per-user install locations other interpreters and tools use, then the
+folders where applications live (walked as a tree is, within caps). The same places
+are searched inside an OS image (--root), through its View."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-from auditor.collect.tree import Environment, group_site_dirs
+from auditor.collect.tree import SKIP_DIRS, Environment, WalkLimits, group_site_dirs
 from auditor.fs import FsError, View
 from auditor.model import ScanError
 
@@ -43,6 +44,19 @@ CLI_V2_GLOBS = (
 )
 
 
+HOME_GLOBS = ("/root", "/home/*")
+# Where applications and their virtualenvs, lockfiles and vendored copies live (globs from /), besides every home.
+APPLICATION_GLOBS = ("/app", "/srv/*", "/opt/*", "/usr/src/app", "/var/www", "/workspace",
+                     # products that vendor botocore/boto outside any site directory
+                     "/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "/snap/google-cloud-cli/current",
+                     "/snap/google-cloud-sdk/current")
+# A place the user did not name is walked this far: levels below it, and entries listed in it.
+APPLICATION_LIMITS = WalkLimits(depth=12, entries=200_000)
+# Caches and other tools' stores in homes: other projects' files, not this machine's applications.
+APPLICATION_SKIP = SKIP_DIRS | {".cache", ".m2", ".gradle", ".npm", ".cargo", ".rustup", ".nvm", ".pyenv", ".conda",
+                                ".vscode-server"}
+
+
 def running_interpreter_path() -> list[str]:
     """The running interpreter's sys.path: .pth files already applied by site.py."""
     return [os.path.abspath(p) for p in sys.path if p and os.path.exists(p)]
@@ -60,7 +74,7 @@ def home_directories(view: View, errors: list[ScanError]) -> list[str]:
     """The home folders of an image's users, as the image names them (/root, /home/*). One that cannot be
     listed is an error entry, once, and is not searched."""
     homes = []
-    for home in [view.locate(view.top, "/root")] + view.glob("/home/*", errors=errors):
+    for home in [path for pattern in HOME_GLOBS for path in view.glob(pattern, errors=errors)]:
         try:
             view.list_dir(home)
         except FsError as exc:
@@ -92,3 +106,24 @@ def other_environments(view: View, skip: set[str], homes: list[str], errors: lis
     environments += [Environment("virtualenv", venv) for venv in fresh(_expand(view, VENV_GLOBS, homes, errors))]
     environments += [Environment("aws-cli-v2", dist) for dist in fresh(_expand(view, CLI_V2_GLOBS, homes, errors))]
     return environments
+
+
+def application_folders(view: View, homes: list[str], errors: list[ScanError]) -> list[str]:
+    """Host paths of the application folders and homes that exist, each once (a folder reached by two names, or
+    inside another one listed, is walked once); not the symlinks among them, which lead to a folder listed or
+    outside it."""
+    candidates = []
+    for pattern in APPLICATION_GLOBS + tuple(homes):
+        for path in view.glob(pattern, errors=errors):
+            if view.kind(path) == "dir" and not os.path.islink(path):
+                try:
+                    candidates.append((view.resolve(path), path))
+                except FsError as exc:
+                    errors.append(ScanError(view.display(path), f"cannot use: {exc}"))
+    folders, seen = [], []
+    for real, path in sorted(set(candidates)):
+        if any(real == done or real.startswith(done.rstrip(os.sep) + os.sep) for done in seen):
+            continue
+        seen.append(real)
+        folders.append(path)
+    return folders

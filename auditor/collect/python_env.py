@@ -247,7 +247,32 @@ def collect_environment(view: View, entries: list[PathEntry], target: str, watch
             if item is not winner:
                 item.details["shadowed_by"] = component_of[id(winner)].id
     result.components.extend(component_of.values())
+    result.components.extend(_carried_botocore(view, entries, found, target, result.errors))
     return result, sum(c.distributions for c in per_entry)
+
+
+def _carried_botocore(view: View, entries: list[PathEntry], found: list[Found], target: str,
+                      errors: list[ScanError]) -> list[Component]:
+    """The botocore that recent AWS CLI v1 releases carry inside the package (awscli/botocore/): the CLI's AWS calls
+    go through it, not through the botocore installed beside it."""
+    carried = []
+    for item in found:
+        if item.name != "awscli":
+            continue
+        init = os.path.join(entries[item.entry_index].host, "awscli", "botocore", "__init__.py")
+        if view.kind(init) is None:
+            continue
+        try:
+            version = module_version(view.read_bytes(init, MODULE_CAP))
+        except FsError as exc:
+            errors.append(ScanError(view.display(init), str(exc)))
+            version = None
+        details = {"carried_by": f"awscli {item.version}", "path_entry": item.details.get("path_entry"),
+                   "path_origin": item.details.get("path_origin"), "active": item.details.get("active", True)}
+        carried.append(Component("python-package", "botocore", version, view.display(init),
+                                 "__version__ in awscli/botocore/__init__.py (the copy awscli carries)", target,
+                                 details=details))
+    return carried
 
 
 def _bare_packages(view, entry, index, contents: EntryContents) -> list[Found]:

@@ -3,10 +3,16 @@
 The walk uses os.scandir, never follows a directory symlink (so it cannot loop or
 leave the target), skips VCS and cache folders, and does not descend into the
 places it has recognised: a virtualenv, a site directory, a Python standard
-library. It also lists the files whose trust settings are read (Python code, shell
-and CI scripts): none inside those places, except the top-level files of a package
-directory (a Lambda bundle's handler). Site directories are grouped into environments
-by their prefix and Python version, ordered as that interpreter's sys.path would order them.
+library, a vendored copy of an AWS SDK. It also lists the files whose trust settings
+are read (Python code, shell and CI scripts): none inside those places, except the
+top-level files of a package directory (a Lambda bundle's handler). Site directories
+are grouped into environments by their prefix and Python version, ordered as that
+interpreter's sys.path would order them.
+
+A vendored copy is a directory named after an AWS SDK package (boto, botocore, …) whose
+`__init__.py` assigns a `__version__` literal, wherever it sits (`vendor/`,
+`lib/third_party/`): the folder holding it is searched as one more import path entry,
+so the copy is judged like an install and resolved to the bundle it ships.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from auditor.collect.lockfiles import lockfile_format
+from auditor.collect.metadata import module_version
 from auditor.collect.sdk_manifests import manifest_format
 from auditor.collect.trust_config import source_format
 from auditor.fs import FsError, View
@@ -27,11 +34,22 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".m
 SITE_DIR_NAMES = ("site-packages", "dist-packages")
 _PYTHON_DIR = re.compile(r"^python(\d(?:\.\d+)?)$")
 _CLI_V2_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+# Packages a project copies into its own tree (vendor/botocore, lib/third_party/boto): an install wherever they sit.
+VENDORED_PACKAGES = frozenset({"boto", "botocore", "awscli", "boto3", "s3transfer"})
+INIT_CAP = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WalkLimits:
+    """How far a walk of a place the user did not name goes: levels below its start, and entries listed."""
+
+    depth: int
+    entries: int
 
 
 @dataclass
 class Environment:
-    kind: str  # virtualenv | prefix | package-dir | aws-cli-v2
+    kind: str  # virtualenv | prefix | package-dir | vendored | aws-cli-v2
     prefix: str  # host path
     python: str = ""
     site_dirs: list[str] = field(default_factory=list)
@@ -45,6 +63,7 @@ class Discovery:
     source_files: int = 0  # files whose trust settings are read: handed to walk's `on_source`, never listed
     errors: list[ScanError] = field(default_factory=list)
     directories: int = 0
+    entries: int = 0  # directory entries listed
 
 
 def site_dir_layout(site_dir: str) -> tuple[str, str, tuple]:
@@ -102,9 +121,12 @@ def venv_site_dirs(view: View, venv: str) -> list[str]:
 
 
 def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
-         on_source: Optional[Callable[[str, str], None]] = None) -> Discovery:
+         on_source: Optional[Callable[[str, str], None]] = None, limits: Optional[WalkLimits] = None,
+         skip: frozenset = frozenset(), skip_names: frozenset = SKIP_DIRS) -> Discovery:
     """What is below `start`. Source files go to `on_source(host path, how it is read)` as they are found:
-    a large tree holds hundreds of thousands, and a list of them grows with the tree."""
+    a large tree holds hundreds of thousands, and a list of them grows with the tree. `skip`: host paths already
+    searched another way; `skip_names`: folder names never entered; `limits`: where a walk stops, each stop an
+    error entry naming what was not searched."""
     found = Discovery()
 
     def source(path: str, label: str) -> None:
@@ -114,9 +136,16 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
 
     loose_site_dirs: list[str] = []
     package_dirs: list[str] = []
-    stack = [start]
+    vendoring: dict[str, None] = {}  # folders holding a vendored copy, in the order found
+    stack = [(start, 0)]
     while stack:
-        directory = stack.pop()
+        directory, depth = stack.pop()
+        if limits and found.entries >= limits.entries:
+            left = [directory] + [d for d, _ in stack]
+            found.errors.append(ScanError(view.display(start), f"search stopped after {limits.entries:,} entries (the cap "
+                                          f"for a place not named as a target); {len(left):,} folders not searched, "
+                                          f"e.g. {view.display(left[0])}: scan it as a target to read all of it"))
+            break
         found.directories += 1
         if tick:
             tick(directory)
@@ -125,6 +154,7 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
         except FsError as exc:
             found.errors.append(ScanError(view.display(directory), f"cannot list directory: {exc}"))
             continue
+        found.entries += len(entries)
         names = {e.name for e in entries}
         if "pyvenv.cfg" in names:
             python = _venv_python(view, directory, found.errors)
@@ -137,6 +167,9 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
         if base == "dist" and _is_cli_v2(directory):
             found.environments.append(Environment("aws-cli-v2", directory))
             continue
+        if base in VENDORED_PACKAGES and "__init__.py" in names and _vendored(view, directory, found.errors):
+            vendoring[os.path.dirname(directory)] = None
+            continue  # the SDK's own files: its code is not the application's settings
         if any(n.endswith(".dist-info") for n in names):
             package_dirs.append(directory)  # e.g. pip install --target, a Lambda bundle
             # A Lambda bundle's handler sits beside the packages it bundles; those are not read.
@@ -151,26 +184,44 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
         for entry in entries:
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name in SKIP_DIRS or (in_python_lib and entry.name not in SITE_DIR_NAMES):
+                    if (entry.name in skip_names or (in_python_lib and entry.name not in SITE_DIR_NAMES)
+                            or entry.path in skip):
+                        continue
+                    if limits and depth >= limits.depth:
+                        found.errors.append(ScanError(view.display(entry.path), f"not searched: {limits.depth} levels "
+                                                      f"below {view.display(start)} (the depth cap for a place not named "
+                                                      f"as a target); scan it as a target"))
                         continue
                     subdirs.append(entry.path)
-                else:  # a file, a link, or a FIFO or device so named: its reader says why it cannot be read
-                    label = lockfile_format(entry.name)
-                    if label:
-                        found.lockfiles.append((entry.path, label))
-                    elif label := manifest_format(entry.name):
-                        found.manifests.append((entry.path, label))
-                    elif not in_python_lib and (label := source_format(directory, entry.name)):
-                        source(entry.path, label)
+                    continue
+                # a file, a link, or a FIFO or device so named: its reader says why it cannot be read
+                if label := lockfile_format(entry.name):
+                    found.lockfiles.append((entry.path, label))
+                elif label := manifest_format(entry.name):
+                    found.manifests.append((entry.path, label))
+                # setup.py declares dependencies and is code that may set trust: read as both
+                if not in_python_lib and (label := source_format(directory, entry.name)):
+                    source(entry.path, label)
             except OSError as exc:
                 found.errors.append(ScanError(view.display(entry.path), f"cannot inspect: {exc.strerror or exc}"))
-        stack.extend(reversed(subdirs))
+        stack.extend((d, depth + 1) for d in reversed(subdirs))
     found.environments.extend(group_site_dirs(loose_site_dirs, lambda prefix: "prefix"))
     found.environments.extend(Environment("package-dir", d, "", [d]) for d in package_dirs)
+    found.environments.extend(Environment("vendored", d, "", [d]) for d in vendoring if d not in package_dirs)
     found.environments.sort(key=lambda e: e.prefix)
     found.lockfiles.sort()
     found.manifests.sort()
     return found
+
+
+def _vendored(view: View, package_dir: str, errors: list[ScanError]) -> bool:
+    """Whether a folder named after an AWS SDK package is a copy of it: its __init__.py assigns __version__."""
+    init = os.path.join(package_dir, "__init__.py")
+    try:
+        return module_version(view.read_bytes(init, INIT_CAP)) is not None
+    except FsError as exc:
+        errors.append(ScanError(view.display(init), f"cannot read: {exc}"))
+        return False
 
 
 def _venv_python(view: View, venv: str, errors: list[ScanError]) -> str:

@@ -75,3 +75,11 @@ def redacted_table(rows: list[list], **options) -> str:
     from auditor.redact import redact
 
     return tabulate([[redact(cell) if isinstance(cell, str) else cell for cell in row] for row in rows], **options)
+
+
+def not_scanned_note(report) -> str:
+    """' · 3 parts not scanned' after a result, or nothing: a PASS covers only what was read."""
+    count = report.not_scanned()
+    unread = len(report.unread_targets())
+    note = f" · {count} part{'s' if count != 1 else ''} not scanned" if count else ""
+    return note + (f" · {unread} target{'s' if unread != 1 else ''} not read" if unread else "")

@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path
 
 from auditor.model import SEVERITIES, severity_rank, short_hash
-from auditor.report.common import components_by_id, waived_counts, where
+from auditor.report.common import components_by_id, not_scanned_note, waived_counts, where
 from auditor.report.html_markup import Markup, el
 
 STYLE = Path(__file__).with_name("html_report.css")
@@ -69,7 +69,8 @@ def _summary(report, findings, groups) -> Markup:
     return el("section",
               el("h2", "Summary"),
               el("p", el("span", verdict, class_=f"verdict {verdict.lower()}"),
-                 f" {len(failing)} findings at or above '{report.fail_on}' (--fail-on); waived findings do not count.",
+                 f" {len(failing)} findings at or above '{report.fail_on}' (--fail-on); waived findings do not count"
+                 f"{not_scanned_note(report)}.",
                  class_="result"),
               el("div", _chart(counts),
                  el("table", el("thead", el("tr", el("th", "severity"), el("th", "findings"), el("th", "of them waived"))),

@@ -12,7 +12,7 @@ import re
 
 from auditor.model import SEVERITIES
 from auditor.redact import redact
-from auditor.report.common import components_by_id, pack_line, waived_counts, waiver_note, where
+from auditor.report.common import components_by_id, not_scanned_note, pack_line, waived_counts, waiver_note, where
 
 # The characters that format inline text or end a table cell; no scanned value starts a line, so the
 # line-start ones (#, -, +, 1.) cannot start a heading or a list.
@@ -26,7 +26,7 @@ def render(report) -> str:
     components = components_by_id(report)
     failing = report.failing()
     verdict = "❌ FAIL" if failing else "✅ PASS"
-    lines = [f"### auditor: {verdict}, {len(failing)} findings at or above `{report.fail_on}`", "",
+    lines = [f"### auditor: {verdict}, {len(failing)} findings at or above `{report.fail_on}`{not_scanned_note(report)}", "",
              _md(pack_line(report)) + f" · targets: {len(report.targets)}", ""]
     lines += _counts(report)
     shown = [f for f in report.findings if f.severity != "info"]

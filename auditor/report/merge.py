@@ -54,7 +54,8 @@ def merge_reports(paths: list[str], out: IO[str], *, fail_on: str = "high", as_o
                       "generated_at": now, "as_of": as_of or max(s["as_of"] for s in merged.sources),
                       "rule_packs": merged.packs, "fail_on": fail_on,
                       "run": dict(run or {}, merged=merged.sources),
-                      "summary": {"findings": merged.counts, "failing": merged.failing}}
+                      "summary": {"findings": merged.counts, "failing": merged.failing,
+                                  "not_scanned": merged.written["errors"]}}
             _assemble(out, redact_tree(header), files)
         finally:
             for handle in files.values():

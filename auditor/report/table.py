@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.redact import redact
-from auditor.report.common import components_by_id, redacted_table, where, where_on_host
+from auditor.report.common import components_by_id, not_scanned_note, redacted_table, where, where_on_host
 
 
 def render(report) -> str:
@@ -14,7 +14,7 @@ def render(report) -> str:
         f"auditor {report.tool_version} · rule packs: {', '.join(p['id'] + ' ' + p['version'] for p in report.packs)} · as of {report.as_of}",
         "targets: " + ", ".join(f"{t.kind} {t.location}" for t in report.targets),
         "findings: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) if report.findings else "findings: none",
-        f"result: {'FAIL' if failing else 'PASS'} ({failing} at or above '{report.fail_on}')",
+        f"result: {'FAIL' if failing else 'PASS'} ({failing} at or above '{report.fail_on}')" + not_scanned_note(report),
         "",
     ]
     shown = [f for f in report.findings if f.severity != "info"]

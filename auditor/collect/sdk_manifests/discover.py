@@ -1,43 +1,15 @@
-"""Application folders of a machine or image where other languages' manifests usually live.
+"""A bounded breadth-first listing of the files below some folders (a Ruby project's code, for its settings).
 
-The walk is bounded: a few levels below each folder, a budget of directories in all, never into
-dependency or VCS folders (node_modules, vendor, .git …) nor hidden ones (~/.m2, ~/.gradle, ~/.npm
-hold thousands of other projects' manifests), never through a directory symlink.
+A few levels below each folder, a budget of directories in all, never into the named folders nor hidden
+ones, never through a directory symlink. The folders where a machine's applications live are walked by
+the tree walk (auditor.collect.tree), not here.
 """
 
 from __future__ import annotations
 
-import os
 from collections import deque
 
-from auditor.collect.sdk_manifests import manifest_format
 from auditor.fs import FsError, View
-from auditor.model import ScanError
-
-APP_FOLDERS = ("/app", "/srv/*", "/opt/*", "/var/www/*", "/usr/src/app", "/workspace")
-MAX_DEPTH = 3  # /srv/shop/services/api/pom.xml is found; deeper trees are scanned as targets
-MAX_DIRECTORIES = 2000
-SKIP = frozenset({"node_modules", "vendor", "bower_components", ".git", ".hg", ".svn", "__pycache__", "site-packages",
-                  "dist-packages", "target", "build", "dist", "pkg", "venv", "lib", "lib64", "share", "include"})
-
-
-def app_manifests(view: View, homes: list[str]) -> tuple[list[tuple[str, str]], list[ScanError]]:
-    """(host path, format label) of every manifest found, and an error entry when the budget ran out."""
-    roots, seen = [], set()
-    for pattern in APP_FOLDERS + tuple(homes):
-        for path in view.glob(pattern):
-            real = _real(view, path)
-            if real and real not in seen and view.is_dir(path) and not os.path.islink(path):
-                seen.add(real)
-                roots.append(path)
-    unvisited: list[str] = []
-    found = sorted((entry.path, label) for entry in files_below(view, roots, MAX_DEPTH, MAX_DIRECTORIES, SKIP, unvisited)
-                   if (label := manifest_format(entry.name)) is not None)
-    if not unvisited:
-        return found, []
-    rest = ", ".join(sorted({view.display(d) for d in unvisited})[:5])
-    return found, [ScanError(rest, f"application folders: stopped after {MAX_DIRECTORIES} directories; "
-                                   "scan deeper trees as targets (auditor scan DIR)")]
 
 
 def files_below(view: View, roots: list[str], max_depth: int, budget: int, skip: frozenset, unvisited: list | None = None):
@@ -63,10 +35,3 @@ def files_below(view: View, roots: list[str], max_depth: int, budget: int, skip:
                     queue.append((entry.path, depth + 1))
             else:
                 yield entry
-
-
-def _real(view: View, path: str):
-    try:
-        return view.resolve(path)
-    except FsError:
-        return None
