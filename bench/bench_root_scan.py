@@ -3,10 +3,10 @@ os.scandir walk of the same tree (symlinks not followed), in the same run (targe
 
 The image has what a scan reads (os-release, the OS bundle and its hashed directory, Debian's and pip's
 dist-packages with botocore/boto3/certifi, libssl/libcrypto with their version text, a JDK with its
-release file and cacerts, a user site in a home folder; a project virtualenv too, which an image scan
-does not look for: it searches the install locations, pipx's included) and the bulk a real image
-carries that a scan must not read (docs, locales, man pages, headers, the standard library, dpkg's
-database, an application's node_modules). Filler files are empty: what is measured is how much of the
+release file and cacerts, a user site in a home folder, a project virtualenv and an application in /srv,
+which the application search walks) and the bulk a real image carries that a scan must not read (docs,
+locales, man pages, headers, the standard library, dpkg's database, an application's node_modules, a
+pip cache in a home). Filler files are empty: what is measured is how much of the
 tree a scan touches, not how fast the disk is. Both sides run warm (the tree was just written).
 
 Both sides are whole processes (best of a few runs); the scan's in-process time is printed too, so the
