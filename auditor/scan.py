@@ -218,12 +218,14 @@ def _scan_file(view: View, file: str, location: str, report: Report, watched) ->
 
 def _scan_tree(view: View, start: str, location: str, report: Report, collected: Collected, watched, progress,
                runtime: bool, limits: WalkLimits | None = None, skip: frozenset = frozenset(),
-               skip_names: frozenset = SKIP_DIRS, on_system: bool = False) -> dict:
+               skip_names: frozenset = SKIP_DIRS, on_system: bool = False, read_code: bool = True) -> dict:
     """Everything below `start` read as a tree target reads it; the tree target's details. `on_system`: the tree is
-    part of the machine or image scanned, whose stores its SDKs of other languages use."""
-    discovery = walk(view, start, progress,
-                     lambda source, label: collected.extend(collect_trust_config(view, source, location, label)),
-                     limits, skip, skip_names)
+    part of the machine or image scanned, whose stores its SDKs of other languages use; `read_code`: its code and
+    scripts are the user's own, whose trust settings count (not a product's that vendors an SDK)."""
+    def settings_in(source: str, label: str) -> None:
+        collected.extend(collect_trust_config(view, source, location, label))
+
+    discovery = walk(view, start, progress, settings_in if read_code else None, limits, skip, skip_names)
     collected.errors.extend(discovery.errors)
     for environment in discovery.environments:
         _scan_environment(view, environment, location, report, collected, watched, runtime)
@@ -280,8 +282,8 @@ def _interpreter(view: View, environment: Environment) -> str | None:
 def _scan_system(view: View, running: bool, watched, report, collected, options: ScanOptions) -> None:
     """This machine (`running`: with the running interpreter's sys.path), or an OS image: its install locations,
     then the folders where applications live, each walked as a tree is (bounded)."""
-    from auditor.collect.machine import (APPLICATION_LIMITS, APPLICATION_SKIP, application_folders, home_directories,
-                                         other_environments, running_interpreter_path)
+    from auditor.collect.machine import (APPLICATION_LIMITS, APPLICATION_SKIP, PRODUCT_FOLDERS, application_folders,
+                                         home_directories, other_environments, running_interpreter_path)
 
     label = "this machine" if running else f"image {shown(view.top)}"
     found = Collected()
@@ -316,7 +318,8 @@ def _scan_system(view: View, running: bool, watched, report, collected, options:
     applications = application_folders(view, homes, found.errors)
     for folder in applications:
         _scan_tree(view, folder, label, report, found, watched, options.progress, options.runtime and running,
-                   APPLICATION_LIMITS, frozenset(searched), APPLICATION_SKIP, on_system=True)
+                   APPLICATION_LIMITS, frozenset(searched), APPLICATION_SKIP, on_system=True,
+                   read_code=os.path.basename(folder) not in PRODUCT_FOLDERS)
     details = dict(target.details, searched=["install locations: system and user site directories, pipx, conda, "
                                              "pyenv, AWS CLI v2", *(f"application folder {view.display(f)}" for f in applications)])
     report.targets.append(Target(target.kind, target.location, details))

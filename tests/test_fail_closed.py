@@ -53,6 +53,13 @@ def image(tmp_path) -> Path:
     (root / "home" / "ops" / "tools" / "requirements.txt").write_text("# deploy helpers\nbotocore==0.21.0\n")
     third_party = root / "usr" / "lib" / "google-cloud-sdk" / "lib" / "third_party"
     copy_package(BOTOCORE_1_35 / "botocore", third_party / "botocore")
+    product_code = root / "usr" / "lib" / "google-cloud-sdk" / "lib" / "googlecloudsdk" / "s3_client.py"
+    product_code.parent.mkdir(parents=True)
+    product_code.write_text("import boto3
+
+def client(verify_ssl):
+    return boto3.client('s3', verify=verify_ssl)
+")
     return root
 
 
@@ -72,6 +79,7 @@ def test_an_image_scan_finds_applications_where_they_live(image):
     settings = {(c["location"], c["name"], c["details"]["effect"]) for c in report["components"] if c["kind"] == "trust-config"}
     assert ("/srv/orders/app.py", "verify", "disabled") in settings
     assert ("/opt/exporter/run.sh", "--no-verify-ssl", "disabled") in settings
+    assert not [s for s in settings if "google-cloud-sdk" in s[0]]  # a product's own code is not this machine's setting
     (target,) = [t for t in report["targets"] if t["kind"] == "image"]
     assert {"application folder /srv/orders", "application folder /opt/exporter", "application folder /app",
             "application folder /home/ops", "application folder /usr/lib/google-cloud-sdk"} <= set(target["details"]["searched"])

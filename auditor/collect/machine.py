@@ -47,9 +47,12 @@ CLI_V2_GLOBS = (
 HOME_GLOBS = ("/root", "/home/*")
 # Where applications and their virtualenvs, lockfiles and vendored copies live (globs from /), besides every home.
 APPLICATION_GLOBS = ("/app", "/srv/*", "/opt/*", "/usr/src/app", "/var/www", "/workspace",
-                     # products that vendor botocore/boto outside any site directory
+                     # products that vendor botocore/boto outside any site directory (PRODUCT_FOLDERS)
                      "/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "/snap/google-cloud-cli/current",
                      "/snap/google-cloud-sdk/current")
+# Programs that vendor AWS SDKs in their own tree: searched for installs and vendored copies, but their code
+# is theirs, not this machine's settings.
+PRODUCT_FOLDERS = frozenset({"google-cloud-sdk"})
 # A place the user did not name is walked this far: levels below it, and entries listed in it.
 APPLICATION_LIMITS = WalkLimits(depth=12, entries=200_000)
 # Caches and other tools' stores in homes: other projects' files, not this machine's applications.

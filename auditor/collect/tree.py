@@ -124,14 +124,14 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
          on_source: Optional[Callable[[str, str], None]] = None, limits: Optional[WalkLimits] = None,
          skip: frozenset = frozenset(), skip_names: frozenset = SKIP_DIRS) -> Discovery:
     """What is below `start`. Source files go to `on_source(host path, how it is read)` as they are found:
-    a large tree holds hundreds of thousands, and a list of them grows with the tree. `skip`: host paths already
+    a large tree holds hundreds of thousands, and a list of them grows with the tree (none without `on_source`). `skip`: host paths already
     searched another way; `skip_names`: folder names never entered; `limits`: where a walk stops, each stop an
     error entry naming what was not searched."""
     found = Discovery()
 
     def source(path: str, label: str) -> None:
-        found.source_files += 1
         if on_source:
+            found.source_files += 1
             on_source(path, label)
 
     loose_site_dirs: list[str] = []
