@@ -55,11 +55,7 @@ def image(tmp_path) -> Path:
     copy_package(BOTOCORE_1_35 / "botocore", third_party / "botocore")
     product_code = root / "usr" / "lib" / "google-cloud-sdk" / "lib" / "googlecloudsdk" / "s3_client.py"
     product_code.parent.mkdir(parents=True)
-    product_code.write_text("import boto3
-
-def client(verify_ssl):
-    return boto3.client('s3', verify=verify_ssl)
-")
+    product_code.write_text("import boto3\n\ndef client(verify_ssl):\n    return boto3.client('s3', verify=verify_ssl)\n")
     return root
 
 
