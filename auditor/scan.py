@@ -88,13 +88,20 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
     from auditor.trust import resolve_trust
 
     host = system or View("/", display_top="/")
-    settings = read_trust_settings(host, options.environment())
+    contexts = []
+    if system is None:
+        settings = read_trust_settings(host, options.environment())
+    else:  # the system's services, logins and homes, each with its own environment and home
+        from auditor.collect.run_contexts import system_contexts
+
+        settings, contexts = system_contexts(host, options.environment(), options.root is not None, collected.python_paths)
     os_component = next((c for c in collected.components if c.kind == "os"), None)
     collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of,
                                    _system_label(options) if system else ", ".join(map(shown, options.paths)), host,
                                    system=system is not None, running=options.root is None and not options.paths,
                                    every_variable=system is not None or options.environ is not None,
-                                   os_component=os_component, runtime=options.runtime, sdk_clients=collected.sdk_clients))
+                                   os_component=os_component, runtime=options.runtime, sdk_clients=collected.sdk_clients,
+                                   contexts=contexts))
 
 
 def _system_label(options: ScanOptions) -> str:
