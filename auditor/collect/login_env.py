@@ -28,7 +28,8 @@ from auditor.collect.unit_files import VALID_NAME
 
 _LINE_END = re.compile(r"\r\n|\n|\r")
 PAM_ENV_DEFAULT_FILE = "/etc/environment"
-MAX_PAM_INCLUDES = 16  # pam.d files brought in by one service; a loop of includes ends here
+MAX_PAM_INCLUDES = 16
+_LEADING_KEYWORDS = {(word, "") for word in ("then", "do", "else", "{", "(", "!")}  # pam.d files brought in by one service; a loop of includes ends here
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ def profile_exports(text: str) -> list[ShellAssignment]:
     export_all = False
     for number, line in enumerate(_LINE_END.split(text), 1):
         for words in _statements(line):
+            while words and len(words[0]) == 1 and words[0][0] in _LEADING_KEYWORDS:
+                words = words[1:]  # `if …; then export X=…`: the command after the keyword
             if not words:
                 continue
             first = "".join(text for text, _ in words[0])

@@ -13,11 +13,11 @@ Which variables reach which process, as the man pages say and nothing more:
   Unit files come from the system search path of systemd.unit(5), the first directory holding a name
   winning; drop-ins (`NAME.service.d/*.conf`, the template's and dash-prefix ones, `service.d/*.conf`) are
   applied in file-name order; a unit linked to /dev/null or empty is masked and never runs.
-* A cron job (crontab(5)): cron sets HOME, LOGNAME, SHELL and PATH from the passwd line of the job's user,
-  then the crontab's own settings written before the entry apply. Where cron's PAM configuration loads
-  pam_env (Debian's /etc/pam.d/cron, RHEL's through password-auth), /etc/environment is read too, below
-  the crontab's settings (Debian's crontab(5): "the PAM settings do NOT override the settings described
-  above nor any settings in the crontab file itself").
+* A cron job (crontab(5)): cron sets HOME, LOGNAME and SHELL from the passwd line of the job's user, then
+  the crontab's own settings written before the entry apply. Where cron's PAM configuration loads pam_env
+  (Debian's /etc/pam.d/cron: "Read environment variables from pam_env's default files, /etc/environment
+  and /etc/security/pam_env.conf"), /etc/environment reaches the jobs too, below what cron and the crontab
+  set (cron adds a PAM variable only where the job's environment has none).
 * A login (pam_env(8), bash(1) INVOCATION): the PAM services that load pam_env read /etc/environment; a
   login shell then reads /etc/profile, which sources /etc/profile.d/*.sh on the distributions that ship it.
 
@@ -151,12 +151,13 @@ def _unit_files(view: View, errors: list[ScanError]) -> list[tuple[str, str]]:
         if real in seen_dirs or view.kind(host) is None:
             continue  # /lib is /usr/lib on a merged-/usr system
         seen_dirs.add(real)
-        paths = view.glob(directory + "/*.service", errors=errors)
+        folders = [host]
         if directory == "/etc/systemd/system":  # units enabled by a link from a .wants or .requires folder
-            paths += [p for p in view.glob(directory + "/*/*.service", errors=errors)
-                      if os.path.basename(os.path.dirname(p)).endswith((".wants", ".requires"))]
-        for path in paths:
-            chosen.setdefault(os.path.basename(path), path)
+            folders += [p for p in view.glob(directory + "/*", errors=errors) if p.endswith((".wants", ".requires"))]
+        for folder in folders:
+            for name in _listed(view, folder, errors):
+                if name.endswith(".service"):
+                    chosen.setdefault(name, os.path.join(folder, name))
     by_file: dict[str, list[str]] = {}
     for name, path in sorted(chosen.items()):
         try:
@@ -173,6 +174,16 @@ def _unit_files(view: View, errors: list[ScanError]) -> list[tuple[str, str]]:
         main = own if own in names else names[0]
         units += [(name, chosen[name]) for name in dict.fromkeys([main, *templates])]
     return sorted(units)
+
+
+def _listed(view: View, folder: str, errors: list[ScanError]) -> list[str]:
+    """Names in a folder, links included whatever they point to (a glob would drop a link to /dev/null)."""
+    try:
+        return [entry.name for entry in view.list_dir(folder)]
+    except FsError as exc:
+        if view.kind(folder) is not None:
+            errors.append(ScanError(view.display(folder), f"cannot list directory: {exc}"))
+        return []
 
 
 def _drop_in_dirs(name: str) -> list[str]:
@@ -381,7 +392,7 @@ def _shell_words(script: str) -> list[str]:
 
 def _cron(view: View, accounts: Accounts, environment: list[Origin], errors: list[ScanError]) -> list[Context]:
     readers = _pam_files(view, ("cron", "crond"))
-    pam = [o for o in environment if "/etc/environment" in readers.get("cron", ())]
+    pam = [o for o in environment if "/etc/environment" in readers.get("cron", ()) and o.variable != "HOME"]
     contexts: dict[tuple, Context] = {}
     seen: set[str] = set()
     for pattern, system in CRONTABS:
