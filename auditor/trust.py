@@ -31,6 +31,7 @@ VARIABLES = (
 # Settings whose readers expand a leading ~ with their process's home (botocore through urllib3); the others
 # are opened as written (OpenSSL, curl, Java, Node, boto 2).
 EXPANDS_TILDE = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "ca_bundle")
+SET_FOR_SHOWN = 12
 # How a report names the kind of place a setting was written in (the component's source).
 SOURCES = {"config file": "configuration file", "systemd unit": "systemd unit setting", "crontab": "crontab setting",
            "/etc/environment": "pam_env file", "profile.d script": "login shell script"}
@@ -157,6 +158,10 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
                 known.details["points_to_os_store"] = choice.path is not None and is_os_default_store(host, choice.path)
             if not known.details.get("set_for"):
                 known.details.pop("set_for", None)
+    for component in components.values():  # DefaultEnvironment= is set for every unit: name a few, count the rest
+        contexts = component.details.get("set_for", [])
+        if len(contexts) > SET_FOR_SHOWN:
+            component.details["set_for"] = contexts[:SET_FOR_SHOWN] + [f"and {len(contexts) - SET_FOR_SHOWN} more"]
     return list(components.values())
 
 

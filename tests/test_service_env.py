@@ -295,6 +295,24 @@ def test_masked_units_and_aliases(tmp_path):
     assert setting(report, "/etc/systemd/system/orders.service", 8)["details"]["set_for"] == ["systemd unit orders.service"]
 
 
+def test_a_shell_wrapped_system_python_runs_the_distributions_botocore_with_the_units_environment(tmp_path):
+    root = image(tmp_path)
+    shutil.copytree(TRUST / "debian-bookworm" / "usr", root / "usr")
+    write(root / "usr" / "bin" / "python3.11", b"\x7fELF")
+    (root / "usr" / "bin" / "python3").symlink_to("python3.11")
+    write(root / "etc" / "systemd" / "system.conf", "[Manager]\n#LogLevel=info\nDefaultEnvironment=REQUESTS_CA_BUNDLE=/etc/pki/all.pem\n")
+    write(root / "lib" / "systemd" / "system" / "billing.service",
+          "[Service]\nEnvironment=AWS_CA_BUNDLE=/etc/billing/ca.pem\nExecStart=/bin/sh -c 'exec python3 -m billing'\n")
+    report = scan_json("--root", root)
+    botocore = client(report, "botocore", "/usr/lib/python3/dist-packages")
+    assert botocore["details"]["trust_store"] == "/etc/billing/ca.pem"
+    assert botocore["details"]["trust_reasons"][0].startswith("runs as systemd unit billing.service: /lib/systemd/system/billing.service:3")
+    assert any("outranked: /etc/systemd/system.conf:3: REQUESTS_CA_BUNDLE=/etc/pki/all.pem" in r
+               for r in botocore["details"]["trust_reasons"])
+    default = setting(report, "/etc/systemd/system.conf", 3)
+    assert (default["details"]["found_in"], default["details"]["set_for"]) == ("systemd unit", ["systemd unit billing.service"])
+
+
 # -- 3. logins and cron ------------------------------------------------------------------------------------------
 
 def test_etc_environment_profile_d_and_crontabs_are_each_reported_with_their_line(tmp_path):

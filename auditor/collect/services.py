@@ -249,7 +249,7 @@ def _unit(view: View, name: str, path: str, manager: list[Origin], accounts: Acc
     env_files: list[tuple[str, str, int]] = []  # (unit file, value, line)
     unset: list[str] = []
     exec_starts: list[tuple[str, str, int]] = []
-    user, user_where, working = "", None, ""
+    user, user_where, working, user_unresolved = "", None, "", ""
     for file, file_text in files:
         for directive in unit_directives(file_text):
             if directive.section != "Service":
@@ -273,7 +273,7 @@ def _unit(view: View, name: str, path: str, manager: list[Origin], accounts: Acc
                 else:
                     exec_starts.append((file, value, directive.line))
             elif key == "User":
-                user, user_where = expand_specifiers(value, specifiers)[0], (file, directive.line)
+                (user, user_unresolved), user_where = expand_specifiers(value, specifiers), (file, directive.line)
             elif key == "WorkingDirectory":
                 working = expand_specifiers(value, specifiers)[0]
     variables: dict[str, Origin] = {}
@@ -293,8 +293,11 @@ def _unit(view: View, name: str, path: str, manager: list[Origin], accounts: Acc
         if variable in variables and (not equals or variables[variable].value == value):
             extra.append(variables.pop(variable))
     user = user or "root"
-    home, home_note = _home(accounts, user, variables, errors,
-                            f"{view.display(user_where[0])}:{user_where[1]}" if user_where else view.display(path), "User=")
+    if user_unresolved:  # a template's User=%i: each instance has its own user, and its own home
+        home, home_note = "", ""
+    else:
+        home, home_note = _home(accounts, user, variables, errors,
+                                f"{view.display(user_where[0])}:{user_where[1]}" if user_where else view.display(path), "User=")
     context = Context("systemd unit", label, user, home, home_note, variables, extra)
     for file, value, line in exec_starts:
         words = command_words(_substitute(value, variables))
@@ -372,10 +375,12 @@ def _programs(words: list[str], how: str, location: str, line: int, search: tupl
         found.append(Program(words[0], how, location, line, search=search))
     name = os.path.basename(words[0])
     if name in SHELLS and "-c" in words[1:-1]:
-        script = words[words.index("-c") + 1]
-        for word in _shell_words(script):
-            if word.startswith("/"):
-                found.append(Program(word, how, location, line))
+        script = _shell_words(words[words.index("-c") + 1])
+        found += [Program(word, how, location, line) for word in script if word.startswith("/")]
+        while script and script[0] == "exec":
+            script = script[1:]
+        if script and not script[0].startswith("/"):
+            found += _programs(script, how, location, line, search, working)
     if name in RUNNERS and "run" in words[1:] and working:
         found.append(Program(words[0], how, location, line, virtualenv=os.path.join(working, ".venv")))
     return found
@@ -490,10 +495,11 @@ def _login(view: View, environment: list[Origin], found: Services) -> None:
 def service_virtualenvs(view: View) -> list[str]:
     """Virtualenvs (host paths) that systemd units and cron jobs run programs from, for the scan to read; the
     problems met reading them are reported when the scan resolves trust (auditor.collect.run_contexts)."""
+    from auditor.collect.accounts import read_accounts
     from auditor.collect.run_contexts import virtualenv_of
 
     found: list[str] = []
-    for context in read_services(view, Accounts()).contexts:
+    for context in read_services(view, read_accounts(view, [])).contexts:
         for program in context.programs:
             venv = virtualenv_of(view, program)
             if venv and venv not in found:
