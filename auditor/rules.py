@@ -292,7 +292,8 @@ def check_store_impostor(pack, rule, component, dates):
 
 def check_trust_override(pack, rule, component, dates):
     """A trust setting whose effect is the rule's `effect`, found in one of the rule's places
-    (`found_in`: python, script, environment, config file)."""
+    (`found_in`: python, script, environment, config file, systemd unit, crontab, /etc/environment,
+    profile.d script)."""
     details = component.details
     if details.get("effect") != rule["effect"] or details.get("found_in") not in rule["found_in"]:
         return

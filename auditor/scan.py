@@ -118,13 +118,20 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
     from auditor.trust import resolve_trust
 
     host = options.system_view() or View("/", display_top="/")  # targets in an image run on the image
-    settings = read_trust_settings(host, options.environment())
+    contexts = []
+    if not whole:
+        settings = read_trust_settings(host, options.environment())
+    else:  # the system's services, logins and homes, each with its own environment and home
+        from auditor.collect.run_contexts import system_contexts
+
+        settings, contexts = system_contexts(host, options.environment(), options.root is not None, collected.python_paths)
     os_component = next((c for c in collected.components if c.kind == "os"), None)
     collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of,
                                    _system_label(options) if whole else ", ".join(map(shown, options.paths)), host,
                                    system=whole, running=options.root is None and whole,
                                    every_variable=whole or options.environ is not None,
-                                   os_component=os_component, runtime=options.runtime, sdk_clients=collected.sdk_clients))
+                                   os_component=os_component, runtime=options.runtime, sdk_clients=collected.sdk_clients,
+                                   contexts=contexts))
 
 
 def _system_label(options: ScanOptions) -> str:

@@ -3,6 +3,7 @@ settings that move them, all as components linked to one another."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from auditor.anchors import load_anchors
@@ -30,20 +31,31 @@ VARIABLES = (
     ("SSL_CERT_DIR", "OpenSSL's default (Python ssl, Ruby, many tools)", "custom-bundle"),
     ("NODE_EXTRA_CA_CERTS", "Node.js (added to its built-in roots)", "adds-bundle"),
 )
+# Settings whose readers expand a leading ~ with their process's home (botocore through urllib3); the others
+# are opened as written (OpenSSL, curl, Java, Node, boto 2).
+EXPANDS_TILDE = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "ca_bundle")
+SET_FOR_SHOWN = 12
+# How a report names the kind of place a setting was written in (the component's source).
+SOURCES = {"config file": "configuration file", "systemd unit": "systemd unit setting", "crontab": "crontab setting",
+           "/etc/environment": "pam_env file", "profile.d script": "login shell script"}
 
 
 def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustSettings, as_of: str, target: str,
                   host: View, system: bool, running: bool, every_variable: bool,
-                  os_component: Component | None = None, runtime: bool = False, sdk_clients: list = ()) -> Collected:
-    """`host`: the system the clients run on (this machine, or an image); `system`: its own stores and JDKs
-    are part of the scan; `running`: it is this machine (OpenSSL's default of the running interpreter);
-    `every_variable`: report every CA variable set, not only those that moved a client found;
-    `os_component`: the system's identity, linked to its first OS store; `runtime`: may run `java -version`;
-    `sdk_clients`: SDKs of other languages (auditor.collect.sdk_manifests), linked to the store that decides."""
+                  os_component: Component | None = None, runtime: bool = False, sdk_clients: list = (),
+                  contexts: list[TrustSettings] = ()) -> Collected:
+    """`settings`: the scan's own context; `host`: the system the clients run on (this machine, or an image);
+    `system`: its own stores and JDKs are part of the scan; `running`: it is this machine (OpenSSL's default
+    of the running interpreter); `every_variable`: report every CA variable of the scan's own environment, not
+    only those that moved a client found; `os_component`: the system's identity, linked to its first OS store;
+    `runtime`: may run `java -version`; `sdk_clients`: SDKs of other languages (auditor.collect.sdk_manifests),
+    linked to the store that decides; `contexts`: the system's other contexts (services, logins, homes:
+    auditor.collect.run_contexts), whose settings are reported and whose stores are checked. A Python path
+    that a service runs carries that service's context (PythonPath.contexts)."""
     anchors = load_anchors()
     distrust = read_distrust(host, anchors)
     book = StoreBook(target, anchors, as_of, distrust, host)
-    result = Collected(errors=list(settings.errors) + distrust.errors)
+    result = Collected(errors=list(settings.errors) + [e for c in contexts for e in c.errors] + distrust.errors)
     for path in paths:
         _python_clients(path, settings, book)
     for install in cli_v2:
@@ -51,7 +63,7 @@ def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustS
                  f"AWS CLI {install.component.version}", install.component)
     platform = _system(host, settings, book, result, running, os_component, runtime) if system else None
     link_sdk_clients(sdk_clients, book, host, platform)
-    result.components.extend(_settings(host, settings, book, target, every_variable))
+    result.components.extend(_settings(host, [settings, *contexts], book, target, every_variable))
     stores = book.components()
     record_store_verdicts(sdk_clients, stores)
     result.components.extend(stores)
@@ -60,26 +72,42 @@ def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustS
 
 
 def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) -> None:
-    choices: dict[str, StoreChoice | None] = {}
+    """Each client's store in each context the path runs in: a service's first (its store is the one the
+    client's component shows), then the scan's own; the others are recorded on the stores they use."""
+    runs = [*path.contexts, (settings, "")]
+    choices: dict[tuple[str, int], StoreChoice | None] = {}
     for component in path.components:
         owner = STORE_OWNER.get(component.name)
         if component.kind != "python-package" or owner is None or not component.details.get("active", True):
             continue
         if component.name == "awscli" or component.details.get("carried_by"):
             owner = _cli_botocore(path, owner)
-        if owner not in choices:
-            if owner == CARRIED:
-                cli = find_package(path.view, path.entries, "awscli")
-                choices[owner] = botocore_store(path.view, [cli, *path.entries], settings)
-            else:
-                resolve = botocore_store if owner == "botocore" else boto_store
-                choices[owner] = resolve(path.view, path.entries, settings)
-        choice = choices[owner]
-        if choice is None:
-            component.details["trust_reasons"] = [f"{owner} is not importable from this path: {component.name} cannot run"]
-            continue
         where = component.details.get("path_entry", component.location)
-        book.use(path.view, choice, f"{component.name} {component.version or '(version unknown)'} in {where}", component)
+        label = f"{component.name} {component.version or '(version unknown)'} in {where}"
+        for index, (context, why) in enumerate(runs):
+            if (owner, index) not in choices:
+                choices[(owner, index)] = _resolve(path, owner, context)
+            choice = choices[(owner, index)]
+            if choice is None:
+                component.details["trust_reasons"] = [f"{owner} is not importable from this path: {component.name} cannot run"]
+                break
+            if index == 0:
+                book.use(path.view, dataclasses.replace(choice, reasons=[why, *choice.reasons]) if why else choice,
+                         f"{label} ({context.label})" if context.label else label, component)
+                continue
+            book.use(path.view, choice, f"{label} ({context.label or 'run by hand'})")
+            store = path.view.display(choice.path) if choice.path else "no store that can be checked"
+            who = context.label or "the scan's own environment (run by hand)"
+            component.details.setdefault("also_runs_in", []).append(f"{who}: {store}")
+
+
+def _resolve(path: PythonPath, owner: str, settings: TrustSettings) -> StoreChoice | None:
+    """The store `owner` (botocore, boto, or the botocore the CLI carries) would use on this path."""
+    if owner == CARRIED:
+        cli = find_package(path.view, path.entries, "awscli")
+        return botocore_store(path.view, [cli, *path.entries], settings)
+    resolve = botocore_store if owner == "botocore" else boto_store
+    return resolve(path.view, path.entries, settings)
 
 
 def _cli_botocore(path: PythonPath, owner: str) -> str:
@@ -114,14 +142,61 @@ def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collec
     return platform
 
 
-def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str, every_variable: bool) -> list[Component]:
-    """A trust-config component for each CA setting in force, linked to the store it names."""
-    env = settings.environ
-    found: list[tuple[Origin, str, str, str]] = []  # (setting, name, effect, who reads it)
+def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target: str,
+              every_variable: bool) -> list[Component]:
+    """A trust-config component for each CA setting of each context (the first is the scan's own), linked to the
+    store it names. A setting several contexts share (one EnvironmentFile, one ~/.aws/config) is one component,
+    set for each of them; the store it names is checked with each context's home."""
+    components: dict[str, Component] = {}
+    for index, settings in enumerate(contexts):
+        env = settings.environ
+        for origin, name, effect, readers in _found(settings):
+            environment_only = origin.variable and not origin.path
+            if index == 0 and environment_only and not every_variable and origin not in book.settings_used:
+                continue
+            found_in = origin.found_in or ("config file" if origin.path else "environment")
+            location = origin.path or f"environment ({env.origin})"
+            component = Component("trust-config", name, None, location, SOURCES.get(found_in, "environment variable"),
+                                  target, line=origin.line, details={})
+            known = components.get(component.id)
+            if known is None:
+                details = component.details
+                details.update(setting=name, effect=effect, read_by=readers, statement=origin.describe(env), found_in=found_in)
+                components[component.id] = known = component
+            if settings.label and settings.label not in known.details.setdefault("set_for", []):
+                known.details["set_for"].append(settings.label)
+            if effect == "disabled":
+                continue
+            known.details["value"] = origin.value
+            choice = setting_store(host, origin, f"named by {name}", [origin.describe(env)],
+                                   home=settings if name.split(" ")[0] in EXPANDS_TILDE else None)
+            choice.replaces = effect != "adds-bundle"
+            first = known is component
+            book.use(host, choice, f"the {name} setting" + (f" ({settings.label})" if settings.label else ""),
+                     known if first or "trust_store" not in known.details else None)
+            if first or "points_to_os_store" not in known.details:
+                known.details["points_to_os_store"] = choice.path is not None and is_os_default_store(host, choice.path)
+            if not known.details.get("set_for"):
+                known.details.pop("set_for", None)
+    for component in components.values():  # DefaultEnvironment= is set for every unit: name a few, count the rest
+        contexts = component.details.get("set_for", [])
+        if len(contexts) > SET_FOR_SHOWN:
+            component.details["set_for"] = contexts[:SET_FOR_SHOWN] + [f"and {len(contexts) - SET_FOR_SHOWN} more"]
+    return list(components.values())
+
+
+def _found(settings: TrustSettings) -> list[tuple[Origin, str, str, str]]:
+    """(setting, name, effect, who reads it) for each CA setting of a context, in force or overridden."""
+    found: list[tuple[Origin, str, str, str]] = []
+    readers_of = {variable: (readers, effect) for variable, readers, effect in VARIABLES}
     for variable, readers, effect in VARIABLES:
         origin = settings.variable(variable)
         if origin:
             found.append((origin, variable, effect, readers))
+    for origin in settings.extra:
+        if origin.variable in readers_of and origin.value:
+            readers, effect = readers_of[origin.variable]
+            found.append((origin, origin.variable, effect, readers))
     for profile, origin in sorted(settings.aws_ca_bundles.items()):
         active = " (the active profile)" if profile == settings.aws_profile else ""
         found.append((origin, f"ca_bundle [{profile}]", "custom-bundle", f"botocore, boto3, the AWS CLI with profile {profile}{active}"))
@@ -132,20 +207,4 @@ def _settings(host: View, settings: TrustSettings, book: StoreBook, target: str,
     java_store_option = settings.java_options.get("javax.net.ssl.trustStore")
     if java_store_option and java_store_option.value != "NONE":
         found.append((java_store_option, "javax.net.ssl.trustStore", "custom-bundle", "every JVM started with this environment"))
-    components = []
-    for origin, name, effect, readers in found:
-        if origin.variable and not every_variable and origin not in book.settings_used:
-            continue
-        details = {"setting": name, "effect": effect, "read_by": readers, "statement": origin.describe(env),
-                   "found_in": "config file" if origin.path else "environment"}
-        location = origin.path or f"environment ({env.origin})"
-        component = Component("trust-config", name, None, location, "configuration file" if origin.path else "environment variable",
-                              target, line=origin.line, details=details)
-        if effect != "disabled":
-            details["value"] = origin.value
-            choice = setting_store(host, origin, f"named by {name}", [origin.describe(env)])
-            choice.replaces = effect != "adds-bundle"
-            book.use(host, choice, f"the {name} setting", component)
-            details["points_to_os_store"] = choice.path is not None and is_os_default_store(host, choice.path)
-        components.append(component)
-    return components
+    return found

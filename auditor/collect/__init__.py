@@ -15,6 +15,9 @@ class PythonPath:
     view: View
     entries: list[str]
     components: list[Component]
+    # The contexts it runs in, when a service of the system runs it: (auditor.collect.trust_settings.TrustSettings,
+    # why), e.g. a systemd unit whose ExecStart= is its bin/python. Empty: the scan's own environment.
+    contexts: list = field(default_factory=list)
 
 
 @dataclass

@@ -13,6 +13,12 @@ variable itself). boto 2 uses `boto/cacerts/cacerts.txt` unless its config sets
 other than "true" turns validation off.
 Distributions patch `where()` to return the OS bundle (Debian's certifi, RHEL's requests): an
 absolute bundle path written in the module is taken as that patch.
+
+A bundle path that starts with `~`: botocore 1.11.0 and later hands it to urllib3, whose HTTPS connection
+runs os.path.expanduser on ca_certs (urllib3 1.26 `set_cert`, 2.x `HTTPSConnection`), so `~` is the home of
+the process running the client. Older botocore gives it to its vendored requests as written, boto 2 to
+ssl.wrap_socket, Java and OpenSSL open it as written: there `~` is a folder of the working directory, which
+a static scan cannot know.
 """
 
 from __future__ import annotations
@@ -102,7 +108,13 @@ def botocore_store(view: View, entries: list[str], settings: TrustSettings) -> S
         return None
     default = _botocore_default(view, package, entries)
     return with_overrides(view, default, settings, _honours(view, package, ("session.py", "configprovider.py"), "AWS_CA_BUNDLE"),
-                          _honours(view, package, ("endpoint.py",), "REQUESTS_CA_BUNDLE"))
+                          _honours(view, package, ("endpoint.py",), "REQUESTS_CA_BUNDLE"), _uses_urllib3(view, package))
+
+
+def _uses_urllib3(view: View, package: str) -> bool:
+    """botocore 1.11.0 and later (httpsession.py; a trimmed copy: cacert.pem without vendored requests)."""
+    return view.is_file(os.path.join(package, "httpsession.py")) or (
+        view.is_file(os.path.join(package, "cacert.pem")) and not view.is_dir(os.path.join(package, "vendored", "requests")))
 
 
 def cli_v2_store(view: View, dist: str, settings: TrustSettings) -> StoreChoice:
@@ -114,11 +126,11 @@ def cli_v2_store(view: View, dist: str, settings: TrustSettings) -> StoreChoice:
                               [(own, "if certifi were missing")])
     else:
         default = StoreChoice(own, "botocore bundle", [f"the installer's botocore uses its {view.display(own)}"])
-    return with_overrides(view, default, settings, True, True)
+    return with_overrides(view, default, settings, True, True, True)
 
 
 def with_overrides(view: View, default: StoreChoice, settings: TrustSettings, honours_aws: bool,
-                   honours_requests: bool) -> StoreChoice:
+                   honours_requests: bool, expands_tilde: bool = True) -> StoreChoice:
     """botocore's order: AWS_CA_BUNDLE, the active profile's ca_bundle, REQUESTS_CA_BUNDLE, its default."""
     overrides = []
     if honours_aws:
@@ -131,15 +143,28 @@ def with_overrides(view: View, default: StoreChoice, settings: TrustSettings, ho
     reasons = [f"{chosen.describe(settings.environ)}: botocore uses it instead of its default"]
     reasons += [f"also set, but outranked: {o.describe(settings.environ)}" for o in outranked]
     fallbacks = [(default.path, "without the override, because " + "; ".join(default.reasons))] if default.path else []
-    return setting_store(view, chosen, "botocore override", reasons, fallbacks + default.fallbacks)
+    return setting_store(view, chosen, "botocore override", reasons, fallbacks + default.fallbacks,
+                         settings if expands_tilde else None)
 
 
-def setting_store(view: View, setting: Origin, role: str, reasons: list[str], fallbacks=()) -> StoreChoice:
-    """The store a setting names. A relative path depends on the client's working directory,
-    which a static scan cannot know: no store is checked, and the reasons say so."""
-    value = os.path.expanduser(setting.value) if setting.path else setting.value
+def setting_store(view: View, setting: Origin, role: str, reasons: list[str], fallbacks=(),
+                  home: TrustSettings | None = None) -> StoreChoice:
+    """The store a setting names. `home`: the context whose home a leading `~` means, for a client that
+    expands it (None: the client opens the path as written). A relative path depends on the client's working
+    directory, and a value computed where the client runs is not known: no store is checked, and the
+    reasons say so."""
+    if setting.unknown:
+        return StoreChoice(None, role, reasons + [f"{setting.value!r} cannot be checked: {setting.unknown}"],
+                           list(fallbacks), setting=setting)
+    value = setting.value
+    if value.startswith("~") and home is not None:
+        expanded, note = home.expand_user(value)
+        if expanded is None:
+            return StoreChoice(None, role, reasons + [f"{value!r} cannot be checked: {note}"], list(fallbacks), setting=setting)
+        value, reasons = expanded, reasons + [f"the client expands {setting.value!r} to {expanded}: {note}"]
     if not os.path.isabs(value):
-        reasons = reasons + [f"{setting.value!r} is a relative path: it depends on the working directory "
+        tilde = " (this client does not expand ~)" if value.startswith("~") else ""
+        reasons = reasons + [f"{setting.value!r} is a relative path{tilde}: it depends on the working directory "
                              f"of the client and cannot be checked"]
         return StoreChoice(None, role, reasons, list(fallbacks), setting=setting)
     return StoreChoice(view.locate(view.top, value), role, reasons, list(fallbacks), setting=setting)

@@ -107,6 +107,10 @@ def other_environments(view: View, skip: set[str], homes: list[str], errors: lis
     site_dirs = fresh(_expand(view, SYSTEM_SITE_GLOBS + USER_SITE_GLOBS, homes, errors))
     environments = group_site_dirs(site_dirs, lambda prefix: "system")
     environments += [Environment("virtualenv", venv) for venv in fresh(_expand(view, VENV_GLOBS, homes, errors))]
+    from auditor.collect.services import service_virtualenvs  # the virtualenvs systemd units and cron jobs run
+
+    environments += [Environment("virtualenv", venv) for venv in fresh(service_virtualenvs(view))
+                     if all(e.prefix != venv for e in environments)]
     environments += [Environment("aws-cli-v2", dist) for dist in fresh(_expand(view, CLI_V2_GLOBS, homes, errors))]
     return environments
 

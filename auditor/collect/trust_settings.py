@@ -2,6 +2,13 @@
 
 Each setting keeps where it came from (a variable of the environment in use, or
 a file and line), so a report can say why a client uses the store it uses.
+
+One TrustSettings is one context: one environment and one home, as a process of one user would have them
+(the scan's own environment, a systemd unit's, a cron job's, a user's login). `~` and $HOME in the paths
+the clients expand are that home: botocore's configloader expands AWS_CONFIG_FILE, boto 2 BOTO_CONFIG,
+BOTO_PATH and ~/.boto, each with os.path.expanduser in the process that runs them. Inside an image the
+home comes from the image (--env-file's HOME, a unit's User= in the image's /etc/passwd), never from the
+scanning user.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import os
 import shlex
 from dataclasses import dataclass, field
 
+from auditor.collect.accounts import Accounts
 from auditor.collect.ini import settings
 from auditor.environ import Environ
 from auditor.fs import FsError, View
@@ -30,11 +38,13 @@ class Origin:
     path: str = ""
     line: int | None = None
     note: str = ""
+    found_in: str = ""  # where a report says it was set: "config file", "systemd unit", "crontab", …; "" for the environment
+    unknown: str = ""  # why the value is known only where the client runs ("" when it is known)
 
     def describe(self, environ: Environ) -> str:
-        if self.variable:
-            return f"{self.note or f'{self.variable}={self.value}'} (from {environ.origin})"
-        return f"{self.path}:{self.line}: {self.note or self.value}"
+        if self.path:
+            return f"{self.path}:{self.line}: {self.note or self.value}"
+        return f"{self.note or f'{self.variable}={self.value}'} (from {environ.origin})"
 
 
 @dataclass
@@ -49,17 +59,41 @@ class TrustSettings:
     boto_configs: list[str] = field(default_factory=list)
     java_options: dict[str, Origin] = field(default_factory=dict)  # javax.net.ssl.trustStore* -> value
     errors: list[ScanError] = field(default_factory=list)
+    home: str = ""  # the home of the context's processes, as the system names it; "" when it is not known
+    home_note: str = ""  # where that home comes from, for the reasons a report gives
+    accounts: Accounts = field(default_factory=Accounts)
+    origins: dict[str, Origin] = field(default_factory=dict)  # variables set in files (a unit, a crontab), by name
+    extra: list[Origin] = field(default_factory=list)  # settings written for this context but not in force (overridden)
+    label: str = ""  # who runs with these settings, for a report: "systemd unit orders.service"
 
     def variable(self, name: str) -> Origin | None:
+        if name in self.origins:
+            return self.origins[name] if self.origins[name].value else None
         value = self.environ.get(name)
         return Origin(value, variable=name) if value else None
+
+    def expand_user(self, text: str) -> tuple[str | None, str]:
+        """A path with `~` as a process of this context expands it: the path (None when the home or user is not
+        known), and a note saying which home it used ("" when there was no ~)."""
+        if not text.startswith("~"):
+            return text, ""
+        expanded = self.accounts.expand(text, self.home)
+        user = text[1:].partition("/")[0]
+        if expanded is None:
+            return None, (f"the home of user {user} is not known here" if user
+                          else "the home of the process running it is not known here")
+        if user:
+            return expanded, f"~{user} is {self.accounts.home_of(user)}, the home of {user} in /etc/passwd"
+        return expanded, f"~ is {self.home}" + (f" ({self.home_note})" if self.home_note else "")
 
     def aws_ca_bundle(self) -> Origin | None:
         return self.aws_ca_bundles.get(self.aws_profile)
 
 
-def read_trust_settings(view: View, environ: Environ) -> TrustSettings:
-    found = TrustSettings(environ)
+def read_trust_settings(view: View, environ: Environ, home: str | None = None, **context) -> TrustSettings:
+    """The settings of one context. `home`: its home as the system names it (default: the environment's);
+    `context`: further TrustSettings fields (accounts, origins, extra, label, home_note)."""
+    found = TrustSettings(environ, home=environ.home() if home is None else home, **context)
     _read_aws_config(view, found)
     _read_boto_config(view, found)
     _read_java_options(found)
@@ -76,14 +110,20 @@ def _read_text(view: View, path: str, found: TrustSettings) -> str | None:
         return None
 
 
+def _in_home(found: TrustSettings, written: str) -> str | None:
+    """A path as the client's process expands it; None when it depends on a home that is not known."""
+    return found.expand_user(written)[0]
+
+
 def _read_aws_config(view: View, found: TrustSettings) -> None:
     environ = found.environ
-    path = environ.get("AWS_CONFIG_FILE") or os.path.join(environ.home(), ".aws", "config")
-    path = os.path.expanduser(path)
     for variable in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"):  # botocore's order
         if environ.get(variable):
             found.aws_profile, found.aws_profile_origin = environ.get(variable), variable
             break
+    path = _in_home(found, environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    if path is None:
+        return
     text = _read_text(view, view.locate(view.top, path), found)
     if text is None:
         return
@@ -92,7 +132,8 @@ def _read_aws_config(view: View, found: TrustSettings) -> None:
         profile = "default" if setting.section == "default" else setting.section.partition("profile ")[2].strip()
         if profile and setting.key == "ca_bundle" and setting.value:
             found.aws_ca_bundles[profile] = Origin(setting.value, path=path, line=setting.line,
-                                                   note=f"ca_bundle = {setting.value} in profile {profile}")
+                                                   note=f"ca_bundle = {setting.value} in profile {profile}",
+                                                   found_in="config file")
 
 
 def _read_boto_config(view: View, found: TrustSettings) -> None:
@@ -103,8 +144,10 @@ def _read_boto_config(view: View, found: TrustSettings) -> None:
     elif environ.get("BOTO_PATH"):
         paths = environ.get("BOTO_PATH").split(os.pathsep)
     else:
-        paths = ["/etc/boto.cfg", os.path.join(environ.home(), ".boto")]
-    for path in (os.path.expanduser(p) for p in paths):
+        paths = ["/etc/boto.cfg", "~/.boto"]
+    for path in (_in_home(found, p) for p in paths):
+        if path is None:
+            continue
         text = _read_text(view, view.locate(view.top, path), found)
         if text is None:
             continue
@@ -114,17 +157,19 @@ def _read_boto_config(view: View, found: TrustSettings) -> None:
                 continue
             if setting.key == "ca_certificates_file":
                 found.boto_ca_file = Origin(setting.value, path=path, line=setting.line,
-                                            note=f"ca_certificates_file = {setting.value}")
+                                            note=f"ca_certificates_file = {setting.value}", found_in="config file")
             elif setting.key == "https_validate_certificates":
                 # boto's getbool: anything but "true" (any case) is false.
                 off = setting.value.lower() != "true"
                 found.boto_validation_off = Origin(setting.value, path=path, line=setting.line,
-                                                   note=f"https_validate_certificates = {setting.value}") if off else None
+                                                   note=f"https_validate_certificates = {setting.value}",
+                                                   found_in="config file") if off else None
 
 
 def _read_java_options(found: TrustSettings) -> None:
     for variable in JAVA_OPTION_VARIABLES:
-        text = found.environ.get(variable)
+        placed = found.variable(variable)
+        text = placed.value if placed else None
         if not text:
             continue
         try:
@@ -135,4 +180,6 @@ def _read_java_options(found: TrustSettings) -> None:
             name, equals, value = word[2:].partition("=")
             if word.startswith("-D") and equals and name.startswith("javax.net.ssl.trustStore"):
                 shown = "***" if name.endswith("Password") else value
-                found.java_options[name] = Origin(value, variable=variable, note=f"-D{name}={shown} in {variable}")
+                found.java_options[name] = Origin(value, variable=variable, path=placed.path, line=placed.line,
+                                                  note=f"-D{name}={shown} in {variable}", found_in=placed.found_in,
+                                                  unknown=placed.unknown)
