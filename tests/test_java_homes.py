@@ -1,5 +1,5 @@
-"""Java homes recognised by what a JVM is (a launcher with a release file, an rt.jar or a versioned name), and the
-version in rt.jar's manifest.
+"""Java homes recognised by what a JVM is (a launcher with a release file, an rt.jar or a versioned name), the
+version in rt.jar's manifest, and a JVM whose cacerts is missing: reported, with a critical finding.
 
 The rt.jar manifests are those of Sun's Java 1.4.2 and of Oracle's Java 8 reference build, in the order and
 with the CRLF line ends the jar tool writes; the jars are written as the jar tool writes them (deflated entries
@@ -16,6 +16,7 @@ from hypothesis import given, settings, strategies as st
 from auditor.collect.jar import JarError, main_attributes, manifest_text
 from auditor.collect.java import find_java_homes
 from auditor.fs import View
+from conftest import findings_for, scan_json
 from fuzzing import fuzz
 from test_java_versions import homes_by_name, link
 
@@ -239,3 +240,33 @@ def test_an_rt_jar_that_is_no_jar_is_an_error_entry_and_the_name_still_tells(tmp
     assert (found.version, found.version_source) == ("1.6.0_45", "directory name")
     assert [(e.location, e.message) for e in found.errors] == [
         ("/usr/java/jre1.6.0_45/lib/rt.jar", "cannot read its manifest: not a jar (no zip entry at its start)")]
+
+
+# -- a JVM without its cacerts, in a scan ------------------------------------------------------------
+
+def test_scan_reports_each_jvm_and_a_critical_finding_for_its_missing_cacerts(image):
+    report = scan_json("--root", image)
+    javas = {c["location"]: c for c in report["components"] if c["kind"] == "java"}
+    stores = {c["id"]: c for c in report["components"] if c["kind"] == "trust-store"}
+    expected = {
+        "/opt/java/openjdk": ("17.0.9", "release file", "/opt/java/openjdk/lib/security/cacerts", "does not exist"),
+        "/usr/lib/jvm/java-17-openjdk-amd64": ("17.0.15", "release file", "/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts",
+                                               "is a link to /etc/ssl/certs/java/cacerts, which does not exist"),
+        "/usr/java/j2sdk1.4.2_12": ("1.4.2_12", "rt.jar manifest", "/usr/java/j2sdk1.4.2_12/jre/lib/security/cacerts", "does not exist"),
+        "/opt/app/runtime": ("1.8.0_41", "rt.jar manifest", "/opt/app/runtime/lib/security/cacerts", "does not exist"),
+    }
+    assert set(javas) == set(expected)
+    for home, (version, source, cacerts, state) in expected.items():
+        java = javas[home]
+        assert (java["version"], java["details"]["version_source"]) == (version, source)
+        store = stores[java["details"]["trust_store_id"]]
+        assert (store["location"], store["details"]["format"], store["details"]["problem"]) == (cacerts, "missing", state)
+        (finding,) = findings_for(report, store)
+        assert (finding["rule"], finding["severity"]) == ("ats-store-missing", "critical")
+        assert finding["title"] == f"{cacerts} {state}: Java {version} cannot verify any server: every TLS connection fails"
+        observed = [e["summary"] for e in finding["evidence"] if e["type"] == "observed"]
+        assert observed[0] == f"{cacerts} {state}"
+        assert observed[1].startswith(f"Java {version} at {home}: ") and "trustAnchors parameter must be non-empty" in observed[1]
+        assert "ca-certificates-java" in finding["remediation"] and "javax.net.ssl.trustStore" in finding["remediation"]
+    debian = stores[javas["/usr/lib/jvm/java-17-openjdk-amd64"]["details"]["trust_store_id"]]
+    assert debian["details"]["link_target"] == "/etc/ssl/certs/java/cacerts"
