@@ -135,15 +135,26 @@ class View:
             return "dir"
         return "other"
 
+    def link_text(self, host_path: str) -> str | None:
+        """What the symlink at host_path says (itself not followed, its folders resolved inside the view),
+        as written: "/etc/ssl/certs/java/cacerts". None when it is not a symlink."""
+        try:
+            folder = self.resolve(os.path.dirname(host_path))
+            return shown(os.readlink(os.path.join(folder, os.path.basename(host_path))))
+        except (FsError, OSError):  # EINVAL: not a link; nothing there; a folder that cannot be searched
+            return None
+
     def is_file(self, host_path: str) -> bool:
         return self.kind(host_path) == "file"
 
     def is_dir(self, host_path: str) -> bool:
         return self.kind(host_path) == "dir"
 
-    def read_bytes(self, host_path: str, cap: int = DEFAULT_CAP) -> bytes:
+    def read_bytes(self, host_path: str, cap: int = DEFAULT_CAP, head: bool = False) -> bytes:
+        """The file's bytes, at most `cap`: over it an FsError, or with `head` its first `cap` bytes (for
+        formats whose start says enough: a jar's first entries)."""
         try:
-            return read_regular(self.resolve(host_path), cap, getattr(os, "O_NOFOLLOW", 0))
+            return read_regular(self.resolve(host_path), cap, getattr(os, "O_NOFOLLOW", 0), head)
         except NotRegular as exc:
             raise FsError(f"not a regular file ({_file_type(exc.mode)}); not read") from exc
         except TooLarge as exc:
@@ -224,23 +235,24 @@ class TooLarge(Exception):
         self.size = size
 
 
-def read_regular(path: str, cap: int, flags: int = 0) -> bytes:
+def read_regular(path: str, cap: int, flags: int = 0, head: bool = False) -> bytes:
     """The bytes of the regular file at `path`, at most `cap`: opened without waiting for a FIFO's writer,
-    its type and size checked on what was opened (no race), never read past the cap. NotRegular, TooLarge,
-    or the OSError of opening or reading it."""
+    its type and size checked on what was opened (no race), never read past the cap. NotRegular, TooLarge
+    (never with `head`: then the first `cap` bytes), or the OSError of opening or reading it."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | flags)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegular(info.st_mode)
-        if info.st_size > cap:
+        if info.st_size > cap and not head:
             raise TooLarge(info.st_size)
+        limit = cap if head else cap + 1  # one byte over the cap tells a file that grew while read
         chunks, size = [], 0
-        while chunk := os.read(fd, min(1 << 20, cap + 1 - size)):
+        while size < limit and (chunk := os.read(fd, min(1 << 20, limit - size))):
             chunks.append(chunk)
             size += len(chunk)
-            if size > cap:
-                raise TooLarge(None)
+        if size > cap:
+            raise TooLarge(None)
         return b"".join(chunks)
     finally:
         os.close(fd)

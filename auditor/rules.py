@@ -240,7 +240,7 @@ def check_unpinned(pack, rule, component, dates: ReleaseDates):
 
 def check_store_without_anchor(pack, rule, component, dates):
     details = component.details
-    if details.get("anchors"):
+    if details.get("anchors") or details.get("format") == "missing":  # a missing store is the store-missing check's
         return
     seen = [Evidence("observed", _store_contents(details)), _where(component)]
     users = details.get("users", [])
@@ -256,6 +256,40 @@ def check_store_without_anchor(pack, rule, component, dates):
     else:
         severity = rule["severity"]
     title = rule["title"].format(name=component.location, as_of=details.get("as_of", ""))
+    yield _finding(pack, rule, component, severity, title, seen)
+
+
+_MISSING_OUTCOMES = ("fails", "falls back", "ignores")  # what the users of a missing store do, worst first
+
+
+def check_store_missing(pack, rule, component, dates):
+    """A trust store whose file is not there (format "missing"): what each client that uses it does without it
+    (`if_missing`: the clients found here, worst first, then the settings that name it, whose readers may not
+    have been found). Severity, from the first: `severity` when a client found here fails every connection,
+    `unused_severity` when only a setting names it and its readers would fail, `falls_back_severity` when the
+    client uses another store instead, `ignored_severity` when it goes on without it, `fallback_severity` when
+    the store is only a fallback today, `unused_severity` when nothing uses it. `title` may name {name},
+    {named} (" named by X" when a setting names it), {state} ("does not exist", "is a link to …") and {effect}."""
+    details = component.details
+    if details.get("format") != "missing":
+        return
+    effects = sorted(details.get("if_missing", []), key=lambda e: (not e["client"], _MISSING_OUTCOMES.index(e["outcome"])))
+    seen = [Evidence("observed", f"{component.location} {details.get('problem', 'does not exist')}", source=component.location)]
+    seen += [Evidence("observed", f"{e['user']}: {e['effect']}: {e['detail']}") for e in effects]
+    if effects:
+        worst = effects[0]
+        key = {"fails": "severity" if worst["client"] else "unused_severity", "falls back": "falls_back_severity",
+               "ignores": "ignored_severity"}[worst["outcome"]]
+        severity, effect = rule[key], worst["effect"]
+    elif details.get("fallback_for"):
+        seen.append(Evidence("observed", "not in use now; the fallback of: " + "; ".join(details["fallback_for"])))
+        severity, effect = rule["fallback_severity"], "not in use now, only a fallback"
+    else:
+        severity, effect = rule["unused_severity"], "no client found here uses it"
+    settings = [role[len("named by "):] for role in details.get("roles", []) if role.startswith("named by ")]
+    named = f" named by {' and '.join(settings)}" if settings else ""
+    title = rule["title"].format(name=component.location, named=named, state=details.get("problem", "does not exist"),
+                                 effect=effect)
     yield _finding(pack, rule, component, severity, title, seen)
 
 
@@ -454,7 +488,7 @@ def _sdk_rule_matches(rule, component) -> bool:
 
 
 CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,
-          "store-without-anchor": check_store_without_anchor,
+          "store-without-anchor": check_store_without_anchor, "store-missing": check_store_missing,
           "store-with-anchor": check_store_with_anchor, "store-impostor": check_store_impostor,
           "trust-override": check_trust_override, "openssl-before": check_openssl_before,
           "capability-missing": check_capability_missing,

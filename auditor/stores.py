@@ -1,5 +1,7 @@
 """The trust stores of a scan: each read once, checked for the ATS anchors, and linked to the
-clients and settings that use it (or would fall back to it)."""
+clients and settings that use it (or would fall back to it). A store whose file is not there is
+reported as missing with what each of its users does without it (client_trust.IfMissing): no
+client falls back to anything it was not built to, so "missing" is not "holds no anchor"."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
 if TYPE_CHECKING:
-    from auditor.collect.client_trust import StoreChoice
+    from auditor.collect.client_trust import IfMissing, StoreChoice
 
 
 @dataclass
@@ -29,6 +31,7 @@ class _Entry:
     used_by: list[str] = field(default_factory=list)
     fallback_for: list[str] = field(default_factory=list)
     added_by: list[str] = field(default_factory=list)  # clients that add it to their own roots
+    if_missing: list[tuple[str, bool, IfMissing]] = field(default_factory=list)  # (user, a client, not a setting; what it does)
 
     def add_role(self, role: str) -> None:
         if role not in self.roles:
@@ -57,10 +60,14 @@ class StoreBook:
             entry, shown = self._entry(view, choice.path, choice.password)
             entry.add_role(choice.role)
             (entry.users if choice.replaces else entry.added_by).append(user)
+            entry.if_missing.append((user, client is None or client.kind != "trust-config", choice.if_missing))
             if client is not None:
                 entry.used_by.append(client.id)
                 details["trust_store"] = shown
                 details["trust_store_id"] = entry.component.id
+        for path, what in choice.skipped:
+            skipped, _ = self._entry(view, path, None)
+            skipped.if_missing.append((user, True, what))
         fallbacks = []
         for path, when in choice.fallbacks:
             fallback, shown = self._entry(view, path, None)
@@ -105,7 +112,7 @@ class StoreBook:
         details = {k: v for k, v in details.items() if v != []}
         kind = entry.view.kind(entry.host)
         if kind is None:
-            return dict(details, format="missing", certificates=0, anchors=[], problem="does not exist",
+            return dict(details, format="missing", certificates=0, anchors=[], **_absence(entry),
                         remedy=_remedy(entry.component.location, "missing", entry.roles))
         store = read_store(entry.view, entry.host, entry.password)
         self.errors.extend(store.errors)
@@ -123,9 +130,25 @@ class StoreBook:
         return details
 
 
+def _absence(entry: _Entry) -> dict:
+    """What is at a store's path that is not there (nothing, or a link to nothing), and what each user does."""
+    link = entry.view.link_text(entry.host)
+    details: dict = {"problem": "does not exist"}
+    if link is not None:
+        details["link_target"] = link
+        try:
+            final = entry.view.display(entry.view.resolve(entry.host))
+        except FsError:
+            final = link
+        details["problem"] = f"is a link to {link}" + (f" ({final})" if final != link else "") + ", which does not exist"
+    details["if_missing"] = [{"user": user, "client": client, "outcome": what.outcome, "effect": what.effect,
+                              "detail": what.detail} for user, client, what in entry.if_missing]
+    return details
+
+
 def _remedy(path: str, store_format: str, roles: list[str]) -> str:
     """Which platform's remediation applies to a store (keys of the rule's remediation table)."""
-    if store_format in ("jks", "jceks", "pkcs12"):
+    if store_format in ("jks", "jceks", "pkcs12") or "Java cacerts" in roles:
         return "java"
     if any(role.startswith(("named by", "custom")) or "override" in role for role in roles):
         return "custom"

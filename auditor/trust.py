@@ -8,12 +8,13 @@ import os
 
 from auditor.anchors import load_anchors
 from auditor.collect import CliV2, Collected, PythonPath
-from auditor.collect.client_trust import (StoreChoice, boto_store, botocore_store, cli_v2_store, find_package,
-                                          setting_store)
+from auditor.collect.client_trust import (BOTO_MISSING, BOTOCORE_MISSING, IfMissing, StoreChoice, boto_store,
+                                          botocore_store, cli_v2_store, find_package, setting_store)
 from auditor.collect.distrust import read_distrust
 from auditor.collect.java import find_java_homes
 from auditor.collect.sdk_manifests.link import Platform, link_sdk_clients, record_store_verdicts
-from auditor.collect.system_trust import is_os_default_store, java_store, node_extra, openssl_default, os_stores
+from auditor.collect.system_trust import (EMPTY, NODE_MISSING, is_os_default_store, java_store, node_extra,
+                                          openssl_default, os_stores)
 from auditor.collect.trust_settings import Origin, TrustSettings
 from auditor.fs import View
 from auditor.model import Component
@@ -22,14 +23,25 @@ from auditor.stores import StoreBook
 # The client whose store a package uses: boto3 and the AWS CLI go through botocore.
 STORE_OWNER = {"botocore": "botocore", "boto3": "botocore", "awscli": "botocore", "boto": "boto"}
 CARRIED = "awscli/botocore"  # the botocore a recent AWS CLI v1 carries inside its package, which the CLI uses
-# CA variables, the clients that read them, and what they do.
+# What the readers of a CA setting do when the file it names is not there (seen with curl 7.88.1, requests
+# 2.34.2 and Python 3.11's ssl on Debian 12; botocore, boto and Node as client_trust and system_trust say).
+REQUESTS_MISSING = "requests raises OSError \"Could not find a suitable TLS CA certificate bundle, invalid path: …\""
+OPENSSL_SKIPS = ("OpenSSL loads its default verify locations without an error for a path that is not there: Python's "
+                 "ssl then verifies with the other one alone")
+# CA variables, the clients that read them, what they do, and what they do when the file is not there.
 VARIABLES = (
-    ("AWS_CA_BUNDLE", "botocore, boto3, the AWS CLI", "custom-bundle"),
-    ("REQUESTS_CA_BUNDLE", "requests, and botocore", "custom-bundle"),
-    ("CURL_CA_BUNDLE", "curl, and requests", "custom-bundle"),
-    ("SSL_CERT_FILE", "OpenSSL's default (Python ssl, Ruby, many tools)", "custom-bundle"),
-    ("SSL_CERT_DIR", "OpenSSL's default (Python ssl, Ruby, many tools)", "custom-bundle"),
-    ("NODE_EXTRA_CA_CERTS", "Node.js (added to its built-in roots)", "adds-bundle"),
+    ("AWS_CA_BUNDLE", "botocore, boto3, the AWS CLI", "custom-bundle",
+     IfMissing("fails", "botocore, boto3 and the AWS CLI fail every HTTPS call", BOTOCORE_MISSING)),
+    ("REQUESTS_CA_BUNDLE", "requests, and botocore", "custom-bundle",
+     IfMissing("fails", "requests and botocore fail every HTTPS call", f"{REQUESTS_MISSING}; {BOTOCORE_MISSING}")),
+    ("CURL_CA_BUNDLE", "curl, and requests", "custom-bundle",
+     IfMissing("fails", "curl and requests fail every HTTPS request",
+               f"curl exits with error 77, \"error setting certificate file\"; {REQUESTS_MISSING} (without REQUESTS_CA_BUNDLE)")),
+    ("SSL_CERT_FILE", "OpenSSL's default (Python ssl, Ruby, many tools)", "custom-bundle",
+     IfMissing("falls back", "OpenSSL's default verify paths skip it: their users trust only the default directory", OPENSSL_SKIPS)),
+    ("SSL_CERT_DIR", "OpenSSL's default (Python ssl, Ruby, many tools)", "custom-bundle",
+     IfMissing("falls back", "OpenSSL's default verify paths skip it: their users trust only the default file", OPENSSL_SKIPS)),
+    ("NODE_EXTRA_CA_CERTS", "Node.js (added to its built-in roots)", "adds-bundle", NODE_MISSING),
 )
 # Settings whose readers expand a leading ~ with their process's home (botocore through urllib3); the others
 # are opened as written (OpenSSL, curl, Java, Node, boto 2).
@@ -150,7 +162,7 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
     components: dict[str, Component] = {}
     for index, settings in enumerate(contexts):
         env = settings.environ
-        for origin, name, effect, readers in _found(settings):
+        for origin, name, effect, readers, if_missing in _found(settings):
             environment_only = origin.variable and not origin.path
             if index == 0 and environment_only and not every_variable and origin not in book.settings_used:
                 continue
@@ -171,6 +183,7 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
             choice = setting_store(host, origin, f"named by {name}", [origin.describe(env)],
                                    home=settings if name.split(" ")[0] in EXPANDS_TILDE else None)
             choice.replaces = effect != "adds-bundle"
+            choice.if_missing = if_missing or choice.if_missing
             first = known is component
             book.use(host, choice, f"the {name} setting" + (f" ({settings.label})" if settings.label else ""),
                      known if first or "trust_store" not in known.details else None)
@@ -185,26 +198,30 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
     return list(components.values())
 
 
-def _found(settings: TrustSettings) -> list[tuple[Origin, str, str, str]]:
-    """(setting, name, effect, who reads it) for each CA setting of a context, in force or overridden."""
-    found: list[tuple[Origin, str, str, str]] = []
-    readers_of = {variable: (readers, effect) for variable, readers, effect in VARIABLES}
-    for variable, readers, effect in VARIABLES:
+def _found(settings: TrustSettings) -> list[tuple[Origin, str, str, str, IfMissing | None]]:
+    """(setting, name, effect, who reads it, what they do when its file is not there) for each CA setting of a
+    context, in force or overridden."""
+    found: list[tuple[Origin, str, str, str, IfMissing | None]] = []
+    readers_of = {variable: (effect, readers, if_missing) for variable, readers, effect, if_missing in VARIABLES}
+    for variable, readers, effect, if_missing in VARIABLES:
         origin = settings.variable(variable)
         if origin:
-            found.append((origin, variable, effect, readers))
+            found.append((origin, variable, effect, readers, if_missing))
     for origin in settings.extra:
         if origin.variable in readers_of and origin.value:
-            readers, effect = readers_of[origin.variable]
-            found.append((origin, origin.variable, effect, readers))
+            found.append((origin, origin.variable, *readers_of[origin.variable]))
     for profile, origin in sorted(settings.aws_ca_bundles.items()):
         active = " (the active profile)" if profile == settings.aws_profile else ""
-        found.append((origin, f"ca_bundle [{profile}]", "custom-bundle", f"botocore, boto3, the AWS CLI with profile {profile}{active}"))
+        found.append((origin, f"ca_bundle [{profile}]", "custom-bundle", f"botocore, boto3, the AWS CLI with profile {profile}{active}",
+                      IfMissing("fails", f"botocore, boto3 and the AWS CLI with profile {profile} fail every HTTPS call", BOTOCORE_MISSING)))
     if settings.boto_ca_file and settings.boto_ca_file.value != "system":
-        found.append((settings.boto_ca_file, "ca_certificates_file", "custom-bundle", "boto 2"))
+        found.append((settings.boto_ca_file, "ca_certificates_file", "custom-bundle", "boto 2",
+                      IfMissing("fails", "boto 2 fails every HTTPS call", BOTO_MISSING)))
     if settings.boto_validation_off:
-        found.append((settings.boto_validation_off, "https_validate_certificates", "disabled", "boto 2"))
+        found.append((settings.boto_validation_off, "https_validate_certificates", "disabled", "boto 2", None))
     java_store_option = settings.java_options.get("javax.net.ssl.trustStore")
     if java_store_option and java_store_option.value != "NONE":
-        found.append((java_store_option, "javax.net.ssl.trustStore", "custom-bundle", "every JVM started with this environment"))
+        found.append((java_store_option, "javax.net.ssl.trustStore", "custom-bundle", "every JVM started with this environment",
+                      IfMissing("fails", "JVMs started with this environment: Java 11 and later skip it for their cacerts, "
+                                         "older ones may fail every TLS connection", EMPTY)))
     return found

@@ -1,13 +1,16 @@
 """Which store each client would use, and why: one test per resolver path, on files copied
 from real installs (tests/fixtures/envs/trust, see PROVENANCE.md) and settings given with --env-file."""
 
+import os
 import shutil
 
+import pytest
 from cryptography import x509
 
 from auditor.environ import parse_env_file
-from conftest import ENVS, packages, run, scan_json
-from test_truststore import pem, self_signed
+from conftest import ENVS, FIXTURES, packages, run, scan_json
+from test_hostile_trees import open_tmp, scan_as_nobody  # noqa: F401 (open_tmp is a fixture)
+from test_truststore import AMAZON_ROOT_CA_1, pem, self_signed
 
 TRUST = ENVS / "trust"
 ALL_THREE = ["Amazon Root CA 1", "Starfield Class 2 Certification Authority",
@@ -133,7 +136,7 @@ def test_override_order_aws_ca_bundle_then_profile_then_requests(tmp_path):
     assert {("ca_bundle [default]", 3), ("ca_bundle [prod]", 7), ("REQUESTS_CA_BUNDLE", None)} <= settings
     missing = store_of(report, botocore)
     assert missing["details"]["problem"] == "does not exist"
-    assert findings_of(report, missing) == [("ats-store-without-anchor", "critical")]
+    assert findings_of(report, missing) == [("ats-store-missing", "critical")]
 
     report = scan_json(site, "--env-file", env_file(tmp_path, base + "AWS_CA_BUNDLE=/etc/pki/env.pem\n"))
     assert client(report, "botocore")["details"]["trust_store"] == "/etc/pki/env.pem"
@@ -289,3 +292,132 @@ def test_ssl_cert_dir_is_used_when_there_is_no_file(monkeypatch, tmp_path):
     assert store["details"]["anchors"] == ["Amazon Root CA 1"]
     curl = [c for c in report["components"] if c["kind"] == "trust-config" and c["details"]["found_in"] == "environment"]
     assert {c["name"] for c in curl} == {"SSL_CERT_FILE", "SSL_CERT_DIR"}
+
+
+# -- a store whose file is not there, and one that cannot be read -------------------------------------------------
+
+def missing_findings(report, store):
+    return [f for f in report["findings"] if f["component"] == store["id"]]
+
+
+def test_aws_ca_bundle_naming_a_missing_file_fails_every_call_and_is_its_own_finding(tmp_path):
+    missing = tmp_path / "certs" / "corp-ca.pem"
+    env = env_file(tmp_path, f"AWS_CA_BUNDLE={missing}\n")
+    report = scan_json(TRUST / "botocore-1.35.0" / "site-packages", "--env-file", env)
+    botocore = client(report, "botocore")
+    store = store_of(report, botocore)
+    assert (store["location"], store["details"]["format"], store["details"]["problem"]) == (str(missing), "missing", "does not exist")
+    (finding,) = missing_findings(report, store)
+    assert (finding["rule"], finding["severity"]) == ("ats-store-missing", "critical")
+    assert finding["title"] == f"{missing} named by AWS_CA_BUNDLE does not exist: botocore fails every HTTPS call"
+    observed = [e["summary"] for e in finding["evidence"] if e["type"] == "observed"]
+    assert observed[1].startswith(f"botocore 1.35.0 in {TRUST / 'botocore-1.35.0' / 'site-packages'}: botocore fails every HTTPS call: ")
+    assert "No such file or directory" in observed[1]
+    assert observed[2].startswith("the AWS_CA_BUNDLE setting: botocore, boto3 and the AWS CLI fail every HTTPS call")
+    assert "unset the setting" in finding["remediation"] and "Add Amazon Root CA 1 to it" not in finding["remediation"]
+    assert not [f for f in report["findings"] if f["rule"] == "ats-store-without-anchor"]
+
+
+def test_a_profiles_missing_ca_bundle_is_critical_only_where_the_profile_is_active(tmp_path):
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nregion = eu-west-3\nca_bundle = /etc/pki/default.pem\n\n"
+                      "[profile prod]\nregion = eu-west-3\nca_bundle = /etc/pki/prod.pem\n")
+    env = env_file(tmp_path, f"AWS_CONFIG_FILE={config}\nAWS_PROFILE=prod\n")
+    report = scan_json(TRUST / "botocore-1.35.0" / "site-packages", "--env-file", env)
+    stores = {c["location"]: c for c in report["components"] if c["kind"] == "trust-store"}
+    (active,) = missing_findings(report, stores["/etc/pki/prod.pem"])
+    assert (active["rule"], active["severity"]) == ("ats-store-missing", "critical")
+    assert active["title"] == "/etc/pki/prod.pem named by ca_bundle [prod] does not exist: botocore fails every HTTPS call"
+    (idle,) = missing_findings(report, stores["/etc/pki/default.pem"])
+    assert (idle["rule"], idle["severity"]) == ("ats-store-missing", "high")  # no client found here uses that profile
+    assert idle["title"] == ("/etc/pki/default.pem named by ca_bundle [default] does not exist: "
+                             "botocore, boto3 and the AWS CLI with profile default fail every HTTPS call")
+
+
+def test_boto2_ca_certificates_file_naming_a_missing_file(tmp_path):
+    config = tmp_path / "boto.cfg"
+    config.write_text(f"[Boto]\nca_certificates_file = {tmp_path / 'gone.pem'}\n")
+    report = scan_json(ENVS / "py3-venv", "--env-file", env_file(tmp_path, f"BOTO_CONFIG={config}\n"))
+    (finding,) = missing_findings(report, store_of(report, client(report, "boto")))
+    assert (finding["rule"], finding["severity"]) == ("ats-store-missing", "critical")
+    assert finding["title"].endswith("named by ca_certificates_file does not exist: boto 2 fails every HTTPS call")
+
+
+def test_node_extra_ca_certs_naming_a_missing_file_is_ignored_by_node(monkeypatch, tmp_path):
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(tmp_path / "extra.pem"))
+    _, stores = machine_scan()
+    store = stores[str(tmp_path / "extra.pem")]
+    assert store["details"]["format"] == "missing"
+    report, _ = machine_scan()
+    (finding,) = [f for f in report["findings"] if f["component"] == store["id"]]
+    assert (finding["rule"], finding["severity"]) == ("ats-store-missing", "low")
+    assert finding["title"].endswith("does not exist: Node.js warns once and goes on with its built-in roots")
+
+
+def java_image(tmp_path, homes):
+    """An image with JDKs (path -> JAVA_VERSION), each with a release file and a cacerts holding Amazon Root CA 1
+    (a password-less PKCS#12, the format of the JDK's cacerts since Java 18; see fixtures/keystores)."""
+    root = tmp_path / "image"
+    for path, version in homes.items():
+        home = root / path.lstrip("/")
+        (home / "bin").mkdir(parents=True)
+        (home / "bin" / "java").write_text("")
+        (home / "release").write_text(f'IMPLEMENTOR="Eclipse Adoptium"\nJAVA_VERSION="{version}"\n')
+        security = home / ("jre/lib" if version.startswith("1.") else "lib") / "security"  # Java 8 and older nest a JRE
+        security.mkdir(parents=True)
+        shutil.copy(FIXTURES / "keystores" / "open.p12", security / "cacerts")
+    return root
+
+
+def test_a_missing_java_trust_store_option_is_skipped_by_java_11_and_later_but_not_by_java_8(tmp_path):
+    root = java_image(tmp_path, {"/opt/java/openjdk": "17.0.9", "/usr/lib/jvm/temurin-8-jdk-amd64": "1.8.0_392"})
+    env = env_file(tmp_path, "JAVA_TOOL_OPTIONS=-Djavax.net.ssl.trustStore=/etc/pki/java/service.jks\n")
+    report = scan_json("--root", root, "--env-file", env)
+    javas = {c["location"]: c for c in report["components"] if c["kind"] == "java"}
+    stores = {c["location"]: c for c in report["components"] if c["kind"] == "trust-store"}
+    modern, old = javas["/opt/java/openjdk"], javas["/usr/lib/jvm/temurin-8-jdk-amd64"]
+    # Java 17 skips the file that is not there and verifies with its own cacerts, which holds Amazon Root CA 1.
+    assert modern["details"]["trust_store"] == "/opt/java/openjdk/lib/security/cacerts"
+    assert "names a file that does not exist: Java 11 and later skip" in modern["details"]["trust_reasons"][0]
+    assert [f["rule"] for f in missing_findings(report, stores["/opt/java/openjdk/lib/security/cacerts"])] == ["ats-store-trusted"]
+    # Java 8 loads an empty trust store instead (before its updates took Java 11's code): it uses the missing file.
+    assert old["details"]["trust_store"] == "/etc/pki/java/service.jks"
+    missing = stores["/etc/pki/java/service.jks"]
+    (finding,) = missing_findings(report, missing)
+    assert (finding["rule"], finding["severity"]) == ("ats-store-missing", "critical")
+    assert finding["title"] == ("/etc/pki/java/service.jks named by javax.net.ssl.trustStore does not exist: "
+                                "Java 1.8.0_392 may fail every TLS connection")
+    observed = [e["summary"] for e in finding["evidence"] if e["type"] == "observed"]
+    assert observed[1].startswith("Java 1.8.0_392 at /usr/lib/jvm/temurin-8-jdk-amd64: Java 1.8.0_392 may fail every TLS connection: ")
+    assert observed[2].startswith("Java 17.0.9 at /opt/java/openjdk: Java 17.0.9 skips it and uses /opt/java/openjdk/lib/security/cacerts")
+    assert "unset the setting" in finding["remediation"]
+
+    only_modern = java_image(tmp_path / "modern", {"/opt/java/openjdk": "17.0.9"})
+    report = scan_json("--root", only_modern, "--env-file", env)
+    missing = {c["location"]: c for c in report["components"] if c["kind"] == "trust-store"}["/etc/pki/java/service.jks"]
+    (finding,) = missing_findings(report, missing)
+    assert (finding["rule"], finding["severity"]) == ("ats-store-missing", "medium")
+    assert finding["title"].endswith("does not exist: Java 17.0.9 skips it and uses /opt/java/openjdk/lib/security/cacerts")
+
+
+@pytest.mark.parametrize("locked", ["the file", "its folder"])
+def test_a_store_that_cannot_be_read_says_so_and_is_not_missing(open_tmp, locked):
+    """Run as the user nobody (CI runs as root): a bundle named by AWS_CA_BUNDLE that exists but cannot be read."""
+    site = shutil.copytree(TRUST / "botocore-1.35.0" / "site-packages", open_tmp / "site-packages")
+    for folder, _, files in os.walk(open_tmp):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    bundle = open_tmp / "certs" / "corp-ca.pem"
+    bundle.parent.mkdir(mode=0o755)
+    bundle.write_bytes(AMAZON_ROOT_CA_1)
+    env = open_tmp / "service.env"
+    env.write_text(f"AWS_CA_BUNDLE={bundle}\n")
+    env.chmod(0o644)
+    os.chmod(bundle if locked == "the file" else bundle.parent, 0)
+    report = scan_as_nobody(open_tmp, site, "--env-file", env).json
+    store = store_of(report, client(report, "botocore"))
+    assert store["details"]["format"] != "missing"
+    assert store["details"]["problem"] == "could not be read: Permission denied"
+    assert [f["rule"] for f in missing_findings(report, store)] == ["ats-store-without-anchor"]
+    assert any(e["location"] == str(bundle) and "Permission denied" in e["message"] for e in report["errors"])

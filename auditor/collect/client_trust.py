@@ -19,6 +19,8 @@ runs os.path.expanduser on ca_certs (urllib3 1.26 `set_cert`, 2.x `HTTPSConnecti
 the process running the client. Older botocore gives it to its vendored requests as written, boto 2 to
 ssl.wrap_socket, Java and OpenSSL open it as written: there `~` is a folder of the working directory, which
 a static scan cannot know.
+A store whose file is not there does not make either client fall back: botocore hands the path to
+OpenSSL for each connection, and boto 2 to ssl.wrap_socket, and both fail every call (IfMissing).
 """
 
 from __future__ import annotations
@@ -35,6 +37,29 @@ _BUNDLE_LITERAL = re.compile(r"""['"](/[^'"\s]+\.(?:crt|pem|cer))['"]""")
 _IMPORTS_CERTIFI = re.compile(r"^\s*(?:from\s+certifi\s+import|import\s+certifi\b)", re.MULTILINE)
 
 
+@dataclass(frozen=True)
+class IfMissing:
+    """What a client does when the file of the store it chose is not there."""
+
+    outcome: str  # "fails": every TLS connection fails; "falls back": it uses another store; "ignores": it goes on without it
+    effect: str  # a short sentence for a title: "botocore fails every HTTPS call"
+    detail: str  # how it comes to that, as seen running it or read in its code
+
+
+BOTOCORE_MISSING = (
+    "botocore hands the path to OpenSSL for every connection, which cannot load it: botocore 1.29.27 raises "
+    "SSLError \"SSL validation failed for https://… [Errno 2] No such file or directory\"; releases that send through "
+    "requests raise OSError \"Could not find a suitable TLS CA certificate bundle, invalid path\"")
+BOTO_MISSING = ("boto 2.49.0 passes it to ssl.wrap_socket(ca_certs=…) for every connection, which raises "
+                "\"[Errno 2] No such file or directory\"")
+UNKNOWN_MISSING = IfMissing("fails", "a client that uses it cannot verify any server with it",
+                            "a client pointed at a file that is not there has no trust anchors from it")
+
+
+def botocore_if_missing(who: str = "botocore") -> IfMissing:
+    return IfMissing("fails", f"{who} fails every HTTPS call", BOTOCORE_MISSING)
+
+
 @dataclass
 class StoreChoice:
     """The store a client would use (host path; None when it validates nothing) and why."""
@@ -47,6 +72,8 @@ class StoreChoice:
     setting: Origin | None = None  # the override that chose it, if one did
     password: str | None = None
     replaces: bool = True  # False: the store only adds to roots the client has anyway (NODE_EXTRA_CA_CERTS)
+    if_missing: IfMissing = UNKNOWN_MISSING
+    skipped: list[tuple[str, IfMissing]] = field(default_factory=list)  # (host path, why) of a store named but not there
 
 
 def find_package(view: View, entries: list[str], name: str) -> str | None:
@@ -107,8 +134,10 @@ def botocore_store(view: View, entries: list[str], settings: TrustSettings) -> S
     if package is None:
         return None
     default = _botocore_default(view, package, entries)
-    return with_overrides(view, default, settings, _honours(view, package, ("session.py", "configprovider.py"), "AWS_CA_BUNDLE"),
-                          _honours(view, package, ("endpoint.py",), "REQUESTS_CA_BUNDLE"), _uses_urllib3(view, package))
+    choice = with_overrides(view, default, settings, _honours(view, package, ("session.py", "configprovider.py"), "AWS_CA_BUNDLE"),
+                            _honours(view, package, ("endpoint.py",), "REQUESTS_CA_BUNDLE"), _uses_urllib3(view, package))
+    choice.if_missing = botocore_if_missing()
+    return choice
 
 
 def _uses_urllib3(view: View, package: str) -> bool:
@@ -126,7 +155,9 @@ def cli_v2_store(view: View, dist: str, settings: TrustSettings) -> StoreChoice:
                               [(own, "if certifi were missing")])
     else:
         default = StoreChoice(own, "botocore bundle", [f"the installer's botocore uses its {view.display(own)}"])
-    return with_overrides(view, default, settings, True, True, True)
+    choice = with_overrides(view, default, settings, True, True, True)
+    choice.if_missing = botocore_if_missing("the AWS CLI (its botocore)")
+    return choice
 
 
 def with_overrides(view: View, default: StoreChoice, settings: TrustSettings, honours_aws: bool,
@@ -204,6 +235,13 @@ def _botocore_default(view: View, package: str, entries: list[str]) -> StoreChoi
 
 
 def boto_store(view: View, entries: list[str], settings: TrustSettings) -> StoreChoice | None:
+    choice = _boto_store(view, entries, settings)
+    if choice is not None:
+        choice.if_missing = IfMissing("fails", "boto 2 fails every HTTPS call", BOTO_MISSING)
+    return choice
+
+
+def _boto_store(view: View, entries: list[str], settings: TrustSettings) -> StoreChoice | None:
     package = find_package(view, entries, "boto")
     if package is None:
         return None

@@ -6,9 +6,12 @@ Where (:func:`find_java_homes`), every path read through the View, in this order
 install folders /usr/lib/jvm/*, /usr/java/*, /opt/* and /opt/*/* (Docker images use /opt/java/openjdk),
 macOS's /Library/Java/JavaVirtualMachines/*/Contents/Home (and /System/Library/… for Apple's Java 6);
 on Windows, the vendors' folders in Program Files. A directory is a Java home if it has a cacerts in
-lib/security (Java 9 and later) or jre/lib/security (8 and earlier), or bin/java (bin/java.exe) and one
-of those directories: a launcher alone is not a JDK (macOS's /usr/bin/java is a stub, and a conda
-prefix's bin/java a link into its lib/jvm; a broken JDK whose cacerts link dangles still is one).
+lib/security (Java 9 and later) or jre/lib/security (8 and earlier), or bin/java (bin/java.exe) and
+something only a JVM has beside its launcher: a ``release`` file, an rt.jar (jre/lib/rt.jar in a JDK,
+lib/rt.jar in a JRE: Java 8 and earlier), one of those security directories, or a name that names a
+Java version (``j2sdk1.4.2_12``, ``jdk1.8.0_292``: see below). A launcher alone is not a JDK (macOS's
+/usr/bin/java is a stub, and a conda prefix's bin/java a link into its lib/jvm); a JDK whose cacerts is
+missing, or whose cacerts link dangles, still is one, and is reported: it cannot verify any server.
 Homes are told apart by real path:
 Debian's /usr/lib/jvm/java-1.17.0-openjdk-amd64 is a link to java-17-openjdk-amd64, one home. The JRE
 nested in a Java 8 JDK (…/jre, found through PATH) is taken as that JDK.
@@ -18,14 +21,18 @@ The version, first found wins (``version_source``):
 1. ``release file``: the ``release`` file in the home (every JDK since 7) holds shell-style lines,
    ``JAVA_VERSION="1.8.0_292"`` (or "11.0.2", "17.0.15", "21"), ``IMPLEMENTOR="Eclipse Adoptium"``,
    ``IMPLEMENTOR_VERSION="Temurin-17.0.9+9"``. JDK 7's says only "1.7.0", without its update.
-2. ``directory name``: the installers name the directory after the version, and where the layout puts
+2. ``rt.jar manifest``: Java 8 and earlier keep the class library in rt.jar (jre/lib/rt.jar in a JDK,
+   lib/rt.jar in a JRE), whose META-INF/MANIFEST.MF says ``Implementation-Version: 1.4.2_12`` (and
+   ``Implementation-Vendor: Sun Microsystems, Inc.``); read from the jar's first entries, nothing
+   extracted (auditor.collect.jar). It also gives the update that JDK 7's release file leaves out.
+3. ``directory name``: the installers name the directory after the version, and where the layout puts
    the home below another directory (a macOS bundle, …/jdk1.8.0_292.jdk/Contents/Home), that one:
    ``jdk1.8.0_292``, ``jre1.6.0_45``, ``j2sdk1.4.2_12``, ``jdk-17.0.9+9``, Red Hat's
    ``java-1.8.0-openjdk-1.8.0.292.b10-1.el7_9.x86_64`` (its RPM version, update after the third dot),
    ``zulu11.50.19-ca-jdk11.0.12-linux_x64`` (Zulu's own number first, Java's after "jdk"),
    ``amazon-corretto-17.0.9.8.1-linux-x64``. Debian's ``java-17-openjdk-amd64`` and
    ``temurin-25-jdk-amd64`` name only the feature release: such a version is not exact.
-3. ``java -version`` (only when allowed, and never for an image of another machine: the caller decides):
+4. ``java -version`` (only when allowed, and never for an image of another machine: the caller decides):
    ``<home>/bin/java -version``, run with a minimal environment (no JAVA_TOOL_OPTIONS, _JAVA_OPTIONS,
    JDK_JAVA_OPTIONS: an agent or option there would run code), in an empty directory, with a timeout after
    which it is killed with its process group. It prints to standard error, e.g.::
@@ -51,6 +58,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from auditor.bounded_run import RunFailed, run_bounded
+from auditor.collect.jar import JarError, main_attributes, manifest_text
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError, Verdict
 
@@ -66,6 +74,8 @@ PROGRAM_FILES_DEFAULTS = (r"C:\Program Files", r"C:\Program Files (x86)")
 WINDOWS_VENDOR_FOLDERS = ("Java", "Eclipse Adoptium", "AdoptOpenJDK", "Zulu", "Amazon Corretto", "Microsoft")
 LAUNCHERS = ("java", "java.exe")
 SECURITY_DIRS = (("lib", "security"), ("jre", "lib", "security"))  # where cacerts is: 9 and later, 8 and earlier
+RT_JARS = (("jre", "lib", "rt.jar"), ("lib", "rt.jar"))  # Java 8 and earlier: a JDK's, a JRE's
+JAR_HEAD = 256 * 1024  # the manifest is among a jar's first entries; rt.jar itself is tens of megabytes
 # Vendor names as they appear in IMPLEMENTOR, `java -version` output and directory names, first match
 # wins: IBM's and Azul's output also says "Java(TM)" or "OpenJDK".
 VENDORS = ((r"IBM|International Business Machines|\bJ9\b", "IBM"), (r"Zulu|Azul", "Azul Zulu"),
@@ -166,7 +176,7 @@ class JavaHome:
     version: str | None  # as read: "1.8.0_292", "17", "1.8.0.292"
     vendor: str | None
     parsed: JavaVersion | None = None
-    version_source: str | None = None  # "release file", "directory name", "java -version"
+    version_source: str | None = None  # "release file", "rt.jar manifest", "directory name", "java -version"
     version_read: str | None = None  # what was read, and where
     found_by: list[str] = field(default_factory=list)  # "JAVA_HOME=…", "PATH: /usr/bin/java", "/usr/lib/jvm/*"
     errors: list[ScanError] = field(default_factory=list)
@@ -243,12 +253,21 @@ def _looks_like_home(view: View, directory: str) -> bool:
     security = [os.path.join(directory, *parts) for parts in SECURITY_DIRS]
     if any(view.kind(os.path.join(path, "cacerts")) is not None for path in security):
         return True
-    return any(view.is_file(os.path.join(directory, "bin", name)) for name in LAUNCHERS) and any(map(view.is_dir, security))
+    if not any(view.is_file(os.path.join(directory, "bin", name)) for name in LAUNCHERS):
+        return False
+    return (view.kind(os.path.join(directory, "release")) is not None or _rt_jar(view, directory) is not None
+            or any(map(view.is_dir, security)) or version_from_name(_version_name(directory)) is not None)
+
+
+def _rt_jar(view: View, home: str) -> str | None:
+    return next((p for p in (os.path.join(home, *parts) for parts in RT_JARS) if view.kind(p) is not None), None)
 
 
 def _describe(view: View, home: str, runtime: bool) -> JavaHome:
     java = JavaHome(home, None, None)
     _from_release(view, java)
+    if java.parsed is None or not java.parsed.exact:
+        _from_rt_jar(view, java)
     if java.parsed is None:
         name = _version_name(home)
         parsed = version_from_name(name)
@@ -280,6 +299,28 @@ def _from_release(view: View, java: JavaHome) -> None:
     parsed = parse_java_version(values.get("JAVA_VERSION", ""))
     if parsed is not None:
         _set_version(java, parsed, "release file", f'JAVA_VERSION="{values["JAVA_VERSION"]}" in {view.display(path)}')
+
+
+def _from_rt_jar(view: View, java: JavaHome) -> None:
+    """Implementation-Version (else Specification-Version) and the vendor from rt.jar's manifest; a version
+    already read is replaced only by an exact one (JDK 7's release file says "1.7.0")."""
+    path = _rt_jar(view, java.home)
+    if path is None:
+        return
+    shown = view.display(path)
+    try:
+        attributes = main_attributes(manifest_text(view.read_bytes(path, JAR_HEAD, head=True)))
+    except (FsError, JarError) as exc:
+        java.errors.append(ScanError(shown, f"cannot read its manifest: {exc}"))
+        return
+    for key in ("Implementation-Version", "Specification-Version"):
+        parsed = parse_java_version(attributes.get(key, ""))
+        if parsed is None:
+            continue
+        if java.parsed is None or (parsed.exact and not java.parsed.exact):
+            _set_version(java, parsed, "rt.jar manifest", f"{key}: {attributes[key]} in {shown} (META-INF/MANIFEST.MF)")
+        break
+    java.vendor = java.vendor or vendor_of(attributes.get("Implementation-Vendor", ""))
 
 
 def _version_name(home: str) -> str:

@@ -54,7 +54,8 @@ def link_sdk_clients(clients: list, book, host: View, platform: Optional[Platfor
             details["trust_note"] += f"; {why}"
             continue
         linked = StoreChoice(choice.path, choice.role, [f"{details['sdk']}: {why}"] + choice.reasons,
-                             validation=choice.validation, setting=choice.setting, password=choice.password)
+                             validation=choice.validation, setting=choice.setting, password=choice.password,
+                             if_missing=choice.if_missing)
         book.use(host, linked, user, component)
 
 
