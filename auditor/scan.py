@@ -10,6 +10,7 @@ import sys
 from typing import Callable, Optional
 
 from auditor.collect import CliV2, Collected, PythonPath
+from auditor.collect.archives import archive_format, collect_archive
 from auditor.collect.cli_v2 import collect_cli_v2
 from auditor.collect.lockfiles import collect_lockfile, lockfile_format
 from auditor.collect.openssl import (LIBRARY_GLOBS, SITE_LIBRARY_GLOBS, command_openssl, library_openssl, running_openssl,
@@ -125,12 +126,20 @@ def _scan_target(path, watched, report, collected: Collected, progress, runtime:
             report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
             collected.extend(collect_lockfile(view, lockfile, location, watched, label))
         _add_manifests(report, collected, view, discovery.manifests, location)
+        for archive, label in discovery.archives:
+            report.targets.append(Target("archive", view.display(archive), {"format": label}))
+            collected.extend(collect_archive(view, archive, location, watched, report.as_of))
         return True
     # The file the user named may be a symlink; its includes are read beside the file it points to.
     real = os.path.realpath(path)
     shown_dir = os.path.dirname(path) if real == os.path.abspath(path) else os.path.dirname(real)
     view = View(os.path.dirname(real), display_top=shown_dir)
     host = os.path.join(view.top, os.path.basename(real))
+    if label := archive_format(path):
+        report.targets.append(Target("archive", location, {"format": label}))
+        result = collect_archive(view, host, location, watched, report.as_of)
+        collected.extend(result)
+        return not any(e.location == view.display(host) for e in result.errors)
     if (manifest := manifest_format(path)) and not lockfile_format(path):
         manifests = _add_manifests(report, collected, view, [(host, manifest)], location, prefer_lock=False)
         return not any(e.location == view.display(host) for e in manifests.errors)

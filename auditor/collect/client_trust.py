@@ -200,3 +200,14 @@ def boto_store(view: View, entries: list[str], settings: TrustSettings) -> Store
                            [(own, "without the setting")], setting=configured)
     return setting_store(view, configured, "boto config override",
                          [f"{configured.describe(env)}: boto uses it instead of cacerts/cacerts.txt"], [(own, "without the setting")])
+
+
+def packaged_store(view: View, entries: list[str], owner: str) -> StoreChoice | None:
+    """The store `owner` (botocore or boto) would use as it ships, before any setting: for a copy whose runtime
+    environment the scan cannot see (one inside an archive). None when `owner` is not importable from `entries`."""
+    if owner == "boto":
+        from auditor.environ import Environ
+
+        return boto_store(view, entries, TrustSettings(Environ({}, "none")))
+    package = find_package(view, entries, owner)
+    return None if package is None else _botocore_default(view, package, entries)

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from auditor.collect.archives import archive_format
 from auditor.collect.lockfiles import lockfile_format
 from auditor.collect.sdk_manifests import manifest_format
 from auditor.collect.trust_config import source_format
@@ -42,6 +43,7 @@ class Discovery:
     environments: list[Environment] = field(default_factory=list)
     lockfiles: list[tuple[str, str]] = field(default_factory=list)  # (host path, format)
     manifests: list[tuple[str, str]] = field(default_factory=list)  # other languages' (host path, format)
+    archives: list[tuple[str, str]] = field(default_factory=list)  # .zip, .whl, .egg files: (host path, format)
     source_files: int = 0  # files whose trust settings are read: handed to walk's `on_source`, never listed
     errors: list[ScanError] = field(default_factory=list)
     directories: int = 0
@@ -160,6 +162,8 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
                         found.lockfiles.append((entry.path, label))
                     elif label := manifest_format(entry.name):
                         found.manifests.append((entry.path, label))
+                    elif label := archive_format(entry.name):
+                        found.archives.append((entry.path, label))
                     elif not in_python_lib and (label := source_format(directory, entry.name)):
                         source(entry.path, label)
             except OSError as exc:
@@ -170,6 +174,7 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
     found.environments.sort(key=lambda e: e.prefix)
     found.lockfiles.sort()
     found.manifests.sort()
+    found.archives.sort()
     return found
 
 
