@@ -236,11 +236,13 @@ def read_regular(path: str, cap: int, flags: int = 0) -> bytes:
         if info.st_size > cap:
             raise TooLarge(info.st_size)
         chunks, size = [], 0
-        while chunk := os.read(fd, min(1 << 20, cap + 1 - size)):
+        request = info.st_size + 1  # the whole file in one read, so no copy joins it (an archive is large)
+        while chunk := os.read(fd, min(request, cap + 1 - size)):
             chunks.append(chunk)
             size += len(chunk)
             if size > cap:
                 raise TooLarge(None)
+            request = 1 << 20  # it grew, or reports no size (procfs): read on in chunks
         return b"".join(chunks)
     finally:
         os.close(fd)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from auditor.anchors import load_anchors
 from auditor.collect import CliV2, Collected, PythonPath
-from auditor.collect.client_trust import StoreChoice, boto_store, botocore_store, cli_v2_store, setting_store
+from auditor.collect.client_trust import STORE_OWNER, StoreChoice, boto_store, botocore_store, cli_v2_store, setting_store
 from auditor.collect.distrust import read_distrust
 from auditor.collect.java import find_java_homes
 from auditor.collect.sdk_manifests.link import Platform, link_sdk_clients, record_store_verdicts
@@ -15,8 +15,6 @@ from auditor.fs import View
 from auditor.model import Component
 from auditor.stores import StoreBook
 
-# The client whose store a package uses: boto3 and the AWS CLI go through botocore.
-STORE_OWNER = {"botocore": "botocore", "boto3": "botocore", "awscli": "botocore", "boto": "boto"}
 # CA variables, the clients that read them, and what they do.
 VARIABLES = (
     ("AWS_CA_BUNDLE", "botocore, boto3, the AWS CLI", "custom-bundle"),

@@ -42,6 +42,8 @@ ARCHIVE_CAP = 512 * 1024 * 1024  # an archive file in the scanned tree, or named
 NESTED_CAP = 256 * 1024 * 1024  # an archive inside an archive
 MAX_DEPTH = 3  # archives inside archives inside archives
 _FORMATS = ((".whl", "wheel"), (".egg", "egg"), (".zip", "zip"))
+_SUFFIXES = tuple(suffix for suffix, _ in _FORMATS)
+_HOLDER_SIGNS = ("/METADATA", "/PKG-INFO", "/__init__.py", ".egg-info")  # the files _holders looks at
 _LAYER_SITE_DIR = re.compile(r"^python/lib/python\d+(?:\.\d+)?/site-packages$")
 AS_PACKAGED = ("as packaged: the runtime environment may override it (AWS_CA_BUNDLE, the AWS config file's "
                "ca_bundle or REQUESTS_CA_BUNDLE for botocore; a boto config for boto), which the archive does not show")
@@ -95,7 +97,7 @@ class _ArchiveScan:
             clients.append((entries, components))
         self._link_trust(view, clients)
         for path in view.files():
-            if archive_format(posixpath.basename(path)):
+            if path.lower().endswith(_SUFFIXES) and archive_format(posixpath.basename(path)):
                 self._nested(view, path, depth + 1, budget)
 
     def _nested(self, view: ArchiveView, path: str, depth: int, budget: Budget) -> None:
@@ -114,10 +116,9 @@ class _ArchiveScan:
     def _link_trust(self, view: ArchiveView, clients: list[tuple[list[PathEntry], list[Component]]]) -> None:
         """Each active client to the store it would use as packaged; the stores, checked, as components."""
         from auditor.anchors import load_anchors
-        from auditor.collect.client_trust import packaged_store
+        from auditor.collect.client_trust import STORE_OWNER, packaged_store
         from auditor.collect.distrust import Distrust
         from auditor.stores import StoreBook
-        from auditor.trust import STORE_OWNER
 
         if not any(STORE_OWNER.get(c.name) for _, found in clients for c in found):
             return
@@ -173,6 +174,8 @@ def _holders(view: ArchiveView, watched: set[str]) -> set[str]:
     """Folders that hold a watched distribution's metadata or package directory (an egg folder is its own)."""
     found = set()
     for path in view.files():
+        if not path.endswith(_HOLDER_SIGNS):
+            continue
         parent, leaf = posixpath.split(path)
         folder, parent_name = posixpath.split(parent)
         if leaf == "METADATA" and parent_name.endswith(".dist-info"):

@@ -25,6 +25,8 @@ from auditor.collect.trust_settings import Origin, TrustSettings
 from auditor.fs import FsError, View
 
 SOURCE_CAP = 1024 * 1024
+# The client whose store a package uses: boto3 and the AWS CLI go through botocore.
+STORE_OWNER = {"botocore": "botocore", "boto3": "botocore", "awscli": "botocore", "boto": "boto"}
 _BUNDLE_LITERAL = re.compile(r"""['"](/[^'"\s]+\.(?:crt|pem|cer))['"]""")
 _IMPORTS_CERTIFI = re.compile(r"^\s*(?:from\s+certifi\s+import|import\s+certifi\b)", re.MULTILINE)
 

@@ -167,25 +167,34 @@ class ArchiveView:
             self._add(info)
 
     def _add(self, info: zipfile.ZipInfo) -> None:
-        parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")]
-        if ".." in parts:
-            self.unsafe.append(info.filename)
-            return
-        if not parts:
-            return
-        path = self.top + "/" + "/".join(parts)
-        parent = self.top
-        for part in parts[:-1]:
-            self._children[parent].add(part)
-            parent = parent + "/" + part
-            self._children.setdefault(parent, set())
-        self._children[parent].add(parts[-1])
+        name = info.filename
+        if "\\" in name or "." in name[:1] or "/." in name or "//" in name or name.startswith("/"):
+            parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+            if ".." in parts:
+                self.unsafe.append(name)
+                return
+            if not parts:
+                return
+            name = "/".join(parts) + ("/" if info.is_dir() else "")
+        path = self.top + "/" + name.rstrip("/")
+        parent, _, leaf = path.rpartition("/")
+        children = self._children
+        if parent not in children:  # `zip -r` lists a folder before its files; a wheel lists none
+            self._add_folder(parent)
+        children[parent].add(leaf)
         if info.is_dir():
-            self._children.setdefault(path, set())
+            children.setdefault(path, set())
             return
         self._files[path] = info
         if stat.S_ISLNK(info.external_attr >> 16):
             self._links.add(path)
+
+    def _add_folder(self, path: str) -> None:
+        parent, _, leaf = path.rpartition("/")
+        if parent not in self._children:
+            self._add_folder(parent)
+        self._children[parent].add(leaf)
+        self._children[path] = set()
 
     # -- paths: the View interface ---------------------------------------------------------------------
     def inside(self, path: str) -> bool:
