@@ -291,6 +291,34 @@ def test_a_zipped_egg_named_on_the_command_line(tmp_path, monkeypatch):
                                             "Starfield Services Root Certificate Authority - G2"]
 
 
+def test_an_egg_is_read_for_its_distribution_and_the_other_packages_at_its_top(tmp_path, monkeypatch):
+    with zipfile.ZipFile(EGG) as real:
+        members = {info.filename: real.read(info) for info in real.infolist()}
+    members["botocore/__init__.py"] = (OLD_BOTOCORE / "botocore/__init__.py").read_bytes()
+    egg = tmp_path / EGG.name
+    egg.write_bytes(zip_r(members))
+    report = scan_archive(tmp_path, monkeypatch, egg)
+    found = {c["name"]: (c["version"], c["location"], c["source"]) for c in packages(report)}
+    assert found == {"boto": ("2.9.0", str(egg), "zipped egg EGG-INFO/PKG-INFO"),
+                     "botocore": ("0.21.0", f"{egg}!/botocore/__init__.py", "__version__ in botocore/__init__.py (no metadata)")}
+
+
+def test_a_store_outside_the_archive_is_named_not_read(tmp_path, monkeypatch):
+    """Debian's certifi returns the OS bundle: a file of the machine the layer runs on, not of the archive."""
+    debian = ENVS / "trust/debian-bookworm/usr/lib/python3/dist-packages"
+    layer = tmp_path / "layer.zip"
+    layer.write_bytes(zip_r({f"python/{n}": d for n, d in tree(debian, "botocore", "botocore-1.29.27.egg-info", "certifi",
+                                                                "certifi-2022.9.24.egg-info").items()}))
+    report = scan_archive(tmp_path, monkeypatch, layer)
+    (botocore,) = by_name(report)["botocore"]
+    assert (botocore["version"], botocore["source"]) == ("1.29.27", "egg-info PKG-INFO")
+    assert "trust_store" not in botocore["details"]
+    assert ("/etc/ssl/certs/ca-certificates.crt is a file of the system the code runs on, not of the archive: not checked"
+            in botocore["details"]["trust_reasons"])
+    assert [c["location"] for c in report["components"] if c["kind"] == "trust-store"] == [
+        f"{layer}!/python/botocore/cacert.pem"]  # its fallback, without certifi
+
+
 def test_an_archive_inside_an_archive(tmp_path, monkeypatch):
     bundle = tmp_path / "deploy.zip"
     bundle.write_bytes(zip_r({"wheels/boto-2.9.0-py2-none-any.whl": boto_2_9_0_wheel(), "README.txt": b"wheels\n"},
