@@ -441,6 +441,18 @@ def test_a_corrupt_archive_named_on_the_command_line_is_a_scan_failure(tmp_path)
     assert "fn.zip: cannot read archive: File is not a zip file" in result.err
 
 
+def test_an_archive_over_the_cap_is_an_error_entry_not_a_silent_skip(tmp_path, monkeypatch):
+    from auditor.collect.archives import ARCHIVE_CAP
+
+    big = tmp_path / "fn.zip"
+    with open(big, "wb") as handle:  # sparse: takes no disk
+        handle.truncate(ARCHIVE_CAP + 1)
+    (tmp_path / "requirements.txt").write_text("boto3==1.35.0\n")
+    report = scan_archive(tmp_path, monkeypatch, tmp_path)
+    assert errors_at(report, str(big)) == [
+        f"cannot read archive: file is {ARCHIVE_CAP + 1} bytes, over the {ARCHIVE_CAP}-byte limit; not read"]
+
+
 def test_too_many_entries_are_refused_before_they_are_parsed(tmp_path, monkeypatch):
     members = [stored(f"f/{i}", b"") for i in range(MAX_ENTRIES + 1)]
     fn = tmp_path / "fn.zip"
