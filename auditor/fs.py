@@ -248,9 +248,11 @@ def read_regular(path: str, cap: int, flags: int = 0, head: bool = False) -> byt
             raise TooLarge(info.st_size)
         limit = cap if head else cap + 1  # one byte over the cap tells a file that grew while read
         chunks, size = [], 0
-        while size < limit and (chunk := os.read(fd, min(1 << 20, limit - size))):
+        request = min(info.st_size + 1, limit)  # the whole file in one read, so no copy joins it (an archive is large)
+        while size < limit and (chunk := os.read(fd, min(request, limit - size))):
             chunks.append(chunk)
             size += len(chunk)
+            request = 1 << 20  # it grew, or reports no size (procfs): read on in chunks
         if size > cap:
             raise TooLarge(None)
         return b"".join(chunks)

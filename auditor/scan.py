@@ -10,6 +10,7 @@ import sys
 from typing import Callable, Optional
 
 from auditor.collect import CliV2, Collected, PythonPath
+from auditor.collect.archives import archive_format, collect_archive
 from auditor.collect.cli_v2 import collect_cli_v2
 from auditor.collect.lockfiles import collect_lockfile, lockfile_format
 from auditor.collect.openssl import (LIBRARY_GLOBS, SITE_LIBRARY_GLOBS, command_openssl, library_openssl, running_openssl,
@@ -27,6 +28,7 @@ from auditor.rules import Pack, ReleaseDates, evaluate
 # What a tree walk reads, for the report's targets (the README's "what is read" table says the same).
 TREE_SEARCHES = ("virtualenvs", "site-packages/dist-packages folders", "package folders (pip --target, Lambda bundles)",
                  "vendored SDK copies", "AWS CLI v2 installs", "lockfiles and requirements files",
+                 "archives (.zip Lambda packages and layers, .whl, .egg)",
                  "Python code and scripts (trust settings)", "other languages' manifests")
 
 
@@ -214,8 +216,11 @@ def _tree_view(path: str) -> tuple[View, str]:
 
 
 def _scan_file(view: View, file: str, location: str, report: Report, watched) -> Collected:
-    """A file target: another language's manifest, a lockfile, or declared dependencies."""
+    """A file target: an archive, another language's manifest, a lockfile, or declared dependencies."""
     name = os.path.basename(file)
+    if label := archive_format(name):
+        report.targets.append(Target("archive", location, {"format": label, "searched": [f"the {label} archive's members"]}))
+        return collect_archive(view, file, location, watched, report.as_of)
     if (manifest := manifest_format(name)) and not lockfile_format(name):
         return _add_manifests(report, Collected(), view, [(file, manifest)], location, prefer_lock=False)
     label = lockfile_format(name) or "requirements"
@@ -240,9 +245,12 @@ def _scan_tree(view: View, start: str, location: str, report: Report, collected:
         report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
         collected.extend(collect_lockfile(view, lockfile, location, watched, label))
     _add_manifests(report, collected, view, discovery.manifests, location, on_system=on_system)
+    for archive, label in discovery.archives:
+        report.targets.append(Target("archive", view.display(archive), {"format": label}))
+        collected.extend(collect_archive(view, archive, location, watched, report.as_of))
     return {"directories": discovery.directories, "source_files": discovery.source_files, "searched": list(TREE_SEARCHES),
             "found": {"environments": len(discovery.environments), "lockfiles": len(discovery.lockfiles),
-                      "manifests": len(discovery.manifests)}}
+                      "manifests": len(discovery.manifests), "archives": len(discovery.archives)}}
 
 
 def _scan_environment(view, environment: Environment, target, report, collected, watched, runtime: bool) -> None:

@@ -8,8 +8,8 @@ import os
 
 from auditor.anchors import load_anchors
 from auditor.collect import CliV2, Collected, PythonPath
-from auditor.collect.client_trust import (BOTO_MISSING, BOTOCORE_MISSING, IfMissing, StoreChoice, boto_store,
-                                          botocore_store, cli_v2_store, find_package, setting_store)
+from auditor.collect.client_trust import (BOTO_MISSING, BOTOCORE_MISSING, STORE_OWNER, IfMissing, StoreChoice,
+                                          boto_store, botocore_store, cli_v2_store, find_package, setting_store)
 from auditor.collect.distrust import read_distrust
 from auditor.collect.java import find_java_homes
 from auditor.collect.sdk_manifests.link import Platform, link_sdk_clients, record_store_verdicts
@@ -20,8 +20,6 @@ from auditor.fs import View
 from auditor.model import Component
 from auditor.stores import StoreBook
 
-# The client whose store a package uses: boto3 and the AWS CLI go through botocore.
-STORE_OWNER = {"botocore": "botocore", "boto3": "botocore", "awscli": "botocore", "boto": "boto"}
 CARRIED = "awscli/botocore"  # the botocore a recent AWS CLI v1 carries inside its package, which the CLI uses
 # What the readers of a CA setting do when the file it names is not there (seen with curl 7.88.1, requests
 # 2.34.2 and Python 3.11's ssl on Debian 12; botocore, boto and Node as client_trust and system_trust say).

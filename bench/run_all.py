@@ -2,6 +2,7 @@
 
 import bench_anchor_check
 import bench_java_cacerts
+import bench_lambda_zip
 import bench_lockfiles
 import bench_memory
 import bench_probe
@@ -14,6 +15,7 @@ if __name__ == "__main__":
     bench_startup.main()
     bench_site_packages.main()
     bench_lockfiles.main()
+    bench_lambda_zip.main()
     bench_anchor_check.main()
     bench_java_cacerts.main()
     bench_probe.main()

@@ -33,6 +33,8 @@ from auditor.collect.trust_settings import Origin, TrustSettings
 from auditor.fs import FsError, View
 
 SOURCE_CAP = 1024 * 1024
+# The client whose store a package uses: boto3 and the AWS CLI go through botocore.
+STORE_OWNER = {"botocore": "botocore", "boto3": "botocore", "awscli": "botocore", "boto": "boto"}
 _BUNDLE_LITERAL = re.compile(r"""['"](/[^'"\s]+\.(?:crt|pem|cer))['"]""")
 _IMPORTS_CERTIFI = re.compile(r"^\s*(?:from\s+certifi\s+import|import\s+certifi\b)", re.MULTILINE)
 
@@ -263,3 +265,14 @@ def _boto_store(view: View, entries: list[str], settings: TrustSettings) -> Stor
                            [(own, "without the setting")], setting=configured)
     return setting_store(view, configured, "boto config override",
                          [f"{configured.describe(env)}: boto uses it instead of cacerts/cacerts.txt"], [(own, "without the setting")])
+
+
+def packaged_store(view: View, entries: list[str], owner: str) -> StoreChoice | None:
+    """The store `owner` (botocore or boto) would use as it ships, before any setting: for a copy whose runtime
+    environment the scan cannot see (one inside an archive). None when `owner` is not importable from `entries`."""
+    if owner == "boto":
+        from auditor.environ import Environ
+
+        return boto_store(view, entries, TrustSettings(Environ({}, "none")))
+    package = find_package(view, entries, owner)
+    return None if package is None else _botocore_default(view, package, entries)

@@ -9,7 +9,6 @@ of sys.path; we recognise that idiom instead of running it.
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass, field
 
@@ -191,40 +190,23 @@ def _scan_zipped_egg(view, egg, index, watched, contents, errors):
     normalized = names.normalize(egg_name)
     if normalized not in watched:
         return
-    import zipfile
-    import zlib
+    from auditor.collect.ziparchive import ZIPIMPORT_METHODS, ArchiveError, ZipArchive
 
     try:
-        with zipfile.ZipFile(io.BytesIO(view.read_bytes(egg, EGG_CAP))) as archive:
-            real_name, version = name_and_version(decode(_egg_member(archive, "EGG-INFO/PKG-INFO", HEADER_CAP)))
-            try:
-                init_source = _egg_member(archive, f"{normalized}/__init__.py", MODULE_CAP)
-            except KeyError:
-                init_source = None
-    # What a corrupt archive raises depends on where it is corrupt: a bad directory, a bad
-    # compressed stream (zlib.error), a member flagged encrypted (RuntimeError), a bad name (ValueError) …
-    except (FsError, MetadataError, zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError,
-            RuntimeError, ValueError, zlib.error) as exc:
+        archive = ZipArchive(view.read_bytes(egg, EGG_CAP), methods=ZIPIMPORT_METHODS, reader="zipimport")
+        pkg_info = archive.getinfo("EGG-INFO/PKG-INFO")
+        if pkg_info is None:
+            raise ArchiveError("it holds no EGG-INFO/PKG-INFO")
+        real_name, version = name_and_version(decode(archive.read(pkg_info, HEADER_CAP)))
+        init = archive.getinfo(f"{normalized}/__init__.py")
+        init_source = None if init is None else archive.read(init, MODULE_CAP)
+    except (FsError, MetadataError, ArchiveError) as exc:
         errors.append(ScanError(view.display(egg), f"cannot read zipped egg: {exc}"))
         return
     normalized = names.normalize(real_name)
     contents.found.append(Found(normalized, version, view.display(egg), "zipped egg EGG-INFO/PKG-INFO", index))
     if init_source is not None:
         contents.module_versions[normalized] = module_version(init_source) or ""
-
-
-def _egg_member(archive, name: str, cap: int) -> bytes:
-    """A member of a zipped egg, as zipimport would read it: stored or deflated only, and no bigger than
-    `cap` (the size its directory entry declares bounds what is decompressed, so no zip bomb)."""
-    import zipfile
-
-    info = archive.getinfo(name)  # KeyError when absent
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise zipfile.BadZipFile(f"{name} uses compression method {info.compress_type}, which zipimport cannot read")
-    if info.file_size > cap:
-        raise zipfile.BadZipFile(f"{name} is {info.file_size} bytes, over the {cap}-byte limit")
-    with archive.open(info) as member:
-        return member.read(info.file_size + 1)  # read() without a size inflates up to 1 GiB at once
 
 
 def collect_environment(view: View, entries: list[PathEntry], target: str, watched: set[str]) -> tuple[Collected, int]:

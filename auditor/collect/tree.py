@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from auditor.collect.archives import archive_format
 from auditor.collect.lockfiles import lockfile_format
 from auditor.collect.metadata import module_version
 from auditor.collect.sdk_manifests import manifest_format
@@ -60,6 +61,7 @@ class Discovery:
     environments: list[Environment] = field(default_factory=list)
     lockfiles: list[tuple[str, str]] = field(default_factory=list)  # (host path, format)
     manifests: list[tuple[str, str]] = field(default_factory=list)  # other languages' (host path, format)
+    archives: list[tuple[str, str]] = field(default_factory=list)  # .zip, .whl, .egg files: (host path, format)
     source_files: int = 0  # files whose trust settings are read: handed to walk's `on_source`, never listed
     errors: list[ScanError] = field(default_factory=list)
     directories: int = 0
@@ -199,6 +201,8 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
                     found.lockfiles.append((entry.path, label))
                 elif label := manifest_format(entry.name):
                     found.manifests.append((entry.path, label))
+                elif label := archive_format(entry.name):
+                    found.archives.append((entry.path, label))
                 # setup.py declares dependencies and is code that may set trust: read as both
                 if not in_python_lib and (label := source_format(directory, entry.name)):
                     source(entry.path, label)
@@ -211,6 +215,7 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
     found.environments.sort(key=lambda e: e.prefix)
     found.lockfiles.sort()
     found.manifests.sort()
+    found.archives.sort()
     return found
 
 

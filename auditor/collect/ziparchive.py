@@ -1,0 +1,252 @@
+"""The one capped reader of zip archives (.zip, .whl, .egg): read from bytes in memory, never extracted to disk.
+
+Every limit broken is an ArchiveError whose message names the member and the limit:
+- entries: an upper bound is counted in the central directory's bytes before zipfile makes an object per
+  entry, so a directory of millions of tiny entries is refused without building them;
+- a member's size: the uncompressed size its directory entry declares is checked before inflating, and
+  the member is never read past it (`read(declared + 1)`; one that inflates to more fails its CRC check);
+- the compression ratio of a member over RATIO_FLOOR bytes (a zip bomb);
+- the bytes inflated from one archive, the archives nested in it included (a Budget they share);
+- encrypted members, and compression methods the reader (or zipimport, for eggs) cannot read.
+
+`ArchiveView` shows an archive's members through the part of auditor.fs.View's interface that the
+Python collectors and the trust-store book use, so an archive is read by the same code as a folder.
+Its paths are `/<archive file name>/<member>`; it displays them as `<archive as displayed>!/<member>`.
+"""
+
+from __future__ import annotations
+
+import io
+import lzma
+import posixpath
+import stat
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from auditor.fs import FsError
+
+MAX_ENTRIES = 100_000
+TOTAL_CAP = 1 << 30  # bytes inflated from one archive and the archives inside it
+MAX_RATIO = 100
+RATIO_FLOOR = 1 << 20  # a smaller member cannot hurt, whatever its ratio
+READABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+ZIPIMPORT_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+METHOD_NAMES = {0: "stored", 8: "deflate", 9: "Deflate64", 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "XZ",
+                98: "PPMd", 99: "WinZip AES"}
+# What zipfile raises depends on where an archive is broken: a bad directory (BadZipFile, ValueError for a
+# bad name or offset), a bad compressed stream (zlib.error, lzma.LZMAError, OSError from bz2, EOFError), a
+# member flagged encrypted (RuntimeError), a method it does not know (NotImplementedError) …
+READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError,
+               ValueError, KeyError, IndexError, OverflowError, struct.error, zlib.error, lzma.LZMAError)
+
+_END = b"PK\x05\x06"
+_END64_LOCATOR = b"PK\x06\x07"
+_END64 = b"PK\x06\x06"
+_CENTRAL = b"PK\x01\x02"
+
+
+class ArchiveError(Exception):
+    """An archive, or one of its members, could not be read; the message says why."""
+
+
+@dataclass
+class Budget:
+    """Bytes inflated so far from one archive and those nested in it."""
+
+    cap: int = TOTAL_CAP
+    used: int = 0
+
+
+class ZipArchive:
+    """An archive's directory, and its members read under the caps."""
+
+    def __init__(self, data: bytes, *, budget: Budget | None = None, methods: tuple[int, ...] = READABLE_METHODS,
+                 reader: str = "this scanner", max_entries: int = MAX_ENTRIES):
+        self.budget = budget or Budget()
+        self.methods, self.reader = methods, reader
+        bound = entry_bound(data)
+        if bound > max_entries:
+            raise ArchiveError(f"its directory holds up to {bound} entries, over the {max_entries}-entry limit; not read")
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            self.infos = self._zip.infolist()
+        except READ_ERRORS as exc:
+            raise ArchiveError(_reason(exc)) from exc
+        if len(self.infos) > max_entries:  # entry_bound counts what zipfile reads; this is the last guard
+            raise ArchiveError(f"{len(self.infos)} entries, over the {max_entries}-entry limit; not read")
+        self._by_name = {info.filename: info for info in self.infos}  # the last of a repeated name wins, as in zipfile
+
+    def getinfo(self, name: str) -> zipfile.ZipInfo | None:
+        return self._by_name.get(name)
+
+    def read(self, info: zipfile.ZipInfo, cap: int) -> bytes:
+        """A member's bytes, at most `cap`; ArchiveError when a limit or the member's data forbid it."""
+        name = shown_name(info.filename)
+        if info.flag_bits & 0x1:
+            raise ArchiveError(f"{name} is encrypted; not read")
+        if info.compress_type not in self.methods:
+            method = METHOD_NAMES.get(info.compress_type, "unknown")
+            raise ArchiveError(f"{name} uses compression method {info.compress_type} ({method}), which "
+                               f"{self.reader} cannot read")
+        if info.file_size > cap:
+            raise ArchiveError(f"{name} is {info.file_size} bytes, over the {cap}-byte limit")
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise ArchiveError(f"{name} declares {info.file_size} bytes from {info.compress_size} compressed, a ratio "
+                               f"over the {MAX_RATIO}:1 limit (a zip bomb?); not read")
+        budget = self.budget
+        if budget.used + info.file_size > budget.cap:
+            raise ArchiveError(f"{name} ({info.file_size} bytes) would take the bytes inflated from this archive "
+                               f"past the {budget.cap}-byte limit; not read")
+        try:
+            with self._zip.open(info) as member:
+                data = member.read(info.file_size + 1)  # read() without a size inflates up to 1 GiB at once
+        except READ_ERRORS as exc:
+            raise ArchiveError(_reason(exc)) from exc
+        budget.used += len(data)
+        return data
+
+
+def entry_bound(data: bytes) -> int:
+    """At most how many entries zipfile would read from `data`: the central-directory signatures in the bytes
+    it would take for the directory, found as zipfile finds them (0 when there is no end record)."""
+    size = len(data)
+    end = size - 22
+    if not (end >= 0 and data[end:end + 4] == _END and data[-2:] == b"\0\0"):
+        end = data.rfind(_END, max(size - (1 << 16) - 22, 0))
+        if end < 0 or end + 22 > size:
+            return 0
+    (directory_size,) = struct.unpack_from("<L", data, end + 12)
+    regions = [(end - directory_size, directory_size)]
+    locator = end - 20
+    if locator >= 0 and data[locator:locator + 4] == _END64_LOCATOR:
+        record = locator - 56
+        if record >= 0 and data[record:record + 4] == _END64:
+            (directory_size,) = struct.unpack_from("<Q", data, record + 40)
+            regions.append((record - directory_size, directory_size))
+    return max(data.count(_CENTRAL, max(start, 0), max(start, 0) + length) for start, length in regions)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())  # one line, whatever the library put in it
+
+
+def shown_name(name: str) -> str:
+    """A member name as a message shows it: on one line, its control characters escaped."""
+    return name if name.isprintable() else "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
+
+
+class Member(NamedTuple):
+    """A child in an ArchiveView listing, shaped like the os.DirEntry fields the collectors use."""
+
+    name: str
+    path: str
+
+
+class ArchiveView:
+    """An archive's members as a read-only, View-like tree: kind, list_dir, read_bytes, display …
+
+    Member names are read as an unpacker would: backslashes are separators and leading slashes are dropped;
+    a name with a '..' part is not placed in the tree but listed in `unsafe` for an error entry. A member
+    stored as a symbolic link is of kind 'other' and never read."""
+
+    image = False
+
+    def __init__(self, archive: ZipArchive, display: str, name: str):
+        self.archive = archive
+        self.display_top = display
+        self.top = "/" + (name.replace("/", "_") or "archive")
+        self.unsafe: list[str] = []
+        self._files: dict[str, zipfile.ZipInfo] = {}
+        self._links: set[str] = set()
+        self._children: dict[str, set[str]] = {self.top: set()}
+        for info in archive.infos:
+            self._add(info)
+
+    def _add(self, info: zipfile.ZipInfo) -> None:
+        name = info.filename
+        if "\\" in name or "." in name[:1] or "/." in name or "//" in name or name.startswith("/"):
+            parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+            if ".." in parts:
+                self.unsafe.append(name)
+                return
+            if not parts:
+                return
+            name = "/".join(parts) + ("/" if info.is_dir() else "")
+        path = self.top + "/" + name.rstrip("/")
+        parent, _, leaf = path.rpartition("/")
+        children = self._children
+        if parent not in children:  # `zip -r` lists a folder before its files; a wheel lists none
+            self._add_folder(parent)
+        children[parent].add(leaf)
+        if info.is_dir():
+            children.setdefault(path, set())
+            return
+        self._files[path] = info
+        if stat.S_ISLNK(info.external_attr >> 16):
+            self._links.add(path)
+
+    def _add_folder(self, path: str) -> None:
+        parent, _, leaf = path.rpartition("/")
+        if parent not in self._children:
+            self._add_folder(parent)
+        self._children[parent].add(leaf)
+        self._children[path] = set()
+
+    # -- paths: the View interface ---------------------------------------------------------------------
+    def inside(self, path: str) -> bool:
+        return path == self.top or path.startswith(self.top + "/")
+
+    def display(self, path: str) -> str:
+        if path == self.top:
+            return self.display_top
+        if self.inside(path):
+            return f"{self.display_top}!{path[len(self.top):]}"
+        return path
+
+    def locate(self, base: str, text: str) -> str:
+        return posixpath.normpath(posixpath.join(base, text))
+
+    def resolve(self, path: str) -> str:
+        if not self.inside(path):
+            raise FsError("outside the archive")
+        return path
+
+    def kind(self, path: str) -> str | None:
+        if path in self._links:
+            return "other"
+        if path in self._files:
+            return "file"
+        if path in self._children:
+            return "dir"
+        return None
+
+    def is_file(self, path: str) -> bool:
+        return self.kind(path) == "file"
+
+    def is_dir(self, path: str) -> bool:
+        return self.kind(path) == "dir"
+
+    def list_dir(self, path: str) -> list[Member]:
+        children = self._children.get(path)
+        if children is None:
+            raise FsError("not a folder in the archive")
+        return [Member(name, path + "/" + name) for name in sorted(children)]
+
+    def files(self) -> list[str]:
+        """Every file member's path, in directory order."""
+        return list(self._files)
+
+    def read_bytes(self, path: str, cap: int) -> bytes:
+        info = self._files.get(path)
+        if info is None:
+            raise FsError("a folder, not a file" if path in self._children else "no such member in the archive")
+        if path in self._links:
+            raise FsError("a symbolic link in the archive; not followed")
+        try:
+            return self.archive.read(info, cap)
+        except ArchiveError as exc:
+            raise FsError(str(exc)) from exc
