@@ -61,15 +61,19 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
         owner = STORE_OWNER.get(component.name)
         if component.kind != "python-package" or owner is None or not component.details.get("active", True):
             continue
-        if owner not in choices:
-            resolve = botocore_store if owner == "botocore" else boto_store
-            choices[owner] = resolve(path.view, path.entries, settings)
-        choice = choices[owner]
+        key = "awscli" if component.name == "awscli" else owner  # the AWS CLI reads some CA settings itself
+        if key not in choices:
+            choices[key] = (boto_store(path.view, path.entries, settings) if owner == "boto"
+                            else botocore_store(path.view, path.entries, settings, cli=key == "awscli"))
+        choice = choices[key]
         if choice is None:
             component.details["trust_reasons"] = [f"{owner} is not importable from this path: {component.name} cannot run"]
             continue
         where = component.details.get("path_entry", component.location)
-        book.use(path.view, choice, f"{component.name} {component.version or '(version unknown)'} in {where}", component)
+        user = f"{component.name} {component.version or '(version unknown)'} in {where}"
+        book.use(path.view, choice, user, component)
+        for alternative, when in choice.alternatives:
+            book.use(path.view, alternative, f"{user}, {when}")
 
 
 def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected, running: bool,
