@@ -386,6 +386,11 @@ def check_java_matrix(pack, rule, component, dates):
     yield from _matrix_finding(pack, rule, component, verdict, "java", verdict.documented)
 
 
+def data_file(name: str) -> dict:
+    """A TOML data file of rules/ (e.g. ca-settings.toml), read once."""
+    return _matrix(rules_dir() / name)
+
+
 @lru_cache(maxsize=None)
 def _matrix(path: Path) -> dict:
     """A matrix TOML file, read once (every component judged against it shares it; judging never changes it)."""

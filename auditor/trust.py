@@ -90,41 +90,49 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
         owner = STORE_OWNER.get(component.name)
         if component.kind != "python-package" or owner is None or not component.details.get("active", True):
             continue
-        if component.name == "awscli" or component.details.get("carried_by"):
-            owner = _cli_botocore(path, owner)
+        key = _client_key(path, component, owner)
         where = component.details.get("path_entry", component.location)
         label = f"{component.name} {component.version or '(version unknown)'} in {where}"
         for index, (context, why) in enumerate(runs):
-            if (owner, index) not in choices:
-                choices[(owner, index)] = _resolve(path, owner, context)
-            choice = choices[(owner, index)]
+            if (key, index) not in choices:
+                choices[(key, index)] = _resolve(path, key, context)
+            choice = choices[(key, index)]
             if choice is None:
                 component.details["trust_reasons"] = [f"{owner} is not importable from this path: {component.name} cannot run"]
                 break
+            user = f"{label} ({context.label})" if context.label else label
             if index == 0:
                 book.use(path.view, dataclasses.replace(choice, reasons=[why, *choice.reasons]) if why else choice,
-                         f"{label} ({context.label})" if context.label else label, component)
-                continue
-            book.use(path.view, choice, f"{label} ({context.label or 'run by hand'})")
-            store = path.view.display(choice.path) if choice.path else "no store that can be checked"
-            who = context.label or "the scan's own environment (run by hand)"
-            component.details.setdefault("also_runs_in", []).append(f"{who}: {store}")
+                         user, component)
+            else:
+                user = f"{label} ({context.label or 'run by hand'})"
+                book.use(path.view, choice, user)
+                store = path.view.display(choice.path) if choice.path else "no store that can be checked"
+                who = context.label or "the scan's own environment (run by hand)"
+                component.details.setdefault("also_runs_in", []).append(f"{who}: {store}")
+            for alternative, when in choice.alternatives:
+                book.use(path.view, alternative, f"{user}, {when}")
 
 
-def _resolve(path: PythonPath, owner: str, settings: TrustSettings) -> StoreChoice | None:
-    """The store `owner` (botocore, boto, or the botocore the CLI carries) would use on this path."""
-    if owner == CARRIED:
+def _client_key(path: PythonPath, component: Component, owner: str) -> str:
+    """Whose store a package's calls use: boto's, botocore's, the AWS CLI's (it reads some CA settings itself),
+    or, for a recent AWS CLI v1 and the botocore it carries (awscli/botocore/), that copy's."""
+    if component.name == "awscli" or component.details.get("carried_by"):
         cli = find_package(path.view, path.entries, "awscli")
-        return botocore_store(path.view, [cli, *path.entries], settings)
-    resolve = botocore_store if owner == "botocore" else boto_store
-    return resolve(path.view, path.entries, settings)
+        if cli is not None and path.view.is_file(os.path.join(cli, "botocore", "__init__.py")):
+            return CARRIED
+        return "awscli" if component.name == "awscli" else owner
+    return owner
 
 
-def _cli_botocore(path: PythonPath, owner: str) -> str:
-    """CARRIED when the awscli this path imports carries its own botocore (awscli/botocore/), else `owner`."""
-    cli = find_package(path.view, path.entries, "awscli")
-    carried = cli is not None and path.view.is_file(os.path.join(cli, "botocore", "__init__.py"))
-    return CARRIED if carried else owner
+def _resolve(path: PythonPath, key: str, settings: TrustSettings) -> StoreChoice | None:
+    """The store the client `key` (_client_key) would use on this path with these settings."""
+    if key == "boto":
+        return boto_store(path.view, path.entries, settings)
+    if key == CARRIED:
+        cli = find_package(path.view, path.entries, "awscli")
+        return botocore_store(path.view, [cli, *path.entries], settings, cli=True)
+    return botocore_store(path.view, path.entries, settings, cli=key == "awscli")
 
 
 def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected, running: bool,

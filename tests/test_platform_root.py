@@ -13,7 +13,8 @@ from test_truststore import AMAZON_ROOT_CA_1
 
 # The version text real builds carry: RHEL 5's libcrypto, and Python 2.7.3 on Ubuntu 12.04 (no SNI before 2.7.9).
 RHEL5_LIBCRYPTO_TEXT = b"OpenSSL 0.9.8e-fips-rhel5 01 Jul 2008"
-UBUNTU_1204_PYTHON = '{"python": "2.7.3", "openssl": "OpenSSL 1.0.1 14 Mar 2012", "sni": false, "tls1_2": true}'
+# What the probe script prints under Ubuntu 12.04's Python 2.7.3 (auditor.collect.openssl._PROBE).
+UBUNTU_1204_PYTHON = "python=2.7.3\nssl=ok\nopenssl=OpenSSL 1.0.1 14 Mar 2012\nsni=0\ntls1_2=1"
 
 
 def shared_object(path, text):

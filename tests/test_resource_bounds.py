@@ -32,7 +32,8 @@ OPENSSL_RHEL7 = "OpenSSL 1.0.2k-fips  26 Jan 2017"
 # `java -version` of Temurin 8, on standard error as a JVM prints it
 JAVA_TEMURIN_8 = ('openjdk version "1.8.0_392"\nOpenJDK Runtime Environment (Temurin)(build 1.8.0_392-b08)\n'
                   'OpenJDK 64-Bit Server VM (Temurin)(build 25.392-b08, mixed mode)\n')
-UBUNTU_1204_PYTHON = '{"python": "2.7.3", "openssl": "OpenSSL 1.0.1 14 Mar 2012", "sni": false, "tls1_2": true}'
+# What the probe script prints under Ubuntu 12.04's Python 2.7.3 (auditor.collect.openssl._PROBE).
+UBUNTU_1204_PYTHON = "python=2.7.3\nssl=ok\nopenssl=OpenSSL 1.0.1 14 Mar 2012\nsni=0\ntls1_2=1"
 EGG = ENVS / "py27-easy-install" / "lib" / "python2.7" / "site-packages" / "boto-2.9.0-py2.7.egg"
 MIB = 1 << 20
 

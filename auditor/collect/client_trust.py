@@ -8,9 +8,11 @@ botocore's default depends on its generation, told apart by the files it ships:
   * before 0.23.0: no bundle; the `requests` installed beside it, and that requests' `certs.where()`.
 Over the default, in botocore's order: AWS_CA_BUNDLE, then `ca_bundle` of the active profile in
 the AWS config file, then REQUESTS_CA_BUNDLE (botocore builds its own requests and reads that
-variable itself). boto 2 uses `boto/cacerts/cacerts.txt` unless its config sets
-`ca_certificates_file` ("system" means OpenSSL's default), and `https_validate_certificates`
-other than "true" turns validation off.
+variable itself). Which releases read which setting is data (rules/ca-settings.toml): the code
+that reads it decides where the copy ships it, else its version; where neither tells, the store the
+setting names and the one used without it are both checked as in use.
+boto 2 uses `boto/cacerts/cacerts.txt` unless its config sets `ca_certificates_file` ("system"
+means OpenSSL's default), and `https_validate_certificates` other than "true" turns validation off.
 Distributions patch `where()` to return the OS bundle (Debian's certifi, RHEL's requests): an
 absolute bundle path written in the module is taken as that patch.
 
@@ -27,14 +29,19 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from auditor.collect.metadata import module_version
 from auditor.collect.trust_settings import Origin, TrustSettings
 from auditor.fs import FsError, View
 
 SOURCE_CAP = 1024 * 1024
 # The client whose store a package uses: boto3 and the AWS CLI go through botocore.
 STORE_OWNER = {"botocore": "botocore", "boto3": "botocore", "awscli": "botocore", "boto": "boto"}
+SETTINGS_DATA = "ca-settings.toml"
+# botocore's order of the settings that replace its default store, and how the texts name them.
+OVERRIDES = {"AWS_CA_BUNDLE": "AWS_CA_BUNDLE", "ca_bundle": "ca_bundle in the AWS config file",
+             "REQUESTS_CA_BUNDLE": "REQUESTS_CA_BUNDLE"}
 _BUNDLE_LITERAL = re.compile(r"""['"](/[^'"\s]+\.(?:crt|pem|cer))['"]""")
 _IMPORTS_CERTIFI = re.compile(r"^\s*(?:from\s+certifi\s+import|import\s+certifi\b)", re.MULTILINE)
 
@@ -76,6 +83,18 @@ class StoreChoice:
     replaces: bool = True  # False: the store only adds to roots the client has anyway (NODE_EXTRA_CA_CERTS)
     if_missing: IfMissing = UNKNOWN_MISSING
     skipped: list[tuple[str, IfMissing]] = field(default_factory=list)  # (host path, why) of a store named but not there
+    # Stores the client uses instead when a setting it may or may not read is not read: (choice, when).
+    # Both are in use as far as the scan can tell, so each is checked as one.
+    alternatives: list[tuple[StoreChoice, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reads:
+    """Whether a client reads a CA setting: True, False, or None when that cannot be told; and why
+    (empty when its own code plainly reads it)."""
+
+    answer: bool | None
+    why: str = ""
 
 
 def find_package(view: View, entries: list[str], name: str) -> str | None:
@@ -131,13 +150,20 @@ def certifi_store(view: View, entries: list[str]) -> StoreChoice | None:
     return StoreChoice(os.path.join(package, "cacert.pem"), "certifi", [f"certifi at {view.display(package)} returns its cacert.pem"])
 
 
-def botocore_store(view: View, entries: list[str], settings: TrustSettings) -> StoreChoice | None:
+def botocore_store(view: View, entries: list[str], settings: TrustSettings, cli: bool = False) -> StoreChoice | None:
+    """The store of botocore, or with `cli` of the AWS CLI (awscli), which reads some settings itself."""
     package = find_package(view, entries, "botocore")
     if package is None:
         return None
     default = _botocore_default(view, package, entries)
-    choice = with_overrides(view, default, settings, _honours(view, package, ("session.py", "configprovider.py"), "AWS_CA_BUNDLE"),
-                            _honours(view, package, ("endpoint.py",), "REQUESTS_CA_BUNDLE"), _uses_urllib3(view, package))
+    awscli = find_package(view, entries, "awscli") if cli else None
+    reads: dict[str, Reads] = {}
+    for name in OVERRIDES:
+        if _setting(settings, name):
+            reads[name] = setting_read(view, package, "botocore", name)
+            if awscli is not None and name in _table("awscli"):
+                reads[name] = _either(setting_read(view, awscli, "awscli", name), reads[name])
+    choice = with_overrides(view, default, settings, reads, _uses_urllib3(view, package))
     choice.if_missing = botocore_if_missing()
     return choice
 
@@ -157,27 +183,60 @@ def cli_v2_store(view: View, dist: str, settings: TrustSettings) -> StoreChoice:
                               [(own, "if certifi were missing")])
     else:
         default = StoreChoice(own, "botocore bundle", [f"the installer's botocore uses its {view.display(own)}"])
-    choice = with_overrides(view, default, settings, True, True, True)
+    choice = with_overrides(view, default, settings)
     choice.if_missing = botocore_if_missing("the AWS CLI (its botocore)")
     return choice
 
 
-def with_overrides(view: View, default: StoreChoice, settings: TrustSettings, honours_aws: bool,
-                   honours_requests: bool, expands_tilde: bool = True) -> StoreChoice:
-    """botocore's order: AWS_CA_BUNDLE, the active profile's ca_bundle, REQUESTS_CA_BUNDLE, its default."""
-    overrides = []
-    if honours_aws:
-        overrides += [o for o in (settings.variable("AWS_CA_BUNDLE"), settings.aws_ca_bundle()) if o]
-    if honours_requests and settings.variable("REQUESTS_CA_BUNDLE"):
-        overrides.append(settings.variable("REQUESTS_CA_BUNDLE"))
-    if not overrides:
-        return default
-    chosen, *outranked = overrides
-    reasons = [f"{chosen.describe(settings.environ)}: botocore uses it instead of its default"]
-    reasons += [f"also set, but outranked: {o.describe(settings.environ)}" for o in outranked]
-    fallbacks = [(default.path, "without the override, because " + "; ".join(default.reasons))] if default.path else []
-    return setting_store(view, chosen, "botocore override", reasons, fallbacks + default.fallbacks,
-                         settings if expands_tilde else None)
+def with_overrides(view: View, default: StoreChoice, settings: TrustSettings,
+                   reads: dict[str, Reads] | None = None, expands_tilde: bool = True) -> StoreChoice:
+    """botocore's order: AWS_CA_BUNDLE, the active profile's ca_bundle, REQUESTS_CA_BUNDLE, its default.
+    `reads`: whether the client reads each setting that is set (when not given: every one). After a
+    setting it may or may not read, the next that it surely reads (or its default) is an alternative.
+    `expands_tilde`: the client expands a leading ~ (botocore 1.11.0 and later, through urllib3)."""
+    env = settings.environ
+    home = settings if expands_tilde else None
+    ignored, in_force = [], []
+    for name in OVERRIDES:
+        origin = _setting(settings, name)
+        if origin is None:
+            continue
+        read = (reads or {}).get(name, Reads(True))
+        if read.answer is False:
+            ignored.append(f"{origin.describe(env)} is set, but not read: {read.why}")
+        else:
+            in_force.append((name, origin, read))
+    if not in_force:
+        return replace(default, reasons=default.reasons + ignored) if ignored else default
+    chain = next((in_force[:at + 1] for at, (_, _, read) in enumerate(in_force) if read.answer), in_force)
+    outranked = in_force[len(chain):]
+    (name, chosen, read), undecided = chain[0], [entry for entry in chain if entry[2].answer is None]
+    reasons = [f"{chosen.describe(env)}: botocore uses it instead of its default"
+               + (f" if it reads {OVERRIDES[name]}" if read.answer is None else "")]
+    reasons += [f"also set, but outranked: {o.describe(env)}" for _, o, _ in outranked]
+    reasons += [r.why for _, _, r in chain if r.why] + ignored
+    alternatives = []
+    for at, (_, origin, _) in enumerate(chain[1:], start=1):
+        when = "if it does not read " + " or ".join(OVERRIDES[n] for n, _, _ in chain[:at])
+        alternatives.append((setting_store(view, origin, "botocore override", [f"{origin.describe(env)}, {when}"],
+                                           home=home), when))
+    if len(chain) == len(undecided):  # no setting it surely reads: its default is the last alternative
+        when = "if it reads none of " + ", ".join(OVERRIDES[n] for n, _, _ in chain)
+        alternatives.append((replace(default, reasons=[when] + default.reasons), when))
+        fallbacks = []
+    else:
+        fallbacks = [(default.path, "without the override, because " + "; ".join(default.reasons))] if default.path else []
+        fallbacks += default.fallbacks
+    if alternatives:
+        reasons.append("whether it reads " + " or ".join(OVERRIDES[n] for n, _, _ in undecided) + " cannot be told: "
+                       + "; ".join(f"{shown_store(view, c)} {when}" for c, when in alternatives) + "; each is checked as in use")
+    choice = setting_store(view, chosen, "botocore override", reasons, fallbacks, home)
+    choice.alternatives = alternatives
+    return choice
+
+
+def shown_store(view: View, choice: StoreChoice) -> str:
+    return view.display(choice.path) if choice.path else f"no store ({choice.role})"
 
 
 def setting_store(view: View, setting: Origin, role: str, reasons: list[str], fallbacks=(),
@@ -203,10 +262,66 @@ def setting_store(view: View, setting: Origin, role: str, reasons: list[str], fa
     return StoreChoice(view.locate(view.top, value), role, reasons, list(fallbacks), setting=setting)
 
 
-def _honours(view: View, package: str, modules: tuple[str, ...], variable: str) -> bool:
-    """Whether this botocore reads `variable`; assumed when its modules were not shipped (a trimmed copy)."""
-    texts = [_source(view, os.path.join(package, m)) for m in modules]
-    return not any(texts) or any(variable in t for t in texts)
+def _setting(settings: TrustSettings, name: str) -> Origin | None:
+    return settings.aws_ca_bundle() if name == "ca_bundle" else settings.variable(name)
+
+
+def _table(client: str) -> dict:
+    from auditor.rules import data_file
+
+    return data_file(SETTINGS_DATA).get(client, {})
+
+
+def setting_read(view: View, package: str, client: str, name: str) -> Reads:
+    """Whether the client whose package is at `package` reads setting `name` (rules/ca-settings.toml):
+    from the code that reads it where that is shipped, else from the package's __version__."""
+    entry, shown, setting = _table(client)[name], view.display(package), OVERRIDES[name]
+    first, modules = entry["first"], entry.get("modules", [])
+    texts, missing = {}, []
+    for module in modules:
+        try:
+            texts[module] = view.read_bytes(os.path.join(package, module), SOURCE_CAP).decode("utf-8", "replace").replace('"', "'")
+        except FsError as exc:
+            missing.append(module if view.kind(os.path.join(package, module)) is None else f"readable {module} ({exc})")
+    if any(marker in text for text in texts.values() for marker in entry["markers"]):
+        return Reads(True)
+    if modules and not missing:
+        return Reads(False, f"{client} at {shown} does not read {setting}: its {' and '.join(modules)} "
+                            f"{'do' if len(modules) > 1 else 'does'} not ({client} first reads it in {first})")
+    how = f"this copy ships no {', no '.join(missing)}: decided from its version" if modules else "decided from its version"
+    version = _version_at(view, package)
+    if version is None or _release(version) is None:
+        unknown = f"its version {version!r} cannot be compared" if version else "no __version__ can be read from its __init__.py"
+        shipped = f"this copy ships no {', no '.join(missing)}, and " if missing else ""
+        return Reads(None, f"{client} at {shown}: whether it reads {setting} cannot be told ({client} first reads it "
+                           f"in {first}; {shipped}{unknown})")
+    reads = _release(version) >= _release(first)
+    return Reads(reads, f"{client} {version} at {shown} {'reads' if reads else 'does not read'} {setting}"
+                        f"{' itself' if client == 'awscli' and reads else ''}: {client} first reads it in {first}; {how}")
+
+
+def _either(cli: Reads, botocore: Reads) -> Reads:
+    """The AWS CLI reads a setting if it reads it itself or its botocore does."""
+    if cli.answer or botocore.answer:
+        return cli if cli.answer else botocore
+    answer = False if cli.answer is False and botocore.answer is False else None
+    return Reads(answer, f"{cli.why}; {botocore.why}")
+
+
+def _version_at(view: View, package: str) -> str | None:
+    try:
+        return module_version(view.read_bytes(os.path.join(package, "__init__.py"), SOURCE_CAP))
+    except FsError:
+        return None
+
+
+def _release(version: str):
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version)
+    except (InvalidVersion, ValueError):  # ValueError: a number over Python's int digit limit
+        return None
 
 
 def _botocore_default(view: View, package: str, entries: list[str]) -> StoreChoice:

@@ -9,7 +9,6 @@ Every OpenSSL library carries its version text, e.g. "OpenSSL 1.0.1e-fips 11 Feb
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import re
 import ssl
@@ -17,6 +16,7 @@ import sys
 
 from auditor.bounded_run import RunFailed, TimedOut, run_bounded
 from auditor.collect import Collected
+from auditor.collect.venv_base import base_stdlib
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
@@ -30,19 +30,31 @@ LIBRARY_GLOBS = tuple(f"{directory}/{name}" for directory in (
 ) for name in ("libssl.so*", "libcrypto.so*", "libssl*.dylib", "libcrypto*.dylib"))
 # Wheels that bundle OpenSSL: auditwheel's <package>.libs/ (Linux) and delocate's .dylibs/ (macOS).
 SITE_LIBRARY_GLOBS = ("*.libs/libssl*.so*", "*.libs/libcrypto*.so*", "*/.dylibs/libssl*.dylib", "*/.dylibs/libcrypto*.dylib")
-# Runs under any Python from 2.6 on: what this interpreter's ssl module was built with.
+# Runs under any Python from 2.6 on, with nothing but its built-in modules and ssl: what this interpreter's ssl
+# module was built with, as key=value lines of printable ASCII. Its arguments are standard library folders
+# of a base installation, added to sys.path first as a virtualenv's own site.py would (auditor.collect.venv_base).
 _PROBE = """\
-import json, sys
+import sys
+arches = [sys.platform, getattr(getattr(sys, "implementation", sys), "_multiarch", "")]
+for stdlib in sys.argv[1:]:
+    sys.path.extend([stdlib, stdlib + "/lib-dynload"] + [stdlib + "/plat-" + arch for arch in arches if arch])
+def plain(value):
+    return "".join([c for c in str(value) if " " <= c <= "~"])
+facts = [("python", sys.version.split()[0])]
 try:
     import ssl
-except ImportError:
-    ssl = None
-tls12 = getattr(ssl, "HAS_TLSv1_2", None)
-if tls12 is None:
-    tls12 = hasattr(ssl, "PROTOCOL_TLSv1_2")
-print(json.dumps({"python": sys.version.split()[0], "openssl": getattr(ssl, "OPENSSL_VERSION", None),
-                  "sni": bool(getattr(ssl, "HAS_SNI", False)), "tls1_2": bool(tls12)}))
+except Exception:
+    facts.append(("ssl", "%s: %s" % (sys.exc_info()[0].__name__, sys.exc_info()[1])))
+else:
+    tls12 = getattr(ssl, "HAS_TLSv1_2", None)
+    if tls12 is None:
+        tls12 = hasattr(ssl, "PROTOCOL_TLSv1_2")
+    facts += [("ssl", "ok"), ("openssl", getattr(ssl, "OPENSSL_VERSION", "")),
+              ("sni", int(bool(getattr(ssl, "HAS_SNI", False)))), ("tls1_2", int(bool(tls12)))]
+for key, value in facts:
+    sys.stdout.write("%s=%s\\n" % (key, plain(value)))
 """
+_ANSWER_KEYS = ("python", "ssl", "openssl", "sni", "tls1_2")
 
 
 def version_key(version: str) -> tuple | None:
@@ -116,19 +128,41 @@ def _matching(view: View, patterns: tuple[str, ...], base: str | None) -> list[s
 def runtime_openssl(interpreter: str, shown: str, target: str, timeout: float | None = None) -> Component | ScanError:
     """Run an interpreter (opt-in) to read its ssl facts: -E -s -S (no environment, no user or site
     packages, so no .pth or sitecustomize of the target runs; the same isolation as Python 3's -I, which
-    Python 2 lacks)."""
-    ran = _run_bounded([interpreter, "-E", "-s", "-S", "-c", _PROBE], shown, "the interpreter", timeout)
+    Python 2 lacks). The interpreter sits in <venv>/bin; when the venv's own site.py is what finds its
+    standard library, the folders it would add are given to the script instead (auditor.collect.venv_base)."""
+    venv, shown_venv = (os.path.dirname(os.path.dirname(path)) for path in (interpreter, shown))
+    stdlib = base_stdlib(View(venv, display_top=shown_venv), interpreter)
+    if isinstance(stdlib, ScanError):
+        return stdlib
+    ran = _run_bounded([interpreter, "-E", "-s", "-S", "-c", _PROBE, *stdlib], shown, "the interpreter", timeout)
     if isinstance(ran, ScanError):
         return ran
     out, err, code = ran
-    try:
-        facts = json.loads(out.strip().splitlines()[-1])
-    except (ValueError, IndexError):
+    facts = _answer(out)
+    if "python" not in facts or "ssl" not in facts:
         return ScanError(shown, f"the interpreter's answer could not be read (exit {code}): {err.strip()[-200:]}")
-    details = {"version_text": facts.get("openssl"), "python": shown, "python_version": facts.get("python"),
-               "sni": facts.get("sni"), "tls1_2": facts.get("tls1_2")}
-    return Component("openssl", "openssl", _version_of(facts.get("openssl")), shown,
+    added = f" (with the base standard library {', '.join(stdlib)} on its path)" if stdlib else ""
+    if facts["ssl"] != "ok":
+        return ScanError(shown, f"Python {facts['python']}{added} could not import its ssl module ({facts['ssl']}): "
+                                f"its OpenSSL was not read")
+    if "openssl" not in facts or facts.get("sni") not in ("0", "1") or facts.get("tls1_2") not in ("0", "1"):
+        return ScanError(shown, f"the interpreter's answer could not be read (exit {code}): {out.strip()[-200:]}")
+    details = {"version_text": facts["openssl"] or None, "python": shown, "python_version": facts["python"],
+               "sni": facts["sni"] == "1", "tls1_2": facts["tls1_2"] == "1"}
+    if stdlib:
+        details["base_stdlib"] = stdlib
+    return Component("openssl", "openssl", _version_of(facts["openssl"]), shown,
                      "ssl.OPENSSL_VERSION of the interpreter, run with --runtime", target, details=details)
+
+
+def _answer(out: str) -> dict[str, str]:
+    """The probe's key=value lines; the first value of each known key (anything else the program printed is ignored)."""
+    facts: dict[str, str] = {}
+    for line in out.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key in _ANSWER_KEYS:
+            facts.setdefault(key, value.strip()[:200])
+    return facts
 
 
 def command_openssl(binary: str, target: str, timeout: float | None = None) -> Component | ScanError:
