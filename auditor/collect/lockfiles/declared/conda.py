@@ -1,0 +1,177 @@
+"""conda environment files (environment.yml, as `conda env export` and people write them): the `dependencies`
+list of conda match specs, and its nested `pip:` list of requirements as pip reads them.
+
+Match specs are converted as conda reads them: `boto=2.9.0` is fuzzy (2.9.0, 2.9.0.1, … : PEP 440 ==2.9.0.*),
+`boto=2.9.0=py27_0` (with a build, as `conda env export` writes) and `boto==2.9.0` and `boto 2.9.0` are exact,
+`botocore>=1.0,<2` is a range, `conda-forge::boto3=1.26` names its channel; `|` alternatives have no PEP 440 form
+and are an error entry. A YAML file so named that is not an environment (no `dependencies` list) gives nothing.
+
+Parsed with PyYAML's composer (libyaml's when present: ten times faster, and it refuses to nest more than 1,000
+levels): the nodes carry the lines they start on, and nothing is constructed from the file's tags.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Optional
+
+from auditor.collect.lockfiles import Pin
+from auditor.collect.lockfiles.declared import Reading, shown
+from auditor.fs import FsError, View
+from auditor.model import ScanError
+
+# An environment file is a few kilobytes (`conda env export` of a large environment, some 30 KB); the cap keeps
+# a YAML parse of a stray large file to about a second.
+ENVIRONMENT_CAP = 4 * 1024 * 1024
+_CHANNEL = re.compile(r"^(?:(?P<channel>[^:\s]*)::|(?P<namespace>[^:\s]*):)?(?P<spec>[^:].*)$")
+_NAME = re.compile(r"([^\s=<>!~\[]+)\s*(.*)$", re.S)
+_OPERATOR_SPACE = re.compile(r"(==|!=|<=|>=|~=|<|>|=)\s+")
+_LIST_SPACE = re.compile(r"\s*([,|])\s*")
+_BUILD_EQUALS = re.compile(r"(?<=[^=!<>~])=(?!=)")  # an '=' that is no operator's: version=build
+_CLAUSE = re.compile(r"(==|!=|<=|>=|~=|<|>|=)?(.+)")
+
+
+class Unconvertible(ValueError):
+    pass
+
+
+def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
+    import yaml
+
+    reading = Reading(view, path, watched, errors)
+    try:
+        text = view.read_text(path, ENVIRONMENT_CAP)
+    except FsError as exc:
+        reading.error(None, str(exc))
+        return []
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        reading.error(None, f"invalid YAML: {' '.join(str(exc).split())}")
+        return []
+    except RecursionError:  # the pure-Python composer, without libyaml
+        reading.error(None, "invalid YAML: nested too deeply to read")
+        return []
+    dependencies = _value(root, "dependencies")
+    if not isinstance(dependencies, yaml.SequenceNode):
+        return []  # not a conda environment
+    pins: list[Pin] = []
+    source = f"{reading.filename} dependencies"
+    for item in dependencies.value:
+        line = item.start_mark.line + 1
+        if isinstance(item, yaml.MappingNode) and isinstance(_value(item, "pip"), yaml.SequenceNode):
+            pins += _pip_section(reading, _value(item, "pip"))
+        elif isinstance(item, yaml.ScalarNode) and isinstance(item.value, str):
+            pin = _match_spec(reading, item.value, line, source)
+            if pin is not None:
+                pins.append(pin)
+        else:
+            reading.error(line, "a dependencies entry that is neither a match spec nor a pip: list; not read")
+    return pins
+
+
+def _value(node, key: str):
+    """The value node of `key` in a mapping node, or None."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((value for name, value in node.value if isinstance(name, yaml.ScalarNode) and name.value == key), None)
+
+
+def _pip_section(reading: Reading, section) -> list[Pin]:
+    """The pip: list: requirement lines as a requirements file holds them; -r includes are read from beside the
+    environment file (inside the target only), other options name no requirement."""
+    import yaml
+
+    from auditor.collect.lockfiles.requirements import parse as parse_requirements
+
+    pins: list[Pin] = []
+    source = f"{reading.filename} pip section"
+    for item in section.value:
+        line = item.start_mark.line + 1
+        if not isinstance(item, yaml.ScalarNode):
+            reading.error(line, "a pip: entry that is not a requirement string; not read")
+            continue
+        text = item.value.strip()
+        include = re.match(r"(?:-r|--requirement)(?:\s*=\s*|\s+)(?:file:)?(\S+)$", text)
+        if include:
+            located = reading.view.locate(os.path.dirname(reading.path), include.group(1))
+            if "\0" in include.group(1) or not reading.view.inside(located):
+                reading.error(line, f"pip: -r {shown(include.group(1))} is outside the scanned target; not read")
+                continue
+            pins += parse_requirements(reading.view, located, reading.watched, reading.errors)
+        elif text and not (text.startswith("-") and not text.startswith(("-e", "--editable"))):
+            pin = reading.requirement(text.split(" #", 1)[0], line, source)
+            if pin is not None:
+                pins.append(pin)
+    return pins
+
+
+def _match_spec(reading: Reading, text: str, line: int, source: str) -> Optional[Pin]:
+    spec = text.split("#", 1)[0].strip()
+    details: dict = {}
+    channel = _CHANNEL.match(spec)
+    if channel and channel.group("channel"):
+        details["channel"] = channel.group("channel")
+    spec = channel.group("spec") if channel else spec
+    brackets = re.search(r"\[(.*)\]\s*$", spec)
+    if brackets:  # name[version='>=1.0', build=…]: the bracket's keys win
+        spec = spec[:brackets.start()]
+        version_key = re.search(r"""\bversion\s*=\s*["']?([^"',\]]+(?:,[^"',\]]+)*)""", brackets.group(1))
+        if version_key:
+            spec = f"{spec.strip()} {version_key.group(1)}"
+    named = _NAME.match(spec)
+    if not named or not reading.watches(named.group(1)):
+        return None
+    name, rest = named.groups()
+    try:
+        specifier, build = _version_and_build(rest.strip())
+    except Unconvertible as exc:
+        reading.error(line, f"{name} {shown(rest.strip())}: {exc}; not judged")
+        return None
+    if build:
+        details["build"] = build
+    return reading.pin(name, specifier, line, source, details, written=rest.strip() or None)
+
+
+def _version_and_build(rest: str) -> tuple[str, Optional[str]]:
+    """(PEP 440 specifier, build string) of a match spec's version part, as conda reads it."""
+    if not rest:
+        return "", None
+    rest = _LIST_SPACE.sub(r"\1", _OPERATOR_SPACE.sub(r"\1", rest))
+    words = rest.split()
+    if len(words) > 2:
+        raise Unconvertible("not a conda match spec")
+    version, build = words[0], (words[1] if len(words) == 2 else None)
+    if build is None:
+        split = list(_BUILD_EQUALS.finditer(version))
+        if split and split[-1].start() > 0:
+            version, build = version[:split[-1].start()], version[split[-1].end():] or None
+    if "|" in version:
+        raise Unconvertible("alternatives (|) have no PEP 440 form")
+    if version.startswith("=") and not version.startswith("=="):
+        version = version[1:]
+        if build is None and not version.endswith("*") and not any(c in version for c in ",|="):
+            version += "*"  # name=1.2 is fuzzy: 1.2, 1.2.1, …
+    elif version.startswith("==") and "," not in version:
+        version = version[2:]
+    clauses = []
+    for clause in version.split(","):
+        operator, value = _CLAUSE.fullmatch(clause).groups() if clause else (None, "")
+        if value in ("*", ""):
+            if operator:
+                raise Unconvertible(f"{clause!r} compares with a wildcard")
+            continue
+        if value.endswith("*"):
+            prefix = value.rstrip("*").rstrip(".")
+            if operator not in (None, "==", "!=") or not prefix:
+                raise Unconvertible(f"{clause!r} has no PEP 440 form")
+            clauses.append(f"{'!=' if operator == '!=' else '=='}{prefix}.*")
+        elif operator in (None, "=", "=="):
+            clauses.append(f"=={value}")
+        else:
+            clauses.append(f"{operator}{value}")
+    return ",".join(clauses), build
