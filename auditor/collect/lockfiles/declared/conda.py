@@ -20,11 +20,12 @@ from auditor.collect.lockfiles import Pin
 from auditor.collect.lockfiles.declared import Reading, shown
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.redact import redact
 
 # An environment file is a few kilobytes (`conda env export` of a large environment, some 30 KB); the cap keeps
 # a YAML parse of a stray large file to about a second.
 ENVIRONMENT_CAP = 4 * 1024 * 1024
-_CHANNEL = re.compile(r"^(?:(?P<channel>[^:\s]*)::|(?P<namespace>[^:\s]*):)?(?P<spec>[^:].*)$")
+_CHANNEL_TOKEN = re.compile(r"(/t/)[^/]+")
 _NAME = re.compile(r"([^\s=<>!~\[]+)\s*(.*)$", re.S)
 _OPERATOR_SPACE = re.compile(r"(==|!=|<=|>=|~=|<|>|=)\s+")
 _LIST_SPACE = re.compile(r"\s*([,|])\s*")
@@ -48,8 +49,12 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         root = yaml.compose(text, Loader=loader)
+    except yaml.MarkedYAMLError as exc:  # its text quotes the lines around the problem: not echoed
+        mark = exc.problem_mark or exc.context_mark
+        reading.error(mark.line + 1 if mark else None, f"invalid YAML: {exc.problem or exc.context}")
+        return []
     except yaml.YAMLError as exc:
-        reading.error(None, f"invalid YAML: {' '.join(str(exc).split())}")
+        reading.error(None, f"invalid YAML: {type(exc).__name__}")
         return []
     except RecursionError:  # the pure-Python composer, without libyaml
         reading.error(None, "invalid YAML: nested too deeply to read")
@@ -113,10 +118,11 @@ def _pip_section(reading: Reading, section) -> list[Pin]:
 def _match_spec(reading: Reading, text: str, line: int, source: str) -> Optional[Pin]:
     spec = text.split("#", 1)[0].strip()
     details: dict = {}
-    channel = _CHANNEL.match(spec)
-    if channel and channel.group("channel"):
-        details["channel"] = channel.group("channel")
-    spec = channel.group("spec") if channel else spec
+    parts = spec.rsplit(":", 2)  # channel::name…, or namespace:name…, as conda splits them
+    if len(parts) == 3 and parts[0]:
+        # a private channel's URL may hold a token: in its path (anaconda.org's /t/<token>/) or as a password
+        details["channel"] = redact(_CHANNEL_TOKEN.sub(r"\1***", parts[0]))
+    spec = parts[-1]
     brackets = re.search(r"\[(.*)\]\s*$", spec)
     if brackets:  # name[version='>=1.0', build=…]: the bracket's keys win
         spec = spec[:brackets.start()]

@@ -7,8 +7,8 @@ release), or a list of tables, each for the Pythons or markers it names.
 
 The conversion follows poetry-core's parser: ^V allows changes that keep V's first non-zero part (^1.2 is
 >=1.2,<2.0, ^0.2.3 is >=0.2.3,<0.3.0, ^0.0.3 is >=0.0.3,<0.0.4, ^0.0 is >=0.0,<0.1); ~V allows patch changes
-(~1.2.3 is >=1.2.3,<1.3.0; ~1 is >=1,<2); 1.2.* and bare or =-prefixed versions are PEP 440's ==; clauses
-separated by commas or spaces all apply. Alternatives (`||`) have no PEP 440 form: an error entry, not a guess.
+(~1.2.3 is >=1.2.3,<1.3.0; ~1 is >=1,<2); 1.2.* and bare or =-prefixed versions are PEP 440's == (and so is
+<>V, which poetry-core reads as V itself); clauses separated by commas or spaces all apply. Alternatives (`||`) have no PEP 440 form: an error entry, not a guess.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _clause(operator: str, written: str) -> list[str]:
     if wildcard:
         if operator in ("", "=", "=="):
             return [f"=={wildcard.group(1).lstrip('vV')}.*"]
-        if operator in ("!=", "<>"):
+        if operator == "!=":
             return [f"!={wildcard.group(1).lstrip('vV')}.*"]
         raise Unconvertible(f"{operator}{written} compares with a wildcard")
     try:
@@ -72,10 +72,8 @@ def _clause(operator: str, written: str) -> list[str]:
         if len(version.release) == 1:  # Poetry reads ~=1 as >=1,<2; PEP 440 does not allow it
             return [f">={version}", f"<{_upper(version, 0)}"]
         return [f"~={version}"]
-    if operator in ("", "=", "=="):
+    if operator in ("", "=", "==", "<>"):  # poetry-core reads <>V as V itself (its !=V is PEP 440's)
         return [f"=={version}"]
-    if operator == "<>":
-        return [f"!={version}"]
     return [f"{operator}{version}"]
 
 

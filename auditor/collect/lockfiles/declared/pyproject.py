@@ -73,8 +73,8 @@ def _requirements(reading: Reading, toml: TomlLines, requirements, table: tuple[
     source = f"{reading.filename} {label}"
     pins = []
     for requirement in requirements:
-        if isinstance(requirement, dict) and "include-group" in requirement:
-            continue  # checked with the groups
+        if isinstance(requirement, dict) and label.startswith("[dependency-groups]"):
+            continue  # {include-group = …}, checked with the groups
         if not isinstance(requirement, str):
             reading.error(toml.header(table), f"{label}: {shown(requirement)} is not a requirement string; not read")
             continue

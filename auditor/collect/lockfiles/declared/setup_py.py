@@ -302,7 +302,7 @@ class _Module:
     def _requirements(self, node: ast.expr, depth: int, problems: list[Computed]) -> list[tuple[str, int]]:
         """(requirement, line) of every literal requirement in a value; what is computed goes to `problems`."""
         if depth > MAX_DEPTH:
-            problems.append(Computed(getattr(node, "lineno", None), "names bound to names too deeply"))
+            problems.append(Computed(getattr(node, "lineno", None), "nested or named too deeply to follow"))
             return []
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return [(line.strip(), node.lineno + index) for index, line in enumerate(node.value.splitlines())
@@ -341,7 +341,7 @@ class _Module:
     def _mapping(self, node: ast.expr, depth: int, problems: list[Computed]) -> list[tuple[str, ast.expr]]:
         """(key, value) of a dict written as literals: {…}, dict(k=v, …), a name bound to one, d["k"] = v."""
         if depth > MAX_DEPTH:
-            problems.append(Computed(getattr(node, "lineno", None), "names bound to names too deeply"))
+            problems.append(Computed(getattr(node, "lineno", None), "nested or named too deeply to follow"))
             return []
         found: list[tuple[str, ast.expr]] = []
         if isinstance(node, ast.Dict):
