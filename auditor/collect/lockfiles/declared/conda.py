@@ -66,8 +66,11 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
     source = f"{reading.filename} dependencies"
     for item in dependencies.value:
         line = item.start_mark.line + 1
-        if isinstance(item, yaml.MappingNode) and isinstance(_value(item, "pip"), yaml.SequenceNode):
-            pins += _pip_section(reading, _value(item, "pip"))
+        pip = _value(item, "pip")
+        if isinstance(pip, yaml.SequenceNode):
+            pins += _pip_section(reading, pip)
+        elif isinstance(pip, yaml.ScalarNode) and pip.value in ("", "~", "null"):
+            continue  # `- pip:` with nothing under it
         elif isinstance(item, yaml.ScalarNode) and isinstance(item.value, str):
             pin = _match_spec(reading, item.value, line, source)
             if pin is not None:

@@ -326,6 +326,8 @@ class _Module:
                         for item in self._requirements(value, depth + 1, problems)]
             finally:
                 self._resolving.discard(node.id)
+        if isinstance(node, ast.Name):
+            self.used.add(node.id)  # a Python 2 statement that was skipped may bind it
         problems.append(Computed(getattr(node, "lineno", None), _describe(node)))
         return []
 
