@@ -417,3 +417,25 @@ def test_auditor_scan_reports_any_declaration(case, output, as_tree):
             assert result.err.count("\n") == 1, result.err
         elif output == "json":
             result.json  # valid against the published schema
+
+
+# -- regressions found by these properties, as plain examples -----------------------------------------------
+
+def test_an_escaped_surrogate_in_a_marker_or_string_is_reported_escaped():
+    """packaging reads the escape "\\ud800" in a marker's string as a lone surrogate, which no UTF-8 report holds."""
+    cases = {"requirements.txt": b'boto3; python_version < "\\ud800"\n',
+             "Pipfile": b'[packages]\nboto3 = {version = "*", markers = "python_version < \'\\\\ud800\'"}\n',
+             "setup.py": b'from setuptools import setup\nsetup(install_requires=["boto3; python_version < \'\\ud800\'"])\n'}
+    for name, data in cases.items():
+        (component,) = read({name: data}, name).components
+        assert component.details["marker"] == "python_version < \"\\ud800\"", name
+
+
+def test_values_that_double_at_each_name_are_read_once():
+    """b = a + a; c = b + b; …: each literal is reached 2**40 times, and read once."""
+    lines = ["from setuptools import setup", "a0 = ['boto==2.9.0']"]
+    lines += [f"a{i} = a{i - 1} + a{i - 1}" for i in range(1, 41)]
+    lines += ["options = {'install_requires': a40}"] + [f"options = dict(**options, **options)" for _ in range(8)]
+    lines += ["setup(**options)"]
+    result = read({"setup.py": "\n".join(lines).encode()}, "setup.py")
+    assert [(c.name, c.line) for c in result.components] == [("boto", 2)]

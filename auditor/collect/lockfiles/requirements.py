@@ -16,7 +16,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from auditor import names
-from auditor.collect.lockfiles import LOCK_CAP, Pin, names_pattern
+from auditor.collect.lockfiles import LOCK_CAP, Pin, names_pattern, text_of
 from auditor.fs import FsError, View
 from auditor.model import ScanError
 from auditor.redact import redact
@@ -160,7 +160,7 @@ def pin_from(requirement: str, watched, path, lineno, source, errors, view) -> P
         return None
     details = {}
     if parsed.marker:
-        details["marker"] = str(parsed.marker)
+        details["marker"] = text_of(str(parsed.marker))  # packaging reads "\ud800" in a marker as a lone surrogate
     if parsed.extras:
         details["extras"] = sorted(parsed.extras)
     if parsed.url:

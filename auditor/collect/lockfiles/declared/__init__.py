@@ -13,6 +13,7 @@ checked before it is reported, the lines of a TOML file's keys and strings), whi
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import re
@@ -167,8 +168,11 @@ class TomlLines:
             start = text.rfind("\n", 0, match.start()) + 1
             if "#" not in text[start:match.start()]:
                 self.mentions.setdefault(names.normalize(match.group(1)), []).append(line)
-        self._taken: set[tuple[str, int]] = set()  # (name, index in its mentions)
+        # Per name, the next mention not yet taken at or after each index (followed and shortened as mentions are
+        # taken): a file that names a package a million times is still read in linear time.
+        self._next: dict[str, list[int]] = {name: list(range(len(lines) + 1)) for name, lines in self.mentions.items()}
         self._lines: Optional[list[str]] = None
+        self._strings: Optional[dict[str, list[int]]] = None
 
     def header(self, path: tuple[str, ...]) -> Optional[int]:
         return next((line for line, p in self.tables if p == path), None)
@@ -190,12 +194,22 @@ class TomlLines:
             return None
         name = names.normalize(name)
         start, end = self.span(path)
-        for index, line in enumerate(self.mentions.get(name, ())):
-            if start <= line < end and (name, index) not in self._taken:
-                self._taken.add((name, index))
-                return line
+        lines = self.mentions.get(name, [])
+        index = self._untaken(name, bisect.bisect_left(lines, start))
+        if index < len(lines) and lines[index] < end:
+            self._next[name][index] = index + 1
+            return lines[index]
         return next((line for line, table in self.tables if len(table) == len(path) + 1 and table[:-1] == path
                      and names.normalize(table[-1]) == name), None)
+
+    def _untaken(self, name: str, index: int) -> int:
+        following = self._next.get(name, [0])
+        root = index
+        while following[root] != root:
+            root = following[root]
+        while following[index] != root:  # shorten the way for the next search
+            following[index], index = root, following[index]
+        return root
 
     def table_lines(self, key_line: Optional[int], count: int) -> list[Optional[int]]:
         """The lines of the `count` inline tables of a list written from `key_line` on (Poetry's list of
@@ -213,13 +227,16 @@ class TomlLines:
         return [key_line] * count
 
     def string_line(self, value: str, path: tuple[str, ...]) -> Optional[int]:
-        """The line of a string value written as is ("…" or '…') in table `path`: a requirement that does not
-        start with its name (a URL naming it by #egg=)."""
+        """The line of a string value written as is ("…" or '…', no escapes) in table `path`: a requirement that
+        does not start with its name (a URL naming it by #egg=)."""
+        if self._strings is None:  # every string of the file, indexed once
+            self._strings = {}
+            for match, line in lines_of(_STRING, self.text):
+                self._strings.setdefault(match.group(1) or match.group(2) or "", []).append(line)
         start, end = self.span(path)
-        for quote in ('"', "'"):
-            at = self.text.find(quote + value + quote)
-            if at >= 0:
-                line = self.text.count("\n", 0, at) + 1
-                if start <= line < end:
-                    return line
-        return None
+        lines = self._strings.get(value, [])
+        index = bisect.bisect_left(lines, start)
+        return lines[index] if index < len(lines) and lines[index] < end else None
+
+
+_STRING = re.compile(r""""((?:[^"\\\n]|\\.)*)"|'([^'\n]*)'""")  # a basic string (escapes kept) or a literal one

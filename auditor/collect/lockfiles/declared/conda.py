@@ -16,7 +16,7 @@ import os
 import re
 from typing import Optional
 
-from auditor.collect.lockfiles import Pin
+from auditor.collect.lockfiles import Pin, text_of
 from auditor.collect.lockfiles.declared import Reading, shown
 from auditor.fs import FsError, View
 from auditor.model import ScanError
@@ -71,8 +71,8 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
             pins += _pip_section(reading, pip)
         elif isinstance(pip, yaml.ScalarNode) and pip.value in ("", "~", "null"):
             continue  # `- pip:` with nothing under it
-        elif isinstance(item, yaml.ScalarNode) and isinstance(item.value, str):
-            pin = _match_spec(reading, item.value, line, source)
+        elif isinstance(item, yaml.ScalarNode):
+            pin = _match_spec(reading, text_of(item.value), line, source)
             if pin is not None:
                 pins.append(pin)
         else:
@@ -103,7 +103,7 @@ def _pip_section(reading: Reading, section) -> list[Pin]:
         if not isinstance(item, yaml.ScalarNode):
             reading.error(line, "a pip: entry that is not a requirement string; not read")
             continue
-        text = item.value.strip()
+        text = text_of(item.value).strip()  # PyYAML without libyaml lets a "\ud800" escape through
         include = re.match(r"(?:-r|--requirement)(?:\s*=\s*|\s+)(?:file:)?(\S+)$", text)
         if include:
             located = reading.view.locate(os.path.dirname(reading.path), include.group(1))

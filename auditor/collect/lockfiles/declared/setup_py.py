@@ -20,7 +20,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import Optional
 
-from auditor.collect.lockfiles import Pin
+from auditor.collect.lockfiles import Pin, text_of
 from auditor.collect.lockfiles.declared import Reading
 from auditor.fs import FsError, View
 from auditor.model import ScanError
@@ -34,15 +34,19 @@ HOW = ("write it as a literal list in setup.py, or declare the requirements in s
 _MUTATORS = frozenset({"remove", "pop", "popitem", "clear", "update", "setdefault", "__setitem__", "__delitem__",
                        "__iadd__"})
 _CLAUSE_KEYWORDS = frozenset({"else", "elif", "except", "finally"})
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # where Python's tokenizer ends a line (not at \f, \v or U+2028)
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Computed:
     """A part of a value that only running setup.py would give."""
 
     line: Optional[int]
     why: str
 
+
+Problems = dict  # Computed -> None: an ordered set, each problem once
 
 def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
     reading = Reading(view, path, watched, errors)
@@ -83,7 +87,7 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
 def _by_statement(text: str, offset: int, depth: int, skipped: list) -> list[ast.stmt]:
     """The statements of `text` that parse, at their lines (+ offset); the others in `skipped` as (line, reason,
     text). A block that does not parse is searched again one level in, its headers (if …:, else:) left out."""
-    lines = text.splitlines(keepends=True)
+    lines = _LINES.findall(text)
     starts = _statement_starts(text) + [len(lines) + 1]
     body: list[ast.stmt] = []
     for first, after in zip(starts, starts[1:]):
@@ -91,7 +95,7 @@ def _by_statement(text: str, offset: int, depth: int, skipped: list) -> list[ast
         try:
             tree = ast.parse(chunk)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            inner = "".join(line if line[:1].isspace() else "\n" for line in chunk.splitlines(keepends=True))
+            inner = "".join(line if line[:1].isspace() else "\n" for line in _LINES.findall(chunk))
             if depth < MAX_BLOCK_DEPTH and _is_block(chunk) and inner.strip():
                 body += _by_statement(textwrap.dedent(inner), offset + first - 1, depth + 1, skipped)
                 continue
@@ -181,7 +185,9 @@ class _Module:
         self.setup_modules = {"setuptools", "distutils"}
         self.calls: list[ast.Call] = []
         self.used: set[str] = set()  # names a keyword's value was resolved through
-        self._resolving: set[str] = set()  # names being resolved now: reqs = reqs + [...] is not followed round
+        self._resolving: set[str] = set()  # names being followed now
+        self._cache: dict[str, tuple[dict, Problems]] = {}
+        self._cycles = 0
         self._collect(tree)
 
     def _collect(self, tree: ast.Module) -> None:
@@ -250,15 +256,17 @@ class _Module:
                 self.changed.setdefault(bound, node)
 
     # -- values --------------------------------------------------------------------------------------------------
+    # A value is followed through names, + and ** into the literals it is made of. Each literal is one entry, however
+    # often it is reached (b = a + a; c = b + b; … would otherwise double at every line), and each name is followed
+    # once: the work stays proportional to the file.
 
     def pins(self, reading: Reading) -> list[Pin]:
         pins: list[Pin] = []
         for call in self.calls:
-            problems: list[Computed] = []
+            problems: Problems = {}
             keywords = [(k.arg, k.value) for k in call.keywords if k.arg in KEYWORDS]
             for spread in (k.value for k in call.keywords if k.arg is None):
-                mapping = self._mapping(spread, 0, problems)
-                keywords += [(key, value) for key, value in mapping if key in KEYWORDS]
+                keywords += [(key, value) for key, value in self._mapping(spread, 0, problems).values() if key in KEYWORDS]
             for problem in problems:
                 reading.error(problem.line, f"setup(**…) passes keywords computed at run time ({problem.why}): the "
                                             f"requirements may be among them and are not judged; {HOW}")
@@ -270,9 +278,9 @@ class _Module:
         return pins
 
     def _extras(self, reading: Reading, node: ast.expr) -> list[Pin]:
-        problems: list[Computed] = []
+        problems: Problems = {}
         pins: list[Pin] = []
-        for extra, value in self._mapping(node, 0, problems):
+        for extra, value in self._mapping(node, 0, problems).values():
             # setuptools reads "extra:marker" keys; ":marker" applies to every install
             name, _, marker = extra.partition(":")
             details = {"extra": name} if name else {}
@@ -284,9 +292,9 @@ class _Module:
         return pins
 
     def _pins(self, reading: Reading, node: ast.expr, what: str, source: str, details: dict) -> list[Pin]:
-        problems: list[Computed] = []
+        problems: Problems = {}
         pins = []
-        for requirement, line in self._requirements(node, 0, problems):
+        for requirement, line in self._requirements(node, 0, problems).values():
             pin = reading.requirement(requirement, line, source, details)
             if pin is not None:
                 pins.append(pin)
@@ -294,84 +302,94 @@ class _Module:
         return pins
 
     @staticmethod
-    def _report(reading: Reading, what: str, problems: list[Computed]) -> None:
+    def _report(reading: Reading, what: str, problems: Problems) -> None:
         for problem in problems:
             reading.error(problem.line, f"{what} is computed at run time ({problem.why}); it cannot be judged without "
                                         f"running setup.py: {HOW}")
 
-    def _requirements(self, node: ast.expr, depth: int, problems: list[Computed]) -> list[tuple[str, int]]:
-        """(requirement, line) of every literal requirement in a value; what is computed goes to `problems`."""
+    def _requirements(self, node: ast.expr, depth: int, problems: Problems) -> dict:
+        """{(string node, line in it): (requirement, line)} of the literal requirements a value is made of; what is
+        computed goes to `problems`."""
         if depth > MAX_DEPTH:
-            problems.append(Computed(getattr(node, "lineno", None), "nested or named too deeply to follow"))
-            return []
+            problems[Computed(getattr(node, "lineno", None), "nested or named too deeply to follow")] = None
+            return {}
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return [(line.strip(), node.lineno + index) for index, line in enumerate(node.value.splitlines())
-                    if line.strip() and not line.strip().startswith("#")]
+            spans = (getattr(node, "end_lineno", None) or node.lineno) > node.lineno  # a triple-quoted string
+            return {(id(node), index): (line.strip(), node.lineno + (index if spans else 0))
+                    for index, line in enumerate(_LINE_BREAK.split(text_of(node.value)))  # "\ud800" is not Unicode
+                    if line.strip() and not line.strip().startswith("#")}
         if isinstance(node, ast.Constant) and node.value is None:
-            return []  # install_requires=None: none
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            found = []
-            for element in node.elts:
-                found += self._requirements(element.value if isinstance(element, ast.Starred) else element,
-                                            depth + 1, problems)
+            return {}  # install_requires=None: none
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.BinOp)) and not (
+                isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add)):
+            parts = [node.left, node.right] if isinstance(node, ast.BinOp) else node.elts
+            found: dict = {}
+            for part in parts:
+                found.update(self._requirements(part.value if isinstance(part, ast.Starred) else part, depth + 1, problems))
             return found
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return self._requirements(node.left, depth + 1, problems) + self._requirements(node.right, depth + 1, problems)
         if isinstance(node, ast.Name) and node.id in self.bound:
-            if node.id in self._resolving:
-                return []
-            self._resolving.add(node.id)
-            try:
-                return [item for value in self._values(node, problems)
-                        for item in self._requirements(value, depth + 1, problems)]
-            finally:
-                self._resolving.discard(node.id)
+            return self._resolved(node, lambda value, local: self._requirements(value, depth + 1, local), problems)
         if isinstance(node, ast.Name):
             self.used.add(node.id)  # a Python 2 statement that was skipped may bind it
-        problems.append(Computed(getattr(node, "lineno", None), _describe(node)))
-        return []
+        problems[Computed(getattr(node, "lineno", None), _describe(node))] = None
+        return {}
 
-    def _values(self, name: ast.Name, problems: list[Computed]) -> list[ast.expr]:
-        """Every value written to a name: its bindings and what is added to it."""
-        self.used.add(name.id)
-        if name.id in self.changed:
-            change = self.changed[name.id]
-            problems.append(Computed(getattr(change, "lineno", None),
-                                     f"{name.id} is also changed by a statement this reader does not follow"))
-        return [*self.bound.get(name.id, ()), *self.added.get(name.id, ())]
-
-    def _mapping(self, node: ast.expr, depth: int, problems: list[Computed]) -> list[tuple[str, ast.expr]]:
-        """(key, value) of a dict written as literals: {…}, dict(k=v, …), a name bound to one, d["k"] = v."""
+    def _mapping(self, node: ast.expr, depth: int, problems: Problems) -> dict:
+        """{(key, value node): (key, value node)} of a dict written as literals: {…}, dict(k=v, …), a name bound to
+        one, d["k"] = v."""
         if depth > MAX_DEPTH:
-            problems.append(Computed(getattr(node, "lineno", None), "nested or named too deeply to follow"))
-            return []
-        found: list[tuple[str, ast.expr]] = []
+            problems[Computed(getattr(node, "lineno", None), "nested or named too deeply to follow")] = None
+            return {}
+        found: dict = {}
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values):
                 if key is None:
-                    found += self._mapping(value, depth + 1, problems)
+                    found.update(self._mapping(value, depth + 1, problems))
                 elif isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    found.append((key.value, value))
+                    found[(key.value, id(value))] = (key.value, value)
                 else:
-                    problems.append(Computed(key.lineno, f"a key computed at run time: {_describe(key)}"))
+                    problems[Computed(key.lineno, f"a key computed at run time: {_describe(key)}")] = None
             return found
         if isinstance(node, ast.Call) and _dotted(node.func) == "dict" and not node.args:
             for keyword in node.keywords:
                 if keyword.arg is None:
-                    found += self._mapping(keyword.value, depth + 1, problems)
+                    found.update(self._mapping(keyword.value, depth + 1, problems))
                 else:
-                    found.append((keyword.arg, keyword.value))
+                    found[(keyword.arg, id(keyword.value))] = (keyword.arg, keyword.value)
             return found
         if isinstance(node, ast.Name) and (node.id in self.bound or node.id in self.keys):
-            if node.id in self._resolving:
-                return []
-            self._resolving.add(node.id)
-            try:
-                for value in self._values(node, problems):
-                    found += self._mapping(value, depth + 1, problems)
-            finally:
-                self._resolving.discard(node.id)
-            found += [(key.value, value) for key, value in self.keys.get(node.id, ())]
+            found = self._resolved(node, lambda value, local: self._mapping(value, depth + 1, local), problems)
+            found = dict(found)
+            found.update({(key.value, id(value)): (key.value, value) for key, value in self.keys.get(node.id, ())})
             return found
-        problems.append(Computed(getattr(node, "lineno", None), _describe(node)))
-        return []
+        problems[Computed(getattr(node, "lineno", None), _describe(node))] = None
+        return {}
+
+    def _resolved(self, name: ast.Name, follow, problems: Problems) -> dict:
+        """What `follow(value, problems)` gives for every value written to a name, its bindings and what is added to
+        it, merged; once per name (a name met again while it is being followed, as in reqs = reqs + […], adds
+        nothing more)."""
+        if name.id in self._cache:
+            found, found_problems = self._cache[name.id]
+            problems.update(found_problems)
+            return found
+        if name.id in self._resolving:
+            self._cycles += 1
+            return {}
+        self.used.add(name.id)
+        self._resolving.add(name.id)
+        cycles, local = self._cycles, {}
+        try:
+            if name.id in self.changed:
+                change = self.changed[name.id]
+                local[Computed(getattr(change, "lineno", None),
+                               f"{name.id} is also changed by a statement this reader does not follow")] = None
+            found: dict = {}
+            for value in [*self.bound.get(name.id, ()), *self.added.get(name.id, ())]:
+                found.update(follow(value, local))
+        finally:
+            self._resolving.discard(name.id)
+        if cycles == self._cycles:  # complete: not cut short by a cycle through a name being followed
+            self._cache[name.id] = (found, local)
+        problems.update(local)
+        return found
