@@ -64,11 +64,12 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
         return []  # not a conda environment
     pins: list[Pin] = []
     source = f"{reading.filename} dependencies"
+    line_of = _LineCounter(text)
     for item in dependencies.value:
-        line = item.start_mark.line + 1
+        line = line_of(item)
         pip = _value(item, "pip")
         if isinstance(pip, yaml.SequenceNode):
-            pins += _pip_section(reading, pip)
+            pins += _pip_section(reading, pip, line_of)
         elif isinstance(pip, yaml.ScalarNode) and pip.value in ("", "~", "null"):
             continue  # `- pip:` with nothing under it
         elif isinstance(item, yaml.ScalarNode):
@@ -80,6 +81,22 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
     return pins
 
 
+class _LineCounter:
+    """The line a node starts on, counted at '\n' as every other reader counts (YAML also breaks lines at \r, U+0085
+    and U+2028), in one pass over the text for nodes met in file order."""
+
+    def __init__(self, text: str):
+        self.text, self.index, self.line = text, 0, 1
+
+    def __call__(self, node) -> int:
+        index = node.start_mark.index
+        if index < self.index:
+            self.index, self.line = 0, 1
+        self.line += self.text.count("\n", self.index, index)
+        self.index = index
+        return self.line
+
+
 def _value(node, key: str):
     """The value node of `key` in a mapping node, or None."""
     import yaml
@@ -89,7 +106,7 @@ def _value(node, key: str):
     return next((value for name, value in node.value if isinstance(name, yaml.ScalarNode) and name.value == key), None)
 
 
-def _pip_section(reading: Reading, section) -> list[Pin]:
+def _pip_section(reading: Reading, section, line_of: "_LineCounter") -> list[Pin]:
     """The pip: list: requirement lines as a requirements file holds them; -r includes are read from beside the
     environment file (inside the target only), other options name no requirement."""
     import yaml
@@ -99,7 +116,7 @@ def _pip_section(reading: Reading, section) -> list[Pin]:
     pins: list[Pin] = []
     source = f"{reading.filename} pip section"
     for item in section.value:
-        line = item.start_mark.line + 1
+        line = line_of(item)
         if not isinstance(item, yaml.ScalarNode):
             reading.error(line, "a pip: entry that is not a requirement string; not read")
             continue

@@ -17,6 +17,7 @@ import io
 import re
 import textwrap
 import tokenize
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -63,7 +64,7 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
         return []
     skipped: list[tuple[int, str, str]] = []
     try:
-        tree = ast.parse(text)
+        tree = _parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         tree = ast.Module(body=_by_statement(text, 0, 0, skipped), type_ignores=[])
     try:
@@ -82,6 +83,14 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
     return pins
 
 
+def _parse(text: str) -> ast.Module:
+    # The target's code is not ours to warn about: 2013's '\d' in a regular expression is a SyntaxWarning on
+    # stderr from Python 3.12 on.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text)
+
+
 # -- Python 2: statement by statement -------------------------------------------------------------------------
 
 def _by_statement(text: str, offset: int, depth: int, skipped: list) -> list[ast.stmt]:
@@ -93,7 +102,7 @@ def _by_statement(text: str, offset: int, depth: int, skipped: list) -> list[ast
     for first, after in zip(starts, starts[1:]):
         chunk = "".join(lines[first - 1:after - 1])
         try:
-            tree = ast.parse(chunk)
+            tree = _parse(chunk)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             inner = "".join(line if line[:1].isspace() else "\n" for line in _LINES.findall(chunk))
             if depth < MAX_BLOCK_DEPTH and _is_block(chunk) and inner.strip():
