@@ -12,6 +12,7 @@ levels): the nodes carry the lines they start on, and nothing is constructed fro
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from typing import Optional
@@ -65,7 +66,7 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
     pins: list[Pin] = []
     source = f"{reading.filename} dependencies"
     line_of = _LineCounter(text)
-    for item in dependencies.value:
+    for item in _once(dependencies.value):
         line = line_of(item)
         pip = _value(item, "pip")
         if isinstance(pip, yaml.SequenceNode):
@@ -83,18 +84,19 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
 
 class _LineCounter:
     """The line a node starts on, counted at '\n' as every other reader counts (YAML also breaks lines at \r, U+0085
-    and U+2028), in one pass over the text for nodes met in file order."""
+    and U+2028). Aliases repeat nodes from anywhere in the file: the newlines are indexed once."""
 
     def __init__(self, text: str):
-        self.text, self.index, self.line = text, 0, 1
+        self.newlines = [match.start() for match in re.finditer("\n", text)]
 
     def __call__(self, node) -> int:
-        index = node.start_mark.index
-        if index < self.index:
-            self.index, self.line = 0, 1
-        self.line += self.text.count("\n", self.index, index)
-        self.index = index
-        return self.line
+        return bisect.bisect_left(self.newlines, node.start_mark.index) + 1
+
+
+def _once(nodes: list) -> list:
+    """Each node once: an alias (*a) repeats its anchor's node, the same declaration at the same line."""
+    seen: set[int] = set()
+    return [node for node in nodes if not (id(node) in seen or seen.add(id(node)))]
 
 
 def _value(node, key: str):
@@ -115,7 +117,7 @@ def _pip_section(reading: Reading, section, line_of: "_LineCounter") -> list[Pin
 
     pins: list[Pin] = []
     source = f"{reading.filename} pip section"
-    for item in section.value:
+    for item in _once(section.value):
         line = line_of(item)
         if not isinstance(item, yaml.ScalarNode):
             reading.error(line, "a pip: entry that is not a requirement string; not read")
