@@ -503,3 +503,20 @@ def test_pipfile_categories_bare_versions_and_sources(tmp_path):
     assert details["boto"]["written"] == "2.9.0"
     assert details["botocore"]["marker"] == 'os_name == "posix"'
     assert report["summary"]["findings"]["high"] == 2
+
+
+def test_credentials_in_declared_sources_stay_out_of_the_report(tmp_path):
+    write(tmp_path / "pyproject.toml", """\
+        [project]
+        dependencies = ["boto @ https://ci:pyproject-s3cr3t@files.example.com/boto-2.9.0.tar.gz"]
+
+        [tool.poetry.dependencies]
+        boto3 = {git = "https://poetry-t0ken@github.com/boto/boto3.git", tag = "1.35.0"}
+        botocore = ["https://ci:list-s3cr3t@files.example.com/botocore.tar.gz"]
+        """)
+    write(tmp_path / "Pipfile", '[packages]\nawscli = {file = "https://pipenv:pipfile-s3cr3t@files.example.com/awscli-1.2.1.tar.gz"}\n')
+    for output in ("json", "table", "sarif"):
+        result = run("scan", "--format", output, "-q", tmp_path)
+        assert result.code == 1, result.err
+        for secret in ("pyproject-s3cr3t", "poetry-t0ken", "list-s3cr3t", "pipfile-s3cr3t"):
+            assert secret not in result.out

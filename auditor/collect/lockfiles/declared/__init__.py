@@ -54,8 +54,11 @@ def leading_name(requirement: str) -> Optional[str]:
 
 
 def shown(value) -> str:
-    """A value from the file as an error message quotes it: repr, shortened, without lone surrogates."""
-    text = repr(value)
+    """A value from the file as an error message quotes it: repr, credentials masked, shortened, without lone
+    surrogates."""
+    from auditor.redact import redact
+
+    text = redact(repr(value))
     text = text if len(text) <= SHOWN_CAP else text[:SHOWN_CAP] + "…"
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 

@@ -63,7 +63,7 @@ def _clause(operator: str, written: str) -> list[str]:
     try:
         version = Version(written)
     except InvalidVersion:
-        raise Unconvertible(f"{written!r} is not a version") from None
+        raise Unconvertible(f"{shown(written)} is not a version") from None
     if operator == "^":
         return [f">={version}", f"<{_upper(version, _caret_part(version.release))}"]
     if operator == "~":
@@ -118,9 +118,8 @@ def python_marker(constraint: str) -> Optional[str]:
 def poetry_pins(reading: Reading, toml: TomlLines, poetry: dict) -> list[Pin]:
     pins: list[Pin] = []
     tables = [(path, {}) for path in SECTIONS]
-    groups = poetry.get("group")
-    if isinstance(groups, dict):
-        tables += [(("group", group, "dependencies"), {"group": group}) for group in groups]
+    groups = reading.table(poetry, ("group",), ("tool", "poetry")) or {}
+    tables += [(("group", group, "dependencies"), {"group": group}) for group in groups]
     for path, details in tables:
         table = reading.table(poetry, path, ("tool", "poetry"))
         if not table:
