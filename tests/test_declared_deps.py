@@ -4,6 +4,7 @@ ranges of a lockfile are, each pin at its file and line (fixtures/declared/PROVE
 import os
 import shutil
 import textwrap
+from importlib import metadata
 
 import pytest
 from packaging.specifiers import SpecifierSet
@@ -12,12 +13,13 @@ from poetry.core.constraints.version import parse_constraint
 
 from auditor.collect.lockfiles import lockfile_format
 from auditor.collect.lockfiles.declared.conda import Unconvertible as CondaUnconvertible
-from auditor.collect.lockfiles.declared.conda import _version_and_build
+from auditor.collect.lockfiles.declared.conda import version_and_build
 from auditor.collect.lockfiles.declared.poetry import Unconvertible, python_marker, to_pep440
 from auditor.rules import ReleaseDates
 from conftest import FIXTURES, LOCKS, findings_for, run, scan_json
 
 DECLARED = FIXTURES / "declared"
+POETRY_FOLLOWS_PEP440 = tuple(map(int, metadata.version("poetry-core").split(".")[:2])) >= (2, 5)
 BEFORE, UNPINNED = "ats-python-sdk-before-cutoff", "ats-python-sdk-unpinned"
 
 
@@ -273,7 +275,7 @@ def test_python_2_setup_py_is_read_statement_by_statement(tmp_path):
     assert [(c["name"], c["version"], c["line"]) for c in report["components"]] == [("boto", "2.9.0", 5)]
     # the statements that do not parse: the prints say nothing about requirements; the exec names `requires`
     (error,) = report["errors"]
-    assert error["message"].startswith("line 13: does not parse as Python 3 (line 13: Missing parentheses in call to 'exec'")
+    assert error["message"].startswith("line 13: does not parse as Python 3 (line 13: ")  # the reason, as this Python says it
     assert error["message"].endswith(") and may change the requirements; not read")
 
 
@@ -411,6 +413,8 @@ def test_wrong_shapes_and_broken_toml_are_error_entries(tmp_path):
 ])
 def test_poetry_constraints_convert_to_the_releases_poetry_allows(constraint, specifier):
     assert to_pep440(constraint) == specifier
+    if constraint == "~=1" or not POETRY_FOLLOWS_PEP440:
+        return  # ~=1 has no PEP 440 meaning; poetry-core before 2.5 (2.2 is the last for Python 3.9) departs from PEP 440
     converted = SpecifierSet(to_pep440(constraint))
     theirs = parse_constraint(constraint or "*")
     releases = [v for name in ("boto", "botocore", "awscli") for v in ReleaseDates.load().packages[name]]
@@ -442,12 +446,12 @@ def test_poetry_alternatives_are_refused_not_guessed():
     (">=2.9=py27_0", ">=2.9", "py27_0"),
 ])
 def test_conda_match_specs_convert_as_conda_reads_them(rest, specifier, build):
-    assert _version_and_build(rest.strip()) == (specifier, build)
+    assert version_and_build(rest.strip()) == (specifier, build)
 
 
 def test_conda_alternatives_and_non_environments(tmp_path):
     with pytest.raises(CondaUnconvertible, match="alternatives"):
-        _version_and_build(">=1.0|<0.5")
+        version_and_build(">=1.0|<0.5")
     path = write(tmp_path / "environment.yml", """\
         dependencies:
           - https://conda.example.com/t/tk-0123456789abcdef/private::boto=2.9.0

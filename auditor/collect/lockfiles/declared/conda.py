@@ -6,8 +6,8 @@ Match specs are converted as conda reads them: `boto=2.9.0` is fuzzy (2.9.0, 2.9
 `botocore>=1.0,<2` is a range, `conda-forge::boto3=1.26` names its channel; `|` alternatives have no PEP 440 form
 and are an error entry. A YAML file so named that is not an environment (no `dependencies` list) gives nothing.
 
-Parsed with PyYAML's composer (libyaml's when present: ten times faster, and it refuses to nest more than 1,000
-levels): the nodes carry the lines they start on, and nothing is constructed from the file's tags.
+Parsed with PyYAML's composer (libyaml's when present: ten times faster) once its events show no nesting deeper
+than 1,000 levels: the nodes carry where they start, and nothing is constructed from the file's tags.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from auditor.redact import redact
 # An environment file is a few kilobytes (`conda env export` of a large environment, some 30 KB); the cap keeps
 # a YAML parse of a stray large file to about a second.
 ENVIRONMENT_CAP = 4 * 1024 * 1024
+MAX_NESTING = 1000  # the limit the libyaml of PyYAML 6.0.4 wheels enforces itself
 _CHANNEL_TOKEN = re.compile(r"(/t/)[^/]+")
 _NAME = re.compile(r"([^\s=<>!~\[]+)\s*(.*)$", re.S)
 _OPERATOR_SPACE = re.compile(r"(==|!=|<=|>=|~=|<|>|=)\s+")
@@ -36,6 +37,21 @@ _CLAUSE = re.compile(r"(==|!=|<=|>=|~=|<|>|=)?(.+)")
 
 class Unconvertible(ValueError):
     pass
+
+
+def _too_deep(yaml, text: str, loader) -> bool:
+    """Whether collections nest deeper than MAX_NESTING. The composer recurses once per level, in C with libyaml:
+    before PyYAML 6.0.4 (the release Python 3.9 gets) `[` * 100,000 overflows the stack and kills the process.
+    The parser's events are read without recursion, and only up to the first level too deep."""
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+    return False
 
 
 def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
@@ -49,6 +65,9 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
         return []
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        if _too_deep(yaml, text, loader):
+            reading.error(None, f"invalid YAML: nested more than {MAX_NESTING} levels deep; not read")
+            return []
         root = yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:  # its text quotes the lines around the problem: not echoed
         mark = exc.problem_mark or exc.context_mark
@@ -57,7 +76,7 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
     except yaml.YAMLError as exc:
         reading.error(None, f"invalid YAML: {type(exc).__name__}")
         return []
-    except RecursionError:  # the pure-Python composer, without libyaml
+    except RecursionError:  # the pure-Python composer, without libyaml, on a machine with a small recursion limit
         reading.error(None, "invalid YAML: nested too deeply to read")
         return []
     dependencies = _value(root, "dependencies")
@@ -156,7 +175,7 @@ def _match_spec(reading: Reading, text: str, line: int, source: str) -> Optional
         return None
     name, rest = named.groups()
     try:
-        specifier, build = _version_and_build(rest.strip())
+        specifier, build = version_and_build(rest.strip())
     except Unconvertible as exc:
         reading.error(line, f"{name} {shown(rest.strip())}: {exc}; not judged")
         return None
@@ -165,7 +184,7 @@ def _match_spec(reading: Reading, text: str, line: int, source: str) -> Optional
     return reading.pin(name, specifier, line, source, details, written=rest.strip() or None)
 
 
-def _version_and_build(rest: str) -> tuple[str, Optional[str]]:
+def version_and_build(rest: str) -> tuple[str, Optional[str]]:
     """(PEP 440 specifier, build string) of a match spec's version part, as conda reads it."""
     if not rest:
         return "", None

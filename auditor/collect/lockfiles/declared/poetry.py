@@ -5,10 +5,12 @@
 optional = true, python = "…", markers = "…", extras = […]}; {git = …}, {path = …} or {url = …} name no
 release), or a list of tables, each for the Pythons or markers it names.
 
-The conversion follows poetry-core's parser: ^V allows changes that keep V's first non-zero part (^1.2 is
->=1.2,<2.0, ^0.2.3 is >=0.2.3,<0.3.0, ^0.0.3 is >=0.0.3,<0.0.4, ^0.0 is >=0.0,<0.1); ~V allows patch changes
-(~1.2.3 is >=1.2.3,<1.3.0; ~1 is >=1,<2); 1.2.* and bare or =-prefixed versions are PEP 440's == (and so is
-<>V, which poetry-core reads as V itself); clauses separated by commas or spaces all apply. Alternatives (`||`) have no PEP 440 form: an error entry, not a guess.
+The conversion follows poetry-core's parser (2.5; earlier releases departed from PEP 440 at pre-releases and
+~=): ^V allows changes that keep V's first non-zero part (^1.2 is >=1.2,<2.0, ^0.2.3 is >=0.2.3,<0.3.0, ^0.0.3
+is >=0.0.3,<0.0.4, ^0.0 is >=0.0,<0.1); ~V allows patch changes (~1.2.3 is >=1.2.3,<1.3.0; ~1 is >=1,<2);
+1.2.* and bare or =-prefixed versions are PEP 440's == (and so is <>V, which poetry-core reads as V itself);
+clauses separated by commas or spaces all apply. Alternatives (`||`) have no PEP 440 form: an error entry,
+not a guess.
 """
 
 from __future__ import annotations
