@@ -1,6 +1,7 @@
 """Fuzz targets of the Python packaging parsers: core metadata (METADATA, PKG-INFO), .pth files, zipped eggs,
-a package's __version__, requirements files and the lockfiles (poetry.lock, Pipfile.lock, uv.lock, pdm.lock,
-pylock.toml).
+a package's __version__, requirements files, the lockfiles (poetry.lock, Pipfile.lock, uv.lock, pdm.lock,
+pylock.toml) and the files that declare dependencies (pyproject.toml, setup.cfg, setup.py, Pipfile,
+environment.yml).
 
 Each target writes the bytes where a scan finds such a file (a site-packages directory, a project folder),
 runs the collector on it through a View as a scan does, judges the components with the shipped rule packs
@@ -31,6 +32,7 @@ from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path
 
 SITE = "lib/python2.7/site-packages"
 LOCKFILES = ("poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "pylock.toml")
+DECLARED = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "environment.yml")
 # Where the bytes go in a site directory, and the files around them that make the collector read them.
 EGG_PTH = b"import sys; sys.__plen = len(sys.path)\n./boto-2.9.0-py2.7.egg\n./botocore-0.21.0-py2.7.egg\n"
 
@@ -119,5 +121,5 @@ def lockfile_target(name: str) -> Callable[[bytes], None]:
 
 TARGETS: dict[str, Callable[[bytes], None]] = {
     **{layout: site_target(layout) for layout in SITE_LAYOUTS},
-    **{name: lockfile_target(name) for name in ("requirements.txt", *LOCKFILES)},
+    **{name: lockfile_target(name) for name in ("requirements.txt", *LOCKFILES, *DECLARED)},
 }

@@ -37,10 +37,11 @@ def test_every_lockfile_format_yields_its_pins(project, expected, relative, sour
 def test_scan_of_a_repository_tree_finds_every_lockfile():
     report = scan_json(LOCKS)
     lockfiles = [t for t in report["targets"] if t["kind"] == "lockfile"]
-    # 9 lockfiles and 2 requirements.in files per project
-    assert len(lockfiles) == 2 * (len(WRITTEN_BY_TOOLS) + 2)
-    # legacy: awscli and botocore in each lockfile, and awscli in both requirements.in files
-    assert report["summary"]["findings"]["high"] == 2 * len(WRITTEN_BY_TOOLS) + 2
+    # 9 lockfiles, 2 requirements.in files and the inputs the tools read (3 pyproject.toml, 1 Pipfile) per project
+    assert len(lockfiles) == 2 * (len(WRITTEN_BY_TOOLS) + 2 + 4)
+    assert sum(t["details"]["format"] in ("pyproject.toml", "Pipfile") for t in lockfiles) == 2 * 4
+    # legacy: awscli and botocore in each lockfile, and awscli in both requirements.in files and in each input
+    assert report["summary"]["findings"]["high"] == 2 * len(WRITTEN_BY_TOOLS) + 2 + 4
     assert report["errors"] == []
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 import reprlib
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from auditor.collect import Collected
 from auditor.fs import FsError, View
@@ -49,6 +51,21 @@ def text_of(value) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def lines_of(pattern: re.Pattern, text: str) -> Iterator[tuple[re.Match, int]]:
+    """Each match of `pattern` in `text` with the line it starts on, counted in one pass over the text."""
+    line, position = 1, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        yield match, line
+
+
+@functools.lru_cache(maxsize=8)
+def names_pattern(watched: frozenset) -> str:
+    """A regular expression (text) matching any watched name as people write it: any case, - _ . alike."""
+    return "|".join(re.escape(n).replace(r"\-", "[-_.]+") for n in sorted(watched, key=len, reverse=True))
+
+
 Parser = Callable[[View, str, "set[str]", "list[ScanError]"], "list[Pin]"]
 
 # (file-name pattern, format label); the first match wins.
@@ -63,7 +80,19 @@ _PATTERNS = (
     ("*requirements*.in", "requirements"),
     ("*constraints*.txt", "requirements"),
     ("requires.txt", "requirements"),
+    # Declared, not locked (auditor/collect/lockfiles/declared/): judged as ranges, as a lockfile's are.
+    ("pyproject.toml", "pyproject.toml"),
+    ("setup.cfg", "setup.cfg"),
+    ("setup.py", "setup.py"),
+    ("Pipfile", "Pipfile"),
+    ("environment.yml", "environment.yml"),
+    ("environment.yaml", "environment.yml"),
+    ("environment-*.yml", "environment.yml"),
+    ("environment-*.yaml", "environment.yml"),
 )
+
+
+DECLARED = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "environment.yml")
 
 
 def lockfile_format(filename: str) -> Optional[str]:
@@ -81,6 +110,10 @@ def _parser(label: str) -> Parser:
         from auditor.collect.lockfiles.requirements import parse
     elif label == "Pipfile.lock":
         from auditor.collect.lockfiles.pipfile import parse
+    elif label in DECLARED:
+        from auditor.collect.lockfiles.declared import parser_for
+
+        parse = parser_for(label)
     else:
         from auditor.collect.lockfiles.toml_locks import parser_for
 

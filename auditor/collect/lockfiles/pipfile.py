@@ -7,7 +7,7 @@ import re
 import reprlib
 
 from auditor import names
-from auditor.collect.lockfiles import Pin, read_document, text_of
+from auditor.collect.lockfiles import Pin, lines_of, read_document, text_of
 from auditor.collect.lockfiles.requirements import exact_version
 from auditor.fs import View
 from auditor.model import ScanError
@@ -54,12 +54,9 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
 def _key_lines(text: str, watched: set[str]) -> dict[str, int]:
     """Line of the first `"key":` line of each key naming a watched package, in one pass over the text."""
     found: dict[str, int] = {}
-    line, position = 1, 0
-    for match in _KEY_LINE.finditer(text):
+    for match, line in lines_of(_KEY_LINE, text):
         key = match.group(1)
         if key not in found and names.normalize(key) in watched:
-            line += text.count("\n", position, match.start())
-            position = match.start()
             found[key] = line
     return found
 

@@ -16,7 +16,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from auditor import names
-from auditor.collect.lockfiles import LOCK_CAP, Pin
+from auditor.collect.lockfiles import LOCK_CAP, Pin, names_pattern, text_of
 from auditor.fs import FsError, View
 from auditor.model import ScanError
 from auditor.redact import redact
@@ -72,8 +72,7 @@ def _strip_comment(line: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _candidate_pattern(watched: frozenset) -> re.Pattern:
-    names_pattern = "|".join(re.escape(n).replace(r"\-", "[-_.]+") for n in sorted(watched, key=len, reverse=True))
-    return re.compile(rf"^[ \t]*(?:-(?:[rce]|-requirement|-constraint|-editable)|(?:{names_pattern})(?![A-Za-z0-9._-])"
+    return re.compile(rf"^[ \t]*(?:-(?:[rce]|-requirement|-constraint|-editable)|(?:{names_pattern(watched)})(?![A-Za-z0-9._-])"
                       rf"|[A-Za-z][A-Za-z0-9+.-]*:|\.{{0,2}}/)", re.M | re.I)
 
 
@@ -99,7 +98,7 @@ def _parse_file(view, path, watched, errors, pins, visited, constraint, depth):
         if line.startswith("-"):
             _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source, depth)
             continue
-        pin = _pin_from(_requirement_part(line), watched, path, lineno, source, errors, view)
+        pin = pin_from(_requirement_part(line), watched, path, lineno, source, errors, view)
         if pin:
             pins.append(pin)
 
@@ -126,7 +125,7 @@ def _option_line(view, path, lineno, line, watched, errors, pins, visited, const
         return
     editable = _EDITABLE.match(line)
     if editable:
-        pin = _pin_from(editable.group(2), watched, path, lineno, source + " (editable)", errors, view)
+        pin = pin_from(editable.group(2), watched, path, lineno, source + " (editable)", errors, view)
         if pin:
             pins.append(pin)
     # Any other option (--index-url, --hash on its own line, --pre, …) names no requirement.
@@ -141,7 +140,9 @@ def _requirement_part(line: str) -> str:
     return line
 
 
-def _pin_from(requirement: str, watched, path, lineno, source, errors, view) -> Pin | None:
+def pin_from(requirement: str, watched, path, lineno, source, errors, view) -> Pin | None:
+    """The Pin of one requirement (PEP 508, or a URL/path as pip takes it) if it names a watched package;
+    an invalid one naming a watched package is an error entry."""
     if _URL_START.match(requirement):
         return _pin_from_url(requirement, watched, path, lineno, source)
     leading = _LEADING_NAME.match(requirement)
@@ -154,11 +155,12 @@ def _pin_from(requirement: str, watched, path, lineno, source, errors, view) -> 
     except InvalidRequirement as exc:
         shown = repr(redact(requirement)) if len(requirement) <= SHOWN_CAP else f"for {leading.group(1)} ({len(requirement)} characters)"
         reason = (str(exc).splitlines() or ["unparseable"])[0]  # packaging adds the text and a caret line
-        errors.append(ScanError(view.display(path), f"line {lineno}: invalid requirement {shown}: {reason}"))
+        at = f"line {lineno}: " if lineno else ""
+        errors.append(ScanError(view.display(path), f"{at}invalid requirement {shown}: {reason}"))
         return None
     details = {}
     if parsed.marker:
-        details["marker"] = str(parsed.marker)
+        details["marker"] = text_of(str(parsed.marker))  # packaging reads "\ud800" in a marker as a lone surrogate
     if parsed.extras:
         details["extras"] = sorted(parsed.extras)
     if parsed.url:

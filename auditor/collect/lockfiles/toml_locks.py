@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 
 from auditor import names
-from auditor.collect.lockfiles import Pin, read_document, text_of
+from auditor.collect.lockfiles import Pin, lines_of, read_document, text_of
 from auditor.fs import View
 from auditor.model import ScanError
 
@@ -98,9 +98,6 @@ _NAME_LINE = re.compile(r'^[ \t]*name[ \t]*=[ \t]*"([^"\n]+)"', re.M)  # not \s:
 def _name_lines(text: str) -> dict[str, list[int]]:
     """Line numbers of `name = "…"` lines, per normalised name, in file order."""
     found: dict[str, list[int]] = {}
-    line, position = 1, 0
-    for match in _NAME_LINE.finditer(text):
-        line += text.count("\n", position, match.start())
-        position = match.start()
+    for match, line in lines_of(_NAME_LINE, text):
         found.setdefault(names.normalize(match.group(1)), []).append(line)
     return found
