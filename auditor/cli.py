@@ -34,10 +34,14 @@ targets:
   --root DIR PATH...  only these paths inside the image, read as DIR or FILE targets
   DIR                 a virtualenv, a site-packages/dist-packages directory, a Python
                       prefix, or any tree: every environment, vendored SDK copy
-                      (vendor/botocore with a __version__), lockfile, manifest, and the
-                      trust settings in its code and scripts
+                      (vendor/botocore with a __version__), lockfile, declared
+                      dependencies, archive, manifest, and the trust settings in its
+                      code and scripts
   FILE                a lockfile: requirements*.txt (and -r/-c includes), poetry.lock,
-                      Pipfile.lock, uv.lock, pdm.lock, pylock.toml
+                      Pipfile.lock, uv.lock, pdm.lock, pylock.toml; declared
+                      dependencies: pyproject.toml, setup.cfg, setup.py (read with ast,
+                      never run), Pipfile, environment.yml; an archive read in memory,
+                      never extracted: a Lambda .zip or layer, a .whl, a zipped .egg
 
 application search (no TARGET): each folder is walked at most 12 levels deep and
   200,000 entries; a cap reached is an error entry ("part not scanned"). Not entered:
@@ -58,8 +62,11 @@ trust stores:
   fallbacks; each store is checked for the ATS anchors. Settings are read from
   AWS_CA_BUNDLE, the AWS config file's ca_bundle, REQUESTS_CA_BUNDLE, SSL_CERT_FILE,
   the boto config, JAVA_TOOL_OPTIONS and the like: from this process's environment,
-  or from --env-file. In a tree, verify= in Python code and --no-verify-ssl /
-  --ca-bundle in scripts are found too.
+  or from --env-file; for a machine or image also from every home's config files
+  (~ is that home), systemd units (Environment=, EnvironmentFile=, User=), crontabs,
+  /etc/environment and /etc/profile.d, each service's clients resolved with its own
+  environment. In a tree, verify= in Python code and --no-verify-ssl / --ca-bundle
+  in scripts are found too.
 
 exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
             2 usage error, a TARGET that could not be read, nothing could be

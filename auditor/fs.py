@@ -12,10 +12,12 @@ Two ways to treat an absolute symlink:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fnmatch
 import os
 import stat
+from typing import BinaryIO
 
 MAX_SYMLINKS = 40
 DEFAULT_CAP = 8 * 1024 * 1024
@@ -153,15 +155,14 @@ class View:
     def read_bytes(self, host_path: str, cap: int = DEFAULT_CAP, head: bool = False) -> bytes:
         """The file's bytes, at most `cap`: over it an FsError, or with `head` its first `cap` bytes (for
         formats whose start says enough: a jar's first entries)."""
-        try:
+        with _as_fs_error(cap):
             return read_regular(self.resolve(host_path), cap, getattr(os, "O_NOFOLLOW", 0), head)
-        except NotRegular as exc:
-            raise FsError(f"not a regular file ({_file_type(exc.mode)}); not read") from exc
-        except TooLarge as exc:
-            raise FsError(f"file grew over the {cap}-byte limit while being read" if exc.size is None
-                          else f"file is {exc.size} bytes, over the {cap}-byte limit; not read") from exc
-        except OSError as exc:
-            raise FsError(_reason(exc)) from exc
+
+    def open_file(self, host_path: str, cap: int) -> BinaryIO:
+        """The regular file, open for reading, for formats read in parts (an archive's directory, then the
+        members needed); FsError as for read_bytes. The caller closes it."""
+        with _as_fs_error(cap):
+            return open_regular(self.resolve(host_path), cap, getattr(os, "O_NOFOLLOW", 0))
 
     def read_if_present(self, host_path: str, cap: int, errors: list) -> bytes | None:
         """A file that may be absent: None when it is; when it cannot be read, None and a ScanError
@@ -235,17 +236,31 @@ class TooLarge(Exception):
         self.size = size
 
 
-def read_regular(path: str, cap: int, flags: int = 0, head: bool = False) -> bytes:
-    """The bytes of the regular file at `path`, at most `cap`: opened without waiting for a FIFO's writer,
-    its type and size checked on what was opened (no race), never read past the cap. NotRegular, TooLarge
-    (never with `head`: then the first `cap` bytes), or the OSError of opening or reading it."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | flags)
+@contextlib.contextmanager
+def _as_fs_error(cap: int):
+    """The reasons a file of the target cannot be read, as the FsError a collector reports."""
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise NotRegular(info.st_mode)
-        if info.st_size > cap and not head:
-            raise TooLarge(info.st_size)
+        yield
+    except NotRegular as exc:
+        raise FsError(f"not a regular file ({_file_type(exc.mode)}); not read") from exc
+    except TooLarge as exc:
+        raise FsError(f"file grew over the {cap}-byte limit while being read" if exc.size is None
+                      else f"file is {exc.size} bytes, over the {cap}-byte limit; not read") from exc
+    except OSError as exc:
+        raise FsError(_reason(exc)) from exc
+
+
+def open_regular(path: str, cap: int, flags: int = 0) -> BinaryIO:
+    """The regular file at `path` open for reading, checked as _open_checked checks it."""
+    fd, _ = _open_checked(path, cap, flags)
+    return os.fdopen(fd, "rb")
+
+
+def read_regular(path: str, cap: int, flags: int = 0, head: bool = False) -> bytes:
+    """The bytes of the regular file at `path`, at most `cap`, never read past the cap. NotRegular, TooLarge
+    (never with `head`: then the first `cap` bytes), or the OSError of opening or reading it."""
+    fd, info = _open_checked(path, cap, flags, head)
+    try:
         limit = cap if head else cap + 1  # one byte over the cap tells a file that grew while read
         chunks, size = [], 0
         request = min(info.st_size + 1, limit)  # the whole file in one read, so no copy joins it (an archive is large)
@@ -258,6 +273,23 @@ def read_regular(path: str, cap: int, flags: int = 0, head: bool = False) -> byt
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def _open_checked(path: str, cap: int, flags: int, head: bool = False) -> tuple[int, os.stat_result]:
+    """A descriptor of the regular file at `path`: opened without waiting for a FIFO's writer, its type and size
+    (at most `cap`, unless only its `head` is wanted) checked on what was opened, so no race. NotRegular,
+    TooLarge, or the OSError of opening it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegular(info.st_mode)
+        if info.st_size > cap and not head:
+            raise TooLarge(info.st_size)
+        return fd, info
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def shown(name: str) -> str:

@@ -28,6 +28,7 @@ from auditor.rules import Pack, ReleaseDates, evaluate
 # What a tree walk reads, for the report's targets (the README's "what is read" table says the same).
 TREE_SEARCHES = ("virtualenvs", "site-packages/dist-packages folders", "package folders (pip --target, Lambda bundles)",
                  "vendored SDK copies", "AWS CLI v2 installs", "lockfiles and requirements files",
+                 "declared dependencies (pyproject.toml, setup.cfg, setup.py, Pipfile, environment.yml)",
                  "archives (.zip Lambda packages and layers, .whl, .egg)",
                  "Python code and scripts (trust settings)", "other languages' manifests")
 

@@ -154,7 +154,8 @@ def test_pyproject_named_on_the_command_line_is_not_read_as_a_requirements_file(
     result = run("scan", "--format", "json", "-q", path)
     assert result.code == 1
     report = result.json
-    assert report["targets"] == [{"kind": "lockfile", "location": str(path), "details": {"format": "pyproject.toml"}}]
+    assert report["targets"] == [{"kind": "lockfile", "location": str(path), "details": {
+        "format": "pyproject.toml", "searched": ["the file, read as pyproject.toml"], "not_scanned": 0}}]
     assert judged(report) == {("boto", "2.9.0", "==2.9.0", 5, "pyproject.toml [project] dependencies", (BEFORE,))}
 
 

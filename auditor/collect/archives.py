@@ -1,6 +1,6 @@
 """Python packages inside archives: Lambda deployment packages and layers (.zip), wheels and wheelhouses (.whl),
-zipped eggs (.egg). An archive is read into memory through the View and opened with the capped reader of
-auditor.collect.ziparchive: nothing is extracted to disk, and only the members needed are inflated (metadata
+zipped eggs (.egg). An archive is opened through the View and read with the capped reader of
+auditor.collect.ziparchive: nothing is extracted to disk, and only its directory and the members needed are read (metadata
 and `__init__.py` of the watched packages, the modules and CA bundles that decide their trust store, and
 nested archives, read the same way up to MAX_DEPTH deep). Each limit broken is an error entry, and the scan
 goes on.
@@ -29,6 +29,7 @@ import dataclasses
 import datetime as dt
 import posixpath
 import re
+from typing import BinaryIO
 
 from auditor import names
 from auditor.collect import Collected
@@ -61,12 +62,13 @@ def collect_archive(view: View, host_path: str, target: str, watched: set[str], 
     result = Collected()
     shown = view.display(host_path)
     try:
-        data = view.read_bytes(host_path, ARCHIVE_CAP)
+        file = view.open_file(host_path, ARCHIVE_CAP)
     except FsError as exc:
         result.errors.append(ScanError(shown, f"cannot read archive: {exc}"))
         return result
     as_of = as_of or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
-    _ArchiveScan(target, watched, as_of, result).read(data, shown, posixpath.basename(host_path), 0, Budget())
+    with file:
+        _ArchiveScan(target, watched, as_of, result).read(file, shown, posixpath.basename(host_path), 0, Budget())
     return result
 
 
@@ -77,9 +79,9 @@ class _ArchiveScan:
     as_of: str
     result: Collected
 
-    def read(self, data: bytes, shown: str, name: str, depth: int, budget: Budget) -> None:
+    def read(self, source: bytes | BinaryIO, shown: str, name: str, depth: int, budget: Budget) -> None:
         try:
-            archive = ZipArchive(data, budget=budget)
+            archive = ZipArchive(source, budget=budget)
         except ArchiveError as exc:
             self.result.errors.append(ScanError(shown, f"cannot read archive: {exc}"))
             return

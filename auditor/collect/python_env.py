@@ -193,13 +193,14 @@ def _scan_zipped_egg(view, egg, index, watched, contents, errors):
     from auditor.collect.ziparchive import ZIPIMPORT_METHODS, ArchiveError, ZipArchive
 
     try:
-        archive = ZipArchive(view.read_bytes(egg, EGG_CAP), methods=ZIPIMPORT_METHODS, reader="zipimport")
-        pkg_info = archive.getinfo("EGG-INFO/PKG-INFO")
-        if pkg_info is None:
-            raise ArchiveError("it holds no EGG-INFO/PKG-INFO")
-        real_name, version = name_and_version(decode(archive.read(pkg_info, HEADER_CAP)))
-        init = archive.getinfo(f"{normalized}/__init__.py")
-        init_source = None if init is None else archive.read(init, MODULE_CAP)
+        with view.open_file(egg, EGG_CAP) as file:
+            archive = ZipArchive(file, methods=ZIPIMPORT_METHODS, reader="zipimport")
+            pkg_info = archive.getinfo("EGG-INFO/PKG-INFO")
+            if pkg_info is None:
+                raise ArchiveError("it holds no EGG-INFO/PKG-INFO")
+            real_name, version = name_and_version(decode(archive.read(pkg_info, HEADER_CAP)))
+            init = archive.getinfo(f"{normalized}/__init__.py")
+            init_source = None if init is None else archive.read(init, MODULE_CAP)
     except (FsError, MetadataError, ArchiveError) as exc:
         errors.append(ScanError(view.display(egg), f"cannot read zipped egg: {exc}"))
         return
