@@ -11,6 +11,7 @@ from typing import Iterator, Optional
 
 from auditor.collect.trust_config import PYTHON
 from auditor.collect.trust_config.setting import Setting, one_line
+from auditor.collect.python_ast import dotted
 from auditor.model import ScanError
 
 _SDK_MODULES = ("boto3", "botocore", "aioboto3", "aiobotocore")
@@ -108,9 +109,9 @@ class _Module:
                 self.imports_sdk |= node.module.split(".")[0] in _SDK_MODULES
             elif isinstance(node, ast.Assign):
                 self.assignments.append(node)
-                named.extend((_dotted(target), node.value) for target in node.targets)
+                named.extend((dotted(target), node.value) for target in node.targets)
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                named.append((_dotted(node.target), node.value))
+                named.append((dotted(node.target), node.value))
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 stores[node.id] += 1
             elif isinstance(node, ast.arg):
@@ -143,7 +144,7 @@ class _Module:
         return None
 
     def dotted(self, node: ast.AST) -> Optional[str]:
-        """_dotted(node), each level of a chain a.b.c… computed once: qualify asks at every level."""
+        """dotted(node), each level of a chain a.b.c… computed once: qualify asks at every level."""
         if node not in self.dotted_names:
             if isinstance(node, ast.Attribute):
                 base = self.dotted(node.value)
@@ -224,15 +225,6 @@ class _Module:
         parts = [self.lines[first][node.col_offset:], *self.lines[first + 1:last],
                  self.lines[last][:node.end_col_offset]]
         return b"\n".join(parts).decode(errors="replace")
-
-
-def _dotted(node: ast.AST) -> Optional[str]:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
 
 
 def _verify_argument(call: ast.Call) -> Optional[ast.expr]:

@@ -24,6 +24,7 @@ from typing import Optional
 from auditor.collect.lockfiles import Pin, text_of
 from auditor.collect.lockfiles.declared import Reading
 from auditor.fs import FsError, View
+from auditor.collect.python_ast import dotted
 from auditor.model import ScanError
 
 KEYWORDS = ("install_requires", "extras_require", "tests_require", "setup_requires")
@@ -143,15 +144,6 @@ def _statement_starts(text: str) -> list[int]:
 
 # -- the module's names and setup() calls ------------------------------------------------------------------------
 
-def _dotted(node: ast.AST) -> Optional[str]:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
-
-
 def _written(node: ast.AST) -> Optional[str]:
     """A call chain as written, arguments left out: open().read().splitlines."""
     if isinstance(node, ast.Call):
@@ -178,7 +170,7 @@ def _describe(node: ast.AST) -> str:
     if isinstance(node, ast.Subscript):
         return "an indexing expression"
     if isinstance(node, ast.Attribute):
-        return f"the attribute {_dotted(node) or node.attr}"
+        return f"the attribute {dotted(node) or node.attr}"
     if isinstance(node, ast.Constant):
         return f"a {type(node.value).__name__} where requirements are expected"
     return f"an expression ({type(node).__name__})"
@@ -248,9 +240,9 @@ class _Module:
                                                                          node.args[1]))
             elif func.attr in _MUTATORS:
                 self.changed.setdefault(name, node)
-        dotted = _dotted(func)
-        if dotted in self.setup_names or (dotted and dotted.endswith(".setup")
-                                          and dotted.split(".", 1)[0] in self.setup_modules):
+        called = dotted(func)
+        if called in self.setup_names or (called and called.endswith(".setup")
+                                          and called.split(".", 1)[0] in self.setup_modules):
             self.calls.append(node)
 
     def _import(self, node) -> None:
@@ -359,7 +351,7 @@ class _Module:
                 else:
                     problems[Computed(key.lineno, f"a key computed at run time: {_describe(key)}")] = None
             return found
-        if isinstance(node, ast.Call) and _dotted(node.func) == "dict" and not node.args:
+        if isinstance(node, ast.Call) and dotted(node.func) == "dict" and not node.args:
             for keyword in node.keywords:
                 if keyword.arg is None:
                     found.update(self._mapping(keyword.value, depth + 1, problems))
