@@ -25,10 +25,10 @@ import re
 
 from auditor.collect import PythonPath
 from auditor.collect.accounts import Accounts, read_accounts
-from auditor.collect.services import Context, Program, read_services
+from auditor.collect.services import Context, Program, program_path, read_services, virtualenv_of
 from auditor.collect.trust_settings import TrustSettings, read_trust_settings
 from auditor.environ import Environ
-from auditor.fs import FsError, View
+from auditor.fs import View
 from auditor.model import ScanError
 
 _INTERPRETER = re.compile(r"python(?:\d+(?:\.\d+)?)?$")
@@ -93,37 +93,6 @@ def _homes(view: View, accounts: Accounts, errors: list[ScanError]) -> list[str]
             if view.is_dir(view.locate(view.top, account.home)):
                 homes.append(account.home)
     return homes
-
-
-def program_path(view: View, program: Program) -> str | None:
-    """The host path of the program a context starts: a bare name is the first found on its search path."""
-    if not program.search:
-        return view.locate(view.top, program.path)
-    for folder in program.search:
-        candidate = view.locate(view.top, os.path.join(folder, program.path))
-        if view.kind(candidate) is not None:
-            return candidate
-    return None
-
-
-def virtualenv_of(view: View, program: Program) -> str | None:
-    """The virtualenv (host path of its folder) a program runs in: the runner's project one, or the nearest
-    folder above the program holding pyvenv.cfg."""
-    if program.virtualenv:
-        venv = view.locate(view.top, program.virtualenv)
-        return venv if view.is_file(os.path.join(venv, "pyvenv.cfg")) else None
-    host = program_path(view, program)
-    if host is None or not view.inside(host):
-        return None
-    folder = os.path.dirname(host)
-    while view.inside(folder) and folder != view.top:
-        try:
-            if view.is_file(os.path.join(folder, "pyvenv.cfg")):
-                return folder
-        except FsError:
-            return None
-        folder = os.path.dirname(folder)
-    return None
 
 
 def _paths_run_by(view: View, program: Program, paths: list[PythonPath]) -> list[PythonPath]:

@@ -496,7 +496,6 @@ def service_virtualenvs(view: View) -> list[str]:
     """Virtualenvs (host paths) that systemd units and cron jobs run programs from, for the scan to read; the
     problems met reading them are reported when the scan resolves trust (auditor.collect.run_contexts)."""
     from auditor.collect.accounts import read_accounts
-    from auditor.collect.run_contexts import virtualenv_of
 
     found: list[str] = []
     for context in read_services(view, read_accounts(view, [])).contexts:
@@ -505,3 +504,34 @@ def service_virtualenvs(view: View) -> list[str]:
             if venv and venv not in found:
                 found.append(venv)
     return found
+
+
+def program_path(view: View, program: Program) -> str | None:
+    """The host path of the program a context starts: a bare name is the first found on its search path."""
+    if not program.search:
+        return view.locate(view.top, program.path)
+    for folder in program.search:
+        candidate = view.locate(view.top, os.path.join(folder, program.path))
+        if view.kind(candidate) is not None:
+            return candidate
+    return None
+
+
+def virtualenv_of(view: View, program: Program) -> str | None:
+    """The virtualenv (host path of its folder) a program runs in: the runner's project one, or the nearest
+    folder above the program holding pyvenv.cfg."""
+    if program.virtualenv:
+        venv = view.locate(view.top, program.virtualenv)
+        return venv if view.is_file(os.path.join(venv, "pyvenv.cfg")) else None
+    host = program_path(view, program)
+    if host is None or not view.inside(host):
+        return None
+    folder = os.path.dirname(host)
+    while view.inside(folder) and folder != view.top:
+        try:
+            if view.is_file(os.path.join(folder, "pyvenv.cfg")):
+                return folder
+        except FsError:
+            return None
+        folder = os.path.dirname(folder)
+    return None
