@@ -66,9 +66,8 @@ def run(options: ScanOptions) -> Report:
     report = Report.start(options.packs, options.fail_on, options.as_of)
     collected = Collected()
     readable = 0
-    system = options.system_view()
-    if system is not None and not options.paths:
-        _scan_system(system, options.root is None, watched, report, collected, options)
+    if not options.paths:
+        _scan_system(options.system_view(), options.root is None, watched, report, collected, options)
         readable += 1
     for path in options.paths:
         found = Collected()
@@ -81,11 +80,15 @@ def run(options: ScanOptions) -> Report:
             report.targets.append(Target("unreadable", location, {"reason": problem}))
     if readable == 0:
         raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in collected.errors) or "no target could be read")
+    resolved = len(collected.errors)
     _resolve_trust(options, report, collected)
     if options.probe is not None:
         from auditor.probe.scan_probes import probe_scan
 
         collected.components += probe_scan(options.probe, collected.components, options.environment(), options.root)
+    asked = [t.location for t in report.targets if "searched" in t.details]
+    if len(asked) == 1:  # what trust resolution could not read belongs to the one target asked for
+        _stamped(collected, asked[0], resolved)
     # A file included by two lockfiles is one fact, not two.
     unique = {c.id: c for c in reversed(collected.components)}
     report.components = [_with_release_date(c, dates) for c in unique.values()]
@@ -107,7 +110,7 @@ def _count_not_scanned(report: Report) -> None:
             target.details["not_scanned"] = counts.get(target.location, 0)
 
 
-def _stamped(found: Collected, start: int, target: str) -> None:
+def _stamped(found: Collected, target: str, start: int = 0) -> None:
     """Error entries from `start` on belong to `target` (the place the user asked for) unless they name one."""
     found.errors[start:] = [e if e.target else dataclasses.replace(e, target=target) for e in found.errors[start:]]
 
@@ -161,7 +164,7 @@ def _scan_target(path: str, options: ScanOptions, watched, report: Report, found
         view, start = (image, host) if image else _tree_view(path)
         details = _scan_tree(view, start, location, report, found, watched, options.progress, options.runtime)
         report.targets.append(Target("tree", location, details))
-        _stamped(found, 0, location)
+        _stamped(found, location)
         listed = not any(e.location == location and e.message.startswith("cannot list") for e in found.errors)
         return location, None if listed else "cannot list directory"
     if image is not None:
@@ -174,7 +177,7 @@ def _scan_target(path: str, options: ScanOptions, watched, report: Report, found
         file = os.path.join(view.top, os.path.basename(real))
     result = _scan_file(view, file, location, report, watched)
     found.extend(result)
-    _stamped(found, 0, location)
+    _stamped(found, location)
     unread = not result.components and any(e.location == view.display(file) for e in result.errors)
     return location, next(e.message for e in result.errors if e.location == view.display(file)) if unread else None
 
@@ -330,17 +333,28 @@ def _scan_system(view: View, running: bool, watched, report, collected, options:
     for environment in installs:
         # An image's interpreters are another machine's programs: never run here.
         _scan_environment(view, environment, label, report, found, watched, options.runtime and running)
-    searched = skip | {e.prefix for e in installs} | {d for e in installs for d in e.site_dirs}
+    searched = _resolved(view, skip | {e.prefix for e in installs} | {d for e in installs for d in e.site_dirs})
     applications = application_folders(view, homes, found.errors)
     for folder in applications:
         _scan_tree(view, folder, label, report, found, watched, options.progress, options.runtime and running,
-                   APPLICATION_LIMITS, frozenset(searched), APPLICATION_SKIP, on_system=True,
+                   APPLICATION_LIMITS, searched, APPLICATION_SKIP, on_system=True,
                    read_code=os.path.basename(folder) not in PRODUCT_FOLDERS)
     details = dict(target.details, searched=["install locations: system and user site directories, pipx, conda, "
                                              "pyenv, AWS CLI v2", *(f"application folder {view.display(f)}" for f in applications)])
     report.targets.append(Target(target.kind, target.location, details))
-    _stamped(found, 0, target.location)
+    _stamped(found, target.location)
     collected.extend(found)
+
+
+def _resolved(view: View, paths: set[str]) -> frozenset:
+    """The paths and their real paths inside the view: a walk lists folders by the real path of where it goes."""
+    real = set()
+    for path in paths:
+        try:
+            real.add(view.resolve(path))
+        except FsError:
+            pass  # a place that cannot be resolved was not read either: the walk may try it and say why
+    return frozenset(paths | real)
 
 
 def _add_manifests(report: Report, collected: Collected, view: View, found: list, target: str, **options) -> Collected:
