@@ -187,6 +187,8 @@ def test_parts_not_scanned_are_counted_and_strict_fails(open_tmp):  # noqa: F811
     assert "Permission denied" in error["message"]
     (target,) = [t for t in report["targets"] if t["kind"] == "tree"]
     assert target["details"]["not_scanned"] == 1
+    assert {"virtualenvs", "vendored SDK copies", "archives (.zip Lambda packages and layers, .whl, .egg)"} <= set(
+        target["details"]["searched"])
     strict = scan_as_nobody(open_tmp, tree, "--strict", codes=(2,))
     assert "--strict: 1 parts could not be scanned" in strict.err
 
