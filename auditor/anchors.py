@@ -11,10 +11,12 @@ PrintableString is still recognised.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from auditor.rules import rules_dir
 
@@ -52,15 +54,20 @@ def _public_key_der(certificate) -> bytes:
 
 
 def load_anchors(directory=None) -> list[Anchor]:
-    """The anchors as data: nothing is parsed, so a store that holds only exact copies needs no X.509 parser."""
-    directory = directory or rules_dir()
-    data = tomllib.loads((directory / "anchors.toml").read_text(encoding="utf-8"))
+    """The anchors as data: nothing is parsed, so a store that holds only exact copies needs no X.509 parser.
+    Read once per rules folder: every archive and every scan's store book asks for them."""
+    return list(_anchors_in(str(directory or rules_dir())))
+
+
+@functools.lru_cache(maxsize=4)
+def _anchors_in(directory: str) -> tuple[Anchor, ...]:
+    data = tomllib.loads((Path(directory) / "anchors.toml").read_text(encoding="utf-8"))
     anchors = []
     for entry in data["anchors"]:
         subject = tuple((oid, value) for oid, value in entry["subject"])
         anchors.append(Anchor(entry["name"], entry["sha256"], entry["not_after"], subject, subject[-1][1].encode("utf-8"),
                               entry["public_key_sha256"], entry.get("debian_file", "")))
-    return anchors
+    return tuple(anchors)
 
 
 def check_store(certificates: list[bytes], anchors: list[Anchor], as_of: str,

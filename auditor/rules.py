@@ -79,6 +79,13 @@ def select_packs(requested: list[str]) -> list[Pack]:
     return [packs[r] for r in requested]
 
 
+@lru_cache(maxsize=4)
+def _release_table(path: str, mtime_ns: int, size: int) -> tuple[dict[str, dict[str, str]], str]:
+    """The release-date table of one version of its file: every scan and archive asks for it."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data["packages"], data.get("fetched_at", "")
+
+
 class ReleaseDates:
     """First PyPI upload (UTC) of every release of the tracked packages."""
 
@@ -88,8 +95,11 @@ class ReleaseDates:
 
     @classmethod
     def load(cls, path: Optional[Path] = None) -> "ReleaseDates":
-        data = json.loads((path or rules_dir() / "release-dates.json").read_text(encoding="utf-8"))
-        return cls(data["packages"], data.get("fetched_at", ""))
+        """The table at `path` (default: the rules in use), read again only when the file changed (a refresh)."""
+        path = path or rules_dir() / "release-dates.json"
+        info = path.stat()
+        packages, fetched_at = _release_table(str(path), info.st_mtime_ns, info.st_size)
+        return cls(packages, fetched_at)
 
     def tracked(self) -> set[str]:
         return set(self.packages)

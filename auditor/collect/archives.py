@@ -99,7 +99,7 @@ class _ArchiveScan:
             clients.append((entries, components))
         self._link_trust(view, clients)
         for path in view.files():
-            if path.lower().endswith(_SUFFIXES) and archive_format(posixpath.basename(path)):
+            if path[-4:].lower() in _SUFFIXES and archive_format(posixpath.basename(path)):
                 self._nested(view, path, depth + 1, budget)
 
     def _nested(self, view: ArchiveView, path: str, depth: int, budget: Budget) -> None:

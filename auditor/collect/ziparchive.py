@@ -48,6 +48,7 @@ _END = b"PK\x05\x06"
 _END64_LOCATOR = b"PK\x06\x07"
 _END64 = b"PK\x06\x06"
 _CENTRAL = b"PK\x01\x02"
+_FILE_TYPE = 0o170000  # the type bits of the Unix mode a member's external attributes carry (S_IFMT)
 
 
 class ArchiveError(Exception):
@@ -84,10 +85,9 @@ class ZipArchive:
             raise ArchiveError(_reason(exc)) from exc
         if len(self.infos) > max_entries:  # entry_bound counts what zipfile reads; this is the last guard
             raise ArchiveError(f"{len(self.infos)} entries, over the {max_entries}-entry limit; not read")
-        self._by_name = {info.filename: info for info in self.infos}  # the last of a repeated name wins, as in zipfile
 
     def getinfo(self, name: str) -> zipfile.ZipInfo | None:
-        return self._by_name.get(name)
+        return self._zip.NameToInfo.get(name)  # the last of a repeated name wins, as zipfile reads it
 
     def read(self, info: zipfile.ZipInfo, cap: int) -> bytes:
         """A member's bytes, at most `cap`; ArchiveError when a limit or the member's data forbid it."""
@@ -177,41 +177,26 @@ class ArchiveView:
         self.display_top = display
         self.top = "/" + (name.replace("/", "_") or "archive")
         self.unsafe: list[str] = []
-        self._files: dict[str, zipfile.ZipInfo] = {}
-        self._links: set[str] = set()
-        self._children: dict[str, set[str]] = {self.top: set()}
-        for info in archive.infos:
-            self._add(info)
+        members = self._members(archive.infos)
+        top = self.top
+        self._files: dict[str, zipfile.ZipInfo] = {top + "/" + name: info for name, info in members if name[-1:] != "/"}
+        self._children = _tree(top, self._files, [top + "/" + name[:-1] for name, _ in members if name[-1:] == "/"])
 
-    def _add(self, info: zipfile.ZipInfo) -> None:
-        name = info.filename
-        if "\\" in name or "." in name[:1] or "/." in name or "//" in name or name.startswith("/"):
-            parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    def _members(self, infos: list[zipfile.ZipInfo]) -> list[tuple[str, zipfile.ZipInfo]]:
+        """(name as an unpacker reads it, entry) of each member that has a place in the tree. A Lambda package
+        lists thousands of members, nearly always plainly named: those are taken as they are, in one pass."""
+        names = [info.filename for info in infos]
+        listed = "\n" + "\n".join(names)
+        if not any(odd in listed for odd in ("\\", "//", "/.", "\n.", "\n/")) and "" not in names:
+            return list(zip(names, infos))
+        members = []
+        for info in infos:
+            parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")]
             if ".." in parts:
-                self.unsafe.append(name)
-                return
-            if not parts:
-                return
-            name = "/".join(parts) + ("/" if info.is_dir() else "")
-        path = self.top + "/" + name.rstrip("/")
-        parent, _, leaf = path.rpartition("/")
-        children = self._children
-        if parent not in children:  # `zip -r` lists a folder before its files; a wheel lists none
-            self._add_folder(parent)
-        children[parent].add(leaf)
-        if info.is_dir():
-            children.setdefault(path, set())
-            return
-        self._files[path] = info
-        if stat.S_ISLNK(info.external_attr >> 16):
-            self._links.add(path)
-
-    def _add_folder(self, path: str) -> None:
-        parent, _, leaf = path.rpartition("/")
-        if parent not in self._children:
-            self._add_folder(parent)
-        self._children[parent].add(leaf)
-        self._children[path] = set()
+                self.unsafe.append(info.filename)
+            elif parts:
+                members.append(("/".join(parts) + ("/" if info.is_dir() else ""), info))
+        return members
 
     # -- paths: the View interface ---------------------------------------------------------------------
     def inside(self, path: str) -> bool:
@@ -233,13 +218,10 @@ class ArchiveView:
         return path
 
     def kind(self, path: str) -> str | None:
-        if path in self._links:
-            return "other"
-        if path in self._files:
-            return "file"
-        if path in self._children:
-            return "dir"
-        return None
+        info = self._files.get(path)
+        if info is not None:
+            return "other" if _is_link(info) else "file"
+        return "dir" if path in self._children else None
 
     def is_file(self, path: str) -> bool:
         return self.kind(path) == "file"
@@ -261,9 +243,34 @@ class ArchiveView:
         info = self._files.get(path)
         if info is None:
             raise FsError("a folder, not a file" if path in self._children else "no such member in the archive")
-        if path in self._links:
+        if _is_link(info):
             raise FsError("a symbolic link in the archive; not followed")
         try:
             return self.archive.read(info, cap)
         except ArchiveError as exc:
             raise FsError(str(exc)) from exc
+
+
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    """A member stored as a symbolic link (the Unix mode in its external attributes says so)."""
+    return (info.external_attr >> 16) & _FILE_TYPE == stat.S_IFLNK
+
+
+def _tree(top: str, files: dict, folders: list[str]) -> dict[str, set[str]]:
+    """Each folder's children, from the files' paths and the folders the archive lists (a wheel lists none:
+    a folder is known by what is in it)."""
+    children: dict[str, set[str]] = {top: set()}
+    for folder in folders:
+        children.setdefault(folder, set())
+    pending = [*files, *folders]
+    while pending:
+        new = []
+        for path in pending:
+            parent, _, leaf = path.rpartition("/")
+            siblings = children.get(parent)
+            if siblings is None:
+                children[parent] = siblings = set()
+                new.append(parent)
+            siblings.add(leaf)
+        pending = new
+    return children

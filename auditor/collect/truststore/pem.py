@@ -9,13 +9,31 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 
 _BEGIN = re.compile(rb"-----BEGIN (TRUSTED CERTIFICATE|CERTIFICATE|X509 CERTIFICATE)-----")
 
 
+MEMO_LIMIT = 1024 * 1024  # a CA bundle is a few hundred kilobytes; larger files are parsed each time, never held
+
+
 def certificates_in_file(data: bytes) -> tuple[str, list[bytes], list[str]]:
-    """(format, certificates, problems) for a file's bytes."""
+    """(format, certificates, problems) for a file's bytes. The same bundle shipped many times (botocore's and
+    certifi's cacert.pem in every environment, a Lambda package's copies) is parsed once."""
+    if len(data) > MEMO_LIMIT:
+        return _certificates_in(data)
+    store_format, certificates, problems = _remembered(data)
+    return store_format, list(certificates), list(problems)
+
+
+@functools.lru_cache(maxsize=32)
+def _remembered(data: bytes) -> tuple[str, tuple[bytes, ...], tuple[str, ...]]:
+    store_format, certificates, problems = _certificates_in(data)
+    return store_format, tuple(certificates), tuple(problems)
+
+
+def _certificates_in(data: bytes) -> tuple[str, list[bytes], list[str]]:
     # A certificate is a SEQUENCE of more than 127 bytes, so its length is in the long form (0x81-0x84): a
     # bundle whose text starts with "0" (0x30) is no DER.
     if data[:1] == b"\x30" and data[1:2] > b"\x80":
