@@ -75,3 +75,37 @@ def test_an_image_scan_reads_each_place_once_and_skips_the_bulk(tmp_path, monkey
     stores = {c["location"]: c["details"] for c in report["components"] if c["kind"] == "trust-store"}
     assert len(stores["/etc/ssl/certs"]["anchors"]) == 3
     assert [c["name"] for c in report["components"] if c["kind"] == "python-package"] == ["boto"]
+
+
+def test_an_image_link_to_an_absolute_path_is_never_followed_on_the_host(tmp_path, monkeypatch):
+    """`usr/lib64 -> /X/lib64`, where /X exists both inside the image and on the host: every look at the install
+    location goes through the image's own /X, never through the host's (whose site-packages holds a canary)."""
+    outside = tmp_path / "outside"
+    root = tmp_path / "image"
+    for top in (outside, root / str(outside).lstrip("/")):  # the same path on the host and inside the image
+        (top / "lib64" / "python3.11" / "site-packages").mkdir(parents=True)
+    canary = outside / "lib64" / "python3.11" / "site-packages" / "boto-2.9.0.dist-info"
+    canary.mkdir()
+    (canary / "METADATA").write_text("Metadata-Version: 1.1\nName: boto\nVersion: 2.9.0\n")
+    (root / "usr").mkdir()
+    os.symlink(f"{outside}/lib64", root / "usr" / "lib64")
+    (root / "home" / "ops").mkdir(parents=True)
+    os.symlink(f"{outside}/lib64", root / "home" / "ops" / "lib64")  # an application folder's link too
+
+    touched = []
+    calls = {name: getattr(os, name) for name in ("lstat", "stat", "readlink", "scandir", "open", "listdir")}
+
+    def spy(name):
+        def call(path, *args, **kwargs):
+            text = os.fspath(path) if isinstance(path, (str, bytes, os.PathLike)) else ""
+            if isinstance(text, str) and text.startswith(str(outside)):
+                touched.append((name, text))
+            return calls[name](path, *args, **kwargs)
+        return call
+
+    for name in calls:
+        monkeypatch.setattr(os, name, spy(name))
+    report = scan_json("--root", root)
+    monkeypatch.undo()
+    assert not touched, f"host paths outside the image were used: {touched[:5]}"
+    assert not [c for c in report["components"] if c["kind"] == "python-package"]  # the host's canary is not the image's

@@ -100,7 +100,7 @@ def other_environments(view: View, skip: set[str], homes: list[str], errors: lis
                     view.list_dir(path)
                 except FsError as exc:
                     errors.append(ScanError(view.display(path), f"cannot list directory: {exc}"))
-            elif kind == "dir" and os.path.realpath(path) not in skip and not os.path.islink(path):
+            elif kind == "dir" and view.link_text(path) is None and _real(view, path) not in skip:
                 usable.append(path)
         return usable
 
@@ -122,7 +122,7 @@ def application_folders(view: View, homes: list[str], errors: list[ScanError]) -
     candidates = []
     for pattern in APPLICATION_GLOBS + tuple(homes):
         for path in view.glob(pattern, errors=errors):
-            if view.kind(path) == "dir" and not os.path.islink(path):
+            if view.kind(path) == "dir" and view.link_text(path) is None:
                 try:
                     candidates.append((view.resolve(path), path))
                 except FsError as exc:
@@ -134,3 +134,11 @@ def application_folders(view: View, homes: list[str], errors: list[ScanError]) -
         seen.append(real)
         folders.append(path)
     return folders
+
+
+def _real(view: View, path: str) -> str | None:
+    """The path with its links resolved inside the view (an image's links never lead out of it), or None."""
+    try:
+        return view.resolve(path)
+    except FsError:
+        return None
