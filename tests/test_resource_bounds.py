@@ -302,3 +302,20 @@ def test_read_input_reads_at_most_one_byte_past_the_cap(tmp_path):
     with pytest.raises(Refused, match="not a regular file"):
         read_input(str(tmp_path / "zero.json"), 1024, Refused)
     assert json.loads(read_input(str(sparse(tmp_path / "small.json", 2, b"{}")), 1024, Refused)) == {}
+
+
+@pytest.mark.parametrize("line", [
+    "botocore[" + ",".join(["a"] * 400_000) + "]==0.21.0",  # extras: minutes for packaging to parse at 50 MB
+    "botocore==0.21.0 " + "a# " * 300_000,  # no comment starts (each '#' follows a letter): one huge requirement
+    "botocore==0.21.0 \\\n" * 20_000,  # continuations joined into one logical line
+])
+def test_a_requirement_line_past_the_cap_is_an_error_entry_and_the_rest_is_read(tmp_path, line):
+    lockfile = tmp_path / "requirements.txt"
+    lockfile.write_text(f"{line}\nboto==2.9.0\n")
+    started = time.monotonic()
+    report = scan_json(lockfile)
+    assert time.monotonic() - started < 30  # bounded: today's parser takes minutes and gigabytes at this size
+    (error,) = report["errors"]
+    assert error["message"] == "line 1: longer than 65,536 characters, which no requirement is; not read"
+    assert [(c["name"], c["version"]) for c in report["components"]] == [("boto", "2.9.0")]
+    assert report["summary"]["not_scanned"] == 1

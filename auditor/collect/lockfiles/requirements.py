@@ -28,11 +28,15 @@ _EGG_FRAGMENT = re.compile(r"[#&]egg=([^&\s]+)")
 _ARCHIVE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[0-9][^-]*?)(?:-[^/]*)?\.(?:whl|tar\.gz|tar\.bz2|tgz|zip|egg)$")
 _URL_START = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|file:|\.{0,2}/|[A-Za-z]:\\)", re.I)
 MAX_INCLUDE_DEPTH = 50  # -r/-c files including each other; real projects nest a few levels
+# A requirement line of a real project is well under a kilobyte, a hashed one a few (many --hash options); past this a
+# line is an error entry, not read: parsing a crafted line of megabytes costs minutes and gigabytes.
+MAX_LINE = 64 * 1024
 SHOWN_CAP = 300  # longer requirement text is not echoed in an error message
 
 
 def candidate_lines(text: str, watched: set[str]):
-    """(line number, logical line) of every line that could matter to the audit.
+    """(line number, logical line) of every line that could matter to the audit; the line is None when it is
+    longer than MAX_LINE characters.
 
     pip joins backslash continuations, then drops comments. Instead of doing that
     for every line, one regular expression finds the lines that start with a
@@ -46,16 +50,20 @@ def candidate_lines(text: str, watched: set[str]):
             continue  # a continuation of the line before, not a line of its own
         line_number += text.count("\n", counted_to, start)
         counted_to = start
-        parts, end = [], start
-        while True:
+        parts, end, length = [], start, 0
+        while length <= MAX_LINE:
             newline = text.find("\n", end)
             physical = text[end:] if newline < 0 else text[end:newline]
             physical = physical.rstrip("\r")
+            length += len(physical)
             if not physical.endswith("\\") or newline < 0:
                 parts.append(physical)
                 break
             parts.append(physical[:-1])
             end = newline + 1
+        if length > MAX_LINE:
+            yield line_number, None  # too long to be a real requirement: the caller says so
+            continue
         line = _strip_comment("".join(parts)).strip()
         if line:
             yield line_number, line
@@ -95,6 +103,10 @@ def _parse_file(view, path, watched, errors, pins, visited, constraint, depth):
         return
     source = "requirements file" + (" (constraint via -c)" if constraint else "")
     for lineno, line in candidate_lines(text, watched):
+        if line is None:
+            errors.append(ScanError(view.display(path), f"line {lineno}: longer than {MAX_LINE:,} characters, which no "
+                                                        f"requirement is; not read"))
+            continue
         if line.startswith("-"):
             _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source, depth)
             continue
