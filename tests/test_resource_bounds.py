@@ -319,3 +319,14 @@ def test_a_requirement_line_past_the_cap_is_an_error_entry_and_the_rest_is_read(
     assert error["message"] == "line 1: longer than 65,536 characters, which no requirement is; not read"
     assert [(c["name"], c["version"]) for c in report["components"]] == [("boto", "2.9.0")]
     assert report["summary"]["not_scanned"] == 1
+
+
+def test_a_manifest_naming_more_sdk_packages_than_any_project_is_capped(tmp_path):
+    """400,000 `@aws-sdk/*` dependencies took 34 s and 2.95 GB: past 5,000 the rest is an error entry."""
+    manifest = tmp_path / "package.json"
+    dependencies = {f"@aws-sdk/client-service{i}": "^3.400.0" for i in range(6_000)}
+    manifest.write_text(json.dumps({"name": "shop", "version": "1.0.0", "dependencies": dependencies}, indent=2))
+    report = scan_json(manifest)
+    assert len([c for c in report["components"] if c["kind"] == "sdk-manifest"]) == 5_000
+    (error,) = report["errors"]
+    assert error["message"] == "names 6,000 AWS SDK packages, more than the 5,000 a real project has; the first 5,000 are read"

@@ -18,6 +18,8 @@ from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
 MANIFEST_CAP = 64 * 1024 * 1024
+# AWS publishes a few hundred service clients per SDK; a lockfile holds a few versions of each at most.
+MAX_SDK_PACKAGES = 5_000
 
 
 class ManifestError(ValueError):
@@ -135,6 +137,10 @@ def collect_manifest(view: View, path: str, target: str, label: Optional[str] = 
     except (ManifestError, RecursionError) as exc:
         result.errors.append(ScanError(shown, f"cannot read as {label}: {exc}", target))
         return result
+    if len(refs) > MAX_SDK_PACKAGES:
+        result.errors.append(ScanError(shown, f"names {len(refs):,} AWS SDK packages, more than the {MAX_SDK_PACKAGES:,} "
+                                              f"a real project has; the first {MAX_SDK_PACKAGES:,} are read", target))
+        refs = refs[:MAX_SDK_PACKAGES]
     ecosystem = _ECOSYSTEM[label]
     if ecosystem == "rubygems" and refs:
         from auditor.collect.sdk_manifests.ruby import locate_trust
