@@ -49,6 +49,11 @@ application search (no TARGET): each folder is walked at most 12 levels deep and
   .cache, .m2, .gradle, .npm, .cargo, .rustup, .nvm, .pyenv, .conda; install
   locations already read are not read twice. Every file read is size-capped.
 
+caps (each past one is an error entry, and the scan goes on):
+  a lockfile or manifest 64 MB; a requirement line 64 KiB; 5,000 AWS SDK packages in
+  one manifest; an archive 512 MB (nested: 256 MB, 3 deep, 100,000 entries, 1 GB
+  inflated, a member's ratio 100:1 past 1 MB); a source file 2 MB; a trust store 64 MB
+
 fail closed:
   Whatever could not be read (a folder without permission, a file over its cap, a
   FIFO, a link out of the target, a search cap) is an error entry, counted on the
