@@ -12,6 +12,7 @@ import sys
 from auditor import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + 2, 128 + 15  # SIGINT, SIGTERM: as a shell reports a process they ended
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 DESCRIPTION = """\
@@ -397,6 +398,20 @@ def main(argv=None) -> int:
     if list(argv) == ["--version"]:
         print(f"auditor {__version__}")
         return EXIT_OK
+    from auditor.output import Terminated, terminate_raises
+
+    try:
+        with terminate_raises():  # so that an output file's temporary is removed on SIGTERM too
+            return _command(argv)
+    except KeyboardInterrupt:
+        print("auditor: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("auditor: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+
+
+def _command(argv: list[str]) -> int:
     parser = build_parser(_secret_values(argv))
     args = parser.parse_args(argv)
     args.command_line = shown_command_line(["auditor", *argv])
@@ -657,10 +672,9 @@ def _rules(args) -> int:
 
 
 def _write_atomically(path: str, text: str) -> None:
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
+    from auditor.output import write_atomically
+
+    write_atomically(path, text)
 
 
 def _fail(message: str) -> int:
