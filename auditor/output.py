@@ -4,7 +4,8 @@ A reader sees the old file or the whole new one, never a part. The new content g
 mkstemp creates with a random name in the target's own folder (O_CREAT | O_EXCL | O_NOFOLLOW: a link another user
 planted there is never followed), then is synced and renamed over the target. An existing target keeps its
 permission bits (a 0600 report stays 0600); a new one gets what the umask gives, as open() would. On any failure,
-an interrupt or SIGTERM included (see `terminate_raises`), the temporary file is removed.
+an interrupt or SIGTERM included (see `terminate_raises`), the temporary file is removed. A device or a pipe
+(-o /dev/stdout, a FIFO) is written in place: replacing it by a regular file would break it (as root, /dev/null).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ def atomic_output(path: str, binary: bool = False) -> Iterator[io.IOBase]:
     OSError when the folder cannot take the file (no permission, a full disk, a file size limit)."""
     import tempfile  # here: it costs start-up time, and most runs write to standard output
 
+    stream = _open_stream(path)
+    if stream is not None:  # /dev/stdout, /dev/null, a FIFO: written in place, never replaced by a file
+        with os.fdopen(stream, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as handle:
+            yield handle
+        return
     directory, name = os.path.split(os.path.abspath(path))
     mode = _mode_for(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
@@ -67,6 +73,24 @@ def terminate_raises() -> Iterator[None]:
 
 def _raise_terminated(_signum, _frame):
     raise Terminated()
+
+
+def _open_stream(path: str) -> int | None:
+    """A descriptor open for writing when `path` is a character device or a pipe; None otherwise."""
+    try:
+        if not _is_stream(os.stat(path).st_mode):
+            return None
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)  # no O_CREAT: nothing is made here
+    except OSError:
+        return None  # gone or unreadable: the atomic path says why, or makes the file
+    if _is_stream(os.fstat(fd).st_mode):
+        return fd
+    os.close(fd)  # swapped for something else meanwhile: not written through
+    return None
+
+
+def _is_stream(mode: int) -> bool:
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def _mode_for(path: str) -> int:

@@ -225,3 +225,19 @@ def test_a_scan_interrupted_midway_ends_with_one_line_and_the_shells_exit_code(t
     assert child.returncode == code
     assert b"Traceback" not in stderr and stderr.count(b"auditor:") == 1 and line in stderr
     assert stdout == b"" and list(out.iterdir()) == []
+
+
+def test_a_pipe_or_device_is_written_in_place_never_replaced_by_a_file(tmp_path):
+    import threading
+
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open(fifo, "rb").read()), daemon=True)
+    reader.start()
+    result = run("scan", "-q", "--format", "json", OLD, "-o", fifo)
+    if reader.is_alive():  # nothing opened the FIFO: unblock the reader
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    reader.join(10)
+    assert result.code == 1 and stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert received and b'"botocore"' in received[0]  # as -o /dev/stdout is; /dev/null is not risked here
