@@ -1,7 +1,7 @@
 """Command line: argument parsing, output files and exit codes. Work happens elsewhere.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
-2 usage error, or nothing could be scanned.
+2 usage error, or nothing could be scanned; 130 and 143 ended by SIGINT and SIGTERM.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ trust stores:
 
 exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
             2 usage error, a TARGET that could not be read, nothing could be
-            scanned, or (--strict) any part not scanned
+            scanned, or (--strict) any part not scanned; 130 interrupted (SIGINT),
+            143 terminated (SIGTERM), a partly written --output file removed
 
 examples:
   auditor scan
