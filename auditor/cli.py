@@ -1,7 +1,7 @@
 """Command line: argument parsing, output files and exit codes. Work happens elsewhere.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
-2 usage error, or nothing could be scanned.
+2 usage error, or nothing could be scanned; 130 and 143 ended by SIGINT and SIGTERM.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 from auditor import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + 2, 128 + 15  # SIGINT, SIGTERM: as a shell reports a process they ended
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 DESCRIPTION = """\
@@ -75,7 +76,8 @@ trust stores:
 
 exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
             2 usage error, a TARGET that could not be read, nothing could be
-            scanned, or (--strict) any part not scanned
+            scanned, or (--strict) any part not scanned; 130 interrupted (SIGINT),
+            143 terminated (SIGTERM), a partly written --output file removed
 
 examples:
   auditor scan
@@ -158,7 +160,7 @@ def build_parser(secrets=()):
         description="Fetch release dates from PyPI's JSON API and write the release-date table. "
                     "It uses the network, as auditor probe and scan --probe do; nothing else does.")
     refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the table in use)")
-    refresh.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: 30)")
+    refresh.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per request (default: 30)")
 
     store = commands.add_parser("truststore", help="check CA bundles, keystores or certificate directories for the ATS anchors",
                                 description="Read each trust store (PEM bundle, DER file, hashed directory such as "
@@ -207,18 +209,55 @@ PROBE_RUN_OPTIONS = ("connect_to", "timeout", "retries", "jobs", "deadline", "ht
 def _add_probe_run_options(command) -> None:
     command.add_argument("--connect-to", metavar="ADDRESS[:PORT]",
                          help="connect here instead (no proxy); the endpoint's name stays the SNI and the name checked")
-    command.add_argument("--timeout", type=float, help="seconds for each phase: DNS, connect, proxy, handshake, GET "
-                                                       "(default: 5)")
-    command.add_argument("--retries", type=int,
-                         help="further attempts after a network failure (DNS, refused, timeout, stall, reset); default 0")
-    command.add_argument("--jobs", type=int, help="probes at a time (default: 16)")
-    command.add_argument("--deadline", type=float, help="seconds for the whole run (default: 60)")
+    command.add_argument("--timeout", type=_seconds, help="seconds for each phase: DNS, connect, proxy, handshake, "
+                                                          "GET (default: 5)")
+    command.add_argument("--retries", type=_count(0, MAX_RETRIES),
+                         help="further attempts after a network failure (DNS, refused, timeout, stall, reset); "
+                              f"default 0, at most {MAX_RETRIES}")
+    command.add_argument("--jobs", type=_count(1, MAX_JOBS), help=f"probes at a time (default: 16, at most {MAX_JOBS})")
+    command.add_argument("--deadline", type=_seconds, help="seconds for the whole run (default: 60)")
     command.add_argument("--http", action="store_true", help="once verified, GET / and report whether it reads 'healthy: HOST'")
 
 
+# Bounds of the number options. Every wait has to be finite: a NaN or infinite timeout makes the probe loop spin
+# and never reach its deadline, and the socket layer refuses a timeout past what time_t holds.
+MAX_SECONDS = 86_400.0
+MAX_RETRIES = 100
+MAX_JOBS = 1_000
+
+
+def _seconds(text: str) -> float:
+    """argparse type of a duration: a finite number of seconds above 0 and at most MAX_SECONDS."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= MAX_SECONDS:  # NaN fails every comparison
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds above 0 and at most {MAX_SECONDS:,.0f}")
+    return value
+
+
+def _count(least: int, most: int):
+    """argparse type of a whole number from `least` to `most`."""
+    import argparse
+
+    def count(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not least <= value <= most:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from {least} to {most:,}")
+        return value
+
+    return count
+
+
 def _probe_run(args):
-    """(connect_to, ProbeSettings, jobs, deadline) from the options of _add_probe_run_options, defaults filled
-    in; ValueError with the message for the user when one is out of range."""
+    """(connect_to, ProbeSettings, jobs, deadline) from the options of _add_probe_run_options (their ranges are
+    checked by the parser), defaults filled in; ValueError with the message for the user for a bad address."""
     from auditor.probe.command import parse_address
     from auditor.probe.run import DEFAULT_DEADLINE, DEFAULT_JOBS, DEFAULT_TIMEOUT, ProbeSettings
 
@@ -227,8 +266,6 @@ def _probe_run(args):
 
     timeout, retries = given(args.timeout, DEFAULT_TIMEOUT), given(args.retries, 0)
     jobs, deadline = given(args.jobs, DEFAULT_JOBS), given(args.deadline, DEFAULT_DEADLINE)
-    if timeout <= 0 or deadline <= 0 or jobs < 1 or retries < 0:
-        raise ValueError("--timeout and --deadline must be positive, --jobs at least 1, --retries at least 0")
     connect_to = parse_address(args.connect_to, None) if args.connect_to else None
     return connect_to, ProbeSettings(timeout, retries, args.http), jobs, deadline
 
@@ -367,6 +404,20 @@ def main(argv=None) -> int:
     if list(argv) == ["--version"]:
         print(f"auditor {__version__}")
         return EXIT_OK
+    from auditor.output import Terminated, terminate_raises
+
+    try:
+        with terminate_raises():  # so that an output file's temporary is removed on SIGTERM too
+            return _command(argv)
+    except KeyboardInterrupt:
+        print("auditor: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("auditor: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+
+
+def _command(argv: list[str]) -> int:
     parser = build_parser(_secret_values(argv))
     args = parser.parse_args(argv)
     args.command_line = shown_command_line(["auditor", *argv])
@@ -627,10 +678,9 @@ def _rules(args) -> int:
 
 
 def _write_atomically(path: str, text: str) -> None:
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
+    from auditor.output import write_atomically
+
+    write_atomically(path, text)
 
 
 def _fail(message: str) -> int:

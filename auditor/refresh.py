@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import urllib.request
+
+from auditor.output import atomic_output
 
 PYPI_JSON = "https://pypi.org/pypi/{name}/json"
 TRACKED = ("awscli", "boto", "boto3", "botocore", "s3transfer")
@@ -44,9 +45,7 @@ def refresh(output: str, names=TRACKED, timeout: float = 30.0) -> dict[str, int]
         "fetched_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "packages": packages,
     }
-    temporary = output + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
+    with atomic_output(output) as handle:
         json.dump(table, handle, indent=1, sort_keys=False)
         handle.write("\n")
-    os.replace(temporary, output)
     return {name: len(dates) for name, dates in packages.items()}

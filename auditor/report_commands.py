@@ -52,16 +52,13 @@ def _merge(args) -> int:
     if not args.output:
         summary = merge_reports(args.reports, sys.stdout, **options)
         return EXIT_FINDINGS if summary["failing"] else EXIT_OK
-    temporary = f"{args.output}.{os.getpid()}.tmp"
+    from auditor.output import atomic_output
+
     try:
-        with open(temporary, "w", encoding="utf-8") as out:
+        with atomic_output(args.output) as out:
             summary = merge_reports(args.reports, out, **options)
-        os.replace(temporary, args.output)
     except OSError as exc:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     if not args.quiet:
         print(f"auditor: merged {len(args.reports)} reports into {args.output} "
               f"({sum(summary['findings'].values())} findings)", file=sys.stderr)

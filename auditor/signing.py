@@ -80,9 +80,10 @@ def _read(path: str, limit: int) -> bytes:
 
 
 def write_signature(path: str, signature: bytes) -> None:
+    from auditor.output import write_atomically
+
     try:
-        with open(path, "wb") as handle:
-            handle.write(signature)
+        write_atomically(path, signature)
     except OSError as exc:
         raise SigningError(f"cannot write {path}: {exc.strerror or exc}") from exc
 

@@ -379,7 +379,7 @@ def test_endpoints_are_parsed(text, expected):
 @pytest.mark.parametrize("args, message", [
     (["host:99999"], "port from 1 to 65535"),
     (["--ca-file", "/no/such/store.pem"], "--ca-file /no/such/store.pem: no such file"),
-    (["--timeout", "0"], "--timeout and --deadline must be positive"),
+    (["--timeout", "0"], "argument --timeout: '0': give seconds above 0"),
 ])
 def test_usage_errors(args, message):
     result = run("probe", *args)

@@ -139,7 +139,7 @@ def test_probe_options_need_probe_and_are_checked(server):
     result = run("scan", "-q", VENV, "--probe", "--probe-endpoint", "host:99999")
     assert result.code == 2 and "port from 1 to 65535" in result.err
     result = run("scan", "-q", VENV, "--probe", "--jobs", 0)
-    assert result.code == 2 and "--jobs at least 1" in result.err
+    assert result.code == 2 and "argument --jobs: '0': give a whole number from 1" in result.err
 
 
 def test_scan_probe_connects_only_where_told(pki, server, os_store, monkeypatch):

@@ -1,0 +1,119 @@
+"""Output files (reports, signatures, the release-date table), each written atomically and safely.
+
+A reader sees the old file or the whole new one, never a part. The new content goes to a temporary file that
+mkstemp creates with a random name in the target's own folder (O_CREAT | O_EXCL | O_NOFOLLOW: a link another user
+planted there is never followed), then is synced and renamed over the target. An existing target keeps its
+permission bits (a 0600 report stays 0600); a new one gets what the umask gives, as open() would. On any failure,
+an interrupt or SIGTERM included (see `terminate_raises`), the temporary file is removed. A device or a pipe
+(-o /dev/stdout, a FIFO) is written in place: replacing it by a regular file would break it (as root, /dev/null).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import stat
+from collections.abc import Iterator  # not typing: every command imports this module first
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every `finally` runs; a BaseException, like KeyboardInterrupt,
+    so that no `except Exception` of a collector turns it into an error entry."""
+
+
+@contextlib.contextmanager
+def atomic_output(path: str, binary: bool = False) -> Iterator[io.IOBase]:
+    """A handle to write the new content of `path` to; it replaces `path` when the block ends without an error.
+    OSError when the folder cannot take the file (no permission, a full disk, a file size limit)."""
+    import tempfile  # here: it costs start-up time, and most runs write to standard output
+
+    stream = _open_stream(path)
+    if stream is not None:  # /dev/stdout, /dev/null, a FIFO: written in place, never replaced by a file
+        with os.fdopen(stream, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as handle:
+            yield handle
+        return
+    directory, name = os.path.split(os.path.abspath(path))
+    mode = _mode_for(path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as handle:
+            os.fchmod(handle.fileno(), mode)
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _sync_folder(directory)
+
+
+def write_atomically(path: str, content: str | bytes) -> None:
+    with atomic_output(path, binary=isinstance(content, bytes)) as handle:
+        handle.write(content)
+
+
+@contextlib.contextmanager
+def terminate_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises Terminated in the main thread (elsewhere signals cannot be handled and
+    nothing changes); the previous handler is put back after."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(_signum, _frame):
+    raise Terminated()
+
+
+def _open_stream(path: str) -> int | None:
+    """A descriptor open for writing when `path` is a character device or a pipe; None otherwise."""
+    try:
+        if not _is_stream(os.stat(path).st_mode):
+            return None
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)  # no O_CREAT: nothing is made here
+    except OSError:
+        return None  # gone or unreadable: the atomic path says why, or makes the file
+    if _is_stream(os.fstat(fd).st_mode):
+        return fd
+    os.close(fd)  # swapped for something else meanwhile: not written through
+    return None
+
+
+def _is_stream(mode: int) -> bool:
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def _mode_for(path: str) -> int:
+    try:
+        existing = os.stat(path)
+    except OSError:
+        existing = None
+    if existing is not None and stat.S_ISREG(existing.st_mode):
+        return stat.S_IMODE(existing.st_mode) & 0o777  # never a set-id bit on a file this process now owns
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0o077)  # the only way to read it; the most restrictive value while it is set
+    os.umask(mask)
+    return mask
+
+
+def _sync_folder(directory: str) -> None:
+    """The rename made durable too; a file system that cannot sync a folder is not an error."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
