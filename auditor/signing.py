@@ -67,9 +67,8 @@ def sign(report_path: str, key_path: str, passphrase: Optional[bytes]) -> bytes:
 def verify(report_path: str, signature_path: str, public_key_path: str) -> bool:
     """True when the signature is the key's over the report's exact bytes."""
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
     try:
         key = load_pem_public_key(_read(public_key_path, 64 * 1024))
