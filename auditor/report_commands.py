@@ -117,4 +117,4 @@ def _passphrase(args):
     value = os.environ.get(name)
     if not value:
         raise SigningError(f"--passphrase-env: the variable {name} is not set or empty")
-    return value.encode("utf-8")
+    return os.fsencode(value)  # the variable's own bytes, UTF-8 or not, as `openssl -pass env:NAME` takes them

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import sys
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -86,6 +87,13 @@ def _release_table(path: str, mtime_ns: int, size: int) -> tuple[dict[str, dict[
     return data["packages"], data.get("fetched_at", "")
 
 
+@lru_cache(maxsize=4)
+def _shared_release_dates(path: str, mtime_ns: int, size: int) -> "ReleaseDates":
+    """One ReleaseDates per version of the file, so that its parsed and ordered releases are built once per process."""
+    packages, fetched_at = _release_table(path, mtime_ns, size)
+    return ReleaseDates(packages, fetched_at)
+
+
 class ReleaseDates:
     """First PyPI upload (UTC) of every release of the tracked packages."""
 
@@ -98,8 +106,7 @@ class ReleaseDates:
         """The table at `path` (default: the rules in use), read again only when the file changed (a refresh)."""
         path = path or rules_dir() / "release-dates.json"
         info = path.stat()
-        packages, fetched_at = _release_table(str(path), info.st_mtime_ns, info.st_size)
-        return cls(packages, fetched_at)
+        return _shared_release_dates(str(path), info.st_mtime_ns, info.st_size)
 
     def tracked(self) -> set[str]:
         return set(self.packages)
@@ -111,12 +118,24 @@ class ReleaseDates:
         parsed = _version(version)
         if parsed is None:
             return None
-        return next((date for v, date in table.items() if _version(v) == parsed), None)
+        versions, dates = self._by_version.get(name, ((), ()))
+        at = bisect_left(versions, parsed)
+        return dates[at] if at < len(versions) and versions[at] == parsed else None
 
     @cached_property
     def _parsed(self) -> dict[str, list[tuple[Version, str, str]]]:
         return {name: [(pv, v, d) for v, d in table.items() if (pv := _version(v)) is not None]
                 for name, table in self.packages.items()}
+
+    @cached_property
+    def _by_version(self) -> dict[str, tuple[list[Version], list[str]]]:
+        """Each package's releases in version order (table order among equal versions, so the first listed
+        answers): an unlisted spelling of a release ("0.21" for "0.21.0") is then found by bisection."""
+        ordered = {}
+        for name, releases in self._parsed.items():
+            releases = sorted(releases, key=lambda release: release[0])
+            ordered[name] = ([pv for pv, _, _ in releases], [d for _, _, d in releases])
+        return ordered
 
     def matching(self, name: str, specifier: str) -> list[tuple[str, str]]:
         """(version, date) of every known release the specifier admits, oldest first."""
@@ -130,8 +149,15 @@ class ReleaseDates:
         return sorted(((v, d) for pv, v, d in releases if pv in allowed), key=lambda item: item[1])
 
     def last_before(self, name: str, cutoff: str) -> Optional[tuple[Version, str, str]]:
-        before = [r for r in self._parsed.get(name, []) if r[2] < cutoff]
-        return max(before, default=None)
+        key = (name, cutoff)
+        if key not in self._last_before:  # asked again for every unlisted version of the package
+            before = [r for r in self._parsed.get(name, []) if r[2] < cutoff]
+            self._last_before[key] = max(before, default=None)
+        return self._last_before[key]
+
+    @cached_property
+    def _last_before(self) -> dict[tuple[str, str], Optional[tuple[Version, str, str]]]:
+        return {}
 
 
 def _version(text: str) -> Optional[Version]:

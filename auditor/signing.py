@@ -13,6 +13,14 @@ from auditor.inputs import read_input
 
 MAX_BYTES = 256 * 1024 * 1024  # a merged fleet report may be large; the signature covers it whole
 
+_P = 2**255 - 19
+# The y coordinates of edwards25519's eight points of small order (the identity, order 2, the two of order 4, the
+# four of order 8), and the non-canonical p and p + 1 (0 and 1 again). A public key that is one of them, with either
+# sign bit, makes [k]A vanish, so a signature made without any private key (R = the identity, S = 0) verifies for
+# every report; OpenSSL accepts it. Refused by encoding, before any verification.
+_Y_ORDER_8 = int.from_bytes(bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"), "little")
+SMALL_ORDER_Y = frozenset({0, 1, _Y_ORDER_8, _P - _Y_ORDER_8, _P - 1, _P, _P + 1})
+
 
 class SigningError(Exception):
     """A key, report or signature that cannot be used; never includes key material or passphrases."""
@@ -36,12 +44,15 @@ def keygen(private_path: str, public_path: str, passphrase: Optional[bytes]) -> 
 
 
 def sign(report_path: str, key_path: str, passphrase: Optional[bytes]) -> bytes:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     pem = _read(key_path, 64 * 1024)
     try:
         key = load_pem_private_key(pem, password=passphrase)
+    except UnsupportedAlgorithm as exc:
+        raise SigningError(_not_readable(key_path, exc)) from None
     except TypeError as exc:
         # cryptography says "Password was not given but private key is encrypted" or the reverse.
         hint = "give --passphrase-env" if passphrase is None else "it is not encrypted: drop --passphrase-env"
@@ -55,16 +66,21 @@ def sign(report_path: str, key_path: str, passphrase: Optional[bytes]) -> bytes:
 
 def verify(report_path: str, signature_path: str, public_key_path: str) -> bool:
     """True when the signature is the key's over the report's exact bytes."""
-    from cryptography.exceptions import InvalidSignature
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
     try:
         key = load_pem_public_key(_read(public_key_path, 64 * 1024))
+    except UnsupportedAlgorithm as exc:
+        raise SigningError(_not_readable(public_key_path, exc)) from None
     except ValueError as exc:
         raise SigningError(f"{public_key_path}: not a PEM public key") from exc
     if not isinstance(key, Ed25519PublicKey):
         raise SigningError(f"{public_key_path}: not an Ed25519 public key")
+    if int.from_bytes(key.public_bytes(Encoding.Raw, PublicFormat.Raw), "little") & ~(1 << 255) in SMALL_ORDER_Y:
+        raise SigningError(f"{public_key_path}: an Ed25519 public key of small order, which any forged signature "
+                           f"matches: not a key anyone signs with")
     signature = _read(signature_path, 1024)
     if len(signature) != 64:
         raise SigningError(f"{signature_path}: {len(signature)} bytes; an Ed25519 signature is 64 bytes")
@@ -73,6 +89,12 @@ def verify(report_path: str, signature_path: str, public_key_path: str) -> bool:
     except InvalidSignature:
         return False
     return True
+
+
+def _not_readable(path: str, exc: Exception) -> str:
+    # cryptography names the curve or algorithm it lacks (secp112r1 is "Curve 1.3.132.0.6 is not supported").
+    return f"{path}: a kind of key this auditor cannot use ({exc}); reports are signed with Ed25519 keys " \
+           f"(make one with 'auditor report keygen')"
 
 
 def _read(path: str, limit: int) -> bytes:

@@ -120,3 +120,41 @@ def test_refresh_refuses_an_answer_too_large_or_not_json_and_keeps_the_table(tmp
     assert result.code == 2 and "refresh failed, table unchanged" in result.err and message in result.err
     assert "Traceback" not in result.err and table.read_text() == "{}"
     assert answered.asked == [1025], "the answer is read up to the cap, never whole"
+
+
+def test_a_release_spelt_otherwise_or_built_locally_is_judged_against_the_table(tmp_path):
+    from conftest import scan_json
+
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("botocore==0.21.0.0\nawscli==1.2.1+corp.3\nboto==2.16.0+local\nbotocore==0.22\n")
+    report = scan_json(str(requirements))
+    released = {(c["name"], c["version"]): c.get("released") for c in report["components"]}
+    assert released[("botocore", "0.21.0.0")] == DATES.released("botocore", "0.21.0")  # PEP 440: the same release
+    assert released[("botocore", "0.22")] == DATES.released("botocore", "0.22.0")
+    assert released[("awscli", "1.2.1+corp.3")] is None and released[("boto", "2.16.0+local")] is None
+    flagged = {f["component"].split(":")[1] for f in report["findings"] if f["rule"] == "ats-python-sdk-before-cutoff"}
+    assert flagged == {"botocore@0.21.0.0", "awscli@1.2.1+corp.3"}  # boto 2.16.0 is after the cutoff, botocore 0.22 too
+
+
+def test_twenty_thousand_unlisted_versions_are_judged_in_seconds():
+    """Each version the table does not list used to re-parse all of the package's releases (20,000 pins: minutes)."""
+    import time
+
+    from packaging.version import Version
+
+    from auditor.model import Component
+    from auditor.rules import evaluate
+
+    pack = load_packs()["dynamodb-ats"]
+    dates = ReleaseDates.load()
+    versions = [f"0.{i % 30}.{i % 7}+build{i}" for i in range(10_000)] + [f"1.{i % 40}.{i}.dev{i}" for i in range(10_000)]
+    expected_flagged = sum(1 for v in versions if Version(v).release <= (0, 21, 0))  # 0.21.0: the last before the cutoff
+    bound, flagged = 20.0, 0
+    start = time.perf_counter()
+    for version in versions:
+        component = Component("python-package", "botocore", version, "requirements.txt", "requirements file", "t")
+        assert dates.released("botocore", version) is None
+        flagged += sum(1 for f in evaluate([pack], [component], dates) if f.rule == "ats-python-sdk-before-cutoff")
+        elapsed = time.perf_counter() - start
+        assert elapsed < bound, f"{versions.index(version) + 1} unlisted versions took {elapsed:.1f} s"
+    assert flagged == expected_flagged > 0

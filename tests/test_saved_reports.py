@@ -204,3 +204,33 @@ def test_report_help_explains_each_subcommand():
         assert action in top
         assert "example" in run("report", action, "--help").out
     assert run("report").code == 2
+
+
+def nested(tmp_path, depth: int):
+    """A saved report whose first component's details (any object, in the schema) hold `depth` nested objects,
+    written as text: Python's own encoder would recurse as deep."""
+    path = edited(tmp_path, saved_scan(tmp_path, "scan.json", OLD),
+                  lambda data: data["components"][0]["details"].update(x="NESTED"))
+    path.write_text(path.read_text().replace('"NESTED"', '{"a": ' * (depth - 1) + "{}" + "}" * (depth - 1)))
+    return path
+
+
+@pytest.mark.parametrize("depth", [500, 700, 980])
+def test_a_report_nested_hundreds_of_levels_deep_is_refused_on_load(tmp_path, depth):
+    path = nested(tmp_path, depth)
+    for args in (("render", path, "--format", "json"), ("render", path, "--format", "sarif"), ("merge", path, path),
+                 ("merge", path, "--format", "markdown"), ("diff", path, path)):
+        result = run("report", *args)
+        assert result.code == 2, (args, result.err[-300:])
+        assert result.err == f"auditor: error: {path}: objects and arrays nested more than 64 levels deep: " \
+                             f"not a report the auditor wrote\n"
+
+
+def test_a_report_as_deep_as_the_bound_still_renders(tmp_path):
+    path = nested(tmp_path, 64 - 4)  # report, components, [0], details: four levels above
+    for output_format in ("json", "sarif", "html", "markdown", "csv", "junit", "table"):
+        assert run("report", "render", path, "--format", output_format).code == 1, output_format
+    merged = tmp_path / "merged.json"
+    assert run("report", "merge", path, path, "--format", "json", "-o", merged).code == 1
+    assert run("report", "render", merged, "--format", "json").code == 1  # a merged report reads back
+    assert run("report", "render", nested(tmp_path, 64 - 3)).code == 2  # one more level: refused

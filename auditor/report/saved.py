@@ -13,6 +13,9 @@ from auditor.inputs import read_input
 from auditor.model import SCHEMA_VERSION, Report
 
 MAX_BYTES = 64 * 1024 * 1024
+# A report the auditor writes nests a handful of levels; the renderers and the merge recurse on what they read,
+# so a deeper one (hand-made) is refused on load rather than left to exhaust Python's recursion limit.
+MAX_NESTING = 64
 # Only a \uD800-\uDFFF escape can make a lone surrogate; a report without one needs no walk.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
@@ -28,8 +31,10 @@ def load_data(path: str, limit: int = MAX_BYTES) -> dict:
         data = json.loads(raw, parse_constant=_not_json)
     except ValueError as exc:  # not UTF-8, not JSON, NaN, an integer of more than 4,300 digits
         raise SavedReportError(f"{path}: not valid JSON ({exc})") from exc
-    except RecursionError:
-        raise SavedReportError(f"{path}: not valid JSON (nested too deeply to read)") from None
+    except RecursionError:  # nested far deeper still: the parser ran out of stack first
+        raise SavedReportError(_too_deep(path)) from None
+    if _nested_deeper(data, MAX_NESTING):
+        raise SavedReportError(_too_deep(path))
     lone = _lone_surrogate(data) if _SURROGATE_ESCAPE.search(raw) else None
     if lone is not None:
         shown = lone.encode("utf-8", "backslashreplace").decode("utf-8")
@@ -62,6 +67,25 @@ def _lone_surrogate(data) -> str | None:
         elif isinstance(value, list):
             pending += value
     return None
+
+
+def _too_deep(path: str) -> str:
+    return f"{path}: objects and arrays nested more than {MAX_NESTING} levels deep: not a report the auditor wrote"
+
+
+def _nested_deeper(data, limit: int) -> bool:
+    """Whether any object or array lies more than `limit` levels down (the top one is level 1); walked a level at a
+    time, without recursion."""
+    level, containers = 1, [data] if isinstance(data, (dict, list)) else []
+    while containers:
+        if level > limit:
+            return True
+        below = []
+        for container in containers:
+            below += [child for child in (container.values() if isinstance(container, dict) else container)
+                      if isinstance(child, (dict, list))]
+        level, containers = level + 1, below
+    return False
 
 
 def _not_json(constant: str):
