@@ -81,17 +81,10 @@ def select_packs(requested: list[str]) -> list[Pack]:
 
 
 @lru_cache(maxsize=4)
-def _release_table(path: str, mtime_ns: int, size: int) -> tuple[dict[str, dict[str, str]], str]:
-    """The release-date table of one version of its file: every scan and archive asks for it."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return data["packages"], data.get("fetched_at", "")
-
-
-@lru_cache(maxsize=4)
 def _shared_release_dates(path: str, mtime_ns: int, size: int) -> "ReleaseDates":
     """One ReleaseDates per version of the file, so that its parsed and ordered releases are built once per process."""
-    packages, fetched_at = _release_table(path, mtime_ns, size)
-    return ReleaseDates(packages, fetched_at)
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return ReleaseDates(data["packages"], data.get("fetched_at", ""))
 
 
 class ReleaseDates:
