@@ -1,7 +1,8 @@
 """CSV: one row per finding, stable columns, for spreadsheets and ticket imports.
 
 The cells hold data from scanned systems, so a cell a spreadsheet would read as a formula (one that
-starts with =, +, -, @, a tab or a carriage return) gets a leading apostrophe, and secrets are redacted.
+starts with =, +, -, @, a tab or a carriage return) gets a leading apostrophe, secrets are redacted, and
+controls (an escape sequence, a carriage return) are shown as their escapes (\\x1b, \\r).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import io
 
 from auditor.redact import redact
 from auditor.report.common import components_by_id
+from auditor.report.escape import visible
 
 COLUMNS = ("finding_id", "severity", "rule", "pack", "title", "component", "version", "kind", "location", "line",
            "target", "remediation", "references", "waived", "waiver_status", "waiver_owner", "waiver_expires",
@@ -37,5 +39,5 @@ def _row(finding, component) -> list:
 
 
 def _cell(value) -> str:
-    text = redact(str(value))
+    text = visible(redact(str(value)), newlines=True)
     return "'" + text if text.startswith(FORMULA_STARTS) else text

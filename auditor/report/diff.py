@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from auditor.model import Report, severity_rank
 from auditor.redact import redact, redact_tree
 from auditor.report.common import components_by_id, is_failing, redacted_table, where_on_host
+from auditor.report.escape import terminal, visible
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
     markdown = fmt == "markdown"
     counts = Counter({"new": len(diff.new), "resolved": len(diff.resolved), "unchanged": len(diff.unchanged)})
     failing = len(diff.failing(fail_on))
-    lines = [("# " if markdown else "") + f"auditor diff: {diff.before} → {diff.after}", "",
+    lines = [("# " if markdown else "") + f"auditor diff: {terminal(diff.before)} → {terminal(diff.after)}", "",
              ", ".join(f"{n} {what}" for what, n in counts.items()) + f"; {failing} new at or above '{fail_on}'", ""]
     for name, changes in (("New", diff.new), ("Resolved", diff.resolved), ("Unchanged", diff.unchanged)):
         if not changes:
@@ -87,4 +88,4 @@ def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
         table = redacted_table(rows, headers=["severity", "finding", "where", "rule"],
                                tablefmt="github" if markdown else "simple", maxcolwidths=None if markdown else [None, 60, 60, 30])
         lines += [("## " if markdown else "") + f"{name} ({len(changes)})", "", table, ""]
-    return redact("\n".join(lines)) + "\n"
+    return visible(redact("\n".join(lines)), newlines=True) + "\n"
