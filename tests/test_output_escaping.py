@@ -2,15 +2,22 @@
 terminal control sequences, bidi overrides, a bare carriage return, a spreadsheet formula, HTML and
 @mentions, shown inert in every format a person reads (table, CSV, Markdown, HTML, and `report diff`)."""
 
+import csv
+import io
 import re
 
 import pytest
 
+from auditor.report.csv_report import COLUMNS
 from conftest import run
 
 ESC, BEL, CSI_8BIT = "\x1b", "\x07", "\x9b"
 # A name that erases the line above and rewrites it, sets the window title, and reverses what follows.
 ERASING = f"deploy{ESC}[2K{ESC}[1A{ESC}]0;pwned{BEL}{CSI_8BIT}31m\u202eyp.tpircs\u2066.py"
+# A bare carriage return, then a cell a spreadsheet would read as a formula.
+CARRIAGE_RETURN = "report\r=1+2+cmd|' -C calc'!A0.py"
+# A line feed, then the same.
+LINE_FEED = "notes\n=HYPERLINK(\"evil.example\").py"
 VERIFY_OFF = 'import boto3\n\nboto3.client("s3", verify=False)\n'
 # Characters a terminal or a text renderer acts on: C0 (but the line feed), DEL, C1, bidi controls.
 ACTED_ON = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -58,6 +65,25 @@ def test_markdown_replaces_control_and_bidi_characters(tmp_path):
     assert not ACTED_ON.findall(text)
     assert "deploy\ufffd\\[2K\ufffd\\[1A\ufffd\\]0;pwned\ufffd\ufffd31m\ufffdyp.tpircs\ufffd.py" in text
     assert "(@ https://example.com/\ufffd\\]0;owned\ufffdboto3.whl)" in text
+
+
+def test_csv_bare_carriage_return_stays_in_its_cell_and_every_line_is_guarded(tmp_path):
+    tree = hostile_tree(tmp_path / "repo", CARRIAGE_RETURN, LINE_FEED)
+    text = rendered(tree, "csv")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == list(COLUMNS)
+    assert all(len(row) == len(COLUMNS) for row in rows)
+    locations = {row[COLUMNS.index("location")] for row in rows[1:]}
+    assert str(tree / "report\\r=1+2+cmd|' -C calc'!A0.py") in locations
+    assert str(tree / "notes\n'=HYPERLINK(\"evil.example\").py") in locations
+    # What a spreadsheet sees: each line of each cell, and each line of the file as a reader that also
+    # ends a row at a bare CR (or any other line separator) splits it.
+    for row in rows:
+        for cell in row:
+            assert not any(line.startswith(("=", "+", "-", "@", "\t", "\r")) for line in cell.splitlines()), cell
+    for line in text.splitlines():
+        assert not line.startswith(("=", "+", "-", "@", "\t")), line
+    assert len(text.split("\r")) == 1  # no bare CR anywhere that a reader could take as a row's end
 
 
 def saved_pair(tmp_path, *names):
