@@ -18,6 +18,7 @@ ERASING = f"deploy{ESC}[2K{ESC}[1A{ESC}]0;pwned{BEL}{CSI_8BIT}31m\u202eyp.tpircs
 CARRIAGE_RETURN = "report\r=1+2+cmd|' -C calc'!A0.py"
 # A line feed, then the same.
 LINE_FEED = "notes\n=HYPERLINK(\"evil.example\").py"
+MARKUP = "`@octocat` <img src=x onerror=alert(1)> [x](javascript:alert(1)).py"
 VERIFY_OFF = 'import boto3\n\nboto3.client("s3", verify=False)\n'
 # Characters a terminal or a text renderer acts on: C0 (but the line feed), DEL, C1, bidi controls.
 ACTED_ON = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -103,3 +104,21 @@ def test_report_diff_table_shows_controls_as_escapes(tmp_path):
     assert result.code == 1, result.err
     assert not ACTED_ON.findall(result.out)
     assert "deploy\\x1b[2K\\x1b[1A\\x1b]0;pwned\\x07\\x9b31m\\u202eyp.tpircs\\u2066.py:3" in "".join(result.out.split())
+
+
+def test_report_diff_markdown_escapes_as_the_markdown_report_does(tmp_path):
+    before, after = saved_pair(tmp_path, MARKUP, ERASING)
+    result = run("report", "diff", "--format", "markdown", before, after)
+    assert result.code == 1, result.err
+    text = result.out
+    assert not ACTED_ON.findall(text)
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "@octocat" not in text and "@\u2060octocat" in text
+    assert not re.findall(r"(?<!\\)`", text)  # no code span: every backtick is escaped
+    assert "\\[x\\](javascript:alert(1))" in text
+    new_rows = [line for line in text.splitlines() if line.startswith("| HIGH |")]
+    assert len(new_rows) == 2 and all(line.count(" | ") == 3 for line in new_rows)
+    # The same name in `scan --format markdown` is written the same way.
+    scanned = rendered(tmp_path / "repo", "markdown")
+    shown = next(part for part in text.split(" | ") if "octocat" in part)
+    assert shown in scanned
