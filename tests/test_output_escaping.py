@@ -122,3 +122,10 @@ def test_report_diff_markdown_escapes_as_the_markdown_report_does(tmp_path):
     scanned = rendered(tmp_path / "repo", "markdown")
     shown = next(part for part in text.split(" | ") if "octocat" in part)
     assert shown in scanned
+
+
+def test_an_error_message_that_quotes_a_hostile_name_shows_its_controls(tmp_path):
+    missing = tmp_path / f"saved{ESC}]0;owned{BEL}\u202e.json"
+    result = run("report", "render", missing)
+    assert result.code == 2 and not ACTED_ON.findall(result.err)
+    assert "saved\\x1b]0;owned\\x07\\u202e.json" in result.err
