@@ -684,9 +684,10 @@ def _write_atomically(path: str, text: str) -> None:
 
 
 def _fail(message: str) -> int:
-    from auditor.redact import redact
+    from auditor.report.escape import terminal
 
-    print(f"auditor: error: {redact(message)}", file=sys.stderr)  # it may quote a path or URL with credentials
+    # It may quote a path or URL with credentials, or a name with a terminal's control sequences.
+    print(f"auditor: error: {terminal(message)}", file=sys.stderr)
     return EXIT_UNUSABLE
 
 

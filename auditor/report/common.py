@@ -69,12 +69,15 @@ def pack_line(report) -> str:
 
 
 def redacted_table(rows: list[list], **options) -> str:
-    """tabulate, with each cell redacted before it is wrapped: a secret split over two lines would escape redact."""
+    """tabulate, with each cell redacted before it is wrapped (a secret split over two lines would escape
+    redact) and its controls made visible before widths are measured (a cell's own line breaks stay)."""
     from tabulate import tabulate
 
     from auditor.redact import redact
+    from auditor.report.escape import visible
 
-    return tabulate([[redact(cell) if isinstance(cell, str) else cell for cell in row] for row in rows], **options)
+    return tabulate([[visible(redact(cell), newlines=True) if isinstance(cell, str) else cell for cell in row]
+                     for row in rows], **options)
 
 
 def not_scanned_note(report) -> str:

@@ -1,27 +1,35 @@
 """CSV: one row per finding, stable columns, for spreadsheets and ticket imports.
 
-The cells hold data from scanned systems, so a cell a spreadsheet would read as a formula (one that
-starts with =, +, -, @, a tab or a carriage return) gets a leading apostrophe, and secrets are redacted.
+The cells hold data from scanned systems, so secrets are redacted, controls (an escape sequence, a carriage
+return) are shown as their escapes (\\x1b, \\r), a cell that holds a line break is quoted, and each line of a
+cell that a spreadsheet would read as a formula (one that starts with =, +, -, @ or a tab) gets a leading
+apostrophe.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from auditor.redact import redact
 from auditor.report.common import components_by_id
+from auditor.report.escape import visible
 
 COLUMNS = ("finding_id", "severity", "rule", "pack", "title", "component", "version", "kind", "location", "line",
            "target", "remediation", "references", "waived", "waiver_status", "waiver_owner", "waiver_expires",
            "waiver_reason")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A line start in a cell, where a spreadsheet that splits the cell's lines would see a formula.
+_FORMULA_LINE = re.compile(f"^(?=[{re.escape(''.join(FORMULA_STARTS))}])", re.MULTILINE)
 
 
 def render(report) -> str:
     components = components_by_id(report)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")  # text mode writes the platform's line ending
+    # Text mode writes the platform's line ending. The writer quotes a cell that holds "\n" but not one that
+    # holds a bare "\r", which every reader takes as a row's end: _cell leaves no "\r" in a cell.
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for finding in report.findings:
         writer.writerow([_cell(value) for value in _row(finding, components.get(finding.component))])
@@ -37,5 +45,4 @@ def _row(finding, component) -> list:
 
 
 def _cell(value) -> str:
-    text = redact(str(value))
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return _FORMULA_LINE.sub("'", visible(redact(str(value)), newlines=True))

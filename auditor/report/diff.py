@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from auditor.model import Report, severity_rank
 from auditor.redact import redact, redact_tree
 from auditor.report.common import components_by_id, is_failing, redacted_table, where_on_host
+from auditor.report.escape import markdown as md_text, terminal, visible
 
 
 @dataclass(frozen=True)
@@ -74,17 +75,20 @@ def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
                            "resolved": rows(diff.resolved), "unchanged": rows(diff.unchanged)}),
                           indent=2, ensure_ascii=False) + "\n"
     markdown = fmt == "markdown"
+    shown = md_text if markdown else terminal
     counts = Counter({"new": len(diff.new), "resolved": len(diff.resolved), "unchanged": len(diff.unchanged)})
     failing = len(diff.failing(fail_on))
-    lines = [("# " if markdown else "") + f"auditor diff: {diff.before} → {diff.after}", "",
+    lines = [("# " if markdown else "") + f"auditor diff: {shown(diff.before)} → {shown(diff.after)}", "",
              ", ".join(f"{n} {what}" for what, n in counts.items()) + f"; {failing} new at or above '{fail_on}'", ""]
     for name, changes in (("New", diff.new), ("Resolved", diff.resolved), ("Unchanged", diff.unchanged)):
         if not changes:
             continue
         rows = [[c.severity.upper() + (" (waived)" if c.waived else ""), c.title, c.where, c.rule] for c in changes]
-        if markdown:
-            rows = [[cell.replace("|", "\\|") for cell in row] for row in rows]
-        table = redacted_table(rows, headers=["severity", "finding", "where", "rule"],
-                               tablefmt="github" if markdown else "simple", maxcolwidths=None if markdown else [None, 60, 60, 30])
+        if markdown:  # the Markdown report's own table and escaping: a saved report's text is scanned text
+            table = "\n".join(["| severity | finding | where | rule |", "| --- | --- | --- | --- |"]
+                              + ["| " + " | ".join(md_text(cell) for cell in row) + " |" for row in rows])
+        else:
+            table = redacted_table(rows, headers=["severity", "finding", "where", "rule"], tablefmt="simple",
+                                   maxcolwidths=[None, 60, 60, 30])
         lines += [("## " if markdown else "") + f"{name} ({len(changes)})", "", table, ""]
-    return redact("\n".join(lines)) + "\n"
+    return visible(redact("\n".join(lines)), newlines=True) + "\n"

@@ -7,9 +7,7 @@
 
 from __future__ import annotations
 
-import html
-
-from auditor.redact import redact
+from auditor.report.escape import html_text
 
 
 VOID = {"meta", "br", "hr", "img", "link", "input"}  # elements without content or end tag
@@ -20,7 +18,7 @@ class Markup(str):
 
 
 def text(value) -> Markup:
-    return value if isinstance(value, Markup) else Markup(html.escape(redact(str(value)), quote=True))
+    return value if isinstance(value, Markup) else Markup(html_text(value))
 
 
 def el(tag: str, *children, **attributes) -> Markup:

@@ -7,19 +7,14 @@ ones with a backslash, line breaks folded, and "@name" kept from mentioning anyo
 
 from __future__ import annotations
 
-import html
 import re
 
 from auditor.model import SEVERITIES
 from auditor.redact import redact
 from auditor.report.common import components_by_id, not_scanned_note, pack_line, waived_counts, waiver_note, where
+from auditor.report.escape import markdown as _md, visible
 
-# The characters that format inline text or end a table cell; no scanned value starts a line, so the
-# line-start ones (#, -, +, 1.) cannot start a heading or a list.
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _URL = re.compile(r"https?://[^\s<>\\`|]+")
-_MENTION = re.compile(r"@(?=\w)")
 
 
 def render(report) -> str:
@@ -84,14 +79,5 @@ def _finding_details(number: int, finding, component) -> list[str]:
 
 
 def _link(value: str) -> str:
-    """A URL as an autolink (escaping would break it), anything else as text."""
-    return f"<{redact(value)}>" if _URL.fullmatch(value) else _md(value)
-
-
-def _md(value) -> str:
-    """Scanned text as inert Markdown inline text: no HTML, no formatting, no table break, no control
-    character, no @mention."""
-    text = html.escape(redact(str(value)), quote=False)
-    text = _CONTROL.sub("\ufffd", " ".join(text.split()))
-    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
-    return _MENTION.sub("@\u2060", text)
+    """A URL as an autolink (escaping would break it), anything else (a control in it too) as text."""
+    return f"<{redact(value)}>" if _URL.fullmatch(value) and visible(value) == value else _md(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auditor.redact import redact
 from auditor.report.common import components_by_id, not_scanned_note, redacted_table, where, where_on_host
+from auditor.report.escape import terminal, visible
 
 
 def render(report) -> str:
@@ -12,7 +13,7 @@ def render(report) -> str:
     failing = len(report.failing())
     lines = [
         f"auditor {report.tool_version} · rule packs: {', '.join(p['id'] + ' ' + p['version'] for p in report.packs)} · as of {report.as_of}",
-        "targets: " + ", ".join(f"{t.kind} {t.location}" for t in report.targets),
+        "targets: " + ", ".join(f"{t.kind} {terminal(t.location)}" for t in report.targets),
         "findings: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) if report.findings else "findings: none",
         f"result: {'FAIL' if failing else 'PASS'} ({failing} at or above '{report.fail_on}')" + not_scanned_note(report),
         "",
@@ -46,7 +47,7 @@ def render(report) -> str:
         rows = [[e.location, e.message] for e in report.errors]
         lines += ["Errors (parts that could not be scanned)", redacted_table(rows, headers=["location", "reason"], tablefmt="simple",
                                                                          maxcolwidths=[60, 80]), ""]
-    return redact("\n".join(lines)) + "\n"
+    return visible(redact("\n".join(lines)), newlines=True) + "\n"
 
 
 def _sdk_table(report) -> list[str]:
