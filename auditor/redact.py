@@ -3,12 +3,19 @@
 Reports quote what scanned files say: a requirement URL, a script line that also sets AWS_CA_BUNDLE, a
 boto3.client(...) call with verify=False and its keys. Whatever the value, these are masked:
 
-- URL credentials, up to the last @ of the authority, as urllib reads a password with an unencoded @;
-- a proxy setting's user:password@ without a scheme (HTTPS_PROXY=user:pass@proxy:3128, as curl accepts);
+- URL credentials, up to the last @ of the authority, as urllib reads a password with an unencoded @, and a
+  password holding an unencoded / (http://u:p/ss@proxy:3128, as curl reads it);
+- user:password@ without a scheme, in a proxy setting (HTTPS_PROXY=user:pass@proxy:3128, as curl accepts) or any
+  word or quoted string ({"https": "user:pass@proxy:3128"});
 - the value of any setting, query parameter or keyword whose name says it is secret (aws_secret_access_key,
-  AWS_SESSION_TOKEN, trustStorePassword, X-Amz-Signature, token, "SecretAccessKey": …), after =, := or :;
-- the value after a secret command-line option (--storepass VALUE, aws configure set aws_secret_access_key VALUE);
-- tokens recognisable on their own: AWS access key ids, GitHub, GitLab and PyPI tokens.
+  AWS_SESSION_TOKEN, MYSQL_PWD, trustStorePassword, X-Amz-Signature, token, _auth, X-Api-Key,
+  "SecretAccessKey": …), after =, := or :, quoted, prefixed (b"…") or parenthesised ("…" "…");
+- an Authorization header's credentials (Bearer …, Basic …), and a bearer token wherever it is;
+- the value after a secret command-line option (--storepass VALUE, --sse-c-key VALUE, aws configure set
+  aws_secret_access_key VALUE, npm config set //host/:_authToken VALUE), a password given with a user
+  (curl -u user:pass, --user, --proxy-user), and -p of sshpass, mysql, mariadb and `… login`;
+- tokens recognisable on their own: AWS access key ids, GitHub, GitLab, PyPI, npm and Slack tokens, and the
+  secret path of a Slack or Discord webhook URL.
 """
 
 from __future__ import annotations
@@ -16,27 +23,45 @@ from __future__ import annotations
 import re
 
 MASK = "***"
-_SECRET_WORD = r"(?:secret|passw(?:or)?d|token|credential|signature|storepass|keypass|access_?key|api_?key|private_?key)"
-_VALUE = r"""(?:"[^"\n]*"?|'[^'\n]*'?|[^\s&#'"<>,;)}\]]+)"""
+_SECRET_WORD = (r"(?:secret|passw(?:or)?d|_pwd|token|credential|signature|storepass|keypass|access[_-]?key|api[_-]?key"
+                r"|private_?key|_auth(?=[\"']?[ \t]*:?=))")
+# A quoted value may carry a string prefix (b"…", r'…') or be parenthesised, as Python joins ("…" "…").
+_VALUE = r"""(?:[bruf]{0,2}"[^"\n]*"?|[bruf]{0,2}'[^'\n]*'?|\((?=[ \t]*["'])[^)\n]*\)?|[^\s&#'"<>,;)}\]]+)"""
 # Lower-case patterns, matched on the lower-cased text: case-insensitive matching would cost several times as
 # much, and every text of every report passes here. Each starts at a fixed text (://, _proxy, the secret word,
 # -, configure), not at the start of the word around it; the part of a name before its secret word (AWS_ in
 # AWS_SECRET_ACCESS_KEY) is kept as it is. The last group that took part in a match is what is masked.
-_USERINFO = r"://([^/?#\s]*)@"
+# A password may hold a "/" that urllib would take for the path's start, but a port followed by a path may not.
+_USERINFO = r"://(?:([^/?#\s]*)@|([^\s/?#@:]*:(?!\d*/)[^\s@]{0,256})@)"
 _PROXY = r"""_proxy[ \t]*[=:][ \t]*["']?([^\s/@"']+)@"""
+# user:password@host without a scheme, starting a word or a quoted string; the host is a name or an IPv4
+# address, not a version (python-package:boto@2.9.0 is a component's id). Bounded: linear in a long word.
+_BARE = (r"""(?:^|(?<=[\s"'=,(\[{]))[^\s:@/"'=,(\[{]{1,64}:([^\s@"'/]{1,256})@"""
+         r"""(?=[a-z\[]|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.]))""")
 # After a colon the name may not go on with a dash, which only prose does ("password-protected: give its …").
 _NAMED = (rf"""(?:(?<=[?&;])(?:sig|key|auth|pass)|{_SECRET_WORD}[\w.-]*)["']?[ \t]*:?=[ \t]*({_VALUE})"""
-          rf"""|{_SECRET_WORD}[\w.]*["']?[ \t]*:[ \t]*({_VALUE})""")
+          rf"""|{_SECRET_WORD}[\w.]*["']?[ \t]*:[ \t]*({_VALUE})"""
+          rf"""|(?<![\w-])authorization["']?[ \t]*[:=][ \t]*["']?(?:(?:bearer|basic|token|digest|negotiate)[ \t]+)?({_VALUE})""")
+_BEARER = r"(?<![\w-])bearer[ \t]+([\w.~+/=-]{8,})"
 # An option's value does not start with "(": "--storepass (Java's default is changeit)" is a hint, not a password.
-_OPTION = (rf"(?<![\w-])(?:--?[\w-]*(?:pass(?:word|wd)?|secret|token)"
-           rf"|configure\s+set\s+(?:[\w.-]+\.)?aws_\w*(?:secret|token|key_id)\w*)(?![\w-])[ \t]+(?!\()({_VALUE})")
+_OPTION = (rf"(?<![\w-])(?:--?[\w-]*(?:pass(?:word|wd)?|secret|token|key)"
+           rf"|configure\s+set\s+(?:[\w.-]+\.)?aws_\w*(?:secret|token|key_id)\w*"
+           rf"|config\s+set\s+[^\s=]{{0,200}}?(?:_auth|token|_password)[\w-]*)(?![\w-])[ \t]+(?!\()({_VALUE})")
+# The password of user:password given to curl, wget and others (docker run -u 1000:1000 loses its group).
+_USER = rf"""(?<![\w-])(?:-u|--user|--proxy-user|--http-user)(?:[ \t]+|=)?["']?[^\s:"'@/]{{0,200}}:({_VALUE})"""
+# -p takes the password of sshpass and mysql (-pSECRET), and of `docker login` and its kin.
+_DASH_P = rf"""\b(?:sshpass|mysql\w*|mariadb\w*|login)\b[^;&|\n]{{0,200}}?(?<![\w-])-p[ \t]*({_VALUE})"""
+_WEBHOOK = r"(?:hooks\.slack\.com/(?:services|workflows|triggers)|discord(?:app)?\.com/api/webhooks)/([\w/-]+)"
 _PATTERNS = {name: (re.compile(pattern), re.compile(pattern, re.IGNORECASE))
-             for name, pattern in (("userinfo", _USERINFO), ("proxy", _PROXY), ("named", _NAMED), ("option", _OPTION))}
+             for name, pattern in (("userinfo", _USERINFO), ("proxy", _PROXY), ("bare", _BARE), ("named", _NAMED),
+                                   ("bearer", _BEARER), ("option", _OPTION), ("user", _USER), ("dash_p", _DASH_P),
+                                   ("webhook", _WEBHOOK))}
 # Tokens known by their form, wherever they are.
 _TOKEN = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_\w{30,}|\bglpat-[\w-]{20,}"
-                    r"|\bpypi-AgE[\w-]{30,}")
+                    r"|\bpypi-AgE[\w-]{30,}|\bnpm_[A-Za-z0-9]{36}\b|\bxox[abposr]-[\w-]{10,}")
 # Every secret name, option and short query parameter holds one of these (lower-cased).
-_STEMS = ("pass", "secret", "token", "credential", "sig", "key", "auth")
+_STEMS = ("pass", "secret", "token", "credential", "sig", "key", "auth", "pwd")
+_QUOTED = ("named", "option", "user", "dash_p")  # patterns whose value may be quoted: the quotes are kept
 
 
 def _masked(name: str, text: str) -> str:
@@ -48,7 +73,7 @@ def _masked(name: str, text: str) -> str:
     for match in matches:
         start, end = match.span(match.lastindex)
         value = text[start:end]
-        quote = value[:1] if value[:1] in ("'", '"') and name in ("named", "option") else ""  # a quoted value
+        quote = value[:1] if value[:1] in ("'", '"') and name in _QUOTED else ""  # a quoted value
         parts += [text[last:start], quote + MASK + (quote if len(value) > 1 and value[-1] == quote else "")]
         last = end
     return "".join(parts) + text[last:] if parts else text
@@ -64,17 +89,28 @@ def redact(text: str) -> str:
         text = _masked("userinfo", text)
     if "@" in text and "_proxy" in lower:
         text = _masked("proxy", text)
+    if "@" in text and ":" in text:
+        text = _masked("bare", text)
     for stem in _STEMS:  # a loop, not any(): a generator per text costs more than the searches
         if stem in lower:
             if "=" in text or ":" in text:
                 text = _masked("named", text)
-            if "-" in text or "configure" in lower:
+            if "-" in text or "config" in lower:
                 text = _masked("option", text)
             break
-    if "AKIA" in text or "ASIA" in text or "pypi-" in text or "glpat-" in text or ("_" in text and "gh" in text):
+    if "bearer" in lower:
+        text = _masked("bearer", text)
+    if "-" in text:
+        if "-u" in lower or "-user" in lower:
+            text = _masked("user", text)
+        if "-p" in lower and ("sshpass" in lower or "mysql" in lower or "mariadb" in lower or "login" in lower):
+            text = _masked("dash_p", text)
+    if "hooks.slack" in lower or "/api/webhooks/" in lower:
+        text = _masked("webhook", text)
+    if ("AKIA" in text or "ASIA" in text or "pypi-" in text or "glpat-" in text or ("_" in text and "gh" in text)
+            or "npm_" in text or "xox" in text):
         text = _TOKEN.sub(MASK, text)
     return text
-
 
 def redact_tree(value):
     """Redact every string inside a JSON-like structure."""

@@ -5,18 +5,24 @@ command is run in every format (auditor.report.FORMATS, so a new format is cover
 and no secret may appear on standard output, standard error or in the --output file."""
 
 import json
+import re
 import shutil
+import string
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import tls_servers
 from auditor.environ import load_env_files
 from auditor.report import FORMATS
 from auditor.rules import select_packs
 from auditor.scan import ScanOptions, run as run_scan
+from auditor.redact import redact
 from conftest import ENVS, Result, run
+from fuzzing import fuzz
 from tls_servers import HOST, Peers
 
 # Each secret is unique, so a failure names the place it leaked from.
@@ -61,6 +67,22 @@ SECRETS = {
     "JAVA_TOOL_OPTIONS trustStorePassword": "Tsp-pW-q8Vn3KcJ7wXe",
     "JAVA_TOOL_OPTIONS keyStorePassword": "Ksp-pW-Lm4Rt9ZyB2sd",
     "token in a target URL": "ghp_CFiOXr2pcUiQOhiQkPwBRMM2USrY4UvTe5Hu",
+    # on script and code lines that also set a CA bundle or verify=
+    "proxy password with a /": "Sl4sh/Pr0xy-pW-Hk2nQ",
+    "MYSQL_PWD": "My-Pwd-9fKq2LxZ",
+    "Authorization: Bearer": "eyJhbGciOiJIUzI1NiJ9.Bearer-7Tq9wX",
+    "curl --user password": "CurlUser-pW-4Rt8",
+    "sshpass -p password": "Sshpass-pW-8uYt3",
+    "mysql -p password": "Mysql-pW-3eRt7Y",
+    "--sse-c-key": "SseC-Key-0123456789abcdef01234567",
+    "npm auth token": "npm_Q8wErTyUiOp1aSdFgHjKlZxCvBnM2q3W",
+    "npm _auth": "ZGVwbG95OmF1dGgtcFctN3FK",
+    "Slack webhook": "Sl4ckW3bh00kS3cr3tXyZ12",
+    "X-Api-Key header": "ApiKey-hdr-6yHn3Ju",
+    "docker login -p password": "Docker-pW-7uJm2Kl",
+    "positional aws_secret_access_key": "Positional/SecretKey+5rFv8TgB6yHn",
+    "parenthesised aws_secret_access_key literal": "Concat-second-part-2KdLp",
+    "scheme-less proxy in a proxies dict": "Dict-Proxy-pW-5tGb",
 }
 ACCESS_KEY_ID = SECRETS["aws_access_key_id"]
 ALL_FORMATS = tuple(FORMATS)
@@ -158,6 +180,34 @@ def plant_project(top: Path) -> Path:
         curl -fsS -u deploy:{s['curl password in a script that sets AWS_CA_BUNDLE']} https://vault.corp.example/ca.pem -o /tmp/ca.pem; AWS_CA_BUNDLE=/tmp/ca.pem aws s3 ls
         HTTPS_PROXY=deploy:{s['proxy password in a script']}@proxy.corp.example:3128 aws s3 sync build/ s3://corp-site --no-verify-ssl
         aws configure set aws_secret_access_key {s['aws configure set secret in a script']} && aws configure set ca_bundle /etc/pki/corp.pem
+        """)
+    write(top / "scripts" / "ops.sh", f"""
+        #!/bin/bash
+        AWS_CA_BUNDLE=/etc/pki/corp.pem http_proxy=http://ops:{s['proxy password with a /']}@proxy.corp.example:3128 aws s3 ls
+        export AWS_CA_BUNDLE=/etc/pki/corp.pem MYSQL_PWD={s['MYSQL_PWD']}
+        AWS_CA_BUNDLE=/etc/pki/corp.pem curl -fsS -H "Authorization: Bearer {s['Authorization: Bearer']}" https://vault.corp.example/v1/ca
+        AWS_CA_BUNDLE=/etc/pki/corp.pem curl -fsS --user deploy:{s['curl --user password']} https://vault.corp.example/v1/ca
+        sshpass -p {s['sshpass -p password']} ssh deploy@bastion.corp.example AWS_CA_BUNDLE=/etc/pki/corp.pem aws s3 ls
+        AWS_CA_BUNDLE=/etc/pki/corp.pem mysql -h db.corp.example -u app -p{s['mysql -p password']} corp < dump.sql
+        aws s3 cp backup.tar s3://corp-backups/ --sse-c AES256 --sse-c-key {s['--sse-c-key']} --ca-bundle /etc/pki/corp.pem
+        AWS_CA_BUNDLE=/etc/pki/corp.pem npm config set //registry.npmjs.org/:_authToken {s['npm auth token']}
+        AWS_CA_BUNDLE=/etc/pki/corp.pem npm publish --//npm.corp.example/:_auth={s['npm _auth']}
+        export AWS_CA_BUNDLE=/etc/pki/corp.pem SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0A1B2C3D/B4E5F6G7H/{s['Slack webhook']}
+        AWS_CA_BUNDLE=/etc/pki/corp.pem curl -H "X-Api-Key: {s['X-Api-Key header']}" https://api.corp.example/ca.pem
+        AWS_CA_BUNDLE=/etc/pki/corp.pem docker login -u corp -p {s['docker login -p password']} registry.corp.example
+        """)
+    write(top / "app" / "storage.py", f"""
+        import boto3
+        from botocore.config import Config
+
+        archive = boto3.client("s3", "eu-west-3", None, True, False, None, "{ACCESS_KEY_ID}", "{s['positional aws_secret_access_key']}")
+        backups = boto3.client(
+            "s3",
+            aws_secret_access_key=("Concat-first-part-8HjWq"
+                                   "{s['parenthesised aws_secret_access_key literal']}"),
+            verify="/etc/pki/corp.pem",
+        )
+        proxied = boto3.client("s3", config=Config(proxies={{"https": "svc:{s['scheme-less proxy in a proxies dict']}@proxy.corp.example:3128"}}), verify="/etc/pki/corp.pem")
         """)
     write(top / "app" / "clients.py", f"""
         import boto3
@@ -282,14 +332,18 @@ def test_scan_of_targets_with_the_secrets_of_the_process_environment(planted, tm
     data = results["json"].json
     # The places that hold the secrets were read, and what is reported of them is masked, not dropped.
     details = {(c["name"], c["location"].rsplit("/", 1)[-1]): c["details"] for c in data["components"]}
-    assert details["verify", "clients.py"]["statement"] == ('boto3.client( "s3", aws_access_key_id="***", '
-                                                           'aws_secret_access_key="***", aws_session_token=\'***')
-    assert details["verify", "legacy.py"]["statement"] == "conn = boto3.client('s3', aws_secret_access_key='***', verify=False)"
+    # A statement is the setting and its value, with the call or command that makes it: not the rest of the line.
+    assert details["verify", "clients.py"]["statement"] == 'boto3.client("s3", …, verify=False)'
+    assert details["verify", "legacy.py"]["statement"] == "boto3.client(…, verify=False)"
     assert {c["details"]["statement"] for c in data["components"] if c["location"].endswith("deploy.sh")} == {
-        "export AWS_CA_BUNDLE=/etc/pki/corp.pem AWS_SECRET_ACCESS_KEY=***",
-        "AWS_CA_BUNDLE=/tmp/ca.pem aws s3 ls",  # the command that sets it, not the curl before it on the line
-        "aws s3 sync build/ s3://corp-site --no-verify-ssl",
+        "AWS_CA_BUNDLE=/etc/pki/corp.pem", "AWS_CA_BUNDLE=/tmp/ca.pem", "aws s3 sync … --no-verify-ssl",
         "aws configure set ca_bundle /etc/pki/corp.pem"}
+    ops = [c["details"]["statement"] for c in data["components"] if c["location"].endswith("ops.sh")]
+    assert ops == ["AWS_CA_BUNDLE=/etc/pki/corp.pem"] * 6 + ["aws s3 cp … --ca-bundle /etc/pki/corp.pem"] \
+        + ["AWS_CA_BUNDLE=/etc/pki/corp.pem"] * 5
+    assert sorted((c["line"], c["details"]["statement"]) for c in data["components"] if c["location"].endswith("storage.py")) == [
+        (4, 'boto3.client("s3", "eu-west-3", None, True, False, …)'),
+        (5, 'boto3.client("s3", …, verify="/etc/pki/corp.pem")'), (11, 'boto3.client("s3", …, verify="/etc/pki/corp.pem")')]
     assert details["botocore", "poetry.lock"]["source"]["url"] == "https://***@pypi.corp.example/simple"
     assert details["boto", "uv.lock"]["source"]["git"].startswith("https://***@gitlab.corp.example/mirrors/boto?tag=2.9.0#")
     assert details["awscli", "requirements.txt"]["url"].endswith("X-Amz-Credential=***&X-Amz-Security-Token=***&X-Amz-Signature=***")
@@ -363,6 +417,10 @@ def unredacted_report(planted, tmp_path) -> Path:
     options = ScanOptions([str(planted["project"])], select_packs([]),
                           environ=load_env_files([str(planted["env"])]))
     report = run_scan(options)
+    for component in report.components:  # scripts' whole lines, as statements were kept before they were cut down
+        if component.kind == "trust-config" and component.location.endswith(".sh"):
+            lines = Path(component.location).read_text().splitlines()
+            component.details["statement"] = lines[component.line - 1]
     report.run["command"] = ["auditor", "scan", str(planted["project"]), "--env-file", str(planted["env"]),
                              f"--index-url=https://deploy:{SECRETS['--index-url password']}@pypi.corp.example/simple"]
     path = tmp_path / "unredacted.json"
@@ -372,7 +430,7 @@ def unredacted_report(planted, tmp_path) -> Path:
 
 def test_report_render_merge_and_diff_of_saved_reports(planted, tmp_path):
     saved = unredacted_report(planted, tmp_path)
-    assert len(leaked(saved.read_text())) >= 5  # the saved file really carries secrets
+    assert len(leaked(saved.read_text())) >= 15  # the saved file really carries secrets
     other = tmp_path / "other.json"
     assert run("scan", "-q", ENVS / "py3-old-botocore", "--format", "json", "-o", other).code == 1
     check_every_format(["report", "render", saved], tmp_path)
@@ -461,3 +519,51 @@ def test_probe_with_a_proxy_url_whose_password_holds_a_slash(pki, tmp_path, monk
     args = ["probe", f"{HOST}:443", "--ca-file", pki.store("amazon"), "--timeout", "0.5"]
     results = check_every_format(args, tmp_path, secrets=secrets)
     assert results["json"].json["components"][0]["details"]["failure"] == "proxy-failed"
+
+
+# -- the redaction itself, over generated lines ------------------------------------------------------
+
+# The shapes of the secrets above, as lines of scripts and code write them; {s} is the secret. A secret given
+# by position (boto3.client("s3", …, "AKIA…", "wJalr…")) has no shape: statements leave it out instead.
+SHAPES = {
+    "url": ["http_proxy=http://ops:{s}@proxy.corp.example:3128", "HTTPS_PROXY=http://ops:{s}@10.0.0.5:3128",
+            "git clone https://oauth2:{s}@gitlab.corp.example/ops/ca.git"],
+    "word": ['proxies={{"https": "svc:{s}@proxy.corp.example:3128"}}', "https_proxy=svc:{s}@proxy.corp.example:3128",
+             "aws_secret_access_key={s}", 'aws_secret_access_key="{s}"', "aws_secret_access_key=b'{s}'",
+             'aws_secret_access_key=("Concat-head" "{s}")', "AWS_SESSION_TOKEN: {s}", "MYSQL_PWD={s}",
+             "PGPASSWORD='{s}'", 'curl -H "Authorization: Bearer {s}"', '{{"Authorization": "Basic {s}"}}',
+             "curl --user deploy:{s}", "curl -fsS -u 'deploy:{s}'", "curl --proxy-user ops:{s}",
+             "sshpass -p {s} ssh deploy@bastion.corp.example", "sshpass -p '{s}' scp ca.pem deploy@bastion:",
+             "mysql -h db.corp.example -u app -p{s} corp", "aws s3 cp backup.tar s3://corp-backups/ --sse-c-key {s}",
+             "npm config set //registry.npmjs.org/:_authToken {s}", "echo //npm.corp.example/:_authToken={s} >> .npmrc",
+             "npm publish --//npm.corp.example/:_auth={s}", 'curl -H "X-Api-Key: {s}"', "docker login -u corp -p {s} registry.corp.example",
+             "keytool -list -keystore corp.jks -storepass {s}", "aws configure set aws_secret_access_key {s}"],
+    "alnum": ["SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0A1B2C3D/B4E5F6G7H/{s}", "NPM_TOKEN=npm_{s}",
+              "//registry.npmjs.org/:_authToken=npm_{s}", "curl -d @msg.json https://discord.com/api/webhooks/1234567890/{s}"],
+}
+SHAPE_ALPHABETS = {"url": string.ascii_letters + string.digits + "-._~+=/!$*", "word": string.ascii_letters + string.digits + "-._~+=",
+                   "alnum": string.ascii_letters + string.digits}
+BEFORE = ["", "AWS_CA_BUNDLE=/etc/pki/corp.pem ", "export AWS_CA_BUNDLE=/etc/pki/corp.pem; ", "  - ", "RUN ",
+          'boto3.client("s3", verify="/etc/pki/corp.pem", config=Config(']
+AFTER = ["", " aws s3 ls --ca-bundle /etc/pki/corp.pem", " && aws s3 sync build/ s3://corp-site --no-verify-ssl", " # deploy",
+         "), verify=False)", " `"]
+
+
+@st.composite
+def line_with_a_secret(draw) -> tuple[str, str]:
+    kind = draw(st.sampled_from(sorted(SHAPES)))
+    shape = draw(st.sampled_from(SHAPES[kind]))
+    size = 36 if "npm_{s}" in shape else 12
+    secret = draw(st.text(SHAPE_ALPHABETS[kind], min_size=size, max_size=size if size == 36 else 48)
+                  .filter(lambda s: not re.match(r"\d*/", s)))  # a password starting "8443/" reads as a port and a path
+    return draw(st.sampled_from(BEFORE)) + shape.format(s=secret) + draw(st.sampled_from(AFTER)), secret
+
+
+@fuzz
+@given(line_with_a_secret())
+def test_redact_masks_every_shape_of_secret_on_a_line_that_sets_a_ca_bundle(case):
+    line, secret = case
+    assume(not leaked(line.replace(secret, ""), secrets={"": secret}))  # the secret is not also a part of the line
+    shown = redact(line)
+    assert leaked(shown, secrets={"": secret}) == [], shown
+    assert redact(shown) == shown

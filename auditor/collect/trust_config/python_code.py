@@ -71,8 +71,10 @@ def _line_search(text: str) -> Iterator[Setting]:
                 receiver -= 1
             value = verify.group(1)
             effect = "disabled" if value == "False" else "custom-bundle"
-            yield Setting(number, "verify", effect, value.strip("'\""), one_line(line),
-                          {"call": one_line(code[receiver:call.end(1)])})
+            callee = code[receiver:call.end(1)]
+            skipped = "…, " if code[call.end():verify.start()].strip() else ""
+            yield Setting(number, "verify", effect, value.strip("'\""), one_line(f"{callee}({skipped}{verify.group(0)})"),
+                          {"call": one_line(callee)})
 
 
 class _Module:
@@ -157,12 +159,12 @@ class _Module:
         for call in self.calls:
             yield from self._client_call(call)
             if call.args and _is_bundle_variable(call.args[0]) and self.qualify(call.func) == "os.environ.setdefault":
-                yield from self._bundle_variable(call, call.args[1:2])
+                yield from self._bundle_variable(call, call.args[1:2], call.func)
         for assignment in self.assignments:
             for target in assignment.targets:
                 if (isinstance(target, ast.Subscript) and _is_bundle_variable(target.slice)
                         and self.qualify(target.value) == "os.environ"):
-                    yield from self._bundle_variable(assignment, [assignment.value])
+                    yield from self._bundle_variable(assignment, [assignment.value], target)
 
     def _client_call(self, call: ast.Call) -> Iterator[Setting]:
         value = _verify_argument(call)
@@ -174,7 +176,7 @@ class _Module:
             extra = {"call": factory}
             if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
                 extra["service"] = call.args[0].value
-            yield Setting(call.lineno, "verify", *judged, self._statement(call), extra)
+            yield Setting(call.lineno, "verify", *judged, self._call_statement(call), extra)
 
     def _factory(self, func: ast.expr) -> Optional[str]:
         """The client factory a call reaches ('boto3.client', 'boto3.Session().resource'), else None."""
@@ -186,7 +188,8 @@ class _Module:
         base = self.qualify(func.value)
         if base is not None:
             return target if base.endswith("()") and base[:-2] in _SESSION_FACTORIES else None
-        return self._segment(func) if self.imports_sdk else None
+        # The receiver is an expression (make_session(key=…).client): its arguments are not the call's name.
+        return (self.dotted(func) or f"(…).{func.attr}") if self.imports_sdk else None
 
     def _judge(self, node: ast.expr) -> Optional[tuple[str, Optional[str]]]:
         """(effect, value) of a verify argument; None when it keeps the default store."""
@@ -204,16 +207,34 @@ class _Module:
             return "custom-bundle", self._segment(node)
         return "unknown", self._segment(node)
 
-    def _bundle_variable(self, node: ast.expr | ast.stmt, values: list[ast.expr]) -> Iterator[Setting]:
+    def _bundle_variable(self, node: ast.expr | ast.stmt, values: list[ast.expr], where: ast.expr) -> Iterator[Setting]:
         if not values:
             return
         judged = self._judge(values[0])
         if judged and judged[0] != "disabled":
             # Whatever the code computes, the variable names a bundle file.
-            yield Setting(node.lineno, "AWS_CA_BUNDLE", "custom-bundle", judged[1], self._statement(node), {"call": "os.environ"})
+            written, value = self._segment(where), self._segment(values[0])
+            statement = f"{written} = {value}" if isinstance(where, ast.Subscript) else f"{written}('AWS_CA_BUNDLE', {value})"
+            yield Setting(node.lineno, "AWS_CA_BUNDLE", "custom-bundle", judged[1], one_line(statement), {"call": "os.environ"})
 
-    def _statement(self, node: ast.expr | ast.stmt) -> str:
-        return one_line(self._segment(node))
+    def _call_statement(self, call: ast.Call) -> str:
+        """`boto3.client("s3", …, verify=False)`: the factory, the service and the verify argument; the other
+        arguments are left out, as they may hold credentials (aws_secret_access_key, a proxy's password)."""
+        callee = self.dotted(call.func) or self._factory(call.func) or "(…)"
+        position = len(call.args) > _VERIFY_POSITION and not any(k.arg == "verify" for k in call.keywords)
+        if position:  # service_name, region_name, api_version, use_ssl, verify: none of them a credential
+            shown = [self._segment(argument) for argument in call.args[:_VERIFY_POSITION + 1]]
+            more = len(call.args) > _VERIFY_POSITION + 1 or call.keywords
+        else:
+            service = call.args[:1] if call.args and isinstance(call.args[0], ast.Constant) else []
+            shown = [self._segment(argument) for argument in service]
+            more = len(call.args) > len(service) or len(call.keywords) > 1
+            if more:
+                shown.append("…")
+            verify = next(keyword for keyword in call.keywords if keyword.arg == "verify")
+            shown.append(f"verify={self._segment(verify.value)}")
+            more = False
+        return one_line(f"{callee}({', '.join(shown + (['…'] if more else []))})")
 
     def _segment(self, node: ast.expr | ast.stmt) -> str:
         """The node's source text (ast.get_source_segment, without splitting the file again for every node)."""

@@ -21,6 +21,9 @@ _CONFIGURE = re.compile(r"\bconfigure\s+set\s+(?:[\w.-]+\.)?ca_bundle\s+" + _VAL
 # export X=v, X=v cmd, ENV X=v, X := v (make), X: v (YAML), $env:X = v (PowerShell); not $X or ${X}
 _ASSIGN = re.compile(r"(?<![\w${])AWS_CA_BUNDLE(?:\s*[:?]?=\s*|:\s+)" + _VALUE)
 _DOCKER_ENV = re.compile(r"^\s*ENV\s+AWS_CA_BUNDLE\s+" + _VALUE)
+# The service and operation words after `aws` (s3 sync, configure set): what a reader needs to place the setting.
+_COMMAND_WORD = re.compile(r"[a-z0-9][a-z0-9-]*")
+_COMMAND_WORDS = 2
 
 
 def script_settings(data: bytes, label: str) -> list[Setting]:
@@ -70,16 +73,26 @@ def _command_settings(logical: str, starts: list[tuple[int, int]]) -> Iterator[S
         if index < 0 or command_at(command_starts[index]) != command_at(match.start()) or (index, name, value) in found:
             continue
         found.add((index, name, value))
-        start, end = command_starts[index], command_at(match.start())[1]
-        statement = one_line(logical[start:min(end, start + 4 * STATEMENT_CHARS)].lstrip("@+-"))
-        yield Setting(line_of(start), name, effect, value, statement, {})
+        command = commands[index]
+        statement = _quoted(command.group(0).lstrip("@+-"), logical[command.end():match.start()], match.group(0))
+        yield Setting(line_of(command.start()), name, effect, value, statement, {})
     for match in [*_ASSIGN.finditer(logical), *_DOCKER_ENV.finditer(logical)]:
         value = _unquote(match.group(1))
         if value:
-            # The command that sets it, not the whole line: other commands on it may hold credentials.
-            start, end = command_at(match.start())
-            statement = one_line(logical[start:min(end, start + 4 * STATEMENT_CHARS)])
-            yield Setting(line_of(match.start()), "AWS_CA_BUNDLE", "custom-bundle", value, statement, {})
+            # The assignment alone: the rest of its command (curl -u …, MYSQL_PWD=…) may hold credentials.
+            yield Setting(line_of(match.start()), "AWS_CA_BUNDLE", "custom-bundle", value, one_line(match.group(0)), {})
+
+
+def _quoted(aws: str, between: str, option: str) -> str:
+    """`aws s3 sync … --no-verify-ssl`: the command, its service and operation, and the option with its value;
+    the arguments between them are left out, as they may hold credentials (--sse-c-key …, a presigned URL)."""
+    words = between[:4 * STATEMENT_CHARS].split()
+    kept = []
+    for word in words[:_COMMAND_WORDS]:
+        if not _COMMAND_WORD.fullmatch(word):
+            break
+        kept.append(word)
+    return one_line(" ".join([aws, *kept, *(["…"] if len(words) > len(kept) else []), option]))
 
 
 def _strip_comment(line: str) -> str:

@@ -12,7 +12,7 @@ class Setting(NamedTuple):
     name: str  # "verify", "--no-verify-ssl", "--ca-bundle", "ca_bundle", "AWS_CA_BUNDLE"
     effect: str  # disabled | custom-bundle | unknown
     value: Optional[str]
-    statement: str  # the call or command, on one line
+    statement: str  # the setting and its value with the call or command that makes it, on one line; not the rest
     extra: dict  # more details: the SDK call and service
 
 
