@@ -35,9 +35,11 @@ _VALUE = r"""(?:[bruf]{0,2}"[^"\n]*"?|[bruf]{0,2}'[^'\n]*'?|\((?=[ \t]*["'])[^)\
 _USERINFO = r"://(?:([^/?#\s]*)@|([^\s/?#@:]*:(?!\d*/)[^\s@]{0,256})@)"
 _PROXY = r"""_proxy[ \t]*[=:][ \t]*["']?([^\s/@"']+)@"""
 # user:password@host without a scheme, starting a word or a quoted string; the host is a name or an IPv4
-# address, not a version (python-package:boto@2.9.0 is a component's id). Bounded: linear in a long word.
+# address, not a version (python-package:boto@2.9.0 is a component's id, and so is
+# python-package:botocore@0.21.0.0:<12 hex digits>, whose four-part version reads like an address).
+# Bounded: linear in a long word.
 _BARE = (r"""(?:^|(?<=[\s"'=,(\[{]))[^\s:@/"'=,(\[{]{1,64}:([^\s@"'/]{1,256})@"""
-         r"""(?=[a-z\[]|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.]))""")
+         r"""(?=[a-z\[]|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])(?!:[0-9a-f]{12}(?![0-9a-z])))""")
 # After a colon the name may not go on with a dash, which only prose does ("password-protected: give its …").
 _NAMED = (rf"""(?:(?<=[?&;])(?:sig|key|auth|pass)|{_SECRET_WORD}[\w.-]*)["']?[ \t]*:?=[ \t]*({_VALUE})"""
           rf"""|{_SECRET_WORD}[\w.]*["']?[ \t]*:[ \t]*({_VALUE})"""

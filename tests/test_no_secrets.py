@@ -567,3 +567,12 @@ def test_redact_masks_every_shape_of_secret_on_a_line_that_sets_a_ca_bundle(case
     shown = redact(line)
     assert leaked(shown, secrets={"": secret}) == [], shown
     assert redact(shown) == shown
+
+
+def test_a_component_id_with_a_four_part_version_is_not_taken_for_credentials():
+    """python-package:botocore@0.21.0.0:<hash> has the shape of user:password@IPv4: it is an id, and stays whole,
+    while the same shape before a port is a proxy's credentials."""
+    from auditor.redact import redact
+
+    assert redact("python-package:botocore@0.21.0.0:0123456789ab") == "python-package:botocore@0.21.0.0:0123456789ab"
+    assert redact("u:s3cret-Pa55@10.0.0.1:3128") == "u:***@10.0.0.1:3128"
