@@ -142,6 +142,21 @@ def test_ruby_2_0_relies_on_openssl_and_its_rule_wins():
     assert "ships no certificates" in finding["title"] and "OpenSSL" in finding["title"]
 
 
+def test_ruby_code_searched_in_part_only_is_an_error_entry(tmp_path, monkeypatch):
+    """The call sits in the second file; with a one-file budget it is not reached, and the report says the
+    search was partial instead of silently judging the gem as if the call were absent."""
+    from auditor.collect.sdk_manifests import ruby
+
+    project = tmp_path / "shop"
+    shutil.copytree(MANIFESTS / "ruby" / "v3-bundled", project)
+    (project / "app.rb").write_text("require 'aws-sdk-core'\n")
+    monkeypatch.setattr(ruby, "CODE_FILES", 1)
+    report = scan_json(project)
+    (error,) = report["errors"]
+    assert error["location"] == str(project)
+    assert error["message"].startswith("searched for Aws.use_bundled_cert! in part only (not read: more than 1 Ruby files)")
+
+
 def test_ruby_use_bundled_cert_is_found_in_the_code():
     report = scan_json(MANIFESTS / "ruby" / "v3-bundled")
     (core,) = sdks(report)

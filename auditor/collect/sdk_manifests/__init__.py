@@ -145,7 +145,7 @@ def collect_manifest(view: View, path: str, target: str, label: Optional[str] = 
     if ecosystem == "rubygems" and refs:
         from auditor.collect.sdk_manifests.ruby import locate_trust
 
-        refs, bundles = locate_trust(view, path, refs, on_system)
+        refs, bundles = locate_trust(view, path, refs, on_system, result.errors)
     else:
         bundles = {}
     components = [_component(ref, ecosystem, label, shown, target, on_system, ref.name in bundles) for ref in refs]

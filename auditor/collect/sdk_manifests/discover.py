@@ -14,8 +14,8 @@ from auditor.fs import FsError, View
 
 def files_below(view: View, roots: list[str], max_depth: int, budget: int, skip: frozenset, unvisited: list | None = None):
     """Files (DirEntry) below the roots, breadth first, at most `max_depth` levels and `budget` directories listed;
-    skipped: the `skip` names, hidden folders, directory symlinks. Directories left when the budget ran out go
-    to `unvisited`."""
+    skipped: the `skip` names, hidden folders, directory symlinks. Directories left when the budget ran out, and
+    those that could not be listed, go to `unvisited`."""
     queue = deque((root, 0) for root in roots)
     listed = 0
     while queue:
@@ -28,6 +28,8 @@ def files_below(view: View, roots: list[str], max_depth: int, budget: int, skip:
         try:
             entries = view.list_dir(directory)
         except FsError:
+            if unvisited is not None:
+                unvisited.append(directory)
             continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):

@@ -55,11 +55,13 @@ def parse_gemfile_lock(data: bytes) -> list[SdkRef]:
     return refs
 
 
-def locate_trust(view: View, lockfile: str, refs: list[SdkRef], on_system: bool) -> tuple[list[SdkRef], dict[str, str]]:
-    """The refs with Aws.use_bundled_cert! applied, and the installed ca-bundle.crt (host path) of each bundled gem."""
+def locate_trust(view: View, lockfile: str, refs: list[SdkRef], on_system: bool,
+                 errors: list) -> tuple[list[SdkRef], dict[str, str]]:
+    """The refs with Aws.use_bundled_cert! applied, and the installed ca-bundle.crt (host path) of each bundled gem.
+    A search for the call that could not read all of the project's code is an error entry in `errors`."""
     project = os.path.dirname(lockfile)
     if any(r.name == "aws-sdk-core" and _from_2_1(r.version) for r in refs):
-        call = _bundled_cert_call(view, project)
+        call = _bundled_cert_call(view, project, errors)
         if call:
             refs = [dataclasses.replace(r, trust_from="bundled", notes=r.notes + (f"{call} calls Aws.use_bundled_cert!",))
                     if r.name == "aws-sdk-core" and _from_2_1(r.version) else r for r in refs]
@@ -96,19 +98,31 @@ def _installed_bundle(view: View, project: str, gem: str, on_system: bool):
     return None
 
 
-def _bundled_cert_call(view: View, project: str):
-    """'path:line' of the first Aws.use_bundled_cert! in the project's Ruby code (bounded walk), or None."""
+def _bundled_cert_call(view: View, project: str, errors: list):
+    """'path:line' of the first Aws.use_bundled_cert! in the project's Ruby code (bounded walk), or None; when
+    the call was not found and part of the code was not read, an error entry says what."""
     from auditor.collect.sdk_manifests.discover import files_below
+    from auditor.model import ScanError
 
-    sources = (e for e in files_below(view, [project], CODE_DEPTH, CODE_DIRECTORIES, CODE_SKIP) if e.name.endswith(".rb"))
+    unvisited: list[str] = []
+    not_read = []
+    sources = (e for e in files_below(view, [project], CODE_DEPTH, CODE_DIRECTORIES, CODE_SKIP, unvisited)
+               if e.name.endswith(".rb"))
     for count, entry in enumerate(sources):
         if count >= CODE_FILES:
+            not_read.append(f"more than {CODE_FILES:,} Ruby files")
             break
         try:
             text = view.read_bytes(entry.path, CODE_CAP).decode("utf-8", "replace")
-        except FsError:
+        except FsError as exc:
+            not_read.append(f"{view.display(entry.path)} ({exc})")
             continue
         match = _USE_BUNDLED.search(text)
         if match:
             return f"{view.display(entry.path)}:{text.count(chr(10), 0, match.start()) + 1}"
+    not_read += [view.display(folder) for folder in unvisited[:5]] + ([f"{len(unvisited) - 5} more folders"]
+                                                                       if len(unvisited) > 5 else [])
+    if not_read:
+        errors.append(ScanError(view.display(project), "searched for Aws.use_bundled_cert! in part only (not read: "
+                                f"{', '.join(not_read[:6])}): aws-sdk-core is judged as if it is not called"))
     return None
