@@ -152,7 +152,7 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
         if tick:
             tick(directory)
         try:
-            entries = view.list_dir(directory)
+            listed, entries = view.listing(directory)
         except FsError as exc:
             found.errors.append(ScanError(view.display(directory), f"cannot list directory: {exc}"))
             continue
@@ -177,37 +177,39 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
             # A Lambda bundle's handler sits beside the packages it bundles; those are not read.
             for e in entries:
                 if not e.is_dir(follow_symlinks=False) and (label := source_format(directory, e.name)):
-                    source(e.path, label)
+                    source(os.path.join(listed, e.name), label)
             continue
         if any(n.endswith(".egg-info") for n in names):
             package_dirs.append(directory)  # a source checkout installed in develop mode; keep walking
         in_python_lib = bool(_PYTHON_DIR.match(base))
         subdirs = []
+        prefix = os.path.join(listed, "")
         for entry in entries:
             try:
                 if entry.is_dir(follow_symlinks=False):
+                    path = prefix + entry.name
                     if (entry.name in skip_names or (in_python_lib and entry.name not in SITE_DIR_NAMES)
-                            or entry.path in skip):
+                            or path in skip):
                         continue
                     if limits and depth >= limits.depth:
-                        found.errors.append(ScanError(view.display(entry.path), f"not searched: {limits.depth} levels "
+                        found.errors.append(ScanError(view.display(path), f"not searched: {limits.depth} levels "
                                                       f"below {view.display(start)} (the depth cap for a place not named "
                                                       f"as a target); scan it as a target"))
                         continue
-                    subdirs.append(entry.path)
+                    subdirs.append(path)
                     continue
                 # a file, a link, or a FIFO or device so named: its reader says why it cannot be read
                 if label := lockfile_format(entry.name):
-                    found.lockfiles.append((entry.path, label))
+                    found.lockfiles.append((prefix + entry.name, label))
                 elif label := manifest_format(entry.name):
-                    found.manifests.append((entry.path, label))
+                    found.manifests.append((prefix + entry.name, label))
                 elif label := archive_format(entry.name):
-                    found.archives.append((entry.path, label))
+                    found.archives.append((prefix + entry.name, label))
                 # setup.py declares dependencies and is code that may set trust: read as both
                 if not in_python_lib and (label := source_format(directory, entry.name)):
-                    source(entry.path, label)
+                    source(prefix + entry.name, label)
             except OSError as exc:
-                found.errors.append(ScanError(view.display(entry.path), f"cannot inspect: {exc.strerror or exc}"))
+                found.errors.append(ScanError(view.display(prefix + entry.name), f"cannot inspect: {exc.strerror or exc}"))
         stack.extend((d, depth + 1) for d in reversed(subdirs))
     found.environments.extend(group_site_dirs(loose_site_dirs, lambda prefix: "prefix"))
     found.environments.extend(Environment("package-dir", d, "", [d]) for d in package_dirs)

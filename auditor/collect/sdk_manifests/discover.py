@@ -13,7 +13,7 @@ from auditor.fs import FsError, View
 
 
 def files_below(view: View, roots: list[str], max_depth: int, budget: int, skip: frozenset, unvisited: list | None = None):
-    """Files (DirEntry) below the roots, breadth first, at most `max_depth` levels and `budget` directories listed;
+    """Files (Listed entries) below the roots, breadth first, at most `max_depth` levels and `budget` directories listed;
     skipped: the `skip` names, hidden folders, directory symlinks. Directories left when the budget ran out, and
     those that could not be listed, go to `unvisited`."""
     queue = deque((root, 0) for root in roots)
@@ -32,7 +32,7 @@ def files_below(view: View, roots: list[str], max_depth: int, budget: int, skip:
                 unvisited.append(directory)
             continue
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
+            if entry.is_dir():
                 if depth < max_depth and entry.name not in skip and not entry.name.startswith("."):
                     queue.append((entry.path, depth + 1))
             else:
