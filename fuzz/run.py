@@ -15,6 +15,7 @@ with status 1 when any target crashed, hung or ran out of memory, and prints the
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import glob
 import importlib.util
@@ -32,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ARTIFACTS = os.path.join(HERE, "artifacts")
 DEFAULTS = ["-rss_limit_mb=2048", "-timeout=20"]  # an input running 20 s is a hang; over 2 GB, a leak
 MAX_RESTARTS = 20  # --all: libFuzzer stops at a crash; the target is started again until its time is spent
+MAX_PRINTED = 4096  # --all prints each failing input up to this size (bytes), as Base64
 NO_ATHERIS = "fuzz/run.py: atheris is not installed: pip install '.[fuzz]' (Linux and macOS)"
 
 
@@ -241,6 +243,9 @@ def _summary(campaign: Campaign) -> None:
         print("\n".join("    " + line for line in traceback.splitlines()[-12:]))
     for artifact in dict.fromkeys(campaign.artifacts):
         print(f"    replay: python {_shown(os.path.abspath(__file__))} {campaign.name} {_shown(artifact)}")
+        if os.path.isfile(artifact) and os.path.getsize(artifact) <= MAX_PRINTED:  # so a CI log alone replays it
+            with open(artifact, "rb") as file:
+                print(f"    base64: {base64.b64encode(file.read()).decode('ascii')}")
     sys.stdout.flush()
 
 

@@ -5,6 +5,7 @@ skip; CI sets AUDITOR_REQUIRE_FUZZ=1 so that they must run there."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import os
 import re
@@ -112,5 +113,7 @@ def test_a_crash_a_hang_and_a_memory_blowup_turn_the_run_red(atheris_installed, 
     assert {name for _, name, _ in replays} == {"crash", "hang", "memory"}
     command, name, artifact = next(r for r in replays if r[1] == "crash")
     assert (tmp_path / artifact).is_file()
+    printed = re.search(rf"^    replay: {re.escape(command)}\n    base64: (\S+)$", done.stdout, re.M)
+    assert base64.b64decode(printed[1]) == (tmp_path / artifact).read_bytes()  # the CI log alone replays it
     replayed = subprocess.run([sys.executable, *command.split()[1:]], cwd=tmp_path, capture_output=True, text=True)
     assert replayed.returncode != 0 and "RuntimeError: a deliberate crash" in replayed.stdout + replayed.stderr
