@@ -174,3 +174,46 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "python-code": python_code,
     "script": script,
 }
+
+
+AWS_CONFIG = (b"[default]\nregion = eu-west-3\nca_bundle = /etc/pki/tls/certs/corp-ca.pem\n\n"
+              b"[profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/deploy\nsource_profile = default\n"
+              b"ca_bundle=/opt/certs/proxy.pem\ns3 =\n  max_concurrent_requests = 20\n")
+AWS_CREDENTIALS = (b"[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+                   b"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+                   b"ca_bundle = /etc/ssl/certs/ca-certificates.crt\n")
+BOTO_CONFIG = (b"[Credentials]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\n[Boto]\ndebug = 0\nnum_retries = 10\n"
+               b"https_validate_certificates = False\nca_certificates_file = /etc/boto/cacerts.txt\n")
+PYTHON_CODE = (b'import os\nimport boto3\n\nos.environ["AWS_CA_BUNDLE"] = "/etc/pki/corp-ca.pem"\n'
+               b'BUNDLE = os.environ.get("CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")\n'
+               b'session = boto3.session.Session()\ns3 = session.client("s3", verify=False)\n'
+               b'ddb = boto3.resource("dynamodb", region_name="eu-west-3", verify="/opt/certs/ddb.pem")\n'
+               b'sqs = boto3.client("sqs", verify=BUNDLE)\n')
+PYTHON_2_CODE = b'import boto3\nprint "starting"\nclient = boto3.client(\'s3\', verify=False)\n'  # line search
+SCRIPTS = (  # one per SCRIPT_LABELS entry, in its order: the first byte picks the kind
+    b"#!/bin/sh\nexport AWS_CA_BUNDLE=/etc/pki/corp-ca.pem\naws s3 cp s3://orders/key . --no-verify-ssl\n"
+    b"aws --ca-bundle /opt/certs/proxy.pem sts get-caller-identity\naws configure set ca_bundle /etc/ssl/corp.pem\n",
+    b"deploy:\n\taws s3 sync build/ s3://orders-site --ca-bundle $(CA_BUNDLE)\n"
+    b"\tAWS_CA_BUNDLE=/etc/certs/ca.pem ./deploy.sh\n",
+    b"FROM python:3.11-slim\nENV AWS_CA_BUNDLE=/usr/local/share/ca-certificates/corp.crt\n"
+    b"RUN aws s3 cp s3://artifacts/app.tar.gz /tmp/ --no-verify-ssl\n",
+    b'$env:AWS_CA_BUNDLE = "C:\\certs\\corp-ca.pem"\naws s3 ls --ca-bundle C:\\certs\\proxy.pem\n',
+    b"name: deploy\non: push\nenv:\n  AWS_CA_BUNDLE: /etc/ssl/certs/corp.pem\njobs:\n  deploy:\n"
+    b"    runs-on: ubuntu-latest\n    steps:\n      - run: aws s3 sync site/ s3://orders-site --no-verify-ssl\n",
+)
+
+
+def seeds() -> dict[str, list[bytes]]:
+    """Inputs written as users write these files, for the first corpus: without them the fuzzer rarely gets past
+    the word a parser looks for first (python-code reads nothing without AWS_CA_BUNDLE, or verify and boto)."""
+    return {
+        "ini": [AWS_CONFIG, BOTO_CONFIG],
+        "aws-config": [AWS_CONFIG],
+        "aws-credentials": [AWS_CREDENTIALS],
+        "boto-config": [BOTO_CONFIG],
+        "env-file": [b"# service.env\nAWS_DEFAULT_REGION=eu-west-3\n"
+                     b'export AWS_CA_BUNDLE="/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"\n'
+                     b"REQUESTS_CA_BUNDLE='/etc/ssl/certs/ca-certificates.crt'\nEMPTY=\n"],
+        "python-code": [PYTHON_CODE, PYTHON_2_CODE],
+        "script": [bytes([number]) + script for number, script in enumerate(SCRIPTS)],
+    }

@@ -19,6 +19,7 @@ import io
 import json
 import os
 import zipfile
+from pathlib import Path
 from typing import Callable
 
 from auditor.collect import Collected
@@ -56,6 +57,30 @@ SITE_LAYOUTS = {
 }
 
 _judging: list = []  # (packs, release dates), loaded once
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+SITE_27 = "envs/py27-easy-install/lib/python2.7/site-packages"
+DUPLICATES_27 = "envs/duplicate-installs/lib/python2.7/site-packages"
+# The real files of each kind the tests keep (written by pip, easy_install, the lockers), for the first corpus;
+# the small ones: a seed of 100 kB slows every execution down. A zipped egg is made of the real PKG-INFO and
+# __init__.py instead (the real one is 66 kB, compressed, which mutations mostly just break).
+SEED_FILES = {
+    "metadata": (f"{DUPLICATES_27}/boto-2.9.0.dist-info/METADATA",
+                 f"{DUPLICATES_27}/botocore-1.20.112.dist-info/METADATA"),
+    "pkg-info": (f"{SITE_27}/botocore-0.21.0-py2.7.egg/EGG-INFO/PKG-INFO",),
+    "pth": (f"{SITE_27}/easy-install.pth", f"{DUPLICATES_27}/easy-install.pth"),
+    "module-version": (f"{DUPLICATES_27}/botocore-0.21.0-py2.7.egg/botocore/__init__.py",),
+    "requirements.txt": ("lockfiles/legacy/pip-tools/requirements.txt", "lockfiles/legacy/uv/requirements.txt"),
+    "poetry.lock": ("lockfiles/legacy/poetry/poetry.lock",),
+    "Pipfile.lock": ("lockfiles/legacy/pipenv/Pipfile.lock",),
+    "uv.lock": ("lockfiles/legacy/uv/uv.lock",),
+    "pdm.lock": ("lockfiles/legacy/pdm/pdm.lock",),
+    "pylock.toml": ("lockfiles/legacy/pip/pylock.toml",),
+    "pyproject.toml": ("declared/pep621/pyproject.toml", "declared/poetry/pyproject.toml"),
+    "setup.cfg": ("declared/setup-cfg/setup.cfg",),
+    "setup.py": ("declared/setuptools-2013/setup.py", "declared/computed/setup.py"),
+    "Pipfile": ("declared/pipenv/Pipfile",),
+    "environment.yml": ("declared/conda/environment.yml",),
+}
 
 
 
@@ -123,3 +148,11 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     **{layout: site_target(layout) for layout in SITE_LAYOUTS},
     **{name: lockfile_target(name) for name in ("requirements.txt", *LOCKFILES, *DECLARED)},
 }
+
+
+def seeds() -> dict[str, list[bytes]]:
+    """Real files of each target's kind (tests/fixtures, where the checkout has them), for the first corpus."""
+    found = {name: [(FIXTURES / path).read_bytes() for path in paths if (FIXTURES / path).is_file()]
+             for name, paths in SEED_FILES.items()}
+    found["zipped-egg"] = [_egg(pkg_info, init) for pkg_info, init in zip(found["pkg-info"], found["module-version"])]
+    return found

@@ -75,9 +75,10 @@ def _entry(line: str, number: int, system: bool, settings: tuple[CronSetting, ..
     if system:
         parts = rest.split(None, 1)
         user, rest = (parts[0], parts[1] if len(parts) > 1 else "") if parts else ("", "")
-    if not rest:
-        return None
-    return CronEntry(number, user, _command(rest), settings)
+    command = _command(rest)
+    if not command:
+        return None  # nothing before the first %, or only a backslash: the shell is given nothing to run
+    return CronEntry(number, user, command, settings)
 
 
 def _command(text: str) -> str:
