@@ -51,9 +51,14 @@ application search (no TARGET): each folder is walked at most 12 levels deep and
   locations already read are not read twice. Every file read is size-capped.
 
 caps (each past one is an error entry, and the scan goes on):
-  a lockfile or manifest 64 MB; a requirement line 64 KiB; 5,000 AWS SDK packages in
-  one manifest; an archive 512 MB (nested: 256 MB, 3 deep, 100,000 entries, 1 GB
-  inflated, a member's ratio 100:1 past 1 MB); a source file 2 MB; a trust store 64 MB
+  a requirements file 64 MB, a line of it 64 KiB; a lockfile 32 MB; package.json,
+  pom.xml, build.gradle, go.mod, MSBuild, packages.config, vcpkg.json 4 MB;
+  pyproject.toml, setup.cfg, Pipfile, environment.yml 1 MB; yarn.lock,
+  pnpm-lock.yaml, Gemfile.lock, go.mod and Gradle files 500,000 lines of 64 KiB;
+  1,500,000 values in a JSON file, 500,000 in a TOML lockfile; 5,000 AWS SDK packages
+  in one manifest, 5,000 pins of AWS packages in one lockfile; an archive 512 MB
+  (nested: 256 MB, 3 deep, 100,000 entries, 1 GB inflated, a member's ratio 100:1
+  past 1 MB); a source file 2 MB; a trust store 64 MB
 
 fail closed:
   Whatever could not be read (a folder without permission, a file over its cap, a

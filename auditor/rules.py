@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import sys
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -131,15 +131,53 @@ class ReleaseDates:
         return ordered
 
     def matching(self, name: str, specifier: str) -> list[tuple[str, str]]:
-        """(version, date) of every known release the specifier admits, oldest first."""
+        """(version, date) of every known release the specifier admits, oldest first. Asked once per distinct range:
+        `packaging` filters only the releases between the range's bounds, found by bisection."""
+        key = (name, specifier)
+        if key not in self._matching:
+            self._matching[key] = self._admitted(name, specifier)
+        return list(self._matching[key])
+
+    @cached_property
+    def _matching(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        return {}
+
+    def _admitted(self, name: str, specifier: str) -> list[tuple[str, str]]:
         from packaging.specifiers import SpecifierSet
 
-        releases = self._parsed.get(name, [])
+        versions, _ = self._by_version.get(name, ((), ()))
+        releases = self._in_version_order.get(name, [])
         try:
-            allowed = set(SpecifierSet(specifier).filter([pv for pv, _, _ in releases]))
+            specifiers = SpecifierSet(specifier)
+            low, high = _bounds(specifiers, versions)
+            pool = releases[low:high]
+            allowed = set(specifiers.filter(versions[low:high]))
+            counted = self._prereleases.get(name)
+            if ((low, high) != (0, len(releases)) and not specifiers.prereleases and counted and counted[high] > counted[low]
+                    and any(pv.is_prerelease for pv in allowed)):
+                # Pre-releases are admitted when no final release is (PEP 440); whether one is can depend on releases
+                # outside the bounds in some packaging releases: asked of them all.
+                pool = releases
+                allowed = set(specifiers.filter([pv for pv, _, _, _ in pool]))
         except ValueError:  # InvalidSpecifier, or a version number over Python's 4,300-digit int limit
             return []
-        return sorted(((v, d) for pv, v, d in releases if pv in allowed), key=lambda item: item[1])
+        return [(v, d) for pv, v, d, _ in sorted((r for r in pool if r[0] in allowed), key=lambda r: (r[2], r[3]))]
+
+    @cached_property
+    def _prereleases(self) -> dict[str, list[int]]:
+        """How many of each package's first i releases, in version order, are pre-releases."""
+        counts = {}
+        for name, (versions, _) in self._by_version.items():
+            counts[name] = [0]
+            for pv in versions:
+                counts[name].append(counts[name][-1] + pv.is_prerelease)
+        return counts
+
+    @cached_property
+    def _in_version_order(self) -> dict[str, list[tuple[Version, str, str, int]]]:
+        """(parsed, version, date, place in the table) of each package's releases, in the order of _by_version."""
+        return {name: sorted(((pv, v, d, at) for at, (pv, v, d) in enumerate(releases)), key=lambda r: r[0])
+                for name, releases in self._parsed.items()}
 
     def last_before(self, name: str, cutoff: str) -> Optional[tuple[Version, str, str]]:
         key = (name, cutoff)
@@ -151,6 +189,31 @@ class ReleaseDates:
     @cached_property
     def _last_before(self) -> dict[tuple[str, str], Optional[tuple[Version, str, str]]]:
         return {}
+
+
+def _bounds(specifiers, versions: list) -> tuple[int, int]:
+    """Indexes [low, high) of the sorted `versions` outside which no version can satisfy every specifier (pre-releases
+    allowed or not), by PEP 440's definitions: `>=V`, `>V`, `~=V` and `==V` admit nothing below V; `<V` nothing from
+    V on; `<=V` nothing above V but V's local versions (V+build, compared by their public part). Wildcards, `!=` and
+    `===` bound nothing."""
+    low, high = 0, len(versions)
+    for spec in specifiers:
+        operator, text = spec.operator, spec.version
+        if operator in ("===", "!=") or text.endswith(".*"):
+            continue
+        bound = _version(text)
+        if bound is None:
+            continue
+        if operator in (">=", ">", "~=", "=="):
+            low = max(low, bisect_left(versions, bound))
+        elif operator == "<":
+            high = min(high, bisect_left(versions, bound))
+        elif operator == "<=":
+            end = bisect_right(versions, bound)
+            while end < len(versions) and versions[end].local is not None and _version(versions[end].public) <= bound:
+                end += 1
+            high = min(high, end)
+    return low, max(low, high)
 
 
 def _version(text: str) -> Optional[Version]:

@@ -15,6 +15,18 @@ from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
 LOCK_CAP = 64 * 1024 * 1024
+# A JSON or TOML lockfile: parsing holds the text two or three times (a long string of 64 MB took 220 MB).
+DOCUMENT_CAP = 32 * 1024 * 1024
+# What a project declares by hand (pyproject.toml, setup.cfg, Pipfile, environment.yml) is a few kilobytes.
+DECLARED_CAP = 1024 * 1024
+# A parse builds every value of the file; a crafted file of small ones (`[[],[],…]`) costs 60 bytes or more each, and
+# tomllib reads about 150,000 values a second: the values are counted on the raw text first (each one after the first
+# follows one of these marks). A real lockfile of 64 MB holds about 1.5 million JSON values; 500,000 TOML values are
+# a poetry.lock or uv.lock of some 14 MB.
+MAX_VALUES = {"JSON": 1_500_000, "TOML": 500_000}
+_VALUE_MARKS = {"JSON": ",:[{", "TOML": ",=[{"}
+# A lockfile pins each package once or a few times (per platform or Python version); a requirements file too.
+MAX_PINS = 5_000
 
 
 @dataclass
@@ -30,10 +42,15 @@ class Pin:
     details: dict = field(default_factory=dict)
 
 
-def read_document(view: View, path: str, errors: "list[ScanError]", loads, language: str):
+def read_document(view: View, path: str, errors: "list[ScanError]", loads, language: str, cap: int = DOCUMENT_CAP):
     """(text, parsed data) of a lockfile, or None after recording why it could not be read."""
     try:
-        text = view.read_text(path, LOCK_CAP)
+        text = view.read_text(path, cap)
+        values = 1 + sum(text.count(mark) for mark in _VALUE_MARKS[language])
+        if values > MAX_VALUES[language]:
+            errors.append(ScanError(view.display(path), f"about {values:,} {language} values, more than the "
+                                                        f"{MAX_VALUES[language]:,} this reader takes; not read"))
+            return None
         return text, loads(text)
     except FsError as exc:
         errors.append(ScanError(view.display(path), str(exc)))
@@ -124,7 +141,12 @@ def _parser(label: str) -> Parser:
 def collect_lockfile(view: View, path: str, target: str, watched: set[str], label: Optional[str] = None) -> Collected:
     result = Collected()
     label = label or lockfile_format(path) or "requirements"
-    for pin in _parser(label)(view, path, watched, result.errors):
+    pins = _parser(label)(view, path, watched, result.errors)
+    if len(pins) > MAX_PINS:
+        result.errors.append(ScanError(view.display(path), f"pins watched packages {len(pins):,} times, more than the "
+                                                           f"{MAX_PINS:,} a real project has; the first {MAX_PINS:,} are read"))
+        del pins[MAX_PINS:]
+    for pin in pins:
         details = dict(pin.details, specifier=pin.specifier, pinned=pin.version is not None)
         result.components.append(
             Component("python-package", pin.name, pin.version, view.display(pin.path), pin.source, target, line=pin.line, details=details)

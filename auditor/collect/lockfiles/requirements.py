@@ -16,7 +16,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from auditor import names
-from auditor.collect.lockfiles import LOCK_CAP, Pin, names_pattern, text_of
+from auditor.collect.lockfiles import LOCK_CAP, MAX_PINS, Pin, names_pattern, text_of
 from auditor.fs import FsError, View
 from auditor.model import ScanError
 from auditor.redact import redact
@@ -103,6 +103,8 @@ def _parse_file(view, path, watched, errors, pins, visited, constraint, depth):
         return
     source = "requirements file" + (" (constraint via -c)" if constraint else "")
     for lineno, line in candidate_lines(text, watched):
+        if len(pins) > MAX_PINS:  # the caller says so; the rest of a crafted file of millions of pins is not parsed
+            return
         if line is None:
             errors.append(ScanError(view.display(path), f"line {lineno}: longer than {MAX_LINE:,} characters, which no "
                                                         f"requirement is; not read"))

@@ -17,9 +17,22 @@ from auditor.collect import Collected
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
-MANIFEST_CAP = 64 * 1024 * 1024
+MANIFEST_CAP = 32 * 1024 * 1024  # a lockfile; a real one of a large monorepo is some 20 MB
+# A manifest written by hand is a few kilobytes, a large pom.xml some hundreds. Parsing holds the text two or three
+# times (bytes, str, the parser's values): at 64 MB one long JSON string or XML text took 220-250 MB.
+HANDWRITTEN_CAP = 4 * 1024 * 1024
+HANDWRITTEN = frozenset(("package.json", "pom.xml", "build.gradle", "go.mod", "msbuild", "packages.config", "vcpkg.json"))
 # AWS publishes a few hundred service clients per SDK; a lockfile holds a few versions of each at most.
 MAX_SDK_PACKAGES = 5_000
+
+
+class Capped(list):
+    """The first MAX_SDK_PACKAGES refs of a file that names `total`: a parser that can count the rest cheaply
+    builds no more."""
+
+    def __init__(self, refs, total: int):
+        super().__init__(refs[:MAX_SDK_PACKAGES])
+        self.total = total
 
 
 class ManifestError(ValueError):
@@ -130,15 +143,16 @@ def collect_manifest(view: View, path: str, target: str, label: Optional[str] = 
     if prefer_lock and any(view.is_file(os.path.join(os.path.dirname(path), n)) for n in _LOCKED_BY.get(label, ())):
         return result  # the lockfile beside it is read instead
     try:
-        refs = _parser(label)(view.read_bytes(path, MANIFEST_CAP))
+        refs = _parser(label)(view.read_bytes(path, HANDWRITTEN_CAP if label in HANDWRITTEN else MANIFEST_CAP))
     except FsError as exc:
         result.errors.append(ScanError(shown, str(exc), target))
         return result
     except (ManifestError, RecursionError) as exc:
         result.errors.append(ScanError(shown, f"cannot read as {label}: {exc}", target))
         return result
-    if len(refs) > MAX_SDK_PACKAGES:
-        result.errors.append(ScanError(shown, f"names {len(refs):,} AWS SDK packages, more than the {MAX_SDK_PACKAGES:,} "
+    total = getattr(refs, "total", len(refs))
+    if total > MAX_SDK_PACKAGES:
+        result.errors.append(ScanError(shown, f"names {total:,} AWS SDK packages, more than the {MAX_SDK_PACKAGES:,} "
                                               f"a real project has; the first {MAX_SDK_PACKAGES:,} are read", target))
         refs = refs[:MAX_SDK_PACKAGES]
     ecosystem = _ECOSYSTEM[label]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from auditor.collect.sdk_manifests import ManifestError, SdkRef
-from auditor.collect.sdk_manifests.text import decode
+from auditor.collect.sdk_manifests import MAX_SDK_PACKAGES, Capped, ManifestError, SdkRef
+from auditor.collect.sdk_manifests.text import decode, split_lines
 
 _REQUIREMENT = re.compile(r"^(\S+)\s+(v\S+)\s*(//.*)?$")
 _REPLACE = re.compile(r"^(\S+)(?:\s+v\S+)?\s+=>\s+(.+)$")
@@ -18,7 +18,7 @@ def is_sdk(path: str) -> bool:
 def parse_go_mod(data: bytes) -> list[SdkRef]:
     text = decode(data)
     refs, replaced, block, seen_module = [], {}, "", False
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(split_lines(text), 1):
         line = raw.strip()
         if block:
             if line == ")":
@@ -39,6 +39,6 @@ def parse_go_mod(data: bytes) -> list[SdkRef]:
             replaced[match.group(1)] = match.group(2).strip()
     if not seen_module:
         raise ManifestError("no module directive: not a go.mod")
-    return [SdkRef(path, version, version, number, direct=direct,
-                   notes=(f"replaced by {replaced[path]}",) if path in replaced else ())
-            for path, version, number, direct in refs]
+    return Capped([SdkRef(path, version, version, number, direct=direct,
+                          notes=(f"replaced by {replaced[path]}",) if path in replaced else ())
+                   for path, version, number, direct in refs[:MAX_SDK_PACKAGES]], len(refs))

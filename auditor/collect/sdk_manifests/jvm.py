@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from auditor.collect.sdk_manifests import ManifestError, SdkRef
-from auditor.collect.sdk_manifests.text import decode
+from auditor.collect.sdk_manifests import MAX_SDK_PACKAGES, Capped, ManifestError, SdkRef
+from auditor.collect.sdk_manifests.text import decode, split_lines
 from auditor.collect.sdk_manifests.xml import read_xml
 
 _PROPERTY = re.compile(r"\$\{([^}]+)\}")
@@ -58,21 +58,23 @@ def parse_gradle(data: bytes) -> list[SdkRef]:
     """Dependencies written as strings or group/name/version maps (Groovy and Kotlin DSL). Versions
     from variables or a version catalog are not evaluated: the constraint is kept as written."""
     text = decode(data)
-    refs = []
-    for number, line in enumerate(text.splitlines(), 1):
+    refs, total = [], 0
+    for number, line in enumerate(split_lines(text), 1):
         code = line.split("//")[0]
         for match in list(_GRADLE_STRING.finditer(code)) + list(_GRADLE_MAP.finditer(code)):
             group, artifact, version = match.group(1), match.group(2), match.group(3) or ""
             if is_sdk(group, artifact):
-                refs.append(_ref(group, artifact, version, number, direct=True))
-    return refs
+                total += 1
+                if total <= MAX_SDK_PACKAGES:
+                    refs.append(_ref(group, artifact, version, number, direct=True))
+    return Capped(refs, total)
 
 
 def parse_gradle_lockfile(data: bytes) -> list[SdkRef]:
     """'group:artifact:version=configuration,…' lines, as `gradle dependencies --write-locks` writes them."""
     text = decode(data)
-    refs = []
-    for number, line in enumerate(text.splitlines(), 1):
+    refs, total = [], 0
+    for number, line in enumerate(split_lines(text), 1):
         line = line.strip()
         if not line or line.startswith("#") or line.startswith("empty="):
             continue
@@ -81,6 +83,8 @@ def parse_gradle_lockfile(data: bytes) -> list[SdkRef]:
         if not sep or len(parts) != 3:
             raise ManifestError(f"line {number}: not 'group:artifact:version=configurations'")
         if is_sdk(parts[0], parts[1]):
-            test_only = all(c.startswith("test") for c in configurations.split(","))
-            refs.append(_ref(parts[0], parts[1], parts[2], number, dev=test_only))
-    return refs
+            total += 1
+            if total <= MAX_SDK_PACKAGES:
+                test_only = all(c.startswith("test") for c in configurations.split(","))
+                refs.append(_ref(parts[0], parts[1], parts[2], number, dev=test_only))
+    return Capped(refs, total)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from auditor.collect.sdk_manifests import ManifestError, SdkRef
+from auditor.collect.sdk_manifests import MAX_SDK_PACKAGES, Capped, ManifestError, SdkRef
 from auditor.collect.sdk_manifests.text import Block, Lines, decode, load_json, mapping, read_blocks
 
 DEPENDENCY_KEYS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
@@ -23,15 +23,18 @@ def _exact(constraint: str) -> Optional[str]:
 
 def parse_package_json(data: bytes) -> list[SdkRef]:
     text, manifest = load_json(data)
-    lines, refs = Lines(text), []
+    lines, named = Lines(text), []
     for key in DEPENDENCY_KEYS:
-        lines.find(f'"{key}"', restart=True)  # the names are looked up from there on
-        for name, constraint in mapping(manifest.get(key), key).items():
-            if is_sdk(name):
-                constraint = constraint if isinstance(constraint, str) else ""
-                refs.append(SdkRef(name, _exact(constraint), constraint, lines.find(f'"{name}"'),
-                                   direct=True, dev=key == "devDependencies"))
-    return refs
+        named += [(key, name, constraint) for name, constraint in mapping(manifest.get(key), key).items() if is_sdk(name)]
+    refs, section = [], None
+    for key, name, constraint in named[:MAX_SDK_PACKAGES]:
+        if key != section:
+            section = key
+            lines.find(f'"{key}"', restart=True)  # the names are looked up from there on
+        constraint = constraint if isinstance(constraint, str) else ""
+        refs.append(SdkRef(name, _exact(constraint), constraint, lines.find(f'"{name}"'),
+                           direct=True, dev=key == "devDependencies"))
+    return Capped(refs, len(named))
 
 
 def parse_package_lock(data: bytes) -> list[SdkRef]:
@@ -84,7 +87,9 @@ def _spec_name(spec: str) -> str:
 
 def parse_yarn_lock(data: bytes) -> list[SdkRef]:
     text = decode(data)
-    blocks = read_blocks(text)
+    wanted = _Wanted(_yarn_section, lambda path: len(path) == 1 and not _yarn_section(path[0]),
+                     lambda path: is_sdk(_spec_name(path[0].split(",", 1)[0].strip().strip("\"'"))))
+    blocks = read_blocks(text, wanted)
     workspace_deps: dict[str, str] = {}
     for key, entry in blocks.items():
         if "@workspace:" in key and isinstance(entry, Block):  # berry: the project itself, with its direct dependencies
@@ -104,12 +109,42 @@ def parse_yarn_lock(data: bytes) -> list[SdkRef]:
         constraints = [s[len(name) + 1:] for s in specs]
         direct = (name in workspace_deps) if berry and workspace_deps else None
         refs.append(SdkRef(name, entry["version"], ", ".join(constraints), blocks.lines[key], direct=direct))
-    return refs
+    return Capped(refs, len(refs) + wanted.past_cap)
+
+
+class _Wanted:
+    """What read_blocks keeps of a yarn or pnpm lockfile: the sections read whole (berry's metadata and workspaces,
+    pnpm's importers) and, of the package entries, the AWS SDK ones: the first MAX_SDK_PACKAGES, the rest counted.
+    The thousands of other packages are read past, not held."""
+
+    def __init__(self, section, package_at, is_sdk_entry):
+        self.section, self.package_at, self.is_sdk_entry = section, package_at, is_sdk_entry
+        self.kept = self.past_cap = 0
+
+    def __call__(self, path: tuple) -> bool:
+        if self.package_at(path):
+            if not self.is_sdk_entry(path):
+                return False
+            if self.kept < MAX_SDK_PACKAGES:
+                self.kept += 1
+                return True
+            self.past_cap += 1
+            return False
+        return len(path) > 1 or self.section(path[0])
+
+
+def _yarn_section(key: str) -> bool:
+    return key == "__metadata" or "@workspace:" in key
+
+
+_PNPM_SECTIONS = frozenset(("lockfileVersion", "importers", "packages", "specifiers") + DEPENDENCY_KEYS)
 
 
 def parse_pnpm_lock(data: bytes) -> list[SdkRef]:
     text = decode(data)
-    lock = read_blocks(text)
+    wanted = _Wanted(_PNPM_SECTIONS.__contains__, lambda path: len(path) == 2 and path[0] == "packages",
+                     lambda path: is_sdk(_pnpm_id(path[1])[0]))
+    lock = read_blocks(text, wanted)
     if "lockfileVersion" not in lock:
         raise ManifestError("no lockfileVersion: not a pnpm lockfile")
     direct = _pnpm_direct(lock)
@@ -123,7 +158,7 @@ def parse_pnpm_lock(data: bytes) -> list[SdkRef]:
         dev = dev_dependency or (isinstance(entry, Block) and entry.get("dev") == "true")
         known = name in direct if direct else None
         refs.setdefault((name, version), SdkRef(name, version, spec, packages.lines[key], direct=known, dev=dev))
-    return list(refs.values())
+    return Capped(list(refs.values()), len(refs) + wanted.past_cap)
 
 
 def _pnpm_direct(lock: Block) -> dict[str, tuple[str, bool]]:

@@ -13,8 +13,8 @@ import dataclasses
 import os
 import re
 
-from auditor.collect.sdk_manifests import ManifestError, SdkRef
-from auditor.collect.sdk_manifests.text import decode
+from auditor.collect.sdk_manifests import MAX_SDK_PACKAGES, Capped, ManifestError, SdkRef
+from auditor.collect.sdk_manifests.text import decode, split_lines
 from auditor.fs import FsError, View
 
 _SPEC = re.compile(r"^    ([A-Za-z0-9_.-]+) \(([^)]+)\)$")
@@ -34,11 +34,11 @@ def _v1(name: str, version: str) -> bool:
 
 def parse_gemfile_lock(data: bytes) -> list[SdkRef]:
     text = decode(data)
-    lines = text.splitlines()
+    lines = split_lines(text)
     if not any(line in ("GEM", "PATH", "GIT") for line in lines):
         raise ManifestError("no GEM, PATH or GIT section: not a Gemfile.lock")
     direct, section = set(), ""
-    specs = []
+    specs, total = [], 0
     for number, line in enumerate(lines, 1):
         if line and not line[0].isspace():
             section = line.strip()
@@ -46,13 +46,14 @@ def parse_gemfile_lock(data: bytes) -> list[SdkRef]:
         if section == "DEPENDENCIES" and (match := _DEPENDENCY.match(line)):
             direct.add(match.group(1))
         elif section in ("GEM", "PATH", "GIT") and (match := _SPEC.match(line)):
-            specs.append((match.group(1), match.group(2).split("-")[0], number))
-    refs = []
-    for name, version, number in specs:
-        if name == "aws-sdk-core" or _v1(name, version):
-            trust = "bundled" if _v1(name, version) else "openssl"
-            refs.append(SdkRef(name, version, f"= {version}", number, direct=name in direct, trust_from=trust))
-    return refs
+            name, version = match.group(1), match.group(2).split("-")[0]
+            if name == "aws-sdk-core" or _v1(name, version):
+                total += 1
+                if total <= MAX_SDK_PACKAGES:
+                    specs.append((name, version, number))
+    return Capped([SdkRef(name, version, f"= {version}", number, direct=name in direct,
+                          trust_from="bundled" if _v1(name, version) else "openssl")
+                   for name, version, number in specs], total)
 
 
 def locate_trust(view: View, lockfile: str, refs: list[SdkRef], on_system: bool,

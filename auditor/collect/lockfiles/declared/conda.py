@@ -17,7 +17,7 @@ import os
 import re
 from typing import Optional
 
-from auditor.collect.lockfiles import Pin, text_of
+from auditor.collect.lockfiles import DECLARED_CAP, Pin, text_of
 from auditor.collect.lockfiles.declared import Reading, shown
 from auditor.fs import FsError, View
 from auditor.model import ScanError
@@ -25,7 +25,7 @@ from auditor.redact import redact
 
 # An environment file is a few kilobytes (`conda env export` of a large environment, some 30 KB); the cap keeps
 # a YAML parse of a stray large file to about a second.
-ENVIRONMENT_CAP = 4 * 1024 * 1024
+ENVIRONMENT_CAP = DECLARED_CAP
 MAX_NESTING = 1000  # the limit the libyaml of PyYAML 6.0.4 wheels enforces itself
 _CHANNEL_TOKEN = re.compile(r"(/t/)[^/]+")
 _NAME = re.compile(r"([^\s=<>!~\[]+)\s*(.*)$", re.S)

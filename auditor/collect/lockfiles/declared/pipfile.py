@@ -13,7 +13,7 @@ import sys
 from typing import Optional
 
 from auditor import names
-from auditor.collect.lockfiles import Pin, read_document
+from auditor.collect.lockfiles import DECLARED_CAP, Pin, read_document
 from auditor.collect.lockfiles.declared import Reading, TomlLines, shown
 from auditor.fs import View
 from auditor.model import ScanError
@@ -33,7 +33,7 @@ _BARE_VERSION = re.compile(r"\d")
 
 
 def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
-    document = read_document(view, path, errors, tomllib.loads, "TOML")
+    document = read_document(view, path, errors, tomllib.loads, "TOML", DECLARED_CAP)
     if document is None:
         return []
     text, data = document

@@ -17,7 +17,7 @@ import sys
 from typing import Optional
 
 from auditor import names
-from auditor.collect.lockfiles import Pin, read_document
+from auditor.collect.lockfiles import DECLARED_CAP, Pin, read_document
 from auditor.collect.lockfiles.declared import Reading, TomlLines, leading_name, shown
 from auditor.fs import View
 from auditor.model import ScanError
@@ -31,7 +31,7 @@ DYNAMIC_FIELDS = ("dependencies", "optional-dependencies")
 
 
 def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
-    document = read_document(view, path, errors, tomllib.loads, "TOML")
+    document = read_document(view, path, errors, tomllib.loads, "TOML", DECLARED_CAP)
     if document is None:
         return []
     text, data = document

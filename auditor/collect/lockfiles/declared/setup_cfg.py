@@ -13,7 +13,7 @@ import os
 import re
 from typing import Iterator
 
-from auditor.collect.lockfiles import LOCK_CAP, Pin
+from auditor.collect.lockfiles import DECLARED_CAP, Pin
 from auditor.collect.lockfiles.declared import Reading, shown
 from auditor.fs import FsError, View
 from auditor.model import ScanError
@@ -26,7 +26,7 @@ _OPTION = re.compile(r"(.*?)\s*[=:]\s*(.*)$")
 
 def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
     try:
-        text = view.read_text(path, LOCK_CAP)
+        text = view.read_text(path, DECLARED_CAP)
     except FsError as exc:
         errors.append(ScanError(view.display(path), str(exc)))
         return []
