@@ -1,4 +1,4 @@
-"""Make docs/html-report.png, the README's picture of the HTML report, from the same realistic report the
+"""Make docs/html-report.png, the picture of the HTML report in docs/reports.md, from the same realistic report the
 browser test opens (tests/report_scenario.py), with the same headless Chromium helper (tests/browser.py).
 
     python docs/make_screenshot.py      # from a dev install: pip install -e '.[test]', and chromium on PATH
