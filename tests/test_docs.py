@@ -48,7 +48,8 @@ def test_the_readme_links_every_docs_page():
 
 def test_the_readme_starts_with_the_install_and_test_commands_ci_runs():
     blocks = re.findall(r"^```sh\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.S | re.M)
-    assert [block.strip() for block in blocks[:2]] == ["pip install . && auditor scan", "pip install '.[test]' && pytest"]
+    assert [block.strip() for block in blocks[:2]] == ["pip install . && auditor scan",
+                                                      "pip install '.[test]' && pytest"]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install --quiet '.[test]'" in ci and re.search(r"^pytest\b", ci, flags=re.M)
 
