@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditor.rules import rules_dir
+from auditor.rule_data import rules_dir
 
 if sys.version_info >= (3, 11):
     import tomllib

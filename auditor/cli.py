@@ -11,8 +11,7 @@ import sys
 
 from auditor import __version__
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
-EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + 2, 128 + 15  # SIGINT, SIGTERM: as a shell reports a process they ended
+from auditor.emit import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_UNUSABLE, emit, fail
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 DESCRIPTION = """\
@@ -204,7 +203,21 @@ def build_parser(secrets=()):
 
 
 def _add_as_of(command) -> None:
-    command.add_argument("--as-of", metavar="YYYY-MM-DD", help="judge certificate expiry on this date (default: today, UTC)")
+    command.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date,
+                         help="judge certificate expiry on this date (default: today, UTC)")
+
+
+def _date(text: str) -> str:
+    """argparse type of --as-of: an ISO date, kept as written."""
+    import argparse
+    import datetime as dt
+
+    try:
+        if dt.date.fromisoformat(text).isoformat() == text:
+            return text
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-28")
 
 
 # Options of a probe run, shared by `probe` and `scan --probe`; unset ones stay None (see _probe_run).
@@ -342,7 +355,7 @@ def _add_report_parser(commands) -> None:
                    "the same host) is kept on its targets, components and errors; the inputs are listed in run.merged.")
     merge.add_argument("reports", nargs="+", metavar="FILE", help="JSON reports")
     for command in (render, merge):
-        command.add_argument("--as-of", metavar="YYYY-MM-DD",
+        command.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date,
                              help="judge waivers on this date (default: each report's own as-of date)")
         _add_output_options(command, packs=False, fail_on_default=None)
     diff = action("diff", "new, resolved and unchanged findings between two reports",
@@ -433,7 +446,7 @@ def _command(argv: list[str]) -> int:
         try:  # before a long scan, not after it
             args.waiver_list = load_waivers(args.waivers)
         except WaiverError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
     if args.command == "report" and args.report_command:
         from auditor.report_commands import run as run_report_command
 
@@ -463,25 +476,23 @@ def _scan(args) -> int:
     from auditor.rules import RulesError, select_packs
     from auditor.scan import NothingScanned, ScanOptions, run
 
-    if not _valid_date(args.as_of):
-        return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
     if args.root is not None and not args.root:
-        return _fail("--root needs a directory: an empty value would scan this machine's / as an image")
+        return fail("--root needs a directory: an empty value would scan this machine's / as an image")
     if args.root and not os.path.isdir(args.root):
-        return _fail(f"--root {args.root}: not a directory")
+        return fail(f"--root {args.root}: not a directory")
     try:
         packs = select_packs(args.pack)
         environ = load_env_files(args.env_file) if args.env_file else None
         probe = _probe_plan(args)
     except (RulesError, EnvFileError, ValueError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     with _progress(enabled=not args.quiet) as tick:
         try:
             report = run(ScanOptions(args.targets, packs, fail_on=args.fail_on, as_of=args.as_of or "", progress=tick,
                                      environ=environ, root=args.root, runtime=args.runtime, probe=probe))
         except NothingScanned as exc:
-            return _fail(f"nothing could be scanned: {exc}")
-    code = _emit(report, args)
+            return fail(f"nothing could be scanned: {exc}")
+    code = emit(report, args)
     return _fail_closed(report, args.strict) or code
 
 
@@ -490,10 +501,10 @@ def _fail_closed(report, strict: bool) -> int:
     of what was scanned could not be: a result that covers less than was asked is not a pass."""
     unread = report.unread_targets()
     if unread:
-        return _fail("; ".join(f"{t.location}: {t.details.get('reason', 'could not be read')}" for t in unread)
+        return fail("; ".join(f"{t.location}: {t.details.get('reason', 'could not be read')}" for t in unread)
                      + " (the report covers only the other targets)")
     if strict and report.not_scanned():
-        return _fail(f"--strict: {report.not_scanned()} parts could not be scanned (see the report's errors)")
+        return fail(f"--strict: {report.not_scanned()} parts could not be scanned (see the report's errors)")
     return EXIT_OK
 
 
@@ -514,33 +525,22 @@ def _probe_plan(args):
     return ProbePlan(endpoints, settings, connect_to, jobs, deadline)
 
 
-def _valid_date(text) -> bool:
-    import datetime as dt
-
-    try:
-        return text is None or dt.date.fromisoformat(text).isoformat() == text
-    except ValueError:
-        return False
-
-
 def _truststore(args) -> int:
     from auditor.rules import RulesError, select_packs
     from auditor.store_report import NothingRead, inspect_stores
 
-    if not _valid_date(args.as_of):
-        return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
     try:
         password = _keystore_password(args)
     except ValueError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     try:
         packs = select_packs(args.pack)
         report = inspect_stores(args.stores, packs, args.fail_on, args.as_of or "", password)
     except RulesError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except NothingRead as exc:
-        return _fail(f"nothing could be read: {exc}")
-    return _emit(report, args)
+        return fail(f"nothing could be read: {exc}")
+    return emit(report, args)
 
 
 def _keystore_password(args):
@@ -563,24 +563,24 @@ def _probe(args) -> int:
         endpoints = [parse_address(text) for text in args.endpoints] or list(DEFAULT_ENDPOINTS)
         password = _keystore_password(args)
     except ValueError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     named = ([(p, os.path.isfile, "--ca-file", None) for p in args.ca_file]
              + [(p, os.path.isdir, "--ca-dir", None) for p in args.ca_dir]
              + [(p, os.path.isfile, "--truststore", password) for p in args.truststore])
     for path, exists, option, _ in named:
         if not exists(path):
-            return _fail(f"{option} {path}: no such {'directory' if option == '--ca-dir' else 'file'}")
+            return fail(f"{option} {path}: no such {'directory' if option == '--ca-dir' else 'file'}")
     unique = {os.path.abspath(path): secret for path, _, _, secret in named}
     stores = [StoreToProbe(TrustStore.load(path, secret)) for path, secret in unique.items()] or machine_stores()
     if not stores:
-        return _fail("no trust store found on this machine: name one with --ca-file, --ca-dir or --truststore")
+        return fail("no trust store found on this machine: name one with --ca-file, --ca-dir or --truststore")
     try:
         packs = select_packs(args.pack)
     except RulesError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     report = probe_report(endpoints, stores, packs, args.fail_on, connect_to=connect_to, settings=settings,
                           workers=jobs, deadline=deadline)
-    return _emit(report, args)
+    return emit(report, args)
 
 
 def shown_command_line(argv: list[str]) -> list[str]:
@@ -598,31 +598,6 @@ def shown_command_line(argv: list[str]) -> list[str]:
         shown.append(redact(printable(part)))  # a name that is not UTF-8 shows its bytes as \xNN
         mask_next = not mask_next and not equals and _secret_option(option)
     return shown
-
-
-def _emit(report, args, stamp: bool = True, waivers: bool = True) -> int:
-    """Waivers applied, rendered, written; the exit code. `stamp`: record this command line in the report
-    (not when re-rendering a saved one)."""
-    from auditor.report import render
-
-    if waivers and args.waiver_list is not None:
-        from auditor.waivers import apply_waivers
-
-        apply_waivers(report, args.waiver_list, getattr(args, "as_of", None))
-    if stamp:
-        report.run["command"] = args.command_line
-    text = render(report, args.format)
-    if args.output:
-        try:
-            _write_atomically(args.output, text)
-        except OSError as exc:
-            return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
-        if not args.quiet:
-            print(f"auditor: report written to {args.output} ({len(report.findings)} findings, "
-                  f"{len(report.errors)} errors)", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return EXIT_FINDINGS if report.failing() else EXIT_OK
 
 
 class _progress:
@@ -652,7 +627,8 @@ class _progress:
 
 
 def _rules(args) -> int:
-    from auditor.rules import ReleaseDates, RulesError, load_packs, rules_dir
+    from auditor.rule_data import rules_dir
+    from auditor.rules import ReleaseDates, RulesError, load_packs
 
     if args.rules_command == "refresh":
         from auditor.refresh import refresh
@@ -661,7 +637,7 @@ def _rules(args) -> int:
         try:
             counts = refresh(output, timeout=args.timeout)
         except (OSError, ValueError) as exc:  # network and file errors; an answer too large or not JSON
-            return _fail(f"refresh failed, table unchanged: {exc}")
+            return fail(f"refresh failed, table unchanged: {exc}")
         print(f"wrote {output}: " + ", ".join(f"{name} {n} releases" for name, n in sorted(counts.items())))
         return EXIT_OK
     if args.rules_command == "list":
@@ -669,7 +645,7 @@ def _rules(args) -> int:
             packs = load_packs()
             dates = ReleaseDates.load()
         except (RulesError, OSError, ValueError) as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
         for pack in packs.values():
             print(f"{pack.id} {pack.version}{' (default)' if pack.default else ''}: {pack.title}")
             for rule in pack.rules:
@@ -679,20 +655,6 @@ def _rules(args) -> int:
               + ", ".join(f"{n} {len(v)}" for n, v in sorted(dates.packages.items())))
         return EXIT_OK
     args.print_rules_help(sys.stderr)
-    return EXIT_UNUSABLE
-
-
-def _write_atomically(path: str, text: str) -> None:
-    from auditor.output import write_atomically
-
-    write_atomically(path, text)
-
-
-def _fail(message: str) -> int:
-    from auditor.report.escape import terminal
-
-    # It may quote a path or URL with credentials, or a name with a terminal's control sequences.
-    print(f"auditor: error: {terminal(message)}", file=sys.stderr)
     return EXIT_UNUSABLE
 
 

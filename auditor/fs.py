@@ -161,7 +161,10 @@ class View:
             try:
                 fd = os.open(name, _FOLDER_FLAGS, dir_fd=parent)
             except OSError as exc:
-                raise self._changed(parent, name, path) or exc
+                changed = self._changed(parent, name, path)
+                if changed:
+                    raise changed from exc
+                raise
             fd = self._keep(path, fd)
         return fd
 
@@ -194,7 +197,10 @@ class View:
         try:
             return os.open(name, flags | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder)
         except OSError as exc:
-            raise self._changed(folder, name, real) or exc
+            changed = self._changed(folder, name, real)
+            if changed:
+                raise changed from exc
+            raise
 
     # -- reading --------------------------------------------------------------
     def kind(self, host_path: str) -> str | None:

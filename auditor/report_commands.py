@@ -10,19 +10,17 @@ import os
 import platform
 import sys
 
-from auditor.cli import EXIT_FINDINGS, EXIT_OK, _emit, _fail, _valid_date, _write_atomically
+from auditor.emit import EXIT_FINDINGS, EXIT_OK, emit, fail
 from auditor.report.saved import SavedReportError
 from auditor.signing import SigningError
 
 
 def run(args) -> int:
-    if getattr(args, "as_of", None) and not _valid_date(args.as_of):
-        return _fail(f"--as-of {args.as_of!r} is not a date like 2026-11-28")
     action = {"render": _render, "merge": _merge, "diff": _diff, "keygen": _keygen, "sign": _sign, "verify": _verify}
     try:
         return action[args.report_command](args)
     except (SavedReportError, SigningError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
 
 
 def _render(args) -> int:
@@ -31,7 +29,7 @@ def _render(args) -> int:
 
     report = load_report(args.report)
     report.fail_on = args.fail_on or report.fail_on
-    return _emit(report, args, stamp=False)
+    return emit(report, args, stamp=False)
 
 
 def _merge(args) -> int:
@@ -48,7 +46,7 @@ def _merge(args) -> int:
 
         buffer = io.StringIO()
         merge_reports(args.reports, buffer, **options)
-        return _emit(report_from_data(json.loads(buffer.getvalue()), "merged report"), args, stamp=False, waivers=False)
+        return emit(report_from_data(json.loads(buffer.getvalue()), "merged report"), args, stamp=False, waivers=False)
     if not args.output:
         summary = merge_reports(args.reports, sys.stdout, **options)
         return EXIT_FINDINGS if summary["failing"] else EXIT_OK
@@ -58,7 +56,7 @@ def _merge(args) -> int:
         with atomic_output(args.output) as out:
             summary = merge_reports(args.reports, out, **options)
     except OSError as exc:
-        return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
     if not args.quiet:
         print(f"auditor: merged {len(args.reports)} reports into {args.output} "
               f"({sum(summary['findings'].values())} findings)", file=sys.stderr)
@@ -66,6 +64,7 @@ def _merge(args) -> int:
 
 
 def _diff(args) -> int:
+    from auditor.output import write_atomically
     from auditor.report.diff import diff_reports, render_diff
     from auditor.report.saved import load_report
 
@@ -73,9 +72,9 @@ def _diff(args) -> int:
     text = render_diff(diff, args.format, args.fail_on)
     if args.output:
         try:
-            _write_atomically(args.output, text)
+            write_atomically(args.output, text)
         except OSError as exc:
-            return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+            return fail(f"cannot write {args.output}: {exc.strerror or exc}")
     else:
         sys.stdout.write(text)
     return EXIT_FINDINGS if diff.failing(args.fail_on) else EXIT_OK

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
 from auditor.model import Component, Evidence, Finding
+from auditor.rule_data import data_file, rules_dir
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -29,15 +29,6 @@ else:  # pragma: no cover
 
 class RulesError(Exception):
     pass
-
-
-def rules_dir() -> Path:
-    """rules/ inside an installed wheel, else the source checkout's top-level rules/."""
-    override = os.environ.get("AUDITOR_RULES_DIR")
-    if override:
-        return Path(override)
-    packaged = Path(__file__).with_name("_rules")
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "rules"
 
 
 @dataclass(frozen=True)
@@ -465,7 +456,7 @@ def check_os_matrix(pack, rule, component, dates):
     and `remediation` as _matrix_finding gives them, which may name {os} and {note}."""
     from auditor.collect.os_identity import judge
 
-    verdict = judge(_matrix(rules_dir() / rule["matrix"]), component)
+    verdict = judge(data_file(rule["matrix"]), component)
     yield from _matrix_finding(pack, rule, component, verdict, "os", verdict.documented or rule["documented"])
 
 
@@ -474,19 +465,8 @@ def check_java_matrix(pack, rule, component, dates):
     severity, `title` and `remediation` as _matrix_finding gives them, which may name {java} and {note}."""
     from auditor.collect.java import judge
 
-    verdict = judge(_matrix(rules_dir() / rule["matrix"])[rule["table"]], component)
+    verdict = judge(data_file(rule["matrix"])[rule["table"]], component)
     yield from _matrix_finding(pack, rule, component, verdict, "java", verdict.documented)
-
-
-def data_file(name: str) -> dict:
-    """A TOML data file of rules/ (e.g. ca-settings.toml), read once."""
-    return _matrix(rules_dir() / name)
-
-
-@lru_cache(maxsize=None)
-def _matrix(path: Path) -> dict:
-    """A matrix TOML file, read once (every component judged against it shares it; judging never changes it)."""
-    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 def _matrix_finding(pack, rule, component, verdict, name: str, documented: str):
@@ -509,7 +489,7 @@ def check_probe(pack, rule, component, dates):
     when it verified. `title` is keyed by that outcome (pass, fail, error) and may name {endpoint}, {store},
     {who} (the store's users, else the store), {problem} and {anchor}; the remediation table is keyed by
     failure class (the component's remedy, "pass" on success)."""
-    from auditor.probe.result import anchor_text, observations
+    from auditor.probe_evidence import anchor_text, observations
 
     details = component.details
     outcome = details["outcome"]

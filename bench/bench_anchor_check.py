@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from auditor.anchors import check_store, load_anchors
 from auditor.collect.truststore.pem import certificates_in_file
-from auditor.rules import rules_dir
+from auditor.rule_data import rules_dir
 
 COUNT = 10_000
 BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)

@@ -27,7 +27,7 @@ from auditor.model import ScanError
 from auditor.probe import chain
 from auditor.probe.command import parse_address
 from auditor.report.saved import SavedReportError, load_report
-from auditor.rules import rules_dir
+from auditor.rule_data import rules_dir
 from auditor.waivers import WaiverError, load_waivers
 from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path
 

@@ -22,7 +22,8 @@ from auditor.collect.trust_settings import read_trust_settings
 from auditor.environ import Environ, EnvFileError, parse_env_file
 from auditor.fs import View
 from auditor.redact import redact
-from auditor.rules import rules_dir, tomllib
+from auditor.rule_data import rules_dir
+from auditor.rules import tomllib
 from fuzz_targets import MODULES
 from fuzzing import fuzz
 

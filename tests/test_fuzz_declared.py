@@ -426,7 +426,7 @@ def test_auditor_scan_reports_any_declaration(case, output, as_tree):
         if result.code == 2:
             assert result.err.count("\n") == 1, result.err
         elif output == "json":
-            result.json  # valid against the published schema
+            assert result.json  # valid against the published schema
 
 
 # -- regressions found by these properties, as plain examples -----------------------------------------------

@@ -611,7 +611,7 @@ def test_auditor_scan_reports_any_of_them(files, output):
         if result.code == 2:
             assert result.err.count("\n") == 1, result.err
         elif output == "json":
-            result.json  # valid against the published schema
+            assert result.json  # valid against the published schema
 
 
 # -- regressions found by these properties, as plain examples -----------------------------------------------

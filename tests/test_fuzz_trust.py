@@ -39,7 +39,7 @@ from auditor.model import Component, Report, ScanError
 from auditor.probe import chain
 from auditor.probe.command import parse_address
 from auditor.report.saved import SavedReportError, load_report
-from auditor.rules import rules_dir
+from auditor.rule_data import rules_dir
 from auditor.location_glob import PathGlob as path_glob
 from auditor.waivers import Waiver, WaiverError, load_waivers
 from conftest import ENVS, FIXTURES, run
@@ -523,7 +523,7 @@ def integer(value: int) -> bytes:
 
 
 @st.composite
-def der_mutated(draw, sources, integers=st.integers(-(1 << 70), 1 << 70)):
+def der_mutated(draw, sources, integers=st.integers(-(1 << 70), 1 << 70)):  # noqa: B008 (a strategy, immutable)
     """A real DER encoding changed in its structure: integers rewritten, contents replaced, elements dropped,
     repeated or nested deep, tags changed (in OCTET STRINGs that hold DER too); then damaged as bytes."""
     tree = der_tree(draw(st.sampled_from(sources)))

@@ -496,7 +496,7 @@ def scan_as_nobody(tmp, *args, timeout=BOUND, codes=(0, 1)) -> Result:
     The interpreter and the package may lie below root's 0700 home, so nothing may be imported after the drop:
     the same scan runs first as root, in this process, which imports every module it needs. The rule data is
     read by every scan, so the child reads a copy of it in `tmp`."""
-    from auditor.rules import rules_dir
+    from auditor.rule_data import rules_dir
 
     if os.geteuid() != 0:  # already unprivileged: the locked files are as unreadable to this user
         return scan(*args, "--format", "json", timeout=timeout, codes=codes)

@@ -16,7 +16,8 @@ from auditor.collect.os_identity import CAP, judge, read_os_identity, running_wi
 from auditor.fs import View
 from auditor.model import Report
 from auditor.report.json_report import schema
-from auditor.rules import ReleaseDates, evaluate, load_packs, rules_dir, tomllib
+from auditor.rule_data import rules_dir
+from auditor.rules import ReleaseDates, evaluate, load_packs, tomllib
 from conftest import FIXTURES
 
 ROOTS = FIXTURES / "os-roots"

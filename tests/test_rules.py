@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import auditor
-from auditor.rules import ReleaseDates, load_packs, rules_dir
+from auditor.rule_data import rules_dir
+from auditor.rules import ReleaseDates, load_packs
 
 DATES = ReleaseDates.load()
 

@@ -8,7 +8,6 @@ of real installs (tests/fixtures/envs/trust, see PROVENANCE.md); the bundles are
 
 import os
 import shutil
-import stat
 from pathlib import Path
 
 import pytest

@@ -401,7 +401,7 @@ def test_a_missing_java_trust_store_option_is_skipped_by_java_11_and_later_but_n
 
 
 @pytest.mark.parametrize("locked", ["the file", "its folder"])
-def test_a_store_that_cannot_be_read_says_so_and_is_not_missing(open_tmp, locked):
+def test_a_store_that_cannot_be_read_says_so_and_is_not_missing(open_tmp, locked):  # noqa: F811 (a fixture)
     """Run as the user nobody (CI runs as root): a bundle named by AWS_CA_BUNDLE that exists but cannot be read."""
     site = shutil.copytree(TRUST / "botocore-1.35.0" / "site-packages", open_tmp / "site-packages")
     for folder, _, files in os.walk(open_tmp):

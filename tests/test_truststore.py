@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from auditor.anchors import check_store, load_anchors
 from auditor.collect.truststore.pem import certificates_in_file
-from auditor.rules import rules_dir
+from auditor.rule_data import rules_dir
 from conftest import run
 
 ANCHORS = rules_dir() / "anchors"

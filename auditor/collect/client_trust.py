@@ -267,7 +267,7 @@ def _setting(settings: TrustSettings, name: str) -> Origin | None:
 
 
 def _table(client: str) -> dict:
-    from auditor.rules import data_file
+    from auditor.rule_data import data_file
 
     return data_file(SETTINGS_DATA).get(client, {})
 

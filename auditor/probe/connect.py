@@ -173,5 +173,5 @@ def send_all(sock, data: bytes, until: float) -> Task:
     """Send every byte of `data` on a non-blocking socket (plain or TLS)."""
     view = memoryview(data)
     while view:
-        sent = yield from when_ready(lambda: sock.send(view), sock, WRITE, until)
+        sent = yield from when_ready(lambda rest=view: sock.send(rest), sock, WRITE, until)
         view = view[sent:]

@@ -1,0 +1,35 @@
+"""Where the rule data lives (the rule packs, the support matrices, the release dates, the ATS anchors), and its
+TOML data files, read once."""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def rules_dir() -> Path:
+    """rules/ inside an installed wheel, else the source checkout's top-level rules/."""
+    override = os.environ.get("AUDITOR_RULES_DIR")
+    if override:
+        return Path(override)
+    packaged = Path(__file__).with_name("_rules")
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "rules"
+
+
+def data_file(name: str) -> dict[str, Any]:
+    """A TOML data file of rules/ (a matrix, ca-settings.toml)."""
+    return _toml(rules_dir() / name)
+
+
+@lru_cache(maxsize=None)
+def _toml(path: Path) -> dict[str, Any]:
+    """Read once: every component judged against a matrix shares it, and judging never changes it."""
+    return tomllib.loads(path.read_text(encoding="utf-8"))
