@@ -25,7 +25,7 @@ from auditor.model import Component, Report, ScanError, Target
 from auditor.rules import Pack, ReleaseDates, evaluate
 
 
-# What a tree walk reads, for the report's targets (the README's "what is read" table says the same).
+# What a tree walk reads, for the report's targets (docs/scanning.md's "what is read" table says the same).
 TREE_SEARCHES = ("virtualenvs", "site-packages/dist-packages folders", "package folders (pip --target, Lambda bundles)",
                  "vendored SDK copies", "AWS CLI v2 installs", "lockfiles and requirements files",
                  "declared dependencies (pyproject.toml, setup.cfg, setup.py, Pipfile, environment.yml)",

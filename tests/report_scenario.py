@@ -1,4 +1,4 @@
-"""A realistic report for the HTML report's tests and the README screenshot: the repo's fixtures scanned
+"""A realistic report for the HTML report's tests and the screenshot in docs/reports.md: the repo's fixtures scanned
 with a service environment that points botocore at a corporate CA bundle without the ATS anchors, one
 finding waived and one waiver expired (as the waiver file would mark them)."""
 

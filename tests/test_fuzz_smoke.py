@@ -53,7 +53,7 @@ def test_every_target_survives_a_smoke_run(atheris_installed, capsys):
     assert all(result == "ok" and executions > 0 for _, executions, result in results.values()), done.stdout
     total = re.search(rf"^{len(results)} targets, \d+ s, [\d,]+ executions, no crash.*$", done.stdout, re.M)
     assert total
-    with capsys.disabled():  # the CI log keeps the run's figures (the README's Reliability section quotes them)
+    with capsys.disabled():  # the CI log keeps the run's figures (docs/reliability.md quotes them)
         print(f"\nfuzz smoke run: {total.group(0)}")
 
 
