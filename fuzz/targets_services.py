@@ -38,7 +38,9 @@ def unit_file(data: bytes) -> None:
     for directive in unit_directives(text):
         assert 1 <= directive.line <= len(lines), directive
         assert directive.key and directive.key == directive.key.strip() and "=" not in directive.key, directive
-        logical = "".join(line.strip().rstrip("\\") for line in lines[directive.line - 1:]).replace(" ", "")
+        following = lines[directive.line - 1:]  # a comment line inside a continuation is skipped, as the parser does
+        kept = following[:1] + [line for line in following[1:] if line.strip()[:1] not in ("#", ";")]
+        logical = "".join(line.strip().rstrip("\\") for line in kept).replace(" ", "")
         assert logical.startswith(directive.key.replace(" ", "")) or lines[directive.line - 1].strip() == "\\", directive
         if directive.key == "Environment":
             for assignment in environment_assignments(directive.value, directive.line, unit_specifiers("a@b.service")) or ():

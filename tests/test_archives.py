@@ -166,6 +166,17 @@ def test_modern_botocore_uses_certifi_from_the_same_archive_and_falls_back_to_it
     assert [f for f in report["findings"] if f["severity"] not in ("info",)] == []
 
 
+def test_a_client_whose_bundle_the_archive_lacks_is_told_the_store_does_not_exist(tmp_path, monkeypatch):
+    """certifi packaged without its cacert.pem (found by the property test of any archive, which crashed on it)."""
+    files = tree(MODERN, "botocore", "botocore-1.35.0.dist-info", "certifi", "certifi-2024.8.30.dist-info")
+    del files["certifi/cacert.pem"]
+    fn = tmp_path / "fn.zip"
+    fn.write_bytes(zip_r(files))
+    report = scan_archive(tmp_path, monkeypatch, fn)
+    certifi = store(report, f"{fn}!/certifi/cacert.pem")
+    assert certifi["details"]["problem"] == "does not exist" and "link_target" not in certifi["details"]
+
+
 def test_a_packaged_bundle_without_anchors_is_critical_for_its_users(tmp_path, monkeypatch):
     build = tree(MODERN, "botocore", "botocore-1.35.0.dist-info")  # no certifi: botocore's own bundle is used
     build["botocore/cacert.pem"] = no_anchor_bundle()

@@ -401,6 +401,7 @@ SERVICE_TARGETS = MODULES["services"].TARGETS
 @example(data=b"[Service]\nEnvironment=\"A=1\nB=2\\\n# c\n C\n")
 @example(data=b"A=\"unclosed\nB='x\\\n")
 @example(data=b"SHELL=/bin/sh\n17 * * * * root %input\n@reboot \\\n")  # atheris: entries whose command is empty
+@example(data=b"[Unit]\nm\0ers \\\n ; --workers 6\nExecStart=/opt/x -m orders \\\n")  # atheris: a comment continued
 def test_every_service_parser_takes_any_bytes(name, data):
     SERVICE_TARGETS[name](data)
 

@@ -229,6 +229,10 @@ class ArchiveView:
     def is_dir(self, path: str) -> bool:
         return self.kind(path) == "dir"
 
+    def link_text(self, path: str) -> str | None:
+        """None: a path the archive does not hold is no link (a member stored as a link exists, of kind 'other')."""
+        return None
+
     def list_dir(self, path: str) -> list[Member]:
         children = self._children.get(path)
         if children is None:
