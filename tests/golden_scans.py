@@ -2,13 +2,15 @@
 form that depends on the fixture and the code only (tests/test_golden.py compares it with tests/golden/*.json).
 
 Every scan runs in-process in a work folder that holds a copy of tests/fixtures (`fixtures/…`) and the inputs
-built here (`built/…`: archives, an OS image with services and a JVM, an env file, waivers) and saved reports
-(`reports/…`), and names them by relative paths. So no path of the checkout or of the temporary folder reaches
-a report, and the component ids (a hash of each location) are the same on every machine.
+built here (`built/…`: archives, an OS image with services and JVMs, an env file, waivers) and saved reports
+(`reports/…`), and names them by relative paths, so the reports show relative paths and the component ids
+(a hash of each location) are the same wherever the work folder is. A few places show a target as an absolute
+path all the same: normalize() makes those `<work>` (see there).
 
 What the machine must not change is fixed while the scans run: the environment is replaced by three variables
 (no CA variables, HOME a folder that does not exist, a fixed PATH), the host name is `golden-host`, and
-every dated judgement gets --as-of. Only `generated_at` is normalized.
+every dated judgement gets --as-of. Normalized besides: `generated_at`, and the wording of a SyntaxError
+(the running interpreter's).
 
 No target here falls back to the host's own CA store: Debian's patched certifi (envs/trust/debian-bookworm)
 points at /etc/ssl/certs/ca-certificates.crt, so it is scanned as an image (--root), where that path is the

@@ -17,19 +17,24 @@ and read `git diff tests/golden` before committing: every changed line is a chan
 import difflib
 import json
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from golden_scans import NAMES, generate, golden_path
+from golden_scans import GOLDEN, NAMES, generate, golden_path
 
 UPDATE = os.environ.get("AUDITOR_UPDATE_GOLDEN") == "1"
 SHOWN_LINES = 80
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
-    """All golden reports, made once (a few seconds); with AUDITOR_UPDATE_GOLDEN=1 also written as the golden files."""
-    made = generate(tmp_path_factory.mktemp("golden") / "work")
+def reports():
+    """All golden reports, made once (a few seconds); with AUDITOR_UPDATE_GOLDEN=1 also written as the golden files.
+    The work folder is a temporary folder of its own: pytest's numbered ones may be pruned by other pytest runs
+    of the same user."""
+    with tempfile.TemporaryDirectory(prefix="auditor-golden-") as folder:
+        made = generate(Path(folder) / "work")
     if UPDATE:
         for name, text in made.items():
             golden_path(name).write_text(text, encoding="utf-8")
@@ -37,7 +42,7 @@ def reports(tmp_path_factory):
 
 
 def test_every_golden_file_is_a_scan_of_the_list():
-    recorded = {path.stem for path in golden_path("x").parent.glob("*.json")}
+    recorded = {path.stem for path in GOLDEN.glob("*.json")}
     assert recorded == set(NAMES), ("golden files without a scan: "
                                     f"{sorted(recorded - set(NAMES))}; scans without a golden file: "
                                     f"{sorted(set(NAMES) - recorded)} (python tests/golden/update.py)")
@@ -62,9 +67,11 @@ def test_reports_are_valid_and_link_up(reports):
 
     from auditor.report.json_report import schema
 
+    published = schema()
+    validator = jsonschema.validators.validator_for(published)(published)
     for name, text in reports.items():
         report = json.loads(text.replace('"<generated_at>"', '"2026-12-01T00:00:00Z"'))["report"]
         if "components" in report:
-            jsonschema.validate(report, schema())
+            validator.validate(report)
             ids = {c["id"] for c in report["components"]}
             assert all(f["component"] in ids for f in report["findings"]), name

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from golden_scans import NAMES, generate, golden_path  # noqa: E402
+from golden_scans import GOLDEN, NAMES, generate, golden_path  # noqa: E402
 
 
 def main(names: list[str]) -> int:
@@ -28,7 +28,7 @@ def main(names: list[str]) -> int:
             changed += 1
             print(f"recorded {path.name}")
     if not names:
-        for stale in sorted(set(p.stem for p in golden_path("x").parent.glob("*.json")) - set(NAMES)):
+        for stale in sorted(set(p.stem for p in GOLDEN.glob("*.json")) - set(NAMES)):
             golden_path(stale).unlink()
             print(f"removed {stale}.json (no longer a golden scan)")
     print(f"{len(made)} golden reports, {changed} changed")
