@@ -30,9 +30,9 @@ import re
 import shutil
 import socket
 import zipfile
+from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Iterator
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"

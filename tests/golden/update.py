@@ -28,7 +28,7 @@ def main(names: list[str]) -> int:
             changed += 1
             print(f"recorded {path.name}")
     if not names:
-        for stale in sorted(set(p.stem for p in GOLDEN.glob("*.json")) - set(NAMES)):
+        for stale in sorted({p.stem for p in GOLDEN.glob("*.json")} - set(NAMES)):
             golden_path(stale).unlink()
             print(f"removed {stale}.json (no longer a golden scan)")
     print(f"{len(made)} golden reports, {changed} changed")
