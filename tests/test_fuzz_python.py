@@ -23,7 +23,8 @@ from hypothesis import example, given, settings, strategies as st
 from packaging.requirements import InvalidRequirement, Requirement
 
 from auditor import names
-from auditor.collect.lockfiles import collect_lockfile, lockfile_format
+from auditor.collect.lockfiles import collect_lockfile, lockfile_format, names_pattern
+from auditor.collect.lockfiles.requirements import _candidate_starts
 from auditor.collect.metadata import MetadataError, decode, module_version, name_and_version, parse_headers
 from auditor.collect.python_env import collect_environment, environment_path
 from auditor.fs import View
@@ -420,6 +421,28 @@ def test_requirements_with_includes_urls_and_garbage(contents, newline):
 @given(st.one_of(st.binary(), st.sampled_from(FIXTURES["requirements.txt"]).flatmap(mutated)))
 def test_requirements_of_any_bytes(data):
     scan_lockfile({"requirements.txt": data}, "requirements.txt")
+
+
+# What a candidate line is, written the plain way (one re.I pattern anchored with ^ and re.M); the reader finds the
+# same lines faster (anchored on newlines, the case spelled out in an ASCII text) and must find exactly these.
+CANDIDATE_DEFINITION = re.compile(
+    rf"^[ \t]*(?:-(?:[rce]|-requirement|-constraint|-editable)|(?:{names_pattern(frozenset(WATCHED))})(?![A-Za-z0-9._-])"
+    rf"|[A-Za-z][A-Za-z0-9+.-]*:|\.{{0,2}}/)", re.M | re.I)
+candidate_bits = st.one_of(
+    watched_names, other_names, line_text, st.sampled_from(
+        [" ", "\t", "-", "-r", "-R", "--Requirement", "-E", "./", "../", "/", "git+https:", "FILE:", "C:\\", "#", "==1.0",
+         "[s3]", "\\", "ſ3transfer", "\u212aey", "BOTO\u0130", "İboto", "_", ".", ":"]))
+
+
+@fuzz
+@given(st.lists(st.lists(candidate_bits, max_size=4).map("".join), max_size=8), st.sampled_from(["\n", "\r\n"]))
+@example(["BOTO==1", "ſ3transfer==0.1", "  -E x"], "\n")
+@example(["  Aws-CLI==1.2.1 \\", "-R x", "x:y", "../a", "boto3"], "\r\n")
+@example(["-e .", "  --EDITABLE=y", "-C c.txt", "\t--constraint c.txt", "BoTo3==1", "S3Transfer", "botocorex"], "\n")
+def test_requirements_candidate_lines_are_those_of_the_definition(lines, newline):
+    text = newline.join(lines)
+    found = list(_candidate_starts(text, frozenset(WATCHED)))
+    assert found == [m.start() for m in CANDIDATE_DEFINITION.finditer(text)]
 
 
 # -- TOML lockfiles: poetry.lock, uv.lock, pdm.lock, pylock.toml ---------------------------------------------

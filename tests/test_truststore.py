@@ -2,8 +2,10 @@
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import subprocess
+import sys
 
 import pytest
 from cryptography import x509
@@ -14,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from auditor.anchors import check_store, load_anchors
 from auditor.collect.truststore.pem import certificates_in_file
 from auditor.rule_data import rules_dir
-from conftest import run
+from conftest import FIXTURES, run
 
 ANCHORS = rules_dir() / "anchors"
 AMAZON_ROOT_CA_1 = (ANCHORS / "amazon-root-ca-1.pem").read_bytes()
@@ -197,3 +199,22 @@ def test_a_directory_of_100000_files_is_bounded_work(tmp_path):
     messages = [e["message"] for e in report["errors"]]
     assert f"100001 certificate files; only the first {MAX_DIRECTORY_FILES} (by name) are read" in messages
     assert len(messages) == 22 and messages.count(f"{MAX_DIRECTORY_FILES - 21} more problems in its files, not listed") == 1
+
+
+def test_truststore_command_imports_no_scan_probe_or_report_machinery_it_does_not_use(tmp_path):
+    """Start-up is most of a short command's time: `auditor truststore` loads what reading and judging a store
+    needs, not the scan, the probe, the other report formats, packaging or an X.509 parser for exact anchors."""
+    store = FIXTURES / "keystores" / "truststore.jks"
+    out = tmp_path / "report.json"
+    code = ("import sys\nfrom auditor.cli import main\n"
+            f"code = main(['truststore', {str(store)!r}, '--storepass', 'changeit', '-q', '--format', 'json', '-o', {str(out)!r}])\n"
+            "print(code, ' '.join(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    status, modules = done.stdout.split(" ", 1)
+    modules = set(modules.split())
+    assert status == "0" and json.loads(out.read_text())["summary"]
+    assert "auditor.store_report" in modules  # the command did run
+    unused = {"auditor.scan", "auditor.probe", "auditor.collect.tree", "auditor.collect.lockfiles",
+              "auditor.collect.python_env", "auditor.report.html", "auditor.report.sarif", "packaging", "cryptography",
+              "ssl", "socket", "concurrent.futures"}
+    assert sorted(unused & modules) == []

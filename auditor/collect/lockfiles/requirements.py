@@ -44,8 +44,7 @@ def candidate_lines(text: str, watched: set[str]):
     continues the previous one is skipped, and only the candidates are joined.
     """
     line_number, counted_to = 1, 0
-    for match in _candidate_pattern(frozenset(watched)).finditer(text):
-        start = match.start()
+    for start in _candidate_starts(text, frozenset(watched)):
         if text.endswith("\\\n", 0, start) or text.endswith("\\\r\n", 0, start):
             continue  # a continuation of the line before, not a line of its own
         line_number += text.count("\n", counted_to, start)
@@ -78,10 +77,38 @@ def _strip_comment(line: str) -> str:
     return line if hash_at < 0 else line[:hash_at]
 
 
+def _candidate_starts(text: str, watched: frozenset):
+    """Where each candidate line starts: one that begins, after blanks, with an include/editable option, a
+    watched name (any case, - _ . alike), a URL scheme or a path.
+
+    The search is anchored on the newline before each line (a literal the regular expression engine skips to;
+    `^` with re.M makes it try every character), and in an ASCII text the case of the options and names is
+    spelled out ([bB][oO]…): re.I costs several times as much on every line. Only a text with other
+    characters needs re.I, for its Unicode folding (ſ for s, K for k)."""
+    at_start, after_newline = _candidate_patterns(watched, text.isascii() and all(n.isascii() for n in watched))
+    if at_start.match(text):
+        yield 0
+    for match in after_newline.finditer(text):
+        yield match.start() + 1
+
+
 @functools.lru_cache(maxsize=8)
-def _candidate_pattern(watched: frozenset) -> re.Pattern:
-    return re.compile(rf"^[ \t]*(?:-(?:[rce]|-requirement|-constraint|-editable)|(?:{names_pattern(watched)})(?![A-Za-z0-9._-])"
-                      rf"|[A-Za-z][A-Za-z0-9+.-]*:|\.{{0,2}}/)", re.M | re.I)
+def _candidate_patterns(watched: frozenset, ascii_only: bool) -> tuple[re.Pattern, re.Pattern]:
+    """(at the text's start, after a newline) patterns of a candidate line's beginning, the same lines either
+    way; `ascii_only`: for an ASCII text, without re.I."""
+    options, names = r"-(?:[rce]|-requirement|-constraint|-editable)", names_pattern(watched)
+    if ascii_only:
+        first = "".join(sorted({c for name in watched for c in (name[:1].lower(), name[:1].upper())}))
+        options = rf"-(?:[rRcCeE]|{_either_case('-requirement|-constraint|-editable')})"
+        names = f"(?=[{first}])(?:{_either_case(names)})"  # most lines fail this first test
+    line = (rf"[ \t]*+(?{'' if ascii_only else 'i'}:(?:{names})(?![A-Za-z0-9._-])|[A-Za-z][A-Za-z0-9+.-]*+:"
+            rf"|{options}|\.{{0,2}}/)")
+    return re.compile(line), re.compile("\n" + line)
+
+
+def _either_case(pattern: str) -> str:
+    """ASCII letters of a pattern with none inside brackets as [xX] (re.escape escapes no letter)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isascii() and c.isalpha() else c for c in pattern)
 
 
 def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
