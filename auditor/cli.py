@@ -649,8 +649,8 @@ def _rules(args) -> int:
         for pack in packs.values():
             print(f"{pack.id} {pack.version}{' (default)' if pack.default else ''}: {pack.title}")
             for rule in pack.rules:
-                print(f"  {rule['id']} [{rule['severity']}] {rule['check']} {', '.join(rule.get('applies_to', []))}"
-                      + (f" before {rule['cutoff']}" if rule.get("cutoff") else ""))
+                print(f"  {rule.id} [{rule.severity}] {rule.check} {', '.join(rule.applies_to or ())}"
+                      + (f" before {rule.cutoff}" if rule.cutoff else ""))
         print(f"release dates: {rules_dir() / 'release-dates.json'} (fetched {dates.fetched_at}): "
               + ", ".join(f"{n} {len(v)}" for n, v in sorted(dates.packages.items())))
         return EXIT_OK

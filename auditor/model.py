@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 SCHEMA_VERSION = "1.0"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -78,6 +78,20 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class RuleText:
+    """What a report says about a rule of its packs: written when the report is made, so that a saved report
+    renders with its own text wherever it is rendered (renderers never read the installed packs)."""
+
+    pack: str
+    id: str
+    severity: str  # the rule's severity (for a rule with outcomes, its worst one's)
+    title: str  # with its placeholders named: "<name> <version> was released before 2013-10-29 …"
+    documented: str
+    remediation: Union[str, dict[str, str]]  # one text, or texts keyed by package, platform or outcome
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Verdict:
     """A component judged against a platform matrix (rules/os-matrix.toml, rules/java-matrix.toml)."""
 
@@ -108,6 +122,7 @@ class Report:
     errors: list[ScanError] = field(default_factory=list)
     fail_on: str = "high"
     run: dict = field(default_factory=dict)  # where and how the report was made: host, command (redacted)
+    rules: list[RuleText] = field(default_factory=list)  # the text of its packs' rules; the JSON keeps those with findings
 
     @classmethod
     def start(cls, packs: list, fail_on: str, as_of: str) -> "Report":
@@ -118,7 +133,21 @@ class Report:
 
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return cls(__version__, now, as_of or now[:10], [p.describe() for p in packs], fail_on=fail_on,
-                   run={"host": platform.node() or "localhost"})
+                   run={"host": platform.node() or "localhost"}, rules=[t for p in packs for t in p.rule_texts()])
+
+    def add_rules(self, texts: list[RuleText]) -> None:
+        """The text of more rules (a pack applied later: waivers), unless the report has a rule's text already."""
+        known = {(t.pack, t.id) for t in self.rules}
+        self.rules.extend(t for t in texts if (t.pack, t.id) not in known)
+
+    def used_rules(self) -> list[RuleText]:
+        """The text of each rule with a finding in the report, once."""
+        used, seen, texts = {(f.pack, f.rule) for f in self.findings}, set(), []
+        for text in self.rules:
+            if (text.pack, text.id) in used and (text.pack, text.id) not in seen:
+                seen.add((text.pack, text.id))
+                texts.append(text)
+        return texts
 
     def sort(self) -> None:
         """Deterministic order: the same input always gives the same report."""
@@ -157,15 +186,18 @@ class Report:
                    targets=[Target(**t) for t in data["targets"]],
                    components=[Component(**{k: v for k, v in c.items() if k != "id"}) for c in data["components"]],
                    findings=[finding(f) for f in data["findings"]], errors=[ScanError(**e) for e in data["errors"]],
-                   fail_on=data["fail_on"], run=data.get("run", {}))
+                   fail_on=data["fail_on"], run=data.get("run", {}),
+                   rules=[RuleText(**dict(r, references=tuple(r["references"]))) for r in data.get("rules", [])])
 
     def to_dict(self) -> dict[str, Any]:
+        texts = self.used_rules()
         return {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "auditor", "version": self.tool_version},
             "generated_at": self.generated_at,
             "as_of": self.as_of,
             "rule_packs": self.packs,
+            **({"rules": [_clean(dataclasses.asdict(t)) for t in texts]} if texts else {}),  # absent in older reports
             "fail_on": self.fail_on,
             "run": self.run,
             "summary": {"findings": self.counts(), "failing": len(self.failing()), "not_scanned": self.not_scanned()},

@@ -6,58 +6,41 @@ another cutoff or other packages is a new TOML file, not new code.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sys
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
 from auditor.model import Component, Evidence, Finding
 from auditor.rule_data import data_file, rules_dir
+from auditor.rule_pack import Pack, Rule, RulesError, load_pack
 
 if TYPE_CHECKING:
     from packaging.version import Version
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+# The waiver policy is the auditor's own: it judges waiver files, not endpoints, and applies when waivers are given
+# (a saved report rendered with --waivers included), so it ships with the code and never comes from rules/.
+WAIVER_PACK = Path(__file__).with_name("waivers_pack.toml")
 
 
-class RulesError(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class Pack:
-    id: str
-    title: str
-    version: str
-    default: bool
-    source: str
-    rules: tuple[dict, ...]
-    sha256: str
-
-    def describe(self) -> dict:
-        return {"id": self.id, "version": self.version, "title": self.title, "sha256": self.sha256}
+@lru_cache(maxsize=None)
+def waiver_pack() -> Pack:
+    return load_pack(WAIVER_PACK)
 
 
 def load_packs(directory: Optional[Path] = None) -> dict[str, Pack]:
+    """The packs of rules/packs (or `directory`) and the waiver pack, each checked as it is read (RulesError
+    naming the file and line)."""
     directory = directory or rules_dir() / "packs"
-    packs = {}
-    for path in sorted(directory.glob("*.toml")):
-        raw = path.read_bytes()
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-            meta = data["pack"]
-            pack = Pack(meta["id"], meta["title"], str(meta["version"]), bool(meta.get("default")), meta.get("source", ""),
-                        tuple(data.get("rules", [])), hashlib.sha256(raw).hexdigest())
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RulesError(f"rule pack {path.name} is malformed: {exc}") from exc
-        packs[pack.id] = pack
+    packs: dict[str, Pack] = {}
+    found: dict[str, Path] = {}
+    for path in [*sorted(directory.glob("*.toml")), WAIVER_PACK]:
+        pack = waiver_pack() if path == WAIVER_PACK else load_pack(path)
+        if pack.id in packs:
+            raise RulesError(f"rule pack {path}: id {pack.id!r} is taken by {found[pack.id]}")
+        packs[pack.id], found[pack.id] = pack, path
     return packs
 
 
@@ -221,23 +204,19 @@ def _version(text: str) -> Optional[Version]:
 def evaluate(packs: list[Pack], components: list[Component], dates: ReleaseDates) -> Iterator[Finding]:
     for pack in packs:
         for rule in pack.rules:
-            check = CHECKS.get(rule.get("check"))
-            if check is None:
-                raise RulesError(f"rule {rule.get('id')} in pack {pack.id} names unknown check {rule.get('check')!r}")
-            kind = rule.get("component_kind", "python-package")
+            check = CHECKS[rule.check]  # a pack's checks are known: load_pack refuses any other
             for component in components:
-                if component.kind == kind and ("applies_to" not in rule or component.name in rule["applies_to"]):
+                if component.kind == rule.component_kind and (rule.applies_to is None or component.name in rule.applies_to):
                     yield from check(pack, rule, component, dates)
 
 
-def _finding(pack, rule, component, severity, title, observed: list[Evidence]) -> Finding:
-    remediation = rule.get("remediation", "")
-    if isinstance(remediation, dict):
+def _finding(pack, rule: Rule, component, severity, title, observed: list[Evidence]) -> Finding:
+    remediation = rule.remediation
+    if not isinstance(remediation, str):
         # Keyed by the component's name, or by the kind of remedy its collector named (a store's platform).
         remediation = remediation.get(component.details.get("remedy", component.name), remediation.get("default", ""))
-    documented = Evidence("documented", rule["documented"], source=pack.source or None)
-    return Finding(rule["id"], pack.id, severity, component.id, title, (documented, *observed), remediation,
-                   tuple(rule.get("references", ())))
+    documented = Evidence("documented", rule.documented, source=pack.source or None)
+    return Finding(rule.id, pack.id, severity, component.id, title, (documented, *observed), remediation, rule.references)
 
 
 def _where(component: Component) -> Evidence:
@@ -245,7 +224,7 @@ def _where(component: Component) -> Evidence:
 
 
 def check_released_before(pack, rule, component, dates: ReleaseDates):
-    cutoff = rule["cutoff"]
+    cutoff = rule.cutoff
     name, version = component.name, component.version
     fmt = dict(name=name, version=version, cutoff=cutoff, specifier=component.details.get("specifier", ""))
     if version is None and "pinned" in component.details:
@@ -253,17 +232,17 @@ def check_released_before(pack, rule, component, dates: ReleaseDates):
         return
     if version is None:
         observed = [Evidence("observed", f"no version could be read for this install of {name}"), _where(component)]
-        yield _finding(pack, rule, component, rule.get("unknown_severity", "medium"),
+        yield _finding(pack, rule, component, rule.severity_of("unknown", "medium"),
                        f"{name} (version unknown): verify it was released after {cutoff}", observed)
         return
-    severity = rule["severity"] if component.details.get("active", True) else rule.get("shadowed_severity", rule["severity"])
+    severity = rule.severity if component.details.get("active", True) else rule.severity_of("shadowed", rule.severity)
     released = dates.released(name, version)
     if released is not None:
         if released < cutoff:
             observed = [Evidence("observed", f"{name} {version} was first uploaded to PyPI on {released} (UTC); "
                                              f"the cutoff compared is {cutoff} 00:00 UTC"), _where(component)]
             observed += _install_state(component)
-            yield _finding(pack, rule, component, severity, rule["title"].format(**fmt), observed)
+            yield _finding(pack, rule, component, severity, rule.title.format(**fmt), observed)
         return
     parsed, last = _version(version), dates.last_before(name, cutoff)
     if parsed is not None and last is not None:
@@ -271,11 +250,11 @@ def check_released_before(pack, rule, component, dates: ReleaseDates):
             observed = [Evidence("observed", f"{name} {version} is not on PyPI's release list (a local or modified build?); "
                                              f"its version is not newer than {last[1]}, the last release before the cutoff "
                                              f"(uploaded {last[2]} UTC)"), _where(component)]
-            yield _finding(pack, rule, component, severity, rule["title"].format(**fmt), observed + _install_state(component))
+            yield _finding(pack, rule, component, severity, rule.title.format(**fmt), observed + _install_state(component))
         return
     observed = [Evidence("observed", f"{name} {version!r} is neither a PyPI release nor a version that can be ordered "
                                      f"against them; its age cannot be judged"), _where(component)]
-    yield _finding(pack, rule, component, rule.get("unknown_severity", "medium"),
+    yield _finding(pack, rule, component, rule.severity_of("unknown", "medium"),
                    f"{name} {version}: release date unknown; verify it was built after {cutoff}", observed)
 
 
@@ -300,8 +279,8 @@ def _range_only_before(pack, rule, component, dates, cutoff, fmt):
         newest = allowed[-1]
         observed = [Evidence("observed", f"every release that '{component.name}{specifier}' admits was uploaded before "
                                          f"{cutoff} (UTC); the newest it admits is {newest[0]} ({newest[1]})"), _where(component)]
-        title = rule["title"].format(**dict(fmt, version=specifier))
-        yield _finding(pack, rule, component, rule["severity"], title, observed + _install_state(component))
+        title = rule.title.format(**dict(fmt, version=specifier))
+        yield _finding(pack, rule, component, rule.severity, title, observed + _install_state(component))
 
 
 def check_unpinned(pack, rule, component, dates: ReleaseDates):
@@ -312,13 +291,13 @@ def check_unpinned(pack, rule, component, dates: ReleaseDates):
     if specifier.startswith("@"):
         summary = f"{component.name} is installed from {specifier[2:]}; no release is named"
     elif allowed:
-        early = sum(1 for _, d in allowed if d < rule["cutoff"])
+        early = sum(1 for _, d in allowed if d < rule.cutoff)
         summary = (f"'{component.name}{specifier}' admits {len(allowed)} known releases, from {allowed[0][0]} to {allowed[-1][0]}"
-                   + (f"; {early} of them were uploaded before {rule['cutoff']}" if early else ""))
+                   + (f"; {early} of them were uploaded before {rule.cutoff}" if early else ""))
     else:
         summary = f"'{component.name}{specifier}' admits no release PyPI knows of"
-    fmt = dict(name=component.name, version="", cutoff=rule["cutoff"], specifier=specifier or "any release")
-    yield _finding(pack, rule, component, rule["severity"], rule["title"].format(**fmt), [Evidence("observed", summary), _where(component)])
+    fmt = dict(name=component.name, version="", cutoff=rule.cutoff, specifier=specifier or "any release")
+    yield _finding(pack, rule, component, rule.severity, rule.title.format(**fmt), [Evidence("observed", summary), _where(component)])
 
 
 def check_store_without_anchor(pack, rule, component, dates):
@@ -329,16 +308,16 @@ def check_store_without_anchor(pack, rule, component, dates):
     users = details.get("users", [])
     if users:
         seen.append(Evidence("observed", "used by: " + "; ".join(users)))
-        severity = rule["severity"]
+        severity = rule.severity
     elif details.get("fallback_for"):
         seen.append(Evidence("observed", "not in use now; the fallback of: " + "; ".join(details["fallback_for"])))
-        severity = rule.get("fallback_severity", rule["severity"])
+        severity = rule.severity_of("fallback", rule.severity)
     elif details.get("added_by"):
         seen.append(Evidence("observed", "only added to the built-in roots of: " + "; ".join(details["added_by"])))
-        severity = rule.get("supplement_severity", rule["severity"])
+        severity = rule.severity_of("supplement", rule.severity)
     else:
-        severity = rule["severity"]
-    title = rule["title"].format(name=component.location, as_of=details.get("as_of", ""))
+        severity = rule.severity
+    title = rule.title.format(name=component.location, as_of=details.get("as_of", ""))
     yield _finding(pack, rule, component, severity, title, seen)
 
 
@@ -361,17 +340,17 @@ def check_store_missing(pack, rule, component, dates):
     seen += [Evidence("observed", f"{e['user']}: {e['effect']}: {e['detail']}") for e in effects]
     if effects:
         worst = effects[0]
-        key = {"fails": "severity" if worst["client"] else "unused_severity", "falls back": "falls_back_severity",
-               "ignores": "ignored_severity"}[worst["outcome"]]
-        severity, effect = rule[key], worst["effect"]
+        status = {"fails": None if worst["client"] else "unused", "falls back": "falls_back",
+                  "ignores": "ignored"}[worst["outcome"]]
+        severity, effect = rule.severity if status is None else rule.severities[status], worst["effect"]
     elif details.get("fallback_for"):
         seen.append(Evidence("observed", "not in use now; the fallback of: " + "; ".join(details["fallback_for"])))
-        severity, effect = rule["fallback_severity"], "not in use now, only a fallback"
+        severity, effect = rule.severities["fallback"], "not in use now, only a fallback"
     else:
-        severity, effect = rule["unused_severity"], "no client found here uses it"
+        severity, effect = rule.severities["unused"], "no client found here uses it"
     settings = [role[len("named by "):] for role in details.get("roles", []) if role.startswith("named by ")]
     named = f" named by {' and '.join(settings)}" if settings else ""
-    title = rule["title"].format(name=component.location, named=named, state=details.get("problem", "does not exist"),
+    title = rule.title.format(name=component.location, named=named, state=details.get("problem", "does not exist"),
                                  effect=effect)
     yield _finding(pack, rule, component, severity, title, seen)
 
@@ -395,7 +374,7 @@ def check_store_with_anchor(pack, rule, component, dates):
                                  f"{details.get('as_of')}: {', '.join(details['anchors'])}"), _where(component)]
     if details.get("users"):
         seen.append(Evidence("observed", "used by: " + "; ".join(details["users"])))
-    yield _finding(pack, rule, component, rule["severity"], rule["title"].format(name=component.location), seen)
+    yield _finding(pack, rule, component, rule.severity, rule.title.format(name=component.location), seen)
 
 
 def check_store_impostor(pack, rule, component, dates):
@@ -403,7 +382,7 @@ def check_store_impostor(pack, rule, component, dates):
     if impostors:
         seen = [Evidence("observed", f"certificate with subject '{i['name']}' but another public key, SHA-256 {i['sha256']}; "
                                      "not counted as an anchor") for i in impostors]
-        yield _finding(pack, rule, component, rule["severity"], rule["title"].format(name=component.location),
+        yield _finding(pack, rule, component, rule.severity, rule.title.format(name=component.location),
                        [*seen, _where(component)])
 
 
@@ -412,43 +391,43 @@ def check_trust_override(pack, rule, component, dates):
     (`found_in`: python, script, environment, config file, systemd unit, crontab, /etc/environment,
     profile.d script)."""
     details = component.details
-    if details.get("effect") != rule["effect"] or details.get("found_in") not in rule["found_in"]:
+    if details.get("effect") != rule.effect or details.get("found_in") not in rule.found_in:
         return
     value = details.get("value")
     written = component.name if value is None else f"{component.name}={value}"
     where = f"{component.source}, line {component.line}" if component.line else component.source
     seen = [Evidence("observed", f"{where}: {details.get('statement', written)}", source=component.location, line=component.line)]
-    severity = rule["severity"]
+    severity = rule.severity
     if details.get("trust_store"):
         seen.append(Evidence("observed", f"names {details['trust_store']}, checked as its own trust-store component"))
-    elif rule.get("observed"):
-        seen.append(Evidence("observed", rule["observed"].format(written=written, value=value or "")))
+    elif rule.observed:
+        seen.append(Evidence("observed", rule.observed.format(written=written, value=value or "")))
     if details.get("points_to_os_store"):
         seen.append(Evidence("observed", "the file is the operating system's own bundle, maintained by its CA package"))
-        severity = rule.get("os_store_severity", severity)
-    yield _finding(pack, rule, component, severity, rule["title"].format(written=written), seen)
+        severity = rule.severity_of("os_store", severity)
+    yield _finding(pack, rule, component, severity, rule.title.format(written=written), seen)
 
 
 def check_openssl_before(pack, rule, component, dates):
     """An OpenSSL older than the rule's `minimum` (e.g. 1.0.1, the first with TLS 1.2)."""
     from auditor.collect.openssl import version_key
 
-    key, minimum = version_key(component.version or ""), version_key(rule["minimum"])
+    key, minimum = version_key(component.version or ""), version_key(rule.minimum)
     if key is None or key >= minimum:
         return
     seen = [Evidence("observed", f"{component.details.get('version_text') or component.version} ({component.source})"),
             _where(component)]
-    yield _finding(pack, rule, component, rule["severity"], rule["title"].format(version=component.version), seen)
+    yield _finding(pack, rule, component, rule.severity, rule.title.format(version=component.version), seen)
 
 
 def check_capability_missing(pack, rule, component, dates):
     """An interpreter's ssl module reported without a capability (`capability`: a details key such as tls1_2)."""
-    if component.details.get(rule["capability"]) is not False:
+    if component.details.get(rule.capability) is not False:
         return
     details = component.details
     seen = [Evidence("observed", f"Python {details.get('python_version')} at {details.get('python')} with "
-                                 f"{details.get('version_text')}: {rule['capability']} is not available"), _where(component)]
-    yield _finding(pack, rule, component, rule["severity"], rule["title"].format(python=details.get("python")), seen)
+                                 f"{details.get('version_text')}: {rule.capability} is not available"), _where(component)]
+    yield _finding(pack, rule, component, rule.severity, rule.title.format(python=details.get("python")), seen)
 
 
 def check_os_matrix(pack, rule, component, dates):
@@ -456,8 +435,8 @@ def check_os_matrix(pack, rule, component, dates):
     and `remediation` as _matrix_finding gives them, which may name {os} and {note}."""
     from auditor.collect.os_identity import judge
 
-    verdict = judge(data_file(rule["matrix"]), component)
-    yield from _matrix_finding(pack, rule, component, verdict, "os", verdict.documented or rule["documented"])
+    verdict = judge(data_file(rule.matrix), component)
+    yield from _matrix_finding(pack, rule, component, verdict, "os", verdict.documented or rule.documented)
 
 
 def check_java_matrix(pack, rule, component, dates):
@@ -465,7 +444,7 @@ def check_java_matrix(pack, rule, component, dates):
     severity, `title` and `remediation` as _matrix_finding gives them, which may name {java} and {note}."""
     from auditor.collect.java import judge
 
-    verdict = judge(data_file(rule["matrix"])[rule["table"]], component)
+    verdict = judge(data_file(rule.matrix)[rule.table], component)
     yield from _matrix_finding(pack, rule, component, verdict, "java", verdict.documented)
 
 
@@ -473,14 +452,14 @@ def _matrix_finding(pack, rule, component, verdict, name: str, documented: str):
     """The finding of a matrix verdict: the status found picks the severity, `severity` for unsupported and
     `<status>_severity` for the others (a status without one gives no finding); `title` and `remediation` are
     keyed by status and may name {<name>} (the verdict's label) and {note}."""
-    severity = rule["severity"] if verdict.status == "unsupported" else rule.get(f"{verdict.status}_severity")
+    severity = rule.severity if verdict.status == "unsupported" else rule.severity_of(verdict.status)
     if severity is None:
         return
     where, *why = verdict.observed
     seen = [Evidence("observed", where, source=component.location), *(Evidence("observed", text) for text in why)]
     fmt = {name: verdict.label, "note": verdict.note}
-    shaped = dict(rule, documented=documented, remediation=rule["remediation"][verdict.status].format(**fmt))
-    yield _finding(pack, shaped, component, severity, rule["title"][verdict.status].format(**fmt), seen)
+    shaped = replace(rule, documented=documented, remediation=rule.remediation[verdict.status].format(**fmt))
+    yield _finding(pack, shaped, component, severity, rule.title[verdict.status].format(**fmt), seen)
 
 
 def check_probe(pack, rule, component, dates):
@@ -493,25 +472,25 @@ def check_probe(pack, rule, component, dates):
 
     details = component.details
     outcome = details["outcome"]
-    severity = rule["severity"] if outcome == "fail" else rule[f"{outcome}_severity"]
+    severity = rule.severity if outcome == "fail" else rule.severities[outcome]
     users = details.get("users", [])
     fmt = dict(endpoint=component.name, store=component.location, problem=details.get("problem", ""),
                anchor=anchor_text(details.get("anchor")),
                who=f"{'; '.join(users)} ({component.location})" if users else component.location)
     first, *rest = observations(details)
     seen = [Evidence("observed", first, source=component.location), *(Evidence("observed", text) for text in rest)]
-    yield _finding(pack, rule, component, severity, rule["title"][outcome].format(**fmt), seen)
+    yield _finding(pack, rule, component, severity, rule.title[outcome].format(**fmt), seen)
 
 
 def check_waiver(pack, rule, component, dates):
     """A waiver (kind waiver, made by auditor/waivers.py) whose `status` is the rule's: expired or stale."""
     details = component.details
-    if details.get("status") != rule["status"]:
+    if details.get("status") != rule.status:
         return
     seen = [Evidence("observed", f"{component.location}, line {component.line}: {details['summary']}",
                      source=component.location, line=component.line),
             Evidence("observed", details["judged"])]
-    yield _finding(pack, rule, component, rule["severity"], rule["title"].format(**details), seen)
+    yield _finding(pack, rule, component, rule.severity, rule.title.format(**details), seen)
 
 
 def check_sdk_trust(pack, rule, component, dates):
@@ -525,15 +504,15 @@ def check_sdk_trust(pack, rule, component, dates):
     details = component.details
     if "reported_with" in details or not _sdk_rule_matches(rule, component):
         return
-    narrower = [r for r in pack.rules if r is not rule and r.get("check") == rule["check"] and "versions" in r]
-    if "versions" not in rule and any(_sdk_rule_matches(r, component) for r in narrower):
+    narrower = [r for r in pack.rules if r is not rule and r.check == rule.check and r.versions is not None]
+    if rule.versions is None and any(_sdk_rule_matches(r, component) for r in narrower):
         return
     store = details.get("trust_store")
     status = "unlinked" if not store else "trusted" if details.get("trust_store_anchors") else "untrusted"
-    severity = rule["severity"] if status == "unlinked" else rule[f"{status}_severity"]
+    severity = rule.severity if status == "unlinked" else rule.severities[status]
     fmt = dict(sdk=details.get("sdk", component.name), package=component.name, store=store or "",
                version=component.version or details.get("constraint") or "(any version)",
-               decides=rule["stores"][details["trust_from"]], advice=rule.get("advice", {}).get(details["trust_from"], ""))
+               decides=rule.stores[details["trust_from"]], advice=rule.advice.get(details["trust_from"], ""))
     seen = [_where(component), Evidence("observed", f"{component.name} {fmt['version']}: {details['trust_note']}")]
     seen += [Evidence("observed", note) for note in details.get("notes", [])]
     others = details.get("same_file_packages", [])
@@ -544,24 +523,24 @@ def check_sdk_trust(pack, rule, component, dates):
         anchors = details.get("trust_store_anchors", [])
         seen.append(Evidence("observed", f"its store {store} (component {details['trust_store_id']}) holds "
                                          + (", ".join(anchors) if anchors else "no valid ATS anchor") + "; see that store's findings"))
-    shaped = dict(rule, remediation=rule["remediation"][status].format(**fmt))
-    yield _finding(pack, shaped, component, severity, rule["title"][status].format(**fmt), seen)
+    shaped = replace(rule, remediation=rule.remediation[status].format(**fmt))
+    yield _finding(pack, shaped, component, severity, rule.title[status].format(**fmt), seen)
 
 
 def _sdk_rule_matches(rule, component) -> bool:
-    if component.details.get("trust_from") not in rule.get("trust_from", ()):
+    if component.details.get("trust_from") not in rule.trust_from:
         return False
-    if "applies_to" in rule and component.name not in rule["applies_to"]:
+    if rule.applies_to is not None and component.name not in rule.applies_to:
         return False
-    if "versions" not in rule:
+    if rule.versions is None:
         return True
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     version = _version(component.version or "")
     try:
-        return version is not None and version in SpecifierSet(rule["versions"])
+        return version is not None and version in SpecifierSet(rule.versions)
     except InvalidSpecifier as exc:
-        raise RulesError(f"rule {rule.get('id')}: invalid versions {rule['versions']!r}") from exc
+        raise RulesError(f"rule {rule.id}: invalid versions {rule.versions!r}") from exc
 
 
 CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,

@@ -62,7 +62,7 @@ class ScanOptions:
 
 def run(options: ScanOptions) -> Report:
     dates = ReleaseDates.load()
-    watched = dates.tracked() | {n for p in options.packs for r in p.rules for n in r.get("applies_to", ())}
+    watched = dates.tracked() | {n for p in options.packs for r in p.rules for n in r.applies_to or ()}
     report = Report.start(options.packs, options.fail_on, options.as_of)
     collected = Collected()
     readable = 0

@@ -227,14 +227,15 @@ class WaiverBook:
 
     def finish(self, report: Report) -> None:
         """Adds the expired and stale waivers to the report as findings of the waivers pack."""
-        from auditor.rules import evaluate, load_packs
+        from auditor.rules import evaluate, waiver_pack
 
-        pack = load_packs()["waivers"]
+        pack = waiver_pack()
         made = self.components()
         report.components.extend(made)
         report.findings.extend(evaluate([pack], made, None))
         if pack.id not in {p["id"] for p in report.packs}:
             report.packs.append(pack.describe())
+        report.add_rules(pack.rule_texts())
         report.sort()
 
 

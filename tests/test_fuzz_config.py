@@ -23,7 +23,7 @@ from auditor.environ import Environ, EnvFileError, parse_env_file
 from auditor.fs import View
 from auditor.redact import redact
 from auditor.rule_data import rules_dir
-from auditor.rules import tomllib
+from auditor.rule_data import tomllib
 from fuzz_targets import MODULES
 from fuzzing import fuzz
 

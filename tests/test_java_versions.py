@@ -19,7 +19,8 @@ from auditor.environ import Environ
 from auditor.fs import View
 from auditor.model import Component
 from auditor.rule_data import rules_dir
-from auditor.rules import ReleaseDates, evaluate, load_packs, tomllib
+from auditor.rule_data import tomllib
+from auditor.rules import ReleaseDates, evaluate, load_packs
 from conftest import scan_json
 
 MATRIX = tomllib.loads((rules_dir() / "java-matrix.toml").read_text(encoding="utf-8"))

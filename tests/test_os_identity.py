@@ -17,7 +17,8 @@ from auditor.fs import View
 from auditor.model import Report
 from auditor.report.json_report import schema
 from auditor.rule_data import rules_dir
-from auditor.rules import ReleaseDates, evaluate, load_packs, tomllib
+from auditor.rule_data import tomllib
+from auditor.rules import ReleaseDates, evaluate, load_packs
 from conftest import FIXTURES
 
 ROOTS = FIXTURES / "os-roots"

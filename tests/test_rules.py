@@ -44,8 +44,8 @@ def test_default_pack_and_rules_are_well_formed():
     for pack in packs.values():
         assert len(pack.sha256) == 64
         for rule in pack.rules:
-            assert rule["severity"] in ("critical", "high", "medium", "low", "info")
-            assert rule["documented"] and rule["references"]
+            assert rule.severity in ("critical", "high", "medium", "low", "info")
+            assert rule.documented and rule.references
 
 
 def test_rules_are_found_where_auditor_is_installed():

@@ -52,7 +52,8 @@ def merge_reports(paths: list[str], out: IO[str], *, fail_on: str = "high", as_o
             now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             header = {"schema_version": SCHEMA_VERSION, "tool": {"name": "auditor", "version": __version__},
                       "generated_at": now, "as_of": as_of or max(s["as_of"] for s in merged.sources),
-                      "rule_packs": merged.packs, "fail_on": fail_on,
+                      "rule_packs": merged.packs, **({"rules": list(merged.rules.values())} if merged.rules else {}),
+                      "fail_on": fail_on,
                       "run": dict(run or {}, merged=merged.sources),
                       "summary": {"findings": merged.counts, "failing": merged.failing,
                                   "not_scanned": merged.written["errors"]}}
@@ -71,6 +72,7 @@ class _Merged:
         self.counts = {s: 0 for s in SEVERITIES}
         self.failing = 0
         self.packs: list[dict] = []
+        self.rules: dict[tuple[str, str], dict] = {}  # the text of each rule with a finding, from the first report that has it
         self.sources: list[dict] = []
         self.labels: set[str] = set()
         self.written = {name: 0 for name in SECTIONS}
@@ -88,6 +90,8 @@ class _Merged:
         for pack in data["rule_packs"]:
             if pack not in self.packs:
                 self.packs.append(pack)
+        for rule in data.get("rules", []):
+            self.rules.setdefault((rule["pack"], rule["id"]), rule)
         for section in ("targets", "components", "errors"):
             for item in data[section]:
                 self._write(files, section, item)

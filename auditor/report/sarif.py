@@ -1,8 +1,8 @@
 """SARIF 2.1.0, for code-scanning tools (GitHub code scanning and other SARIF viewers).
 
 Each finding is a result at its component's file and line (a lockfile pin, a setting in a script) or,
-for a component with no file, at a logical location. The rules' text comes from the loaded rule packs;
-a report made with a pack this installation does not have still renders, with what its findings say.
+for a component with no file, at a logical location. The rules' text comes from the report (written when it
+was made), never from the installed packs; a report older than that renders with what its findings say.
 Info findings (checks that passed: a store that holds an anchor) are results of kind "pass".
 """
 
@@ -69,7 +69,7 @@ def _project_uri():
 
 def _rules(report) -> tuple[list, dict]:
     """One reportingDescriptor per (pack, rule) with findings, and the index of each in the list."""
-    known = _loaded_rules()
+    known = {(text.pack, text.id): text for text in report.rules}
     first: dict = {}
     for finding in report.findings:
         first.setdefault((finding.pack, finding.rule), finding)
@@ -77,28 +77,17 @@ def _rules(report) -> tuple[list, dict]:
     return rules, {key: i for i, key in enumerate(first)}
 
 
-def _loaded_rules() -> dict:
-    from auditor.rules import RulesError, load_packs
-
-    try:
-        packs = load_packs()
-    except (OSError, RulesError):
-        return {}
-    return {(pack.id, rule["id"]): rule for pack in packs.values() for rule in pack.rules if "id" in rule}
-
-
 def _descriptor(pack: str, rule_id: str, rule, finding) -> dict:
-    """From the pack's rule when this installation has it; else from the first finding, which carries the
-    rule's documented text, remediation and references too."""
-    documented = next((e.summary for e in finding.evidence if e.type == "documented"), finding.title)
+    """From the rule's text in the report; else (a report written before reports carried it) from the first
+    finding, which carries the rule's documented text, remediation and references too."""
     if rule is None:
+        documented = next((e.summary for e in finding.evidence if e.type == "documented"), finding.title)
         short, full, severity = finding.title, documented, finding.severity
         remedies, references = {"": finding.remediation}, list(finding.references)
     else:
-        short, full, severity = _title_pattern(rule), rule.get("documented", documented), rule.get("severity", finding.severity)
-        remediation = rule.get("remediation", finding.remediation)
-        remedies = remediation if isinstance(remediation, dict) else {"": remediation}
-        references = list(rule.get("references", finding.references))
+        short, full, severity = rule.title, rule.documented, rule.severity
+        remedies = rule.remediation if isinstance(rule.remediation, dict) else {"": rule.remediation}
+        references = list(rule.references)
     descriptor = {
         "id": rule_id, "name": rule_id,
         "shortDescription": {"text": short}, "fullDescription": {"text": full},
@@ -110,15 +99,6 @@ def _descriptor(pack: str, rule_id: str, rule, finding) -> dict:
     if references:
         descriptor["helpUri"] = references[0]
     return descriptor
-
-
-def _title_pattern(rule) -> str:
-    """The rule's title with its placeholders named: "<name> <version> was released before 2013-10-29 …"."""
-    title = rule.get("title", rule["id"])
-    if isinstance(title, dict):  # keyed by outcome: the failing one describes the rule
-        title = title.get("unsupported") or title.get("fail") or next(iter(title.values()))
-    fixed = {key: rule[key] for key in ("cutoff", "minimum") if isinstance(rule.get(key), str)}
-    return re.sub(r"\{(\w+)\}", lambda m: fixed.get(m.group(1), f"<{m.group(1)}>"), title)
 
 
 def _help_text(remedies: dict, references: list) -> str:

@@ -1,0 +1,312 @@
+"""The rule pack format (rules/packs/*.toml): what a pack may say, checked when it is loaded.
+
+A pack is a `[pack]` table and `[[rules]]` tables. Every key, check, severity and type is known here: anything
+else is an error that names the pack file and line, never a rule that silently does less than it says (a
+misspelt `*_severity` key used to be ignored). tomllib gives no positions, so the line is found in the text:
+the key's own line, else the header of the table it belongs to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Union
+
+from auditor.model import SEVERITIES, RuleText
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class RulesError(Exception):
+    """A rule pack that cannot be used (the message names the file and line), or a pack asked for that is not there."""
+
+
+Text = Union[str, Mapping[str, str]]  # one text, or a table of texts keyed by outcome, package, platform …
+
+PACK_KEYS = {"id": "the pack's name, as --pack selects it", "title": "what it audits", "version": "its version",
+             "default": "applied when no --pack is given (true/false)", "source": "the document its rules restate"}
+PACK_REQUIRED = ("id", "title", "version")
+
+# The component kinds a rule can judge (the report schema's component kinds).
+COMPONENT_KINDS = ("python-package", "trust-store", "trust-config", "os", "java", "openssl", "sdk-manifest", "probe",
+                   "waiver")
+
+# Keys every rule may have; the first six it must have.
+COMMON_KEYS = {
+    "id": "the rule's name, unique in its pack",
+    "check": "which check judges it (one of CHECKS)",
+    "severity": "the severity of its finding (for a check with outcomes, of the worst one)",
+    "title": "the finding's title, with {placeholders}; a table keyed by outcome for checks that have outcomes",
+    "documented": "what the source documents: the finding's documented evidence",
+    "remediation": "what to do: one text, or a table keyed by package, platform or outcome (\"default\" for the rest)",
+    "references": "addresses of the sources",
+    "component_kind": "the kind of component it judges (default python-package)",
+    "applies_to": "the component names it judges (default: all of its kind)",
+}
+COMMON_REQUIRED = ("id", "check", "severity", "title", "documented", "remediation", "references")
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a check reads from its rules: its own parameters, and the `<status>_severity` keys it knows, each
+    with its meaning. `outcomes`: the keys its `title` table must have (None: a plain title); `remedies` the
+    keys its remediation table must have, when it is keyed by outcome."""
+
+    required: Mapping[str, str] = field(default_factory=dict)  # parameter -> its type ("text", "texts", "table", "date")
+    optional: Mapping[str, str] = field(default_factory=dict)
+    severities: Mapping[str, str] = field(default_factory=dict)  # status -> meaning of `<status>_severity`
+    required_severities: tuple[str, ...] = ()
+    outcomes: Optional[tuple[str, ...]] = None
+    outcome_remedies: bool = False  # the remediation table is keyed by the same outcomes
+    status_outcomes: bool = False  # each status with a `<status>_severity` is an outcome too (the matrices)
+
+
+_MATRIX_STATUSES = {"verify": "the matrix cannot decide (a condition not visible in files, an unknown version)",
+                    "supported": "the matrix documents it as supported (no finding without it)"}
+
+CHECKS: dict[str, Check] = {
+    "released-before": Check(
+        required={"cutoff": "date"},
+        severities={"shadowed": "a release before the cutoff that Python does not import first (another install wins)",
+                    "unknown": "no version could be read, or a release the date table does not know and cannot order "
+                               "(default medium)"}),
+    "unpinned": Check(required={"cutoff": "date"}),
+    "store-without-anchor": Check(
+        severities={"fallback": "a store no client uses today, only the one it would fall back to",
+                    "supplement": "a store a client only adds to its built-in roots (NODE_EXTRA_CA_CERTS)"}),
+    "store-missing": Check(
+        severities={"unused": "only a setting names it (its readers would fail), or nothing uses it",
+                    "falls_back": "its client uses another store instead",
+                    "ignored": "its client goes on without it",
+                    "fallback": "it is only a client's fallback today"},
+        required_severities=("unused", "falls_back", "ignored", "fallback")),
+    "store-with-anchor": Check(),
+    "store-impostor": Check(),
+    "trust-override": Check(
+        required={"effect": "text", "found_in": "texts"}, optional={"observed": "text"},
+        severities={"os_store": "the setting names the operating system's own bundle"}),
+    "openssl-before": Check(required={"minimum": "text"}),
+    "capability-missing": Check(required={"capability": "text"}),
+    "os-matrix": Check(required={"matrix": "text"}, severities=_MATRIX_STATUSES,
+                       outcomes=("unsupported",), outcome_remedies=True, status_outcomes=True),
+    "java-matrix": Check(required={"matrix": "text", "table": "text"},
+                         severities=dict(_MATRIX_STATUSES, off_by_default="the JVM has it, but its clients do not use it "
+                                                                         "unless the application enables it"),
+                         outcomes=("unsupported",), outcome_remedies=True, status_outcomes=True),
+    "probe": Check(severities={"error": "the store could not be tried (network, proxy, TLS version)",
+                               "pass": "the store verified the endpoint"},
+                   required_severities=("error", "pass"), outcomes=("pass", "fail", "error")),
+    "sdk-trust": Check(
+        required={"trust_from": "texts", "stores": "table"}, optional={"versions": "text", "advice": "table"},
+        severities={"trusted": "its linked store holds an ATS anchor", "untrusted": "its linked store holds none"},
+        required_severities=("trusted", "untrusted"), outcomes=("unlinked", "trusted", "untrusted"), outcome_remedies=True),
+    "waiver": Check(required={"status": "text"}),
+}
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "text": ("a string", lambda v: isinstance(v, str)),
+    "date": ("a date written as a string, like \"2013-10-29\"", lambda v: isinstance(v, str) and bool(_DATE.fullmatch(v))),
+    "texts": ("an array of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+    "table": ("a table of strings", lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values())),
+    "bool": ("true or false", lambda v: isinstance(v, bool)),
+}
+_COMMON_TYPES = {"id": "text", "check": "text", "documented": "text", "references": "texts", "component_kind": "text",
+                 "applies_to": "texts"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One `[[rules]]` table, checked: the check's parameters are set when the check requires them."""
+
+    id: str
+    check: str
+    severity: str
+    title: Text
+    documented: str
+    remediation: Text
+    references: tuple[str, ...]
+    line: int  # of its [[rules]] header in the pack file
+    component_kind: str = "python-package"
+    applies_to: Optional[tuple[str, ...]] = None
+    severities: Mapping[str, str] = field(default_factory=dict)  # status -> severity, from the `<status>_severity` keys
+    cutoff: Optional[str] = None
+    minimum: Optional[str] = None
+    capability: Optional[str] = None
+    effect: Optional[str] = None
+    found_in: tuple[str, ...] = ()
+    observed: Optional[str] = None
+    matrix: Optional[str] = None
+    table: Optional[str] = None
+    status: Optional[str] = None
+    trust_from: tuple[str, ...] = ()
+    versions: Optional[str] = None
+    stores: Mapping[str, str] = field(default_factory=dict)
+    advice: Mapping[str, str] = field(default_factory=dict)
+
+    def severity_of(self, status: str, default: Optional[str] = None) -> Optional[str]:
+        """The `<status>_severity` of the rule, else `default`."""
+        return self.severities.get(status, default)
+
+    def summary(self) -> str:
+        """The title with its placeholders named and its fixed parameters filled in:
+        "<name> <version> was released before 2013-10-29 …" (for a title keyed by outcome, the failing one)."""
+        title = self.title
+        if not isinstance(title, str):
+            title = title.get("unsupported") or title.get("fail") or next(iter(title.values()))
+        fixed = {key: value for key, value in (("cutoff", self.cutoff), ("minimum", self.minimum)) if value}
+        return re.sub(r"\{(\w+)\}", lambda m: fixed.get(m.group(1), f"<{m.group(1)}>"), title)
+
+    def text(self, pack: str) -> RuleText:
+        """What a report carries about the rule, so that it renders without the installed packs."""
+        remediation = self.remediation if isinstance(self.remediation, str) else dict(self.remediation)
+        return RuleText(pack, self.id, self.severity, self.summary(), self.documented, remediation, self.references)
+
+
+@dataclass(frozen=True)
+class Pack:
+    id: str
+    title: str
+    version: str
+    default: bool
+    source: str
+    rules: tuple[Rule, ...]
+    sha256: str
+
+    def describe(self) -> dict:
+        return {"id": self.id, "version": self.version, "title": self.title, "sha256": self.sha256}
+
+    def rule_texts(self) -> list[RuleText]:
+        return [rule.text(self.id) for rule in self.rules]
+
+
+def load_pack(path: Path) -> Pack:
+    """The pack in the file, checked; RulesError naming the file and line for anything the format does not allow."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise RulesError(f"rule pack {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"rule pack {path}: not valid TOML: {exc}") from exc
+    return _Reader(path, text.splitlines()).pack(data, hashlib.sha256(raw).hexdigest())
+
+
+class _Reader:
+    def __init__(self, path: Path, lines: list[str]):
+        self.path, self.lines = path, lines
+
+    def fail(self, line: Optional[int], message: str) -> RulesError:
+        return RulesError(f"rule pack {self.path}{'' if line is None else f':{line + 1}'}: {message}")
+
+    def key_line(self, key: str, start: int = 0, end: Optional[int] = None) -> Optional[int]:
+        """The first line of [start, end) that sets the key (`key =`, `key.sub =`) or opens its table (`[x.key]`)."""
+        name = rf"(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')"
+        pattern = re.compile(rf"\s*(?:{name}\s*[=.]|\[+\s*(?:[\w\"'-]+\s*\.\s*)*{name}\s*[\].])")
+        return next((n for n in range(start, len(self.lines) if end is None else end) if pattern.match(self.lines[n])), None)
+
+    def pack(self, data: dict, sha256: str) -> Pack:
+        for key in data:
+            if key not in ("pack", "rules"):
+                raise self.fail(self.key_line(key), f"unknown key {key!r}: a pack holds a [pack] table and [[rules]] tables")
+        if not isinstance(data.get("pack"), dict):
+            raise self.fail(self.key_line("pack"), "no [pack] table (id, title, version)")
+        start = self.key_line("pack") or 0
+        end = next((n for n in range(start + 1, len(self.lines)) if self.lines[n].lstrip().startswith("[")), len(self.lines))
+        meta = self.table(data["pack"], PACK_KEYS, PACK_REQUIRED, "[pack]", start, end,
+                          {"id": "text", "title": "text", "version": "text", "default": "bool", "source": "text"})
+        entries = data.get("rules")
+        headers = [n for n, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*rules\s*\]\]\s*(#.*)?$", line)]
+        if not isinstance(entries, list) or not entries:
+            raise self.fail(self.key_line("rules"), "no [[rules]] tables")
+        if len(headers) != len(entries) or not all(isinstance(entry, dict) for entry in entries):
+            raise self.fail(self.key_line("rules"), "write each rule as its own [[rules]] table (an inline array cannot "
+                                                    "be located by line)")
+        rules, seen = [], {}
+        for entry, start, end in zip(entries, headers, headers[1:] + [len(self.lines)]):
+            rule = self.rule(entry, start, end)
+            if rule.id in seen:
+                raise self.fail(start, f"rule {rule.id!r} is defined twice (first at line {seen[rule.id] + 1})")
+            seen[rule.id] = start
+            rules.append(rule)
+        return Pack(meta["id"], meta["title"], meta["version"], meta.get("default", False), meta.get("source", ""),
+                    tuple(rules), sha256)
+
+    def table(self, entry: dict, known: Mapping[str, str], required: tuple[str, ...], name: str, start: int, end: int,
+              types: Mapping[str, str]) -> dict:
+        for key in entry:
+            if key not in known:
+                raise self.fail(self.key_line(key, start, end) or start,
+                                f"{name}: unknown key {key!r} (known: {', '.join(known)})")
+        missing = [key for key in required if key not in entry]
+        if missing:
+            raise self.fail(start, f"{name}: missing {', '.join(missing)} (required: {', '.join(required)})")
+        for key, value in entry.items():
+            kind = types.get(key)
+            if kind is not None and not _TYPES[kind][1](value):
+                raise self.fail(self.key_line(key, start, end) or start, f"{name}: {key} must be {_TYPES[kind][0]}")
+        return entry
+
+    def rule(self, entry: dict, start: int, end: int) -> Rule:
+        name = f"rule {entry['id']!r}" if isinstance(entry.get("id"), str) else "[[rules]]"
+        check = CHECKS.get(entry["check"]) if isinstance(entry.get("check"), str) else None
+        if check is None and "check" in entry:
+            raise self.fail(self.key_line("check", start, end) or start,
+                            f"{name}: unknown check {entry['check']!r} (known: {', '.join(CHECKS)})")
+        check = check or Check()
+        known = dict(COMMON_KEYS, **check.required, **check.optional,
+                     **{f"{status}_severity": meaning for status, meaning in check.severities.items()})
+        required = (*COMMON_REQUIRED, *check.required, *(f"{status}_severity" for status in check.required_severities))
+        types = dict(_COMMON_TYPES, **check.required, **check.optional)
+        self.table(entry, known, required, name, start, end, types)
+        for key, value in entry.items():
+            if key == "severity" or key.endswith("_severity"):
+                if value not in SEVERITIES:
+                    raise self.fail(self.key_line(key, start, end) or start,
+                                    f"{name}: {key} {value!r} is not a severity ({', '.join(SEVERITIES)})")
+        if entry.get("component_kind", "python-package") not in COMPONENT_KINDS:
+            raise self.fail(self.key_line("component_kind", start, end) or start,
+                            f"{name}: unknown component_kind {entry['component_kind']!r} (known: {', '.join(COMPONENT_KINDS)})")
+        severities = {key[:-len("_severity")]: value for key, value in entry.items() if key.endswith("_severity")}
+        outcomes, allowed = check.outcomes, check.outcomes
+        if outcomes is not None and check.status_outcomes:
+            outcomes, allowed = (*outcomes, *severities), (*outcomes, *check.severities)
+        self.text("title", entry["title"], outcomes, allowed, name, start, end)
+        self.text("remediation", entry["remediation"], outcomes if check.outcome_remedies else (),
+                  allowed if check.outcome_remedies else None, name, start, end)
+        rule_fields = {key: value for key, value in entry.items() if key not in ("severity", "title", "remediation")
+                       and not key.endswith("_severity")}
+        rule_fields = {key: tuple(value) if isinstance(value, list) else value for key, value in rule_fields.items()}
+        return Rule(severity=entry["severity"], title=entry["title"], remediation=entry["remediation"],
+                    severities=severities, line=start + 1, **rule_fields)
+
+    def text(self, key: str, value: Any, outcomes: Optional[tuple[str, ...]], allowed: Optional[tuple[str, ...]],
+             name: str, start: int, end: int) -> None:
+        """A plain text (outcomes None), a table keyed freely (outcomes empty: a plain text is allowed too), or a
+        table that must hold every outcome and only the `allowed` ones."""
+        where = self.key_line(key, start, end) or start
+        if outcomes is None:
+            if not isinstance(value, str) and not (key == "remediation" and _TYPES["table"][1](value)):
+                raise self.fail(where, f"{name}: {key} must be a string" + (" or a table of strings" if key == "remediation" else ""))
+            return
+        if not outcomes:
+            if not isinstance(value, str) and not _TYPES["table"][1](value):
+                raise self.fail(where, f"{name}: {key} must be a string or a table of strings")
+            return
+        if not _TYPES["table"][1](value):
+            raise self.fail(where, f"{name}: {key} must be a table of strings keyed by outcome ({', '.join(outcomes)})")
+        unknown = [outcome for outcome in value if allowed is not None and outcome not in allowed]
+        if unknown:
+            raise self.fail(self.key_line(unknown[0], where, end) or where,
+                            f"{name}: {key} has a text for {unknown[0]!r}, which is not an outcome of its check "
+                            f"({', '.join(allowed or ())})")
+        missing = [outcome for outcome in outcomes if outcome not in value]
+        if missing:
+            raise self.fail(where, f"{name}: {key} has no text for {', '.join(missing)}")

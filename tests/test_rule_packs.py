@@ -1,0 +1,169 @@
+"""The rule pack format: every shipped pack follows it, and each kind of mistake in a pack is an error that names
+the pack file and the line, from the loader and from the command line (a pack of AUDITOR_RULES_DIR is the user's)."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from auditor import rule_pack, rules
+from auditor.rule_pack import RulesError, load_pack
+from auditor.rules import load_packs, rules_dir
+from conftest import ENVS, run
+
+SES = (rules_dir() / "packs" / "ses-ats.toml").read_text(encoding="utf-8")
+PROBE_RULE = """
+[[rules]]
+id = "probe-rule"
+check = "probe"
+component_kind = "probe"
+severity = "critical"
+error_severity = "high"
+pass_severity = "info"
+documented = "a client without the anchors fails"
+references = ["https://www.amazontrust.com/repository/"]
+
+[rules.title]
+pass = "{who} verifies {endpoint}"
+fail = "{who} fails {endpoint}"
+error = "{endpoint} could not be probed"
+
+[rules.remediation]
+default = "Add Amazon Root CA 1."
+"""
+
+
+def test_every_shipped_pack_follows_the_format():
+    shipped = sorted(path.stem for path in (rules_dir() / "packs").glob("*.toml"))
+    packs = load_packs()
+    assert sorted(packs) == sorted([*shipped, "waivers"])  # the waiver policy ships with the code
+    assert sum(len(pack.rules) for pack in packs.values()) == 22
+    for pack in packs.values():
+        assert all(isinstance(rule, rule_pack.Rule) and rule.check in rule_pack.CHECKS for rule in pack.rules)
+    assert set(rules.CHECKS) == set(rule_pack.CHECKS)  # each check has its format, and each format its check
+
+
+def test_rules_keep_what_their_pack_says():
+    pack = load_packs()["dynamodb-ats"]
+    cutoff = next(rule for rule in pack.rules if rule.id == "ats-python-sdk-before-cutoff")
+    assert (cutoff.severity, cutoff.severities) == ("high", {"shadowed": "medium", "unknown": "medium"})
+    assert cutoff.applies_to == ("boto", "botocore", "awscli") and cutoff.cutoff == "2013-10-29"
+    assert cutoff.line == _line_of(rules_dir() / "packs" / "dynamodb-ats.toml", "[[rules]]")  # its first rule
+    assert cutoff.summary() == "<name> <version> was released before 2013-10-29 and may not trust ATS-issued certificates"
+    missing = next(rule for rule in pack.rules if rule.id == "ats-store-missing")
+    assert set(missing.severities) == {"unused", "falls_back", "ignored", "fallback"}
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.startswith(text))
+
+
+def _broken(tmp_path, text: str) -> Path:
+    path = tmp_path / "mine.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _line(text: str, start: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
+MISTAKES = [
+    # (what is wrong, how the text is changed, the line the error names (its start), what it says)
+    ("a misspelt *_severity key, once silently ignored", ("shadowed_severity", "shadowd_severity"), "shadowd_severity",
+     "rule 'ses-python-sdk-before-cutoff': unknown key 'shadowd_severity' (known: id, check"),
+    ("a severity key another check has", ("shadowed_severity", "pass_severity"), "pass_severity",
+     "unknown key 'pass_severity'"),
+    ("an unknown check", ('check = "released-before"', 'check = "released-after"'), "check =",
+     "rule 'ses-python-sdk-before-cutoff': unknown check 'released-after' (known: released-before, unpinned"),
+    ("a missing field", ('documented = "AWS (Amazon SES)', 'note = "AWS (Amazon SES)'), "note =", "unknown key 'note'"),
+    ("a missing check parameter", ('cutoff = "2015-02-05"\n', ""), "[[rules]]",
+     "rule 'ses-python-sdk-before-cutoff': missing cutoff (required: id, check, severity"),
+    ("a cutoff that is a TOML date, not a string", ('cutoff = "2015-02-05"', "cutoff = 2015-02-05"), "cutoff =",
+     "cutoff must be a date written as a string, like \"2013-10-29\""),
+    ("a list written as a string", ('applies_to = ["boto", "botocore", "awscli", "boto3"]', 'applies_to = "boto"'),
+     "applies_to =", "applies_to must be an array of strings"),
+    ("an unknown severity", ('shadowed_severity = "medium"', 'shadowed_severity = "moderate"'), "shadowed_severity",
+     "shadowed_severity 'moderate' is not a severity (critical, high, medium, low, info)"),
+    ("a misspelt table name", ("[[rules]]", "[[rule]]"), "[[rule]]", "unknown key 'rule': a pack holds a [pack] table"),
+    ("an unknown key in [pack]", ("default = false", "defualt = false"), "defualt",
+     "[pack]: unknown key 'defualt' (known: id, title, version, default, source)"),
+    ("a pack without its id", ('id = "ses-ats"\n', ""), "[pack]", "[pack]: missing id"),
+    ("an unknown component kind", ('check = "released-before"', 'check = "released-before"\ncomponent_kind = "pip"'),
+     "component_kind", "unknown component_kind 'pip'"),
+]
+
+
+@pytest.mark.parametrize("change,line_start,message", [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
+def test_a_mistake_in_a_pack_names_the_file_and_line(tmp_path, change, line_start, message):
+    old, new = change
+    assert SES.count(old) == 1
+    text = SES.replace(old, new)
+    path = _broken(tmp_path, text)
+    with pytest.raises(RulesError) as raised:
+        load_pack(path)
+    assert str(raised.value).startswith(f"rule pack {path}:{_line(text, line_start)}: ")
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("change,line_start,message", [
+    (("error = \"{endpoint} could not be probed\"\n", ""), "[rules.title]", "title has no text for error"),
+    (("pass = \"{who} verifies", "passed = \"{who} verifies"), "passed =",
+     "title has a text for 'passed', which is not an outcome of its check (pass, fail, error)"),
+    (("error_severity = \"high\"\n", ""), "[[rules]]", "missing error_severity"),
+    (('[rules.title]\npass = "{who} verifies {endpoint}"\nfail = "{who} fails {endpoint}"\n'
+      'error = "{endpoint} could not be probed"\n', 'title = "one title"\n'), 'title = "one',
+     "title must be a table of strings keyed by outcome (pass, fail, error)"),
+], ids=["an outcome without a title", "a title for an outcome the check lacks", "a required severity missing",
+        "a plain title where outcomes need one each"])
+def test_a_check_with_outcomes_needs_a_title_for_each(tmp_path, change, line_start, message):
+    good = SES.split("[[rules]]")[0] + PROBE_RULE
+    assert load_pack(_broken(tmp_path, good)).rules[0].severities == {"error": "high", "pass": "info"}
+    text = good.replace(*change)
+    path = _broken(tmp_path, text)
+    with pytest.raises(RulesError) as raised:
+        load_pack(path)
+    assert str(raised.value).startswith(f"rule pack {path}:{_line(text, line_start)}: "), str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_a_matrix_rule_needs_a_title_for_each_status_it_gives_a_severity(tmp_path):
+    text = (rules_dir() / "packs" / "tls12.toml").read_text(encoding="utf-8")
+    text = text.replace('verify_severity = "medium"', 'verify_severity = "medium"\nsupported_severity = "info"')
+    path = _broken(tmp_path, text)
+    with pytest.raises(RulesError, match=rf"mine.toml:{_line(text, '[rules.title]')}: rule 'tls12-java-client-default': "
+                                         r"title has no text for supported"):
+        load_pack(path)
+
+
+def test_whole_pack_mistakes(tmp_path):
+    twice = SES + SES[SES.index("[[rules]]"):]
+    first = _line(SES, "[[rules]]")
+    with pytest.raises(RulesError, match=rf"mine.toml:{SES.count(chr(10)) + 1}: rule 'ses-python-sdk-before-cutoff' "
+                                         rf"is defined twice \(first at line {first}\)"):
+        load_pack(_broken(tmp_path, twice))
+    inline = 'rules = [{id = "x"}]\n' + SES.split("[[rules]]")[0]
+    with pytest.raises(RulesError, match=rf"mine.toml:{_line(inline, 'rules =')}: write each rule as its own \[\[rules\]\]"):
+        load_pack(_broken(tmp_path, inline))
+    with pytest.raises(RulesError, match=r"mine.toml: no \[\[rules\]\] tables"):
+        load_pack(_broken(tmp_path, SES.split("[[rules]]")[0]))
+    with pytest.raises(RulesError, match=r"mine.toml: not valid TOML: .*\(at line 3"):
+        load_pack(_broken(tmp_path, "[pack]\nid = 'x'\ntitle = \n"))
+
+
+def test_a_bad_pack_in_the_rules_directory_is_a_usage_error(tmp_path, monkeypatch):
+    """AUDITOR_RULES_DIR names the user's own rules: a mistake in one of its packs stops the command (exit 2)
+    with the file and line, before anything is scanned."""
+    shutil.copytree(rules_dir(), tmp_path / "rules")
+    pack = tmp_path / "rules" / "packs" / "ses-ats.toml"
+    pack.write_text(SES.replace("shadowed_severity", "shadowd_severity"), encoding="utf-8")
+    monkeypatch.setenv("AUDITOR_RULES_DIR", str(tmp_path / "rules"))
+    expected = f"rule pack {pack}:{_line(SES, 'shadowed_severity')}: rule 'ses-python-sdk-before-cutoff': unknown key 'shadowd_severity'"
+    for args in (("scan", ENVS / "py3-old-botocore"), ("rules", "list"), ("truststore", rules_dir() / "anchors")):
+        result = run(*args)
+        assert result.code == 2, args
+        assert expected in result.err and result.out == ""
+    (tmp_path / "rules" / "packs" / "copy.toml").write_text(SES.replace("shadowd_severity", "shadowed_severity"))
+    pack.write_text(SES, encoding="utf-8")
+    result = run("rules", "list")
+    assert result.code == 2 and f"{pack}: id 'ses-ats' is taken by {pack.with_name('copy.toml')}" in result.err
