@@ -8,7 +8,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+# 1.1 added `rules`, the text of each rule with findings (optional): a 1.0 report is a valid 1.1 one, and still read.
+READABLE_SCHEMA_VERSIONS = ("1.0", "1.1")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 

@@ -229,7 +229,8 @@ class _Reader:
         if len(headers) != len(entries) or not all(isinstance(entry, dict) for entry in entries):
             raise self.fail(self.key_line("rules"), "write each rule as its own [[rules]] table (an inline array cannot "
                                                     "be located by line)")
-        rules, seen = [], {}
+        rules: list[Rule] = []
+        seen: dict[str, int] = {}
         for entry, start, end in zip(entries, headers, headers[1:] + [len(self.lines)]):
             rule = self.rule(entry, start, end)
             if rule.id in seen:

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from auditor.inputs import read_input
-from auditor.model import SCHEMA_VERSION, Report
+from auditor.model import READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, Report
 
 MAX_BYTES = 64 * 1024 * 1024
 # A report the auditor writes nests a handful of levels; the renderers and the merge recurse on what they read,
@@ -43,9 +43,10 @@ def load_data(path: str, limit: int = MAX_BYTES) -> dict:
     if not isinstance(data, dict) or "schema_version" not in data:
         raise SavedReportError(f"{path}: no schema_version: not an auditor JSON report")
     version = data["schema_version"]
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_SCHEMA_VERSIONS:
         raise SavedReportError(f"{path}: schema_version {version!r}; this auditor reads schema_version "
-                               f"{SCHEMA_VERSION!r} only (re-run the scan with this auditor, or use the auditor that wrote it)")
+                               f"{' and '.join(map(repr, READABLE_SCHEMA_VERSIONS))} only (re-run the scan with this "
+                               f"auditor, or use the auditor that wrote it)")
     problem = _first_schema_error(data)
     if problem:
         raise SavedReportError(f"{path}: does not follow the report schema {SCHEMA_VERSION}: {problem}")
