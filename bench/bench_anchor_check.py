@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from auditor.anchors import check_store, load_anchors
-from auditor.collect.truststore.pem import certificates_in_file
+from auditor.trust.anchors import check_store, load_anchors
+from auditor.trust.formats.pem import certificates_in_file
 from auditor.rule_data import rules_dir
 
 COUNT = 10_000

@@ -12,8 +12,8 @@ import time
 
 from _common import AUDITOR, best_of, report
 
-from auditor.anchors import check_store, load_anchors
-from auditor.collect.truststore import read_store
+from auditor.trust.anchors import check_store, load_anchors
+from auditor.trust.formats import read_store
 from auditor.fs import View
 
 

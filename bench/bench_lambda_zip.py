@@ -3,7 +3,7 @@ a handler, some 3,600 files across 60 packages with their dist-info folders, bot
 bundle (or the shipped anchors), certifi, and a few large data files stored deflated.
 
 The target (within 2x) compares the scan with listing the archive: in process, the whole scan of the archive
-(`auditor.scan.run`: the archive read, its clients and stores judged, the report built) against
+(`auditor.runs.scan.run`: the archive read, its clients and stores judged, the report built) against
 `zipfile.ZipFile(path).namelist()`, each warm and best of a few runs. Whole commands are printed too: a fresh
 interpreter listing the members, against `auditor scan fn.zip --format json`, whose fixed start-up (imports,
 rule data) is shown by a scan of a one-file zip.
@@ -78,9 +78,9 @@ def write_zip(path: str) -> int:
 
 def in_process(path: str, runs: int) -> tuple[float, float]:
     """(best time of the whole scan of the archive, best time of listing it), both in this process, warm."""
-    from auditor.collect.truststore import pem
-    from auditor.rules import select_packs
-    from auditor.scan import ScanOptions, run
+    from auditor.trust.formats import pem
+    from auditor.checks.rules import select_packs
+    from auditor.runs.scan import ScanOptions, run
 
     packs = select_packs([])
 

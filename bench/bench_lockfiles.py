@@ -54,7 +54,7 @@ UNLISTED = 20_000
 
 
 def write_pins(path, listed: bool):
-    from auditor.rules import ReleaseDates
+    from auditor.checks.rules import ReleaseDates
 
     releases = sorted(ReleaseDates.load().packages["botocore"])
     _write(path, [f"botocore=={releases[i % len(releases)]}{'' if listed else f'+build{i}'}" for i in range(UNLISTED)])
@@ -72,9 +72,9 @@ READ_LINES = "import sys\nwith open(sys.argv[1]) as f: f.readlines()"
 def in_process(path: str, runs: int = 20) -> None:
     """The requirements reader as `auditor scan FILE` runs it (watched names as the scan computes them), against
     reading the file's lines, both in this process."""
-    from auditor.collect.lockfiles import collect_lockfile
+    from auditor.collect.python.lockfiles import collect_lockfile
     from auditor.fs import View
-    from auditor.rules import ReleaseDates, select_packs
+    from auditor.checks.rules import ReleaseDates, select_packs
 
     watched = ReleaseDates.load().tracked() | {n for p in select_packs([]) for r in p.rules for n in r.get("applies_to", ())}
     view = View(os.path.dirname(path), display_top=os.path.dirname(path))

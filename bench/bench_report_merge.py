@@ -75,10 +75,10 @@ def main() -> None:
         pattern = os.path.join(directory, "host-*.json")
         merged = os.path.join(directory, "merged.out")
         merge_rss, merge_time = measure(
-            f"from auditor.cli import main; import glob; "
+            f"from auditor.cli.main import main; import glob; "
             f"code = main(['report', 'merge', *sorted(glob.glob({pattern!r})), '--format', 'json', '-o', {merged!r}, '-q'])")
         one_rss, one_time = measure(
-            f"from auditor.cli import main; main(['report', 'render', {paths[0]!r}, '--format', 'json', '-o', "
+            f"from auditor.cli.main import main; main(['report', 'render', {paths[0]!r}, '--format', 'json', '-o', "
             f"{merged + '.one'!r}, '-q'])")
         all_rss, all_time = measure(f"import glob, json; held = [json.load(open(p)) for p in sorted(glob.glob({pattern!r}))]")
         merged_mb = os.path.getsize(merged) / 1e6

@@ -220,7 +220,7 @@ def make_image(root: str) -> int:
 
 def in_process_scan(root: str, runs: int) -> float:
     """The scan without interpreter start-up (imports warm after the first run)."""
-    from auditor.cli import main as auditor_main
+    from auditor.cli.main import main as auditor_main
 
     best = float("inf")
     for _ in range(runs + 1):

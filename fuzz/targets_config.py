@@ -14,13 +14,13 @@ import os
 import re
 from typing import Callable
 
-from auditor.collect.ini import settings
-from auditor.collect.trust_config import PYTHON
-from auditor.collect.trust_config.python_code import python_settings
-from auditor.collect.trust_config.scripts import script_settings
-from auditor.collect.trust_config.setting import STATEMENT_CHARS
-from auditor.collect.trust_settings import TrustSettings, read_trust_settings
-from auditor.environ import Environ, EnvFileError, load_env_files
+from auditor.collect.config.ini import settings
+from auditor.collect.config.trust_config import PYTHON
+from auditor.collect.config.trust_config.python_code import python_settings
+from auditor.collect.config.trust_config.scripts import script_settings
+from auditor.collect.config.trust_config.setting import STATEMENT_CHARS
+from auditor.collect.config.trust_settings import TrustSettings, read_trust_settings
+from auditor.collect.config.environ import Environ, EnvFileError, load_env_files
 from auditor.fs import View
 from auditor.model import ScanError
 from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path

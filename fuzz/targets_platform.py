@@ -17,13 +17,13 @@ from typing import Callable, Optional
 
 import jsonschema
 
-from auditor.collect.java import JavaVersion, find_java_homes, parse_java_version, vendor_of, version_from_name
-from auditor.collect.os_identity import read_os_identity
-from auditor.collect.sdk_manifests import collect_manifest
+from auditor.collect.platform.java import JavaVersion, find_java_homes, parse_java_version, vendor_of, version_from_name
+from auditor.collect.platform.os_identity import read_os_identity
+from auditor.collect.sdks import collect_manifest
 from auditor.fs import View
 from auditor.model import SEVERITIES, Component, Report, ScanError
 from auditor.report.json_report import render, schema
-from auditor.rules import ReleaseDates, evaluate, load_packs
+from auditor.checks.rules import ReleaseDates, evaluate, load_packs
 from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path
 
 # Each identity file, at the path the system has it.

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Callable
 
 from auditor.collect import Collected
-from auditor.collect.lockfiles import collect_lockfile, lockfile_format
-from auditor.collect.python_env import collect_environment, environment_path
+from auditor.collect.python.lockfiles import collect_lockfile, lockfile_format
+from auditor.collect.python.python_env import collect_environment, environment_path
 from auditor.fs import View
 from auditor.model import Report, ScanError
 from auditor.report.json_report import render
-from auditor.rules import ReleaseDates, evaluate, select_packs
+from auditor.checks.rules import ReleaseDates, evaluate, select_packs
 from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path
 
 SITE = "lib/python2.7/site-packages"

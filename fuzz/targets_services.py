@@ -14,11 +14,11 @@ import os
 import re
 from typing import Callable
 
-from auditor.collect.accounts import read_accounts
-from auditor.collect.crontabs import parse_crontab
-from auditor.collect.login_env import pam_env_files, pam_environment, profile_exports
-from auditor.collect.services import read_services
-from auditor.collect.unit_files import (VALID_NAME, command_words, environment_assignments, environment_file,
+from auditor.collect.platform.accounts import read_accounts
+from auditor.collect.platform.crontabs import parse_crontab
+from auditor.collect.platform.login_env import pam_env_files, pam_environment, profile_exports
+from auditor.collect.platform.services import read_services
+from auditor.collect.platform.unit_files import (VALID_NAME, command_words, environment_assignments, environment_file,
                                         unit_directives, unit_specifiers)
 from auditor.fs import View
 from auditor.model import ScanError

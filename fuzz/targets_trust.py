@@ -17,18 +17,18 @@ import os
 from pathlib import Path
 from typing import Callable, Optional
 
-from auditor.anchors import check_store, load_anchors
-from auditor.collect.truststore import read_store
-from auditor.collect.truststore.jks import Keystore, read_java_keystore
-from auditor.collect.truststore.pem import certificates_in_file, leading_sequence
-from auditor.collect.truststore.pkcs12 import read_pkcs12
+from auditor.trust.anchors import check_store, load_anchors
+from auditor.trust.formats import read_store
+from auditor.trust.formats.jks import Keystore, read_java_keystore
+from auditor.trust.formats.pem import certificates_in_file, leading_sequence
+from auditor.trust.formats.pkcs12 import read_pkcs12
 from auditor.fs import View
 from auditor.model import ScanError
 from auditor.probe import chain
-from auditor.probe.command import parse_address
+from auditor.runs.probe import parse_address
 from auditor.report.saved import SavedReportError, load_report
 from auditor.rule_data import rules_dir
-from auditor.waivers import WaiverError, load_waivers
+from auditor.checks.waivers import WaiverError, load_waivers
 from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -195,7 +195,7 @@ def _files(folder: Path, pattern: str) -> list[bytes]:
 
 def _report_of(store: Path) -> bytes:
     """A JSON report as `auditor truststore` writes it."""
-    from auditor.cli import main
+    from auditor.cli.main import main
 
     path = os.path.join(workdir("seed", empty=True), "report.json")
     main(["truststore", str(store), "--format", "json", "-q", "-o", path])

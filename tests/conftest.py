@@ -6,7 +6,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from auditor.cli import main
+from auditor.cli.main import main
 from auditor.report.json_report import schema
 
 FIXTURES = Path(__file__).parent / "fixtures"

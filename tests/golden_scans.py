@@ -262,7 +262,7 @@ def fixed_machine(work: Path) -> Iterator[None]:
 
 
 def run_cli(args: tuple[str, ...]) -> tuple[int, str, str]:
-    from auditor.cli import main
+    from auditor.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

@@ -8,10 +8,10 @@ import dataclasses
 import os
 from pathlib import Path
 
-from auditor.cli import shown_command_line
-from auditor.environ import load_env_files
-from auditor.rules import select_packs
-from auditor.scan import ScanOptions, run
+from auditor.cli.main import shown_command_line
+from auditor.collect.config.environ import load_env_files
+from auditor.checks.rules import select_packs
+from auditor.runs.scan import ScanOptions, run
 from conftest import ENVS, FIXTURES, LOCKS
 from test_trust_resolver import corporate_bundle, env_file
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from auditor.collect.archives import MAX_DEPTH, archive_format
-from auditor.collect.ziparchive import MAX_ENTRIES, MAX_RATIO, ArchiveError, ZipArchive, entry_bound
+from auditor.collect.python.archives import MAX_DEPTH, archive_format
+from auditor.collect.python.ziparchive import MAX_ENTRIES, MAX_RATIO, ArchiveError, ZipArchive, entry_bound
 from conftest import ENVS, by_name, findings_for, packages, run, scan_json
 from test_truststore import pem, self_signed
 
@@ -453,7 +453,7 @@ def test_a_corrupt_archive_named_on_the_command_line_is_a_scan_failure(tmp_path)
 
 
 def test_an_archive_over_the_cap_is_an_error_entry_not_a_silent_skip(tmp_path, monkeypatch):
-    from auditor.collect.archives import ARCHIVE_CAP
+    from auditor.collect.python.archives import ARCHIVE_CAP
 
     big = tmp_path / "fn.zip"
     with open(big, "wb") as handle:  # sparse: takes no disk
@@ -547,10 +547,11 @@ def test_the_bytes_inflated_from_one_archive_are_capped():
 
 from hypothesis import example, given, settings, strategies as st  # noqa: E402
 
-from auditor.collect.archives import collect_archive  # noqa: E402
-from auditor.collect.ziparchive import ArchiveView  # noqa: E402
+from auditor.collect.python.archives import collect_archive  # noqa: E402
+from auditor.trust.packaged import packaged_trust  # noqa: E402
+from auditor.collect.python.ziparchive import ArchiveView  # noqa: E402
 from auditor.fs import View  # noqa: E402
-from auditor.rules import ReleaseDates  # noqa: E402
+from auditor.checks.rules import ReleaseDates  # noqa: E402
 from fuzzing import EXAMPLES, fuzz  # noqa: E402
 from test_fuzz_python import metadata_documents, module_sources, mutated  # noqa: E402
 
@@ -656,7 +657,7 @@ def test_the_collector_on_any_archive_gives_components_inside_it_and_one_line_er
         with open(os.path.join(top, "fn.zip"), "wb") as out:
             out.write(data)
         view = View(top, display_top=top)
-        result = collect_archive(view, os.path.join(view.top, "fn.zip"), top, WATCHED, "2026-01-01")
+        result = collect_archive(view, os.path.join(view.top, "fn.zip"), top, WATCHED, "2026-01-01", packaged_trust)
         assert os.listdir(top) == ["fn.zip"]
     shown = os.path.join(top, "fn.zip")
     for component in result.components:

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from auditor.collect.client_trust import setting_read
+from auditor.trust.client_store import setting_read
 from auditor.fs import View
 from conftest import scan_json
 from test_trust_resolver import TRUST, client, corporate_bundle, env_file, findings_of, store_of

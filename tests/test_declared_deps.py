@@ -11,11 +11,11 @@ from packaging.specifiers import SpecifierSet
 from poetry.core.constraints.version import Version as PoetryVersion
 from poetry.core.constraints.version import parse_constraint
 
-from auditor.collect.lockfiles import lockfile_format
-from auditor.collect.lockfiles.declared.conda import Unconvertible as CondaUnconvertible
-from auditor.collect.lockfiles.declared.conda import version_and_build
-from auditor.collect.lockfiles.declared.poetry import Unconvertible, python_marker, to_pep440
-from auditor.rules import ReleaseDates
+from auditor.collect.python.lockfiles import lockfile_format
+from auditor.collect.python.lockfiles.declared.conda import Unconvertible as CondaUnconvertible
+from auditor.collect.python.lockfiles.declared.conda import version_and_build
+from auditor.collect.python.lockfiles.declared.poetry import Unconvertible, python_marker, to_pep440
+from auditor.checks.rules import ReleaseDates
 from conftest import FIXTURES, LOCKS, findings_for, run, scan_json
 
 DECLARED = FIXTURES / "declared"

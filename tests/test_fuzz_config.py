@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, example, given, strategies as st
 
-from auditor.collect.ini import settings
-from auditor.collect.trust_config.python_code import python_settings
-from auditor.collect.trust_settings import read_trust_settings
-from auditor.environ import Environ, EnvFileError, parse_env_file
+from auditor.collect.config.ini import settings
+from auditor.collect.config.trust_config.python_code import python_settings
+from auditor.collect.config.trust_settings import read_trust_settings
+from auditor.collect.config.environ import Environ, EnvFileError, parse_env_file
 from auditor.fs import View
 from auditor.redact import redact
 from auditor.rule_data import rules_dir

@@ -23,8 +23,8 @@ from poetry.core.constraints.version import Version as PoetryVersion
 from poetry.core.constraints.version import parse_constraint
 
 from auditor import names
-from auditor.collect.lockfiles import collect_lockfile, lockfile_format
-from auditor.collect.lockfiles.declared.poetry import Unconvertible, to_pep440
+from auditor.collect.python.lockfiles import collect_lockfile, lockfile_format
+from auditor.collect.python.lockfiles.declared.poetry import Unconvertible, to_pep440
 from conftest import FIXTURES, run
 from fuzzing import EXAMPLES, fuzz
 from test_fuzz_python import WATCHED, check_collected, files_in, markers, mutated, project_names, specifiers

@@ -21,9 +21,9 @@ from xml.sax.saxutils import quoteattr
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from auditor.collect.java import parse_java_version, version_from_name
-from auditor.collect.os_identity import PRECISE_VERSION, RELEASE_NAMES, judge
-from auditor.collect.sdk_manifests import ManifestError, npm, xml as manifest_xml
+from auditor.collect.platform.java import parse_java_version, version_from_name
+from auditor.collect.platform.os_identity import PRECISE_VERSION, RELEASE_NAMES, judge
+from auditor.collect.sdks import ManifestError, npm, xml as manifest_xml
 from conftest import FIXTURES
 from fuzz_targets import MODULES
 from fuzzing import fuzz

@@ -23,12 +23,12 @@ from hypothesis import example, given, settings, strategies as st
 from packaging.requirements import InvalidRequirement, Requirement
 
 from auditor import names
-from auditor.collect.lockfiles import collect_lockfile, lockfile_format, names_pattern
-from auditor.collect.lockfiles.requirements import _candidate_starts
-from auditor.collect.metadata import MetadataError, decode, module_version, name_and_version, parse_headers
-from auditor.collect.python_env import collect_environment, environment_path
+from auditor.collect.python.lockfiles import collect_lockfile, lockfile_format, names_pattern
+from auditor.collect.python.lockfiles.requirements import _candidate_starts
+from auditor.collect.python.metadata import MetadataError, decode, module_version, name_and_version, parse_headers
+from auditor.collect.python.python_env import collect_environment, environment_path
 from auditor.fs import View
-from auditor.rules import ReleaseDates
+from auditor.checks.rules import ReleaseDates
 from conftest import ENVS, LOCKS, run
 from fuzzing import EXAMPLES, fuzz
 

@@ -29,19 +29,19 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from auditor.anchors import AnchorCheck, check_store, load_anchors
-from auditor.collect.truststore import Store, read_store
-from auditor.collect.truststore.jks import Keystore, read_java_keystore
-from auditor.collect.truststore.pem import certificates_in_file, leading_sequence
-from auditor.collect.truststore.pkcs12 import MAX_ITERATIONS, read_pkcs12
+from auditor.trust.anchors import AnchorCheck, check_store, load_anchors
+from auditor.trust.formats import Store, read_store
+from auditor.trust.formats.jks import Keystore, read_java_keystore
+from auditor.trust.formats.pem import certificates_in_file, leading_sequence
+from auditor.trust.formats.pkcs12 import MAX_ITERATIONS, read_pkcs12
 from auditor.fs import View
 from auditor.model import Component, Report, ScanError
 from auditor.probe import chain
-from auditor.probe.command import parse_address
+from auditor.runs.probe import parse_address
 from auditor.report.saved import SavedReportError, load_report
 from auditor.rule_data import rules_dir
-from auditor.location_glob import PathGlob as path_glob
-from auditor.waivers import Waiver, WaiverError, load_waivers
+from auditor.checks.location_glob import PathGlob as path_glob
+from auditor.checks.waivers import Waiver, WaiverError, load_waivers
 from conftest import ENVS, FIXTURES, run
 from fuzzing import fuzz
 

@@ -11,7 +11,7 @@ import tracemalloc
 
 import pytest
 
-from auditor.collect.sdk_manifests import npm
+from auditor.collect.sdks import npm
 from conftest import scan_json
 
 MIB = 1 << 20

@@ -5,7 +5,7 @@ import os
 import shutil
 from collections import Counter
 
-from auditor.collect.truststore.pem import certificates_in_file
+from auditor.trust.formats.pem import certificates_in_file
 from auditor.rule_data import rules_dir
 from conftest import ENVS, scan_json
 from test_platform_root import shared_object

@@ -13,8 +13,8 @@ import zipfile
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from auditor.collect.jar import JarError, main_attributes, manifest_text
-from auditor.collect.java import find_java_homes
+from auditor.collect.platform.jar import JarError, main_attributes, manifest_text
+from auditor.collect.platform.java import find_java_homes
 from auditor.fs import View
 from conftest import findings_for, scan_json
 from fuzzing import fuzz

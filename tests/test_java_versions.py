@@ -12,15 +12,15 @@ import time
 import pytest
 
 from auditor.collect import java as java_module
-from auditor.collect.java import find_java_homes, judge, parse_java_version, vendor_of, version_from_name
-from auditor.collect.system_trust import java_store
-from auditor.collect.trust_settings import TrustSettings
-from auditor.environ import Environ
+from auditor.collect.platform.java import find_java_homes, judge, parse_java_version, vendor_of, version_from_name
+from auditor.trust.system_stores import java_store
+from auditor.collect.config.trust_settings import TrustSettings
+from auditor.collect.config.environ import Environ
 from auditor.fs import View
 from auditor.model import Component
 from auditor.rule_data import rules_dir
 from auditor.rule_data import tomllib
-from auditor.rules import ReleaseDates, evaluate, load_packs
+from auditor.checks.rules import ReleaseDates, evaluate, load_packs
 from conftest import scan_json
 
 MATRIX = tomllib.loads((rules_dir() / "java-matrix.toml").read_text(encoding="utf-8"))

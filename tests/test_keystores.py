@@ -13,9 +13,9 @@ import time
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from auditor.collect.truststore import read_store
-from auditor.collect.truststore.jks import read_java_keystore
-from auditor.collect.truststore.pkcs12 import read_pkcs12
+from auditor.trust.formats import read_store
+from auditor.trust.formats.jks import read_java_keystore
+from auditor.trust.formats.pkcs12 import read_pkcs12
 from auditor.fs import View
 from conftest import run
 from test_java_trust import keystore

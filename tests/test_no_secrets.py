@@ -16,10 +16,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tls_servers
-from auditor.environ import load_env_files
+from auditor.collect.config.environ import load_env_files
 from auditor.report import FORMATS
-from auditor.rules import select_packs
-from auditor.scan import ScanOptions, run as run_scan
+from auditor.checks.rules import select_packs
+from auditor.runs.scan import ScanOptions, run as run_scan
 from auditor.redact import redact
 from conftest import ENVS, Result, run
 from fuzzing import fuzz

@@ -12,13 +12,13 @@ from types import SimpleNamespace
 import jsonschema
 import pytest
 
-from auditor.collect.os_identity import CAP, judge, read_os_identity, running_windows_identity, version_key
+from auditor.collect.platform.os_identity import CAP, judge, read_os_identity, running_windows_identity, version_key
 from auditor.fs import View
 from auditor.model import Report
 from auditor.report.json_report import schema
 from auditor.rule_data import rules_dir
 from auditor.rule_data import tomllib
-from auditor.rules import ReleaseDates, evaluate, load_packs
+from auditor.checks.rules import ReleaseDates, evaluate, load_packs
 from conftest import FIXTURES
 
 ROOTS = FIXTURES / "os-roots"

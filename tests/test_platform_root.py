@@ -13,7 +13,7 @@ from test_truststore import AMAZON_ROOT_CA_1
 
 # The version text real builds carry: RHEL 5's libcrypto, and Python 2.7.3 on Ubuntu 12.04 (no SNI before 2.7.9).
 RHEL5_LIBCRYPTO_TEXT = b"OpenSSL 0.9.8e-fips-rhel5 01 Jul 2008"
-# What the probe script prints under Ubuntu 12.04's Python 2.7.3 (auditor.collect.openssl._PROBE).
+# What the probe script prints under Ubuntu 12.04's Python 2.7.3 (auditor.collect.platform.openssl._PROBE).
 UBUNTU_1204_PYTHON = "python=2.7.3\nssl=ok\nopenssl=OpenSSL 1.0.1 14 Mar 2012\nsni=0\ntls1_2=1"
 
 
@@ -145,7 +145,7 @@ def fake_openssl(tmp_path, body):
 
 
 def test_runtime_openssl_command_is_read_and_judged(tmp_path, monkeypatch):
-    from auditor.rules import ReleaseDates, evaluate, load_packs
+    from auditor.checks.rules import ReleaseDates, evaluate, load_packs
 
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "must-not-reach-the-child")
     seen = tmp_path / "seen"

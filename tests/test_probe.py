@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
 from auditor.probe import ProbeJob, ProbeSettings, TrustStore, probe_component, probe_with_store, run_probes
-from auditor.probe.command import machine_stores, parse_address
+from auditor.runs.probe import machine_stores, parse_address
 from auditor.probe.connect import bypassed
 import tls_servers
 from conftest import ENVS, run
@@ -340,7 +340,7 @@ def test_probe_with_store_and_probe_component(pki, peers):
 
 
 def test_a_client_store_that_fails_names_the_client(other_pki, peers):
-    from auditor.rules import evaluate, select_packs
+    from auditor.checks.rules import evaluate, select_packs
 
     result = probe_with_store(HOST, 443, other_pki.store("amazon"), users=("botocore 1.35.0 in .venv",),
                               connect_to=("127.0.0.1", peers.ports["good"]), timeout=TIMEOUT)

@@ -5,7 +5,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from auditor.rules import ReleaseDates
+from auditor.checks.rules import ReleaseDates
 
 DATES = ReleaseDates.load()
 # Pre-releases, post-releases, dev releases, local versions, an epoch, two spellings of one release, shared dates,

@@ -83,7 +83,7 @@ def test_no_format_prints_a_secret_and_all_name_the_same_findings(report, output
     assert [r["partialFingerprints"]["auditorFindingId/v1"] for r in json.loads(outputs["sarif"])["runs"][0]["results"]] == ids
     assert [f["id"] for f in json.loads(outputs["json"])["findings"]] == ids
     cases = ET.fromstring(outputs["junit"]).findall("testsuite/testcase")
-    assert sum(1 for case in cases if case.get("classname") != "auditor.scan") == len(ids)
+    assert sum(1 for case in cases if case.get("classname") != "auditor.runs.scan") == len(ids)
 
 
 # -- CSV ------------------------------------------------------------------------------------------

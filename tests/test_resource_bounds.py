@@ -20,19 +20,19 @@ import pytest
 from auditor.bounded_run import OUTPUT_CAP
 from auditor.collect import java as java_module
 from auditor.collect import openssl
-from auditor.collect.java import find_java_homes
+from auditor.collect.platform.java import find_java_homes
 from auditor.fs import View
 from auditor.inputs import read_input
 from auditor.report.saved import MAX_BYTES as SAVED_REPORT_CAP
-from auditor.waivers import MAX_BYTES as WAIVERS_CAP
-from auditor.waivers import load_waivers
+from auditor.checks.waivers import MAX_BYTES as WAIVERS_CAP
+from auditor.checks.waivers import load_waivers
 from conftest import ENVS, run, scan_json
 
 OPENSSL_RHEL7 = "OpenSSL 1.0.2k-fips  26 Jan 2017"
 # `java -version` of Temurin 8, on standard error as a JVM prints it
 JAVA_TEMURIN_8 = ('openjdk version "1.8.0_392"\nOpenJDK Runtime Environment (Temurin)(build 1.8.0_392-b08)\n'
                   'OpenJDK 64-Bit Server VM (Temurin)(build 25.392-b08, mixed mode)\n')
-# What the probe script prints under Ubuntu 12.04's Python 2.7.3 (auditor.collect.openssl._PROBE).
+# What the probe script prints under Ubuntu 12.04's Python 2.7.3 (auditor.collect.platform.openssl._PROBE).
 UBUNTU_1204_PYTHON = "python=2.7.3\nssl=ok\nopenssl=OpenSSL 1.0.1 14 Mar 2012\nsni=0\ntls1_2=1"
 EGG = ENVS / "py27-easy-install" / "lib" / "python2.7" / "site-packages" / "boto-2.9.0-py2.7.egg"
 MIB = 1 << 20
@@ -273,7 +273,7 @@ def test_a_waiver_file_over_the_cap_is_refused_and_one_under_it_is_loaded(tmp_pa
 
 
 def test_an_env_file_over_the_cap_is_refused(tmp_path):
-    from auditor.environ import ENV_FILE_CAP
+    from auditor.collect.config.environ import ENV_FILE_CAP
 
     env = tmp_path / "service.env"
     lines = [f"FEATURE_FLAG_{n:06d}=enabled\n" for n in range(ENV_FILE_CAP // 27 + 1)]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from auditor import rule_pack, rules
-from auditor.rule_pack import RulesError, load_pack
-from auditor.rules import load_packs, rules_dir
+from auditor.checks.rule_pack import RulesError, load_pack
+from auditor.checks.rules import load_packs, rules_dir
 from conftest import ENVS, run
 
 SES = (rules_dir() / "packs" / "ses-ats.toml").read_text(encoding="utf-8")

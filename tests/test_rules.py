@@ -9,7 +9,7 @@ import pytest
 
 import auditor
 from auditor.rule_data import rules_dir
-from auditor.rules import ReleaseDates, load_packs
+from auditor.checks.rules import ReleaseDates, load_packs
 
 DATES = ReleaseDates.load()
 
@@ -74,7 +74,7 @@ def test_progress_counter_only_on_a_terminal(tmp_path):
 
 
 def test_refresh_takes_the_earliest_upload_of_each_release():
-    from auditor.refresh import first_upload_times
+    from auditor.checks.refresh import first_upload_times
 
     # The shape of https://pypi.org/pypi/botocore/json: a wheel uploaded after the sdist, a release with no files.
     project = {"releases": {
@@ -110,11 +110,11 @@ class _Answer:
 def test_refresh_refuses_an_answer_too_large_or_not_json_and_keeps_the_table(tmp_path, monkeypatch, answer, message):
     from conftest import run
 
-    import auditor.refresh
+    import auditor.checks.refresh
 
     answered = _Answer(answer)
-    monkeypatch.setattr(auditor.refresh, "MAX_ANSWER", 1024)
-    monkeypatch.setattr(auditor.refresh.urllib.request, "urlopen", lambda request, timeout: answered)
+    monkeypatch.setattr(auditor.checks.refresh, "MAX_ANSWER", 1024)
+    monkeypatch.setattr(auditor.checks.refresh.urllib.request, "urlopen", lambda request, timeout: answered)
     table = tmp_path / "release-dates.json"
     table.write_text("{}")
     result = run("rules", "refresh", "--output", table)
@@ -144,7 +144,7 @@ def test_twenty_thousand_unlisted_versions_are_judged_in_seconds():
     from packaging.version import Version
 
     from auditor.model import Component
-    from auditor.rules import evaluate
+    from auditor.checks.rules import evaluate
 
     pack = load_packs()["dynamodb-ats"]
     dates = ReleaseDates.load()

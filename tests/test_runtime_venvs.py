@@ -1,6 +1,6 @@
 """--runtime on the virtualenv layouts people have: the interpreter runs with -E -s -S, so a venv whose own
 site.py is what puts the base standard library on sys.path (virtualenv before 20; virtualenv 20 and later
-for Python 2) gets those folders from the files that name them (auditor.collect.venv_base)."""
+for Python 2) gets those folders from the files that name them (auditor.collect.python.venv_base)."""
 
 import os
 import shutil

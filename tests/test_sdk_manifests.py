@@ -145,7 +145,7 @@ def test_ruby_2_0_relies_on_openssl_and_its_rule_wins():
 def test_ruby_code_searched_in_part_only_is_an_error_entry(tmp_path, monkeypatch):
     """The call sits in the second file; with a one-file budget it is not reached, and the report says the
     search was partial instead of silently judging the gem as if the call were absent."""
-    from auditor.collect.sdk_manifests import ruby
+    from auditor.collect.sdks import ruby
 
     project = tmp_path / "shop"
     shutil.copytree(MANIFESTS / "ruby" / "v3-bundled", project)

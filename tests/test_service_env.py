@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, strategies as st
 
-from auditor.collect.crontabs import parse_crontab
-from auditor.collect.login_env import pam_environment, profile_exports
-from auditor.collect.unit_files import environment_assignments, environment_file, unit_directives
+from auditor.collect.platform.crontabs import parse_crontab
+from auditor.collect.platform.login_env import pam_environment, profile_exports
+from auditor.collect.platform.unit_files import environment_assignments, environment_file, unit_directives
 from conftest import ENVS, packages, scan_json
 from fuzz_targets import MODULES
 from fuzzing import fuzz

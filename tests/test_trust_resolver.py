@@ -7,7 +7,7 @@ import shutil
 import pytest
 from cryptography import x509
 
-from auditor.environ import parse_env_file
+from auditor.collect.config.environ import parse_env_file
 from conftest import ENVS, FIXTURES, packages, run, scan_json
 from test_hostile_trees import open_tmp, scan_as_nobody  # noqa: F401 (open_tmp is a fixture)
 from test_truststore import AMAZON_ROOT_CA_1, pem, self_signed
@@ -200,9 +200,9 @@ def test_bad_env_file_is_a_clear_error(tmp_path):
 
 def test_distrust_lists_take_anchors_out_of_os_stores(tmp_path):
     """Debian's `!` lines and a p11-kit blocklist, read inside an image root."""
-    from auditor.anchors import check_store, load_anchors
-    from auditor.collect.distrust import read_distrust
-    from auditor.collect.truststore.pem import certificates_in_file
+    from auditor.trust.anchors import check_store, load_anchors
+    from auditor.trust.distrust import read_distrust
+    from auditor.trust.formats.pem import certificates_in_file
     from auditor.fs import View
     from test_truststore import AMAZON_ROOT_CA_1, STARFIELD_CLASS_2
 

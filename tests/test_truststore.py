@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from auditor.anchors import check_store, load_anchors
-from auditor.collect.truststore.pem import certificates_in_file
+from auditor.trust.anchors import check_store, load_anchors
+from auditor.trust.formats.pem import certificates_in_file
 from auditor.rule_data import rules_dir
 from conftest import FIXTURES, run
 
@@ -186,7 +186,7 @@ def test_the_shipped_anchor_data_matches_the_certificate_copies():
 
 def test_a_directory_of_100000_files_is_bounded_work(tmp_path):
     """The cap on certificate files read, and one summary entry for the problems past the first 20."""
-    from auditor.collect.truststore import MAX_DIRECTORY_FILES
+    from auditor.trust.formats import MAX_DIRECTORY_FILES
 
     folder = tmp_path / "certs"
     folder.mkdir()
@@ -206,15 +206,15 @@ def test_truststore_command_imports_no_scan_probe_or_report_machinery_it_does_no
     needs, not the scan, the probe, the other report formats, packaging or an X.509 parser for exact anchors."""
     store = FIXTURES / "keystores" / "truststore.jks"
     out = tmp_path / "report.json"
-    code = ("import sys\nfrom auditor.cli import main\n"
+    code = ("import sys\nfrom auditor.cli.main import main\n"
             f"code = main(['truststore', {str(store)!r}, '--storepass', 'changeit', '-q', '--format', 'json', '-o', {str(out)!r}])\n"
             "print(code, ' '.join(sorted(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     status, modules = done.stdout.split(" ", 1)
     modules = set(modules.split())
     assert status == "0" and json.loads(out.read_text())["summary"]
-    assert "auditor.store_report" in modules  # the command did run
-    unused = {"auditor.scan", "auditor.probe", "auditor.collect.tree", "auditor.collect.lockfiles",
-              "auditor.collect.python_env", "auditor.report.html", "auditor.report.sarif", "packaging", "cryptography",
+    assert "auditor.runs.truststore" in modules  # the command did run
+    unused = {"auditor.runs.scan", "auditor.probe", "auditor.collect.tree", "auditor.collect.python.lockfiles",
+              "auditor.collect.python.python_env", "auditor.report.html", "auditor.report.sarif", "packaging", "cryptography",
               "ssl", "socket", "concurrent.futures"}
     assert sorted(unused & modules) == []

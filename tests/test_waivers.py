@@ -5,8 +5,8 @@ import textwrap
 import pytest
 
 from conftest import ENVS, run
-from auditor.location_glob import PathGlob as path_glob
-from auditor.waivers import WaiverError, load_waivers
+from auditor.checks.location_glob import PathGlob as path_glob
+from auditor.checks.waivers import WaiverError, load_waivers
 
 OLD = ENVS / "py3-old-botocore"
 SDK_RULE = "ats-python-sdk-before-cutoff"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from auditor.fs import View
 from auditor.model import Component, ScanError
+
+if TYPE_CHECKING:
+    from auditor.collect.config.environ import Environ
 
 
 @dataclass
@@ -15,7 +19,7 @@ class PythonPath:
     view: View
     entries: list[str]
     components: list[Component]
-    # The contexts it runs in, when a service of the system runs it: (auditor.collect.trust_settings.TrustSettings,
+    # The contexts it runs in, when a service of the system runs it: (auditor.collect.config.trust_settings.TrustSettings,
     # why), e.g. a systemd unit whose ExecStart= is its bin/python. Empty: the scan's own environment.
     contexts: list = field(default_factory=list)
 
@@ -35,10 +39,10 @@ class Collected:
 
     components: list[Component] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
-    # Import paths and AWS CLI v2 installs read, for the trust-store resolver (auditor.trust).
+    # Import paths and AWS CLI v2 installs read, for the trust-store resolver (auditor.trust.resolve).
     python_paths: list[PythonPath] = field(default_factory=list)
     cli_v2: list[CliV2] = field(default_factory=list)
-    # SDKs of other languages to link to their stores (auditor.collect.sdk_manifests.SdkClient).
+    # SDKs of other languages to link to their stores (auditor.collect.sdks.SdkClient).
     sdk_clients: list = field(default_factory=list)
 
     def extend(self, other: "Collected") -> None:
@@ -47,3 +51,21 @@ class Collected:
         self.python_paths.extend(other.python_paths)
         self.cli_v2.extend(other.cli_v2)
         self.sdk_clients.extend(other.sdk_clients)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A value and the place that set it: `variable` of the environment, or `path` and `line`."""
+
+    value: str
+    variable: str = ""
+    path: str = ""
+    line: int | None = None
+    note: str = ""
+    found_in: str = ""  # where a report says it was set: "config file", "systemd unit", "crontab", …; "" for the environment
+    unknown: str = ""  # why the value is known only where the client runs ("" when it is known)
+
+    def describe(self, environ: Environ) -> str:
+        if self.path:
+            return f"{self.path}:{self.line}: {self.note or self.value}"
+        return f"{self.note or f'{self.variable}={self.value}'} (from {environ.origin})"

@@ -44,7 +44,6 @@ CLI_V2_GLOBS = (
 )
 
 
-HOME_GLOBS = ("/root", "/home/*")
 # Where applications and their virtualenvs, lockfiles and vendored copies live (globs from /), besides every home.
 APPLICATION_GLOBS = ("/app", "/srv/*", "/opt/*", "/usr/src/app", "/var/www", "/workspace",
                      # products that vendor botocore/boto outside any site directory (PRODUCT_FOLDERS)
@@ -73,21 +72,6 @@ def _expand(view: View, patterns, homes: list[str], errors: list[ScanError]) -> 
     return found
 
 
-def home_directories(view: View, errors: list[ScanError]) -> list[str]:
-    """The home folders of an image's users, as the image names them (/root, /home/*). One that cannot be
-    listed is an error entry, once, and is not searched."""
-    homes = []
-    for home in [path for pattern in HOME_GLOBS for path in view.glob(pattern, errors=errors)]:
-        try:
-            view.list_dir(home)
-        except FsError as exc:
-            if view.kind(home) in ("dir", "other"):  # not a missing /root, nor a file such as /home/README
-                errors.append(ScanError(view.display(home), f"cannot list directory: {exc}"))
-            continue
-        homes.append(view.display(home))
-    return homes
-
-
 def other_environments(view: View, skip: set[str], homes: list[str], errors: list[ScanError]) -> list[Environment]:
     """Install locations outside the running interpreter's path, grouped per interpreter. One that exists
     but cannot be used (no permission, a symlink loop) is an error entry."""
@@ -107,7 +91,7 @@ def other_environments(view: View, skip: set[str], homes: list[str], errors: lis
     site_dirs = fresh(_expand(view, SYSTEM_SITE_GLOBS + USER_SITE_GLOBS, homes, errors))
     environments = group_site_dirs(site_dirs, lambda prefix: "system")
     environments += [Environment("virtualenv", venv) for venv in fresh(_expand(view, VENV_GLOBS, homes, errors))]
-    from auditor.collect.services import service_virtualenvs  # the virtualenvs systemd units and cron jobs run
+    from auditor.collect.platform.services import service_virtualenvs  # the virtualenvs systemd units and cron jobs run
 
     environments += [Environment("virtualenv", venv) for venv in fresh(service_virtualenvs(view))
                      if all(e.prefix != venv for e in environments)]

@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from auditor.collect.archives import archive_format
-from auditor.collect.lockfiles import lockfile_format
-from auditor.collect.metadata import module_version
-from auditor.collect.sdk_manifests import manifest_format
-from auditor.collect.trust_config import source_format
+from auditor.collect.python.archives import archive_format
+from auditor.collect.python.lockfiles import lockfile_format
+from auditor.collect.python.metadata import module_version
+from auditor.collect.sdks import manifest_format
+from auditor.collect.config.trust_config import source_format
 from auditor.fs import FsError, View
 from auditor.model import ScanError
 

@@ -8,7 +8,7 @@ import hashlib
 import warnings
 from functools import lru_cache
 
-from auditor.anchors import check_store, load_anchors
+from auditor.trust.anchors import check_store, load_anchors
 
 
 def parse(der: bytes):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from auditor import __version__
-from auditor.collect.truststore import read_store
+from auditor.trust.formats import read_store
 from auditor.fs import View
 from auditor.probe.connect import send_all
 from auditor.probe.loop import READ, Task, when_ready

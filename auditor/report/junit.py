@@ -33,7 +33,7 @@ def render(report) -> str:
     if report.errors:
         suite = _suite(root, report, "scan errors")
         for error in report.errors:
-            case = _element("testcase", suite, classname="auditor.scan", name=f"scan {error.location}", time="0")
+            case = _element("testcase", suite, classname="auditor.runs.scan", name=f"scan {error.location}", time="0")
             _element("error", case, message=error.message, type="scan-error").text = _text(error.message)
     _count(root)
     ET.indent(root)

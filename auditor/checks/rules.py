@@ -1,0 +1,555 @@
+"""Rule packs and the release-date table (data in rules/), and the checks that evaluate them.
+
+A rule names a `check`; the checks here are generic, so a new migration with
+another cutoff or other packages is a new TOML file, not new code.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left, bisect_right
+from dataclasses import replace
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Optional
+
+from auditor.model import Component, Evidence, Finding
+from auditor.rule_data import data_file, rules_dir
+from auditor.checks.rule_pack import Pack, Rule, RulesError, load_pack
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+# The waiver policy is the auditor's own: it judges waiver files, not endpoints, and applies when waivers are given
+# (a saved report rendered with --waivers included), so it ships with the code and never comes from rules/.
+WAIVER_PACK = Path(__file__).with_name("waivers_pack.toml")
+
+
+@lru_cache(maxsize=None)
+def waiver_pack() -> Pack:
+    return load_pack(WAIVER_PACK)
+
+
+def load_packs(directory: Optional[Path] = None) -> dict[str, Pack]:
+    """The packs of rules/packs (or `directory`) and the waiver pack, each checked as it is read (RulesError
+    naming the file and line)."""
+    directory = directory or rules_dir() / "packs"
+    packs: dict[str, Pack] = {}
+    found: dict[str, Path] = {}
+    for path in [*sorted(directory.glob("*.toml")), WAIVER_PACK]:
+        pack = waiver_pack() if path == WAIVER_PACK else load_pack(path)
+        if pack.id in packs:
+            raise RulesError(f"rule pack {path}: id {pack.id!r} is taken by {found[pack.id]}")
+        packs[pack.id], found[pack.id] = pack, path
+    return packs
+
+
+def select_packs(requested: list[str]) -> list[Pack]:
+    packs = load_packs()
+    if not requested:
+        return [p for p in packs.values() if p.default]
+    unknown = [r for r in requested if r not in packs]
+    if unknown:
+        raise RulesError(f"unknown rule pack {', '.join(unknown)}; available: {', '.join(sorted(packs))}")
+    return [packs[r] for r in requested]
+
+
+@lru_cache(maxsize=4)
+def _shared_release_dates(path: str, mtime_ns: int, size: int) -> "ReleaseDates":
+    """One ReleaseDates per version of the file, so that its parsed and ordered releases are built once per process."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return ReleaseDates(data["packages"], data.get("fetched_at", ""))
+
+
+class ReleaseDates:
+    """First PyPI upload (UTC) of every release of the tracked packages."""
+
+    def __init__(self, packages: dict[str, dict[str, str]], fetched_at: str = ""):
+        self.packages = packages
+        self.fetched_at = fetched_at
+
+    @classmethod
+    def load(cls, path: Optional[Path] = None) -> "ReleaseDates":
+        """The table at `path` (default: the rules in use), read again only when the file changed (a refresh)."""
+        path = path or rules_dir() / "release-dates.json"
+        info = path.stat()
+        return _shared_release_dates(str(path), info.st_mtime_ns, info.st_size)
+
+    def tracked(self) -> set[str]:
+        return set(self.packages)
+
+    def released(self, name: str, version: str) -> Optional[str]:
+        table = self.packages.get(name, {})
+        if version in table:
+            return table[version]
+        parsed = _version(version)
+        if parsed is None:
+            return None
+        versions, dates = self._by_version.get(name, ((), ()))
+        at = bisect_left(versions, parsed)
+        return dates[at] if at < len(versions) and versions[at] == parsed else None
+
+    @cached_property
+    def _parsed(self) -> dict[str, list[tuple[Version, str, str]]]:
+        return {name: [(pv, v, d) for v, d in table.items() if (pv := _version(v)) is not None]
+                for name, table in self.packages.items()}
+
+    @cached_property
+    def _by_version(self) -> dict[str, tuple[list[Version], list[str]]]:
+        """Each package's releases in version order (table order among equal versions, so the first listed
+        answers): an unlisted spelling of a release ("0.21" for "0.21.0") is then found by bisection."""
+        ordered = {}
+        for name, releases in self._parsed.items():
+            releases = sorted(releases, key=lambda release: release[0])
+            ordered[name] = ([pv for pv, _, _ in releases], [d for _, _, d in releases])
+        return ordered
+
+    def matching(self, name: str, specifier: str) -> list[tuple[str, str]]:
+        """(version, date) of every known release the specifier admits, oldest first. Asked once per distinct range:
+        `packaging` filters only the releases between the range's bounds, found by bisection."""
+        key = (name, specifier)
+        if key not in self._matching:
+            self._matching[key] = self._admitted(name, specifier)
+        return list(self._matching[key])
+
+    @cached_property
+    def _matching(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        return {}
+
+    def _admitted(self, name: str, specifier: str) -> list[tuple[str, str]]:
+        from packaging.specifiers import SpecifierSet
+
+        versions, _ = self._by_version.get(name, ((), ()))
+        releases = self._in_version_order.get(name, [])
+        try:
+            specifiers = SpecifierSet(specifier)
+            low, high = _bounds(specifiers, versions)
+            pool = releases[low:high]
+            allowed = set(specifiers.filter(versions[low:high]))
+            counted = self._prereleases.get(name)
+            if ((low, high) != (0, len(releases)) and not specifiers.prereleases and counted and counted[high] > counted[low]
+                    and any(pv.is_prerelease for pv in allowed)):
+                # Pre-releases are admitted when no final release is (PEP 440); whether one is can depend on releases
+                # outside the bounds in some packaging releases: asked of them all.
+                pool = releases
+                allowed = set(specifiers.filter([pv for pv, _, _, _ in pool]))
+        except ValueError:  # InvalidSpecifier, or a version number over Python's 4,300-digit int limit
+            return []
+        return [(v, d) for pv, v, d, _ in sorted((r for r in pool if r[0] in allowed), key=lambda r: (r[2], r[3]))]
+
+    @cached_property
+    def _prereleases(self) -> dict[str, list[int]]:
+        """How many of each package's first i releases, in version order, are pre-releases."""
+        counts = {}
+        for name, (versions, _) in self._by_version.items():
+            counts[name] = [0]
+            for pv in versions:
+                counts[name].append(counts[name][-1] + pv.is_prerelease)
+        return counts
+
+    @cached_property
+    def _in_version_order(self) -> dict[str, list[tuple[Version, str, str, int]]]:
+        """(parsed, version, date, place in the table) of each package's releases, in the order of _by_version."""
+        return {name: sorted(((pv, v, d, at) for at, (pv, v, d) in enumerate(releases)), key=lambda r: r[0])
+                for name, releases in self._parsed.items()}
+
+    def last_before(self, name: str, cutoff: str) -> Optional[tuple[Version, str, str]]:
+        key = (name, cutoff)
+        if key not in self._last_before:  # asked again for every unlisted version of the package
+            before = [r for r in self._parsed.get(name, []) if r[2] < cutoff]
+            self._last_before[key] = max(before, default=None)
+        return self._last_before[key]
+
+    @cached_property
+    def _last_before(self) -> dict[tuple[str, str], Optional[tuple[Version, str, str]]]:
+        return {}
+
+
+def _bounds(specifiers, versions: list) -> tuple[int, int]:
+    """Indexes [low, high) of the sorted `versions` outside which no version can satisfy every specifier (pre-releases
+    allowed or not), by PEP 440's definitions: `>=V`, `>V`, `~=V` and `==V` admit nothing below V; `<V` nothing from
+    V on; `<=V` nothing above V but V's local versions (V+build, compared by their public part). Wildcards, `!=` and
+    `===` bound nothing."""
+    low, high = 0, len(versions)
+    for spec in specifiers:
+        operator, text = spec.operator, spec.version
+        if operator in ("===", "!=") or text.endswith(".*"):
+            continue
+        bound = _version(text)
+        if bound is None:
+            continue
+        if operator in (">=", ">", "~=", "=="):
+            low = max(low, bisect_left(versions, bound))
+        elif operator == "<":
+            high = min(high, bisect_left(versions, bound))
+        elif operator == "<=":
+            end = bisect_right(versions, bound)
+            while end < len(versions) and versions[end].local is not None and _version(versions[end].public) <= bound:
+                end += 1
+            high = min(high, end)
+    return low, max(low, high)
+
+
+def _version(text: str) -> Optional[Version]:
+    from packaging.version import Version  # imported when a version is judged: start-up stays short
+
+    try:
+        return Version(text)
+    except ValueError:  # InvalidVersion, or a number over Python's 4,300-digit int limit
+        return None
+
+
+# -- checks ------------------------------------------------------------------
+
+def evaluate(packs: list[Pack], components: list[Component], dates: ReleaseDates) -> Iterator[Finding]:
+    for pack in packs:
+        for rule in pack.rules:
+            check = CHECKS[rule.check]  # a pack's checks are known: load_pack refuses any other
+            for component in components:
+                if component.kind == rule.component_kind and (rule.applies_to is None or component.name in rule.applies_to):
+                    yield from check(pack, rule, component, dates)
+
+
+def _finding(pack, rule: Rule, component, severity, title, observed: list[Evidence]) -> Finding:
+    remediation = rule.remediation
+    if not isinstance(remediation, str):
+        # Keyed by the component's name, or by the kind of remedy its collector named (a store's platform).
+        remediation = remediation.get(component.details.get("remedy", component.name), remediation.get("default", ""))
+    documented = Evidence("documented", rule.documented, source=pack.source or None)
+    return Finding(rule.id, pack.id, severity, component.id, title, (documented, *observed), remediation, rule.references)
+
+
+def _where(component: Component) -> Evidence:
+    return Evidence("observed", f"found at {component.location} ({component.source})", source=component.location, line=component.line)
+
+
+def check_released_before(pack, rule, component, dates: ReleaseDates):
+    cutoff = rule.cutoff
+    name, version = component.name, component.version
+    fmt = dict(name=name, version=version, cutoff=cutoff, specifier=component.details.get("specifier", ""))
+    if version is None and "pinned" in component.details:
+        yield from _range_only_before(pack, rule, component, dates, cutoff, fmt)
+        return
+    if version is None:
+        observed = [Evidence("observed", f"no version could be read for this install of {name}"), _where(component)]
+        yield _finding(pack, rule, component, rule.severity_of("unknown", "medium"),
+                       f"{name} (version unknown): verify it was released after {cutoff}", observed)
+        return
+    severity = rule.severity if component.details.get("active", True) else rule.severity_of("shadowed", rule.severity)
+    released = dates.released(name, version)
+    if released is not None:
+        if released < cutoff:
+            observed = [Evidence("observed", f"{name} {version} was first uploaded to PyPI on {released} (UTC); "
+                                             f"the cutoff compared is {cutoff} 00:00 UTC"), _where(component)]
+            observed += _install_state(component)
+            yield _finding(pack, rule, component, severity, rule.title.format(**fmt), observed)
+        return
+    parsed, last = _version(version), dates.last_before(name, cutoff)
+    if parsed is not None and last is not None:
+        if parsed.release <= last[0].release:
+            observed = [Evidence("observed", f"{name} {version} is not on PyPI's release list (a local or modified build?); "
+                                             f"its version is not newer than {last[1]}, the last release before the cutoff "
+                                             f"(uploaded {last[2]} UTC)"), _where(component)]
+            yield _finding(pack, rule, component, severity, rule.title.format(**fmt), observed + _install_state(component))
+        return
+    observed = [Evidence("observed", f"{name} {version!r} is neither a PyPI release nor a version that can be ordered "
+                                     f"against them; its age cannot be judged"), _where(component)]
+    yield _finding(pack, rule, component, rule.severity_of("unknown", "medium"),
+                   f"{name} {version}: release date unknown; verify it was built after {cutoff}", observed)
+
+
+def _install_state(component: Component) -> list[Evidence]:
+    details, notes = component.details, []
+    if details.get("shadowed_by"):
+        notes.append(Evidence("observed", f"not the install Python imports first: shadowed by {details['shadowed_by']}"))
+    if details.get("module_version"):
+        notes.append(Evidence("observed", f"the package's own __version__ says {details['module_version']}: "
+                                          f"the files on disk differ from this metadata"))
+    if details.get("marker"):
+        notes.append(Evidence("observed", f"applies only where {details['marker']}"))
+    return notes
+
+
+def _range_only_before(pack, rule, component, dates, cutoff, fmt):
+    specifier = component.details.get("specifier", "")
+    if not specifier or specifier.startswith("@"):
+        return
+    allowed = dates.matching(component.name, specifier)
+    if allowed and all(date < cutoff for _, date in allowed):
+        newest = allowed[-1]
+        observed = [Evidence("observed", f"every release that '{component.name}{specifier}' admits was uploaded before "
+                                         f"{cutoff} (UTC); the newest it admits is {newest[0]} ({newest[1]})"), _where(component)]
+        title = rule.title.format(**dict(fmt, version=specifier))
+        yield _finding(pack, rule, component, rule.severity, title, observed + _install_state(component))
+
+
+def check_unpinned(pack, rule, component, dates: ReleaseDates):
+    if component.version is not None or "pinned" not in component.details:
+        return
+    specifier = component.details.get("specifier", "")
+    allowed = [] if specifier.startswith("@") else dates.matching(component.name, specifier or ">=0")
+    if specifier.startswith("@"):
+        summary = f"{component.name} is installed from {specifier[2:]}; no release is named"
+    elif allowed:
+        early = sum(1 for _, d in allowed if d < rule.cutoff)
+        summary = (f"'{component.name}{specifier}' admits {len(allowed)} known releases, from {allowed[0][0]} to {allowed[-1][0]}"
+                   + (f"; {early} of them were uploaded before {rule.cutoff}" if early else ""))
+    else:
+        summary = f"'{component.name}{specifier}' admits no release PyPI knows of"
+    fmt = dict(name=component.name, version="", cutoff=rule.cutoff, specifier=specifier or "any release")
+    yield _finding(pack, rule, component, rule.severity, rule.title.format(**fmt), [Evidence("observed", summary), _where(component)])
+
+
+def check_store_without_anchor(pack, rule, component, dates):
+    details = component.details
+    if details.get("anchors") or details.get("format") == "missing":  # a missing store is the store-missing check's
+        return
+    seen = [Evidence("observed", _store_contents(details)), _where(component)]
+    users = details.get("users", [])
+    if users:
+        seen.append(Evidence("observed", "used by: " + "; ".join(users)))
+        severity = rule.severity
+    elif details.get("fallback_for"):
+        seen.append(Evidence("observed", "not in use now; the fallback of: " + "; ".join(details["fallback_for"])))
+        severity = rule.severity_of("fallback", rule.severity)
+    elif details.get("added_by"):
+        seen.append(Evidence("observed", "only added to the built-in roots of: " + "; ".join(details["added_by"])))
+        severity = rule.severity_of("supplement", rule.severity)
+    else:
+        severity = rule.severity
+    title = rule.title.format(name=component.location, as_of=details.get("as_of", ""))
+    yield _finding(pack, rule, component, severity, title, seen)
+
+
+_MISSING_OUTCOMES = ("fails", "falls back", "ignores")  # what the users of a missing store do, worst first
+
+
+def check_store_missing(pack, rule, component, dates):
+    """A trust store whose file is not there (format "missing"): what each client that uses it does without it
+    (`if_missing`: the clients found here, worst first, then the settings that name it, whose readers may not
+    have been found). Severity, from the first: `severity` when a client found here fails every connection,
+    `unused_severity` when only a setting names it and its readers would fail, `falls_back_severity` when the
+    client uses another store instead, `ignored_severity` when it goes on without it, `fallback_severity` when
+    the store is only a fallback today, `unused_severity` when nothing uses it. `title` may name {name},
+    {named} (" named by X" when a setting names it), {state} ("does not exist", "is a link to …") and {effect}."""
+    details = component.details
+    if details.get("format") != "missing":
+        return
+    effects = sorted(details.get("if_missing", []), key=lambda e: (not e["client"], _MISSING_OUTCOMES.index(e["outcome"])))
+    seen = [Evidence("observed", f"{component.location} {details.get('problem', 'does not exist')}", source=component.location)]
+    seen += [Evidence("observed", f"{e['user']}: {e['effect']}: {e['detail']}") for e in effects]
+    if effects:
+        worst = effects[0]
+        status = {"fails": None if worst["client"] else "unused", "falls back": "falls_back",
+                  "ignores": "ignored"}[worst["outcome"]]
+        severity, effect = rule.severity if status is None else rule.severities[status], worst["effect"]
+    elif details.get("fallback_for"):
+        seen.append(Evidence("observed", "not in use now; the fallback of: " + "; ".join(details["fallback_for"])))
+        severity, effect = rule.severities["fallback"], "not in use now, only a fallback"
+    else:
+        severity, effect = rule.severities["unused"], "no client found here uses it"
+    settings = [role[len("named by "):] for role in details.get("roles", []) if role.startswith("named by ")]
+    named = f" named by {' and '.join(settings)}" if settings else ""
+    title = rule.title.format(name=component.location, named=named, state=details.get("problem", "does not exist"),
+                                 effect=effect)
+    yield _finding(pack, rule, component, severity, title, seen)
+
+
+def _store_contents(details: dict) -> str:
+    if details.get("problem"):
+        return f"the store {details['problem']}"
+    summary = f"{details.get('certificates', 0)} certificates read; none is a valid ATS anchor"
+    if details.get("expired"):
+        summary += f"; expired on {details.get('as_of')}: {', '.join(details['expired'])}"
+    for name, where in details.get("distrusted_by", {}).items():
+        summary += f"; {name} is present but distrusted by {where}"
+    return summary
+
+
+def check_store_with_anchor(pack, rule, component, dates):
+    details = component.details
+    if not details.get("anchors"):
+        return
+    seen = [Evidence("observed", f"{details.get('certificates', 0)} certificates read ({details.get('format')}); valid on "
+                                 f"{details.get('as_of')}: {', '.join(details['anchors'])}"), _where(component)]
+    if details.get("users"):
+        seen.append(Evidence("observed", "used by: " + "; ".join(details["users"])))
+    yield _finding(pack, rule, component, rule.severity, rule.title.format(name=component.location), seen)
+
+
+def check_store_impostor(pack, rule, component, dates):
+    impostors = component.details.get("impostors", [])
+    if impostors:
+        seen = [Evidence("observed", f"certificate with subject '{i['name']}' but another public key, SHA-256 {i['sha256']}; "
+                                     "not counted as an anchor") for i in impostors]
+        yield _finding(pack, rule, component, rule.severity, rule.title.format(name=component.location),
+                       [*seen, _where(component)])
+
+
+def check_trust_override(pack, rule, component, dates):
+    """A trust setting whose effect is the rule's `effect`, found in one of the rule's places
+    (`found_in`: python, script, environment, config file, systemd unit, crontab, /etc/environment,
+    profile.d script)."""
+    details = component.details
+    if details.get("effect") != rule.effect or details.get("found_in") not in rule.found_in:
+        return
+    value = details.get("value")
+    written = component.name if value is None else f"{component.name}={value}"
+    where = f"{component.source}, line {component.line}" if component.line else component.source
+    seen = [Evidence("observed", f"{where}: {details.get('statement', written)}", source=component.location, line=component.line)]
+    severity = rule.severity
+    if details.get("trust_store"):
+        seen.append(Evidence("observed", f"names {details['trust_store']}, checked as its own trust-store component"))
+    elif rule.observed:
+        seen.append(Evidence("observed", rule.observed.format(written=written, value=value or "")))
+    if details.get("points_to_os_store"):
+        seen.append(Evidence("observed", "the file is the operating system's own bundle, maintained by its CA package"))
+        severity = rule.severity_of("os_store", severity)
+    yield _finding(pack, rule, component, severity, rule.title.format(written=written), seen)
+
+
+def check_openssl_before(pack, rule, component, dates):
+    """An OpenSSL older than the rule's `minimum` (e.g. 1.0.1, the first with TLS 1.2)."""
+    from auditor.collect.platform.openssl import version_key
+
+    key, minimum = version_key(component.version or ""), version_key(rule.minimum)
+    if key is None or key >= minimum:
+        return
+    seen = [Evidence("observed", f"{component.details.get('version_text') or component.version} ({component.source})"),
+            _where(component)]
+    yield _finding(pack, rule, component, rule.severity, rule.title.format(version=component.version), seen)
+
+
+def check_capability_missing(pack, rule, component, dates):
+    """An interpreter's ssl module reported without a capability (`capability`: a details key such as tls1_2)."""
+    if component.details.get(rule.capability) is not False:
+        return
+    details = component.details
+    seen = [Evidence("observed", f"Python {details.get('python_version')} at {details.get('python')} with "
+                                 f"{details.get('version_text')}: {rule.capability} is not available"), _where(component)]
+    yield _finding(pack, rule, component, rule.severity, rule.title.format(python=details.get("python")), seen)
+
+
+def check_os_matrix(pack, rule, component, dates):
+    """An operating system judged against the platform matrix (`matrix`: a TOML file in rules/); severity, `title`
+    and `remediation` as _matrix_finding gives them, which may name {os} and {note}."""
+    from auditor.collect.platform.os_identity import judge
+
+    verdict = judge(data_file(rule.matrix), component)
+    yield from _matrix_finding(pack, rule, component, verdict, "os", verdict.documented or rule.documented)
+
+
+def check_java_matrix(pack, rule, component, dates):
+    """A JDK or JRE judged against a table of a Java matrix (`matrix`: a TOML file in rules/, `table`: its table);
+    severity, `title` and `remediation` as _matrix_finding gives them, which may name {java} and {note}."""
+    from auditor.collect.platform.java import judge
+
+    verdict = judge(data_file(rule.matrix)[rule.table], component)
+    yield from _matrix_finding(pack, rule, component, verdict, "java", verdict.documented)
+
+
+def _matrix_finding(pack, rule, component, verdict, name: str, documented: str):
+    """The finding of a matrix verdict: the status found picks the severity, `severity` for unsupported and
+    `<status>_severity` for the others (a status without one gives no finding); `title` and `remediation` are
+    keyed by status and may name {<name>} (the verdict's label) and {note}."""
+    severity = rule.severity if verdict.status == "unsupported" else rule.severity_of(verdict.status)
+    if severity is None:
+        return
+    where, *why = verdict.observed
+    seen = [Evidence("observed", where, source=component.location), *(Evidence("observed", text) for text in why)]
+    fmt = {name: verdict.label, "note": verdict.note}
+    shaped = replace(rule, documented=documented, remediation=rule.remediation[verdict.status].format(**fmt))
+    yield _finding(pack, shaped, component, severity, rule.title[verdict.status].format(**fmt), seen)
+
+
+def check_probe(pack, rule, component, dates):
+    """A live probe of an endpoint with one trust store (kind probe). `severity` when the store failed
+    verification, `error_severity` when it could not be tried (network, proxy, TLS version), `pass_severity`
+    when it verified. `title` is keyed by that outcome (pass, fail, error) and may name {endpoint}, {store},
+    {who} (the store's users, else the store), {problem} and {anchor}; the remediation table is keyed by
+    failure class (the component's remedy, "pass" on success)."""
+    from auditor.checks.probe_evidence import anchor_text, observations
+
+    details = component.details
+    outcome = details["outcome"]
+    severity = rule.severity if outcome == "fail" else rule.severities[outcome]
+    users = details.get("users", [])
+    fmt = dict(endpoint=component.name, store=component.location, problem=details.get("problem", ""),
+               anchor=anchor_text(details.get("anchor")),
+               who=f"{'; '.join(users)} ({component.location})" if users else component.location)
+    first, *rest = observations(details)
+    seen = [Evidence("observed", first, source=component.location), *(Evidence("observed", text) for text in rest)]
+    yield _finding(pack, rule, component, severity, rule.title[outcome].format(**fmt), seen)
+
+
+def check_waiver(pack, rule, component, dates):
+    """A waiver (kind waiver, made by auditor/checks/waivers.py) whose `status` is the rule's: expired or stale."""
+    details = component.details
+    if details.get("status") != rule.status:
+        return
+    seen = [Evidence("observed", f"{component.location}, line {component.line}: {details['summary']}",
+                     source=component.location, line=component.line),
+            Evidence("observed", details["judged"])]
+    yield _finding(pack, rule, component, rule.severity, rule.title.format(**details), seen)
+
+
+def check_sdk_trust(pack, rule, component, dates):
+    """An AWS SDK of another language (kind sdk-manifest) whose trust comes from one of the rule's `trust_from`
+    sources. Only the component that carries its file's finding is judged (the others name it in `reported_with`).
+    `versions` (a PEP 440 specifier) narrows a rule to some releases; a rule without it leaves a component to the
+    narrower rule of the same check that matches it. Severity: `severity` when no store is linked (the machine it
+    runs on decides), else `trusted_severity` or `untrusted_severity` as the linked store holds an ATS anchor or not.
+    `title` and `remediation` are keyed by that status (unlinked, trusted, untrusted) and may name {sdk}, {package},
+    {version}, {store}, {decides} and {advice} (the rule's `stores` and `advice` texts for the trust source)."""
+    details = component.details
+    if "reported_with" in details or not _sdk_rule_matches(rule, component):
+        return
+    narrower = [r for r in pack.rules if r is not rule and r.check == rule.check and r.versions is not None]
+    if rule.versions is None and any(_sdk_rule_matches(r, component) for r in narrower):
+        return
+    store = details.get("trust_store")
+    status = "unlinked" if not store else "trusted" if details.get("trust_store_anchors") else "untrusted"
+    severity = rule.severity if status == "unlinked" else rule.severities[status]
+    fmt = dict(sdk=details.get("sdk", component.name), package=component.name, store=store or "",
+               version=component.version or details.get("constraint") or "(any version)",
+               decides=rule.stores[details["trust_from"]], advice=rule.advice.get(details["trust_from"], ""))
+    seen = [_where(component), Evidence("observed", f"{component.name} {fmt['version']}: {details['trust_note']}")]
+    seen += [Evidence("observed", note) for note in details.get("notes", [])]
+    others = details.get("same_file_packages", [])
+    if others:
+        seen.append(Evidence("observed", f"the same file names {len(others)} more AWS SDK packages with the same trust: "
+                                         + ", ".join(others[:5]) + (", …" if len(others) > 5 else "")))
+    if store:
+        anchors = details.get("trust_store_anchors", [])
+        seen.append(Evidence("observed", f"its store {store} (component {details['trust_store_id']}) holds "
+                                         + (", ".join(anchors) if anchors else "no valid ATS anchor") + "; see that store's findings"))
+    shaped = replace(rule, remediation=rule.remediation[status].format(**fmt))
+    yield _finding(pack, shaped, component, severity, rule.title[status].format(**fmt), seen)
+
+
+def _sdk_rule_matches(rule, component) -> bool:
+    if component.details.get("trust_from") not in rule.trust_from:
+        return False
+    if rule.applies_to is not None and component.name not in rule.applies_to:
+        return False
+    if rule.versions is None:
+        return True
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    version = _version(component.version or "")
+    try:
+        return version is not None and version in SpecifierSet(rule.versions)
+    except InvalidSpecifier as exc:
+        raise RulesError(f"rule {rule.id}: invalid versions {rule.versions!r}") from exc
+
+
+CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,
+          "store-without-anchor": check_store_without_anchor, "store-missing": check_store_missing,
+          "store-with-anchor": check_store_with_anchor, "store-impostor": check_store_impostor,
+          "trust-override": check_trust_override, "openssl-before": check_openssl_before,
+          "capability-missing": check_capability_missing,
+          "os-matrix": check_os_matrix,
+          "java-matrix": check_java_matrix,
+          "probe": check_probe,
+          "sdk-trust": check_sdk_trust,
+          "waiver": check_waiver}

@@ -1,0 +1,1 @@
+"""The command line: the parser, the commands, and how a command ends (its report written, its exit code)."""

@@ -1,0 +1,49 @@
+"""How a command ends: its report rendered and written (standard output or -o), or one line of error; and
+the exit code it returns."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+    from auditor.model import Report
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + 2, 128 + 15  # SIGINT, SIGTERM: as a shell reports a process they ended
+
+
+def emit(report: Report, args: argparse.Namespace, stamp: bool = True, waivers: bool = True) -> int:
+    """Waivers applied, rendered, written; the exit code. `stamp`: record this command line in the report
+    (not when re-rendering a saved one)."""
+    from auditor.output import write_atomically
+    from auditor.report import render
+
+    if waivers and args.waiver_list is not None:
+        from auditor.checks.waivers import apply_waivers
+
+        apply_waivers(report, args.waiver_list, getattr(args, "as_of", None))
+    if stamp:
+        report.run["command"] = args.command_line
+    text = render(report, args.format)
+    if args.output:
+        try:
+            write_atomically(args.output, text)
+        except OSError as exc:
+            return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+        if not args.quiet:
+            print(f"auditor: report written to {args.output} ({len(report.findings)} findings, "
+                  f"{len(report.errors)} errors)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_FINDINGS if report.failing() else EXIT_OK
+
+
+def fail(message: str) -> int:
+    from auditor.report.escape import terminal
+
+    # It may quote a path or URL with credentials, or a name with a terminal's control sequences.
+    print(f"auditor: error: {terminal(message)}", file=sys.stderr)
+    return EXIT_UNUSABLE

@@ -1,0 +1,119 @@
+"""`auditor report …`: saved JSON reports rendered, merged, compared, signed and verified.
+
+cli.py parses; this module does the work and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import platform
+import sys
+
+from auditor.cli.emit import EXIT_FINDINGS, EXIT_OK, emit, fail
+from auditor.report.saved import SavedReportError
+from auditor.report.signing import SigningError
+
+
+def run(args) -> int:
+    action = {"render": _render, "merge": _merge, "diff": _diff, "keygen": _keygen, "sign": _sign, "verify": _verify}
+    try:
+        return action[args.report_command](args)
+    except (SavedReportError, SigningError) as exc:
+        return fail(str(exc))
+
+
+def _render(args) -> int:
+    """The saved report as it was (run and generated_at kept), in any format; waivers and --fail-on re-judge it."""
+    from auditor.report.saved import load_report
+
+    report = load_report(args.report)
+    report.fail_on = args.fail_on or report.fail_on
+    return emit(report, args, stamp=False)
+
+
+def _merge(args) -> int:
+    from auditor.report.merge import merge_reports
+    from auditor.report.saved import report_from_data
+    from auditor.checks.waivers import WaiverBook
+
+    book = WaiverBook(args.waiver_list, args.as_of) if args.waiver_list is not None else None
+    options = dict(fail_on=args.fail_on or "high", as_of=args.as_of, book=book,
+                   run={"host": platform.node() or "localhost", "command": args.command_line})
+    if args.format != "json":
+        # Other formats render the one model, so the merged report is held in memory; JSON is streamed.
+        import json
+
+        buffer = io.StringIO()
+        merge_reports(args.reports, buffer, **options)
+        return emit(report_from_data(json.loads(buffer.getvalue()), "merged report"), args, stamp=False, waivers=False)
+    if not args.output:
+        summary = merge_reports(args.reports, sys.stdout, **options)
+        return EXIT_FINDINGS if summary["failing"] else EXIT_OK
+    from auditor.output import atomic_output
+
+    try:
+        with atomic_output(args.output) as out:
+            summary = merge_reports(args.reports, out, **options)
+    except OSError as exc:
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    if not args.quiet:
+        print(f"auditor: merged {len(args.reports)} reports into {args.output} "
+              f"({sum(summary['findings'].values())} findings)", file=sys.stderr)
+    return EXIT_FINDINGS if summary["failing"] else EXIT_OK
+
+
+def _diff(args) -> int:
+    from auditor.output import write_atomically
+    from auditor.report.diff import diff_reports, render_diff
+    from auditor.report.saved import load_report
+
+    diff = diff_reports(load_report(args.before), load_report(args.after), args.before, args.after)
+    text = render_diff(diff, args.format, args.fail_on)
+    if args.output:
+        try:
+            write_atomically(args.output, text)
+        except OSError as exc:
+            return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_FINDINGS if diff.failing(args.fail_on) else EXIT_OK
+
+
+def _keygen(args) -> int:
+    from auditor.report.signing import keygen
+
+    keygen(args.private, args.public, _passphrase(args))
+    print(f"auditor: wrote private key {args.private} (mode 0600{', encrypted' if args.passphrase_env else ''}) "
+          f"and public key {args.public}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _sign(args) -> int:
+    from auditor.report.signing import sign, write_signature
+
+    output = args.output or f"{args.report}.sig"
+    write_signature(output, sign(args.report, args.key, _passphrase(args)))
+    print(f"auditor: signed {args.report}: signature in {output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _verify(args) -> int:
+    from auditor.report.signing import verify
+
+    if verify(args.report, args.signature, args.public_key):
+        print(f"OK: {args.signature} is a valid signature of {args.report} by {args.public_key}")
+        return EXIT_OK
+    print(f"FAIL: {args.signature} does not match {args.report} and {args.public_key}: the report was changed after "
+          f"signing, or another key signed it")
+    return EXIT_FINDINGS
+
+
+def _passphrase(args):
+    name = getattr(args, "passphrase_env", None)
+    if not name:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise SigningError(f"--passphrase-env: the variable {name} is not set or empty")
+    return os.fsencode(value)  # the variable's own bytes, UTF-8 or not, as `openssl -pass env:NAME` takes them

@@ -1,0 +1,380 @@
+"""Run a scan: targets -> collectors -> components -> rules -> one report."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import shutil
+import sys
+from typing import Callable, Optional
+
+from auditor.collect import CliV2, Collected, PythonPath
+from auditor.collect.python.archives import archive_format, collect_archive
+from auditor.collect.python.cli_v2 import collect_cli_v2
+from auditor.collect.python.lockfiles import collect_lockfile, lockfile_format
+from auditor.collect.platform.openssl import (LIBRARY_GLOBS, SITE_LIBRARY_GLOBS, command_openssl, library_openssl, running_openssl,
+                                     runtime_openssl)
+from auditor.collect.python.python_env import PathEntry, collect_environment, environment_path
+from auditor.collect.sdks import manifest_format, scan_manifests
+from auditor.collect.tree import SKIP_DIRS, VENDORED_PACKAGES, Environment, WalkLimits, venv_site_dirs, walk
+from auditor.collect.config.trust_config import collect_trust_config
+from auditor.collect.config.environ import Environ
+from auditor.fs import FsError, View, shown
+from auditor.model import Component, Report, ScanError, Target
+from auditor.checks.rules import Pack, ReleaseDates, evaluate
+from auditor.trust.packaged import packaged_trust
+
+
+# What a tree walk reads, for the report's targets (docs/scanning.md's "what is read" table says the same).
+TREE_SEARCHES = ("virtualenvs", "site-packages/dist-packages folders", "package folders (pip --target, Lambda bundles)",
+                 "vendored SDK copies", "AWS CLI v2 installs", "lockfiles and requirements files",
+                 "declared dependencies (pyproject.toml, setup.cfg, setup.py, Pipfile, environment.yml)",
+                 "archives (.zip Lambda packages and layers, .whl, .egg)",
+                 "Python code and scripts (trust settings)", "other languages' manifests")
+
+
+class NothingScanned(Exception):
+    """No requested target could be read at all."""
+
+
+@dataclasses.dataclass
+class ScanOptions:
+    paths: list[str]
+    packs: list[Pack]
+    fail_on: str = "high"
+    as_of: str = ""
+    progress: Optional[Callable[[str], None]] = None
+    environ: Optional[Environ] = None  # None: the scanning process's own environment
+    root: Optional[str] = None  # an unpacked OS image or mounted disk, scanned like a machine, confined to it
+    runtime: bool = False  # may run a target's interpreter (isolated, with a timeout) to read its ssl facts
+    probe: object = None  # an auditor.runs.scan_probes.ProbePlan: probe the stores in use (the only network use)
+
+    def system_view(self) -> Optional[View]:
+        """The system the scanned clients run on: the image, this machine, or none (targets only, outside an image)."""
+        if self.root:
+            return View(self.root, image=True, display_top="/")
+        return None if self.paths else View("/", display_top="/")
+
+    def environment(self) -> Environ:
+        """The environment the scanned clients run with: --env-file's, else this process's (an image's: empty)."""
+        return self.environ or (Environ.of_this_process() if self.root is None else Environ.of_an_image())
+
+
+def run(options: ScanOptions) -> Report:
+    dates = ReleaseDates.load()
+    watched = dates.tracked() | {n for p in options.packs for r in p.rules for n in r.applies_to or ()}
+    report = Report.start(options.packs, options.fail_on, options.as_of)
+    collected = Collected()
+    readable = 0
+    if not options.paths:
+        _scan_system(options.system_view(), options.root is None, watched, report, collected, options)
+        readable += 1
+    for path in options.paths:
+        found = Collected()
+        location, problem = _scan_target(path, options, watched, report, found)
+        collected.extend(found)
+        if problem is None:
+            readable += 1
+        else:
+            report.targets = [t for t in report.targets if t.location != location]
+            report.targets.append(Target("unreadable", location, {"reason": problem}))
+    if readable == 0:
+        raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in collected.errors) or "no target could be read")
+    resolved = len(collected.errors)
+    _resolve_trust(options, report, collected)
+    if options.probe is not None:
+        from auditor.runs.scan_probes import probe_scan
+
+        collected.components += probe_scan(options.probe, collected.components, options.environment(), options.root)
+    asked = [t.location for t in report.targets if "searched" in t.details]
+    if len(asked) == 1:  # what trust resolution could not read belongs to the one target asked for
+        _stamped(collected, asked[0], resolved)
+    # A file included by two lockfiles is one fact, not two.
+    unique = {c.id: c for c in reversed(collected.components)}
+    report.components = [_with_release_date(c, dates) for c in unique.values()]
+    report.errors = list({(e.location, e.message): e for e in collected.errors}.values())
+    _count_not_scanned(report)
+    report.findings = list(evaluate(options.packs, report.components, dates))
+    report.sort()
+    return report
+
+
+def _count_not_scanned(report: Report) -> None:
+    """Each target the user asked for says how many parts of it were not scanned (its error entries)."""
+    counts: dict[str, int] = {}
+    for error in report.errors:
+        if error.target:
+            counts[error.target] = counts.get(error.target, 0) + 1
+    for target in report.targets:
+        if "searched" in target.details:
+            target.details["not_scanned"] = counts.get(target.location, 0)
+
+
+def _stamped(found: Collected, target: str, start: int = 0) -> None:
+    """Error entries from `start` on belong to `target` (the place the user asked for) unless they name one."""
+    found.errors[start:] = [e if e.target else dataclasses.replace(e, target=target) for e in found.errors[start:]]
+
+
+def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -> None:
+    whole = not options.paths  # this machine or an image as a whole, not targets in them
+    bundles = any(client.bundle for client in collected.sdk_clients)  # a Ruby gem's own CA file, installed in the target
+    if not (whole or collected.python_paths or collected.cli_v2 or options.environ or bundles):
+        return  # lockfiles only: no installed client, no environment to judge
+    from auditor.collect.config.trust_settings import read_trust_settings
+    from auditor.trust.resolve import resolve_trust
+
+    host = options.system_view() or View("/", display_top="/")  # targets in an image run on the image
+    contexts = []
+    if not whole:
+        settings = read_trust_settings(host, options.environment())
+    else:  # the system's services, logins and homes, each with its own environment and home
+        from auditor.collect.config.run_contexts import system_contexts
+
+        settings, contexts = system_contexts(host, options.environment(), options.root is not None, collected.python_paths)
+    os_component = next((c for c in collected.components if c.kind == "os"), None)
+    collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of,
+                                   _system_label(options) if whole else ", ".join(map(shown, options.paths)), host,
+                                   system=whole, running=options.root is None and whole,
+                                   every_variable=whole or options.environ is not None,
+                                   os_component=os_component, runtime=options.runtime, sdk_clients=collected.sdk_clients,
+                                   contexts=contexts))
+
+
+def _system_label(options: ScanOptions) -> str:
+    return f"image {shown(options.root)}" if options.root else "this machine"
+
+
+def _with_release_date(component, dates: ReleaseDates):
+    if component.kind != "python-package" or not component.version:
+        return component
+    return dataclasses.replace(component, released=dates.released(component.name, component.version))
+
+
+def _scan_target(path: str, options: ScanOptions, watched, report: Report, found: Collected) -> tuple[str, str | None]:
+    """Scan one target named on the command line; (its location as shown, why it could not be read or None)."""
+    image = View(options.root, image=True, display_top="/") if options.root else None
+    host = image.locate(image.top, "/" + path.lstrip("/")) if image else path
+    location = image.display(host) if image else shown(path)  # a name that is not UTF-8 is shown escaped
+    problem = _unreadable(image, host)
+    if problem is not None:
+        found.errors.append(ScanError(location, problem, target=location))
+        return location, problem
+    kind = image.kind(host) if image else ("dir" if os.path.isdir(path) else "file")
+    if kind == "dir":
+        view, start = (image, host) if image else _tree_view(path)
+        details = _scan_tree(view, start, location, report, found, watched, options.progress, options.runtime)
+        report.targets.append(Target("tree", location, details))
+        _stamped(found, location)
+        listed = not any(e.location == location and e.message.startswith("cannot list") for e in found.errors)
+        return location, None if listed else "cannot list directory"
+    if image is not None:
+        view, file = image, host
+    else:
+        # The file the user named may be a symlink; its includes are read beside the file it points to.
+        real = os.path.realpath(path)
+        shown_dir = os.path.dirname(path) if real == os.path.abspath(path) else os.path.dirname(real)
+        view = View(os.path.dirname(real), display_top=shown_dir)
+        file = os.path.join(view.top, os.path.basename(real))
+    result = _scan_file(view, file, location, report, watched)
+    found.extend(result)
+    _stamped(found, location)
+    unread = not result.components and any(e.location == view.display(file) for e in result.errors)
+    return location, next(e.message for e in result.errors if e.location == view.display(file)) if unread else None
+
+
+def _unreadable(image: View | None, host: str) -> str | None:
+    """Why a target cannot be scanned at all (missing, no permission, a link out of the image), or None."""
+    if image is not None:
+        try:
+            os.stat(image.resolve(host))
+        except FsError as exc:
+            return str(exc)
+        except FileNotFoundError:
+            return "no such file or directory"
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        return None
+    try:
+        os.stat(host)  # through a link: a dangling one is as good as missing
+    except FileNotFoundError:
+        return "no such file or directory (a dangling link)" if os.path.islink(host) else "no such file or directory"
+    except PermissionError:
+        return "permission denied (a folder on the way cannot be searched)"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if os.path.isdir(host) and not os.access(host, os.R_OK | os.X_OK):
+        return "permission denied: cannot list directory"
+    return None
+
+
+def _tree_view(path: str) -> tuple[View, str]:
+    """The view of a directory target and where its walk starts. A vendored SDK copy named as the target
+    (vendor/botocore) is seen from the folder holding it, which is what its imports search."""
+    trimmed = path.rstrip("/") or "/"
+    name = os.path.basename(os.path.abspath(path))
+    if name in VENDORED_PACKAGES and os.path.isfile(os.path.join(path, "__init__.py")):
+        view = View(os.path.dirname(os.path.abspath(path)), display_top=os.path.dirname(trimmed) or ".")
+        return view, os.path.join(view.top, name)
+    view = View(path, display_top=trimmed)
+    return view, view.top
+
+
+def _scan_file(view: View, file: str, location: str, report: Report, watched) -> Collected:
+    """A file target: an archive, another language's manifest, a lockfile, or declared dependencies."""
+    name = os.path.basename(file)
+    if label := archive_format(name):
+        report.targets.append(Target("archive", location, {"format": label, "searched": [f"the {label} archive's members"]}))
+        return collect_archive(view, file, location, watched, report.as_of, packaged_trust)
+    if (manifest := manifest_format(name)) and not lockfile_format(name):
+        return _add_manifests(report, Collected(), view, [(file, manifest)], location, prefer_lock=False)
+    label = lockfile_format(name) or "requirements"
+    report.targets.append(Target("lockfile", location, {"format": label, "searched": [f"the file, read as {label}"]}))
+    return collect_lockfile(view, file, location, watched, label)
+
+
+def _scan_tree(view: View, start: str, location: str, report: Report, collected: Collected, watched, progress,
+               runtime: bool, limits: WalkLimits | None = None, skip: frozenset = frozenset(),
+               skip_names: frozenset = SKIP_DIRS, on_system: bool = False, read_code: bool = True) -> dict:
+    """Everything below `start` read as a tree target reads it; the tree target's details. `on_system`: the tree is
+    part of the machine or image scanned, whose stores its SDKs of other languages use; `read_code`: its code and
+    scripts are the user's own, whose trust settings count (not a product's that vendors an SDK)."""
+    def settings_in(source: str, label: str) -> None:
+        collected.extend(collect_trust_config(view, source, location, label))
+
+    discovery = walk(view, start, progress, settings_in if read_code else None, limits, skip, skip_names)
+    collected.errors.extend(discovery.errors)
+    for environment in discovery.environments:
+        _scan_environment(view, environment, location, report, collected, watched, runtime)
+    for lockfile, label in discovery.lockfiles:
+        report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
+        collected.extend(collect_lockfile(view, lockfile, location, watched, label))
+    _add_manifests(report, collected, view, discovery.manifests, location, on_system=on_system)
+    for archive, label in discovery.archives:
+        report.targets.append(Target("archive", view.display(archive), {"format": label}))
+        collected.extend(collect_archive(view, archive, location, watched, report.as_of, packaged_trust))
+    return {"directories": discovery.directories, "source_files": discovery.source_files, "searched": list(TREE_SEARCHES),
+            "found": {"environments": len(discovery.environments), "lockfiles": len(discovery.lockfiles),
+                      "manifests": len(discovery.manifests), "archives": len(discovery.archives)}}
+
+
+def _scan_environment(view, environment: Environment, target, report, collected, watched, runtime: bool) -> None:
+    location = view.display(environment.prefix)
+    if environment.kind == "aws-cli-v2":
+        report.targets.append(Target("environment", location, {"layout": "aws-cli-v2"}))
+        component = collect_cli_v2(view, environment.prefix, target)
+        collected.components.append(component)
+        collected.cli_v2.append(CliV2(view, environment.prefix, component))
+        return
+    if environment.kind == "virtualenv" and not environment.site_dirs:
+        environment.site_dirs = venv_site_dirs(view, environment.prefix)
+    errors: list[ScanError] = []
+    entries = environment_path(view, environment.site_dirs, errors)
+    result, count = collect_environment(view, entries, target, watched)
+    details = {"layout": environment.kind, "site_dirs": [view.display(d) for d in environment.site_dirs], "distributions": count}
+    if environment.python:
+        details["python"] = environment.python
+    report.targets.append(Target("environment", location, details))
+    collected.errors.extend(errors)
+    collected.extend(result)
+    collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
+    for site_dir in environment.site_dirs:  # OpenSSL bundled in wheels
+        collected.extend(library_openssl(view, SITE_LIBRARY_GLOBS, target, base=site_dir))
+    interpreter = _interpreter(view, environment) if runtime else None
+    if interpreter:
+        fact = runtime_openssl(interpreter, view.display(interpreter), target)
+        (collected.components if isinstance(fact, Component) else collected.errors).append(fact)
+
+
+def _interpreter(view: View, environment: Environment) -> str | None:
+    """The environment's own interpreter, for --runtime: bin/python of a venv, bin/pythonX.Y of a prefix.
+    A venv's bin/python links to its base interpreter outside the venv; running it is what --runtime asks."""
+    names = [f"python{environment.python}"] if environment.python else []
+    names += ["python3", "python", "python.exe"]
+    for folder in ("bin", "Scripts"):
+        for name in names:
+            candidate = os.path.join(environment.prefix, folder, name)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+    return None
+
+
+def _scan_system(view: View, running: bool, watched, report, collected, options: ScanOptions) -> None:
+    """This machine (`running`: with the running interpreter's sys.path), or an OS image: its install locations,
+    then the folders where applications live, each walked as a tree is (bounded)."""
+    from auditor.collect.platform.accounts import home_directories
+    from auditor.collect.machine import (APPLICATION_LIMITS, APPLICATION_SKIP, PRODUCT_FOLDERS,
+                                                  application_folders, other_environments, running_interpreter_path)
+
+    label = "this machine" if running else f"image {shown(view.top)}"
+    found = Collected()
+    _identify_system(view, running, label, found)
+    skip: set[str] = set()
+    homes = home_directories(view, found.errors)
+    if running:
+        path = running_interpreter_path()
+        entries = [PathEntry(p, "sys.path of the running interpreter") for p in path]
+        result, count = collect_environment(view, entries, label, watched)
+        target = Target("machine", platform.node() or "localhost", {"python": sys.executable})
+        report.targets.append(Target("environment", sys.prefix, {"layout": "running interpreter",
+                                                                 "python": platform.python_version(), "distributions": count}))
+        found.extend(result)
+        found.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
+        skip = {os.path.realpath(p) for p in path} | set(path)
+        own = os.path.expanduser("~")
+        homes += [] if own in homes or view.kind(own) != "dir" else [own]
+        found.components.append(running_openssl(label))
+        binary = shutil.which("openssl") if options.runtime else None
+        if binary:
+            fact = command_openssl(binary, label)
+            (found.components if isinstance(fact, Component) else found.errors).append(fact)
+    else:
+        target = Target("image", shown(view.top), {"confined": True})
+    found.extend(library_openssl(view, LIBRARY_GLOBS, label))
+    installs = other_environments(view, skip, homes, found.errors)
+    for environment in installs:
+        # An image's interpreters are another machine's programs: never run here.
+        _scan_environment(view, environment, label, report, found, watched, options.runtime and running)
+    searched = _resolved(view, skip | {e.prefix for e in installs} | {d for e in installs for d in e.site_dirs})
+    applications = application_folders(view, homes, found.errors)
+    for folder in applications:
+        _scan_tree(view, folder, label, report, found, watched, options.progress, options.runtime and running,
+                   APPLICATION_LIMITS, searched, APPLICATION_SKIP, on_system=True,
+                   read_code=os.path.basename(folder) not in PRODUCT_FOLDERS)
+    details = dict(target.details, searched=["install locations: system and user site directories, pipx, conda, "
+                                             "pyenv, AWS CLI v2", *(f"application folder {view.display(f)}" for f in applications)])
+    report.targets.append(Target(target.kind, target.location, details))
+    _stamped(found, target.location)
+    collected.extend(found)
+
+
+def _resolved(view: View, paths: set[str]) -> frozenset:
+    """The paths and their real paths inside the view: a walk lists folders by the real path of where it goes."""
+    real = set()
+    for path in paths:
+        try:
+            real.add(view.resolve(path))
+        except FsError:
+            pass  # a place that cannot be resolved was not read either: the walk may try it and say why
+    return frozenset(paths | real)
+
+
+def _add_manifests(report: Report, collected: Collected, view: View, found: list, target: str, **options) -> Collected:
+    """Other languages' manifests (host path, format) read into the report's targets and `collected`; what they gave."""
+    manifests, targets = scan_manifests(view, found, target, **options)
+    report.targets.extend(targets)
+    collected.extend(manifests)
+    return manifests
+
+
+def _identify_system(view: View, running: bool, label: str, collected: Collected) -> None:
+    """The operating system: Windows from the running interpreter, any other from its identity files."""
+    from auditor.collect.platform.os_identity import read_os_identity, running_windows_identity
+
+    if running and sys.platform == "win32":
+        component, errors = running_windows_identity(label), []
+    else:
+        component, errors = read_os_identity(view, label)
+    collected.errors.extend(errors)
+    if component is not None:
+        collected.components.append(component)

@@ -1,0 +1,86 @@
+"""`auditor scan --probe`: the trust stores the scan found in use, each tried for real against the endpoints.
+
+Every store some client uses (a trust-store component with `users`) is probed once per endpoint with all of
+its users named, so a finding reads "botocore 1.35.0 in .venv (…/certifi/cacert.pem) would fail to verify
+…". When the scan did not meet the OS stores itself (it scanned targets, not this machine), this machine's
+are probed too, for comparison: "the OS store would pass". A keystore is opened with the password the
+resolver knows (javax.net.ssl.trustStorePassword in the clients' Java options), else with none, as the JVM
+opens it: a JKS's certificates need no password, nor does the password-less PKCS#12 cacerts of Java 18+.
+This is a scan's only use of the network, and only with --probe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from auditor.fs import View
+from auditor.model import Component
+from auditor.runs.probe import machine_stores
+from auditor.probe.handshake import TrustStore
+from auditor.probe.result import probe_component
+from auditor.probe.run import DEFAULT_DEADLINE, DEFAULT_JOBS, ProbeJob, ProbeSettings, run_probes
+
+# The stores a JVM opens with javax.net.ssl.trustStorePassword: a JDK's own, and the one the option names.
+JAVA_ROLES = frozenset({"Java cacerts", "custom Java trust store", "named by javax.net.ssl.trustStore"})
+COMPARISON = "this machine, for comparison"
+
+
+@dataclass(frozen=True)
+class ProbePlan:
+    """What `scan --probe` was asked: the endpoints, and how to probe them."""
+
+    endpoints: tuple[tuple[str, int], ...]
+    settings: ProbeSettings = ProbeSettings()
+    connect_to: tuple[str, int | None] | None = None  # without a port: each endpoint's
+    workers: int = DEFAULT_JOBS
+    deadline: float = DEFAULT_DEADLINE
+
+
+@dataclass
+class _Store:
+    trust: TrustStore
+    target: str
+    users: tuple[str, ...]
+    links: dict = field(default_factory=dict)  # trust_store_id and used_by, for the probe components
+
+
+def probe_scan(plan: ProbePlan, components: list[Component], environ, root: str | None = None) -> list[Component]:
+    """A probe component per store in use and endpoint, linked to its store (`trust_store_id`) and the
+    clients that use it (`used_by`). `environ`: the clients' environment (for the Java trust store
+    password); `root`: the scanned image, inside which the stores' paths lie."""
+    view = View(root, image=True, display_top="/") if root else View("/", display_top="/")
+    stores = _stores_in_use(components, view, _java_password(view, environ))
+    if root is None and not any(role.startswith("OS ") for c in components if c.kind == "trust-store"
+                                for role in c.details.get("roles", ())):
+        stores += [_Store(s.store, COMPARISON, tuple(f"{user} of {COMPARISON}" for user in s.users))
+                   for s in machine_stores(openssl=False)]
+    pairs = [(store, host, port) for store in stores for host, port in plan.endpoints]
+    jobs = [ProbeJob(host, port, store.trust, plan.connect_to, store.users) for store, host, port in pairs]
+    results = run_probes(jobs, plan.settings, plan.workers, plan.deadline)
+    found = []
+    for (store, _, _), result in zip(pairs, results):
+        component = probe_component(result, store.target)
+        component.details.update(store.links)
+        found.append(component)
+    return found
+
+
+def _stores_in_use(components: list[Component], view: View, java_password: str | None) -> list[_Store]:
+    """The trust-store components some client uses, loaded as the scan read them (same path, same password)."""
+    stores = []
+    for component in components:
+        details = component.details
+        if component.kind != "trust-store" or not details.get("users"):
+            continue  # a fallback, or a bundle Node adds to its own roots: no client trusts it alone
+        password = java_password if JAVA_ROLES & set(details.get("roles", ())) else None
+        path = view.locate(view.top, component.location) if view.image else component.location
+        trust = TrustStore.load(path, password, view=view, label=component.location)
+        links = {"trust_store_id": component.id, "used_by": list(details.get("used_by", []))}
+        stores.append(_Store(trust, component.target, tuple(details["users"]), links))
+    return stores
+
+
+def _java_password(view: View, environ) -> str | None:
+    from auditor.collect.config.trust_settings import read_trust_settings
+
+    option = read_trust_settings(view, environ).java_options.get("javax.net.ssl.trustStorePassword")
+    return option.value if option else None

@@ -1,0 +1,234 @@
+"""Trust for a scan: the store each client found would use, the system's stores, and the
+settings that move them, all as components linked to one another."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from auditor.trust.anchors import load_anchors
+from auditor.collect import CliV2, Collected, PythonPath
+from auditor.trust.client_store import (BOTO_MISSING, BOTOCORE_MISSING, STORE_OWNER, IfMissing, StoreChoice,
+                                          boto_store, botocore_store, cli_v2_store, find_package, setting_store)
+from auditor.trust.distrust import read_distrust
+from auditor.collect.platform.java import find_java_homes
+from auditor.trust.sdk_link import Platform, link_sdk_clients, record_store_verdicts
+from auditor.trust.system_stores import (EMPTY, NODE_MISSING, is_os_default_store, java_store, node_extra,
+                                          openssl_default, os_stores)
+from auditor.collect import Origin
+from auditor.collect.config.trust_settings import TrustSettings
+from auditor.fs import View
+from auditor.model import Component
+from auditor.trust.stores import StoreBook
+
+CARRIED = "awscli/botocore"  # the botocore a recent AWS CLI v1 carries inside its package, which the CLI uses
+# What the readers of a CA setting do when the file it names is not there (seen with curl 7.88.1, requests
+# 2.34.2 and Python 3.11's ssl on Debian 12; botocore, boto and Node as client_trust and system_trust say).
+REQUESTS_MISSING = "requests raises OSError \"Could not find a suitable TLS CA certificate bundle, invalid path: …\""
+OPENSSL_SKIPS = ("OpenSSL loads its default verify locations without an error for a path that is not there: Python's "
+                 "ssl then verifies with the other one alone")
+# CA variables, the clients that read them, what they do, and what they do when the file is not there.
+VARIABLES = (
+    ("AWS_CA_BUNDLE", "botocore, boto3, the AWS CLI", "custom-bundle",
+     IfMissing("fails", "botocore, boto3 and the AWS CLI fail every HTTPS call", BOTOCORE_MISSING)),
+    ("REQUESTS_CA_BUNDLE", "requests, and botocore", "custom-bundle",
+     IfMissing("fails", "requests and botocore fail every HTTPS call", f"{REQUESTS_MISSING}; {BOTOCORE_MISSING}")),
+    ("CURL_CA_BUNDLE", "curl, and requests", "custom-bundle",
+     IfMissing("fails", "curl and requests fail every HTTPS request",
+               f"curl exits with error 77, \"error setting certificate file\"; {REQUESTS_MISSING} (without REQUESTS_CA_BUNDLE)")),
+    ("SSL_CERT_FILE", "OpenSSL's default (Python ssl, Ruby, many tools)", "custom-bundle",
+     IfMissing("falls back", "OpenSSL's default verify paths skip it: their users trust only the default directory", OPENSSL_SKIPS)),
+    ("SSL_CERT_DIR", "OpenSSL's default (Python ssl, Ruby, many tools)", "custom-bundle",
+     IfMissing("falls back", "OpenSSL's default verify paths skip it: their users trust only the default file", OPENSSL_SKIPS)),
+    ("NODE_EXTRA_CA_CERTS", "Node.js (added to its built-in roots)", "adds-bundle", NODE_MISSING),
+)
+# Settings whose readers expand a leading ~ with their process's home (botocore through urllib3); the others
+# are opened as written (OpenSSL, curl, Java, Node, boto 2).
+EXPANDS_TILDE = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "ca_bundle")
+SET_FOR_SHOWN = 12
+# How a report names the kind of place a setting was written in (the component's source).
+SOURCES = {"config file": "configuration file", "systemd unit": "systemd unit setting", "crontab": "crontab setting",
+           "/etc/environment": "pam_env file", "profile.d script": "login shell script"}
+
+
+def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustSettings, as_of: str, target: str,
+                  host: View, system: bool, running: bool, every_variable: bool,
+                  os_component: Component | None = None, runtime: bool = False, sdk_clients: list = (),
+                  contexts: list[TrustSettings] = ()) -> Collected:
+    """`settings`: the scan's own context; `host`: the system the clients run on (this machine, or an image);
+    `system`: its own stores and JDKs are part of the scan; `running`: it is this machine (OpenSSL's default
+    of the running interpreter); `every_variable`: report every CA variable of the scan's own environment, not
+    only those that moved a client found; `os_component`: the system's identity, linked to its first OS store;
+    `runtime`: may run `java -version`; `sdk_clients`: SDKs of other languages (auditor.collect.sdks),
+    linked to the store that decides; `contexts`: the system's other contexts (services, logins, homes:
+    auditor.collect.config.run_contexts), whose settings are reported and whose stores are checked. A Python path
+    that a service runs carries that service's context (PythonPath.contexts)."""
+    anchors = load_anchors()
+    distrust = read_distrust(host, anchors)
+    book = StoreBook(target, anchors, as_of, distrust, host)
+    result = Collected(errors=list(settings.errors) + [e for c in contexts for e in c.errors] + distrust.errors)
+    for path in paths:
+        _python_clients(path, settings, book)
+    for install in cli_v2:
+        book.use(install.view, cli_v2_store(install.view, install.dist, settings),
+                 f"AWS CLI {install.component.version}", install.component)
+    platform = _system(host, settings, book, result, running, os_component, runtime) if system else None
+    link_sdk_clients(sdk_clients, book, host, platform)
+    result.components.extend(_settings(host, [settings, *contexts], book, target, every_variable))
+    stores = book.components()
+    record_store_verdicts(sdk_clients, stores)
+    result.components.extend(stores)
+    result.errors.extend(book.errors)
+    return result
+
+
+def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) -> None:
+    """Each client's store in each context the path runs in: a service's first (its store is the one the
+    client's component shows), then the scan's own; the others are recorded on the stores they use."""
+    runs = [*path.contexts, (settings, "")]
+    choices: dict[tuple[str, int], StoreChoice | None] = {}
+    for component in path.components:
+        owner = STORE_OWNER.get(component.name)
+        if component.kind != "python-package" or owner is None or not component.details.get("active", True):
+            continue
+        key = _client_key(path, component, owner)
+        where = component.details.get("path_entry", component.location)
+        label = f"{component.name} {component.version or '(version unknown)'} in {where}"
+        for index, (context, why) in enumerate(runs):
+            if (key, index) not in choices:
+                choices[(key, index)] = _resolve(path, key, context)
+            choice = choices[(key, index)]
+            if choice is None:
+                component.details["trust_reasons"] = [f"{owner} is not importable from this path: {component.name} cannot run"]
+                break
+            user = f"{label} ({context.label})" if context.label else label
+            if index == 0:
+                book.use(path.view, dataclasses.replace(choice, reasons=[why, *choice.reasons]) if why else choice,
+                         user, component)
+            else:
+                user = f"{label} ({context.label or 'run by hand'})"
+                book.use(path.view, choice, user)
+                store = path.view.display(choice.path) if choice.path else "no store that can be checked"
+                who = context.label or "the scan's own environment (run by hand)"
+                component.details.setdefault("also_runs_in", []).append(f"{who}: {store}")
+            for alternative, when in choice.alternatives:
+                book.use(path.view, alternative, f"{user}, {when}")
+
+
+def _client_key(path: PythonPath, component: Component, owner: str) -> str:
+    """Whose store a package's calls use: boto's, botocore's, the AWS CLI's (it reads some CA settings itself),
+    or, for a recent AWS CLI v1 and the botocore it carries (awscli/botocore/), that copy's."""
+    if component.name == "awscli" or component.details.get("carried_by"):
+        cli = find_package(path.view, path.entries, "awscli")
+        if cli is not None and path.view.is_file(os.path.join(cli, "botocore", "__init__.py")):
+            return CARRIED
+        return "awscli" if component.name == "awscli" else owner
+    return owner
+
+
+def _resolve(path: PythonPath, key: str, settings: TrustSettings) -> StoreChoice | None:
+    """The store the client `key` (_client_key) would use on this path with these settings."""
+    if key == "boto":
+        return boto_store(path.view, path.entries, settings)
+    if key == CARRIED:
+        cli = find_package(path.view, path.entries, "awscli")
+        return botocore_store(path.view, [cli, *path.entries], settings, cli=True)
+    return botocore_store(path.view, path.entries, settings, cli=key == "awscli")
+
+
+def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected, running: bool,
+            os_component: Component | None, runtime: bool) -> Platform:
+    """Check the system's own stores; returns them for the SDKs of other languages."""
+    systems = os_stores(host)
+    for index, store in enumerate(systems):
+        book.use(host, store, "the operating system's TLS clients", os_component if index == 0 else None)
+    default = openssl_default(host, settings) if running else None
+    platform = Platform(os=systems[0] if systems else None, openssl=default)
+    if default is not None:
+        book.use(host, default, "OpenSSL's default for this Python (ssl module, and tools built on the same OpenSSL)")
+    for java in find_java_homes(host, settings.environ.get, runtime=runtime and running):
+        shown = host.display(java.home)
+        component = Component("java", "java", java.version, shown, "JDK/JRE home", book.target, details=java.details())
+        result.components.append(component)
+        result.errors.extend(java.errors)
+        label = f"Java {java.version or '(version unknown)'} at {shown}"
+        choice = java_store(host, java, settings)
+        book.use(host, choice, label, component)
+        platform.jvms.append((choice, label))
+    extra = node_extra(host, settings)
+    if extra is not None:
+        book.use(host, extra, "Node.js (extra CAs)")
+    return platform
+
+
+def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target: str,
+              every_variable: bool) -> list[Component]:
+    """A trust-config component for each CA setting of each context (the first is the scan's own), linked to the
+    store it names. A setting several contexts share (one EnvironmentFile, one ~/.aws/config) is one component,
+    set for each of them; the store it names is checked with each context's home."""
+    components: dict[str, Component] = {}
+    for index, settings in enumerate(contexts):
+        env = settings.environ
+        for origin, name, effect, readers, if_missing in _found(settings):
+            environment_only = origin.variable and not origin.path
+            if index == 0 and environment_only and not every_variable and origin not in book.settings_used:
+                continue
+            found_in = origin.found_in or ("config file" if origin.path else "environment")
+            location = origin.path or f"environment ({env.origin})"
+            component = Component("trust-config", name, None, location, SOURCES.get(found_in, "environment variable"),
+                                  target, line=origin.line, details={})
+            known = components.get(component.id)
+            if known is None:
+                details = component.details
+                details.update(setting=name, effect=effect, read_by=readers, statement=origin.describe(env), found_in=found_in)
+                components[component.id] = known = component
+            if settings.label and settings.label not in known.details.setdefault("set_for", []):
+                known.details["set_for"].append(settings.label)
+            if effect == "disabled":
+                continue
+            known.details["value"] = origin.value
+            choice = setting_store(host, origin, f"named by {name}", [origin.describe(env)],
+                                   home=settings if name.split(" ")[0] in EXPANDS_TILDE else None)
+            choice.replaces = effect != "adds-bundle"
+            choice.if_missing = if_missing or choice.if_missing
+            first = known is component
+            book.use(host, choice, f"the {name} setting" + (f" ({settings.label})" if settings.label else ""),
+                     known if first or "trust_store" not in known.details else None)
+            if first or "points_to_os_store" not in known.details:
+                known.details["points_to_os_store"] = choice.path is not None and is_os_default_store(host, choice.path)
+            if not known.details.get("set_for"):
+                known.details.pop("set_for", None)
+    for component in components.values():  # DefaultEnvironment= is set for every unit: name a few, count the rest
+        contexts = component.details.get("set_for", [])
+        if len(contexts) > SET_FOR_SHOWN:
+            component.details["set_for"] = contexts[:SET_FOR_SHOWN] + [f"and {len(contexts) - SET_FOR_SHOWN} more"]
+    return list(components.values())
+
+
+def _found(settings: TrustSettings) -> list[tuple[Origin, str, str, str, IfMissing | None]]:
+    """(setting, name, effect, who reads it, what they do when its file is not there) for each CA setting of a
+    context, in force or overridden."""
+    found: list[tuple[Origin, str, str, str, IfMissing | None]] = []
+    readers_of = {variable: (effect, readers, if_missing) for variable, readers, effect, if_missing in VARIABLES}
+    for variable, readers, effect, if_missing in VARIABLES:
+        origin = settings.variable(variable)
+        if origin:
+            found.append((origin, variable, effect, readers, if_missing))
+    for origin in settings.extra:
+        if origin.variable in readers_of and origin.value:
+            found.append((origin, origin.variable, *readers_of[origin.variable]))
+    for profile, origin in sorted(settings.aws_ca_bundles.items()):
+        active = " (the active profile)" if profile == settings.aws_profile else ""
+        found.append((origin, f"ca_bundle [{profile}]", "custom-bundle", f"botocore, boto3, the AWS CLI with profile {profile}{active}",
+                      IfMissing("fails", f"botocore, boto3 and the AWS CLI with profile {profile} fail every HTTPS call", BOTOCORE_MISSING)))
+    if settings.boto_ca_file and settings.boto_ca_file.value != "system":
+        found.append((settings.boto_ca_file, "ca_certificates_file", "custom-bundle", "boto 2",
+                      IfMissing("fails", "boto 2 fails every HTTPS call", BOTO_MISSING)))
+    if settings.boto_validation_off:
+        found.append((settings.boto_validation_off, "https_validate_certificates", "disabled", "boto 2", None))
+    java_store_option = settings.java_options.get("javax.net.ssl.trustStore")
+    if java_store_option and java_store_option.value != "NONE":
+        found.append((java_store_option, "javax.net.ssl.trustStore", "custom-bundle", "every JVM started with this environment",
+                      IfMissing("fails", "JVMs started with this environment: Java 11 and later skip it for their cacerts, "
+                                         "older ones may fail every TLS connection", EMPTY)))
+    return found

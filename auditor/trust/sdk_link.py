@@ -1,0 +1,68 @@
+"""Link SDKs of other languages to the store that decides their trust: the scanned system's OS store,
+OpenSSL default or JVM trust store, or the CA bundle a Ruby gem ships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from auditor.trust.client_store import StoreChoice
+from auditor.fs import View
+
+
+@dataclass
+class Platform:
+    """The system's own stores, as auditor.trust.resolve found them."""
+
+    os: Optional[StoreChoice] = None
+    openssl: Optional[StoreChoice] = None  # OpenSSL's default, read for the running interpreter only
+    jvms: list = field(default_factory=list)  # (StoreChoice, "Java 17.0.2 at /usr/lib/jvm/…")
+
+    def choice(self, trust_from: str) -> tuple[Optional[StoreChoice], str]:
+        if trust_from == "jvm":
+            if not self.jvms:
+                return None, "no JDK or JRE was found on this system"
+            others = "; ".join(label for _, label in self.jvms[1:])
+            return self.jvms[0][0], (f"the trust store of the JVM that runs it: {self.jvms[0][1]}"
+                                     + (f" (the first JDK found; also here: {others})" if others else ""))
+        if trust_from == "openssl" and self.openssl is not None:
+            return self.openssl, "OpenSSL's default store on this machine"
+        if trust_from in ("os", "openssl") and self.os is not None:
+            why = ("the operating system's CA store" if trust_from == "os" else
+                   "OpenSSL's default store, which the distributions point at the OS bundle (its default paths are not read in an image)")
+            return self.os, why
+        return None, "no such store was found on this system"
+
+
+def link_sdk_clients(clients: list, book, host: View, platform: Optional[Platform]) -> None:
+    """Each client uses its bundle, or its platform's store when the system is part of the scan (StoreBook.use)."""
+    for client in clients:
+        component = client.component
+        details = component.details
+        user = f"{details['sdk']} ({component.name} {component.version or details.get('constraint') or ''}".rstrip() + \
+            f") in {component.location}"
+        if client.bundle:
+            shown = client.view.display(client.bundle)
+            book.use(client.view, StoreChoice(client.bundle, "SDK bundle (Ruby gem)",
+                                              [f"{component.name} {component.version} verifies with the ca-bundle.crt it ships: {shown}"]),
+                     user, component)
+            continue
+        if not client.on_system or platform is None or details["trust_from"] not in ("os", "openssl", "jvm"):
+            continue
+        choice, why = platform.choice(details["trust_from"])
+        if choice is None:
+            details["trust_note"] += f"; {why}"
+            continue
+        linked = StoreChoice(choice.path, choice.role, [f"{details['sdk']}: {why}"] + choice.reasons,
+                             validation=choice.validation, setting=choice.setting, password=choice.password,
+                             if_missing=choice.if_missing)
+        book.use(host, linked, user, component)
+
+
+def record_store_verdicts(clients: list, stores: list) -> None:
+    """Copy onto each linked client the anchors its store was found to hold, for the rules."""
+    anchors = {store.id: store.details.get("anchors", []) for store in stores}
+    for client in clients:
+        store_id = client.component.details.get("trust_store_id")
+        if store_id in anchors:
+            client.component.details["trust_store_anchors"] = anchors[store_id]

@@ -1,0 +1,167 @@
+"""The trust stores of a scan: each read once, checked for the ATS anchors, and linked to the
+clients and settings that use it (or would fall back to it). A store whose file is not there is
+reported as missing with what each of its users does without it (client_trust.IfMissing): no
+client falls back to anything it was not built to, so "missing" is not "holds no anchor"."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from auditor.trust.anchors import Anchor, check_store
+from auditor.trust.distrust import Distrust, os_managed
+from auditor.trust.formats import read_store
+from auditor.fs import FsError, View
+from auditor.model import Component, ScanError
+
+if TYPE_CHECKING:
+    from auditor.trust.client_store import IfMissing, StoreChoice
+
+
+@dataclass
+class _Entry:
+    view: View
+    host: str
+    password: str | None
+    component: Component
+    names: list[str] = field(default_factory=list)  # every path it was reached by (links, other spellings)
+    roles: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    used_by: list[str] = field(default_factory=list)
+    fallback_for: list[str] = field(default_factory=list)
+    added_by: list[str] = field(default_factory=list)  # clients that add it to their own roots
+    if_missing: list[tuple[str, bool, IfMissing]] = field(default_factory=list)  # (user, a client, not a setting; what it does)
+
+    def add_role(self, role: str) -> None:
+        if role not in self.roles:
+            self.roles.append(role)
+
+
+class StoreBook:
+    def __init__(self, target: str, anchors: list[Anchor], as_of: str, distrust: Distrust, host: View):
+        """`host`: where a store named by a setting lives when it is outside the client's target."""
+        self.target, self.anchors, self.as_of, self.distrust = target, anchors, as_of, distrust
+        self.host = host
+        self.entries: dict[str, _Entry] = {}
+        self.errors: list[ScanError] = []
+        self.settings_used: set = set()  # the settings (trust_settings.Origin) that chose some client's store
+
+    def use(self, view: View, choice: StoreChoice, user: str, client: Component | None = None) -> None:
+        """Record that `user` (a label; `client` when it is a component) uses the choice's store.
+        The client's details get the store, the reasons, and the fallbacks."""
+        details = client.details if client is not None else None
+        if choice.setting is not None:
+            self.settings_used.add(choice.setting)
+        if details is not None:
+            details["trust_reasons"] = list(choice.reasons)
+            details["certificate_validation"] = "on" if choice.validation else "off"
+        if choice.path is not None:
+            entry, shown = self._entry(view, choice.path, choice.password)
+            entry.add_role(choice.role)
+            (entry.users if choice.replaces else entry.added_by).append(user)
+            entry.if_missing.append((user, client is None or client.kind != "trust-config", choice.if_missing))
+            if client is not None:
+                entry.used_by.append(client.id)
+                details["trust_store"] = shown
+                details["trust_store_id"] = entry.component.id
+        for path, what in choice.skipped:
+            skipped, _ = self._entry(view, path, None)
+            skipped.if_missing.append((user, True, what))
+        fallbacks = []
+        for path, when in choice.fallbacks:
+            fallback, shown = self._entry(view, path, None)
+            fallback.fallback_for.append(f"{user} ({when})")
+            fallbacks.append(f"{shown} {when}")
+        if details is not None and fallbacks:
+            details["trust_fallbacks"] = fallbacks
+
+    def add(self, view: View, path: str, role: str, password: str | None = None) -> None:
+        """A store to check that no client found here uses (one named on the command line)."""
+        entry, _ = self._entry(view, path, password)
+        entry.add_role(role)
+
+    def _entry(self, view: View, path: str, password: str | None) -> tuple[_Entry, str]:
+        """The store at `path` (one entry per file, whatever link led to it) and the path as shown."""
+        if not view.inside(path) and not view.image:
+            view = self.host  # a store named by a setting lives on the system, outside the target
+        shown = view.display(path)
+        try:
+            key = view.resolve(path)
+        except FsError:
+            key = path
+        if key not in self.entries:
+            component = Component("trust-store", os.path.basename(shown.rstrip("/")) or shown, None, shown,
+                                  "trust store", self.target, details={})
+            self.entries[key] = _Entry(view, path, password, component)
+        entry = self.entries[key]
+        entry.password = entry.password or password
+        if shown not in entry.names:
+            entry.names.append(shown)
+        return entry, shown
+
+    def components(self) -> list[Component]:
+        """Read and check every store; the store components, in the order first seen."""
+        for entry in self.entries.values():
+            entry.component.details.update(self._examine(entry))
+        return [entry.component for entry in self.entries.values()]
+
+    def _examine(self, entry: _Entry) -> dict:
+        details = {"roles": entry.roles, "users": entry.users, "used_by": entry.used_by, "fallback_for": entry.fallback_for,
+                   "added_by": entry.added_by, "also_reached_as": entry.names[1:], "as_of": self.as_of}
+        details = {k: v for k, v in details.items() if v != []}
+        kind = entry.view.kind(entry.host)
+        if kind is None:
+            return dict(details, format="missing", certificates=0, anchors=[], **_absence(entry),
+                        remedy=_remedy(entry.component.location, "missing", entry.roles))
+        store = read_store(entry.view, entry.host, entry.password)
+        self.errors.extend(store.errors)
+        distrusted = frozenset(self.distrust.anchors) if os_managed(entry.component.location) else frozenset()
+        result = check_store(store.certificates, self.anchors, self.as_of, distrusted)
+        details.update(format=store.format, certificates=result.certificates, anchors=result.anchors,
+                       expired=result.expired, distrusted=result.distrusted, impostors=result.impostors, **store.keystore)
+        if result.distrusted:
+            details["distrusted_by"] = {name: self.distrust.anchors[name] for name in result.distrusted}
+        if not store.certificates and store.errors:
+            details["problem"] = "could not be read: " + "; ".join(e.message for e in store.errors[:3])
+        if result.unparsable:
+            details["unparsable"] = result.unparsable
+        details["remedy"] = _remedy(entry.component.location, store.format, entry.roles)
+        return details
+
+
+def _absence(entry: _Entry) -> dict:
+    """What is at a store's path that is not there (nothing, or a link to nothing), and what each user does."""
+    link = entry.view.link_text(entry.host)
+    details: dict = {"problem": "does not exist"}
+    if link is not None:
+        details["link_target"] = link
+        try:
+            final = entry.view.display(entry.view.resolve(entry.host))
+        except FsError:
+            final = link
+        details["problem"] = f"is a link to {link}" + (f" ({final})" if final != link else "") + ", which does not exist"
+    details["if_missing"] = [{"user": user, "client": client, "outcome": what.outcome, "effect": what.effect,
+                              "detail": what.detail} for user, client, what in entry.if_missing]
+    return details
+
+
+def _remedy(path: str, store_format: str, roles: list[str]) -> str:
+    """Which platform's remediation applies to a store (keys of the rule's remediation table)."""
+    if store_format in ("jks", "jceks", "pkcs12") or "Java cacerts" in roles:
+        return "java"
+    if any(role.startswith(("named by", "custom")) or "override" in role for role in roles):
+        return "custom"
+    if path.startswith(("/etc/pki/tls", "/etc/pki/ca-trust", "/usr/share/pki")):
+        return "rhel"
+    if path.startswith(("/etc/ssl/certs", "/usr/share/ca-certificates", "/usr/local/share/ca-certificates")):
+        return "debian"
+    if path.startswith(("/etc/ssl/ca-bundle.pem", "/etc/pki/trust")):
+        return "suse"
+    if path == "/etc/ssl/cert.pem":
+        return "macos-alpine"
+    if "certifi" in roles:
+        return "certifi"
+    if any(role.endswith("bundle") for role in roles):
+        return "sdk-bundle"
+    return "default"
