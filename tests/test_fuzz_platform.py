@@ -22,7 +22,8 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from auditor.collect.platform.java import parse_java_version, version_from_name
-from auditor.collect.platform.os_identity import PRECISE_VERSION, RELEASE_NAMES, judge
+from auditor.checks.matrices import judge_os as judge
+from auditor.collect.platform.os_identity import PRECISE_VERSION, RELEASE_NAMES
 from auditor.collect.sdks import ManifestError, npm, xml as manifest_xml
 from conftest import FIXTURES
 from fuzz_targets import MODULES

@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from auditor.collect import java as java_module
-from auditor.collect.platform.java import find_java_homes, judge, parse_java_version, vendor_of, version_from_name
+from auditor.collect.platform import java as java_module
+from auditor.checks.matrices import judge_java as judge
+from auditor.collect.platform.java import find_java_homes, parse_java_version, vendor_of, version_from_name
 from auditor.trust.system_stores import java_store
 from auditor.collect.config.trust_settings import TrustSettings
 from auditor.collect.config.environ import Environ

@@ -12,7 +12,8 @@ from types import SimpleNamespace
 import jsonschema
 import pytest
 
-from auditor.collect.platform.os_identity import CAP, judge, read_os_identity, running_windows_identity, version_key
+from auditor.checks.matrices import judge_os as judge, version_key
+from auditor.collect.platform.os_identity import CAP, read_os_identity, running_windows_identity
 from auditor.fs import View
 from auditor.model import Report
 from auditor.report.json_report import schema

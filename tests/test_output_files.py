@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ENVS, run
-from auditor import refresh
+from auditor.checks import refresh
 from auditor.output import atomic_output, write_atomically
 
 OLD = ENVS / "py3-old-botocore"

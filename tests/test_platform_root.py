@@ -7,7 +7,7 @@ import sys
 import time
 
 
-from auditor.collect import openssl
+from auditor.collect.platform import openssl
 from conftest import ENVS, run, scan_json
 from test_truststore import AMAZON_ROOT_CA_1
 

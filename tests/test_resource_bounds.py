@@ -18,8 +18,8 @@ import zlib
 import pytest
 
 from auditor.bounded_run import OUTPUT_CAP
-from auditor.collect import java as java_module
-from auditor.collect import openssl
+from auditor.collect.platform import java as java_module
+from auditor.collect.platform import openssl
 from auditor.collect.platform.java import find_java_homes
 from auditor.fs import View
 from auditor.inputs import read_input

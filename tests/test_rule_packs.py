@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor import rule_pack, rules
+from auditor.checks import rule_pack, rules
 from auditor.checks.rule_pack import RulesError, load_pack
 from auditor.checks.rules import load_packs, rules_dir
 from conftest import ENVS, run

@@ -9,7 +9,7 @@ import socket
 import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
-from auditor.collect import system_trust
+from auditor.trust import system_stores as system_trust
 import tls_servers
 from conftest import ENVS, findings_for, run
 from tls_servers import HOST, Peers

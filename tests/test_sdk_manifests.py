@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from auditor.collect import sdk_manifests
+from auditor.collect import sdks as sdk_manifests
 from auditor.collect import machine
 from auditor.collect.tree import WalkLimits
 from conftest import FIXTURES, run, scan_json

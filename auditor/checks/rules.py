@@ -433,18 +433,18 @@ def check_capability_missing(pack, rule, component, dates):
 def check_os_matrix(pack, rule, component, dates):
     """An operating system judged against the platform matrix (`matrix`: a TOML file in rules/); severity, `title`
     and `remediation` as _matrix_finding gives them, which may name {os} and {note}."""
-    from auditor.collect.platform.os_identity import judge
+    from auditor.checks.matrices import judge_os
 
-    verdict = judge(data_file(rule.matrix), component)
+    verdict = judge_os(data_file(rule.matrix), component)
     yield from _matrix_finding(pack, rule, component, verdict, "os", verdict.documented or rule.documented)
 
 
 def check_java_matrix(pack, rule, component, dates):
     """A JDK or JRE judged against a table of a Java matrix (`matrix`: a TOML file in rules/, `table`: its table);
     severity, `title` and `remediation` as _matrix_finding gives them, which may name {java} and {note}."""
-    from auditor.collect.platform.java import judge
+    from auditor.checks.matrices import judge_java
 
-    verdict = judge(data_file(rule.matrix)[rule.table], component)
+    verdict = judge_java(data_file(rule.matrix)[rule.table], component)
     yield from _matrix_finding(pack, rule, component, verdict, "java", verdict.documented)
 
 

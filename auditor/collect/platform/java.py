@@ -60,7 +60,7 @@ from typing import Callable
 from auditor.bounded_run import RunFailed, run_bounded
 from auditor.collect.platform.jar import JarError, main_attributes, manifest_text
 from auditor.fs import FsError, View
-from auditor.model import Component, ScanError, Verdict
+from auditor.model import ScanError
 
 RELEASE_CAP = 64 * 1024  # a release file is a few kilobytes
 OUTPUT_CAP = 64 * 1024  # `java -version` prints three lines
@@ -353,45 +353,3 @@ def _java_version_output(java: str) -> tuple[str | None, str | None]:
         return run_bounded([java, "-version"], RUNTIME_TIMEOUT, OUTPUT_CAP, merge_stderr=True).out, None
     except RunFailed as exc:
         return None, f"`java -version` {exc}"
-
-
-# -- the matrix ------------------------------------------------------------------------------------
-
-def judge(table: dict, component: Component) -> Verdict:
-    """Where a "java" component stands in a table of rules/java-matrix.toml: the first row whose `vendors`
-    name its vendor, or that names none, and in it the first band whose `below` the version is under, or
-    that has no `below`. A version that is unknown, or not exact where the answer depends on the levels
-    not read, gets the table's `unknown_version` band."""
-    details = component.details
-    vendor = details.get("vendor")
-    version = parse_java_version(component.version or "")
-    if version is not None and "version_exact" in details:  # the collector knew the source: "1.6.0" printed by java is exact
-        version = replace(version, exact=details["version_exact"])
-    row = next(r for r in table["rows"] if vendor in r.get("vendors", [vendor]))
-    band = _band(row["bands"], version) or table["unknown_version"]
-    label = f"Java {component.version or '(version unknown)'}" + (f" ({vendor})" if vendor else "")
-    read = details.get("version_read") or "no version could be read (no release file, no version in the name)"
-    observed = [f"{component.location}: {read}", f"{label}: {band['note']}"]
-    if table.get("trust_store_decides"):
-        observed.append(_trust_store_pointer(details))
-    return Verdict(band["status"], label, band["note"], row["documented"], tuple(observed))
-
-
-def _band(bands: list[dict], version: JavaVersion | None) -> dict | None:
-    for band in bands:
-        if "below" not in band:
-            return band
-        if version is None:
-            return None
-        bound = parse_java_version(band["below"]).key
-        if version.key < bound:
-            known = len(version.parts)
-            return None if not version.exact and bound[:known] == version.key[:known] else band
-    raise ValueError("a matrix row's last band must have no 'below'")
-
-
-def _trust_store_pointer(details: dict) -> str:
-    if details.get("trust_store_id"):
-        return (f"whether it trusts ATS is decided by the trust store it uses, {details.get('trust_store')} "
-                f"(component {details['trust_store_id']}); see that store's findings")
-    return "no trust store of this JVM was read: whether it trusts ATS depends on its cacerts"

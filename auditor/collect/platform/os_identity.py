@@ -50,7 +50,7 @@ import xml.parsers.expat
 from typing import Callable, TypeVar
 
 from auditor.fs import FsError, View
-from auditor.model import Component, ScanError, Verdict
+from auditor.model import Component, ScanError
 
 CAP = 64 * 1024  # these files are a few hundred bytes
 OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
@@ -258,59 +258,3 @@ def _assignments(text: str) -> dict[str, str]:
 
 def _present(details: dict) -> dict:
     return {key: value for key, value in details.items() if value}
-
-
-# -- the platform matrix (rules/os-matrix.toml) --------------------------------
-
-def judge(matrix: dict, component: Component) -> Verdict:
-    """Where an "os" component stands in the matrix: its row's bands are read in order, and the first whose
-    `below` the version is under, or that has no `below`, gives the status. A system the matrix does not name
-    gets the `unlisted` band; a version that cannot be read, where the answer depends on it, `unknown_version`."""
-    row = next((r for r in matrix["os"] if r["id"] == component.name), None)
-    details = component.details
-    name = details.get("name") or (row or {}).get("name") or component.name
-    label = f"{name} {component.version or '(version unknown)'}"
-    if row is None:
-        band = matrix["unlisted"]
-    else:
-        band = _band(row["bands"], matrix["unknown_version"], version_key(component.version))
-    observed = [f"{component.location}: {details.get('read', component.version)}", f"{label}: {band['note']}"]
-    if row is None and details.get("id_like"):
-        observed.append(f"ID_LIKE={details['id_like']}: the matrix's rows are not extended to derivatives")
-    if band["status"] != "supported":
-        observed.append(_trust_store_pointer(details))
-    return Verdict(band["status"], label, band["note"], row and row["documented"], tuple(observed))
-
-
-def _band(bands: list[dict], unknown: dict, key: tuple[int, ...] | None) -> dict:
-    for band in bands:
-        if "below" not in band:
-            return band
-        if key is None:
-            return unknown
-        if key < version_key(band["below"]):
-            return band
-    raise ValueError("the matrix row's last band must have no 'below'")
-
-
-def _trust_store_pointer(details: dict) -> str:
-    store = details.get("trust_store_id")
-    if store:
-        return (f"the system's trust store decides: {details.get('trust_store', 'its OS trust store')} "
-                f"(component {store}); see that store's findings")
-    return ("no trust store of this system was read: whether it trusts ATS depends on its CA store holding "
-            "Amazon Root CA 1, Starfield Services Root Certificate Authority - G2 "
-            "or Starfield Class 2 Certification Authority")
-
-
-def version_key(text: str | None) -> tuple[int, ...] | None:
-    """The numbers of a dotted version, for comparing part by part, trailing zeros dropped: "8.10" > "8.9",
-    "10.4.11" < "10.5", "5" == "5.0", "2013.09" == "2013.9". None if the text does not start with a digit, or
-    a part is longer than any version's (int() refuses over 4,300 digits: VERSION_ID=999… must not crash the scan)."""
-    match = re.match(r"\d+(?:\.\d+)*", text or "")
-    if match is None or any(len(part) > 18 for part in match.group().split(".")):
-        return None
-    parts = [int(part) for part in match.group().split(".")]
-    while len(parts) > 1 and parts[-1] == 0:
-        parts.pop()
-    return tuple(parts)
