@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fnmatch
+import itertools
 import os
 import stat
 from collections import OrderedDict
@@ -23,10 +24,17 @@ from typing import BinaryIO
 MAX_SYMLINKS = 40
 DEFAULT_CAP = 8 * 1024 * 1024
 PLAIN_DIRS_KEPT = 4096  # enough for the install folders a scan resolves again and again; a tree walk's are forgotten
-FOLDERS_KEPT_OPEN = 64  # a walk's current folder and its parents; far below any limit on open files
+# Folders kept open, in the whole process (a scan of 300 targets holds 300 Views): a walk's current folder and its
+# parents, far below any limit on open files.
+FOLDERS_KEPT_OPEN = 64
 # O_PATH (Linux) opens a folder that may be searched but not listed (a 0711 home) as a place to open names below.
 _FOLDER_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 _LISTING_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+# (View's number, resolved folder) -> descriptor, least recently used first, for every View of the process.
+_open_folders: OrderedDict[tuple[int, str], int] = OrderedDict()
+_view_numbers = itertools.count()
 
 
 class FsError(Exception):
@@ -46,12 +54,12 @@ class View:
         # Folders seen not to be symlinks: a scan resolves the same install folders again and again,
         # and reads a target as it is when the scan starts.
         self._plain_dirs: set[str] = set()
-        self._folders: OrderedDict[str, int] = OrderedDict()  # resolved folder -> descriptor, least recent first
+        self._number = next(_view_numbers)  # its folders' key in _open_folders (an id() may be reused)
 
     def close(self) -> None:
-        """Close the folders kept open; the View opens them again if used after."""
-        while self._folders:
-            os.close(self._folders.popitem()[1])
+        """Close the folders it keeps open; the View opens them again if used after."""
+        for key in [key for key in _open_folders if key[0] == self._number]:
+            os.close(_open_folders.pop(key))
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
@@ -149,13 +157,13 @@ class View:
         if not self.inside(real_dir):
             raise FsError("outside the scanned target")
         path, below = real_dir, []
-        while (fd := self._folders.get(path)) is None and path != self.top:
+        while (fd := _open_folders.get((self._number, path))) is None and path != self.top:
             path, name = os.path.split(path)
             below.append(name)
         if fd is None:
             fd = self._keep(path, os.open(path, _FOLDER_FLAGS))
         else:
-            self._folders.move_to_end(path)
+            _open_folders.move_to_end((self._number, path))
         for name in reversed(below):
             parent, path = fd, os.path.join(path, name)
             try:
@@ -169,9 +177,9 @@ class View:
         return fd
 
     def _keep(self, real_dir: str, fd: int) -> int:
-        self._folders[real_dir] = fd
-        if len(self._folders) > FOLDERS_KEPT_OPEN:
-            os.close(self._folders.popitem(last=False)[1])
+        _open_folders[(self._number, real_dir)] = fd
+        if len(_open_folders) > FOLDERS_KEPT_OPEN:
+            os.close(_open_folders.popitem(last=False)[1])
         return fd
 
     def _leaf(self, real: str) -> tuple[int, str]:

@@ -330,3 +330,30 @@ def test_a_manifest_naming_more_sdk_packages_than_any_project_is_capped(tmp_path
     assert len([c for c in report["components"] if c["kind"] == "sdk-manifest"]) == 5_000
     (error,) = report["errors"]
     assert error["message"] == "names 6,000 AWS SDK packages, more than the 5,000 a real project has; the first 5,000 are read"
+
+
+def test_three_hundred_targets_scan_under_a_limit_of_128_open_files(tmp_path):
+    """Each target is a View that reads through folder descriptors: the folders kept open are bounded for the whole
+    process, not per View (300 targets once held 64 each: 'Too many open files' in every error entry)."""
+    import resource
+    import subprocess
+    import sys
+
+    targets = []
+    for number in range(300):
+        site = tmp_path / f"svc{number}" / ".venv" / "lib" / "python3.11" / "site-packages"
+        (site / "botocore-1.31.0.dist-info").mkdir(parents=True)
+        (site / "botocore-1.31.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: botocore\n"
+                                                                      "Version: 1.31.0\n")
+        (tmp_path / f"svc{number}" / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+        targets.append(str(tmp_path / f"svc{number}"))
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+    done = subprocess.run([sys.executable, "-m", "auditor", "scan", "-q", "--format", "json", *targets],
+                          capture_output=True, text=True, preexec_fn=limit, timeout=600)
+    assert done.returncode in (0, 1), done.stderr
+    report = json.loads(done.stdout)
+    assert report["errors"] == []
+    assert len([c for c in report["components"] if c["name"] == "botocore"]) == 300
