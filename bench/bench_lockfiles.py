@@ -76,7 +76,7 @@ def in_process(path: str, runs: int = 20) -> None:
     from auditor.fs import View
     from auditor.checks.rules import ReleaseDates, select_packs
 
-    watched = ReleaseDates.load().tracked() | {n for p in select_packs([]) for r in p.rules for n in r.get("applies_to", ())}
+    watched = ReleaseDates.load().tracked() | {n for p in select_packs([]) for r in p.rules for n in (r.applies_to or ())}
     view = View(os.path.dirname(path), display_top=os.path.dirname(path))
 
     def read():
