@@ -356,13 +356,13 @@ def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool
     found.extend(library_openssl(view, LIBRARY_GLOBS, label))
     installs = other_environments(view, skip, homes, found.errors)
     # An image's interpreters are another machine's programs: never run here.
-    on_system = dataclasses.replace(scan, runtime=scan.runtime and running)
+    inside = dataclasses.replace(scan, runtime=scan.runtime and running)
     for environment in installs:
-        _scan_environment(view, environment, label, on_system, found)
+        _scan_environment(view, environment, label, inside, found)
     searched = _resolved(view, skip | {e.prefix for e in installs} | {d for e in installs for d in e.site_dirs})
     applications = application_folders(view, homes, found.errors)
     for folder in applications:
-        _scan_tree(view, folder, label, on_system, found, limits=APPLICATION_LIMITS, skip=searched,
+        _scan_tree(view, folder, label, inside, found, limits=APPLICATION_LIMITS, skip=searched,
                    skip_names=APPLICATION_SKIP, on_system=True, read_code=os.path.basename(folder) not in PRODUCT_FOLDERS)
     details = dict(target.details, searched=["install locations: system and user site directories, pipx, conda, "
                                              "pyenv, AWS CLI v2", *(f"application folder {view.display(f)}" for f in applications)])
