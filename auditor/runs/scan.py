@@ -7,7 +7,7 @@ import os
 import platform
 import shutil
 import sys
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from auditor.collect import CliV2, Collected, PythonPath
 from auditor.collect.python.archives import archive_format, collect_archive
@@ -24,6 +24,9 @@ from auditor.fs import FsError, View, shown
 from auditor.model import Component, Report, ScanError, Target
 from auditor.checks.rules import Pack, ReleaseDates, evaluate
 from auditor.trust.packaged import packaged_trust
+
+if TYPE_CHECKING:
+    from auditor.runs.scan_probes import ProbePlan
 
 
 # What a tree walk reads, for the report's targets (docs/scanning.md's "what is read" table says the same).
@@ -48,7 +51,7 @@ class ScanOptions:
     environ: Optional[Environ] = None  # None: the scanning process's own environment
     root: Optional[str] = None  # an unpacked OS image or mounted disk, scanned like a machine, confined to it
     runtime: bool = False  # may run a target's interpreter (isolated, with a timeout) to read its ssl facts
-    probe: object = None  # an auditor.runs.scan_probes.ProbePlan: probe the stores in use (the only network use)
+    probe: Optional[ProbePlan] = None  # probe the stores in use (the only network use)
 
     def system_view(self) -> Optional[View]:
         """The system the scanned clients run on: the image, this machine, or none (targets only, outside an image)."""
@@ -61,18 +64,31 @@ class ScanOptions:
         return self.environ or (Environ.of_this_process() if self.root is None else Environ.of_an_image())
 
 
+@dataclasses.dataclass(frozen=True)
+class _Scan:
+    """What the parts of one scan share: the report being built (each part adds the targets it reads), the package
+    names the rules watch, and how it reads."""
+
+    report: Report
+    watched: set[str]
+    progress: Optional[Callable[[str], None]] = None
+    runtime: bool = False  # may run the interpreters it finds (--runtime); a system scan never runs an image's
+
+
 def run(options: ScanOptions) -> Report:
     dates = ReleaseDates.load()
     watched = dates.tracked() | {n for p in options.packs for r in p.rules for n in r.applies_to or ()}
     report = Report.start(options.packs, options.fail_on, options.as_of)
+    scan = _Scan(report, watched, options.progress, options.runtime)
     collected = Collected()
     readable = 0
-    if not options.paths:
-        _scan_system(options.system_view(), options.root is None, watched, report, collected, options)
+    system = None if options.paths else options.system_view()
+    if system is not None:
+        _scan_system(system, scan, collected, running=options.root is None)
         readable += 1
     for path in options.paths:
         found = Collected()
-        location, problem = _scan_target(path, options, watched, report, found)
+        location, problem = _scan_target(path, scan, found, root=options.root)
         collected.extend(found)
         if problem is None:
             readable += 1
@@ -121,39 +137,39 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
     bundles = any(client.bundle for client in collected.sdk_clients)  # a Ruby gem's own CA file, installed in the target
     if not (whole or collected.python_paths or collected.cli_v2 or options.environ or bundles):
         return  # lockfiles only: no installed client, no environment to judge
-    from auditor.collect.config.trust_settings import read_trust_settings
-    from auditor.trust.resolve import resolve_trust
+    from auditor.collect.config.trust_settings import TrustSettings, read_trust_settings
+    from auditor.trust.resolve import Subject, TrustScope, resolve_trust
 
     host = options.system_view() or View("/", display_top="/")  # targets in an image run on the image
-    contexts = []
+    contexts: list[TrustSettings] = []
     if not whole:
         settings = read_trust_settings(host, options.environment())
     else:  # the system's services, logins and homes, each with its own environment and home
         from auditor.collect.config.run_contexts import system_contexts
 
         settings, contexts = system_contexts(host, options.environment(), options.root is not None, collected.python_paths)
+    subject = (Subject.IMAGE if options.root else Subject.MACHINE) if whole else Subject.TARGETS
+    scope = TrustScope(subject, host, _system_label(options) if whole else ", ".join(map(shown, options.paths)),
+                       report.as_of, environment_named=options.environ is not None, runtime=options.runtime)
     os_component = next((c for c in collected.components if c.kind == "os"), None)
-    collected.extend(resolve_trust(collected.python_paths, collected.cli_v2, settings, report.as_of,
-                                   _system_label(options) if whole else ", ".join(map(shown, options.paths)), host,
-                                   system=whole, running=options.root is None and whole,
-                                   every_variable=whole or options.environ is not None,
-                                   os_component=os_component, runtime=options.runtime, sdk_clients=collected.sdk_clients,
-                                   contexts=contexts))
+    collected.extend(resolve_trust(scope, settings, paths=collected.python_paths, cli_v2=collected.cli_v2,
+                                   sdk_clients=collected.sdk_clients, os_component=os_component, contexts=contexts))
 
 
 def _system_label(options: ScanOptions) -> str:
     return f"image {shown(options.root)}" if options.root else "this machine"
 
 
-def _with_release_date(component, dates: ReleaseDates):
+def _with_release_date(component: Component, dates: ReleaseDates) -> Component:
     if component.kind != "python-package" or not component.version:
         return component
     return dataclasses.replace(component, released=dates.released(component.name, component.version))
 
 
-def _scan_target(path: str, options: ScanOptions, watched, report: Report, found: Collected) -> tuple[str, str | None]:
-    """Scan one target named on the command line; (its location as shown, why it could not be read or None)."""
-    image = View(options.root, image=True, display_top="/") if options.root else None
+def _scan_target(path: str, scan: _Scan, found: Collected, *, root: str | None) -> tuple[str, str | None]:
+    """Scan one target named on the command line (inside the image `root`, if given); (its location as shown, why
+    it could not be read or None)."""
+    image = View(root, image=True, display_top="/") if root else None
     host = image.locate(image.top, "/" + path.lstrip("/")) if image else path
     location = image.display(host) if image else shown(path)  # a name that is not UTF-8 is shown escaped
     problem = _unreadable(image, host)
@@ -163,8 +179,8 @@ def _scan_target(path: str, options: ScanOptions, watched, report: Report, found
     kind = image.kind(host) if image else ("dir" if os.path.isdir(path) else "file")
     if kind == "dir":
         view, start = (image, host) if image else _tree_view(path)
-        details = _scan_tree(view, start, location, report, found, watched, options.progress, options.runtime)
-        report.targets.append(Target("tree", location, details))
+        details = _scan_tree(view, start, location, scan, found)
+        scan.report.targets.append(Target("tree", location, details))
         _stamped(found, location)
         listed = not any(e.location == location and e.message.startswith("cannot list") for e in found.errors)
         return location, None if listed else "cannot list directory"
@@ -176,7 +192,7 @@ def _scan_target(path: str, options: ScanOptions, watched, report: Report, found
         shown_dir = os.path.dirname(path) if real == os.path.abspath(path) else os.path.dirname(real)
         view = View(os.path.dirname(real), display_top=shown_dir)
         file = os.path.join(view.top, os.path.basename(real))
-    result = _scan_file(view, file, location, report, watched)
+    result = _scan_file(view, file, location, scan)
     found.extend(result)
     _stamped(found, location)
     unread = not result.components and any(e.location == view.display(file) for e in result.errors)
@@ -220,48 +236,49 @@ def _tree_view(path: str) -> tuple[View, str]:
     return view, view.top
 
 
-def _scan_file(view: View, file: str, location: str, report: Report, watched) -> Collected:
+def _scan_file(view: View, file: str, location: str, scan: _Scan) -> Collected:
     """A file target: an archive, another language's manifest, a lockfile, or declared dependencies."""
     name = os.path.basename(file)
+    report = scan.report
     if label := archive_format(name):
         report.targets.append(Target("archive", location, {"format": label, "searched": [f"the {label} archive's members"]}))
-        return collect_archive(view, file, location, watched, report.as_of, packaged_trust)
+        return collect_archive(view, file, location, scan.watched, report.as_of, packaged_trust)
     if (manifest := manifest_format(name)) and not lockfile_format(name):
-        return _add_manifests(report, Collected(), view, [(file, manifest)], location, prefer_lock=False)
+        return _add_manifests(view, [(file, manifest)], location, scan, Collected(), prefer_lock=False)
     label = lockfile_format(name) or "requirements"
     report.targets.append(Target("lockfile", location, {"format": label, "searched": [f"the file, read as {label}"]}))
-    return collect_lockfile(view, file, location, watched, label)
+    return collect_lockfile(view, file, location, scan.watched, label)
 
 
-def _scan_tree(view: View, start: str, location: str, report: Report, collected: Collected, watched, progress,
-               runtime: bool, limits: WalkLimits | None = None, skip: frozenset = frozenset(),
-               skip_names: frozenset = SKIP_DIRS, on_system: bool = False, read_code: bool = True) -> dict:
+def _scan_tree(view: View, start: str, location: str, scan: _Scan, collected: Collected, *,
+               limits: WalkLimits | None = None, skip: frozenset[str] = frozenset(),
+               skip_names: frozenset[str] = SKIP_DIRS, on_system: bool = False, read_code: bool = True) -> dict[str, Any]:
     """Everything below `start` read as a tree target reads it; the tree target's details. `on_system`: the tree is
     part of the machine or image scanned, whose stores its SDKs of other languages use; `read_code`: its code and
     scripts are the user's own, whose trust settings count (not a product's that vendors an SDK)."""
     def settings_in(source: str, label: str) -> None:
         collected.extend(collect_trust_config(view, source, location, label))
 
-    discovery = walk(view, start, progress, settings_in if read_code else None, limits, skip, skip_names)
+    discovery = walk(view, start, scan.progress, settings_in if read_code else None, limits, skip, skip_names)
     collected.errors.extend(discovery.errors)
     for environment in discovery.environments:
-        _scan_environment(view, environment, location, report, collected, watched, runtime)
+        _scan_environment(view, environment, location, scan, collected)
     for lockfile, label in discovery.lockfiles:
-        report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
-        collected.extend(collect_lockfile(view, lockfile, location, watched, label))
-    _add_manifests(report, collected, view, discovery.manifests, location, on_system=on_system)
+        scan.report.targets.append(Target("lockfile", view.display(lockfile), {"format": label}))
+        collected.extend(collect_lockfile(view, lockfile, location, scan.watched, label))
+    _add_manifests(view, discovery.manifests, location, scan, collected, on_system=on_system)
     for archive, label in discovery.archives:
-        report.targets.append(Target("archive", view.display(archive), {"format": label}))
-        collected.extend(collect_archive(view, archive, location, watched, report.as_of, packaged_trust))
+        scan.report.targets.append(Target("archive", view.display(archive), {"format": label}))
+        collected.extend(collect_archive(view, archive, location, scan.watched, scan.report.as_of, packaged_trust))
     return {"directories": discovery.directories, "source_files": discovery.source_files, "searched": list(TREE_SEARCHES),
             "found": {"environments": len(discovery.environments), "lockfiles": len(discovery.lockfiles),
                       "manifests": len(discovery.manifests), "archives": len(discovery.archives)}}
 
 
-def _scan_environment(view, environment: Environment, target, report, collected, watched, runtime: bool) -> None:
+def _scan_environment(view: View, environment: Environment, target: str, scan: _Scan, collected: Collected) -> None:
     location = view.display(environment.prefix)
     if environment.kind == "aws-cli-v2":
-        report.targets.append(Target("environment", location, {"layout": "aws-cli-v2"}))
+        scan.report.targets.append(Target("environment", location, {"layout": "aws-cli-v2"}))
         component = collect_cli_v2(view, environment.prefix, target)
         collected.components.append(component)
         collected.cli_v2.append(CliV2(view, environment.prefix, component))
@@ -270,20 +287,26 @@ def _scan_environment(view, environment: Environment, target, report, collected,
         environment.site_dirs = venv_site_dirs(view, environment.prefix)
     errors: list[ScanError] = []
     entries = environment_path(view, environment.site_dirs, errors)
-    result, count = collect_environment(view, entries, target, watched)
-    details = {"layout": environment.kind, "site_dirs": [view.display(d) for d in environment.site_dirs], "distributions": count}
+    result, count = collect_environment(view, entries, target, scan.watched)
+    details: dict[str, Any] = {"layout": environment.kind, "site_dirs": [view.display(d) for d in environment.site_dirs], "distributions": count}
     if environment.python:
         details["python"] = environment.python
-    report.targets.append(Target("environment", location, details))
+    scan.report.targets.append(Target("environment", location, details))
     collected.errors.extend(errors)
     collected.extend(result)
     collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
     for site_dir in environment.site_dirs:  # OpenSSL bundled in wheels
         collected.extend(library_openssl(view, SITE_LIBRARY_GLOBS, target, base=site_dir))
-    interpreter = _interpreter(view, environment) if runtime else None
+    interpreter = _interpreter(view, environment) if scan.runtime else None
     if interpreter:
-        fact = runtime_openssl(interpreter, view.display(interpreter), target)
-        (collected.components if isinstance(fact, Component) else collected.errors).append(fact)
+        _add_fact(collected, runtime_openssl(interpreter, view.display(interpreter), target))
+
+
+def _add_fact(collected: Collected, fact: Component | ScanError) -> None:
+    if isinstance(fact, Component):
+        collected.components.append(fact)
+    else:
+        collected.errors.append(fact)
 
 
 def _interpreter(view: View, environment: Environment) -> str | None:
@@ -299,7 +322,7 @@ def _interpreter(view: View, environment: Environment) -> str | None:
     return None
 
 
-def _scan_system(view: View, running: bool, watched, report, collected, options: ScanOptions) -> None:
+def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool) -> None:
     """This machine (`running`: with the running interpreter's sys.path), or an OS image: its install locations,
     then the folders where applications live, each walked as a tree is (bounded)."""
     from auditor.collect.platform.accounts import home_directories
@@ -308,13 +331,14 @@ def _scan_system(view: View, running: bool, watched, report, collected, options:
 
     label = "this machine" if running else f"image {shown(view.top)}"
     found = Collected()
-    _identify_system(view, running, label, found)
+    _identify_system(view, label, found, running=running)
+    report = scan.report
     skip: set[str] = set()
     homes = home_directories(view, found.errors)
     if running:
         path = running_interpreter_path()
         entries = [PathEntry(p, "sys.path of the running interpreter") for p in path]
-        result, count = collect_environment(view, entries, label, watched)
+        result, count = collect_environment(view, entries, label, scan.watched)
         target = Target("machine", platform.node() or "localhost", {"python": sys.executable})
         report.targets.append(Target("environment", sys.prefix, {"layout": "running interpreter",
                                                                  "python": platform.python_version(), "distributions": count}))
@@ -324,23 +348,22 @@ def _scan_system(view: View, running: bool, watched, report, collected, options:
         own = os.path.expanduser("~")
         homes += [] if own in homes or view.kind(own) != "dir" else [own]
         found.components.append(running_openssl(label))
-        binary = shutil.which("openssl") if options.runtime else None
+        binary = shutil.which("openssl") if scan.runtime else None
         if binary:
-            fact = command_openssl(binary, label)
-            (found.components if isinstance(fact, Component) else found.errors).append(fact)
+            _add_fact(found, command_openssl(binary, label))
     else:
         target = Target("image", shown(view.top), {"confined": True})
     found.extend(library_openssl(view, LIBRARY_GLOBS, label))
     installs = other_environments(view, skip, homes, found.errors)
+    # An image's interpreters are another machine's programs: never run here.
+    inside = dataclasses.replace(scan, runtime=scan.runtime and running)
     for environment in installs:
-        # An image's interpreters are another machine's programs: never run here.
-        _scan_environment(view, environment, label, report, found, watched, options.runtime and running)
+        _scan_environment(view, environment, label, inside, found)
     searched = _resolved(view, skip | {e.prefix for e in installs} | {d for e in installs for d in e.site_dirs})
     applications = application_folders(view, homes, found.errors)
     for folder in applications:
-        _scan_tree(view, folder, label, report, found, watched, options.progress, options.runtime and running,
-                   APPLICATION_LIMITS, searched, APPLICATION_SKIP, on_system=True,
-                   read_code=os.path.basename(folder) not in PRODUCT_FOLDERS)
+        _scan_tree(view, folder, label, inside, found, limits=APPLICATION_LIMITS, skip=searched,
+                   skip_names=APPLICATION_SKIP, on_system=True, read_code=os.path.basename(folder) not in PRODUCT_FOLDERS)
     details = dict(target.details, searched=["install locations: system and user site directories, pipx, conda, "
                                              "pyenv, AWS CLI v2", *(f"application folder {view.display(f)}" for f in applications)])
     report.targets.append(Target(target.kind, target.location, details))
@@ -348,7 +371,7 @@ def _scan_system(view: View, running: bool, watched, report, collected, options:
     collected.extend(found)
 
 
-def _resolved(view: View, paths: set[str]) -> frozenset:
+def _resolved(view: View, paths: set[str]) -> frozenset[str]:
     """The paths and their real paths inside the view: a walk lists folders by the real path of where it goes."""
     real = set()
     for path in paths:
@@ -359,15 +382,16 @@ def _resolved(view: View, paths: set[str]) -> frozenset:
     return frozenset(paths | real)
 
 
-def _add_manifests(report: Report, collected: Collected, view: View, found: list, target: str, **options) -> Collected:
+def _add_manifests(view: View, found: list[tuple[str, str]], target: str, scan: _Scan, collected: Collected, *,
+                   on_system: bool = False, prefer_lock: bool = True) -> Collected:
     """Other languages' manifests (host path, format) read into the report's targets and `collected`; what they gave."""
-    manifests, targets = scan_manifests(view, found, target, **options)
-    report.targets.extend(targets)
+    manifests, targets = scan_manifests(view, found, target, on_system=on_system, prefer_lock=prefer_lock)
+    scan.report.targets.extend(targets)
     collected.extend(manifests)
     return manifests
 
 
-def _identify_system(view: View, running: bool, label: str, collected: Collected) -> None:
+def _identify_system(view: View, label: str, collected: Collected, *, running: bool) -> None:
     """The operating system: Windows from the running interpreter, any other from its identity files."""
     from auditor.collect.platform.os_identity import read_os_identity, running_windows_identity
 

@@ -4,7 +4,10 @@ settings that move them, all as components linked to one another."""
 from __future__ import annotations
 
 import dataclasses
+import enum
 import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
 
 from auditor.trust.anchors import load_anchors
 from auditor.collect import CliV2, Collected, PythonPath
@@ -20,6 +23,9 @@ from auditor.collect.config.trust_settings import TrustSettings
 from auditor.fs import View
 from auditor.model import Component
 from auditor.trust.stores import StoreBook
+
+if TYPE_CHECKING:
+    from auditor.collect.sdks import SdkClient
 
 CARRIED = "awscli/botocore"  # the botocore a recent AWS CLI v1 carries inside its package, which the CLI uses
 # What the readers of a CA setting do when the file it names is not there (seen with curl 7.88.1, requests
@@ -51,32 +57,65 @@ SOURCES = {"config file": "configuration file", "systemd unit": "systemd unit se
            "/etc/environment": "pam_env file", "profile.d script": "login shell script"}
 
 
-def resolve_trust(paths: list[PythonPath], cli_v2: list[CliV2], settings: TrustSettings, as_of: str, target: str,
-                  host: View, system: bool, running: bool, every_variable: bool,
-                  os_component: Component | None = None, runtime: bool = False, sdk_clients: list = (),
-                  contexts: list[TrustSettings] = ()) -> Collected:
-    """`settings`: the scan's own context; `host`: the system the clients run on (this machine, or an image);
-    `system`: its own stores and JDKs are part of the scan; `running`: it is this machine (OpenSSL's default
-    of the running interpreter); `every_variable`: report every CA variable of the scan's own environment, not
-    only those that moved a client found; `os_component`: the system's identity, linked to its first OS store;
-    `runtime`: may run `java -version`; `sdk_clients`: SDKs of other languages (auditor.collect.sdks),
-    linked to the store that decides; `contexts`: the system's other contexts (services, logins, homes:
-    auditor.collect.config.run_contexts), whose settings are reported and whose stores are checked. A Python path
-    that a service runs carries that service's context (PythonPath.contexts)."""
+class Subject(enum.Enum):
+    """What a scan looks at: which of the system's stores are part of it, and what may be run to read them."""
+
+    TARGETS = "targets"  # folders and files named on the command line: the system's own stores are not part of it
+    IMAGE = "image"  # an unpacked OS image or mounted disk as a whole: its stores and JDKs, none of its programs run
+    MACHINE = "machine"  # this machine as a whole: also the running interpreter's OpenSSL default
+
+
+@dataclass(frozen=True)
+class TrustScope:
+    """What one trust resolution covers: its subject, the system its clients run on, and what it may do."""
+
+    subject: Subject
+    host: View  # the system the clients run on: this machine, or an image (targets in an image run on the image)
+    target: str  # the report's name for what was scanned
+    as_of: str
+    environment_named: bool = False  # the scan's environment was given (--env-file), not only the scanner's own
+    runtime: bool = False  # --runtime: programs of this machine may be run (`java -version`); never an image's
+
+    @property
+    def reads_system(self) -> bool:
+        """The system's own stores, JDKs and Node extra CAs are part of the scan."""
+        return self.subject is not Subject.TARGETS
+
+    @property
+    def runs_java(self) -> bool:
+        """`java -version` may be run for a JDK whose files do not tell its version exactly."""
+        return self.runtime and self.subject is Subject.MACHINE
+
+    @property
+    def every_variable(self) -> bool:
+        """Report every CA variable of the scan's own environment, not only those that moved a client found: the
+        environment is the system's, or one the user gave."""
+        return self.reads_system or self.environment_named
+
+
+def resolve_trust(scope: TrustScope, settings: TrustSettings, *, paths: Sequence[PythonPath] = (),
+                  cli_v2: Sequence[CliV2] = (), sdk_clients: Sequence[SdkClient] = (),
+                  os_component: Component | None = None, contexts: Sequence[TrustSettings] = ()) -> Collected:
+    """`settings`: the scan's own context; `paths`, `cli_v2`: the Python import paths and AWS CLI v2 installs
+    found; `sdk_clients`: SDKs of other languages (auditor.collect.sdks), linked to the store that decides;
+    `os_component`: the system's identity, linked to its first OS store; `contexts`: the system's other contexts
+    (services, logins, homes: auditor.collect.config.run_contexts), whose settings are reported and whose stores
+    are checked. A Python path that a service runs carries that service's context (PythonPath.contexts)."""
+    host = scope.host
     anchors = load_anchors()
     distrust = read_distrust(host, anchors)
-    book = StoreBook(target, anchors, as_of, distrust, host)
+    book = StoreBook(scope.target, anchors, scope.as_of, distrust, host)
     result = Collected(errors=list(settings.errors) + [e for c in contexts for e in c.errors] + distrust.errors)
     for path in paths:
         _python_clients(path, settings, book)
     for install in cli_v2:
         book.use(install.view, cli_v2_store(install.view, install.dist, settings),
                  f"AWS CLI {install.component.version}", install.component)
-    platform = _system(host, settings, book, result, running, os_component, runtime) if system else None
-    link_sdk_clients(sdk_clients, book, host, platform)
-    result.components.extend(_settings(host, [settings, *contexts], book, target, every_variable))
+    platform = _system(scope, settings, book, result, os_component) if scope.reads_system else None
+    link_sdk_clients(list(sdk_clients), book, host, platform)
+    result.components.extend(_settings(host, [settings, *contexts], book, scope.target, scope.every_variable))
     stores = book.components()
-    record_store_verdicts(sdk_clients, stores)
+    record_store_verdicts(list(sdk_clients), stores)
     result.components.extend(stores)
     result.errors.extend(book.errors)
     return result
@@ -130,23 +169,23 @@ def _resolve(path: PythonPath, key: str, settings: TrustSettings) -> StoreChoice
     """The store the client `key` (_client_key) would use on this path with these settings."""
     if key == "boto":
         return boto_store(path.view, path.entries, settings)
-    if key == CARRIED:
-        cli = find_package(path.view, path.entries, "awscli")
+    if key == CARRIED and (cli := find_package(path.view, path.entries, "awscli")) is not None:
         return botocore_store(path.view, [cli, *path.entries], settings, cli=True)
     return botocore_store(path.view, path.entries, settings, cli=key == "awscli")
 
 
-def _system(host: View, settings: TrustSettings, book: StoreBook, result: Collected, running: bool,
-            os_component: Component | None, runtime: bool) -> Platform:
+def _system(scope: TrustScope, settings: TrustSettings, book: StoreBook, result: Collected,
+            os_component: Component | None) -> Platform:
     """Check the system's own stores; returns them for the SDKs of other languages."""
+    host = scope.host
     systems = os_stores(host)
     for index, store in enumerate(systems):
         book.use(host, store, "the operating system's TLS clients", os_component if index == 0 else None)
-    default = openssl_default(host, settings) if running else None
+    default = openssl_default(host, settings) if scope.subject is Subject.MACHINE else None
     platform = Platform(os=systems[0] if systems else None, openssl=default)
     if default is not None:
         book.use(host, default, "OpenSSL's default for this Python (ssl module, and tools built on the same OpenSSL)")
-    for java in find_java_homes(host, settings.environ.get, runtime=runtime and running):
+    for java in find_java_homes(host, settings.environ.get, runtime=scope.runs_java):
         shown = host.display(java.home)
         component = Component("java", "java", java.version, shown, "JDK/JRE home", book.target, details=java.details())
         result.components.append(component)
