@@ -197,7 +197,7 @@ class WaiverBook:
             for n in matching:
                 self.matched[n] += 1
             active = [n for n in matching if self.waivers[n].status(as_of) == "active"]
-            chosen = (active or matching or [None])[0]
+            chosen = active[0] if active else matching[0] if matching else None
             if chosen is not None and not active:
                 self.expired_on[chosen] = as_of
             waiver = None if chosen is None else self.waivers[chosen].describe("active" if active else "expired")
@@ -227,12 +227,12 @@ class WaiverBook:
 
     def finish(self, report: Report) -> None:
         """Adds the expired and stale waivers to the report as findings of the waivers pack."""
-        from auditor.checks.rules import evaluate, waiver_pack
+        from auditor.checks.rules import ReleaseDates, evaluate, waiver_pack
 
         pack = waiver_pack()
         made = self.components()
         report.components.extend(made)
-        report.findings.extend(evaluate([pack], made, None))
+        report.findings.extend(evaluate([pack], made, ReleaseDates({})))  # its checks judge no release
         if pack.id not in {p["id"] for p in report.packs}:
             report.packs.append(pack.describe())
         report.add_rules(pack.rule_texts())

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import warnings
 from functools import lru_cache
+from typing import Sequence
 
 from auditor.trust.anchors import check_store, load_anchors
 
@@ -109,7 +110,7 @@ def validity_problem(sent: list[bytes], expired: bool) -> str:
             "the store (its anchor)")
 
 
-def why_unverified(sent: list[bytes], store: list[bytes]) -> tuple[str, str]:
+def why_unverified(sent: list[bytes], store: Sequence[bytes]) -> tuple[str, str]:
     """("incomplete-chain" | "untrusted-root", detail) for a chain whose issuer OpenSSL could not find.
 
     The chain is followed from the server's certificate through the certificates it sent, by issuer name.
@@ -139,7 +140,7 @@ def why_unverified(sent: list[bytes], store: list[bytes]) -> tuple[str, str]:
                               f"{issuer_name}, which the store does not hold")
 
 
-def _store_has_subject(store: list[bytes], name) -> bool:
+def _store_has_subject(store: Sequence[bytes], name) -> bool:
     return any(c is not None and c.subject == name for c in map(parse, store))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import functools
 import ipaddress
 import os
 import re
@@ -169,9 +170,9 @@ def tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, until: float
         raise TunnelError(f"proxy {proxy.shown} answered '{status}' to CONNECT {target}{hint}")
 
 
-def send_all(sock, data: bytes, until: float) -> Task:
+def send_all(sock: socket.socket, data: bytes, until: float) -> Task[None]:
     """Send every byte of `data` on a non-blocking socket (plain or TLS)."""
     view = memoryview(data)
     while view:
-        sent = yield from when_ready(lambda rest=view: sock.send(rest), sock, WRITE, until)
+        sent = yield from when_ready(functools.partial(sock.send, view), sock, WRITE, until)
         view = view[sent:]

@@ -81,7 +81,8 @@ def handshake(sock, store: TrustStore, hostname: str, until: float) -> Task:
         return Handshake(tls, exc, _chain(tls, "get_unverified_chain"), None)
     sent = _chain(tls, "get_unverified_chain")
     if sent is None:  # Python 3.9: the server's own certificate is all there is
-        sent = [tls.getpeercert(binary_form=True)]
+        own = tls.getpeercert(binary_form=True)
+        sent = [own] if own is not None else []
     return Handshake(tls, None, sent, _chain(tls, "get_verified_chain"))
 
 
@@ -89,7 +90,7 @@ def _chain(tls: ssl.SSLSocket, method: str) -> list[bytes] | None:
     public = getattr(tls, method, None)  # Python 3.13+
     if public is not None:
         return public()
-    private = getattr(tls._sslobj, method, None)  # Python 3.10-3.12
+    private = getattr(tls._sslobj, method, None)  # type: ignore[attr-defined]  # Python 3.10-3.12: private, not in typeshed
     if private is None:
         return None
     import _ssl

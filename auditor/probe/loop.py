@@ -14,19 +14,23 @@ import itertools
 import selectors
 import ssl
 import time
-from typing import Callable, Generator, NamedTuple, Sequence, TypeVar
+from typing import Callable, Generator, NamedTuple, Protocol, Sequence, TypeVar
 
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 T = TypeVar("T")
 
 
+class HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
 class Wait(NamedTuple):
-    fileobj: object  # a socket, or anything with fileno()
+    fileobj: HasFileno  # a socket, or anything with fileno()
     events: int  # READ or WRITE
     until: float  # time.monotonic() by which it must be ready
 
 
-Task = Generator[Wait, None, T]
+Task = Generator[Wait, float, T]  # sent the time.monotonic() at which what it waited for was ready
 
 
 def when_ready(call: Callable[[], T], fileobj, event: int, until: float) -> Task:
@@ -56,7 +60,8 @@ def run_all(tasks: Sequence[Task], workers: int) -> list:
     def advance(index: int | None, error: BaseException | None = None, ready_at: float | None = None) -> None:
         while index is not None:  # a task that finishes frees its place for the next one
             try:
-                wait = tasks[index].throw(error) if error else tasks[index].send(ready_at)
+                task = tasks[index]
+                wait = task.throw(error) if error else next(task) if ready_at is None else task.send(ready_at)
             except StopIteration as done:
                 results[index] = done.value
                 index, error, ready_at = next(queue, None), None, None

@@ -86,19 +86,20 @@ class _Phases:
 
     def __init__(self, timeout: float, run_until: float | None, timings: dict[str, float]):
         self.timeout, self.run_until, self.timings = timeout, run_until, timings
-        self.name, self.started, self.ended, self.clipped, self.open = "proxy", time.monotonic(), None, False, False
+        self.name, self.started, self.clipped, self.open = "proxy", time.monotonic(), False, False
+        self.ended: float | None = None
 
     def begin(self, name: str) -> float:
         self.name, self.open = name, True
         self.started = time.monotonic() if self.ended is None else self.ended
         until = self.started + self.timeout
         self.clipped = self.run_until is not None and self.run_until < until
-        return self.run_until if self.clipped else until
+        return self.run_until if self.run_until is not None and self.clipped else until
 
     def end(self, at: float | None = None) -> None:
         if self.open:
-            self.ended = time.monotonic() if at is None else at
-            self.timings[self.name] = round((self.ended - self.started) * 1000, 1)
+            ended = self.ended = time.monotonic() if at is None else at
+            self.timings[self.name] = round((ended - self.started) * 1000, 1)
             self.open = False
 
 
