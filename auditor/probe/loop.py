@@ -33,7 +33,7 @@ class Wait(NamedTuple):
 Task = Generator[Wait, float, T]  # sent the time.monotonic() at which what it waited for was ready
 
 
-def when_ready(call: Callable[[], T], fileobj, event: int, until: float) -> Task:
+def when_ready(call: Callable[[], T], fileobj: HasFileno, event: int, until: float) -> Task[T]:
     """call(), a non-blocking step (send, recv, a TLS handshake step), repeated until it stops
     asking to wait; TLS may want to read in order to write and the reverse, so its wishes win over `event`."""
     while True:
@@ -47,10 +47,10 @@ def when_ready(call: Callable[[], T], fileobj, event: int, until: float) -> Task
             yield Wait(fileobj, event, until)
 
 
-def run_all(tasks: Sequence[Task], workers: int) -> list:
+def run_all(tasks: Sequence[Task[T]], workers: int) -> list[T]:
     """Every task's return value, in the order of `tasks`, with at most `workers` of them started and not
     finished at any time. An exception a task does not handle is raised here, once the others are closed."""
-    results: list = [None] * len(tasks)
+    results: dict[int, T] = {}
     queue = iter(range(len(tasks)))
     selector = selectors.DefaultSelector()
     deadlines: list[tuple[float, int, int]] = []  # (until, token, task): a heap; stale tokens are skipped
@@ -100,4 +100,4 @@ def run_all(tasks: Sequence[Task], workers: int) -> list:
         selector.close()
         for task in tasks:
             task.close()  # a no-op for finished tasks; runs the `finally` (sockets closed) of the others
-    return results
+    return [results[index] for index in range(len(tasks))]  # every task finished, or this was not reached
