@@ -11,11 +11,14 @@ an interrupt or SIGTERM included (see `terminate_raises`), the temporary file is
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import signal
 import stat
 from collections.abc import Iterator  # not typing: every command imports this module first
+
+TYPE_CHECKING = False  # typing is not imported at run time, for the same reason
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 
 class Terminated(BaseException):
@@ -24,21 +27,21 @@ class Terminated(BaseException):
 
 
 @contextlib.contextmanager
-def atomic_output(path: str, binary: bool = False) -> Iterator[io.IOBase]:
+def atomic_output(path: str, binary: bool = False) -> Iterator[IO[Any]]:
     """A handle to write the new content of `path` to; it replaces `path` when the block ends without an error.
     OSError when the folder cannot take the file (no permission, a full disk, a file size limit)."""
     import tempfile  # here: it costs start-up time, and most runs write to standard output
 
     stream = _open_stream(path)
     if stream is not None:  # /dev/stdout, /dev/null, a FIFO: written in place, never replaced by a file
-        with os.fdopen(stream, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as handle:
+        with _fdopen(stream, binary) as handle:
             yield handle
         return
     directory, name = os.path.split(os.path.abspath(path))
     mode = _mode_for(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as handle:
+        with _fdopen(fd, binary) as handle:
             os.fchmod(handle.fileno(), mode)
             yield handle
             handle.flush()
@@ -49,6 +52,10 @@ def atomic_output(path: str, binary: bool = False) -> Iterator[io.IOBase]:
             os.unlink(temporary)
         raise
     _sync_folder(directory)
+
+
+def _fdopen(fd: int, binary: bool) -> IO[Any]:
+    return os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")
 
 
 def write_atomically(path: str, content: str | bytes) -> None:

@@ -73,7 +73,8 @@ def _masked(name: str, text: str) -> str:
     matches = _pattern(name, False).finditer(lower) if len(lower) == len(text) else _pattern(name, True).finditer(text)
     parts, last = [], 0
     for match in matches:
-        start, end = match.span(match.lastindex)
+        # Every alternative of these patterns ends in a group; were none to take part, the whole match is masked.
+        start, end = match.span(match.lastindex or 0)
         value = text[start:end]
         quote = value[:1] if value[:1] in ("'", '"') and name in _QUOTED else ""  # a quoted value
         parts += [text[last:start], quote + MASK + (quote if len(value) > 1 and value[-1] == quote else "")]

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class _CharClass(NamedTuple):
+    negated: bool  # [!...]
+    ranges: list[tuple[str, str]]  # (low, high), inclusive; a single character is (c, c)
+
+
+# (kind, argument): the character of "char", the class of "class", None for the others
+_Token = tuple[str, "str | _CharClass | None"]
+
 
 class PathGlob:
     """A location glob: `*` and `?` stay inside one path segment, `**` spans any number of segments, `[...]` is
@@ -12,10 +23,10 @@ class PathGlob:
     Matched by moving every state of the pattern along the path at once, in time path length × pattern length:
     as a regular expression, `*a*a*a*a*b` backtracked for half a minute on a 300-character path."""
 
-    def __init__(self, pattern: str):
+    def __init__(self, pattern: str) -> None:
         self._moves: dict[tuple[frozenset[int], str], frozenset[int]] = {}
         # ("dirs", "dirs-more") is `(?:.*/)?`: nothing, or anything up to a "/"
-        self.tokens = [] if pattern.startswith(("/", "**")) else [("dirs", None), ("dirs-more", None)]
+        self.tokens: list[_Token] = [] if pattern.startswith(("/", "**")) else [("dirs", None), ("dirs-more", None)]
         i, last_bracket = 0, pattern.rfind("]")
         while i < len(pattern):
             if pattern.startswith("**/", i):
@@ -64,8 +75,8 @@ class PathGlob:
         elif kind == "one":
             matched = char != "/"
         else:
-            negated, ranges = arg
-            matched = negated != any(low <= char <= high for low, high in ranges)
+            assert isinstance(arg, _CharClass)  # the only other kind: "class"
+            matched = arg.negated != any(low <= char <= high for low, high in arg.ranges)
         return (k + 1,) if matched else ()
 
     def _closure(self, states: set[int]) -> frozenset[int]:
@@ -81,11 +92,12 @@ class PathGlob:
         return frozenset(states)
 
 
-def _char_class(body: str) -> tuple[bool, list[tuple[str, str]]]:
+def _char_class(body: str) -> _CharClass:
     """(negated, ranges) of the text between [ and ]."""
     negated = body[:1] in ("!", "^") and len(body) > 1
     body = body[1:] if negated else body
-    ranges, i = [], 0
+    ranges: list[tuple[str, str]] = []
+    i = 0
     while i < len(body):
         if i + 2 < len(body) and body[i + 1] == "-":
             if body[i] > body[i + 2]:
@@ -95,4 +107,4 @@ def _char_class(body: str) -> tuple[bool, list[tuple[str, str]]]:
         else:
             ranges.append((body[i], body[i]))
             i += 1
-    return negated, ranges
+    return _CharClass(negated, ranges)

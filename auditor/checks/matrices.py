@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 from auditor.collect.platform.java import JavaVersion, parse_java_version
 from auditor.model import Component, Verdict
 
 
-def judge_os(matrix: dict, component: Component) -> Verdict:
+def judge_os(matrix: dict[str, Any], component: Component) -> Verdict:
     """Where an "os" component stands in the matrix: its row's bands are read in order, and the first whose
     `below` the version is under, or that has no `below`, gives the status. A system the matrix does not name
     gets the `unlisted` band; a version that cannot be read, where the answer depends on it, `unknown_version`."""
@@ -30,7 +31,7 @@ def judge_os(matrix: dict, component: Component) -> Verdict:
     return Verdict(band["status"], label, band["note"], row and row["documented"], tuple(observed))
 
 
-def _os_band(bands: list[dict], unknown: dict, key: tuple[int, ...] | None) -> dict:
+def _os_band(bands: list[dict[str, Any]], unknown: dict[str, Any], key: tuple[int, ...] | None) -> dict[str, Any]:
     for band in bands:
         if "below" not in band:
             return band
@@ -44,7 +45,7 @@ def _os_band(bands: list[dict], unknown: dict, key: tuple[int, ...] | None) -> d
     raise ValueError("the matrix row's last band must have no 'below'")
 
 
-def _os_trust_store_pointer(details: dict) -> str:
+def _os_trust_store_pointer(details: dict[str, Any]) -> str:
     store = details.get("trust_store_id")
     if store:
         return (f"the system's trust store decides: {details.get('trust_store', 'its OS trust store')} "
@@ -67,7 +68,7 @@ def version_key(text: str | None) -> tuple[int, ...] | None:
     return tuple(parts)
 
 
-def judge_java(table: dict, component: Component) -> Verdict:
+def judge_java(table: dict[str, Any], component: Component) -> Verdict:
     """Where a "java" component stands in a table of rules/java-matrix.toml: the first row whose `vendors`
     name its vendor, or that names none, and in it the first band whose `below` the version is under, or
     that has no `below`. A version that is unknown, or not exact where the answer depends on the levels
@@ -87,7 +88,7 @@ def judge_java(table: dict, component: Component) -> Verdict:
     return Verdict(band["status"], label, band["note"], row["documented"], tuple(observed))
 
 
-def _java_band(bands: list[dict], version: JavaVersion | None) -> dict | None:
+def _java_band(bands: list[dict[str, Any]], version: JavaVersion | None) -> dict[str, Any] | None:
     for band in bands:
         if "below" not in band:
             return band
@@ -103,7 +104,7 @@ def _java_band(bands: list[dict], version: JavaVersion | None) -> dict | None:
     raise ValueError("a matrix row's last band must have no 'below'")
 
 
-def _java_trust_store_pointer(details: dict) -> str:
+def _java_trust_store_pointer(details: dict[str, Any]) -> str:
     if details.get("trust_store_id"):
         return (f"whether it trusts ATS is decided by the trust store it uses, {details.get('trust_store')} "
                 f"(component {details['trust_store_id']}); see that store's findings")

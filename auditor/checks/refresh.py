@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import urllib.request
+from typing import Any, Sequence
 
 from auditor.output import atomic_output
 
@@ -13,7 +14,7 @@ TRACKED = ("awscli", "boto", "boto3", "botocore", "s3transfer")
 MAX_ANSWER = 256 * 1024 * 1024  # far above any real project page; a runaway answer is refused
 
 
-def first_upload_times(project_json: dict) -> dict[str, str]:
+def first_upload_times(project_json: dict[str, Any]) -> dict[str, str]:
     """Map each release to the earliest upload time of its files (UTC, ISO 8601, 'Z')."""
     dates = {}
     for version, files in project_json.get("releases", {}).items():
@@ -28,16 +29,17 @@ def _parse_utc(text: str) -> _dt.datetime:
     return _dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
 
 
-def fetch(name: str, timeout: float = 30.0) -> dict:
+def fetch(name: str, timeout: float = 30.0) -> dict[str, Any]:
     request = urllib.request.Request(PYPI_JSON.format(name=name), headers={"Accept": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - fixed https URL
         data = response.read(MAX_ANSWER + 1)
     if len(data) > MAX_ANSWER:
         raise ValueError(f"PyPI's answer for {name} is larger than {MAX_ANSWER:,} bytes; not used")
-    return json.loads(data)
+    project: dict[str, Any] = json.loads(data)  # PyPI's JSON API answers with an object
+    return project
 
 
-def refresh(output: str, names=TRACKED, timeout: float = 30.0) -> dict[str, int]:
+def refresh(output: str, names: Sequence[str] = TRACKED, timeout: float = 30.0) -> dict[str, int]:
     """Fetch every tracked project, write the table atomically, return release counts."""
     packages = {name: first_upload_times(fetch(name, timeout)) for name in names}
     table = {

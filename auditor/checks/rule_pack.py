@@ -179,7 +179,7 @@ class Pack:
     rules: tuple[Rule, ...]
     sha256: str
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, str]:
         return {"id": self.id, "version": self.version, "title": self.title, "sha256": self.sha256}
 
     def rule_texts(self) -> list[RuleText]:
@@ -212,7 +212,7 @@ class _Reader:
         pattern = re.compile(rf"\s*(?:{name}\s*[=.]|\[+\s*(?:[\w\"'-]+\s*\.\s*)*{name}\s*[\].])")
         return next((n for n in range(start, len(self.lines) if end is None else end) if pattern.match(self.lines[n])), None)
 
-    def pack(self, data: dict, sha256: str) -> Pack:
+    def pack(self, data: dict[str, Any], sha256: str) -> Pack:
         for key in data:
             if key not in ("pack", "rules"):
                 raise self.fail(self.key_line(key), f"unknown key {key!r}: a pack holds a [pack] table and [[rules]] tables")
@@ -240,8 +240,8 @@ class _Reader:
         return Pack(meta["id"], meta["title"], meta["version"], meta.get("default", False), meta.get("source", ""),
                     tuple(rules), sha256)
 
-    def table(self, entry: dict, known: Mapping[str, str], required: tuple[str, ...], name: str, start: int, end: int,
-              types: Mapping[str, str]) -> dict:
+    def table(self, entry: dict[str, Any], known: Mapping[str, str], required: tuple[str, ...], name: str, start: int, end: int,
+              types: Mapping[str, str]) -> dict[str, Any]:
         for key in entry:
             if key not in known:
                 raise self.fail(self.key_line(key, start, end) or start,
@@ -255,7 +255,7 @@ class _Reader:
                 raise self.fail(self.key_line(key, start, end) or start, f"{name}: {key} must be {_TYPES[kind][0]}")
         return entry
 
-    def rule(self, entry: dict, start: int, end: int) -> Rule:
+    def rule(self, entry: dict[str, Any], start: int, end: int) -> Rule:
         name = f"rule {entry['id']!r}" if isinstance(entry.get("id"), str) else "[[rules]]"
         check = CHECKS.get(entry["check"]) if isinstance(entry.get("check"), str) else None
         if check is None and "check" in entry:

@@ -11,13 +11,14 @@ from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from auditor.model import Component, Evidence, Finding
 from auditor.rule_data import data_file, rules_dir
 from auditor.checks.rule_pack import Pack, Rule, RulesError, load_pack
 
 if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
 # The waiver policy is the auditor's own: it judges waiver files, not endpoints, and applies when waivers are given
@@ -165,7 +166,7 @@ class ReleaseDates:
         return {}
 
 
-def _bounds(specifiers, versions: list) -> tuple[int, int]:
+def _bounds(specifiers: SpecifierSet, versions: Sequence[Version]) -> tuple[int, int]:
     """Indexes [low, high) of the sorted `versions` outside which no version can satisfy every specifier (pre-releases
     allowed or not), by PEP 440's definitions: `>=V`, `>V`, `~=V` and `==V` admit nothing below V; `<V` nothing from
     V on; `<=V` nothing above V but V's local versions (V+build, compared by their public part). Wildcards, `!=` and
@@ -184,7 +185,8 @@ def _bounds(specifiers, versions: list) -> tuple[int, int]:
             high = min(high, bisect_left(versions, bound))
         elif operator == "<=":
             end = bisect_right(versions, bound)
-            while end < len(versions) and versions[end].local is not None and _version(versions[end].public) <= bound:
+            while (end < len(versions) and versions[end].local is not None
+                   and (public := _version(versions[end].public)) is not None and public <= bound):
                 end += 1
             high = min(high, end)
     return low, max(low, high)

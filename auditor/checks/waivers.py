@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cached_property
-from typing import Optional
+from typing import Any, Optional
 
 from auditor.inputs import read_input
 from auditor.checks.location_glob import PathGlob
@@ -74,7 +74,7 @@ class Waiver:
             parts.append(f"on host {self.host}")
         return " ".join(parts)
 
-    def describe(self, status: str) -> dict:
+    def describe(self, status: str) -> dict[str, str | int]:
         """The `waiver` of a finding it matched."""
         return {"status": status, "reason": self.reason, "owner": self.owner, "expires": self.expires,
                 "file": self.file, "line": self.line}
@@ -123,7 +123,7 @@ def _read_text(path: str) -> str:
         raise WaiverError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 
 
-def _waiver(path: str, entry: dict, lines: list[str], start: int, end: int) -> Waiver:
+def _waiver(path: str, entry: dict[str, Any], lines: list[str], start: int, end: int) -> Waiver:
     header = _at(path, start)
     for key in entry:
         if key not in FIELDS:
@@ -148,7 +148,7 @@ def _waiver(path: str, entry: dict, lines: list[str], start: int, end: int) -> W
     return Waiver(**fields, expires=_expiry(entry["expires"], _at(path, line)), file=path, line=start + 1)
 
 
-def _expiry(value, where: str) -> str:
+def _expiry(value: object, where: str) -> str:
     if isinstance(value, dt.datetime):
         raise WaiverError(f"{where}: expires must be a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
@@ -197,7 +197,7 @@ class WaiverBook:
             for n in matching:
                 self.matched[n] += 1
             active = [n for n in matching if self.waivers[n].status(as_of) == "active"]
-            chosen = (active or matching or [None])[0]
+            chosen = active[0] if active else matching[0] if matching else None
             if chosen is not None and not active:
                 self.expired_on[chosen] = as_of
             waiver = None if chosen is None else self.waivers[chosen].describe("active" if active else "expired")
@@ -227,12 +227,12 @@ class WaiverBook:
 
     def finish(self, report: Report) -> None:
         """Adds the expired and stale waivers to the report as findings of the waivers pack."""
-        from auditor.checks.rules import evaluate, waiver_pack
+        from auditor.checks.rules import ReleaseDates, evaluate, waiver_pack
 
         pack = waiver_pack()
         made = self.components()
         report.components.extend(made)
-        report.findings.extend(evaluate([pack], made, None))
+        report.findings.extend(evaluate([pack], made, ReleaseDates({})))  # its checks judge no release
         if pack.id not in {p["id"] for p in report.packs}:
             report.packs.append(pack.describe())
         report.add_rules(pack.rule_texts())

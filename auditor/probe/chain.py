@@ -7,11 +7,15 @@ import datetime as dt
 import hashlib
 import warnings
 from functools import lru_cache
+from typing import TYPE_CHECKING, Sequence
 
-from auditor.trust.anchors import check_store, load_anchors
+from auditor.trust.anchors import Anchor, check_store, load_anchors
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate, Name
 
 
-def parse(der: bytes):
+def parse(der: bytes) -> Certificate | None:
     """A cryptography certificate, or None when it or its names cannot be parsed (cryptography reads the subject
     and issuer only when asked). Old roots (Starfield Class 2) carry a serial number RFC 5280 now disallows, and
     cryptography warns about it: quietly."""
@@ -29,13 +33,13 @@ def parse(der: bytes):
     return certificate
 
 
-def describe(der: bytes) -> dict:
+def describe(der: bytes) -> dict[str, str]:
     """Subject, issuer, SHA-256 of the DER and validity of one certificate."""
     return dict(_describe(der))
 
 
 @lru_cache(maxsize=1024)  # every probe of an endpoint sees the same certificates
-def _describe(der: bytes) -> dict:
+def _describe(der: bytes) -> dict[str, str]:
     sha256 = hashlib.sha256(der).hexdigest()
     certificate = parse(der)
     if certificate is None:
@@ -46,7 +50,7 @@ def _describe(der: bytes) -> dict:
             "not_after": _utc(certificate.not_valid_after_utc)}
 
 
-def anchor(der: bytes, as_of: str) -> dict:
+def anchor(der: bytes, as_of: str) -> dict[str, str]:
     """The trust anchor a verified path ends at. It is named as an ATS anchor only when it is one by the
     rules' data (fingerprint, or subject and key); a certificate that only carries an anchor's name is
     said to be one that does not count."""
@@ -54,7 +58,7 @@ def anchor(der: bytes, as_of: str) -> dict:
 
 
 @lru_cache(maxsize=256)
-def _anchor(der: bytes, as_of: str) -> dict:
+def _anchor(der: bytes, as_of: str) -> dict[str, str]:
     described = _describe(der)
     found = {"name": described["name"], "subject": described["subject"], "sha256": described["sha256"]}
     result = check_store([der], _anchors(), as_of)
@@ -65,7 +69,7 @@ def _anchor(der: bytes, as_of: str) -> dict:
     return found
 
 
-def short_name(name) -> str:
+def short_name(name: Name) -> str:
     """A certificate name as people say it: its CN, else its OU, else the whole name."""
     from cryptography.x509.oid import NameOID
 
@@ -109,7 +113,7 @@ def validity_problem(sent: list[bytes], expired: bool) -> str:
             "the store (its anchor)")
 
 
-def why_unverified(sent: list[bytes], store: list[bytes]) -> tuple[str, str]:
+def why_unverified(sent: list[bytes], store: Sequence[bytes]) -> tuple[str, str]:
     """("incomplete-chain" | "untrusted-root", detail) for a chain whose issuer OpenSSL could not find.
 
     The chain is followed from the server's certificate through the certificates it sent, by issuer name.
@@ -139,12 +143,12 @@ def why_unverified(sent: list[bytes], store: list[bytes]) -> tuple[str, str]:
                               f"{issuer_name}, which the store does not hold")
 
 
-def _store_has_subject(store: list[bytes], name) -> bool:
+def _store_has_subject(store: Sequence[bytes], name: Name) -> bool:
     return any(c is not None and c.subject == name for c in map(parse, store))
 
 
 @lru_cache(maxsize=1)
-def _anchors():
+def _anchors() -> list[Anchor]:
     return load_anchors()
 
 

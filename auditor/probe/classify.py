@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import ssl
 from dataclasses import dataclass
+from typing import Sequence
 
 from auditor.probe import chain
 
@@ -94,7 +95,7 @@ class TunnelError(Exception):
 
 
 def classify(phase: str, exc: BaseException, *, timeout: float, by_run_deadline: bool, proxy: str | None = None,
-             sent: list[bytes] | None = None, store: list[bytes] = (), host: str = "") -> ProbeFailure:
+             sent: list[bytes] | None = None, store: Sequence[bytes] = (), host: str = "") -> ProbeFailure:
     """What went wrong in `phase` (dns, connect, proxy, handshake), told from the exception raised.
     `by_run_deadline`: the phase was cut short by the run's deadline, not by its own timeout; `proxy`: the
     (redacted) proxy the connection went through; `sent`: the chain the server sent, when the handshake
@@ -131,7 +132,7 @@ def classify(phase: str, exc: BaseException, *, timeout: float, by_run_deadline:
     return ProbeFailure({"dns": "dns", "connect": "connect-failed"}.get(phase, "tls-failed"), message, message)
 
 
-def _certificate(exc: ssl.SSLCertVerificationError, sent: list[bytes] | None, store: list[bytes], host: str) -> ProbeFailure:
+def _certificate(exc: ssl.SSLCertVerificationError, sent: list[bytes] | None, store: Sequence[bytes], host: str) -> ProbeFailure:
     code, message = exc.verify_code, _text(exc)
     unseen = "this Python cannot show the chain the server sent (3.10 and later can)"
     if code == _HOSTNAME:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import functools
 import ipaddress
 import os
 import re
@@ -13,7 +14,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from auditor.probe.classify import TunnelError
@@ -84,7 +85,12 @@ def _matches(host: str, name: str) -> bool:
         return host == name or host.endswith("." + name)
 
 
-def resolve(host: str, port: int, until: float) -> Task:
+# One answer of getaddrinfo: (family, type, protocol, canonical name, address)
+AddrInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str,
+                 "tuple[str, int] | tuple[str, int, int, int] | tuple[int, bytes]"]
+
+
+def resolve(host: str, port: int, until: float) -> Task[Sequence[AddrInfo]]:
     """Addresses of host:port. getaddrinfo cannot be interrupted, so a name is resolved in a daemon thread
     that wakes the probe loop through a socket pair, and is abandoned at the deadline (it ends when the
     resolver gives up). An IP address is used as it is."""
@@ -96,14 +102,15 @@ def resolve(host: str, port: int, until: float) -> Task:
         if address.version == 4:
             return [(socket.AF_INET, socket.SOCK_STREAM, 0, "", (str(address), port))]
         return [(socket.AF_INET6, socket.SOCK_STREAM, 0, "", (str(address), port, 0, 0))]
-    outcome: dict = {}
+    found: list[Sequence[AddrInfo]] = []  # the answer, or the error, set by the thread before it wakes the probe
+    failed: list[OSError] = []
     answered, answer = socket.socketpair()
 
-    def lookup():
+    def lookup() -> None:
         try:
-            outcome["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
         except OSError as exc:
-            outcome["error"] = exc
+            failed.append(exc)
         with answer:
             try:
                 answer.send(b".")
@@ -116,12 +123,12 @@ def resolve(host: str, port: int, until: float) -> Task:
             yield Wait(answered, READ, until)
         except TimeoutError:
             raise TimeoutError(f"no answer from the resolver for {host}") from None
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["addresses"]
+    if failed:
+        raise failed[0]
+    return found[0]
 
 
-def open_tcp(addresses: list[tuple], until: float) -> Task:
+def open_tcp(addresses: Sequence[AddrInfo], until: float) -> Task[tuple[socket.socket, float]]:
     """A connected non-blocking socket to the first address that accepts, and the time it was seen open;
     the last error if none does."""
     error: OSError = OSError("no address to connect to")
@@ -147,7 +154,7 @@ def open_tcp(addresses: list[tuple], until: float) -> Task:
     raise error
 
 
-def tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, until: float) -> Task:
+def tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, until: float) -> Task[None]:
     """Ask the proxy for a tunnel to host:port (HTTP CONNECT); TunnelError unless it answers 200."""
     target = host_port(host, port)
     request = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
@@ -169,9 +176,9 @@ def tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, until: float
         raise TunnelError(f"proxy {proxy.shown} answered '{status}' to CONNECT {target}{hint}")
 
 
-def send_all(sock, data: bytes, until: float) -> Task:
+def send_all(sock: socket.socket, data: bytes, until: float) -> Task[None]:
     """Send every byte of `data` on a non-blocking socket (plain or TLS)."""
     view = memoryview(data)
     while view:
-        sent = yield from when_ready(lambda rest=view: sock.send(rest), sock, WRITE, until)
+        sent = yield from when_ready(functools.partial(sock.send, view), sock, WRITE, until)
         view = view[sent:]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import ssl
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,6 +25,8 @@ from auditor.probe.connect import send_all
 from auditor.probe.loop import READ, Task, when_ready
 
 MAX_RESPONSE = 64 * 1024
+# GET /'s answer: status, status_line, body (its start) and healthy; or error
+HttpAnswer = dict[str, "str | int | bool | None"]
 
 
 @dataclass
@@ -71,7 +74,7 @@ class Handshake:
     verified: list[bytes] | None  # the path OpenSSL built, leaf to anchor; None on failure or Python 3.9
 
 
-def handshake(sock, store: TrustStore, hostname: str, until: float) -> Task:
+def handshake(sock: socket.socket, store: TrustStore, hostname: str, until: float) -> Task[Handshake]:
     """One verifying handshake with SNI `hostname` on a non-blocking socket, bounded as a whole by `until`,
     however slowly the peer drips its bytes."""
     tls = store.context.wrap_socket(sock, server_hostname=hostname, do_handshake_on_connect=False)
@@ -81,15 +84,17 @@ def handshake(sock, store: TrustStore, hostname: str, until: float) -> Task:
         return Handshake(tls, exc, _chain(tls, "get_unverified_chain"), None)
     sent = _chain(tls, "get_unverified_chain")
     if sent is None:  # Python 3.9: the server's own certificate is all there is
-        sent = [tls.getpeercert(binary_form=True)]
+        own = tls.getpeercert(binary_form=True)
+        sent = [own] if own is not None else []
     return Handshake(tls, None, sent, _chain(tls, "get_verified_chain"))
 
 
 def _chain(tls: ssl.SSLSocket, method: str) -> list[bytes] | None:
     public = getattr(tls, method, None)  # Python 3.13+
     if public is not None:
-        return public()
-    private = getattr(tls._sslobj, method, None)  # Python 3.10-3.12
+        chain: list[bytes] = public()
+        return chain
+    private = getattr(tls._sslobj, method, None)  # type: ignore[attr-defined]  # Python 3.10-3.12: private, not in typeshed
     if private is None:
         return None
     import _ssl
@@ -97,7 +102,7 @@ def _chain(tls: ssl.SSLSocket, method: str) -> list[bytes] | None:
     return [certificate.public_bytes(_ssl.ENCODING_DER) for certificate in private() or []]
 
 
-def get_root(tls: ssl.SSLSocket, host: str, until: float) -> Task:
+def get_root(tls: ssl.SSLSocket, host: str, until: float) -> Task[HttpAnswer]:
     """GET / over the verified connection: the status, the start of the body, and whether it reads
     `healthy: <host>` as the DynamoDB endpoints' does. Errors are reported, never raised."""
     request = (f"GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: auditor/{__version__} probe\r\nAccept: */*\r\n"

@@ -14,22 +14,26 @@ import itertools
 import selectors
 import ssl
 import time
-from typing import Callable, Generator, NamedTuple, Sequence, TypeVar
+from typing import Callable, Generator, NamedTuple, Protocol, Sequence, TypeVar
 
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 T = TypeVar("T")
 
 
+class HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
 class Wait(NamedTuple):
-    fileobj: object  # a socket, or anything with fileno()
+    fileobj: HasFileno  # a socket, or anything with fileno()
     events: int  # READ or WRITE
     until: float  # time.monotonic() by which it must be ready
 
 
-Task = Generator[Wait, None, T]
+Task = Generator[Wait, float, T]  # sent the time.monotonic() at which what it waited for was ready
 
 
-def when_ready(call: Callable[[], T], fileobj, event: int, until: float) -> Task:
+def when_ready(call: Callable[[], T], fileobj: HasFileno, event: int, until: float) -> Task[T]:
     """call(), a non-blocking step (send, recv, a TLS handshake step), repeated until it stops
     asking to wait; TLS may want to read in order to write and the reverse, so its wishes win over `event`."""
     while True:
@@ -43,10 +47,10 @@ def when_ready(call: Callable[[], T], fileobj, event: int, until: float) -> Task
             yield Wait(fileobj, event, until)
 
 
-def run_all(tasks: Sequence[Task], workers: int) -> list:
+def run_all(tasks: Sequence[Task[T]], workers: int) -> list[T]:
     """Every task's return value, in the order of `tasks`, with at most `workers` of them started and not
     finished at any time. An exception a task does not handle is raised here, once the others are closed."""
-    results: list = [None] * len(tasks)
+    results: dict[int, T] = {}
     queue = iter(range(len(tasks)))
     selector = selectors.DefaultSelector()
     deadlines: list[tuple[float, int, int]] = []  # (until, token, task): a heap; stale tokens are skipped
@@ -56,7 +60,8 @@ def run_all(tasks: Sequence[Task], workers: int) -> list:
     def advance(index: int | None, error: BaseException | None = None, ready_at: float | None = None) -> None:
         while index is not None:  # a task that finishes frees its place for the next one
             try:
-                wait = tasks[index].throw(error) if error else tasks[index].send(ready_at)
+                task = tasks[index]
+                wait = task.throw(error) if error else next(task) if ready_at is None else task.send(ready_at)
             except StopIteration as done:
                 results[index] = done.value
                 index, error, ready_at = next(queue, None), None, None
@@ -95,4 +100,4 @@ def run_all(tasks: Sequence[Task], workers: int) -> list:
         selector.close()
         for task in tasks:
             task.close()  # a no-op for finished tasks; runs the `finally` (sockets closed) of the others
-    return results
+    return [results[index] for index in range(len(tasks))]  # every task finished, or this was not reached

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from auditor.model import Component
 from auditor.probe.classify import CLASSES
 from auditor.probe.connect import host_port
+
+if TYPE_CHECKING:
+    from auditor.probe.handshake import HttpAnswer
 
 
 @dataclass
@@ -25,12 +29,12 @@ class ProbeResult:
     message: str = ""  # the operating system's or OpenSSL's own error text
     tls_version: str | None = None
     cipher: str | None = None
-    chain: list[dict] = field(default_factory=list)  # as the server sent it, its own certificate first
-    path: list[dict] = field(default_factory=list)  # as OpenSSL built it, leaf to anchor
-    anchor: dict | None = None
+    chain: list[dict[str, str]] = field(default_factory=list)  # as the server sent it, its own certificate first
+    path: list[dict[str, str]] = field(default_factory=list)  # as OpenSSL built it, leaf to anchor
+    anchor: dict[str, str] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)  # per phase: dns, connect, proxy, handshake, http
-    attempts: list[dict] = field(default_factory=list)
-    http: dict | None = None
+    attempts: list[dict[str, str | float]] = field(default_factory=list)  # result and elapsed_ms of each
+    http: HttpAnswer | None = None
     elapsed_ms: float = 0.0
     notes: list[str] = field(default_factory=list)
 

@@ -48,7 +48,7 @@ def run_probes(jobs: Sequence[ProbeJob], settings: ProbeSettings = ProbeSettings
     return run_all([probe(job, settings, until) for job in jobs], workers)
 
 
-def probe_with_store(host: str, port: int, store: str | os.PathLike | Sequence[bytes], *, password: str | None = None,
+def probe_with_store(host: str, port: int, store: str | os.PathLike[str] | Sequence[bytes], *, password: str | None = None,
                      label: str = "certificates given", users: Sequence[str] = (), connect_to: tuple[str, int] | None = None,
                      timeout: float = DEFAULT_TIMEOUT, retries: int = 0, http: bool = False,
                      environ: Mapping[str, str] | None = None, deadline: float | None = None) -> ProbeResult:
@@ -63,9 +63,9 @@ def probe_with_store(host: str, port: int, store: str | os.PathLike | Sequence[b
     return run_probes([job], ProbeSettings(timeout, retries, http, environ), 1, deadline)[0]
 
 
-def probe(job: ProbeJob, settings: ProbeSettings, run_until: float | None = None) -> Task:
+def probe(job: ProbeJob, settings: ProbeSettings, run_until: float | None = None) -> Task[ProbeResult]:
     """One job: attempts until one passes, fails for a reason a retry cannot change, or retries run out."""
-    attempts = []
+    attempts: list[dict[str, str | float]] = []
     for _ in range(settings.retries + 1):
         result = yield from _attempt(job, settings, run_until)
         attempts.append({"result": result.failure or "pass", "elapsed_ms": result.elapsed_ms})
@@ -86,23 +86,24 @@ class _Phases:
 
     def __init__(self, timeout: float, run_until: float | None, timings: dict[str, float]):
         self.timeout, self.run_until, self.timings = timeout, run_until, timings
-        self.name, self.started, self.ended, self.clipped, self.open = "proxy", time.monotonic(), None, False, False
+        self.name, self.started, self.clipped, self.open = "proxy", time.monotonic(), False, False
+        self.ended: float | None = None
 
     def begin(self, name: str) -> float:
         self.name, self.open = name, True
         self.started = time.monotonic() if self.ended is None else self.ended
         until = self.started + self.timeout
         self.clipped = self.run_until is not None and self.run_until < until
-        return self.run_until if self.clipped else until
+        return self.run_until if self.run_until is not None and self.clipped else until
 
     def end(self, at: float | None = None) -> None:
         if self.open:
-            self.ended = time.monotonic() if at is None else at
-            self.timings[self.name] = round((self.ended - self.started) * 1000, 1)
+            ended = self.ended = time.monotonic() if at is None else at
+            self.timings[self.name] = round((ended - self.started) * 1000, 1)
             self.open = False
 
 
-def _attempt(job: ProbeJob, settings: ProbeSettings, run_until: float | None) -> Task:
+def _attempt(job: ProbeJob, settings: ProbeSettings, run_until: float | None) -> Task[ProbeResult]:
     store = job.store
     connect_to = job.connect_to and (job.connect_to[0], job.connect_to[1] or job.port)
     result = ProbeResult(job.host, job.port, store.label, store.format, len(store.certificates), job.users,
@@ -131,7 +132,8 @@ def _attempt(job: ProbeJob, settings: ProbeSettings, run_until: float | None) ->
         result.chain = [chain.describe(der) for der in shake.sent or []]
         if shake.error is not None:
             raise shake.error
-        result.tls_version, result.cipher = shake.tls.version(), shake.tls.cipher()[0]
+        cipher = shake.tls.cipher()  # None only before a handshake
+        result.tls_version, result.cipher = shake.tls.version(), cipher[0] if cipher else None
         if shake.verified:
             result.path = [chain.describe(der) for der in shake.verified]
             result.anchor = chain.anchor(shake.verified[-1], dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"))

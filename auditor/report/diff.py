@@ -83,12 +83,12 @@ def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
     for name, changes in (("New", diff.new), ("Resolved", diff.resolved), ("Unchanged", diff.unchanged)):
         if not changes:
             continue
-        rows = [[c.severity.upper() + (" (waived)" if c.waived else ""), c.title, c.where, c.rule] for c in changes]
+        cells = [[c.severity.upper() + (" (waived)" if c.waived else ""), c.title, c.where, c.rule] for c in changes]
         if markdown:  # the Markdown report's own table and escaping: a saved report's text is scanned text
             table = "\n".join(["| severity | finding | where | rule |", "| --- | --- | --- | --- |"]
-                              + ["| " + " | ".join(md_text(cell) for cell in row) + " |" for row in rows])
+                              + ["| " + " | ".join(md_text(cell) for cell in row) + " |" for row in cells])
         else:
-            table = redacted_table(rows, headers=["severity", "finding", "where", "rule"], tablefmt="simple",
+            table = redacted_table(cells, headers=["severity", "finding", "where", "rule"], tablefmt="simple",
                                    maxcolwidths=[None, 60, 60, 30])
         lines += [("## " if markdown else "") + f"{name} ({len(changes)})", "", table, ""]
     return visible(redact("\n".join(lines)), newlines=True) + "\n"

@@ -42,7 +42,7 @@ def _groups(report, components, findings) -> list:
     for finding in findings:
         component = components.get(finding.component)
         groups.setdefault(component.target if component else "", ([], []))[1].append(finding)
-    order = {}
+    order: dict[str, int] = {}
     for index, target in enumerate(report.targets):
         order.setdefault(target.location, index)
     return sorted(groups.items(), key=lambda item: order.get(item[0], len(report.targets)))
@@ -190,6 +190,7 @@ def _trust_links(members, components) -> Markup:
     rows = []
     for c in clients:
         store = components.get(c.details.get("trust_store_id", ""))
+        store_cell: str | list[Markup]
         if c.details.get("certificate_validation") == "off":
             store_cell = "none: certificate validation is off"
         elif store:

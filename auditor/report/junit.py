@@ -44,7 +44,7 @@ def _suite(root, report, name: str):
     suite = _element("testsuite", root, name=name, timestamp=report.generated_at.rstrip("Z"),
                      hostname=report.run.get("host", "localhost"), time="0")
     properties = _element("properties", suite)
-    pack = next((p for p in report.packs if p["id"] == name), {})
+    pack: dict[str, str] = next((p for p in report.packs if p["id"] == name), {})
     for key, value in (("auditor.version", report.tool_version), ("auditor.summary", pack_line(report)),
                        ("fail_on", report.fail_on), ("as_of", report.as_of), ("pack.title", pack.get("title")),
                        ("pack.version", pack.get("version")), ("pack.sha256", pack.get("sha256"))):

@@ -50,18 +50,18 @@ def merge_reports(paths: list[str], out: IO[str], *, fail_on: str = "high", as_o
                 book.finish(waivers)
                 merged.add(waivers, files)
             now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            summary = {"findings": merged.counts, "failing": merged.failing, "not_scanned": merged.written["errors"]}
             header = {"schema_version": SCHEMA_VERSION, "tool": {"name": "auditor", "version": __version__},
                       "generated_at": now, "as_of": as_of or max(s["as_of"] for s in merged.sources),
                       "rule_packs": merged.packs, **({"rules": list(merged.rules.values())} if merged.rules else {}),
                       "fail_on": fail_on,
                       "run": dict(run or {}, merged=merged.sources),
-                      "summary": {"findings": merged.counts, "failing": merged.failing,
-                                  "not_scanned": merged.written["errors"]}}
+                      "summary": summary}
             _assemble(out, redact_tree(header), files)
         finally:
             for handle in files.values():
                 handle.close()
-    return header["summary"]
+    return summary
 
 
 class _Merged:

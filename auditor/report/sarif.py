@@ -197,7 +197,7 @@ def _invocation(report) -> dict:
 
 
 def _notification(error) -> dict:
-    notification = {"level": "warning", "message": {"text": f"could not be scanned: {error.message}"},
+    notification: dict[str, object] = {"level": "warning", "message": {"text": f"could not be scanned: {error.message}"},
                     "descriptor": {"id": "scan-error"}}
     if names_file(error.location):
         notification["locations"] = [{"physicalLocation": {"artifactLocation": _artifact(error.location)}}]
