@@ -131,9 +131,10 @@ def runtime_openssl(interpreter: str, shown: str, target: str, timeout: float | 
     Python 2 lacks). The interpreter sits in <venv>/bin; when the venv's own site.py is what finds its
     standard library, the folders it would add are given to the script instead (auditor.collect.python.venv_base)."""
     venv, shown_venv = (os.path.dirname(os.path.dirname(path)) for path in (interpreter, shown))
-    stdlib = base_stdlib(View(venv, display_top=shown_venv), interpreter)
-    if isinstance(stdlib, ScanError):
-        return stdlib
+    base = base_stdlib(View(venv, display_top=shown_venv), interpreter)
+    if base.errors:
+        return base.errors[0]
+    stdlib = base.folders
     ran = _run_bounded([interpreter, "-E", "-s", "-S", "-c", _PROBE, *stdlib], shown, "the interpreter", timeout)
     if isinstance(ran, ScanError):
         return ran
