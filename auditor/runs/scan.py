@@ -21,7 +21,7 @@ from auditor.collect.tree import SKIP_DIRS, VENDORED_PACKAGES, Environment, Walk
 from auditor.collect.config.trust_config import collect_trust_config
 from auditor.collect.config.environ import Environ
 from auditor.fs import FsError, View, shown
-from auditor.model import Component, Report, ScanError, Target
+from auditor.model import Report, ScanError, Target
 from auditor.checks.rules import Pack, ReleaseDates, evaluate
 from auditor.trust.packaged import packaged_trust
 
@@ -282,8 +282,7 @@ def _scan_environment(view, environment: Environment, target, report, collected,
         collected.extend(library_openssl(view, SITE_LIBRARY_GLOBS, target, base=site_dir))
     interpreter = _interpreter(view, environment) if runtime else None
     if interpreter:
-        fact = runtime_openssl(interpreter, view.display(interpreter), target)
-        (collected.components if isinstance(fact, Component) else collected.errors).append(fact)
+        collected.extend(runtime_openssl(interpreter, view.display(interpreter), target))
 
 
 def _interpreter(view: View, environment: Environment) -> str | None:
@@ -326,8 +325,7 @@ def _scan_system(view: View, running: bool, watched, report, collected, options:
         found.components.append(running_openssl(label))
         binary = shutil.which("openssl") if options.runtime else None
         if binary:
-            fact = command_openssl(binary, label)
-            (found.components if isinstance(fact, Component) else found.errors).append(fact)
+            found.extend(command_openssl(binary, label))
     else:
         target = Target("image", shown(view.top), {"confined": True})
     found.extend(library_openssl(view, LIBRARY_GLOBS, label))
