@@ -370,9 +370,6 @@ def _identify_system(view: View, running: bool, label: str, collected: Collected
     from auditor.collect.platform.os_identity import read_os_identity, running_windows_identity
 
     if running and sys.platform == "win32":
-        component, errors = running_windows_identity(label), []
+        collected.extend(running_windows_identity(label))
     else:
-        component, errors = read_os_identity(view, label)
-    collected.errors.extend(errors)
-    if component is not None:
-        collected.components.append(component)
+        collected.extend(read_os_identity(view, label))
