@@ -309,7 +309,9 @@ def _scan_system(view: View, running: bool, watched, report, collected, options:
     found = Collected()
     _identify_system(view, running, label, found)
     skip: set[str] = set()
-    homes = home_directories(view, found.errors)
+    homes_read = home_directories(view)
+    found.errors.extend(homes_read.errors)
+    homes = homes_read.folders
     if running:
         path = running_interpreter_path()
         entries = [PathEntry(p, "sys.path of the running interpreter") for p in path]
