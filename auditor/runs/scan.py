@@ -331,12 +331,16 @@ def _scan_system(view: View, running: bool, watched, report, collected, options:
     else:
         target = Target("image", shown(view.top), {"confined": True})
     found.extend(library_openssl(view, LIBRARY_GLOBS, label))
-    installs = other_environments(view, skip, homes, found.errors)
+    installs_read = other_environments(view, skip, homes)
+    found.errors.extend(installs_read.errors)
+    installs = installs_read.environments
     for environment in installs:
         # An image's interpreters are another machine's programs: never run here.
         _scan_environment(view, environment, label, report, found, watched, options.runtime and running)
     searched = _resolved(view, skip | {e.prefix for e in installs} | {d for e in installs for d in e.site_dirs})
-    applications = application_folders(view, homes, found.errors)
+    applications_read = application_folders(view, homes)
+    found.errors.extend(applications_read.errors)
+    applications = applications_read.folders
     for folder in applications:
         _scan_tree(view, folder, label, report, found, watched, options.progress, options.runtime and running,
                    APPLICATION_LIMITS, searched, APPLICATION_SKIP, on_system=True,
