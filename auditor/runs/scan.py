@@ -268,14 +268,14 @@ def _scan_environment(view, environment: Environment, target, report, collected,
         return
     if environment.kind == "virtualenv" and not environment.site_dirs:
         environment.site_dirs = venv_site_dirs(view, environment.prefix)
-    errors: list[ScanError] = []
-    entries = environment_path(view, environment.site_dirs, errors)
+    sys_path = environment_path(view, environment.site_dirs)
+    entries = sys_path.entries
     result, count = collect_environment(view, entries, target, watched)
     details = {"layout": environment.kind, "site_dirs": [view.display(d) for d in environment.site_dirs], "distributions": count}
     if environment.python:
         details["python"] = environment.python
     report.targets.append(Target("environment", location, details))
-    collected.errors.extend(errors)
+    collected.errors.extend(sys_path.errors)
     collected.extend(result)
     collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
     for site_dir in environment.site_dirs:  # OpenSSL bundled in wheels
