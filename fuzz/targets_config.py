@@ -147,8 +147,8 @@ def _check_code_settings(found: list, text: str) -> None:
 
 
 def python_code(data: bytes) -> None:
-    errors: list = []
-    found, how = python_settings(data, "app/clients.py", errors)
+    code = python_settings(data, "app/clients.py")
+    found, how, errors = code.settings, code.how, code.errors
     check_errors(errors)
     assert how in (PYTHON, "python line search"), how
     assert how == PYTHON or errors, "a line search is always explained by an error entry"

@@ -82,7 +82,9 @@ def check_component(component: Component, kind: str) -> None:
 
 def identify(root: str, report: bool = True) -> tuple[Optional[Component], list[ScanError]]:
     """The OS a scan reads from the image at `root`, checked and judged."""
-    component, errors = read_os_identity(View(root, image=True), "image")
+    found = read_os_identity(View(root, image=True), "image")
+    assert len(found.components) <= 1, found.components
+    component, errors = (found.components or [None])[0], found.errors
     check_errors(errors)
     if component is not None:
         check_component(component, "os")

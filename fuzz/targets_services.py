@@ -103,10 +103,9 @@ def image_services(data: bytes) -> None:
         with open(os.path.join(root, path), "wb") as file:
             file.write((b"[Service]\nEnvironmentFile=-/etc/default/app\n" if path.endswith(".service") else b"") + data)
     view = View(root, image=True, display_top="/")
-    errors: list = []
-    accounts = read_accounts(view, errors)
+    accounts = read_accounts(view)
     found = read_services(view, accounts)
-    for error in errors + found.errors:
+    for error in accounts.errors + found.errors:
         assert isinstance(error, ScanError) and error.message and "\n" not in error.message, error
     for context in found.contexts:
         for origin in context.variables.values():

@@ -212,10 +212,9 @@ def test_a_client_call_is_found_however_deep_its_receiver(depth, kwargs):
     assume(all(name != "verify" for name, _ in kwargs))
     arguments = "".join(f"{name}='{value}', " for name, value in kwargs)
     source = f"import boto3\n\nclient = {'session.' * depth}client('s3', {arguments}verify=False)\n"
-    errors = []
-    found, how = python_settings(source.encode(), "app/deep.py", errors)
-    assert [(s.line, s.name, s.effect, s.value) for s in found] == [(3, "verify", "disabled", "False")]
-    assert how == "python ast" or len(errors) == 1
+    code = python_settings(source.encode(), "app/deep.py")
+    assert [(s.line, s.name, s.effect, s.value) for s in code.settings] == [(3, "verify", "disabled", "False")]
+    assert code.how == "python ast" or len(code.errors) == 1
 
 
 # -- redact -------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 from auditor.checks.matrices import judge_os as judge, version_key
+from auditor.collect import Collected
 from auditor.collect.platform.os_identity import CAP, read_os_identity, running_windows_identity
 from auditor.fs import View
 from auditor.model import Report
@@ -71,7 +72,10 @@ def pack():
 
 
 def identify(root):
-    return read_os_identity(View(str(root), image=True), f"image {root}")
+    """The one component (None when nothing names the system) and the error entries."""
+    found = read_os_identity(View(str(root), image=True), f"image {root}")
+    (component,) = found.components or [None]
+    return component, found.errors
 
 
 def judged(pack, component):
@@ -136,7 +140,7 @@ def test_this_machine_is_read_through_the_same_code():
         expected = platform.freedesktop_os_release()
     except (AttributeError, OSError):
         pytest.skip("no os-release here (or Python before 3.10)")
-    component, _ = read_os_identity(View("/", display_top="/"), "this machine")
+    (component,) = read_os_identity(View("/", display_top="/"), "this machine").components
     assert component.name == expected["ID"] and component.location in ("/etc/os-release", "/usr/lib/os-release")
     assert (component.version or "").startswith(expected.get("VERSION_ID", ""))
 
@@ -147,7 +151,8 @@ def windows(monkeypatch, win32_ver, edition, product_type):
     monkeypatch.setattr(platform, "win32_ver", lambda *args: win32_ver)
     monkeypatch.setattr(platform, "win32_edition", lambda: edition)
     monkeypatch.setattr(sys, "getwindowsversion", lambda: SimpleNamespace(product_type=product_type), raising=False)
-    return running_windows_identity("this machine")
+    (component,) = running_windows_identity("this machine").components
+    return component
 
 
 def test_running_windows_xp_needs_its_root_updates_verified(monkeypatch, pack):
@@ -169,7 +174,7 @@ def test_running_windows_server_2008_r2_is_supported(monkeypatch, pack):
 
 def test_no_windows_identity_elsewhere(monkeypatch):
     monkeypatch.setattr(platform, "win32_ver", lambda *args: ("", "", "", ""))
-    assert running_windows_identity("this machine") is None
+    assert running_windows_identity("this machine") == Collected()
 
 
 # -- the matrix -------------------------------------------------------------------

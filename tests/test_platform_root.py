@@ -151,7 +151,9 @@ def test_runtime_openssl_command_is_read_and_judged(tmp_path, monkeypatch):
     seen = tmp_path / "seen"
     binary = fake_openssl(tmp_path, f'echo "$@" > {seen}; env >> {seen}; pwd >> {seen}\n'
                                     f'echo "{RHEL5_LIBCRYPTO_TEXT.decode()}"\n')
-    fact = openssl.command_openssl(binary, "this machine")
+    found = openssl.command_openssl(binary, "this machine")
+    assert not found.errors
+    (fact,) = found.components
     assert (fact.version, fact.source, fact.details["version_text"]) == (
         "0.9.8e", "`openssl version`, run with --runtime", RHEL5_LIBCRYPTO_TEXT.decode())
     args, *rest = seen.read_text().splitlines()
@@ -164,11 +166,11 @@ def test_runtime_openssl_command_is_read_and_judged(tmp_path, monkeypatch):
 def test_runtime_openssl_command_that_hangs_or_fails_is_an_error_entry(tmp_path):
     hung = fake_openssl(tmp_path / "hung", "sleep 60 &\nsleep 60\n")
     started = time.monotonic()
-    error = openssl.command_openssl(hung, "this machine", timeout=0.5)
+    (error,) = openssl.command_openssl(hung, "this machine", timeout=0.5).errors
     assert time.monotonic() - started < 5
     assert (error.location, error.message) == (hung, "openssl version did not answer within 0.5 s; killed")
     broken = fake_openssl(tmp_path / "broken", "echo 'libssl.so.3: cannot open shared object file' >&2; exit 127\n")
-    error = openssl.command_openssl(broken, "this machine")
+    (error,) = openssl.command_openssl(broken, "this machine").errors
     assert error.message == "openssl version gave no version (exit 127): libssl.so.3: cannot open shared object file"
 
 

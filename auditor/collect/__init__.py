@@ -1,4 +1,21 @@
-"""Collectors: each turns one kind of place into facts (components) and error entries."""
+"""Collectors: each turns one kind of place into facts and error entries.
+
+The interface every public collector function keeps:
+
+- It takes a `View` (auditor.fs: the confined, size-capped view of one target; every read of the target
+  goes through it) and what it reads: host paths inside the view, the scan's label (`target`) for the
+  components it makes, and the options of its kind (the watched package names, an `Environ`, `Accounts`).
+  It executes nothing of the target unless its name says it runs a program (--runtime), and then bounded.
+- It returns its facts together with its error entries (`ScanError(location, message)`: what it could not
+  read and why, in the order met): `Collected` below where the facts are components; a small dataclass
+  of the module, with a field `errors: list[ScanError]` beside its facts, where they are something else
+  (`Accounts`, `Homes`, `Installs`, `Folders`, `SysPath`, `BaseStdlib`, `CodeSettings`, `TrustSettings`,
+  `Services`, the walk's `Discovery`).
+- It never appends into an error list passed in and never returns `Component | ScanError` or a
+  `(value, errors)` pair; the caller merges what it got (`Collected.extend`, or `errors.extend(x.errors)`).
+  A private helper of one module may still fill an accumulator where that is simpler.
+- Its facts are complete when it returns them; a bad input is an error entry and the rest goes on.
+"""
 
 from __future__ import annotations
 

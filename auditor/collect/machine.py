@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass, field
 
 from auditor.collect.tree import SKIP_DIRS, Environment, WalkLimits, group_site_dirs
 from auditor.fs import FsError, View
@@ -72,9 +73,23 @@ def _expand(view: View, patterns, homes: list[str], errors: list[ScanError]) -> 
     return found
 
 
-def other_environments(view: View, skip: set[str], homes: list[str], errors: list[ScanError]) -> list[Environment]:
+@dataclass
+class Installs:
+    environments: list[Environment] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+
+
+@dataclass
+class Folders:
+    folders: list[str] = field(default_factory=list)  # host paths
+    errors: list[ScanError] = field(default_factory=list)
+
+
+def other_environments(view: View, skip: set[str], homes: list[str]) -> Installs:
     """Install locations outside the running interpreter's path, grouped per interpreter. One that exists
     but cannot be used (no permission, a symlink loop) is an error entry."""
+    errors: list[ScanError] = []
+
     def fresh(paths):
         usable = []
         for path in paths:
@@ -96,13 +111,14 @@ def other_environments(view: View, skip: set[str], homes: list[str], errors: lis
     environments += [Environment("virtualenv", venv) for venv in fresh(service_virtualenvs(view))
                      if all(e.prefix != venv for e in environments)]
     environments += [Environment("aws-cli-v2", dist) for dist in fresh(_expand(view, CLI_V2_GLOBS, homes, errors))]
-    return environments
+    return Installs(environments, errors)
 
 
-def application_folders(view: View, homes: list[str], errors: list[ScanError]) -> list[str]:
+def application_folders(view: View, homes: list[str]) -> Folders:
     """Host paths of the application folders and homes that exist, each once (a folder reached by two names, or
     inside another one listed, is walked once); not the symlinks among them, which lead to a folder listed or
     outside it."""
+    errors: list[ScanError] = []
     candidates = []
     for pattern in APPLICATION_GLOBS + tuple(homes):
         for path in view.glob(pattern, errors=errors):
@@ -117,7 +133,7 @@ def application_folders(view: View, homes: list[str], errors: list[ScanError]) -
             continue
         seen.append(real)
         folders.append(path)
-    return folders
+    return Folders(folders, errors)
 
 
 def _real(view: View, path: str) -> str | None:

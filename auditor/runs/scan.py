@@ -285,28 +285,20 @@ def _scan_environment(view: View, environment: Environment, target: str, scan: _
         return
     if environment.kind == "virtualenv" and not environment.site_dirs:
         environment.site_dirs = venv_site_dirs(view, environment.prefix)
-    errors: list[ScanError] = []
-    entries = environment_path(view, environment.site_dirs, errors)
-    result, count = collect_environment(view, entries, target, scan.watched)
+    sys_path = environment_path(view, environment.site_dirs)
+    result, count = collect_environment(view, sys_path.entries, target, scan.watched)
     details: dict[str, Any] = {"layout": environment.kind, "site_dirs": [view.display(d) for d in environment.site_dirs], "distributions": count}
     if environment.python:
         details["python"] = environment.python
     scan.report.targets.append(Target("environment", location, details))
-    collected.errors.extend(errors)
+    collected.errors.extend(sys_path.errors)
     collected.extend(result)
-    collected.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
+    collected.python_paths.append(PythonPath(view, [e.host for e in sys_path.entries], result.components))
     for site_dir in environment.site_dirs:  # OpenSSL bundled in wheels
         collected.extend(library_openssl(view, SITE_LIBRARY_GLOBS, target, base=site_dir))
     interpreter = _interpreter(view, environment) if scan.runtime else None
     if interpreter:
-        _add_fact(collected, runtime_openssl(interpreter, view.display(interpreter), target))
-
-
-def _add_fact(collected: Collected, fact: Component | ScanError) -> None:
-    if isinstance(fact, Component):
-        collected.components.append(fact)
-    else:
-        collected.errors.append(fact)
+        collected.extend(runtime_openssl(interpreter, view.display(interpreter), target))
 
 
 def _interpreter(view: View, environment: Environment) -> str | None:
@@ -334,7 +326,9 @@ def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool
     _identify_system(view, label, found, running=running)
     report = scan.report
     skip: set[str] = set()
-    homes = home_directories(view, found.errors)
+    homes_read = home_directories(view)
+    found.errors.extend(homes_read.errors)
+    homes = homes_read.folders
     if running:
         path = running_interpreter_path()
         entries = [PathEntry(p, "sys.path of the running interpreter") for p in path]
@@ -350,17 +344,21 @@ def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool
         found.components.append(running_openssl(label))
         binary = shutil.which("openssl") if scan.runtime else None
         if binary:
-            _add_fact(found, command_openssl(binary, label))
+            found.extend(command_openssl(binary, label))
     else:
         target = Target("image", shown(view.top), {"confined": True})
     found.extend(library_openssl(view, LIBRARY_GLOBS, label))
-    installs = other_environments(view, skip, homes, found.errors)
+    installs_read = other_environments(view, skip, homes)
+    found.errors.extend(installs_read.errors)
+    installs = installs_read.environments
     # An image's interpreters are another machine's programs: never run here.
     inside = dataclasses.replace(scan, runtime=scan.runtime and running)
     for environment in installs:
         _scan_environment(view, environment, label, inside, found)
     searched = _resolved(view, skip | {e.prefix for e in installs} | {d for e in installs for d in e.site_dirs})
-    applications = application_folders(view, homes, found.errors)
+    applications_read = application_folders(view, homes)
+    found.errors.extend(applications_read.errors)
+    applications = applications_read.folders
     for folder in applications:
         _scan_tree(view, folder, label, inside, found, limits=APPLICATION_LIMITS, skip=searched,
                    skip_names=APPLICATION_SKIP, on_system=True, read_code=os.path.basename(folder) not in PRODUCT_FOLDERS)
@@ -396,9 +394,6 @@ def _identify_system(view: View, label: str, collected: Collected, *, running: b
     from auditor.collect.platform.os_identity import read_os_identity, running_windows_identity
 
     if running and sys.platform == "win32":
-        component, errors = running_windows_identity(label), []
+        collected.extend(running_windows_identity(label))
     else:
-        component, errors = read_os_identity(view, label)
-    collected.errors.extend(errors)
-    if component is not None:
-        collected.components.append(component)
+        collected.extend(read_os_identity(view, label))

@@ -38,8 +38,7 @@ def system_contexts(view: View, environ: Environ, image: bool,
                     paths: list[PythonPath]) -> tuple[TrustSettings, list[TrustSettings]]:
     """The scan's own context and every other one of the system in `view`; each of `paths` that a service
     runs gets that service's context in its `contexts`."""
-    errors: list[ScanError] = []
-    accounts = read_accounts(view, errors)
+    accounts = read_accounts(view)
     if environ.get("HOME"):
         home, note = environ.get("HOME"), f"HOME from {environ.origin}"
     elif image:
@@ -48,7 +47,7 @@ def system_contexts(view: View, environ: Environ, image: bool,
         home, note = environ.home(), ""
     default = read_trust_settings(view, environ, home, accounts=accounts, home_note=note)
     services = read_services(view, accounts)
-    default.errors += errors + services.errors
+    default.errors += accounts.errors + services.errors
     others: list[TrustSettings] = []
     for context in services.contexts:
         settings = _settings_of(view, context, accounts)
@@ -86,7 +85,9 @@ def _homes(view: View, accounts: Accounts, errors: list[ScanError]) -> list[str]
     """The home folders whose config files a user's clients read: /root, /home/*, and the passwd homes of the
     users that can log in."""
 
-    homes = home_directories(view, errors)
+    found = home_directories(view)
+    errors += found.errors
+    homes = found.folders
     for account in accounts.by_name.values():
         if account.logs_in and account.home.startswith("/") and account.home != "/" and account.home not in homes:
             if view.is_dir(view.locate(view.top, account.home)):

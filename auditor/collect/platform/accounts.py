@@ -39,6 +39,7 @@ class Accounts:
     by_name: dict[str, Account] = field(default_factory=dict)
     by_uid: dict[str, Account] = field(default_factory=dict)
     read: bool = False  # whether a passwd file was read at all
+    errors: list[ScanError] = field(default_factory=list)  # why the passwd file could not be read
 
     def find(self, user: str) -> Account | None:
         """A user by name, or by number as systemd's User= and cron accept."""
@@ -60,10 +61,10 @@ class Accounts:
         return base.rstrip("/") + (slash + rest if slash else "") if base != "/" else "/" + rest
 
 
-def read_accounts(view: View, errors: list[ScanError]) -> Accounts:
+def read_accounts(view: View) -> Accounts:
     """The accounts of the system in `view`; an unreadable passwd file is an error entry."""
     found = Accounts()
-    data = view.read_if_present(view.locate(view.top, PASSWD), PASSWD_CAP, errors)
+    data = view.read_if_present(view.locate(view.top, PASSWD), PASSWD_CAP, found.errors)
     if data is None:
         return found
     found.read = True
@@ -77,10 +78,17 @@ def read_accounts(view: View, errors: list[ScanError]) -> Accounts:
     return found
 
 
-def home_directories(view: View, errors: list[ScanError]) -> list[str]:
+@dataclass
+class Homes:
+    folders: list[str] = field(default_factory=list)  # as the system names them
+    errors: list[ScanError] = field(default_factory=list)
+
+
+def home_directories(view: View) -> Homes:
     """The home folders of an image's users, as the image names them (/root, /home/*). One that cannot be
     listed is an error entry, once, and is not searched."""
-    homes = []
+    found = Homes()
+    errors, homes = found.errors, found.folders
     for home in [path for pattern in HOME_GLOBS for path in view.glob(pattern, errors=errors)]:
         try:
             view.list_dir(home)
@@ -89,4 +97,4 @@ def home_directories(view: View, errors: list[ScanError]) -> list[str]:
                 errors.append(ScanError(view.display(home), f"cannot list directory: {exc}"))
             continue
         homes.append(view.display(home))
-    return homes
+    return found

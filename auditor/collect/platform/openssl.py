@@ -125,15 +125,24 @@ def _matching(view: View, patterns: tuple[str, ...], base: str | None) -> list[s
     return paths
 
 
-def runtime_openssl(interpreter: str, shown: str, target: str, timeout: float | None = None) -> Component | ScanError:
+def runtime_openssl(interpreter: str, shown: str, target: str, timeout: float | None = None) -> Collected:
     """Run an interpreter (opt-in) to read its ssl facts: -E -s -S (no environment, no user or site
     packages, so no .pth or sitecustomize of the target runs; the same isolation as Python 3's -I, which
     Python 2 lacks). The interpreter sits in <venv>/bin; when the venv's own site.py is what finds its
-    standard library, the folders it would add are given to the script instead (auditor.collect.python.venv_base)."""
+    standard library, the folders it would add are given to the script instead (auditor.collect.python.venv_base).
+    One component, or one error entry saying why its OpenSSL was not read."""
     venv, shown_venv = (os.path.dirname(os.path.dirname(path)) for path in (interpreter, shown))
-    stdlib = base_stdlib(View(venv, display_top=shown_venv), interpreter)
-    if isinstance(stdlib, ScanError):
-        return stdlib
+    base = base_stdlib(View(venv, display_top=shown_venv), interpreter)
+    if base.errors:
+        return Collected(errors=base.errors)
+    return _one(_runtime_openssl(interpreter, shown, target, base.folders, timeout))
+
+
+def _one(fact: Component | ScanError) -> Collected:
+    return Collected(errors=[fact]) if isinstance(fact, ScanError) else Collected(components=[fact])
+
+
+def _runtime_openssl(interpreter: str, shown: str, target: str, stdlib: list[str], timeout: float | None) -> Component | ScanError:
     ran = _run_bounded([interpreter, "-E", "-s", "-S", "-c", _PROBE, *stdlib], shown, "the interpreter", timeout)
     if isinstance(ran, ScanError):
         return ran
@@ -165,9 +174,13 @@ def _answer(out: str) -> dict[str, str]:
     return facts
 
 
-def command_openssl(binary: str, target: str, timeout: float | None = None) -> Component | ScanError:
+def command_openssl(binary: str, target: str, timeout: float | None = None) -> Collected:
     """`openssl version` of this machine's openssl command (opt-in, --runtime): the library the command
-    line tool and the scripts that call it use."""
+    line tool and the scripts that call it use. One component, or one error entry saying why it was not read."""
+    return _one(_command_openssl(binary, target, timeout))
+
+
+def _command_openssl(binary: str, target: str, timeout: float | None) -> Component | ScanError:
     ran = _run_bounded([binary, "version"], binary, "openssl version", timeout)
     if isinstance(ran, ScanError):
         return ran

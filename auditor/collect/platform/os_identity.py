@@ -49,6 +49,7 @@ import sys
 import xml.parsers.expat
 from typing import Callable, TypeVar
 
+from auditor.collect import Collected
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
@@ -77,21 +78,26 @@ PLIST_ERRORS = (ValueError, TypeError, AttributeError, IndexError, LookupError, 
 T = TypeVar("T")
 
 
-def read_os_identity(view: View, target: str) -> tuple[Component | None, list[ScanError]]:
-    """The system `view` holds (this machine with View("/"), an image with View(root, image=True)), or None
-    when no file names it, with the errors met on the way."""
+def read_os_identity(view: View, target: str) -> Collected:
+    """The system `view` holds (this machine with View("/"), an image with View(root, image=True)): one
+    component, none when no file names it; with the errors met on the way."""
     reader = _Reader(view, target)
     for source in (_os_release, _lsb_release, _release_file, _debian_version, _macos):
         component = source(reader)
         if component is not None:
-            return component, reader.errors
-    return None, reader.errors
+            return Collected([component], reader.errors)
+    return Collected(errors=reader.errors)
 
 
-def running_windows_identity(target: str) -> Component | None:
+def running_windows_identity(target: str) -> Collected:
     """The Windows this interpreter runs on: platform.win32_ver() names the release ("XP", "7", "2008ServerR2")
-    and service pack, sys.getwindowsversion() whether it is a workstation or a server. None elsewhere, where
+    and service pack, sys.getwindowsversion() whether it is a workstation or a server. Nothing elsewhere, where
     win32_ver() returns empty strings."""
+    component = _windows_identity(target)
+    return Collected([component] if component else [])
+
+
+def _windows_identity(target: str) -> Component | None:
     release, version, service_pack, _ = platform.win32_ver()
     if not version:
         return None

@@ -498,7 +498,7 @@ def service_virtualenvs(view: View) -> list[str]:
     from auditor.collect.platform.accounts import read_accounts
 
     found: list[str] = []
-    for context in read_services(view, read_accounts(view, [])).contexts:
+    for context in read_services(view, read_accounts(view)).contexts:
         for program in context.programs:
             venv = virtualenv_of(view, program)
             if venv and venv not in found:

@@ -48,8 +48,15 @@ class EntryContents:
     distributions: int = 0
 
 
-def environment_path(view: View, site_dirs: list[str], errors: list[ScanError]) -> list[PathEntry]:
+@dataclass
+class SysPath:
+    entries: list[PathEntry] = field(default_factory=list)  # in import order
+    errors: list[ScanError] = field(default_factory=list)
+
+
+def environment_path(view: View, site_dirs: list[str]) -> SysPath:
     """sys.path entries for these site directories, .pth lines included, in import order."""
+    errors: list[ScanError] = []
     front: list[PathEntry] = []
     back: list[PathEntry] = []
     seen: set[str] = set()
@@ -82,7 +89,7 @@ def environment_path(view: View, site_dirs: list[str], errors: list[ScanError]) 
                     add(front if egg_insert else back, target, origin + (" (moved to the front by its import line)" if egg_insert else ""))
                 elif kind == "other":
                     errors.append(ScanError(view.display(pth.path), f"line {lineno}: {text}: {_unusable(view, target)}; not scanned"))
-    return front + back
+    return SysPath(front + back, errors)
 
 
 def _unusable(view: View, path: str) -> str:
@@ -112,7 +119,7 @@ def _read_pth(view: View, path: str, errors: list[ScanError]) -> tuple[list[tupl
     return lines, egg_insert
 
 
-def scan_entry(view: View, entry: PathEntry, index: int, watched: set[str], errors: list[ScanError]) -> EntryContents:
+def _scan_entry(view: View, entry: PathEntry, index: int, watched: set[str], errors: list[ScanError]) -> EntryContents:
     contents = EntryContents()
     kind = view.kind(entry.host)
     if kind == "file" and entry.host.endswith(".egg"):
@@ -213,7 +220,7 @@ def _scan_zipped_egg(view, egg, index, watched, contents, errors):
 def collect_environment(view: View, entries: list[PathEntry], target: str, watched: set[str]) -> tuple[Collected, int]:
     """Components for the watched packages on one sys.path, and how many distributions it holds."""
     result = Collected()
-    per_entry = [scan_entry(view, entry, i, watched, result.errors) for i, entry in enumerate(entries)]
+    per_entry = [_scan_entry(view, entry, i, watched, result.errors) for i, entry in enumerate(entries)]
     found: list[Found] = []
     for index, contents in enumerate(per_entry):
         found.extend(contents.found)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 
 from auditor.fs import FsError, View
 from auditor.model import ScanError
@@ -22,9 +23,23 @@ _PYTHON_DIR = re.compile(r"^python(\d+\.\d+)$")
 _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
-def base_stdlib(view: View, interpreter: str) -> list[str] | ScanError:
-    """The standard library folders (target paths) to add to sys.path of the interpreter at `interpreter`
-    (host path, in <venv>/bin or <venv>/Scripts; the view's top is the venv); [] when it needs none."""
+@dataclass
+class BaseStdlib:
+    """The folders to add (target paths, in order; none when the interpreter needs none) and why they cannot be
+    known: an error entry means the interpreter must not be run."""
+
+    folders: list[str] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+
+
+def base_stdlib(view: View, interpreter: str) -> BaseStdlib:
+    """The standard library folders to add to sys.path of the interpreter at `interpreter` (host path, in
+    <venv>/bin or <venv>/Scripts; the view's top is the venv)."""
+    found = _base_stdlib(view, interpreter)
+    return BaseStdlib(errors=[found]) if isinstance(found, ScanError) else BaseStdlib(found)
+
+
+def _base_stdlib(view: View, interpreter: str) -> list[str] | ScanError:
     prefix = view.top
     lib = os.path.join(prefix, "lib")
     try:

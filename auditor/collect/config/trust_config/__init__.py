@@ -72,7 +72,9 @@ def collect_trust_config(view: View, path: str, target: str, label: str) -> Coll
         result.errors.append(ScanError(where, f"cannot read: {exc}"))
         return result
     if label == PYTHON:
-        settings, source = python_settings(data, where, result.errors)
+        code = python_settings(data, where)
+        result.errors.extend(code.errors)
+        settings, source = code.settings, code.how
     else:
         settings, source = script_settings(data, label), label
     for setting in settings:

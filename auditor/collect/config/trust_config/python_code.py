@@ -7,6 +7,7 @@ import io
 import re
 import tokenize
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from auditor.collect.config.trust_config import PYTHON
@@ -31,12 +32,25 @@ _CALL_LINE = re.compile(r"\b(client|resource|create_client)\s*\(")
 _VERIFY_VALUE = re.compile(r"""\bverify\s*=\s*(False\b|"[^"]+"|'[^']+')""")
 
 
-def python_settings(data: bytes, where: str, errors: list[ScanError]) -> tuple[list[Setting], str]:
-    """The settings in one Python file, and how they were found.
+@dataclass
+class CodeSettings:
+    settings: list[Setting]
+    how: str  # how they were found: PYTHON, or "python line search" for a file ast cannot read (an error entry says why)
+    errors: list[ScanError] = field(default_factory=list)
+
+
+def python_settings(data: bytes, where: str) -> CodeSettings:
+    """The settings in one Python file, how they were found, and the error entries.
 
     A file is parsed only if its bytes mention both `verify` and `boto` (every SDK module
     name holds it), or AWS_CA_BUNDLE: most files of a large tree are skipped unparsed.
     """
+    errors: list[ScanError] = []
+    settings, how = _python_settings(data, where, errors)
+    return CodeSettings(settings, how, errors)
+
+
+def _python_settings(data: bytes, where: str, errors: list[ScanError]) -> tuple[list[Setting], str]:
     if not ((b"verify" in data and b"boto" in data) or b"AWS_CA_BUNDLE" in data):
         return [], PYTHON
     try:
