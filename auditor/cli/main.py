@@ -35,9 +35,9 @@ def main(argv: list[str] | None = None) -> int:
 def _command(argv: list[str]) -> int:
     from auditor.cli import commands, options
     from auditor.cli.emit import EXIT_UNUSABLE, fail
-    from auditor.cli.parser import build_parser, secret_values, shown_command_line
+    from auditor.cli.parser import build_parser, command_word, secret_values, shown_command_line
 
-    parsers = build_parser(secret_values(argv))
+    parsers = build_parser(secret_values(argv), only=command_word(argv))
     args = parsers.root.parse_args(argv)
     try:
         asked = options.command_options(args, shown_command_line(["auditor", *argv]))

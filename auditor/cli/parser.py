@@ -122,8 +122,13 @@ class Parsers(NamedTuple):
     needing_action: dict[str, argparse.ArgumentParser]
 
 
-def build_parser(secrets: Sequence[str] = ()) -> Parsers:
-    """`secrets`: values a usage error must not quote (see secret_values)."""
+def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parsers:
+    """`secrets`: values a usage error must not quote (see secret_values). `only`: the one command whose options
+    and actions are added (the others are listed, with their help line): the command on the command line, see
+    command_word; adding every command's options costs more start-up time than parsing them. None: every command."""
+
+    def wanted(command: str) -> bool:
+        return only is None or only == command
 
     class Parser(argparse.ArgumentParser):  # the subcommands' parsers are of this class too
         def error(self, message: str) -> NoReturn:
@@ -136,72 +141,76 @@ def build_parser(secrets: Sequence[str] = ()) -> Parsers:
     scan = commands.add_parser("scan", help="scan this machine, environments, trees or lockfiles",
                                description="Find AWS SDK/CLI installs and pins and judge them against the rule packs.",
                                epilog=SCAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    scan.add_argument("targets", nargs="*", metavar="TARGET", help="directories or lockfiles (default: this machine)")
-    scan.add_argument("--env-file", action="append", default=[], metavar="FILE",
-                      help="the environment the scanned clients run with (KEY=value lines, as for docker --env-file or "
-                           "systemd EnvironmentFile=; repeatable, later files win). Default: this process's environment")
-    scan.add_argument("--root", metavar="DIR",
-                      help="scan an unpacked OS image or mounted disk as a machine: every read stays inside DIR "
-                           "(absolute symlinks resolve inside it); its environment comes only from --env-file. "
-                           "TARGETs given with it are paths inside the image, and only they are scanned")
-    scan.add_argument("--strict", action="store_true",
-                      help="exit 2 when any part of a target could not be scanned (an unreadable file or folder, a "
-                           "search cap reached), not only when a whole target could not be read")
-    scan.add_argument("--runtime", action="store_true",
-                      help="allow running the scanned interpreters (isolated: -E -s -S, empty working directory, "
-                           "a timeout) to read their ssl/OpenSSL facts; off by default")
-    scan.add_argument("--probe", action="store_true",
-                      help="then connect to the endpoints and verify them with each store a client found uses, and "
-                           "with the OS stores for comparison (network; the options below apply)")
-    scan.add_argument("--probe-endpoint", action="append", default=[], metavar="HOST[:PORT]",
-                      help="with --probe (repeatable; default: dynamodb.eu-west-3.amazonaws.com and "
-                           "streams.dynamodb.eu-west-3.amazonaws.com, port 443)")
-    _add_probe_run_options(scan)
-    _add_as_of(scan)
-    _add_output_options(scan)
+    if wanted("scan"):
+        scan.add_argument("targets", nargs="*", metavar="TARGET", help="directories or lockfiles (default: this machine)")
+        scan.add_argument("--env-file", action="append", default=[], metavar="FILE",
+                          help="the environment the scanned clients run with (KEY=value lines, as for docker --env-file or "
+                               "systemd EnvironmentFile=; repeatable, later files win). Default: this process's environment")
+        scan.add_argument("--root", metavar="DIR",
+                          help="scan an unpacked OS image or mounted disk as a machine: every read stays inside DIR "
+                               "(absolute symlinks resolve inside it); its environment comes only from --env-file. "
+                               "TARGETs given with it are paths inside the image, and only they are scanned")
+        scan.add_argument("--strict", action="store_true",
+                          help="exit 2 when any part of a target could not be scanned (an unreadable file or folder, a "
+                               "search cap reached), not only when a whole target could not be read")
+        scan.add_argument("--runtime", action="store_true",
+                          help="allow running the scanned interpreters (isolated: -E -s -S, empty working directory, "
+                               "a timeout) to read their ssl/OpenSSL facts; off by default")
+        scan.add_argument("--probe", action="store_true",
+                          help="then connect to the endpoints and verify them with each store a client found uses, and "
+                               "with the OS stores for comparison (network; the options below apply)")
+        scan.add_argument("--probe-endpoint", action="append", default=[], metavar="HOST[:PORT]",
+                          help="with --probe (repeatable; default: dynamodb.eu-west-3.amazonaws.com and "
+                               "streams.dynamodb.eu-west-3.amazonaws.com, port 443)")
+        _add_probe_run_options(scan)
+        _add_as_of(scan)
+        _add_output_options(scan)
 
     rules = commands.add_parser("rules", help="list rule packs, or refresh the release-date table from PyPI")
-    rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
-    rules_commands.add_parser("list", help="the rule packs and the release-date table in use")
-    refresh = rules_commands.add_parser(
-        "refresh", help="fetch first-upload dates of boto, botocore, awscli, boto3 and s3transfer from PyPI (network)",
-        description="Fetch release dates from PyPI's JSON API and write the release-date table. "
-                    "It uses the network, as auditor probe and scan --probe do; nothing else does.")
-    refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the table in use)")
-    refresh.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per request (default: 30)")
+    if wanted("rules"):
+        rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
+        rules_commands.add_parser("list", help="the rule packs and the release-date table in use")
+        refresh = rules_commands.add_parser(
+            "refresh", help="fetch first-upload dates of boto, botocore, awscli, boto3 and s3transfer from PyPI (network)",
+            description="Fetch release dates from PyPI's JSON API and write the release-date table. "
+                        "It uses the network, as auditor probe and scan --probe do; nothing else does.")
+        refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the table in use)")
+        refresh.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per request (default: 30)")
 
     store = commands.add_parser("truststore", help="check CA bundles, keystores or certificate directories for the ATS anchors",
                                 description="Read each trust store (PEM bundle, DER file, hashed directory such as "
                                             "/etc/ssl/certs, Java keystore: JKS, JCEKS or PKCS#12) and report its format, "
                                             "size, and which ATS anchors it holds.")
-    store.add_argument("stores", nargs="+", metavar="STORE", help="a bundle or certificate file, a keystore, or a directory")
-    password = store.add_mutually_exclusive_group()
-    password.add_argument("--storepass", metavar="PASSWORD",
-                          help="keystore password: checks a JKS file's integrity; needed to read most PKCS#12 stores")
-    password.add_argument("--storepass-env", metavar="VARIABLE",
-                          help="read the keystore password from this environment variable (it then stays out of ps)")
-    _add_as_of(store)
-    _add_output_options(store)
+    if wanted("truststore"):
+        store.add_argument("stores", nargs="+", metavar="STORE", help="a bundle or certificate file, a keystore, or a directory")
+        password = store.add_mutually_exclusive_group()
+        password.add_argument("--storepass", metavar="PASSWORD",
+                              help="keystore password: checks a JKS file's integrity; needed to read most PKCS#12 stores")
+        password.add_argument("--storepass-env", metavar="VARIABLE",
+                              help="read the keystore password from this environment variable (it then stays out of ps)")
+        _add_as_of(store)
+        _add_output_options(store)
 
     probe = commands.add_parser("probe", help="connect to endpoints and verify their certificates with given stores (network)",
                                 description="Connect to each endpoint (TLS with SNI) and verify its certificate chain and "
                                             "name against each trust store alone: which TLS version, which chain, which "
                                             "anchor, or which failure and why. Uses the network; a scan never does.",
                                 epilog=PROBE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    probe.add_argument("endpoints", nargs="*", metavar="HOST[:PORT]",
-                       help="default: dynamodb.eu-west-3.amazonaws.com and streams.dynamodb.eu-west-3.amazonaws.com, port 443")
-    probe.add_argument("--ca-file", action="append", default=[], metavar="FILE", help="a PEM or DER bundle (repeatable)")
-    probe.add_argument("--ca-dir", action="append", default=[], metavar="DIR", help="a certificate directory such as "
-                                                                                    "/etc/ssl/certs (repeatable)")
-    probe.add_argument("--truststore", action="append", default=[], metavar="KEYSTORE",
-                       help="a Java keystore, JKS or PKCS#12, read in memory (repeatable)")
-    keystore_password = probe.add_mutually_exclusive_group()
-    keystore_password.add_argument("--storepass", metavar="PASSWORD", help="the keystores' password")
-    keystore_password.add_argument("--storepass-env", metavar="VARIABLE", help="read the keystores' password from this variable")
-    _add_probe_run_options(probe)
-    _add_output_options(probe)
+    if wanted("probe"):
+        probe.add_argument("endpoints", nargs="*", metavar="HOST[:PORT]",
+                           help="default: dynamodb.eu-west-3.amazonaws.com and streams.dynamodb.eu-west-3.amazonaws.com, port 443")
+        probe.add_argument("--ca-file", action="append", default=[], metavar="FILE", help="a PEM or DER bundle (repeatable)")
+        probe.add_argument("--ca-dir", action="append", default=[], metavar="DIR", help="a certificate directory such as "
+                                                                                        "/etc/ssl/certs (repeatable)")
+        probe.add_argument("--truststore", action="append", default=[], metavar="KEYSTORE",
+                           help="a Java keystore, JKS or PKCS#12, read in memory (repeatable)")
+        keystore_password = probe.add_mutually_exclusive_group()
+        keystore_password.add_argument("--storepass", metavar="PASSWORD", help="the keystores' password")
+        keystore_password.add_argument("--storepass-env", metavar="VARIABLE", help="read the keystores' password from this variable")
+        _add_probe_run_options(probe)
+        _add_output_options(probe)
 
-    report = _add_report_parser(commands)
+    report = _add_report_parser(commands, with_actions=wanted("report"))
     commands.add_parser("schema", help="print the JSON Schema of the JSON report")
     return Parsers(parser, {"rules": rules, "report": report})
 
@@ -315,12 +324,14 @@ examples:
   auditor report verify scan.json --signature scan.json.sig --public-key audit.pub"""
 
 
-def _add_report_parser(commands: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
+def _add_report_parser(commands: argparse._SubParsersAction[Any], with_actions: bool) -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
     report: argparse.ArgumentParser = commands.add_parser(
         "report", help="render, merge, compare, sign or verify saved JSON reports",
         description="Work with saved JSON reports (auditor scan --format json -o FILE).", epilog=REPORT_EPILOG,
         formatter_class=raw)
+    if not with_actions:
+        return report
     actions = report.add_subparsers(dest="report_command", metavar="ACTION")
 
     def action(name: str, help: str, example: str, description: str | None = None) -> argparse.ArgumentParser:
@@ -368,6 +379,12 @@ def _add_report_parser(commands: argparse._SubParsersAction[Any]) -> argparse.Ar
     verify.add_argument("--signature", required=True, metavar="SIG")
     verify.add_argument("--public-key", required=True, metavar="PUB")
     return report
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command named on the command line, if any: its first word that is not an option (the parser before
+    the command takes no option with a value)."""
+    return next((part for part in argv if not part.startswith("-")), None)
 
 
 # Options whose value is a secret (an environment variable's name, as --storepass-env takes, is not).
