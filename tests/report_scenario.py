@@ -8,7 +8,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from auditor.cli.main import shown_command_line
+from auditor.cli.parser import shown_command_line
 from auditor.collect.config.environ import load_env_files
 from auditor.checks.rules import select_packs
 from auditor.runs.scan import ScanOptions, run

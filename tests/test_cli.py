@@ -139,7 +139,7 @@ def test_a_lockfile_named_through_a_symlink_is_read(tmp_path):
 
 
 def test_reports_show_the_command_line_with_keystore_passwords_masked():
-    from auditor.cli.main import shown_command_line
+    from auditor.cli.parser import shown_command_line
 
     assert shown_command_line(["auditor", "truststore", "cacerts", "--storepass", "changeit", "--storepass=s3cret",
                                "--storepass-env", "KS_PASS", "https://user:tok@example.com/x"]) == [

@@ -58,3 +58,32 @@ def test_values_in_range_are_taken(command):
 def test_the_help_states_the_bounds():
     result = run("probe", "--help")
     assert "at most 1000" in result.out.replace(",", "") and "at most 100" in result.out
+
+
+COMMANDS = [["scan"], ["truststore"], ["probe"], ["rules"], ["rules", "list"], ["rules", "refresh"], ["schema"],
+            ["report"], *(["report", action] for action in ("render", "merge", "diff", "keygen", "sign", "verify"))]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_the_parser_built_for_one_command_parses_and_helps_as_the_whole_parser(command, capsys):
+    from auditor.cli.parser import build_parser, command_word
+
+    def help_of(parsers):
+        with pytest.raises(SystemExit):
+            parsers.root.parse_args([*command, "--help"])
+        return capsys.readouterr().out
+
+    assert command_word(["-q", *command, "x"]) == command[0]
+    whole = help_of(build_parser())
+    assert "usage: auditor " + " ".join(command) in whole
+    assert help_of(build_parser(only=command[0])) == whole
+
+
+def test_a_keystore_password_is_not_shown_by_the_command_s_value():
+    from auditor.cli.options import command_options
+    from auditor.cli.parser import build_parser, shown_command_line
+
+    for argv in (["truststore", "cacerts", "--storepass", "changeit"], ["probe", "--storepass", "changeit"]):
+        asked = command_options(build_parser(only=argv[0]).root.parse_args(argv), shown_command_line(["auditor", *argv]))
+        assert asked.storepass == "changeit"
+        assert "changeit" not in repr(asked) and "storepass='***'" in repr(asked)

@@ -7,34 +7,33 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import argparse
-
+    from auditor.cli.options import Output
     from auditor.model import Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + 2, 128 + 15  # SIGINT, SIGTERM: as a shell reports a process they ended
 
 
-def emit(report: Report, args: argparse.Namespace, stamp: bool = True, waivers: bool = True) -> int:
-    """Waivers applied, rendered, written; the exit code. `stamp`: record this command line in the report
-    (not when re-rendering a saved one)."""
+def emit(report: Report, output: Output, as_of: str | None = None, stamp: bool = True, waive: bool = True) -> int:
+    """Waivers applied (judged on `as_of`), rendered, written; the exit code. `stamp`: record this command line in
+    the report (not when re-rendering a saved one). `waive`: apply the --waivers (not when they already were)."""
     from auditor.output import write_atomically
     from auditor.report import render
 
-    if waivers and args.waiver_list is not None:
+    if waive and output.waivers is not None:
         from auditor.checks.waivers import apply_waivers
 
-        apply_waivers(report, args.waiver_list, getattr(args, "as_of", None))
+        apply_waivers(report, list(output.waivers), as_of)
     if stamp:
-        report.run["command"] = args.command_line
-    text = render(report, args.format)
-    if args.output:
+        report.run["command"] = list(output.command_line)
+    text = render(report, output.format)
+    if output.file:
         try:
-            write_atomically(args.output, text)
+            write_atomically(output.file, text)
         except OSError as exc:
-            return fail(f"cannot write {args.output}: {exc.strerror or exc}")
-        if not args.quiet:
-            print(f"auditor: report written to {args.output} ({len(report.findings)} findings, "
+            return fail(f"cannot write {output.file}: {exc.strerror or exc}")
+        if not output.quiet:
+            print(f"auditor: report written to {output.file} ({len(report.findings)} findings, "
                   f"{len(report.errors)} errors)", file=sys.stderr)
     else:
         sys.stdout.write(text)

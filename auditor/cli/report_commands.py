@@ -1,6 +1,7 @@
 """`auditor report …`: saved JSON reports rendered, merged, compared, signed and verified.
 
-cli.py parses; this module does the work and returns the exit code.
+auditor.cli.parser parses and auditor.cli.options gives each action its typed value; this module does the work and
+returns the exit code.
 """
 
 from __future__ import annotations
@@ -9,61 +10,75 @@ import io
 import os
 import platform
 import sys
+from typing import IO, Any, cast
 
 from auditor.cli.emit import EXIT_FINDINGS, EXIT_OK, emit, fail
+from auditor.cli.options import DiffArgs, KeygenArgs, MergeArgs, RenderArgs, ReportArgs, SignArgs, VerifyArgs
 from auditor.report.saved import SavedReportError
 from auditor.report.signing import SigningError
 
 
-def run(args) -> int:
-    action = {"render": _render, "merge": _merge, "diff": _diff, "keygen": _keygen, "sign": _sign, "verify": _verify}
+def run(args: ReportArgs) -> int:
     try:
-        return action[args.report_command](args)
+        if isinstance(args, RenderArgs):
+            return _render(args)
+        if isinstance(args, MergeArgs):
+            return _merge(args)
+        if isinstance(args, DiffArgs):
+            return _diff(args)
+        if isinstance(args, KeygenArgs):
+            return _keygen(args)
+        if isinstance(args, SignArgs):
+            return _sign(args)
+        return _verify(args)
     except (SavedReportError, SigningError) as exc:
         return fail(str(exc))
 
 
-def _render(args) -> int:
+def _render(args: RenderArgs) -> int:
     """The saved report as it was (run and generated_at kept), in any format; waivers and --fail-on re-judge it."""
     from auditor.report.saved import load_report
 
     report = load_report(args.report)
     report.fail_on = args.fail_on or report.fail_on
-    return emit(report, args, stamp=False)
+    return emit(report, args.output, args.as_of, stamp=False)
 
 
-def _merge(args) -> int:
+def _merge(args: MergeArgs) -> int:
     from auditor.report.merge import merge_reports
     from auditor.report.saved import report_from_data
     from auditor.checks.waivers import WaiverBook
 
-    book = WaiverBook(args.waiver_list, args.as_of) if args.waiver_list is not None else None
-    options = dict(fail_on=args.fail_on or "high", as_of=args.as_of, book=book,
-                   run={"host": platform.node() or "localhost", "command": args.command_line})
-    if args.format != "json":
+    output = args.output
+    reports = list(args.reports)
+    book = WaiverBook(list(output.waivers), args.as_of) if output.waivers is not None else None
+    options: dict[str, Any] = dict(fail_on=args.fail_on or "high", as_of=args.as_of, book=book,
+                                   run={"host": platform.node() or "localhost", "command": list(output.command_line)})
+    if output.format != "json":
         # Other formats render the one model, so the merged report is held in memory; JSON is streamed.
         import json
 
         buffer = io.StringIO()
-        merge_reports(args.reports, buffer, **options)
-        return emit(report_from_data(json.loads(buffer.getvalue()), "merged report"), args, stamp=False, waivers=False)
-    if not args.output:
-        summary = merge_reports(args.reports, sys.stdout, **options)
+        merge_reports(reports, buffer, **options)
+        merged = report_from_data(json.loads(buffer.getvalue()), "merged report")
+        return emit(merged, output, args.as_of, stamp=False, waive=False)
+    if not output.file:
+        summary = merge_reports(reports, sys.stdout, **options)
         return EXIT_FINDINGS if summary["failing"] else EXIT_OK
     from auditor.output import atomic_output
 
     try:
-        with atomic_output(args.output) as out:
-            summary = merge_reports(args.reports, out, **options)
+        with atomic_output(output.file) as out:
+            summary = merge_reports(reports, cast("IO[str]", out), **options)  # a text handle: not binary=True
     except OSError as exc:
-        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
-    if not args.quiet:
-        print(f"auditor: merged {len(args.reports)} reports into {args.output} "
+        return fail(f"cannot write {output.file}: {exc.strerror or exc}")
+    if not output.quiet:
+        print(f"auditor: merged {len(reports)} reports into {output.file} "
               f"({sum(summary['findings'].values())} findings)", file=sys.stderr)
     return EXIT_FINDINGS if summary["failing"] else EXIT_OK
 
 
-def _diff(args) -> int:
+def _diff(args: DiffArgs) -> int:
     from auditor.output import write_atomically
     from auditor.report.diff import diff_reports, render_diff
     from auditor.report.saved import load_report
@@ -80,25 +95,25 @@ def _diff(args) -> int:
     return EXIT_FINDINGS if diff.failing(args.fail_on) else EXIT_OK
 
 
-def _keygen(args) -> int:
+def _keygen(args: KeygenArgs) -> int:
     from auditor.report.signing import keygen
 
-    keygen(args.private, args.public, _passphrase(args))
+    keygen(args.private, args.public, _passphrase(args.passphrase_env))
     print(f"auditor: wrote private key {args.private} (mode 0600{', encrypted' if args.passphrase_env else ''}) "
           f"and public key {args.public}", file=sys.stderr)
     return EXIT_OK
 
 
-def _sign(args) -> int:
+def _sign(args: SignArgs) -> int:
     from auditor.report.signing import sign, write_signature
 
     output = args.output or f"{args.report}.sig"
-    write_signature(output, sign(args.report, args.key, _passphrase(args)))
+    write_signature(output, sign(args.report, args.key, _passphrase(args.passphrase_env)))
     print(f"auditor: signed {args.report}: signature in {output}", file=sys.stderr)
     return EXIT_OK
 
 
-def _verify(args) -> int:
+def _verify(args: VerifyArgs) -> int:
     from auditor.report.signing import verify
 
     if verify(args.report, args.signature, args.public_key):
@@ -109,8 +124,8 @@ def _verify(args) -> int:
     return EXIT_FINDINGS
 
 
-def _passphrase(args):
-    name = getattr(args, "passphrase_env", None)
+def _passphrase(name: str | None) -> bytes | None:
+    """The value of the variable --passphrase-env names; None without the option."""
     if not name:
         return None
     value = os.environ.get(name)

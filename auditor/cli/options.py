@@ -1,0 +1,226 @@
+"""What each command was asked, as one typed value built from the parsed command line in one place
+(`command_options`); the commands take these values, and nothing is added to argparse's Namespace.
+
+The values are NamedTuples, immutable and typed like frozen dataclasses: on every start one of each is defined,
+and a frozen dataclass costs some twenty times as much to define (about 2 ms each on CPython 3.11), which
+`auditor truststore`'s start-up would pay.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple, Union
+
+if TYPE_CHECKING:
+    import argparse
+
+    from auditor.checks.waivers import Waiver
+
+
+class OptionsError(Exception):
+    """A value the parser took that cannot be used (a --waivers file that cannot be loaded): one line for the user."""
+
+
+class Output(NamedTuple):
+    """Where and how a command's report is written (see emit)."""
+
+    format: str
+    file: str | None  # -o; None: standard output
+    quiet: bool
+    waivers: tuple[Waiver, ...] | None  # --waivers, loaded before the command runs; None: not given
+    command_line: tuple[str, ...]  # as a report may show it (shown_command_line)
+
+
+class ProbeRun(NamedTuple):
+    """How a probe run goes, for `probe` and `scan --probe`; None: not given, the default applies."""
+
+    connect_to: str | None
+    timeout: float | None
+    retries: int | None
+    jobs: int | None
+    deadline: float | None
+    http: bool
+
+    def given(self) -> list[str]:
+        """The options given on the command line, as written there, in the order of the help."""
+        values = [("--connect-to", self.connect_to), ("--timeout", self.timeout), ("--retries", self.retries),
+                  ("--jobs", self.jobs), ("--deadline", self.deadline), ("--http", self.http)]
+        return [option for option, value in values if value not in (None, False)]
+
+
+class ScanArgs(NamedTuple):
+    targets: tuple[str, ...]
+    env_files: tuple[str, ...]
+    root: str | None
+    strict: bool
+    runtime: bool
+    probe: bool
+    probe_endpoints: tuple[str, ...]
+    probe_run: ProbeRun
+    as_of: str | None
+    fail_on: str
+    packs: tuple[str, ...]
+    output: Output
+
+
+class TruststoreArgs(NamedTuple):
+    stores: tuple[str, ...]
+    storepass: str | None  # a secret: never shown (see __repr__)
+    storepass_env: str | None
+    as_of: str | None
+    fail_on: str
+    packs: tuple[str, ...]
+    output: Output
+
+    def __repr__(self) -> str:
+        return _without_storepass(self)
+
+
+class ProbeArgs(NamedTuple):
+    endpoints: tuple[str, ...]
+    ca_files: tuple[str, ...]
+    ca_dirs: tuple[str, ...]
+    truststores: tuple[str, ...]
+    storepass: str | None  # a secret: never shown (see __repr__)
+    storepass_env: str | None
+    probe_run: ProbeRun
+    fail_on: str
+    packs: tuple[str, ...]
+    output: Output
+
+    def __repr__(self) -> str:
+        return _without_storepass(self)
+
+
+def _without_storepass(args: TruststoreArgs | ProbeArgs) -> str:
+    shown = args._replace(storepass=None if args.storepass is None else "***")
+    return f"{type(args).__name__}({', '.join(f'{name}={value!r}' for name, value in zip(shown._fields, shown))})"
+
+
+class RulesListArgs(NamedTuple):
+    pass
+
+
+class RulesRefreshArgs(NamedTuple):
+    output: str | None  # None: the table in use
+    timeout: float
+
+
+class SchemaArgs(NamedTuple):
+    pass
+
+
+class RenderArgs(NamedTuple):
+    report: str
+    as_of: str | None
+    fail_on: str | None  # None: the saved report's own
+    output: Output
+
+
+class MergeArgs(NamedTuple):
+    reports: tuple[str, ...]
+    as_of: str | None
+    fail_on: str | None
+    output: Output
+
+
+class DiffArgs(NamedTuple):
+    before: str
+    after: str
+    format: str
+    output: str | None
+    fail_on: str
+
+
+class KeygenArgs(NamedTuple):
+    private: str
+    public: str
+    passphrase_env: str | None
+
+
+class SignArgs(NamedTuple):
+    report: str
+    key: str
+    output: str | None  # None: REPORT.sig
+    passphrase_env: str | None
+
+
+class VerifyArgs(NamedTuple):
+    report: str
+    signature: str
+    public_key: str
+
+
+class ActionMissing(NamedTuple):
+    """No command, or `rules` or `report` without its action: the help is printed and the exit code is 2."""
+
+    command: str | None
+
+
+ReportArgs = Union[RenderArgs, MergeArgs, DiffArgs, KeygenArgs, SignArgs, VerifyArgs]
+CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesRefreshArgs, SchemaArgs, ReportArgs,
+                    ActionMissing]
+
+
+def command_options(args: argparse.Namespace, command_line: list[str]) -> CommandArgs:
+    """The command's value from the parsed command line. Its --waivers file is loaded here, before a long scan
+    rather than after it: OptionsError when it cannot be."""
+    waivers = _load_waivers(getattr(args, "waivers", None))
+    if args.command == "scan":
+        return ScanArgs(tuple(args.targets), tuple(args.env_file), args.root, args.strict, args.runtime, args.probe,
+                        tuple(args.probe_endpoint), _probe_run(args), args.as_of, args.fail_on, tuple(args.pack),
+                        _output(args, command_line, waivers))
+    if args.command == "truststore":
+        return TruststoreArgs(tuple(args.stores), args.storepass, args.storepass_env, args.as_of, args.fail_on,
+                              tuple(args.pack), _output(args, command_line, waivers))
+    if args.command == "probe":
+        return ProbeArgs(tuple(args.endpoints), tuple(args.ca_file), tuple(args.ca_dir), tuple(args.truststore),
+                         args.storepass, args.storepass_env, _probe_run(args), args.fail_on, tuple(args.pack),
+                         _output(args, command_line, waivers))
+    if args.command == "rules":
+        if args.rules_command == "list":
+            return RulesListArgs()
+        if args.rules_command == "refresh":
+            return RulesRefreshArgs(args.output, args.timeout)
+        return ActionMissing("rules")
+    if args.command == "schema":
+        return SchemaArgs()
+    if args.command == "report":
+        return _report_options(args, command_line, waivers)
+    return ActionMissing(None)
+
+
+def _report_options(args: argparse.Namespace, command_line: list[str],
+                    waivers: tuple[Waiver, ...] | None) -> CommandArgs:
+    action = args.report_command
+    if action == "render":
+        return RenderArgs(args.report, args.as_of, args.fail_on, _output(args, command_line, waivers))
+    if action == "merge":
+        return MergeArgs(tuple(args.reports), args.as_of, args.fail_on, _output(args, command_line, waivers))
+    if action == "diff":
+        return DiffArgs(args.before, args.after, args.format, args.output, args.fail_on)
+    if action == "keygen":
+        return KeygenArgs(args.private, args.public, args.passphrase_env)
+    if action == "sign":
+        return SignArgs(args.report, args.key, args.output, args.passphrase_env)
+    if action == "verify":
+        return VerifyArgs(args.report, args.signature, args.public_key)
+    return ActionMissing("report")
+
+
+def _output(args: argparse.Namespace, command_line: list[str], waivers: tuple[Waiver, ...] | None) -> Output:
+    return Output(args.format, args.output, args.quiet, waivers, tuple(command_line))
+
+
+def _probe_run(args: argparse.Namespace) -> ProbeRun:
+    return ProbeRun(args.connect_to, args.timeout, args.retries, args.jobs, args.deadline, args.http)
+
+
+def _load_waivers(path: str | None) -> tuple[Waiver, ...] | None:
+    if not path:
+        return None
+    from auditor.checks.waivers import WaiverError, load_waivers
+
+    try:
+        return tuple(load_waivers(path))
+    except WaiverError as exc:
+        raise OptionsError(str(exc)) from None

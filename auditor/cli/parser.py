@@ -1,0 +1,439 @@
+"""The command line's grammar: the parser of every command, its help texts, and the `type=` validators that
+check a value as it is parsed; and the command line as a report or an error may show it (secrets concealed)."""
+
+from __future__ import annotations
+
+import argparse  # not lazy here: main() imports this module only for a command, which parses
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, NoReturn
+
+from auditor import __version__
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")  # --fail-on, most severe first
+DIFF_FORMATS = ("table", "json", "markdown")  # `report diff --format`
+
+DESCRIPTION = """\
+Will your software still trust AWS endpoints whose certificates come from Amazon
+Trust Services? auditor finds AWS SDK and CLI installs and pins (boto, botocore,
+awscli, boto3, s3transfer) and flags releases made before the cutoff of the
+selected rule pack (DynamoDB: 2013-10-29). It works out the CA store each client
+would use and checks it for the ATS trust anchors. It reads files only: nothing in
+a scanned environment is imported or run, and a scan uses no network unless --probe asks."""
+
+SCAN_EPILOG = """\
+targets:
+  (none)              this machine: the running interpreter's sys.path, system and
+                      user site directories, pipx venvs, AWS CLI v2 installs; then
+                      where applications live, each walked as a DIR is: /app, /srv/*,
+                      /opt/*, /usr/src/app, /var/www, /workspace, google-cloud-sdk's
+                      folders, and every home (/home/*, /root)
+  --root DIR          the same inside an unpacked OS image or mounted disk, read-only
+                      and confined to DIR
+  --root DIR PATH...  only these paths inside the image, read as DIR or FILE targets
+  DIR                 a virtualenv, a site-packages/dist-packages directory, a Python
+                      prefix, or any tree: every environment, vendored SDK copy
+                      (vendor/botocore with a __version__), lockfile, declared
+                      dependencies, archive, manifest, and the trust settings in its
+                      code and scripts
+  FILE                a lockfile: requirements*.txt (and -r/-c includes), poetry.lock,
+                      Pipfile.lock, uv.lock, pdm.lock, pylock.toml; declared
+                      dependencies: pyproject.toml, setup.cfg, setup.py (read with ast,
+                      never run), Pipfile, environment.yml; an archive read in memory,
+                      never extracted: a Lambda .zip or layer, a .whl, a zipped .egg
+
+application search (no TARGET): each folder is walked at most 12 levels deep and
+  200,000 entries; a cap reached is an error entry ("part not scanned"). Not entered:
+  .git and other VCS folders, node_modules, __pycache__ and tool caches, and in homes
+  .cache, .m2, .gradle, .npm, .cargo, .rustup, .nvm, .pyenv, .conda; install
+  locations already read are not read twice. Every file read is size-capped.
+
+caps (each past one is an error entry, and the scan goes on):
+  a requirements file 64 MB, a line of it 64 KiB; a lockfile 32 MB; package.json,
+  pom.xml, build.gradle, go.mod, MSBuild, packages.config, vcpkg.json 4 MB;
+  pyproject.toml, setup.cfg, Pipfile, environment.yml 1 MB; yarn.lock,
+  pnpm-lock.yaml, Gemfile.lock, go.mod and Gradle files 500,000 lines of 64 KiB;
+  1,500,000 values in a JSON file, 500,000 in a TOML lockfile; 5,000 AWS SDK packages
+  in one manifest, 5,000 pins of AWS packages in one lockfile; an archive 512 MB
+  (nested: 256 MB, 3 deep, 100,000 entries, 1 GB inflated, a member's ratio 100:1
+  past 1 MB); a source file 2 MB; a trust store 64 MB
+
+fail closed:
+  Whatever could not be read (a folder without permission, a file over its cap, a
+  FIFO, a link out of the target, a search cap) is an error entry, counted on the
+  result line ("result: PASS · 3 parts not scanned") and in the JSON summary
+  (not_scanned). A TARGET that does not exist or cannot be read makes the exit code 2
+  even when other targets were scanned; --strict makes any part not scanned exit 2.
+
+trust stores:
+  For each client found (botocore, boto3, awscli, boto 2, AWS CLI v2, and on this
+  machine every JDK and OpenSSL's default) the store it would use, why, and its
+  fallbacks; each store is checked for the ATS anchors. Settings are read from
+  AWS_CA_BUNDLE, the AWS config file's ca_bundle, REQUESTS_CA_BUNDLE, SSL_CERT_FILE,
+  the boto config, JAVA_TOOL_OPTIONS and the like: from this process's environment,
+  or from --env-file; for a machine or image also from every home's config files
+  (~ is that home), systemd units (Environment=, EnvironmentFile=, User=), crontabs,
+  /etc/environment and /etc/profile.d, each service's clients resolved with its own
+  environment. In a tree, verify= in Python code and --no-verify-ssl / --ca-bundle
+  in scripts are found too.
+
+exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
+            2 usage error, a TARGET that could not be read, nothing could be
+            scanned, or (--strict) any part not scanned; 130 interrupted (SIGINT),
+            143 terminated (SIGTERM), a partly written --output file removed
+
+examples:
+  auditor scan
+  auditor scan --root /mnt/image --strict
+  auditor scan --root /mnt/image /srv/orders   # only /srv/orders inside the image
+  auditor scan .venv --format json --output report.json
+  auditor scan requirements.txt --fail-on medium
+  auditor scan ~/src --quiet --format json
+  auditor scan /srv/app/.venv --env-file /etc/app/app.env
+  auditor scan /srv/app/.venv --probe --timeout 3   # and verify the DynamoDB endpoints with each store in use (network)"""
+
+
+PROBE_EPILOG = """\
+stores:
+  (none)              this machine's: the OS bundles and directories, and OpenSSL's default
+                      for this interpreter (SSL_CERT_FILE, SSL_CERT_DIR)
+  --ca-file, --ca-dir, --truststore   each given store alone; every endpoint is probed with each
+
+network:
+  HTTPS_PROXY (https_proxy) is used through HTTP CONNECT unless NO_PROXY names the host; its
+  credentials never appear in the output. Each phase has --timeout; the run ends by --deadline.
+
+failure classes:
+  dns, refused, connect-timeout, connect-failed, stalled (the 'long delay' symptom), reset,
+  protocol-version, not-tls, tls-failed, proxy-failed, deadline, store-unusable, untrusted-root,
+  incomplete-chain, expired, not-yet-valid, hostname-mismatch, certificate-rejected
+
+examples:
+  auditor probe
+  auditor probe dynamodb.eu-west-3.amazonaws.com --ca-file /etc/ssl/certs/ca-certificates.crt --http
+  auditor probe dynamodb.eu-west-3.amazonaws.com --truststore cacerts --storepass-env KS_PASS
+  auditor probe dynamodb.eu-west-3.amazonaws.com --connect-to 127.0.0.1:8443 --ca-file test-root.pem"""
+
+
+class Parsers(NamedTuple):
+    """The parser of the command line, and those of the commands that need an action (`rules`, `report`): given
+    alone, such a command prints its help."""
+
+    root: argparse.ArgumentParser
+    needing_action: dict[str, argparse.ArgumentParser]
+
+
+def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parsers:
+    """`secrets`: values a usage error must not quote (see secret_values). `only`: the one command whose options
+    and actions are added (the others are listed, with their help line): the command on the command line, see
+    command_word; adding every command's options costs more start-up time than parsing them. None: every command."""
+
+    def wanted(command: str) -> bool:
+        return only is None or only == command
+
+    class Parser(argparse.ArgumentParser):  # the subcommands' parsers are of this class too
+        def error(self, message: str) -> NoReturn:
+            super().error(conceal(message, secrets))
+
+    parser = Parser(prog="auditor", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"auditor {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = commands.add_parser("scan", help="scan this machine, environments, trees or lockfiles",
+                               description="Find AWS SDK/CLI installs and pins and judge them against the rule packs.",
+                               epilog=SCAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if wanted("scan"):
+        scan.add_argument("targets", nargs="*", metavar="TARGET", help="directories or lockfiles (default: this machine)")
+        scan.add_argument("--env-file", action="append", default=[], metavar="FILE",
+                          help="the environment the scanned clients run with (KEY=value lines, as for docker --env-file or "
+                               "systemd EnvironmentFile=; repeatable, later files win). Default: this process's environment")
+        scan.add_argument("--root", metavar="DIR",
+                          help="scan an unpacked OS image or mounted disk as a machine: every read stays inside DIR "
+                               "(absolute symlinks resolve inside it); its environment comes only from --env-file. "
+                               "TARGETs given with it are paths inside the image, and only they are scanned")
+        scan.add_argument("--strict", action="store_true",
+                          help="exit 2 when any part of a target could not be scanned (an unreadable file or folder, a "
+                               "search cap reached), not only when a whole target could not be read")
+        scan.add_argument("--runtime", action="store_true",
+                          help="allow running the scanned interpreters (isolated: -E -s -S, empty working directory, "
+                               "a timeout) to read their ssl/OpenSSL facts; off by default")
+        scan.add_argument("--probe", action="store_true",
+                          help="then connect to the endpoints and verify them with each store a client found uses, and "
+                               "with the OS stores for comparison (network; the options below apply)")
+        scan.add_argument("--probe-endpoint", action="append", default=[], metavar="HOST[:PORT]",
+                          help="with --probe (repeatable; default: dynamodb.eu-west-3.amazonaws.com and "
+                               "streams.dynamodb.eu-west-3.amazonaws.com, port 443)")
+        _add_probe_run_options(scan)
+        _add_as_of(scan)
+        _add_output_options(scan)
+
+    rules = commands.add_parser("rules", help="list rule packs, or refresh the release-date table from PyPI")
+    if wanted("rules"):
+        rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
+        rules_commands.add_parser("list", help="the rule packs and the release-date table in use")
+        refresh = rules_commands.add_parser(
+            "refresh", help="fetch first-upload dates of boto, botocore, awscli, boto3 and s3transfer from PyPI (network)",
+            description="Fetch release dates from PyPI's JSON API and write the release-date table. "
+                        "It uses the network, as auditor probe and scan --probe do; nothing else does.")
+        refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the table in use)")
+        refresh.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per request (default: 30)")
+
+    store = commands.add_parser("truststore", help="check CA bundles, keystores or certificate directories for the ATS anchors",
+                                description="Read each trust store (PEM bundle, DER file, hashed directory such as "
+                                            "/etc/ssl/certs, Java keystore: JKS, JCEKS or PKCS#12) and report its format, "
+                                            "size, and which ATS anchors it holds.")
+    if wanted("truststore"):
+        store.add_argument("stores", nargs="+", metavar="STORE", help="a bundle or certificate file, a keystore, or a directory")
+        password = store.add_mutually_exclusive_group()
+        password.add_argument("--storepass", metavar="PASSWORD",
+                              help="keystore password: checks a JKS file's integrity; needed to read most PKCS#12 stores")
+        password.add_argument("--storepass-env", metavar="VARIABLE",
+                              help="read the keystore password from this environment variable (it then stays out of ps)")
+        _add_as_of(store)
+        _add_output_options(store)
+
+    probe = commands.add_parser("probe", help="connect to endpoints and verify their certificates with given stores (network)",
+                                description="Connect to each endpoint (TLS with SNI) and verify its certificate chain and "
+                                            "name against each trust store alone: which TLS version, which chain, which "
+                                            "anchor, or which failure and why. Uses the network; a scan never does.",
+                                epilog=PROBE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if wanted("probe"):
+        probe.add_argument("endpoints", nargs="*", metavar="HOST[:PORT]",
+                           help="default: dynamodb.eu-west-3.amazonaws.com and streams.dynamodb.eu-west-3.amazonaws.com, port 443")
+        probe.add_argument("--ca-file", action="append", default=[], metavar="FILE", help="a PEM or DER bundle (repeatable)")
+        probe.add_argument("--ca-dir", action="append", default=[], metavar="DIR", help="a certificate directory such as "
+                                                                                        "/etc/ssl/certs (repeatable)")
+        probe.add_argument("--truststore", action="append", default=[], metavar="KEYSTORE",
+                           help="a Java keystore, JKS or PKCS#12, read in memory (repeatable)")
+        keystore_password = probe.add_mutually_exclusive_group()
+        keystore_password.add_argument("--storepass", metavar="PASSWORD", help="the keystores' password")
+        keystore_password.add_argument("--storepass-env", metavar="VARIABLE", help="read the keystores' password from this variable")
+        _add_probe_run_options(probe)
+        _add_output_options(probe)
+
+    report = _add_report_parser(commands, with_actions=wanted("report"))
+    commands.add_parser("schema", help="print the JSON Schema of the JSON report")
+    return Parsers(parser, {"rules": rules, "report": report})
+
+
+def _add_as_of(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date,
+                         help="judge certificate expiry on this date (default: today, UTC)")
+
+
+def _date(text: str) -> str:
+    """argparse type of --as-of: an ISO date, kept as written."""
+    import datetime as dt
+
+    try:
+        if dt.date.fromisoformat(text).isoformat() == text:
+            return text
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-28")
+
+
+def _add_probe_run_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--connect-to", metavar="ADDRESS[:PORT]",
+                         help="connect here instead (no proxy); the endpoint's name stays the SNI and the name checked")
+    command.add_argument("--timeout", type=_seconds, help="seconds for each phase: DNS, connect, proxy, handshake, "
+                                                          "GET (default: 5)")
+    command.add_argument("--retries", type=_count(0, MAX_RETRIES),
+                         help="further attempts after a network failure (DNS, refused, timeout, stall, reset); "
+                              f"default 0, at most {MAX_RETRIES}")
+    command.add_argument("--jobs", type=_count(1, MAX_JOBS), help=f"probes at a time (default: 16, at most {MAX_JOBS})")
+    command.add_argument("--deadline", type=_seconds, help="seconds for the whole run (default: 60)")
+    command.add_argument("--http", action="store_true", help="once verified, GET / and report whether it reads 'healthy: HOST'")
+
+
+# Bounds of the number options. Every wait has to be finite: a NaN or infinite timeout makes the probe loop spin
+# and never reach its deadline, and the socket layer refuses a timeout past what time_t holds.
+MAX_SECONDS = 86_400.0
+MAX_RETRIES = 100
+MAX_JOBS = 1_000
+
+
+def _seconds(text: str) -> float:
+    """argparse type of a duration: a finite number of seconds above 0 and at most MAX_SECONDS."""
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= MAX_SECONDS:  # NaN fails every comparison
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds above 0 and at most {MAX_SECONDS:,.0f}")
+    return value
+
+
+def _count(least: int, most: int) -> Callable[[str], int]:
+    """argparse type of a whole number from `least` to `most`."""
+
+    def count(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not least <= value <= most:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from {least} to {most:,}")
+        return value
+
+    return count
+
+
+def _add_output_options(command: argparse.ArgumentParser, packs: bool = True,
+                        fail_on_default: str | None = "high") -> None:
+    from auditor.report import FORMATS  # here, not at the top: `auditor --version` should not pay for it
+
+    command.add_argument("--format", choices=tuple(FORMATS), default="table", help="output format (default: table)")
+    command.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    command.add_argument("--fail-on", choices=SEVERITIES, default=fail_on_default,
+                         help="exit 1 when a finding is at or above this severity (default: "
+                              f"{fail_on_default or 'the saved report’s own'})")
+    if packs:
+        command.add_argument("--pack", action="append", default=[], metavar="ID",
+                             help="rule pack to apply (repeatable; default: the default packs, see 'auditor rules list')")
+    command.add_argument("-q", "--quiet", action="store_true", help="no progress output on standard error")
+    command.add_argument("--waivers", metavar="FILE",
+                         help="accepted risks (a waiver TOML file, or a pyproject.toml with [[tool.auditor.waivers]]): "
+                              "waived findings stay in the report, marked, and --fail-on ignores them")
+
+
+REPORT_EPILOG = """\
+subcommands:
+  render FILE         a saved JSON report in any format, as it was saved; --waivers and --fail-on
+                      re-judge it (--as-of: the date waivers are judged on)
+  merge FILE...       one report of many: each report's host (run.host) stays on its targets,
+                      components and errors; JSON is streamed, in memory bounded by the largest input
+  diff BEFORE AFTER   new, resolved and unchanged findings; a finding is the same when rule, host,
+                      component kind, name, version, location and source are (its line may move)
+  keygen              an Ed25519 key pair (PEM); the private key is written 0600
+  sign / verify       a detached Ed25519 signature over the exact bytes of a report
+
+All read JSON reports of schema_version 1.0 and 1.1 (what this auditor writes), and refuse others.
+
+exit codes: render, merge: 0 nothing at or above --fail-on, 1 findings at or above it;
+            diff: 1 when a new, unwaived finding is at or above --fail-on; verify: 1 on FAIL;
+            2 usage error, or a file that cannot be read
+
+examples:
+  auditor report render scan.json --format html -o scan.html
+  auditor report render scan.json --waivers waivers.toml --fail-on medium
+  auditor report merge host-*.json --format html -o fleet.html
+  auditor report diff before.json after.json --format markdown
+  AUDITOR_KEY_PASS=… auditor report keygen --private audit.key --public audit.pub --passphrase-env AUDITOR_KEY_PASS
+  auditor report sign scan.json --key audit.key --passphrase-env AUDITOR_KEY_PASS
+  auditor report verify scan.json --signature scan.json.sig --public-key audit.pub"""
+
+
+def _add_report_parser(commands: argparse._SubParsersAction[Any], with_actions: bool) -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
+    report: argparse.ArgumentParser = commands.add_parser(
+        "report", help="render, merge, compare, sign or verify saved JSON reports",
+        description="Work with saved JSON reports (auditor scan --format json -o FILE).", epilog=REPORT_EPILOG,
+        formatter_class=raw)
+    if not with_actions:
+        return report
+    actions = report.add_subparsers(dest="report_command", metavar="ACTION")
+
+    def action(name: str, help: str, example: str, description: str | None = None) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = actions.add_parser(name, help=help, description=description,
+                                  epilog=f"example:\n  auditor report {name} {example}", formatter_class=raw)
+        return parser
+
+    render = action("render", "a saved report in any format, optionally with waivers", "scan.json --format html -o scan.html",
+                    "Render a saved JSON report again, exactly as saved (its run, dates and findings); --waivers "
+                    "replaces any waivers applied before.")
+    render.add_argument("report", metavar="FILE", help="a JSON report")
+    merge = action("merge", "one report of many hosts' or targets' reports", "host-*.json --format json -o fleet.json",
+                   "Merge saved JSON reports into one. Each report's host (run.host; host#2 for a second report of "
+                   "the same host) is kept on its targets, components and errors; the inputs are listed in run.merged.")
+    merge.add_argument("reports", nargs="+", metavar="FILE", help="JSON reports")
+    for command in (render, merge):
+        command.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date,
+                             help="judge waivers on this date (default: each report's own as-of date)")
+        _add_output_options(command, packs=False, fail_on_default=None)
+    diff = action("diff", "new, resolved and unchanged findings between two reports",
+                  "before.json after.json --fail-on medium",
+                  "Compare two saved reports. A finding is the same in both when its rule and its component's host, "
+                  "kind, name, version, location and source are; the line may move.")
+    diff.add_argument("before", metavar="BEFORE")
+    diff.add_argument("after", metavar="AFTER")
+    diff.add_argument("--format", choices=DIFF_FORMATS, default="table", help="default: table")
+    diff.add_argument("-o", "--output", metavar="FILE", help="write the comparison to FILE")
+    diff.add_argument("--fail-on", choices=SEVERITIES, default="high",
+                      help="exit 1 when a new, unwaived finding is at or above this severity (default: high)")
+    passphrase: dict[str, Any] = dict(metavar="VARIABLE", help="the private key's passphrase is in this environment variable "
+                                               "(never given on the command line)")
+    keygen = action("keygen", "make an Ed25519 key pair for signing reports", "--private audit.key --public audit.pub")
+    keygen.add_argument("--private", required=True, metavar="KEY", help="private key file to create (PEM, mode 0600)")
+    keygen.add_argument("--public", required=True, metavar="PUB", help="public key file to create (PEM)")
+    keygen.add_argument("--passphrase-env", **passphrase)
+    sign = action("sign", "sign a report's exact bytes (detached Ed25519 signature)",
+                  "scan.json --key audit.key -o scan.json.sig")
+    sign.add_argument("report", metavar="REPORT")
+    sign.add_argument("--key", required=True, metavar="KEY", help="the private key (PEM)")
+    sign.add_argument("-o", "--output", metavar="SIG", help="signature file (default: REPORT.sig)")
+    sign.add_argument("--passphrase-env", **passphrase)
+    verify = action("verify", "check a report against its signature: OK or FAIL",
+                    "scan.json --signature scan.json.sig --public-key audit.pub")
+    verify.add_argument("report", metavar="REPORT")
+    verify.add_argument("--signature", required=True, metavar="SIG")
+    verify.add_argument("--public-key", required=True, metavar="PUB")
+    return report
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command named on the command line, if any: its first word that is not an option (the parser before
+    the command takes no option with a value)."""
+    return next((part for part in argv if not part.startswith("-")), None)
+
+
+# Options whose value is a secret (an environment variable's name, as --storepass-env takes, is not).
+SECRET_OPTIONS = ("--storepass",)
+
+
+def _secret_option(option: str) -> bool:
+    """--storepass, or an abbreviation argparse may take for it (--storep)."""
+    return len(option) > 2 and option.startswith("--") and any(name.startswith(option) for name in SECRET_OPTIONS)
+
+
+def secret_values(argv: Sequence[str]) -> list[str]:
+    """The values of the secret options in `argv`, for a usage error to conceal."""
+    values: list[str] = []
+    after_option = False
+    for part in argv:
+        option, equals, value = part.partition("=")
+        if after_option:
+            values.append(part)
+        elif equals and _secret_option(option):
+            values.append(value)
+        after_option = not after_option and not equals and _secret_option(option)
+    return [value for value in values if value]
+
+
+def conceal(text: str, secrets: Sequence[str]) -> str:
+    """A message that may quote the command line (an argparse error), without its secret values."""
+    from auditor.redact import redact
+
+    for value in sorted(secrets, key=len, reverse=True):
+        text = text.replace(value, "***")
+    return redact(text)
+
+
+
+
+def shown_command_line(argv: Sequence[str]) -> list[str]:
+    """The command line as a report may show it: passwords given as options masked, other secrets redacted."""
+    from auditor.fs import shown as printable
+    from auditor.redact import redact
+
+    shown: list[str] = []
+    mask_next = False
+    for part in argv:
+        option, equals, _ = part.partition("=")
+        if mask_next:
+            part = "***"
+        elif equals and _secret_option(option):
+            part = f"{option}=***"
+        shown.append(redact(printable(part)))  # a name that is not UTF-8 shows its bytes as \xNN
+        mask_next = not mask_next and not equals and _secret_option(option)
+    return shown
