@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from auditor.facts import TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Component
 from auditor.runs.probe import machine_stores
@@ -50,7 +51,7 @@ def probe_scan(plan: ProbePlan, components: list[Component], environ, root: str 
     view = View(root, image=True, display_top="/") if root else View("/", display_top="/")
     stores = _stores_in_use(components, view, _java_password(view, environ))
     if root is None and not any(role.startswith("OS ") for c in components if c.kind == "trust-store"
-                                for role in c.details.get("roles", ())):
+                                for role in c.facts_as(TrustStoreFacts).links.roles):
         stores += [_Store(s.store, COMPARISON, tuple(f"{user} of {COMPARISON}" for user in s.users))
                    for s in machine_stores(openssl=False)]
     pairs = [(store, host, port) for store in stores for host, port in plan.endpoints]
@@ -68,14 +69,16 @@ def _stores_in_use(components: list[Component], view: View, java_password: str |
     """The trust-store components some client uses, loaded as the scan read them (same path, same password)."""
     stores = []
     for component in components:
-        details = component.details
-        if component.kind != "trust-store" or not details.get("users"):
+        if component.kind != "trust-store":
+            continue
+        links = component.facts_as(TrustStoreFacts).links
+        if not links.users:
             continue  # a fallback, or a bundle Node adds to its own roots: no client trusts it alone
-        password = java_password if JAVA_ROLES & set(details.get("roles", ())) else None
+        password = java_password if JAVA_ROLES & set(links.roles) else None
         path = view.locate(view.top, component.location) if view.image else component.location
         trust = TrustStore.load(path, password, view=view, label=component.location)
-        links = {"trust_store_id": component.id, "used_by": list(details.get("used_by", []))}
-        stores.append(_Store(trust, component.target, tuple(details["users"]), links))
+        stores.append(_Store(trust, component.target, links.users,
+                             {"trust_store_id": component.id, "used_by": list(links.used_by)}))
     return stores
 
 
