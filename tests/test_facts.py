@@ -1,5 +1,5 @@
-"""Typed facts (auditor/facts.py): a trust store's JSON details are produced from its TrustStoreFacts, no later stage
-edits them, and a saved report's details read back into the same typed facts."""
+"""Typed facts (auditor/facts.py): a trust store's and a probe's JSON details are produced from their typed facts, no
+later stage edits them, and a saved report's details read back into the same typed facts."""
 
 import dataclasses
 import json
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.facts import StoreLinks, TrustStoreFacts
+from auditor.facts import PROBE_RESULT_FIELDS, ProbeFacts, ProbeLinks, StoreLinks, TrustStoreFacts
 from auditor.model import Component, Report
+from auditor.probe.result import ProbeResult, probe_component
 from conftest import run
 
 TESTS = Path(__file__).parent
@@ -97,3 +98,20 @@ def test_facts_are_frozen_and_a_component_made_from_them_has_their_details():
     bare = dataclasses.replace(component, facts=None)
     assert bare == component and bare.id == component.id
     assert "facts" not in Report("0", "now", AS_OF, [], components=[component]).to_dict()["components"][0]
+
+
+def test_a_probe_component_is_made_from_its_facts_with_the_result_s_fields_in_order():
+    assert PROBE_RESULT_FIELDS == tuple(f.name for f in dataclasses.fields(ProbeResult))
+    result = ProbeResult("dynamodb.us-east-1.amazonaws.com", 443, "/etc/ssl/certs/ca-certificates.crt", "pem", 140,
+                         users=("botocore 1.35.0 in .venv",), failure="untrusted-root", detail="no anchor for the chain",
+                         tls_version="TLSv1.3", timings_ms={"dns": 1.5, "connect": 2.0},
+                         attempts=[{"result": "untrusted-root", "elapsed_ms": 3.5}], elapsed_ms=3.5)
+    component = probe_component(result, ".venv", ProbeLinks("trust-store:ca-certificates.crt@?:0123456789ab"))
+    assert isinstance(component.facts, ProbeFacts) and component.details == component.facts.to_details()
+    assert list(component.details) == ["host", "port", "store", "store_format", "store_certificates", "users",
+                                       "failure", "detail", "tls_version", "timings_ms", "attempts", "elapsed_ms",
+                                       "endpoint", "outcome", "remedy", "problem", "cause", "trust_store_id", "used_by"]
+    assert (component.details["outcome"], component.details["used_by"]) == ("fail", [])
+    assert ProbeFacts.from_details(json.loads(json.dumps(component.details))) == component.facts
+    # Without a store component (auditor probe), no links.
+    assert "trust_store_id" not in probe_component(result, ".venv").details

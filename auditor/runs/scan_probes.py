@@ -10,9 +10,9 @@ This is a scan's only use of the network, and only with --probe."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from auditor.facts import TrustStoreFacts
+from auditor.facts import ProbeLinks, TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Component
 from auditor.runs.probe import machine_stores
@@ -41,7 +41,7 @@ class _Store:
     trust: TrustStore
     target: str
     users: tuple[str, ...]
-    links: dict = field(default_factory=dict)  # trust_store_id and used_by, for the probe components
+    links: ProbeLinks | None = None  # the store's component and its clients, for the probe components
 
 
 def probe_scan(plan: ProbePlan, components: list[Component], environ, root: str | None = None) -> list[Component]:
@@ -59,9 +59,7 @@ def probe_scan(plan: ProbePlan, components: list[Component], environ, root: str 
     results = run_probes(jobs, plan.settings, plan.workers, plan.deadline)
     found = []
     for (store, _, _), result in zip(pairs, results):
-        component = probe_component(result, store.target)
-        component.details.update(store.links)
-        found.append(component)
+        found.append(probe_component(result, store.target, store.links))
     return found
 
 
@@ -78,7 +76,7 @@ def _stores_in_use(components: list[Component], view: View, java_password: str |
         path = view.locate(view.top, component.location) if view.image else component.location
         trust = TrustStore.load(path, password, view=view, label=component.location)
         stores.append(_Store(trust, component.target, links.users,
-                             {"trust_store_id": component.id, "used_by": list(links.used_by)}))
+                             ProbeLinks(component.id, links.used_by)))
     return stores
 
 
