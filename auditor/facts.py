@@ -4,7 +4,7 @@ hands it on. A later stage that links the thing to others sets explicit fields t
 
 A component's JSON `details` are produced from its facts (`to_details`), key for key and in the order reports have
 always had; `from_details` reads them back from a saved report, so readers can use the typed fields either way.
-Converted so far: the trust store. The other kinds still carry a free `details` dict (see docs/architecture.md)."""
+Converted so far: the trust store and the probe. The other kinds still carry a free `details` dict (see docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -471,6 +471,7 @@ def check_probe(pack, rule, component, dates):
     {who} (the store's users, else the store), {problem} and {anchor}; the remediation table is keyed by
     failure class (the component's remedy, "pass" on success)."""
     from auditor.checks.probe_evidence import anchor_text, observations
+    from auditor.facts import ProbeFacts
 
     details = component.details
     outcome = details["outcome"]
@@ -479,7 +480,7 @@ def check_probe(pack, rule, component, dates):
     fmt = dict(endpoint=component.name, store=component.location, problem=details.get("problem", ""),
                anchor=anchor_text(details.get("anchor")),
                who=f"{'; '.join(users)} ({component.location})" if users else component.location)
-    first, *rest = observations(details)
+    first, *rest = observations(component.facts_as(ProbeFacts))
     seen = [Evidence("observed", first, source=component.location), *(Evidence("observed", text) for text in rest)]
     yield _finding(pack, rule, component, severity, rule.title[outcome].format(**fmt), seen)
 
