@@ -159,3 +159,21 @@ def test_twenty_thousand_unlisted_versions_are_judged_in_seconds():
         elapsed = time.perf_counter() - start
         assert elapsed < bound, f"{versions.index(version) + 1} unlisted versions took {elapsed:.1f} s"
     assert flagged == expected_flagged > 0
+
+
+def test_an_openssl_minimum_that_is_not_a_version_is_an_error_naming_the_rule(tmp_path):
+    """The pack format checks only that `minimum` is a string; "1.0" (no patch number) cannot be compared with an
+    OpenSSL version, and used to end the scan in a TypeError the first time an OpenSSL was judged."""
+    from auditor.checks.rule_pack import RulesError, load_pack
+    from auditor.checks.rules import evaluate
+    from auditor.model import Component
+
+    text = (rules_dir() / "packs" / "tls12.toml").read_text(encoding="utf-8")
+    assert 'minimum = "1.0.1"' in text
+    path = tmp_path / "tls12.toml"
+    path.write_text(text.replace('minimum = "1.0.1"', 'minimum = "1.0"'), encoding="utf-8")
+    openssl = Component("openssl", "openssl", "0.9.8zh", "/usr/bin/openssl", "openssl version", "machine")
+    with pytest.raises(RulesError, match=r"rule tls12-openssl-before-1\.0\.1: minimum '1\.0' is not an OpenSSL version"):
+        list(evaluate([load_pack(path)], [openssl], DATES))
+    shipped = list(evaluate([load_pack(rules_dir() / "packs" / "tls12.toml")], [openssl], DATES))
+    assert [f.rule for f in shipped] == ["tls12-openssl-before-1.0.1"]

@@ -13,7 +13,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Callable, Literal, Mapping, Optional, Union, overload
 
 from auditor.model import SEVERITIES, RuleText
 
@@ -28,6 +28,8 @@ class RulesError(Exception):
 
 
 Text = Union[str, Mapping[str, str]]  # one text, or a table of texts keyed by outcome, package, platform …
+# The text parameters a check requires (Check.required): set on every rule of that check once it is loaded.
+Parameter = Literal["cutoff", "minimum", "capability", "effect", "matrix", "table", "status"]
 
 PACK_KEYS = {"id": "the pack's name, as --pack selects it", "title": "what it audits", "version": "its version",
              "default": "applied when no --pack is given (true/false)", "source": "the document its rules restate"}
@@ -150,9 +152,43 @@ class Rule:
     stores: Mapping[str, str] = field(default_factory=dict)
     advice: Mapping[str, str] = field(default_factory=dict)
 
+    @overload
+    def severity_of(self, status: str) -> Optional[str]: ...
+
+    @overload
+    def severity_of(self, status: str, default: str) -> str: ...
+
     def severity_of(self, status: str, default: Optional[str] = None) -> Optional[str]:
         """The `<status>_severity` of the rule, else `default`."""
         return self.severities.get(status, default)
+
+    def required(self, parameter: Parameter) -> str:
+        """A text parameter the rule's check requires; load_pack refuses a rule of that check without it, so a rule
+        without it was made some other way."""
+        value = getattr(self, parameter)
+        if not isinstance(value, str):
+            raise RulesError(f"rule {self.id!r}: its check {self.check!r} needs {parameter}, which it does not have")
+        return value
+
+    def plain_title(self) -> str:
+        """The title of a rule whose check has no outcomes: load_pack requires it to be one text."""
+        if not isinstance(self.title, str):
+            raise RulesError(f"rule {self.id!r}: its check {self.check!r} needs one title, not a table")
+        return self.title
+
+    def title_for(self, outcome: str) -> str:
+        """The title of an outcome, for a check with outcomes: load_pack requires a table with every outcome's."""
+        return self._keyed("title", self.title)[outcome]
+
+    def remediation_for(self, outcome: str) -> str:
+        """The remediation of an outcome, for a check whose remediation is keyed by outcome (load_pack requires a
+        table with every outcome's)."""
+        return self._keyed("remediation", self.remediation)[outcome]
+
+    def _keyed(self, key: str, text: Text) -> Mapping[str, str]:
+        if isinstance(text, str):
+            raise RulesError(f"rule {self.id!r}: its check {self.check!r} needs a {key} table keyed by outcome")
+        return text
 
     def summary(self) -> str:
         """The title with its placeholders named and its fixed parameters filled in:

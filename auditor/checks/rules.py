@@ -11,11 +11,12 @@ from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
-from auditor.model import Component, Evidence, Finding
+from auditor.model import Component, Evidence, Finding, Verdict
 from auditor.rule_data import data_file, rules_dir
-from auditor.checks.rule_pack import Pack, Rule, RulesError, load_pack
+# Pack and RulesError are re-exported: the runs and the command line name them from here.
+from auditor.checks.rule_pack import Pack as Pack, Rule, RulesError as RulesError, load_pack
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -212,7 +213,7 @@ def evaluate(packs: list[Pack], components: list[Component], dates: ReleaseDates
                     yield from check(pack, rule, component, dates)
 
 
-def _finding(pack, rule: Rule, component, severity, title, observed: list[Evidence]) -> Finding:
+def _finding(pack: Pack, rule: Rule, component: Component, severity: str, title: str, observed: list[Evidence]) -> Finding:
     remediation = rule.remediation
     if not isinstance(remediation, str):
         # Keyed by the component's name, or by the kind of remedy its collector named (a store's platform).
@@ -225,8 +226,8 @@ def _where(component: Component) -> Evidence:
     return Evidence("observed", f"found at {component.location} ({component.source})", source=component.location, line=component.line)
 
 
-def check_released_before(pack, rule, component, dates: ReleaseDates):
-    cutoff = rule.cutoff
+def check_released_before(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
+    cutoff = rule.required("cutoff")
     name, version = component.name, component.version
     fmt = dict(name=name, version=version, cutoff=cutoff, specifier=component.details.get("specifier", ""))
     if version is None and "pinned" in component.details:
@@ -244,7 +245,7 @@ def check_released_before(pack, rule, component, dates: ReleaseDates):
             observed = [Evidence("observed", f"{name} {version} was first uploaded to PyPI on {released} (UTC); "
                                              f"the cutoff compared is {cutoff} 00:00 UTC"), _where(component)]
             observed += _install_state(component)
-            yield _finding(pack, rule, component, severity, rule.title.format(**fmt), observed)
+            yield _finding(pack, rule, component, severity, rule.plain_title().format(**fmt), observed)
         return
     parsed, last = _version(version), dates.last_before(name, cutoff)
     if parsed is not None and last is not None:
@@ -252,7 +253,7 @@ def check_released_before(pack, rule, component, dates: ReleaseDates):
             observed = [Evidence("observed", f"{name} {version} is not on PyPI's release list (a local or modified build?); "
                                              f"its version is not newer than {last[1]}, the last release before the cutoff "
                                              f"(uploaded {last[2]} UTC)"), _where(component)]
-            yield _finding(pack, rule, component, severity, rule.title.format(**fmt), observed + _install_state(component))
+            yield _finding(pack, rule, component, severity, rule.plain_title().format(**fmt), observed + _install_state(component))
         return
     observed = [Evidence("observed", f"{name} {version!r} is neither a PyPI release nor a version that can be ordered "
                                      f"against them; its age cannot be judged"), _where(component)]
@@ -272,7 +273,8 @@ def _install_state(component: Component) -> list[Evidence]:
     return notes
 
 
-def _range_only_before(pack, rule, component, dates, cutoff, fmt):
+def _range_only_before(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates, cutoff: str,
+                       fmt: dict[str, Any]) -> Iterator[Finding]:
     specifier = component.details.get("specifier", "")
     if not specifier or specifier.startswith("@"):
         return
@@ -281,28 +283,28 @@ def _range_only_before(pack, rule, component, dates, cutoff, fmt):
         newest = allowed[-1]
         observed = [Evidence("observed", f"every release that '{component.name}{specifier}' admits was uploaded before "
                                          f"{cutoff} (UTC); the newest it admits is {newest[0]} ({newest[1]})"), _where(component)]
-        title = rule.title.format(**dict(fmt, version=specifier))
+        title = rule.plain_title().format(**dict(fmt, version=specifier))
         yield _finding(pack, rule, component, rule.severity, title, observed + _install_state(component))
 
 
-def check_unpinned(pack, rule, component, dates: ReleaseDates):
+def check_unpinned(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     if component.version is not None or "pinned" not in component.details:
         return
-    specifier = component.details.get("specifier", "")
+    specifier, cutoff = component.details.get("specifier", ""), rule.required("cutoff")
     allowed = [] if specifier.startswith("@") else dates.matching(component.name, specifier or ">=0")
     if specifier.startswith("@"):
         summary = f"{component.name} is installed from {specifier[2:]}; no release is named"
     elif allowed:
-        early = sum(1 for _, d in allowed if d < rule.cutoff)
+        early = sum(1 for _, d in allowed if d < cutoff)
         summary = (f"'{component.name}{specifier}' admits {len(allowed)} known releases, from {allowed[0][0]} to {allowed[-1][0]}"
-                   + (f"; {early} of them were uploaded before {rule.cutoff}" if early else ""))
+                   + (f"; {early} of them were uploaded before {cutoff}" if early else ""))
     else:
         summary = f"'{component.name}{specifier}' admits no release PyPI knows of"
-    fmt = dict(name=component.name, version="", cutoff=rule.cutoff, specifier=specifier or "any release")
-    yield _finding(pack, rule, component, rule.severity, rule.title.format(**fmt), [Evidence("observed", summary), _where(component)])
+    fmt = dict(name=component.name, version="", cutoff=cutoff, specifier=specifier or "any release")
+    yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(**fmt), [Evidence("observed", summary), _where(component)])
 
 
-def check_store_without_anchor(pack, rule, component, dates):
+def check_store_without_anchor(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     details = component.details
     if details.get("anchors") or details.get("format") == "missing":  # a missing store is the store-missing check's
         return
@@ -319,14 +321,14 @@ def check_store_without_anchor(pack, rule, component, dates):
         severity = rule.severity_of("supplement", rule.severity)
     else:
         severity = rule.severity
-    title = rule.title.format(name=component.location, as_of=details.get("as_of", ""))
+    title = rule.plain_title().format(name=component.location, as_of=details.get("as_of", ""))
     yield _finding(pack, rule, component, severity, title, seen)
 
 
 _MISSING_OUTCOMES = ("fails", "falls back", "ignores")  # what the users of a missing store do, worst first
 
 
-def check_store_missing(pack, rule, component, dates):
+def check_store_missing(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     """A trust store whose file is not there (format "missing"): what each client that uses it does without it
     (`if_missing`: the clients found here, worst first, then the settings that name it, whose readers may not
     have been found). Severity, from the first: `severity` when a client found here fails every connection,
@@ -352,12 +354,12 @@ def check_store_missing(pack, rule, component, dates):
         severity, effect = rule.severities["unused"], "no client found here uses it"
     settings = [role[len("named by "):] for role in details.get("roles", []) if role.startswith("named by ")]
     named = f" named by {' and '.join(settings)}" if settings else ""
-    title = rule.title.format(name=component.location, named=named, state=details.get("problem", "does not exist"),
+    title = rule.plain_title().format(name=component.location, named=named, state=details.get("problem", "does not exist"),
                                  effect=effect)
     yield _finding(pack, rule, component, severity, title, seen)
 
 
-def _store_contents(details: dict) -> str:
+def _store_contents(details: dict[str, Any]) -> str:
     if details.get("problem"):
         return f"the store {details['problem']}"
     summary = f"{details.get('certificates', 0)} certificates read; none is a valid ATS anchor"
@@ -368,7 +370,7 @@ def _store_contents(details: dict) -> str:
     return summary
 
 
-def check_store_with_anchor(pack, rule, component, dates):
+def check_store_with_anchor(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     details = component.details
     if not details.get("anchors"):
         return
@@ -376,19 +378,19 @@ def check_store_with_anchor(pack, rule, component, dates):
                                  f"{details.get('as_of')}: {', '.join(details['anchors'])}"), _where(component)]
     if details.get("users"):
         seen.append(Evidence("observed", "used by: " + "; ".join(details["users"])))
-    yield _finding(pack, rule, component, rule.severity, rule.title.format(name=component.location), seen)
+    yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(name=component.location), seen)
 
 
-def check_store_impostor(pack, rule, component, dates):
+def check_store_impostor(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     impostors = component.details.get("impostors", [])
     if impostors:
         seen = [Evidence("observed", f"certificate with subject '{i['name']}' but another public key, SHA-256 {i['sha256']}; "
                                      "not counted as an anchor") for i in impostors]
-        yield _finding(pack, rule, component, rule.severity, rule.title.format(name=component.location),
+        yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(name=component.location),
                        [*seen, _where(component)])
 
 
-def check_trust_override(pack, rule, component, dates):
+def check_trust_override(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     """A trust setting whose effect is the rule's `effect`, found in one of the rule's places
     (`found_in`: python, script, environment, config file, systemd unit, crontab, /etc/environment,
     profile.d script)."""
@@ -407,50 +409,54 @@ def check_trust_override(pack, rule, component, dates):
     if details.get("points_to_os_store"):
         seen.append(Evidence("observed", "the file is the operating system's own bundle, maintained by its CA package"))
         severity = rule.severity_of("os_store", severity)
-    yield _finding(pack, rule, component, severity, rule.title.format(written=written), seen)
+    yield _finding(pack, rule, component, severity, rule.plain_title().format(written=written), seen)
 
 
-def check_openssl_before(pack, rule, component, dates):
+def check_openssl_before(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     """An OpenSSL older than the rule's `minimum` (e.g. 1.0.1, the first with TLS 1.2)."""
     from auditor.collect.platform.openssl import version_key
 
-    key, minimum = version_key(component.version or ""), version_key(rule.minimum)
+    key, minimum = version_key(component.version or ""), version_key(rule.required("minimum"))
+    if minimum is None:  # a pack's minimum the check cannot compare: an error naming the rule, not a TypeError
+        raise RulesError(f"rule {rule.id}: minimum {rule.minimum!r} is not an OpenSSL version such as 1.0.1")
     if key is None or key >= minimum:
         return
     seen = [Evidence("observed", f"{component.details.get('version_text') or component.version} ({component.source})"),
             _where(component)]
-    yield _finding(pack, rule, component, rule.severity, rule.title.format(version=component.version), seen)
+    yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(version=component.version), seen)
 
 
-def check_capability_missing(pack, rule, component, dates):
+def check_capability_missing(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     """An interpreter's ssl module reported without a capability (`capability`: a details key such as tls1_2)."""
     if component.details.get(rule.capability) is not False:
         return
     details = component.details
     seen = [Evidence("observed", f"Python {details.get('python_version')} at {details.get('python')} with "
                                  f"{details.get('version_text')}: {rule.capability} is not available"), _where(component)]
-    yield _finding(pack, rule, component, rule.severity, rule.title.format(python=details.get("python")), seen)
+    yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(python=details.get("python")), seen)
 
 
-def check_os_matrix(pack, rule, component, dates):
+def check_os_matrix(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     """An operating system judged against the platform matrix (`matrix`: a TOML file in rules/); severity, `title`
     and `remediation` as _matrix_finding gives them, which may name {os} and {note}."""
     from auditor.checks.matrices import judge_os
 
-    verdict = judge_os(data_file(rule.matrix), component)
+    verdict = judge_os(data_file(rule.required("matrix")), component)
     yield from _matrix_finding(pack, rule, component, verdict, "os", verdict.documented or rule.documented)
 
 
-def check_java_matrix(pack, rule, component, dates):
+def check_java_matrix(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     """A JDK or JRE judged against a table of a Java matrix (`matrix`: a TOML file in rules/, `table`: its table);
     severity, `title` and `remediation` as _matrix_finding gives them, which may name {java} and {note}."""
     from auditor.checks.matrices import judge_java
 
-    verdict = judge_java(data_file(rule.matrix)[rule.table], component)
-    yield from _matrix_finding(pack, rule, component, verdict, "java", verdict.documented)
+    verdict = judge_java(data_file(rule.required("matrix"))[rule.required("table")], component)
+    # Every row of a Java matrix restates its source: a Java verdict always has its own.
+    yield from _matrix_finding(pack, rule, component, verdict, "java", verdict.documented or rule.documented)
 
 
-def _matrix_finding(pack, rule, component, verdict, name: str, documented: str):
+def _matrix_finding(pack: Pack, rule: Rule, component: Component, verdict: Verdict, name: str,
+                    documented: str) -> Iterator[Finding]:
     """The finding of a matrix verdict: the status found picks the severity, `severity` for unsupported and
     `<status>_severity` for the others (a status without one gives no finding); `title` and `remediation` are
     keyed by status and may name {<name>} (the verdict's label) and {note}."""
@@ -460,11 +466,11 @@ def _matrix_finding(pack, rule, component, verdict, name: str, documented: str):
     where, *why = verdict.observed
     seen = [Evidence("observed", where, source=component.location), *(Evidence("observed", text) for text in why)]
     fmt = {name: verdict.label, "note": verdict.note}
-    shaped = replace(rule, documented=documented, remediation=rule.remediation[verdict.status].format(**fmt))
-    yield _finding(pack, shaped, component, severity, rule.title[verdict.status].format(**fmt), seen)
+    shaped = replace(rule, documented=documented, remediation=rule.remediation_for(verdict.status).format(**fmt))
+    yield _finding(pack, shaped, component, severity, rule.title_for(verdict.status).format(**fmt), seen)
 
 
-def check_probe(pack, rule, component, dates):
+def check_probe(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     """A live probe of an endpoint with one trust store (kind probe). `severity` when the store failed
     verification, `error_severity` when it could not be tried (network, proxy, TLS version), `pass_severity`
     when it verified. `title` is keyed by that outcome (pass, fail, error) and may name {endpoint}, {store},
@@ -482,10 +488,10 @@ def check_probe(pack, rule, component, dates):
                who=f"{'; '.join(users)} ({component.location})" if users else component.location)
     first, *rest = observations(component.facts_as(ProbeFacts))
     seen = [Evidence("observed", first, source=component.location), *(Evidence("observed", text) for text in rest)]
-    yield _finding(pack, rule, component, severity, rule.title[outcome].format(**fmt), seen)
+    yield _finding(pack, rule, component, severity, rule.title_for(outcome).format(**fmt), seen)
 
 
-def check_waiver(pack, rule, component, dates):
+def check_waiver(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     """A waiver (kind waiver, made by auditor/checks/waivers.py) whose `status` is the rule's: expired or stale."""
     details = component.details
     if details.get("status") != rule.status:
@@ -493,10 +499,10 @@ def check_waiver(pack, rule, component, dates):
     seen = [Evidence("observed", f"{component.location}, line {component.line}: {details['summary']}",
                      source=component.location, line=component.line),
             Evidence("observed", details["judged"])]
-    yield _finding(pack, rule, component, rule.severity, rule.title.format(**details), seen)
+    yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(**details), seen)
 
 
-def check_sdk_trust(pack, rule, component, dates):
+def check_sdk_trust(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     """An AWS SDK of another language (kind sdk-manifest) whose trust comes from one of the rule's `trust_from`
     sources. Only the component that carries its file's finding is judged (the others name it in `reported_with`).
     `versions` (a PEP 440 specifier) narrows a rule to some releases; a rule without it leaves a component to the
@@ -526,11 +532,11 @@ def check_sdk_trust(pack, rule, component, dates):
         anchors = details.get("trust_store_anchors", [])
         seen.append(Evidence("observed", f"its store {store} (component {details['trust_store_id']}) holds "
                                          + (", ".join(anchors) if anchors else "no valid ATS anchor") + "; see that store's findings"))
-    shaped = replace(rule, remediation=rule.remediation[status].format(**fmt))
-    yield _finding(pack, shaped, component, severity, rule.title[status].format(**fmt), seen)
+    shaped = replace(rule, remediation=rule.remediation_for(status).format(**fmt))
+    yield _finding(pack, shaped, component, severity, rule.title_for(status).format(**fmt), seen)
 
 
-def _sdk_rule_matches(rule, component) -> bool:
+def _sdk_rule_matches(rule: Rule, component: Component) -> bool:
     if component.details.get("trust_from") not in rule.trust_from:
         return False
     if rule.applies_to is not None and component.name not in rule.applies_to:
@@ -546,7 +552,10 @@ def _sdk_rule_matches(rule, component) -> bool:
         raise RulesError(f"rule {rule.id}: invalid versions {rule.versions!r}") from exc
 
 
-CHECKS = {"released-before": check_released_before, "unpinned": check_unpinned,
+# What each check is: the findings of one rule on one component.
+CheckFunction = Callable[[Pack, Rule, Component, ReleaseDates], Iterator[Finding]]
+
+CHECKS: dict[str, CheckFunction] = {"released-before": check_released_before, "unpinned": check_unpinned,
           "store-without-anchor": check_store_without_anchor, "store-missing": check_store_missing,
           "store-with-anchor": check_store_with_anchor, "store-impostor": check_store_impostor,
           "trust-override": check_trust_override, "openssl-before": check_openssl_before,

@@ -3,6 +3,8 @@ package with `render(report) -> str`; FORMATS maps its name to that module."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 FORMATS = {
     "table": "auditor.report.table",
     "json": "auditor.report.json_report",
@@ -14,7 +16,12 @@ FORMATS = {
 }
 
 
-def render(report, fmt: str) -> str:
+if TYPE_CHECKING:
+    from auditor.model import Report
+
+
+def render(report: Report, fmt: str) -> str:
     import importlib  # here, not at the top: the CLI imports FORMATS on every start
 
-    return importlib.import_module(FORMATS[fmt]).render(report)
+    text: str = importlib.import_module(FORMATS[fmt]).render(report)
+    return text

@@ -6,26 +6,26 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Optional
+from typing import Iterable, Optional, Sequence
 
-from auditor.model import severity_rank
+from auditor.model import Component, Finding, Report, severity_rank
 
 # Locations that name no file: "environment (the scanning process's environment)", "platform.win32_ver()".
 _NOT_A_FILE = re.compile(r"^[\w.]+ ?\(.*\)$", re.DOTALL)
 
 
-def components_by_id(report) -> dict:
+def components_by_id(report: Report) -> dict[str, Component]:
     return {c.id: c for c in report.components}
 
 
-def where(component) -> str:
+def where(component: Optional[Component]) -> str:
     """"path:line", or the location alone; "" for a finding whose component is not in the report."""
     if component is None:
         return ""
     return f"{component.location}:{component.line}" if component.line else component.location
 
 
-def where_on_host(component) -> str:
+def where_on_host(component: Optional[Component]) -> str:
     """where(), led by "host: " for a component of a merged report."""
     return f"{component.host}: {where(component)}" if component is not None and component.host else where(component)
 
@@ -39,12 +39,12 @@ def is_failing(severity: str, waived: bool, fail_on: str) -> bool:
     return not waived and severity_rank(severity) <= severity_rank(fail_on)
 
 
-def waived_counts(findings) -> Counter:
+def waived_counts(findings: Iterable[Finding]) -> Counter[str]:
     """Waived findings per severity (0 for a severity with none)."""
     return Counter(f.severity for f in findings if f.waived)
 
 
-def waiver_note(finding) -> Optional[str]:
+def waiver_note(finding: Finding) -> Optional[str]:
     """"waived by alice until 2027-01-31: reason (waivers.toml:3)", or "waiver expired on …", or None."""
     waiver = finding.waiver
     if not waiver:
@@ -62,13 +62,13 @@ def waiver_note(finding) -> Optional[str]:
     return text
 
 
-def pack_line(report) -> str:
+def pack_line(report: Report) -> str:
     """"auditor 0.1.0 · rule packs: dynamodb-ats 2026.11.28 · as of 2026-11-28"."""
     packs = ", ".join(f"{p['id']} {p['version']}" for p in report.packs) or "none"
     return f"auditor {report.tool_version} · rule packs: {packs} · as of {report.as_of}"
 
 
-def redacted_table(rows: list[list], **options) -> str:
+def redacted_table(rows: Sequence[Sequence[object]], **options: object) -> str:
     """tabulate, with each cell redacted before it is wrapped (a secret split over two lines would escape
     redact) and its controls made visible before widths are measured (a cell's own line breaks stay)."""
     from tabulate import tabulate
@@ -76,11 +76,12 @@ def redacted_table(rows: list[list], **options) -> str:
     from auditor.redact import redact
     from auditor.report.escape import visible
 
-    return tabulate([[visible(redact(cell), newlines=True) if isinstance(cell, str) else cell for cell in row]
-                     for row in rows], **options)
+    table: str = tabulate([[visible(redact(cell), newlines=True) if isinstance(cell, str) else cell for cell in row]
+                           for row in rows], **options)
+    return table
 
 
-def not_scanned_note(report) -> str:
+def not_scanned_note(report: Report) -> str:
     """' · 3 parts not scanned' after a result, or nothing: a PASS covers only what was read."""
     count = report.not_scanned()
     unread = len(report.unread_targets())

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import Optional
 
+from auditor.model import Component, Finding, Report
 from auditor.redact import redact
 from auditor.report.common import components_by_id
 from auditor.report.escape import visible
@@ -24,7 +26,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_LINE = re.compile(f"^(?=[{re.escape(''.join(FORMULA_STARTS))}])", re.MULTILINE)
 
 
-def render(report) -> str:
+def render(report: Report) -> str:
     components = components_by_id(report)
     out = io.StringIO()
     # Text mode writes the platform's line ending. The writer quotes a cell that holds "\n" but not one that
@@ -36,7 +38,7 @@ def render(report) -> str:
     return out.getvalue()
 
 
-def _row(finding, component) -> list:
+def _row(finding: Finding, component: Optional[Component]) -> list[object]:
     c, waiver = component, finding.waiver or {}
     about = [c.name, c.version or "", c.kind, c.location, c.line or "", c.target] if c else [""] * 6
     return [finding.id, finding.severity, finding.rule, finding.pack, finding.title, *about,
@@ -44,5 +46,5 @@ def _row(finding, component) -> list:
             *(waiver.get(key, "") for key in ("status", "owner", "expires", "reason"))]
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     return _FORMULA_LINE.sub("'", visible(redact(str(value)), newlines=True))

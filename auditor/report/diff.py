@@ -53,9 +53,9 @@ def diff_reports(before: Report, after: Report, before_name: str, after_name: st
     return result
 
 
-def _keyed(report: Report) -> dict[tuple, list[Change]]:
+def _keyed(report: Report) -> dict[tuple[str, ...], list[Change]]:
     components = components_by_id(report)
-    keyed = defaultdict(list)
+    keyed: defaultdict[tuple[str, ...], list[Change]] = defaultdict(list)
     for f in report.findings:
         c = components[f.component]
         key = (c.host or "", f.rule, c.kind, c.name, c.version or "", c.location, c.source)
@@ -67,7 +67,7 @@ def _keyed(report: Report) -> dict[tuple, list[Change]]:
 
 def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
     if fmt == "json":
-        def rows(changes):
+        def rows(changes: list[Change]) -> list[dict[str, object]]:
             return [{"severity": c.severity, "rule": c.rule, "title": c.title, "where": c.where, "waived": c.waived}
                     for c in changes]
         return json.dumps(redact_tree({"before": diff.before, "after": diff.after, "fail_on": fail_on,

@@ -19,8 +19,9 @@ _CONTROL = re.compile(f"[\x00-\x1f{_UNSEEN}]")
 _CONTROL_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f{_UNSEEN}]")
 
 
-def _shown(match: re.Match) -> str:
-    return match.group().encode("unicode_escape").decode("ascii")
+def _shown(match: re.Match[str]) -> str:
+    character: str = match.group()
+    return character.encode("unicode_escape").decode("ascii")
 
 
 def visible(text: str, newlines: bool = False) -> str:
@@ -29,7 +30,7 @@ def visible(text: str, newlines: bool = False) -> str:
     return (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).sub(_shown, text)
 
 
-def terminal(value) -> str:
+def terminal(value: object) -> str:
     """A value for a plain-text line (table, diff, CSV, a message on stderr): redacted, then visible()."""
     return visible(redact(str(value)))
 
@@ -42,7 +43,7 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
 _MENTION = re.compile(r"@(?=\w)")
 
 
-def markdown(value) -> str:
+def markdown(value: object) -> str:
     """Scanned text as inert Markdown inline text: no HTML, no formatting, no table break, no line break,
     no control or bidi character (each shown as U+FFFD), no @mention."""
     text = html.escape(redact(str(value)), quote=False)
@@ -53,7 +54,7 @@ def markdown(value) -> str:
 
 # -- HTML -----------------------------------------------------------------------------------------------
 
-def html_text(value) -> str:
+def html_text(value: object) -> str:
     """Text or an attribute value for HTML: redacted (before escaping: `&amp;` would hide `&token=` from
     the patterns), controls and bidi characters visible, then HTML-escaped."""
     return html.escape(visible(redact(str(value)), newlines=True), quote=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Any, Mapping, Optional
 
-from auditor.model import SEVERITIES, severity_rank, short_hash
+from auditor.model import SEVERITIES, Component, Evidence, Finding, Report, severity_rank, short_hash
 from auditor.report.common import components_by_id, not_scanned_note, waived_counts, where
 from auditor.report.html_markup import Markup, el
 
@@ -18,8 +19,11 @@ STYLE = Path(__file__).with_name("html_report.css")
 # default-src 'none': nothing is fetched, nothing runs; inline styles and data: images only.
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
+# A target's location, with its components and their findings.
+Group = tuple[str, tuple[list[Component], list[Finding]]]
 
-def render(report) -> str:
+
+def render(report: Report) -> str:
     components = components_by_id(report)
     findings = sorted(report.findings, key=lambda f: severity_rank(f.severity))
     groups = _groups(report, components, findings)
@@ -34,21 +38,21 @@ def render(report) -> str:
     return "<!DOCTYPE html>\n" + el("html", head, body, lang="en") + "\n"
 
 
-def _groups(report, components, findings) -> list:
+def _groups(report: Report, components: Mapping[str, Component], findings: list[Finding]) -> list[Group]:
     """[(target, (components, findings))] in the order the targets were scanned."""
-    groups: dict[str, tuple[list, list]] = {}
+    groups: dict[str, tuple[list[Component], list[Finding]]] = {}
     for component in report.components:
         groups.setdefault(component.target, ([], []))[0].append(component)
     for finding in findings:
-        component = components.get(finding.component)
-        groups.setdefault(component.target if component else "", ([], []))[1].append(finding)
+        owner = components.get(finding.component)
+        groups.setdefault(owner.target if owner else "", ([], []))[1].append(finding)
     order: dict[str, int] = {}
     for index, target in enumerate(report.targets):
         order.setdefault(target.location, index)
     return sorted(groups.items(), key=lambda item: order.get(item[0], len(report.targets)))
 
 
-def _header(report) -> Markup:
+def _header(report: Report) -> Markup:
     return el("header", el("h1", "AWS endpoint trust audit (Amazon Trust Services)"),
               el("p", f"auditor {report.tool_version} · generated {report.generated_at} on "
                       f"{report.run.get('host', 'an unknown host')} · certificates judged as of {report.as_of}",
@@ -56,7 +60,7 @@ def _header(report) -> Markup:
               class_="report-header")
 
 
-def _summary(report, findings, groups) -> Markup:
+def _summary(report: Report, findings: list[Finding], groups: list[Group]) -> Markup:
     counts = report.counts()
     failing = report.failing()
     waived = waived_counts(findings)
@@ -83,10 +87,10 @@ def _summary(report, findings, groups) -> Markup:
               id="summary")
 
 
-def _chart(counts) -> Markup:
+def _chart(counts: dict[str, int]) -> Markup:
     """Horizontal bars, one per severity, drawn as inline SVG."""
     most = max(counts.values()) or 1
-    rows = []
+    rows: list[Markup] = []
     for i, severity in enumerate(SEVERITIES):
         y, width = i * 28 + 4, round(220 * counts[severity] / most)
         rows += [el("text", severity, x=0, y=y + 14, class_="label"),
@@ -98,9 +102,9 @@ def _chart(counts) -> Markup:
               class_="chart")
 
 
-def _metadata(report) -> Markup:
+def _metadata(report: Report) -> Markup:
     command = report.run.get("command")
-    rows = [("tool", f"auditor {report.tool_version}"), ("generated at", report.generated_at),
+    rows: list[tuple[str, object]] = [("tool", f"auditor {report.tool_version}"), ("generated at", report.generated_at),
             ("certificates judged as of", report.as_of), ("host", report.run.get("host", "unknown")),
             ("command line", el("code", shlex.join(command)) if command else "not recorded"),
             ("fails on", f"{report.fail_on} and above")]
@@ -115,7 +119,7 @@ def _metadata(report) -> Markup:
               id="metadata")
 
 
-def _merged_from(sources) -> Markup:
+def _merged_from(sources: list[dict[str, Any]]) -> Markup:
     """The reports a merged report was made of (`auditor report merge`)."""
     if not sources:
         return Markup("")
@@ -126,12 +130,13 @@ def _merged_from(sources) -> Markup:
               el("tbody", rows))
 
 
-def _target(index, name, members, findings, report, components) -> Markup:
+def _target(index: int, name: str, members: list[Component], findings: list[Finding], report: Report,
+            components: Mapping[str, Component]) -> Markup:
     below = [t for t in report.targets if t.location != name and t.location.startswith(name.rstrip("/") + "/")]
     # Stores and environment settings that serve several targets are labelled with all of them, ", "-joined.
     parts = name.split(", ")
     shared = len(parts) > 1 and all(any(t.location == part for t in report.targets) for part in parts)
-    by_component: dict[str, list] = {}
+    by_component: dict[str, list[Finding]] = {}
     for finding in findings:
         by_component.setdefault(finding.component, []).append(finding)
     return el("section",
@@ -147,7 +152,7 @@ def _target(index, name, members, findings, report, components) -> Markup:
               class_="target", id=f"target-{index}")
 
 
-def _components_table(members, by_component) -> Markup:
+def _components_table(members: list[Component], by_component: Mapping[str, list[Finding]]) -> Markup:
     if not members:
         return el("p", "No components.")
     rows = [el("tr", el("td", c.kind), el("td", c.name, class_="name"),
@@ -160,15 +165,15 @@ def _components_table(members, by_component) -> Markup:
               el("tbody", rows), class_="components")
 
 
-def _state(component, findings) -> list:
+def _state(component: Component, findings: list[Finding]) -> list[Optional[Markup] | list[Markup]]:
     facts = _facts(component)
     badges = [el("a", _severity_badge(f.severity, f.waived), href=f"#{_finding_anchor(f)}") for f in findings]
     return [el("div", "; ".join(facts)) if facts else None, badges or el("span", "no finding", class_="ok")]
 
 
-def _facts(component) -> list[str]:
+def _facts(component: Component) -> list[str]:
     details = component.details
-    facts = []
+    facts: list[str] = []
     if details.get("active") is False:
         facts.append("inactive: not the install Python imports")
     if details.get("certificate_validation") == "off":
@@ -182,12 +187,12 @@ def _facts(component) -> list[str]:
     return facts
 
 
-def _trust_links(members, components) -> Markup:
+def _trust_links(members: list[Component], components: Mapping[str, Component]) -> Markup:
     """Each client (or setting) and the store it would use, as the scan resolved it."""
     clients = [c for c in members if "trust_reasons" in c.details]
     if not clients:
         return Markup("")
-    rows = []
+    rows: list[Markup] = []
     for c in clients:
         store = components.get(c.details.get("trust_store_id", ""))
         store_cell: str | list[Markup]
@@ -208,7 +213,7 @@ def _trust_links(members, components) -> Markup:
               el("tbody", rows), class_="trust")
 
 
-def _finding(finding, components) -> Markup:
+def _finding(finding: Finding, components: Mapping[str, Component]) -> Markup:
     component = components.get(finding.component)
     about = el("a", f"{component.name} {component.version or ''}".strip(), href=f"#{_component_anchor(component)}") \
         if component else finding.component
@@ -224,7 +229,7 @@ def _finding(finding, components) -> Markup:
               class_=f"finding sev-{finding.severity}" + (" waived" if finding.waived else ""), id=_finding_anchor(finding))
 
 
-def _waiver(finding) -> Markup:
+def _waiver(finding: Finding) -> Markup:
     waiver = finding.waiver
     if not waiver:
         return Markup("")
@@ -234,14 +239,14 @@ def _waiver(finding) -> Markup:
     else:
         heading = f"Waived until {waiver.get('expires', '?')}" if finding.waived else f"Waiver {status}"
     place = waiver.get("file", "") + (f":{waiver['line']}" if waiver.get("line") else "")
-    facts = [("reason", waiver.get("reason")), ("owner", waiver.get("owner")), ("expires", waiver.get("expires")),
+    facts: list[tuple[str, object]] = [("reason", waiver.get("reason")), ("owner", waiver.get("owner")), ("expires", waiver.get("expires")),
              ("declared in", el("code", place) if place else None)]
     return el("div", el("strong", heading),
               el("dl", [[el("dt", k), el("dd", v, class_=k.replace(" ", "-"))] for k, v in facts if v]),
               class_=f"waiver waiver-{status}")
 
 
-def _errors(report) -> Markup:
+def _errors(report: Report) -> Markup:
     if not report.errors:
         return Markup("")
     rows = [el("tr", el("td", el("code", e.location)), el("td", e.message)) for e in report.errors]
@@ -250,7 +255,7 @@ def _errors(report) -> Markup:
               id="errors")
 
 
-def _evidence(evidence) -> Markup:
+def _evidence(evidence: Evidence) -> Markup:
     source = None
     if evidence.source:
         source = el("div", _link(evidence.source), f":{evidence.line}" if evidence.line else None, class_="muted")
@@ -268,9 +273,9 @@ def _severity_badge(severity: str, waived: bool = False) -> Markup:
     return el("span", severity.upper(), " (waived)" if waived else None, class_=f"badge sev-{severity}")
 
 
-def _component_anchor(component) -> str:
+def _component_anchor(component: Component) -> str:
     return "c-" + short_hash(component.id)
 
 
-def _finding_anchor(finding) -> str:
+def _finding_anchor(finding: Finding) -> str:
     return "f-" + short_hash(finding.id)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from auditor.report.escape import html_text
 
 
@@ -17,11 +19,11 @@ class Markup(str):
     """HTML that is already escaped."""
 
 
-def text(value) -> Markup:
+def text(value: object) -> Markup:
     return value if isinstance(value, Markup) else Markup(html_text(value))
 
 
-def el(tag: str, *children, **attributes) -> Markup:
+def el(tag: str, *children: object, **attributes: object) -> Markup:
     """An element; children are text, Markup, lists of them, or None (left out). `class_` gives `class`."""
     attrs = "".join(f' {name.rstrip("_").replace("_", "-")}="{text(value)}"'
                     for name, value in attributes.items() if value is not None)
@@ -30,8 +32,8 @@ def el(tag: str, *children, **attributes) -> Markup:
     return Markup(f"<{tag}{attrs}>{join(children)}</{tag}>")
 
 
-def join(children) -> Markup:
-    parts = []
+def join(children: Iterable[object]) -> Markup:
+    parts: list[Markup] = []
     for child in children:
         if isinstance(child, (list, tuple)):
             parts.append(join(child))

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from typing import Optional
 
+from auditor.model import Component, Finding, Report
 from auditor.redact import redact
 from auditor.report.common import components_by_id, is_failing, pack_line, waiver_note, where
 
@@ -20,7 +22,7 @@ from auditor.report.common import components_by_id, is_failing, pack_line, waive
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
-def render(report) -> str:
+def render(report: Report) -> str:
     components = components_by_id(report)
     root = _element("testsuites", name="auditor")
     pack_ids = [p["id"] for p in report.packs]
@@ -40,7 +42,7 @@ def render(report) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _suite(root, report, name: str):
+def _suite(root: ET.Element, report: Report, name: str) -> ET.Element:
     suite = _element("testsuite", root, name=name, timestamp=report.generated_at.rstrip("Z"),
                      hostname=report.run.get("host", "localhost"), time="0")
     properties = _element("properties", suite)
@@ -53,7 +55,7 @@ def _suite(root, report, name: str):
     return suite
 
 
-def _testcase(suite, report, finding, component) -> None:
+def _testcase(suite: ET.Element, report: Report, finding: Finding, component: Optional[Component]) -> None:
     location = where(component)
     case = _element("testcase", suite, classname=f"{finding.pack}.{finding.rule}", time="0",
                     name=f"{finding.title} [{location}]" if location else finding.title)
@@ -73,7 +75,7 @@ def _testcase(suite, report, finding, component) -> None:
     _element("system-out", case).text = body
 
 
-def _count(root) -> None:
+def _count(root: ET.Element) -> None:
     """tests, failures, errors and skipped on every suite and on the root, as the readers expect them."""
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     for suite in root:
@@ -86,10 +88,10 @@ def _count(root) -> None:
         root.set(key, str(value))
 
 
-def _element(tag: str, parent=None, **attributes):
-    attributes = {key: _text(value) for key, value in attributes.items()}
-    return ET.Element(tag, attributes) if parent is None else ET.SubElement(parent, tag, attributes)
+def _element(tag: str, parent: Optional[ET.Element] = None, **attributes: object) -> ET.Element:
+    texts = {key: _text(value) for key, value in attributes.items()}
+    return ET.Element(tag, texts) if parent is None else ET.SubElement(parent, tag, texts)
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return _NOT_XML.sub("\ufffd", redact(str(value)))

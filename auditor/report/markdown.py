@@ -8,8 +8,9 @@ ones with a backslash, line breaks folded, and "@name" kept from mentioning anyo
 from __future__ import annotations
 
 import re
+from typing import Optional
 
-from auditor.model import SEVERITIES
+from auditor.model import SEVERITIES, Component, Finding, Report
 from auditor.redact import redact
 from auditor.report.common import components_by_id, not_scanned_note, pack_line, waived_counts, waiver_note, where
 from auditor.report.escape import markdown as _md, visible
@@ -17,7 +18,7 @@ from auditor.report.escape import markdown as _md, visible
 _URL = re.compile(r"https?://[^\s<>\\`|]+")
 
 
-def render(report) -> str:
+def render(report: Report) -> str:
     components = components_by_id(report)
     failing = report.failing()
     verdict = "❌ FAIL" if failing else "✅ PASS"
@@ -45,14 +46,14 @@ def render(report) -> str:
     return "\n".join(lines)
 
 
-def _counts(report) -> list[str]:
+def _counts(report: Report) -> list[str]:
     counts = report.counts()
     waived = waived_counts(report.findings)
     return (["| severity | findings | waived |", "| --- | ---: | ---: |"]
             + [f"| {s} | {counts[s]} | {waived[s]} |" for s in SEVERITIES] + [""])
 
 
-def _severity(finding) -> str:
+def _severity(finding: Finding) -> str:
     text = f"**{finding.severity.upper()}**"
     if finding.waived:
         return f"~~{finding.severity.upper()}~~ waived"
@@ -61,7 +62,7 @@ def _severity(finding) -> str:
     return text
 
 
-def _finding_details(number: int, finding, component) -> list[str]:
+def _finding_details(number: int, finding: Finding, component: Optional[Component]) -> list[str]:
     lines = [f"**{number}. {finding.severity.upper()}: {_md(finding.title)}**", ""]
     if component is not None:
         version = f" {component.version}" if component.version else ""

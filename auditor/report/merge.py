@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Optional
+from typing import IO, Any, Optional, Protocol, TypedDict
 
 from auditor.model import SCHEMA_VERSION, SEVERITIES, Report
 from auditor.redact import redact_tree
@@ -27,15 +27,29 @@ from auditor.report.saved import load_report
 SECTIONS = ("targets", "components", *(f"findings-{s}" for s in SEVERITIES), "errors")
 
 
+class Waivers(Protocol):
+    """What the merge needs of a waiver book (auditor.checks.waivers.WaiverBook, a stage this one does not import)."""
+
+    def apply(self, report: Report) -> None: ...
+
+    def finish(self, report: Report) -> None: ...
+
+
+class MergeSummary(TypedDict):
+    findings: dict[str, int]  # per severity
+    failing: int
+    not_scanned: int
+
+
 def merge_reports(paths: list[str], out: IO[str], *, fail_on: str = "high", as_of: Optional[str] = None,
-                  book=None, run: Optional[dict] = None) -> dict:
+                  book: Optional[Waivers] = None, run: Optional[dict[str, Any]] = None) -> MergeSummary:
     """Writes the merged report's JSON to `out` and returns its summary. `book` (a WaiverBook) applies
     waivers to each report before it is written; `as_of` overrides the merged report's date."""
     from auditor import __version__
 
     merged = _Merged(fail_on)
     with tempfile.TemporaryDirectory(prefix="auditor-merge-") as spill:
-        files = {name: open(os.path.join(spill, name), "w+", encoding="utf-8") for name in SECTIONS}
+        files: dict[str, IO[str]] = {name: open(os.path.join(spill, name), "w+", encoding="utf-8") for name in SECTIONS}
         try:
             for path in paths:
                 report = load_report(path)
@@ -50,7 +64,7 @@ def merge_reports(paths: list[str], out: IO[str], *, fail_on: str = "high", as_o
                 book.finish(waivers)
                 merged.add(waivers, files)
             now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            summary = {"findings": merged.counts, "failing": merged.failing, "not_scanned": merged.written["errors"]}
+            summary: MergeSummary = {"findings": merged.counts, "failing": merged.failing, "not_scanned": merged.written["errors"]}
             header = {"schema_version": SCHEMA_VERSION, "tool": {"name": "auditor", "version": __version__},
                       "generated_at": now, "as_of": as_of or max(s["as_of"] for s in merged.sources),
                       "rule_packs": merged.packs, **({"rules": list(merged.rules.values())} if merged.rules else {}),
@@ -67,13 +81,13 @@ def merge_reports(paths: list[str], out: IO[str], *, fail_on: str = "high", as_o
 class _Merged:
     """What the merge keeps between inputs: counts, rule packs, host labels and where each section stands."""
 
-    def __init__(self, fail_on: str):
+    def __init__(self, fail_on: str) -> None:
         self.fail_on = fail_on
         self.counts = {s: 0 for s in SEVERITIES}
         self.failing = 0
-        self.packs: list[dict] = []
-        self.rules: dict[tuple[str, str], dict] = {}  # the text of each rule with a finding, from the first report that has it
-        self.sources: list[dict] = []
+        self.packs: list[dict[str, Any]] = []
+        self.rules: dict[tuple[str, str], dict[str, Any]] = {}  # the text of each rule with a finding, from the first report that has it
+        self.sources: list[dict[str, Any]] = []
         self.labels: set[str] = set()
         self.written = {name: 0 for name in SECTIONS}
 
@@ -85,8 +99,8 @@ class _Merged:
         self.labels.add(label)
         return label
 
-    def add(self, report: Report, files: dict) -> None:
-        data = redact_tree(report.to_dict())
+    def add(self, report: Report, files: dict[str, IO[str]]) -> None:
+        data: dict[str, Any] = redact_tree(report.to_dict())
         for pack in data["rule_packs"]:
             if pack not in self.packs:
                 self.packs.append(pack)
@@ -100,14 +114,14 @@ class _Merged:
             self.failing += is_failing(finding["severity"], finding["waived"], self.fail_on)
             self._write(files, f"findings-{finding['severity']}", finding)
 
-    def _write(self, files: dict, section: str, item: dict) -> None:
+    def _write(self, files: dict[str, IO[str]], section: str, item: dict[str, Any]) -> None:
         text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
         files[section].write((",\n    " if self.written[section] else "    ") + text)
         self.written[section] += 1
 
 
-def _source(report: Report, label: str, path: str) -> dict:
-    source = {"host": label, "file": path, "generated_at": report.generated_at, "as_of": report.as_of}
+def _source(report: Report, label: str, path: str) -> dict[str, Any]:
+    source: dict[str, Any] = {"host": label, "file": path, "generated_at": report.generated_at, "as_of": report.as_of}
     if "command" in report.run:
         source["command"] = report.run["command"]
     return source
@@ -118,7 +132,7 @@ def _relabel(report: Report, host: str) -> None:
     findings, and details that name another component (trust_store_id, used_by, shadowed_by …)."""
     renamed = {c.id: dataclasses.replace(c, host=c.host or host).id for c in report.components}
 
-    def relinked(value):
+    def relinked(value: object) -> object:
         if isinstance(value, list):
             return [renamed.get(v, v) if isinstance(v, str) else v for v in value]
         return renamed.get(value, value) if isinstance(value, str) else value
@@ -130,7 +144,7 @@ def _relabel(report: Report, host: str) -> None:
     report.errors = [dataclasses.replace(e, host=e.host or host) for e in report.errors]
 
 
-def _assemble(out: IO[str], header: dict, files: dict) -> None:
+def _assemble(out: IO[str], header: dict[str, Any], files: dict[str, IO[str]]) -> None:
     """The JSON renderer's layout (indent 2), with the sections copied from their spill files."""
     out.write(json.dumps(header, indent=2, ensure_ascii=False)[:-2] + ",\n")
     groups = {"targets": ["targets"], "components": ["components"],

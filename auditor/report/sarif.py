@@ -12,8 +12,10 @@ import json
 import re
 import shlex
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any, Optional
 from urllib.parse import quote
 
+from auditor.model import Component, Evidence, Finding, Report, RuleText, ScanError
 from auditor.redact import redact, redact_tree
 from auditor.report.common import components_by_id, names_file, waiver_note
 
@@ -23,11 +25,11 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0", "info": "0.0"}
 
 
-def render(report) -> str:
+def render(report: Report) -> str:
     return json.dumps(redact_tree(sarif_log(report)), indent=2, ensure_ascii=False) + "\n"
 
 
-def sarif_log(report) -> dict:
+def sarif_log(report: Report) -> dict[str, Any]:
     components = components_by_id(report)
     rules, index = _rules(report)
     targets = [t.location for t in report.targets]
@@ -43,8 +45,8 @@ def sarif_log(report) -> dict:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def _driver(report, rules: list) -> dict:
-    driver = {"name": "auditor", "version": report.tool_version, "rules": rules}
+def _driver(report: Report, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    driver: dict[str, Any] = {"name": "auditor", "version": report.tool_version, "rules": rules}
     if re.fullmatch(r"\d+\.\d+\.\d+", report.tool_version):
         driver["semanticVersion"] = report.tool_version
     uri = _project_uri()
@@ -53,7 +55,7 @@ def _driver(report, rules: list) -> dict:
     return driver
 
 
-def _project_uri():
+def _project_uri() -> Optional[str]:
     """The project's home page from the installed distribution's metadata (Project-URL), when it names one."""
     from importlib import metadata
 
@@ -67,17 +69,17 @@ def _project_uri():
 
 # -- rules ---------------------------------------------------------------------------------------
 
-def _rules(report) -> tuple[list, dict]:
+def _rules(report: Report) -> tuple[list[dict[str, Any]], dict[tuple[str, str], int]]:
     """One reportingDescriptor per (pack, rule) with findings, and the index of each in the list."""
     known = {(text.pack, text.id): text for text in report.rules}
-    first: dict = {}
+    first: dict[tuple[str, str], Finding] = {}
     for finding in report.findings:
         first.setdefault((finding.pack, finding.rule), finding)
     rules = [_descriptor(pack, rule, known.get((pack, rule)), finding) for (pack, rule), finding in first.items()]
     return rules, {key: i for i, key in enumerate(first)}
 
 
-def _descriptor(pack: str, rule_id: str, rule, finding) -> dict:
+def _descriptor(pack: str, rule_id: str, rule: Optional[RuleText], finding: Finding) -> dict[str, Any]:
     """From the rule's text in the report; else (a report written before reports carried it) from the first
     finding, which carries the rule's documented text, remediation and references too."""
     if rule is None:
@@ -88,7 +90,7 @@ def _descriptor(pack: str, rule_id: str, rule, finding) -> dict:
         short, full, severity = rule.title, rule.documented, rule.severity
         remedies = rule.remediation if isinstance(rule.remediation, dict) else {"": rule.remediation}
         references = list(rule.references)
-    descriptor = {
+    descriptor: dict[str, Any] = {
         "id": rule_id, "name": rule_id,
         "shortDescription": {"text": short}, "fullDescription": {"text": full},
         "help": {"text": _help_text(remedies, references), "markdown": _help_markdown(remedies, references)},
@@ -101,21 +103,22 @@ def _descriptor(pack: str, rule_id: str, rule, finding) -> dict:
     return descriptor
 
 
-def _help_text(remedies: dict, references: list) -> str:
+def _help_text(remedies: dict[str, str], references: list[str]) -> str:
     lines = ["Remediation:"] + [f"{name}: {text}" if name else text for name, text in remedies.items()]
     return "\n".join(lines + (["", "References:"] + references if references else []))
 
 
-def _help_markdown(remedies: dict, references: list) -> str:
+def _help_markdown(remedies: dict[str, str], references: list[str]) -> str:
     lines = ["**Remediation**", ""] + [f"- **{name}**: {text}" if name else text for name, text in remedies.items()]
     return "\n".join(lines + (["", "**References**", ""] + [f"- <{r}>" for r in references] if references else []))
 
 
 # -- results -------------------------------------------------------------------------------------
 
-def _result(finding, component, index: dict, targets: list) -> dict:
+def _result(finding: Finding, component: Optional[Component], index: dict[tuple[str, str], int],
+            targets: list[str]) -> dict[str, Any]:
     note = waiver_note(finding)
-    result = {
+    result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": index[(finding.pack, finding.rule)],
         "level": LEVELS[finding.severity],
@@ -136,23 +139,23 @@ def _result(finding, component, index: dict, targets: list) -> dict:
     return result
 
 
-def _location(component, finding, targets: list) -> dict:
+def _location(component: Optional[Component], finding: Finding, targets: list[str]) -> dict[str, Any]:
     """The component's file and line; for one with no file (a setting in the environment), a logical location,
     placed in the target it was found for, since GitHub code scanning rejects a result with no file at all."""
     if component is not None and names_file(component.location):
-        physical = {"artifactLocation": _artifact(component.location)}
+        physical: dict[str, Any] = {"artifactLocation": _artifact(component.location)}
         if component.line:
             physical["region"] = {"startLine": component.line}
         return {"physicalLocation": physical, "message": {"text": f"{component.name} ({component.source})"}}
     name, where = (component.name, component.location) if component else (finding.component, finding.component)
-    location: dict = {"logicalLocations": [{"name": name, "fullyQualifiedName": where, "kind": "resource"}]}
+    location: dict[str, Any] = {"logicalLocations": [{"name": name, "fullyQualifiedName": where, "kind": "resource"}]}
     target = next((t for t in targets if component and t in component.target.split(", ") and names_file(t)), None)
     if target:
         location["physicalLocation"] = {"artifactLocation": _artifact(target)}
     return location
 
 
-def _artifact(path: str) -> dict:
+def _artifact(path: str) -> dict[str, str]:
     """A file URI for an absolute path; a relative reference against %SRCROOT% (where the scan ran) otherwise."""
     path = redact(path)  # before percent-encoding, which would hide a name's ?X-Amz-Signature= from redact_tree
     if re.match(r"^[A-Za-z]:[\\/]", path):
@@ -162,8 +165,8 @@ def _artifact(path: str) -> dict:
     return {"uri": quote(path.replace("\\", "/"), safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
-def _evidence(evidence) -> dict:
-    data = {"type": evidence.type, "summary": evidence.summary}
+def _evidence(evidence: Evidence) -> dict[str, object]:
+    data: dict[str, object] = {"type": evidence.type, "summary": evidence.summary}
     if evidence.source:
         data["source"] = evidence.source
     if evidence.line:
@@ -171,19 +174,19 @@ def _evidence(evidence) -> dict:
     return data
 
 
-def _suppression(waiver: dict, note) -> dict:
-    suppression = {"kind": "external", "status": "accepted", "justification": note or "waived",
+def _suppression(waiver: dict[str, Any], note: Optional[str]) -> dict[str, Any]:
+    suppression: dict[str, Any] = {"kind": "external", "status": "accepted", "justification": note or "waived",
                    "properties": {k: v for k, v in waiver.items() if k in ("owner", "expires", "reason", "status")}}
     if waiver.get("file"):
-        physical = {"artifactLocation": _artifact(waiver["file"])}
+        physical: dict[str, Any] = {"artifactLocation": _artifact(waiver["file"])}
         if waiver.get("line"):
             physical["region"] = {"startLine": waiver["line"]}
         suppression["location"] = {"physicalLocation": physical}
     return suppression
 
 
-def _invocation(report) -> dict:
-    invocation = {
+def _invocation(report: Report) -> dict[str, Any]:
+    invocation: dict[str, Any] = {
         "executionSuccessful": True,
         "startTimeUtc": report.generated_at,
         "machine": report.run.get("host", ""),
@@ -196,7 +199,7 @@ def _invocation(report) -> dict:
     return invocation
 
 
-def _notification(error) -> dict:
+def _notification(error: ScanError) -> dict[str, object]:
     notification: dict[str, object] = {"level": "warning", "message": {"text": f"could not be scanned: {error.message}"},
                     "descriptor": {"id": "scan-error"}}
     if names_file(error.location):

@@ -8,9 +8,13 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 from auditor.inputs import read_input
 from auditor.model import READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, Report
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 MAX_BYTES = 64 * 1024 * 1024
 # A report the auditor writes nests a handful of levels; the renderers and the merge recurse on what they read,
@@ -24,7 +28,7 @@ class SavedReportError(Exception):
     """A file that is not a report this auditor can read; the message names the file and why."""
 
 
-def load_data(path: str, limit: int = MAX_BYTES) -> dict:
+def load_data(path: str, limit: int = MAX_BYTES) -> dict[str, Any]:
     """The report as JSON data, checked against the published schema."""
     raw = read_input(path, limit, SavedReportError)
     try:
@@ -53,7 +57,7 @@ def load_data(path: str, limit: int = MAX_BYTES) -> dict:
     return data
 
 
-def _lone_surrogate(data) -> str | None:
+def _lone_surrogate(data: object) -> str | None:
     """The first string (key or value) that holds a lone surrogate; walked without recursion."""
     pending = [data]
     while pending:
@@ -74,14 +78,15 @@ def _too_deep(path: str) -> str:
     return f"{path}: objects and arrays nested more than {MAX_NESTING} levels deep: not a report the auditor wrote"
 
 
-def _nested_deeper(data, limit: int) -> bool:
+def _nested_deeper(data: object, limit: int) -> bool:
     """Whether any object or array lies more than `limit` levels down (the top one is level 1); walked a level at a
     time, without recursion."""
-    level, containers = 1, [data] if isinstance(data, (dict, list)) else []
+    containers: list[Union[dict[Any, Any], list[Any]]] = [data] if isinstance(data, (dict, list)) else []
+    level = 1
     while containers:
         if level > limit:
             return True
-        below = []
+        below: list[Union[dict[Any, Any], list[Any]]] = []
         for container in containers:
             below += [child for child in (container.values() if isinstance(container, dict) else container)
                       if isinstance(child, (dict, list))]
@@ -89,7 +94,7 @@ def _nested_deeper(data, limit: int) -> bool:
     return False
 
 
-def _not_json(constant: str):
+def _not_json(constant: str) -> NoReturn:
     raise ValueError(f"{constant} is not a JSON value")
 
 
@@ -97,7 +102,7 @@ def load_report(path: str, limit: int = MAX_BYTES) -> Report:
     return report_from_data(load_data(path, limit), path)
 
 
-def report_from_data(data: dict, path: str) -> Report:
+def report_from_data(data: dict[str, Any], path: str) -> Report:
     """The model of checked data. Ids are derived from fields, so a hand-edited field shows as a mismatch."""
     try:
         report = Report.from_dict(data)
@@ -114,7 +119,7 @@ def report_from_data(data: dict, path: str) -> Report:
     return report
 
 
-def _first_schema_error(data: dict) -> str:
+def _first_schema_error(data: dict[str, Any]) -> str:
     from jsonschema.exceptions import best_match
 
     error = best_match(_validator().iter_errors(data))
@@ -125,7 +130,7 @@ def _first_schema_error(data: dict) -> str:
 
 
 @lru_cache(maxsize=1)
-def _validator():
+def _validator() -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
     from auditor.report.json_report import schema

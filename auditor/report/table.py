@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Mapping, Optional
+
+from auditor.model import Component, Report
 from auditor.redact import redact
 from auditor.report.common import components_by_id, not_scanned_note, redacted_table, where, where_on_host
 from auditor.report.escape import terminal, visible
 
 
-def render(report) -> str:
+def render(report: Report) -> str:
     components = components_by_id(report)
     counts = report.counts()
     failing = len(report.failing())
@@ -20,7 +23,7 @@ def render(report) -> str:
     ]
     shown = [f for f in report.findings if f.severity != "info"]
     if shown:
-        rows = []
+        rows: list[list[object]] = []
         for f in shown:
             rows.append([f.severity.upper() + (" (waived)" if f.waived else ""), f.title,
                          where_on_host(components.get(f.component)), f.remediation])
@@ -50,9 +53,9 @@ def render(report) -> str:
     return visible(redact("\n".join(lines)), newlines=True) + "\n"
 
 
-def _sdk_table(report) -> list[str]:
+def _sdk_table(report: Report) -> list[str]:
     """AWS SDKs of other languages: one row per file and trust source (the component its finding is on)."""
-    rows = []
+    rows: list[list[object]] = []
     for c in report.components:
         if c.kind == "sdk-manifest" and "reported_with" not in c.details:
             more = len(c.details.get("same_file_packages", []))
@@ -65,7 +68,7 @@ def _sdk_table(report) -> list[str]:
                                                      tablefmt="simple", maxcolwidths=[28, 40, 8, 40, None]), ""]
 
 
-def _platform_table(report) -> list[str]:
+def _platform_table(report: Report) -> list[str]:
     platform = [c for c in report.components if c.kind in ("os", "java", "openssl")]
     if not platform:
         return []
@@ -74,7 +77,7 @@ def _platform_table(report) -> list[str]:
                                   maxcolwidths=[8, 40, 40, 60]), ""]
 
 
-def _platform_name(component) -> str:
+def _platform_name(component: Component) -> str:
     """"Debian GNU/Linux 12 (bookworm), 12.11", "java 17.0.15 (OpenJDK)", "openssl 3.0.19"."""
     version = component.version or "(version unknown)"
     pretty = component.details.get("pretty_name")
@@ -84,7 +87,7 @@ def _platform_name(component) -> str:
     return f"{component.name} {version}" + (f" ({vendor})" if vendor else "")
 
 
-def _trust_tables(report, stores) -> list[str]:
+def _trust_tables(report: Report, stores: list[Component]) -> list[str]:
     lines: list[str] = []
     clients = [c for c in report.components if "trust_reasons" in c.details and c.kind != "trust-config"]
     if clients:
@@ -109,14 +112,14 @@ def _trust_tables(report, stores) -> list[str]:
     return lines
 
 
-def _probe_table(report) -> list[str]:
+def _probe_table(report: Report) -> list[str]:
     """One row per store and endpoint, grouped by store: who uses the store, pass or FAIL (the store was
     tried and failed) or ERROR (it could not be tried: network, proxy, TLS version), and the class."""
     probes = [c for c in report.components if c.kind == "probe"]
     if not probes:
         return []
     users = any(c.details.get("users") for c in probes)
-    rows = []
+    rows: list[list[object]] = []
     for c in probes:
         details = c.details
         if details.get("failure"):
@@ -141,14 +144,15 @@ def _probe_table(report) -> list[str]:
             redacted_table(rows, headers=headers, tablefmt="simple", maxcolwidths=widths), ""]
 
 
-def _anchor_cell(anchor) -> str:
+def _anchor_cell(anchor: Optional[Mapping[str, str]]) -> str:
     if not anchor:
         return "not shown"
     return anchor.get("ats_anchor") or f"{anchor['name']} (not an ATS anchor)"
 
 
-def _store_cell(component) -> str:
+def _store_cell(component: Component) -> str:
     details = component.details
     if details.get("certificate_validation") == "off":
         return "none: certificate validation is off"
-    return details.get("trust_store", "none found")
+    store: str = details.get("trust_store", "none found")
+    return store
