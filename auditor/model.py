@@ -8,6 +8,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
+from auditor.facts import F, Facts
+
 SCHEMA_VERSION = "1.1"
 # 1.1 added `rules`, the text of each rule with findings (optional): a 1.0 report is a valid 1.1 one, and still read.
 READABLE_SCHEMA_VERSIONS = ("1.0", "1.1")
@@ -43,6 +45,21 @@ class Component:
     line: Optional[int] = None
     details: dict = field(default_factory=dict)
     host: Optional[str] = None  # set in a report merged from several hosts' reports: ids stay unique across hosts
+    # The typed facts of a converted kind (auditor/facts.py): its `details` are produced from them when it is made.
+    facts: Optional[Facts] = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.facts is not None and not self.details:
+            object.__setattr__(self, "details", self.facts.to_details())
+
+    def facts_as(self, kind: type[F]) -> F:
+        """The component's facts as `kind`: the typed ones it was made with, or read back from its details
+        (a component of a saved report)."""
+        if isinstance(self.facts, kind):
+            return self.facts
+        facts = kind.from_details(self.details)
+        assert isinstance(facts, kind)
+        return facts
 
     @property
     def id(self) -> str:
@@ -204,10 +221,16 @@ class Report:
             "run": self.run,
             "summary": {"findings": self.counts(), "failing": len(self.failing()), "not_scanned": self.not_scanned()},
             "targets": [_clean(dataclasses.asdict(t)) for t in self.targets],
-            "components": [dict(id=c.id, **_clean(dataclasses.asdict(c), keep=("version",))) for c in self.components],
+            "components": [_component_dict(c) for c in self.components],
             "findings": [_finding_dict(f) for f in self.findings],
             "errors": [_clean(dataclasses.asdict(e)) for e in self.errors],
         }
+
+
+def _component_dict(component: Component) -> dict[str, Any]:
+    data = dataclasses.asdict(dataclasses.replace(component, facts=None))  # the facts are in its details already
+    del data["facts"]
+    return dict(id=component.id, **_clean(data, keep=("version",)))
 
 
 def _finding_dict(finding: Finding) -> dict[str, Any]:

@@ -4,11 +4,13 @@
 The clients' environment comes from --env-file; this process's CA variables are cleared by conftest, and the
 machine's OS stores are replaced by a stand-in wherever a verdict depends on them."""
 
+import json
 import socket
 
 import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
+from auditor.facts import ProbeFacts, ProbeLinks
 from auditor.trust import system_stores as system_trust
 import tls_servers
 from conftest import ENVS, findings_for, run
@@ -76,6 +78,11 @@ def test_the_client_that_fails_and_the_os_store_that_passes(pki, server, os_stor
     # boto 2's own bundle too: every store a client uses, once per endpoint.
     assert sorted(found) == sorted([(certifi["location"], f"{HOST}:443"), (str(pki.store("amazon")), f"{HOST}:443"),
                                     (store_of(report, "boto/cacerts/cacerts.txt")["location"], f"{HOST}:443")])
+    # A probe's details read back into its typed facts, key for key, links and all.
+    for probe in found.values():
+        assert json.dumps(ProbeFacts.from_details(probe["details"]).to_details()) == json.dumps(probe["details"])
+    assert ProbeFacts.from_details(failing["details"]).links == ProbeLinks(certifi["id"], tuple(
+        failing["details"]["used_by"]))
 
 
 def test_a_bundle_the_service_environment_names_passes_and_the_table_says_who(pki, other_pki_store, server, os_store,

@@ -1,8 +1,10 @@
-"""The sentences a probe's finding cites: what the probe saw, from the details of its report component."""
+"""The sentences a probe's finding cites: what the probe saw, from the typed facts of its report component."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from auditor.facts import ProbeFacts
 
 
 def anchor_text(anchor: dict[str, Any] | None) -> str:
@@ -13,32 +15,32 @@ def anchor_text(anchor: dict[str, Any] | None) -> str:
     return f"{anchor['name']} (SHA-256 {anchor['sha256'][:16]}…; " + (anchor.get("note") or "not an ATS anchor") + ")"
 
 
-def observations(details: dict[str, Any]) -> list[str]:
+def observations(probe: ProbeFacts) -> list[str]:
     """What a probe saw, one sentence each, for a finding's evidence and a reviewer."""
-    route = (f"connected to {details['connect_to']}" if details.get("connect_to") else
-             f"through proxy {details['proxy']}" if details.get("proxy") else "connected directly")
-    count = details.get("store_certificates", 0)
-    seen = [f"{details['endpoint']} probed ({route}, SNI {details['host']}) trusting only {details['store']} "
-            f"({details.get('store_format', '?')}, {count} certificate{'' if count == 1 else 's'})"]
-    if details.get("failure"):
-        seen.append(f"{details['problem']}: {details['cause']} Here: {details['detail']}.")
-        if details.get("message") and details["message"] not in details["detail"]:
-            seen.append(f"error raised: {details['message']}")
+    route = (f"connected to {probe.connect_to}" if probe.connect_to else
+             f"through proxy {probe.proxy}" if probe.proxy else "connected directly")
+    count = probe.store_certificates
+    seen = [f"{probe.endpoint} probed ({route}, SNI {probe.host}) trusting only {probe.store} "
+            f"({probe.store_format or '?'}, {count} certificate{'' if count == 1 else 's'})"]
+    if probe.failure:
+        seen.append(f"{probe.problem}: {probe.cause} Here: {probe.detail}.")
+        if probe.message and probe.message not in probe.detail:
+            seen.append(f"error raised: {probe.message}")
     else:
-        path = " <- ".join(c["name"] for c in details.get("path", [])) or "not shown by this Python"
-        seen.append(f"verified with {details.get('tls_version')} {details.get('cipher')}; path built: {path}; "
-                    f"anchor: {anchor_text(details.get('anchor'))}")
-    if details.get("chain"):
+        path = " <- ".join(c["name"] for c in probe.path) or "not shown by this Python"
+        seen.append(f"verified with {probe.tls_version} {probe.cipher}; path built: {path}; "
+                    f"anchor: {anchor_text(probe.anchor)}")
+    if probe.chain:
         seen.append("the server sent: " + "; ".join(f"{c['name']} (SHA-256 {c['sha256'][:16]}…, not after "
-                                                     f"{c.get('not_after', '?')})" for c in details["chain"]))
-    phases = ", ".join(f"{phase} {ms:g} ms" for phase, ms in details.get("timings_ms", {}).items())
-    attempts = details.get("attempts", [])
+                                                     f"{c.get('not_after', '?')})" for c in probe.chain))
+    phases = ", ".join(f"{phase} {ms:g} ms" for phase, ms in probe.timings_ms.items())
+    attempts = probe.attempts
     seen.append(f"time per phase: {phases or 'none'}" + (
-        f"; {len(attempts)} attempts: " + ", ".join(a["result"] for a in attempts) if len(attempts) > 1 else ""))
-    http = details.get("http")
+        f"; {len(attempts)} attempts: " + ", ".join(str(a["result"]) for a in attempts) if len(attempts) > 1 else ""))
+    http = probe.http
     if http:
         seen.append(f"GET / failed: {http['error']}" if "error" in http else
                     f"GET / answered '{http['status_line']}'; the body " + ("reads" if http["healthy"] else "does not read")
-                    + f" 'healthy: {details['host']}'")
-    seen.extend(details.get("notes", []))
+                    + f" 'healthy: {probe.host}'")
+    seen.extend(probe.notes)
     return seen

@@ -477,6 +477,7 @@ def check_probe(pack: Pack, rule: Rule, component: Component, dates: ReleaseDate
     {who} (the store's users, else the store), {problem} and {anchor}; the remediation table is keyed by
     failure class (the component's remedy, "pass" on success)."""
     from auditor.checks.probe_evidence import anchor_text, observations
+    from auditor.facts import ProbeFacts
 
     details = component.details
     outcome = details["outcome"]
@@ -485,7 +486,7 @@ def check_probe(pack: Pack, rule: Rule, component: Component, dates: ReleaseDate
     fmt = dict(endpoint=component.name, store=component.location, problem=details.get("problem", ""),
                anchor=anchor_text(details.get("anchor")),
                who=f"{'; '.join(users)} ({component.location})" if users else component.location)
-    first, *rest = observations(details)
+    first, *rest = observations(component.facts_as(ProbeFacts))
     seen = [Evidence("observed", first, source=component.location), *(Evidence("observed", text) for text in rest)]
     yield _finding(pack, rule, component, severity, rule.title_for(outcome).format(**fmt), seen)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from auditor.facts import PROBE_RESULT_FIELDS, ProbeFacts, ProbeLinks
 from auditor.model import Component
 from auditor.probe.classify import CLASSES
 from auditor.probe.connect import host_port
@@ -47,15 +47,21 @@ class ProbeResult:
         return self.failure is None
 
 
-def probe_component(result: ProbeResult, target: str) -> Component:
-    """The result as a component of kind `probe`: name the endpoint, location the store; `details` hold the
-    result, its outcome (pass, fail: the store failed verification, error: it could not be tried), and
-    `remedy`, the failure class the rule's remediation is keyed by."""
-    details = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(result).items()
-               if v is not None and v != "" and v != [] and v != ()}
+def probe_facts(result: ProbeResult, links: ProbeLinks | None = None) -> ProbeFacts:
+    """The result as typed facts: the result itself, its outcome (pass, fail: the store failed verification, error:
+    it could not be tried), `remedy`, the failure class the rule's remediation is keyed by, and the store's links."""
+    values = {name: getattr(result, name) for name in PROBE_RESULT_FIELDS}
+    values.update((name, tuple(values[name])) for name in ("users", "chain", "path", "attempts", "notes"))
+    values.update(timings_ms=dict(result.timings_ms), http=dict(result.http) if result.http is not None else None)
     failure = CLASSES.get(result.failure or "")
-    details.update(endpoint=result.endpoint, outcome=failure.outcome if failure else "pass", remedy=result.failure or "pass")
-    if failure:
-        details.update(problem=failure.title, cause=failure.cause)
+    return ProbeFacts(**values, endpoint=result.endpoint, outcome=failure.outcome if failure else "pass",
+                      remedy=result.failure or "pass", problem=failure.title if failure else None,
+                      cause=failure.cause if failure else None, links=links)
+
+
+def probe_component(result: ProbeResult, target: str, links: ProbeLinks | None = None) -> Component:
+    """The result as a component of kind `probe`: name the endpoint, location the store; its details are made
+    from its facts (`probe_facts`)."""
     route = f" via {result.connect_to}" if result.connect_to else (f" through proxy {result.proxy}" if result.proxy else "")
-    return Component("probe", result.endpoint, None, result.store, "live probe" + route, target, details=details)
+    return Component("probe", result.endpoint, None, result.store, "live probe" + route, target,
+                     facts=probe_facts(result, links))

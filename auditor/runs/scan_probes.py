@@ -10,8 +10,9 @@ This is a scan's only use of the network, and only with --probe."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from auditor.facts import ProbeLinks, TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Component
 from auditor.runs.probe import machine_stores
@@ -40,7 +41,7 @@ class _Store:
     trust: TrustStore
     target: str
     users: tuple[str, ...]
-    links: dict = field(default_factory=dict)  # trust_store_id and used_by, for the probe components
+    links: ProbeLinks | None = None  # the store's component and its clients, for the probe components
 
 
 def probe_scan(plan: ProbePlan, components: list[Component], environ, root: str | None = None) -> list[Component]:
@@ -50,7 +51,7 @@ def probe_scan(plan: ProbePlan, components: list[Component], environ, root: str 
     view = View(root, image=True, display_top="/") if root else View("/", display_top="/")
     stores = _stores_in_use(components, view, _java_password(view, environ))
     if root is None and not any(role.startswith("OS ") for c in components if c.kind == "trust-store"
-                                for role in c.details.get("roles", ())):
+                                for role in c.facts_as(TrustStoreFacts).links.roles):
         stores += [_Store(s.store, COMPARISON, tuple(f"{user} of {COMPARISON}" for user in s.users))
                    for s in machine_stores(openssl=False)]
     pairs = [(store, host, port) for store in stores for host, port in plan.endpoints]
@@ -58,9 +59,7 @@ def probe_scan(plan: ProbePlan, components: list[Component], environ, root: str 
     results = run_probes(jobs, plan.settings, plan.workers, plan.deadline)
     found = []
     for (store, _, _), result in zip(pairs, results):
-        component = probe_component(result, store.target)
-        component.details.update(store.links)
-        found.append(component)
+        found.append(probe_component(result, store.target, store.links))
     return found
 
 
@@ -68,14 +67,16 @@ def _stores_in_use(components: list[Component], view: View, java_password: str |
     """The trust-store components some client uses, loaded as the scan read them (same path, same password)."""
     stores = []
     for component in components:
-        details = component.details
-        if component.kind != "trust-store" or not details.get("users"):
+        if component.kind != "trust-store":
+            continue
+        links = component.facts_as(TrustStoreFacts).links
+        if not links.users:
             continue  # a fallback, or a bundle Node adds to its own roots: no client trusts it alone
-        password = java_password if JAVA_ROLES & set(details.get("roles", ())) else None
+        password = java_password if JAVA_ROLES & set(links.roles) else None
         path = view.locate(view.top, component.location) if view.image else component.location
         trust = TrustStore.load(path, password, view=view, label=component.location)
-        links = {"trust_store_id": component.id, "used_by": list(details.get("used_by", []))}
-        stores.append(_Store(trust, component.target, tuple(details["users"]), links))
+        stores.append(_Store(trust, component.target, links.users,
+                             ProbeLinks(component.id, links.used_by)))
     return stores
 
 

@@ -8,6 +8,7 @@ import os
 
 from auditor.trust.anchors import load_anchors
 from auditor.trust.distrust import read_distrust
+from auditor.facts import TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Report, ScanError, Target
 from auditor.checks.rules import Pack, evaluate
@@ -33,9 +34,10 @@ def inspect_stores(paths: list[str], packs: list[Pack], fail_on: str, as_of: str
             report.errors.append(ScanError(path, "no such file or directory"))
     stores = book.components()
     report.errors.extend(book.errors)
-    report.targets.extend(Target("trust-store", c.location, {"format": c.details["format"]}) for c in stores)
+    facts = [c.facts_as(TrustStoreFacts) for c in stores]
+    report.targets.extend(Target("trust-store", c.location, {"format": f.format}) for c, f in zip(stores, facts))
     # An unreadable store is an error entry, not a store without anchors.
-    report.components = [c for c in stores if "problem" not in c.details]
+    report.components = [c for c, f in zip(stores, facts) if f.problem is None]
     if not report.components:
         raise NothingRead("; ".join(f"{e.location}: {e.message}" for e in report.errors) or "no store could be read")
     report.findings = list(evaluate(packs, report.components, None))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from auditor.trust.client_store import StoreChoice
+from auditor.facts import TrustStoreFacts
 from auditor.fs import View
 
 
@@ -61,7 +62,7 @@ def link_sdk_clients(clients: list, book, host: View, platform: Optional[Platfor
 
 def record_store_verdicts(clients: list, stores: list) -> None:
     """Copy onto each linked client the anchors its store was found to hold, for the rules."""
-    anchors = {store.id: store.details.get("anchors", []) for store in stores}
+    anchors = {store.id: list(store.facts_as(TrustStoreFacts).anchors) for store in stores}
     for client in clients:
         store_id = client.component.details.get("trust_store_id")
         if store_id in anchors:

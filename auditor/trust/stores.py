@@ -5,10 +5,12 @@ client falls back to anything it was not built to, so "missing" is not "holds no
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from auditor.facts import STORE_MISSING, Keystore, MissingStoreUse, StoreLinks, TrustStoreFacts
 from auditor.trust.anchors import Anchor, check_store
 from auditor.trust.distrust import Distrust, os_managed
 from auditor.trust.formats import read_store
@@ -17,14 +19,20 @@ from auditor.model import Component, ScanError
 
 if TYPE_CHECKING:
     from auditor.trust.client_store import IfMissing, StoreChoice
+    from auditor.collect import Origin
+
+SOURCE = "trust store"
 
 
 @dataclass
 class _Entry:
+    """One store file as the book knows it before it is read: where it is and who has been linked to it so far.
+    Its links grow only in `StoreBook.use` and `add`; `StoreBook.components` turns them into a `StoreLinks`."""
+
     view: View
     host: str
     password: str | None
-    component: Component
+    component: Component  # the store's identity (kind, name, location, source, target), so clients can cite its id
     names: list[str] = field(default_factory=list)  # every path it was reached by (links, other spellings)
     roles: list[str] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
@@ -37,6 +45,10 @@ class _Entry:
         if role not in self.roles:
             self.roles.append(role)
 
+    def links(self) -> StoreLinks:
+        return StoreLinks(tuple(self.roles), tuple(self.users), tuple(self.used_by), tuple(self.fallback_for),
+                          tuple(self.added_by), tuple(self.names[1:]))
+
 
 class StoreBook:
     def __init__(self, target: str, anchors: list[Anchor], as_of: str, distrust: Distrust, host: View):
@@ -45,7 +57,7 @@ class StoreBook:
         self.host = host
         self.entries: dict[str, _Entry] = {}
         self.errors: list[ScanError] = []
-        self.settings_used: set = set()  # the settings (trust_settings.Origin) that chose some client's store
+        self.settings_used: set[Origin] = set()  # the settings that chose some client's store
 
     def use(self, view: View, choice: StoreChoice, user: str, client: Component | None = None) -> None:
         """Record that `user` (a label; `client` when it is a component) uses the choice's store.
@@ -61,7 +73,7 @@ class StoreBook:
             entry.add_role(choice.role)
             (entry.users if choice.replaces else entry.added_by).append(user)
             entry.if_missing.append((user, client is None or client.kind != "trust-config", choice.if_missing))
-            if client is not None:
+            if client is not None and details is not None:
                 entry.used_by.append(client.id)
                 details["trust_store"] = shown
                 details["trust_store_id"] = entry.component.id
@@ -91,9 +103,9 @@ class StoreBook:
         except FsError:
             key = path
         if key not in self.entries:
-            component = Component("trust-store", os.path.basename(shown.rstrip("/")) or shown, None, shown,
-                                  "trust store", self.target, details={})
-            self.entries[key] = _Entry(view, path, password, component)
+            identity = Component("trust-store", os.path.basename(shown.rstrip("/")) or shown, None, shown, SOURCE,
+                                 self.target)
+            self.entries[key] = _Entry(view, path, password, identity)
         entry = self.entries[key]
         entry.password = entry.password or password
         if shown not in entry.names:
@@ -101,49 +113,44 @@ class StoreBook:
         return entry, shown
 
     def components(self) -> list[Component]:
-        """Read and check every store; the store components, in the order first seen."""
-        for entry in self.entries.values():
-            entry.component.details.update(self._examine(entry))
-        return [entry.component for entry in self.entries.values()]
+        """Read and check every store; the store components, each made once with its facts, in the order first seen."""
+        return [dataclasses.replace(entry.component, facts=self._examine(entry)) for entry in self.entries.values()]
 
-    def _examine(self, entry: _Entry) -> dict:
-        details = {"roles": entry.roles, "users": entry.users, "used_by": entry.used_by, "fallback_for": entry.fallback_for,
-                   "added_by": entry.added_by, "also_reached_as": entry.names[1:], "as_of": self.as_of}
-        details = {k: v for k, v in details.items() if v != []}
+    def _examine(self, entry: _Entry) -> TrustStoreFacts:
+        location = entry.component.location
         kind = entry.view.kind(entry.host)
         if kind is None:
-            return dict(details, format="missing", certificates=0, anchors=[], **_absence(entry),
-                        remedy=_remedy(entry.component.location, "missing", entry.roles))
+            absent, link_target = _absence(entry)
+            uses = tuple(MissingStoreUse(user, client, what.outcome, what.effect, what.detail)
+                         for user, client, what in entry.if_missing)
+            return TrustStoreFacts(entry.links(), self.as_of, STORE_MISSING, 0, (),
+                                   _remedy(location, STORE_MISSING, entry.roles),
+                                   problem=absent, link_target=link_target, if_missing=uses)
         store = read_store(entry.view, entry.host, entry.password)
         self.errors.extend(store.errors)
-        distrusted = frozenset(self.distrust.anchors) if os_managed(entry.component.location) else frozenset()
+        distrusted = frozenset(self.distrust.anchors) if os_managed(location) else frozenset()
         result = check_store(store.certificates, self.anchors, self.as_of, distrusted)
-        details.update(format=store.format, certificates=result.certificates, anchors=result.anchors,
-                       expired=result.expired, distrusted=result.distrusted, impostors=result.impostors, **store.keystore)
-        if result.distrusted:
-            details["distrusted_by"] = {name: self.distrust.anchors[name] for name in result.distrusted}
+        keystore = Keystore(store.keystore["integrity"], store.keystore["entries"]) if store.keystore else None
+        problem: str | None = None
         if not store.certificates and store.errors:
-            details["problem"] = "could not be read: " + "; ".join(e.message for e in store.errors[:3])
-        if result.unparsable:
-            details["unparsable"] = result.unparsable
-        details["remedy"] = _remedy(entry.component.location, store.format, entry.roles)
-        return details
+            problem = "could not be read: " + "; ".join(e.message for e in store.errors[:3])
+        return TrustStoreFacts(entry.links(), self.as_of, store.format, result.certificates, tuple(result.anchors),
+                               _remedy(location, store.format, entry.roles), expired=tuple(result.expired),
+                               distrusted=tuple(result.distrusted), impostors=tuple(result.impostors), keystore=keystore,
+                               distrusted_by={name: self.distrust.anchors[name] for name in result.distrusted},
+                               problem=problem, unparsable=result.unparsable)
 
 
-def _absence(entry: _Entry) -> dict:
-    """What is at a store's path that is not there (nothing, or a link to nothing), and what each user does."""
+def _absence(entry: _Entry) -> tuple[str, str | None]:
+    """What is at a store's path that is not there: nothing, or a link to nothing (its target, as the second)."""
     link = entry.view.link_text(entry.host)
-    details: dict = {"problem": "does not exist"}
-    if link is not None:
-        details["link_target"] = link
-        try:
-            final = entry.view.display(entry.view.resolve(entry.host))
-        except FsError:
-            final = link
-        details["problem"] = f"is a link to {link}" + (f" ({final})" if final != link else "") + ", which does not exist"
-    details["if_missing"] = [{"user": user, "client": client, "outcome": what.outcome, "effect": what.effect,
-                              "detail": what.detail} for user, client, what in entry.if_missing]
-    return details
+    if link is None:
+        return "does not exist", None
+    try:
+        final = entry.view.display(entry.view.resolve(entry.host))
+    except FsError:
+        final = link
+    return f"is a link to {link}" + (f" ({final})" if final != link else "") + ", which does not exist", link
 
 
 def _remedy(path: str, store_format: str, roles: list[str]) -> str:
