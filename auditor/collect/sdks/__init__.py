@@ -159,7 +159,9 @@ def collect_manifest(view: View, path: str, target: str, label: Optional[str] = 
     if ecosystem == "rubygems" and refs:
         from auditor.collect.sdks.ruby import locate_trust
 
-        refs, bundles = locate_trust(view, path, refs, on_system, result.errors)
+        trust = locate_trust(view, path, refs, on_system)
+        result.errors.extend(trust.errors)
+        refs, bundles = trust.refs, trust.bundles
     else:
         bundles = {}
     components = [_component(ref, ecosystem, label, shown, target, on_system, ref.name in bundles) for ref in refs]
