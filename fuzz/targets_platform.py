@@ -144,13 +144,14 @@ def describe_java_home(root: str, home_path: str, report: bool = True):
     """The one Java home of the image at `root` (at `home_path`, given a cacerts there), as a scan finds and
     describes it, checked and judged."""
     write(root, home_path + "/lib/security/cacerts", b"\xfe\xed\xfe\xed")
-    (home,) = find_java_homes(View(root, image=True), {}.get)
+    javas = find_java_homes(View(root, image=True), {}.get)
+    (home,) = javas.homes
     check_java_version(home.parsed)
-    check_errors(home.errors)
+    check_errors(javas.errors)
     component = java_component(home.version, home.details())
     check_component(component, "java")
     assert home.vendor is None or isinstance(home.vendor, str), home
-    judge([component], home.errors, report)
+    judge([component], javas.errors, report)
     return home
 
 

@@ -123,7 +123,7 @@ def site_target(layout: str) -> Callable[[bytes], None]:
         sys_path = environment_path(view, [os.path.join(view.top, SITE)])
         entries = sys_path.entries
         assert all(view.inside(entry.host) for entry in entries), "a .pth line led out of the target"
-        collected, _ = collect_environment(view, entries, root, {"boto", "botocore", "awscli", "boto3", "s3transfer"})
+        collected = collect_environment(view, entries, root, {"boto", "botocore", "awscli", "boto3", "s3transfer"})
         collected.errors += sys_path.errors
         check(collected, view.top, {})
     return target

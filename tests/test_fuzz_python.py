@@ -298,10 +298,10 @@ def test_site_directory_of_any_content(site):
         path = environment_path(view, [os.path.join(view.top, "lib/python2.7/site-packages")])
         entries = path.entries
         assert all(view.inside(entry.host) for entry in entries), "a .pth line led out of the target"
-        result, count = collect_environment(view, entries, top, WATCHED)
+        result = collect_environment(view, entries, top, WATCHED)
         result.errors += path.errors
         check_collected(result, top)
-        assert count >= len(expected)
+        assert result.distributions >= len(expected)
         found = {c.location: c for c in result.components}
         for path, (name, version) in expected.items():
             component = found[os.path.join(site_dir, path)]
@@ -665,7 +665,7 @@ def test_zipped_egg_members_are_bounded_by_their_declared_size():
     assert len(bomb) < 20_000
     with tempfile.TemporaryDirectory() as top:
         view = files_in(top, {"boto-2.9.0-py2.7.egg": bomb, "easy-install.pth": b"./boto-2.9.0-py2.7.egg\n"})
-        result, _ = collect_environment(view, environment_path(view, [view.top]).entries, top, WATCHED)
+        result = collect_environment(view, environment_path(view, [view.top]).entries, top, WATCHED)
     assert result.components == []
     assert [e.message for e in result.errors] == [
         f"cannot read zipped egg: EGG-INFO/PKG-INFO is {len(pkg_info)} bytes, over the {4 * 1024 * 1024}-byte limit"]

@@ -185,7 +185,8 @@ def test_each_jvm_is_found_by_what_it_is_with_its_version(image):
     }
     assert homes["usr/java/j2sdk1.4.2_12"].version_read == (
         "Implementation-Version: 1.4.2_12 in /usr/java/j2sdk1.4.2_12/jre/lib/rt.jar (META-INF/MANIFEST.MF)")
-    assert homes["usr/java/j2sdk1.4.2_12"].parsed.exact and not any(h.errors for h in homes.values())
+    assert homes["usr/java/j2sdk1.4.2_12"].parsed.exact
+    assert find_java_homes(View(str(image), image=True), {}.get).errors == []
 
 
 @pytest.mark.parametrize(("mark", "found"), [
@@ -236,9 +237,10 @@ def test_an_rt_jar_that_is_no_jar_is_an_error_entry_and_the_name_still_tells(tmp
     launcher(home)
     (home / "lib").mkdir()
     (home / "lib/rt.jar").write_bytes(b"<html>404 Not Found</html>")
-    (found,) = find_java_homes(View(str(tmp_path / "image"), image=True), {}.get)
+    javas = find_java_homes(View(str(tmp_path / "image"), image=True), {}.get)
+    (found,) = javas.homes
     assert (found.version, found.version_source) == ("1.6.0_45", "directory name")
-    assert [(e.location, e.message) for e in found.errors] == [
+    assert [(e.location, e.message) for e in javas.errors] == [
         ("/usr/java/jre1.6.0_45/lib/rt.jar", "cannot read its manifest: not a jar (no zip entry at its start)")]
 
 

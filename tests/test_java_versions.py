@@ -235,7 +235,7 @@ def image(tmp_path):
 
 def homes_by_name(root, environ=None, runtime=False):
     view = View(str(root), image=True)
-    return {os.path.relpath(h.home, view.top): h for h in find_java_homes(view, (environ or {}).get, runtime)}
+    return {os.path.relpath(h.home, view.top): h for h in find_java_homes(view, (environ or {}).get, runtime).homes}
 
 
 def test_every_install_folder_is_searched_and_each_home_found_once(image):
@@ -317,9 +317,10 @@ def test_a_file_or_an_unreadable_release_file_is_handled(tmp_path):
     (root / "opt/wheels/tool.whl").write_text("a zip, not a directory")
     home = make_home(root, "/usr/lib/jvm/jdk-17.0.9+9")
     os.mkfifo(home / "release")
-    (found,) = find_java_homes(View(str(root), image=True), {}.get)
+    javas = find_java_homes(View(str(root), image=True), {}.get)
+    (found,) = javas.homes
     assert (found.version, found.version_source) == ("17.0.9+9", "directory name")
-    assert [(e.location, e.message) for e in found.errors] == [
+    assert [(e.location, e.message) for e in javas.errors] == [
         ("/usr/lib/jvm/jdk-17.0.9+9/release", "cannot read: not a regular file (a FIFO); not read")]
 
 
@@ -330,7 +331,7 @@ def test_windows_program_files(monkeypatch, tmp_path):
               launcher="java.exe")
     monkeypatch.setattr(sys, "platform", "win32")
     view = View(str(tmp_path))
-    homes = find_java_homes(view, {"PROGRAMFILES": str(program_files)}.get)
+    homes = find_java_homes(view, {"PROGRAMFILES": str(program_files)}.get).homes
     assert [(os.path.basename(h.home), h.version, h.found_by) for h in homes] == [
         ("jdk1.8.0_292", "1.8.0_292", [str(program_files / "Java" / "*")]),
         ("jdk-17.0.9.9-hotspot", "17.0.9", [str(program_files / "Eclipse Adoptium" / "*")])]
@@ -455,7 +456,7 @@ def test_runtime_reads_java_version_from_stderr_with_a_clean_environment(monkeyp
     env_seen = tmp_path / "env.txt"
     fake_java(unnamed_home, f"env > '{env_seen}'\npwd >> '{env_seen}'\ncat >&2 <<'EOF'\n{ORACLE_1_4_2}EOF\n")
     view = View(str(tmp_path))
-    (home,) = find_java_homes(view, {"JAVA_HOME": str(unnamed_home)}.get, runtime=True)
+    (home,) = find_java_homes(view, {"JAVA_HOME": str(unnamed_home)}.get, runtime=True).homes
     assert (home.version, home.version_source, home.vendor, home.parsed.exact) == ("1.4.2_12", "java -version", "Oracle", True)
     assert home.version_read == (f'{unnamed_home}/bin/java -version: java version "1.4.2_12" / '
                                  "Java(TM) 2 Runtime Environment, Standard Edition (build 1.4.2_12-b03)")
@@ -466,16 +467,16 @@ def test_runtime_reads_java_version_from_stderr_with_a_clean_environment(monkeyp
 def test_runtime_refines_a_version_without_its_update(tmp_path):
     home = make_home(tmp_path, "/jvm/jdk7", 'JAVA_VERSION="1.7.0"\n', layout="jre/lib")
     fake_java(home, "echo 'java version \"1.7.0_80\"' >&2\necho 'Java(TM) SE Runtime Environment (build 1.7.0_80-b15)' >&2\n")
-    (found,) = find_java_homes(View(str(tmp_path)), {"JAVA_HOME": str(home)}.get, runtime=True)
+    (found,) = find_java_homes(View(str(tmp_path)), {"JAVA_HOME": str(home)}.get, runtime=True).homes
     assert (found.version, found.version_source, found.parsed.exact) == ("1.7.0_80", "java -version", True)
-    (release_only,) = find_java_homes(View(str(tmp_path)), {"JAVA_HOME": str(home)}.get)
+    (release_only,) = find_java_homes(View(str(tmp_path)), {"JAVA_HOME": str(home)}.get).homes
     assert (release_only.version, release_only.version_source, release_only.parsed.exact) == ("1.7.0", "release file", False)
 
 
 def test_without_runtime_nothing_is_run(tmp_path, unnamed_home):
     ran = tmp_path / "ran"
     fake_java(unnamed_home, f"touch '{ran}'\n")
-    (home,) = find_java_homes(View(str(tmp_path)), {"JAVA_HOME": str(unnamed_home)}.get)
+    (home,) = find_java_homes(View(str(tmp_path)), {"JAVA_HOME": str(unnamed_home)}.get).homes
     assert (home.version, home.version_source) == (None, None) and not ran.exists()
 
 
@@ -484,18 +485,18 @@ def test_a_hanging_java_is_killed_with_its_children_within_the_timeout(monkeypat
     child = tmp_path / "child.pid"
     fake_java(unnamed_home, f"sleep 60 &\necho $! > '{child}'\nwait\n")
     started = time.monotonic()
-    (home,) = find_java_homes(View(str(tmp_path)), {"JAVA_HOME": str(unnamed_home)}.get, runtime=True)
+    javas = find_java_homes(View(str(tmp_path)), {"JAVA_HOME": str(unnamed_home)}.get, runtime=True)
     assert time.monotonic() - started < 4
-    assert home.version is None
-    assert [e.message for e in home.errors] == ["`java -version` did not end within 1 s; killed"]
+    assert [home.version for home in javas.homes] == [None]
+    assert [e.message for e in javas.errors] == ["`java -version` did not end within 1 s; killed"]
     assert not alive(int(child.read_text()))
 
 
 def test_a_java_that_prints_no_version_is_an_error(tmp_path, unnamed_home):
     fake_java(unnamed_home, "echo 'Error: could not find libjava.so' >&2\nexit 1\n")
-    (home,) = find_java_homes(View(str(tmp_path)), {"JAVA_HOME": str(unnamed_home)}.get, runtime=True)
-    assert home.version is None
-    assert [e.message for e in home.errors] == ["`java -version` printed no version: 'Error: could not find libjava.so'"]
+    javas = find_java_homes(View(str(tmp_path)), {"JAVA_HOME": str(unnamed_home)}.get, runtime=True)
+    assert [home.version for home in javas.homes] == [None]
+    assert [e.message for e in javas.errors] == ["`java -version` printed no version: 'Error: could not find libjava.so'"]
 
 
 def alive(pid):

@@ -10,7 +10,8 @@ The interface every public collector function keeps:
   read and why, in the order met): `Collected` below where the facts are components; a small dataclass
   of the module, with a field `errors: list[ScanError]` beside its facts, where they are something else
   (`Accounts`, `Homes`, `Installs`, `Folders`, `SysPath`, `BaseStdlib`, `CodeSettings`, `TrustSettings`,
-  `Services`, the walk's `Discovery`).
+  `Services`, `JavaHomes`, `RubyTrust`, a lockfile reader's `Pins`, the walk's `Discovery`); a `Collected` with
+  one more field where it gives one more fact beside components (`PathPackages`, `Manifests`).
 - It never appends into an error list passed in and never returns `Component | ScanError` or a
   `(value, errors)` pair; the caller merges what it got (`Collected.extend`, or `errors.extend(x.errors)`).
   A private helper of one module may still fill an accumulator where that is simpler.

@@ -286,8 +286,9 @@ def _scan_environment(view: View, environment: Environment, target: str, scan: _
     if environment.kind == "virtualenv" and not environment.site_dirs:
         environment.site_dirs = venv_site_dirs(view, environment.prefix)
     sys_path = environment_path(view, environment.site_dirs)
-    result, count = collect_environment(view, sys_path.entries, target, scan.watched)
-    details: dict[str, Any] = {"layout": environment.kind, "site_dirs": [view.display(d) for d in environment.site_dirs], "distributions": count}
+    result = collect_environment(view, sys_path.entries, target, scan.watched)
+    details: dict[str, Any] = {"layout": environment.kind, "site_dirs": [view.display(d) for d in environment.site_dirs],
+                               "distributions": result.distributions}
     if environment.python:
         details["python"] = environment.python
     scan.report.targets.append(Target("environment", location, details))
@@ -332,10 +333,11 @@ def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool
     if running:
         path = running_interpreter_path()
         entries = [PathEntry(p, "sys.path of the running interpreter") for p in path]
-        result, count = collect_environment(view, entries, label, scan.watched)
+        result = collect_environment(view, entries, label, scan.watched)
         target = Target("machine", platform.node() or "localhost", {"python": sys.executable})
         report.targets.append(Target("environment", sys.prefix, {"layout": "running interpreter",
-                                                                 "python": platform.python_version(), "distributions": count}))
+                                                                 "python": platform.python_version(),
+                                                                 "distributions": result.distributions}))
         found.extend(result)
         found.python_paths.append(PythonPath(view, [e.host for e in entries], result.components))
         skip = {os.path.realpath(p) for p in path} | set(path)
@@ -383,8 +385,8 @@ def _resolved(view: View, paths: set[str]) -> frozenset[str]:
 def _add_manifests(view: View, found: list[tuple[str, str]], target: str, scan: _Scan, collected: Collected, *,
                    on_system: bool = False, prefer_lock: bool = True) -> Collected:
     """Other languages' manifests (host path, format) read into the report's targets and `collected`; what they gave."""
-    manifests, targets = scan_manifests(view, found, target, on_system=on_system, prefer_lock=prefer_lock)
-    scan.report.targets.extend(targets)
+    manifests = scan_manifests(view, found, target, on_system=on_system, prefer_lock=prefer_lock)
+    scan.report.targets.extend(manifests.targets)
     collected.extend(manifests)
     return manifests
 

@@ -185,11 +185,12 @@ def _system(scope: TrustScope, settings: TrustSettings, book: StoreBook, result:
     platform = Platform(os=systems[0] if systems else None, openssl=default)
     if default is not None:
         book.use(host, default, "OpenSSL's default for this Python (ssl module, and tools built on the same OpenSSL)")
-    for java in find_java_homes(host, settings.environ.get, runtime=scope.runs_java):
+    javas = find_java_homes(host, settings.environ.get, runtime=scope.runs_java)
+    result.errors.extend(javas.errors)
+    for java in javas.homes:
         shown = host.display(java.home)
         component = Component("java", "java", java.version, shown, "JDK/JRE home", book.target, details=java.details())
         result.components.append(component)
-        result.errors.extend(java.errors)
         label = f"Java {java.version or '(version unknown)'} at {shown}"
         choice = java_store(host, java, settings)
         book.use(host, choice, label, component)

@@ -179,7 +179,6 @@ class JavaHome:
     version_source: str | None = None  # "release file", "rt.jar manifest", "directory name", "java -version"
     version_read: str | None = None  # what was read, and where
     found_by: list[str] = field(default_factory=list)  # "JAVA_HOME=…", "PATH: /usr/bin/java", "/usr/lib/jvm/*"
-    errors: list[ScanError] = field(default_factory=list)
 
     def details(self) -> dict:
         """The facts for the "java" component."""
@@ -188,20 +187,30 @@ class JavaHome:
         return {key: value for key, value in facts.items() if value is not None}
 
 
-def find_java_homes(view: View, environ_get: Callable[[str], str | None], runtime: bool = False) -> list[JavaHome]:
+@dataclass
+class JavaHomes:
+    """The Java homes found, and the error entries met describing them, home by home (each names the file it is
+    about: a release file, an rt.jar, a `java` launcher)."""
+
+    homes: list[JavaHome]
+    errors: list[ScanError]
+
+
+def find_java_homes(view: View, environ_get: Callable[[str], str | None], runtime: bool = False) -> JavaHomes:
     """The JDKs and JREs in `view`, each once, in the order found. `environ_get` reads the target's
     environment (JAVA_HOME, PATH); `runtime` allows running `<home>/bin/java -version` for a home whose
     version the files do not tell exactly."""
     homes: dict[str, JavaHome] = {}
+    errors: list[ScanError] = []
     for host, how in _candidates(view, environ_get):
         real = _home_of(view, host)
         if real is None:
             continue
         if real not in homes:
-            homes[real] = _describe(view, real, runtime)
+            homes[real] = _describe(view, real, runtime, errors)
         if how not in homes[real].found_by:
             homes[real].found_by.append(how)
-    return list(homes.values())
+    return JavaHomes(list(homes.values()), errors)
 
 
 def _candidates(view: View, environ_get: Callable[[str], str | None]) -> list[tuple[str, str]]:
@@ -263,11 +272,13 @@ def _rt_jar(view: View, home: str) -> str | None:
     return next((p for p in (os.path.join(home, *parts) for parts in RT_JARS) if view.kind(p) is not None), None)
 
 
-def _describe(view: View, home: str, runtime: bool) -> JavaHome:
+def _describe(view: View, home: str, runtime: bool, errors: list[ScanError]) -> JavaHome:
+    """The home's version and vendor, from its files (and `java -version` when `runtime`); what could not be
+    read is added to `errors`."""
     java = JavaHome(home, None, None)
-    _from_release(view, java)
+    _from_release(view, java, errors)
     if java.parsed is None or not java.parsed.exact:
-        _from_rt_jar(view, java)
+        _from_rt_jar(view, java, errors)
     if java.parsed is None:
         name = _version_name(home)
         parsed = version_from_name(name)
@@ -275,7 +286,7 @@ def _describe(view: View, home: str, runtime: bool) -> JavaHome:
             _set_version(java, parsed, "directory name", f"{parsed.raw} in the directory name {name}")
         java.vendor = java.vendor or vendor_of(name)
     if runtime and (java.parsed is None or not java.parsed.exact):
-        _from_runtime(view, java)
+        _from_runtime(view, java, errors)
     return java
 
 
@@ -283,10 +294,10 @@ def _set_version(java: JavaHome, parsed: JavaVersion, source: str, read: str) ->
     java.version, java.parsed, java.version_source, java.version_read = parsed.raw, parsed, source, read
 
 
-def _from_release(view: View, java: JavaHome) -> None:
+def _from_release(view: View, java: JavaHome, errors: list[ScanError]) -> None:
     """JAVA_VERSION and the vendor from the home's `release` file."""
     path = os.path.join(java.home, "release")
-    data = view.read_if_present(path, RELEASE_CAP, java.errors)
+    data = view.read_if_present(path, RELEASE_CAP, errors)
     if data is None:
         return
     text = data.decode("utf-8", "replace")
@@ -301,7 +312,7 @@ def _from_release(view: View, java: JavaHome) -> None:
         _set_version(java, parsed, "release file", f'JAVA_VERSION="{values["JAVA_VERSION"]}" in {view.display(path)}')
 
 
-def _from_rt_jar(view: View, java: JavaHome) -> None:
+def _from_rt_jar(view: View, java: JavaHome, errors: list[ScanError]) -> None:
     """Implementation-Version (else Specification-Version) and the vendor from rt.jar's manifest; a version
     already read is replaced only by an exact one (JDK 7's release file says "1.7.0")."""
     path = _rt_jar(view, java.home)
@@ -311,7 +322,7 @@ def _from_rt_jar(view: View, java: JavaHome) -> None:
     try:
         attributes = main_attributes(manifest_text(view.read_bytes(path, JAR_HEAD, head=True)))
     except (FsError, JarError) as exc:
-        java.errors.append(ScanError(shown, f"cannot read its manifest: {exc}"))
+        errors.append(ScanError(shown, f"cannot read its manifest: {exc}"))
         return
     for key in ("Implementation-Version", "Specification-Version"):
         parsed = parse_java_version(attributes.get(key, ""))
@@ -329,7 +340,7 @@ def _version_name(home: str) -> str:
     return parts[-3] if parts[-2:] == ["Contents", "Home"] and len(parts) > 2 else parts[-1]
 
 
-def _from_runtime(view: View, java: JavaHome) -> None:
+def _from_runtime(view: View, java: JavaHome, errors: list[ScanError]) -> None:
     launcher = next((p for p in (os.path.join(java.home, "bin", name) for name in LAUNCHERS) if view.is_file(p)), None)
     if launcher is None:
         return
@@ -338,7 +349,7 @@ def _from_runtime(view: View, java: JavaHome) -> None:
     parsed = parse_java_version(output or "")
     if parsed is None:
         problem = problem or f"`java -version` printed no version: {(output or '').strip()[:200]!r}"
-        java.errors.append(ScanError(shown, problem))
+        errors.append(ScanError(shown, problem))
         return
     lines = [line.strip() for line in output.strip().splitlines()]
     _set_version(java, parsed, "java -version", f"{shown} -version: " + " / ".join(lines[:2]))

@@ -97,7 +97,7 @@ class _ArchiveScan:
                                                 f"with '..' in their names not read: an unpacker refuses or renames them"))
         clients = []
         for entries in import_paths(view, self.watched):
-            found, _ = collect_environment(view, entries, self.target, self.watched)
+            found = collect_environment(view, entries, self.target, self.watched)
             found.components.extend(_beside_egg_packages(view, entries, self.target, self.watched, found.errors))
             components = _zipped_egg_source(view, found.components)
             self.result.errors.extend(found.errors)

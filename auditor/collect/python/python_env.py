@@ -217,9 +217,17 @@ def _scan_zipped_egg(view, egg, index, watched, contents, errors):
         contents.module_versions[normalized] = module_version(init_source) or ""
 
 
-def collect_environment(view: View, entries: list[PathEntry], target: str, watched: set[str]) -> tuple[Collected, int]:
+@dataclass
+class PathPackages(Collected):
+    """What one sys.path gave: the watched packages on it as components, its error entries, and how many
+    distributions it holds (a report's environment target shows the count)."""
+
+    distributions: int = 0
+
+
+def collect_environment(view: View, entries: list[PathEntry], target: str, watched: set[str]) -> PathPackages:
     """Components for the watched packages on one sys.path, and how many distributions it holds."""
-    result = Collected()
+    result = PathPackages()
     per_entry = [_scan_entry(view, entry, i, watched, result.errors) for i, entry in enumerate(entries)]
     found: list[Found] = []
     for index, contents in enumerate(per_entry):
@@ -238,7 +246,8 @@ def collect_environment(view: View, entries: list[PathEntry], target: str, watch
                 item.details["shadowed_by"] = component_of[id(winner)].id
     result.components.extend(component_of.values())
     result.components.extend(_carried_botocore(view, entries, found, target, result.errors))
-    return result, sum(c.distributions for c in per_entry)
+    result.distributions = sum(c.distributions for c in per_entry)
+    return result
 
 
 def _carried_botocore(view: View, entries: list[PathEntry], found: list[Found], target: str,

@@ -10,12 +10,15 @@ point at it (`reported_with`), so a lockfile with forty @aws-sdk/* packages is o
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
 
 from auditor.collect import Collected
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
+
+if TYPE_CHECKING:
+    from auditor.model import Target
 
 MANIFEST_CAP = 32 * 1024 * 1024  # a lockfile; a real one of a large monorepo is some 20 MB
 # A manifest written by hand is a few kilobytes, a large pom.xml some hundreds. Parsing holds the text two or three
@@ -159,7 +162,9 @@ def collect_manifest(view: View, path: str, target: str, label: Optional[str] = 
     if ecosystem == "rubygems" and refs:
         from auditor.collect.sdks.ruby import locate_trust
 
-        refs, bundles = locate_trust(view, path, refs, on_system, result.errors)
+        trust = locate_trust(view, path, refs, on_system)
+        result.errors.extend(trust.errors)
+        refs, bundles = trust.refs, trust.bundles
     else:
         bundles = {}
     components = [_component(ref, ecosystem, label, shown, target, on_system, ref.name in bundles) for ref in refs]
@@ -223,12 +228,20 @@ def sdk_name(ecosystem: str, package: str, version: Optional[str]) -> str:
     return f"{base} {generation}".strip()
 
 
-def scan_manifests(view: View, found: list, target: str, on_system: bool = False, prefer_lock: bool = True) -> tuple[Collected, list]:
+@dataclass
+class Manifests(Collected):
+    """What the manifests and lockfiles of other languages gave: their components and error entries, and the
+    report targets they are (one a file, in the order read)."""
+
+    targets: list[Target] = field(default_factory=list)
+
+
+def scan_manifests(view: View, found: list, target: str, on_system: bool = False, prefer_lock: bool = True) -> Manifests:
     """Components of every (host path, label) found, and the report targets they are."""
     from auditor.model import Target
 
-    collected, targets = Collected(), []
+    manifests = Manifests()
     for path, label in found:
-        targets.append(Target("lockfile", view.display(path), {"format": label, "ecosystem": _ECOSYSTEM[label]}))
-        collected.extend(collect_manifest(view, path, target, label, on_system, prefer_lock))
-    return collected, targets
+        manifests.targets.append(Target("lockfile", view.display(path), {"format": label, "ecosystem": _ECOSYSTEM[label]}))
+        manifests.extend(collect_manifest(view, path, target, label, on_system, prefer_lock))
+    return manifests

@@ -16,6 +16,7 @@ import re
 from auditor.collect.sdks import MAX_SDK_PACKAGES, Capped, ManifestError, SdkRef
 from auditor.collect.sdks.text import decode, split_lines
 from auditor.fs import FsError, View
+from auditor.model import ScanError
 
 _SPEC = re.compile(r"^    ([A-Za-z0-9_.-]+) \(([^)]+)\)$")
 _DEPENDENCY = re.compile(r"^  ([A-Za-z0-9_.-]+)(?:!| \(|$)")
@@ -56,11 +57,21 @@ def parse_gemfile_lock(data: bytes) -> list[SdkRef]:
                    for name, version, number in specs], total)
 
 
-def locate_trust(view: View, lockfile: str, refs: list[SdkRef], on_system: bool,
-                 errors: list) -> tuple[list[SdkRef], dict[str, str]]:
-    """The refs with Aws.use_bundled_cert! applied, and the installed ca-bundle.crt (host path) of each bundled gem.
-    A search for the call that could not read all of the project's code is an error entry in `errors`."""
+@dataclasses.dataclass
+class RubyTrust:
+    """What the Ruby SDK of one Gemfile.lock verifies with: its refs with Aws.use_bundled_cert! applied, the
+    installed ca-bundle.crt (host path) of each bundled gem by gem name, and the error entries of the search."""
+
+    refs: list[SdkRef]
+    bundles: dict[str, str]
+    errors: list[ScanError]
+
+
+def locate_trust(view: View, lockfile: str, refs: list[SdkRef], on_system: bool) -> RubyTrust:
+    """The refs with Aws.use_bundled_cert! applied, and the installed ca-bundle.crt of each bundled gem.
+    A search for the call that could not read all of the project's code is an error entry."""
     project = os.path.dirname(lockfile)
+    errors: list[ScanError] = []
     if any(r.name == "aws-sdk-core" and _from_2_1(r.version) for r in refs):
         call = _bundled_cert_call(view, project, errors)
         if call:
@@ -77,7 +88,7 @@ def locate_trust(view: View, lockfile: str, refs: list[SdkRef], on_system: bool,
     for ref in refs:
         if shared and _v1(ref.name, ref.version or ""):
             bundles.setdefault(ref.name, shared)
-    return refs, bundles
+    return RubyTrust(refs, bundles, errors)
 
 
 def _from_2_1(version) -> bool:
@@ -99,11 +110,10 @@ def _installed_bundle(view: View, project: str, gem: str, on_system: bool):
     return None
 
 
-def _bundled_cert_call(view: View, project: str, errors: list):
+def _bundled_cert_call(view: View, project: str, errors: list[ScanError]):
     """'path:line' of the first Aws.use_bundled_cert! in the project's Ruby code (bounded walk), or None; when
     the call was not found and part of the code was not read, an error entry says what."""
     from auditor.collect.sdks.discover import files_below
-    from auditor.model import ScanError
 
     unvisited: list[str] = []
     not_read = []

@@ -8,7 +8,7 @@ import os
 import re
 import reprlib
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from auditor.collect import Collected
 from auditor.fs import FsError, View
@@ -42,23 +42,43 @@ class Pin:
     details: dict = field(default_factory=dict)
 
 
-def read_document(view: View, path: str, errors: "list[ScanError]", loads, language: str, cap: int = DOCUMENT_CAP):
-    """(text, parsed data) of a lockfile, or None after recording why it could not be read."""
+@dataclass
+class Pins:
+    """What a lockfile reader found: the pins of watched packages and its error entries, each in the order met."""
+
+    pins: list[Pin] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+
+    def extend(self, other: "Pins") -> None:
+        self.pins.extend(other.pins)
+        self.errors.extend(other.errors)
+
+
+@dataclass
+class Document:
+    """A lockfile's text and parsed data; when it could not be read, `errors` says why (and `data` is None)."""
+
+    text: str = ""
+    data: Any = None
+    errors: list[ScanError] = field(default_factory=list)
+
+
+def read_document(view: View, path: str, loads, language: str, cap: int = DOCUMENT_CAP) -> Document:
+    """The text and parsed data of a lockfile, or the error entry saying why it could not be read."""
     try:
         text = view.read_text(path, cap)
         values = 1 + sum(text.count(mark) for mark in _VALUE_MARKS[language])
         if values > MAX_VALUES[language]:
-            errors.append(ScanError(view.display(path), f"about {values:,} {language} values, more than the "
-                                                        f"{MAX_VALUES[language]:,} this reader takes; not read"))
-            return None
-        return text, loads(text)
+            return Document(errors=[ScanError(view.display(path), f"about {values:,} {language} values, more than the "
+                                                                  f"{MAX_VALUES[language]:,} this reader takes; not read")])
+        return Document(text, loads(text))
     except FsError as exc:
-        errors.append(ScanError(view.display(path), str(exc)))
+        message = str(exc)
     except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
-        errors.append(ScanError(view.display(path), f"invalid {language}: {exc}"))
+        message = f"invalid {language}: {exc}"
     except RecursionError:  # both parsers recurse into nested arrays and tables
-        errors.append(ScanError(view.display(path), f"invalid {language}: nested too deeply to read"))
-    return None
+        message = f"invalid {language}: nested too deeply to read"
+    return Document(errors=[ScanError(view.display(path), message)])
 
 
 def text_of(value) -> str:
@@ -83,7 +103,7 @@ def names_pattern(watched: frozenset) -> str:
     return "|".join(re.escape(n).replace(r"\-", "[-_.]+") for n in sorted(watched, key=len, reverse=True))
 
 
-Parser = Callable[[View, str, "set[str]", "list[ScanError]"], "list[Pin]"]
+Parser = Callable[[View, str, "set[str]"], Pins]
 
 # (file-name pattern, format label); the first match wins.
 _PATTERNS = (
@@ -139,9 +159,10 @@ def _parser(label: str) -> Parser:
 
 
 def collect_lockfile(view: View, path: str, target: str, watched: set[str], label: Optional[str] = None) -> Collected:
-    result = Collected()
     label = label or lockfile_format(path) or "requirements"
-    pins = _parser(label)(view, path, watched, result.errors)
+    found = _parser(label)(view, path, watched)
+    result = Collected(errors=found.errors)
+    pins = found.pins
     if len(pins) > MAX_PINS:
         result.errors.append(ScanError(view.display(path), f"pins watched packages {len(pins):,} times, more than the "
                                                            f"{MAX_PINS:,} a real project has; the first {MAX_PINS:,} are read"))

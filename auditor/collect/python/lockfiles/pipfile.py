@@ -7,7 +7,7 @@ import re
 import reprlib
 
 from auditor import names
-from auditor.collect.python.lockfiles import Pin, lines_of, read_document, text_of
+from auditor.collect.python.lockfiles import Pin, Pins, lines_of, read_document, text_of
 from auditor.collect.python.lockfiles.requirements import exact_version
 from auditor.fs import View
 from auditor.model import ScanError
@@ -16,19 +16,19 @@ from auditor.redact import redact
 KNOWN_SPEC = 6
 
 
-def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
+def parse(view: View, path: str, watched: set[str]) -> Pins:
     where = view.display(path)
-    document = read_document(view, path, errors, json.loads, "JSON")
-    if document is None:
-        return []
-    text, data = document
+    document = read_document(view, path, json.loads, "JSON")
+    if document.errors:
+        return Pins(errors=document.errors)
+    text, data = document.text, document.data
     if not isinstance(data, dict):
-        errors.append(ScanError(where, "not a Pipfile.lock object; nothing read"))
-        return []
+        return Pins(errors=[ScanError(where, "not a Pipfile.lock object; nothing read")])
+    errors: list[ScanError] = []
     spec = data.get("_meta", {}).get("pipfile-spec") if isinstance(data.get("_meta"), dict) else None
     if spec != KNOWN_SPEC:
         errors.append(ScanError(where, f"pipfile-spec {reprlib.repr(spec)} is not {KNOWN_SPEC}; packages read on a best-effort basis"))
-    pins = []
+    pins: list[Pin] = []
     lines = _key_lines(text, watched)
     for section in ("default", "develop"):
         entries = data.get(section) or {}
@@ -48,7 +48,7 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
                 if entry.get(key):
                     details[key] = redact(text_of(entry[key]))
             pins.append(Pin(name, exact_version(specifier), specifier, path, lines.get(raw_name), "Pipfile.lock", details))
-    return pins
+    return Pins(pins, errors)
 
 
 def _key_lines(text: str, watched: set[str]) -> dict[str, int]:

@@ -16,7 +16,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from auditor import names
-from auditor.collect.python.lockfiles import LOCK_CAP, MAX_PINS, Pin, names_pattern, text_of
+from auditor.collect.python.lockfiles import LOCK_CAP, MAX_PINS, Pin, Pins, names_pattern, text_of
 from auditor.fs import FsError, View
 from auditor.model import ScanError
 from auditor.redact import redact
@@ -111,14 +111,16 @@ def _either_case(pattern: str) -> str:
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isascii() and c.isalpha() else c for c in pattern)
 
 
-def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
-    pins: list[Pin] = []
-    _parse_file(view, path, watched, errors, pins, visited=set(), constraint=False, depth=0)
-    _flag_repeats(pins)
-    return pins
+def parse(view: View, path: str, watched: set[str]) -> Pins:
+    found = Pins()
+    _parse_file(view, path, watched, found, visited=set(), constraint=False, depth=0)
+    _flag_repeats(found.pins)
+    return found
 
 
-def _parse_file(view, path, watched, errors, pins, visited, constraint, depth):
+def _parse_file(view, path, watched, found: Pins, visited, constraint, depth):
+    """Adds to `found` the pins and error entries of one file and the files it includes."""
+    errors = found.errors
     try:
         real = view.resolve(path)
         if real in visited:
@@ -130,21 +132,20 @@ def _parse_file(view, path, watched, errors, pins, visited, constraint, depth):
         return
     source = "requirements file" + (" (constraint via -c)" if constraint else "")
     for lineno, line in candidate_lines(text, watched):
-        if len(pins) > MAX_PINS:  # the caller says so; the rest of a crafted file of millions of pins is not parsed
+        if len(found.pins) > MAX_PINS:  # the caller says so; the rest of a crafted file of millions of pins is not parsed
             return
         if line is None:
             errors.append(ScanError(view.display(path), f"line {lineno}: longer than {MAX_LINE:,} characters, which no "
                                                         f"requirement is; not read"))
             continue
         if line.startswith("-"):
-            _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source, depth)
+            _option_line(view, path, lineno, line, watched, found, visited, constraint, source, depth)
             continue
-        pin = pin_from(_requirement_part(line), watched, path, lineno, source, errors, view)
-        if pin:
-            pins.append(pin)
+        found.extend(pin_from(view, _requirement_part(line), watched, path, lineno, source))
 
 
-def _option_line(view, path, lineno, line, watched, errors, pins, visited, constraint, source, depth):
+def _option_line(view, path, lineno, line, watched, found: Pins, visited, constraint, source, depth):
+    errors = found.errors
     include = _INCLUDE.match(line)
     if include:
         flag, target = include.groups()
@@ -162,13 +163,11 @@ def _option_line(view, path, lineno, line, watched, errors, pins, visited, const
         if depth >= MAX_INCLUDE_DEPTH:
             errors.append(ScanError(where, f"line {lineno}: include {target} is nested more than {MAX_INCLUDE_DEPTH} files deep; not read"))
             return
-        _parse_file(view, included, watched, errors, pins, visited, constraint or flag in ("-c", "--constraint"), depth + 1)
+        _parse_file(view, included, watched, found, visited, constraint or flag in ("-c", "--constraint"), depth + 1)
         return
     editable = _EDITABLE.match(line)
     if editable:
-        pin = pin_from(editable.group(2), watched, path, lineno, source + " (editable)", errors, view)
-        if pin:
-            pins.append(pin)
+        found.extend(pin_from(view, editable.group(2), watched, path, lineno, source + " (editable)"))
     # Any other option (--index-url, --hash on its own line, --pre, …) names no requirement.
 
 
@@ -181,14 +180,15 @@ def _requirement_part(line: str) -> str:
     return line
 
 
-def pin_from(requirement: str, watched, path, lineno, source, errors, view) -> Pin | None:
+def pin_from(view: View, requirement: str, watched, path, lineno, source) -> Pins:
     """The Pin of one requirement (PEP 508, or a URL/path as pip takes it) if it names a watched package;
-    an invalid one naming a watched package is an error entry."""
+    an invalid one naming a watched package is an error entry. At most one of either."""
     if _URL_START.match(requirement):
-        return _pin_from_url(requirement, watched, path, lineno, source)
+        pin = _pin_from_url(requirement, watched, path, lineno, source)
+        return Pins([pin] if pin else [])
     leading = _LEADING_NAME.match(requirement)
     if not leading or names.normalize(leading.group(1)) not in watched:
-        return None
+        return Pins()
     from packaging.requirements import InvalidRequirement, Requirement  # only for lines naming a watched package
 
     try:
@@ -197,8 +197,7 @@ def pin_from(requirement: str, watched, path, lineno, source, errors, view) -> P
         shown = repr(redact(requirement)) if len(requirement) <= SHOWN_CAP else f"for {leading.group(1)} ({len(requirement)} characters)"
         reason = (str(exc).splitlines() or ["unparseable"])[0]  # packaging adds the text and a caret line
         at = f"line {lineno}: " if lineno else ""
-        errors.append(ScanError(view.display(path), f"{at}invalid requirement {shown}: {reason}"))
-        return None
+        return Pins(errors=[ScanError(view.display(path), f"{at}invalid requirement {shown}: {reason}")])
     details = {}
     if parsed.marker:
         details["marker"] = text_of(str(parsed.marker))  # packaging reads "\ud800" in a marker as a lone surrogate
@@ -207,9 +206,9 @@ def pin_from(requirement: str, watched, path, lineno, source, errors, view) -> P
     if parsed.url:
         details["url"] = redact(parsed.url)
         version = _version_from_url(parsed.url)
-        return Pin(names.normalize(parsed.name), version, f"@ {redact(parsed.url)}", path, lineno, source, details)
+        return Pins([Pin(names.normalize(parsed.name), version, f"@ {redact(parsed.url)}", path, lineno, source, details)])
     specifier = str(parsed.specifier)
-    return Pin(names.normalize(parsed.name), exact_version(specifier), specifier, path, lineno, source, details)
+    return Pins([Pin(names.normalize(parsed.name), exact_version(specifier), specifier, path, lineno, source, details)])
 
 
 def _pin_from_url(requirement: str, watched, path, lineno, source) -> Pin | None:

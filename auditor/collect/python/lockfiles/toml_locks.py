@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 
 from auditor import names
-from auditor.collect.python.lockfiles import Pin, lines_of, read_document, text_of
+from auditor.collect.python.lockfiles import Pin, Pins, lines_of, read_document, text_of
 from auditor.fs import View
 from auditor.model import ScanError
 
@@ -41,18 +41,19 @@ FORMATS = {
 def parser_for(label: str):
     fmt = FORMATS[label]
 
-    def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
-        return _parse(fmt, view, path, watched, errors)
+    def parse(view: View, path: str, watched: set[str]) -> Pins:
+        return _parse(fmt, view, path, watched)
 
     return parse
 
 
-def _parse(fmt: Format, view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
+def _parse(fmt: Format, view: View, path: str, watched: set[str]) -> Pins:
     where = view.display(path)
-    document = read_document(view, path, errors, tomllib.loads, "TOML")
-    if document is None:
-        return []
-    text, data = document
+    document = read_document(view, path, tomllib.loads, "TOML")
+    if document.errors:
+        return Pins(errors=document.errors)
+    text, data = document.text, document.data
+    errors: list[ScanError] = []
     stated = _lookup(data, fmt.version_path)
     if stated is None or text_of(stated).split(".")[0] not in fmt.known_majors:
         errors.append(ScanError(where, f"{fmt.label} format version {reprlib.repr(stated)} is not one this auditor knows "
@@ -60,9 +61,9 @@ def _parse(fmt: Format, view: View, path: str, watched: set[str], errors: list[S
     packages = data.get(fmt.packages_key, [])
     if not isinstance(packages, list):
         errors.append(ScanError(where, f"'{fmt.packages_key}' is not a list of tables; nothing read"))
-        return []
+        return Pins(errors=errors)
     lines = _name_lines(text)
-    pins = []
+    pins: list[Pin] = []
     for package in packages:
         if not isinstance(package, dict) or not isinstance(package.get("name"), str):
             errors.append(ScanError(where, f"a '{fmt.packages_key}' entry without a name; skipped"))
@@ -81,7 +82,7 @@ def _parse(fmt: Format, view: View, path: str, watched: set[str], errors: list[S
         line = lines.get(name, [None]).pop(0) if lines.get(name) else None
         specifier = f"=={version}" if version else ""
         pins.append(Pin(name, version, specifier, path, line, fmt.label, details))
-    return pins
+    return Pins(pins, errors)
 
 
 def _lookup(data: dict, keys: tuple[str, ...]):

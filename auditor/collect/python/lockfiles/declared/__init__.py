@@ -17,11 +17,11 @@ import bisect
 import functools
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from auditor import names
-from auditor.collect.python.lockfiles import Pin, lines_of, names_pattern
+from auditor.collect.python.lockfiles import Pin, Pins, lines_of, names_pattern
 from auditor.collect.python.lockfiles.requirements import exact_version, pin_from
 from auditor.fs import View
 from auditor.model import ScanError
@@ -65,12 +65,12 @@ def shown(value) -> str:
 
 @dataclass
 class Reading:
-    """One declaration file being read: what is watched, and where its error entries go."""
+    """One declaration file being read: what is watched, and the error entries met so far."""
 
     view: View
     path: str
     watched: set[str]
-    errors: list[ScanError]
+    errors: list[ScanError] = field(default_factory=list)
 
     @property
     def filename(self) -> str:
@@ -78,6 +78,11 @@ class Reading:
 
     def watches(self, name) -> bool:
         return isinstance(name, str) and names.normalize(name) in self.watched
+
+    def take(self, found: Pins) -> list[Pin]:
+        """The pins another reader found (a file this one names), its error entries kept with this one's."""
+        self.errors.extend(found.errors)
+        return found.pins
 
     def error(self, line: Optional[int], message: str) -> None:
         self.errors.append(ScanError(self.view.display(self.path), f"line {line}: {message}" if line else message))
@@ -103,10 +108,10 @@ class Reading:
         editable = _EDITABLE.match(text)
         if editable:
             text, source = text[editable.end():], source + " (editable)"
-        pin = pin_from(text, self.watched, self.path, line, source, self.errors, self.view)
-        if pin is not None and details:
-            pin.details.update(details)
-        return pin
+        for pin in self.take(pin_from(self.view, text, self.watched, self.path, line, source)):
+            pin.details.update(details or {})
+            return pin
+        return None
 
     def pin(self, name: str, specifier: str, line: Optional[int], source: str, details: dict,
             written: Optional[str] = None) -> Optional[Pin]:

@@ -17,10 +17,9 @@ import os
 import re
 from typing import Optional
 
-from auditor.collect.python.lockfiles import DECLARED_CAP, Pin, text_of
+from auditor.collect.python.lockfiles import DECLARED_CAP, Pin, Pins, text_of
 from auditor.collect.python.lockfiles.declared import Reading, shown
 from auditor.fs import FsError, View
-from auditor.model import ScanError
 from auditor.redact import redact
 
 # An environment file is a few kilobytes (`conda env export` of a large environment, some 30 KB); the cap keeps
@@ -54,12 +53,16 @@ def _too_deep(yaml, text: str, loader) -> bool:
     return False
 
 
-def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
+def parse(view: View, path: str, watched: set[str]) -> Pins:
+    reading = Reading(view, path, watched)
+    return Pins(_pins(reading), reading.errors)
+
+
+def _pins(reading: Reading) -> list[Pin]:
     import yaml
 
-    reading = Reading(view, path, watched, errors)
     try:
-        text = view.read_text(path, ENVIRONMENT_CAP)
+        text = reading.view.read_text(reading.path, ENVIRONMENT_CAP)
     except FsError as exc:
         reading.error(None, str(exc))
         return []
@@ -148,7 +151,7 @@ def _pip_section(reading: Reading, section, line_of: "_LineCounter") -> list[Pin
             if "\0" in include.group(1) or not reading.view.inside(located):
                 reading.error(line, f"pip: -r {shown(include.group(1))} is outside the scanned target; not read")
                 continue
-            pins += parse_requirements(reading.view, located, reading.watched, reading.errors)
+            pins += reading.take(parse_requirements(reading.view, located, reading.watched))
         elif text and not (text.startswith("-") and not text.startswith(("-e", "--editable"))):
             pin = reading.requirement(text.split(" #", 1)[0], line, source)
             if pin is not None:

@@ -13,10 +13,9 @@ import sys
 from typing import Optional
 
 from auditor import names
-from auditor.collect.python.lockfiles import DECLARED_CAP, Pin, read_document
+from auditor.collect.python.lockfiles import DECLARED_CAP, Pin, Pins, read_document
 from auditor.collect.python.lockfiles.declared import Reading, TomlLines, shown
 from auditor.fs import View
-from auditor.model import ScanError
 from auditor.redact import redact
 
 if sys.version_info >= (3, 11):
@@ -32,12 +31,12 @@ MARKER_KEYS = ("os_name", "sys_platform", "platform_machine", "platform_python_i
 _BARE_VERSION = re.compile(r"\d")
 
 
-def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
-    document = read_document(view, path, errors, tomllib.loads, "TOML", DECLARED_CAP)
-    if document is None:
-        return []
-    text, data = document
-    reading = Reading(view, path, watched, errors)
+def parse(view: View, path: str, watched: set[str]) -> Pins:
+    document = read_document(view, path, tomllib.loads, "TOML", DECLARED_CAP)
+    if document.errors:
+        return Pins(errors=document.errors)
+    text, data = document.text, document.data
+    reading = Reading(view, path, watched)
     toml = TomlLines(text, watched)
     pins: list[Pin] = []
     for category, packages in data.items():
@@ -51,7 +50,7 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
             pin = _package(reading, name, entry, line, source)
             if pin is not None:
                 pins.append(pin)
-    return pins
+    return Pins(pins, reading.errors)
 
 
 def _package(reading: Reading, name: str, entry, line: Optional[int], source: str) -> Optional[Pin]:

@@ -17,10 +17,9 @@ import sys
 from typing import Optional
 
 from auditor import names
-from auditor.collect.python.lockfiles import DECLARED_CAP, Pin, read_document
+from auditor.collect.python.lockfiles import DECLARED_CAP, Pin, Pins, read_document
 from auditor.collect.python.lockfiles.declared import Reading, TomlLines, leading_name, shown
 from auditor.fs import View
-from auditor.model import ScanError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,12 +29,12 @@ else:  # pragma: no cover - exercised on 3.9/3.10
 DYNAMIC_FIELDS = ("dependencies", "optional-dependencies")
 
 
-def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
-    document = read_document(view, path, errors, tomllib.loads, "TOML", DECLARED_CAP)
-    if document is None:
-        return []
-    text, data = document
-    reading = Reading(view, path, watched, errors)
+def parse(view: View, path: str, watched: set[str]) -> Pins:
+    document = read_document(view, path, tomllib.loads, "TOML", DECLARED_CAP)
+    if document.errors:
+        return Pins(errors=document.errors)
+    text, data = document.text, document.data
+    reading = Reading(view, path, watched)
     toml = TomlLines(text, watched)
     pins: list[Pin] = []
     project = reading.table(data, ("project",))
@@ -60,7 +59,7 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
         if uv and "dev-dependencies" in uv:
             pins += _requirements(reading, toml, uv["dev-dependencies"], ("tool", "uv"),
                                   "[tool.uv] dev-dependencies", {"group": "dev"})
-    return pins
+    return Pins(pins, reading.errors)
 
 
 def _requirements(reading: Reading, toml: TomlLines, requirements, table: tuple[str, ...], label: str,
@@ -184,7 +183,7 @@ def _dynamic(reading: Reading, data: dict, project: dict) -> list[Pin]:
     from auditor.collect.python.lockfiles.declared import parser_for
 
     for name in beside:
-        pins += parser_for(name)(reading.view, os.path.join(folder, name), reading.watched, reading.errors)
+        pins += reading.take(parser_for(name)(reading.view, os.path.join(folder, name), reading.watched))
     return pins
 
 
@@ -205,7 +204,7 @@ def _files(reading: Reading, declared, field: str, details: dict) -> list[Pin]:
             reading.error(None, f"[tool.setuptools.dynamic] {field} names {shown(name)}, outside the scanned target; "
                                 "not read")
             continue
-        for pin in parse_requirements(reading.view, located, reading.watched, reading.errors):
+        for pin in reading.take(parse_requirements(reading.view, located, reading.watched)):
             pin.details.update(details, declared_by=f"{reading.filename} [tool.setuptools.dynamic] {field}")
             pins.append(pin)
     return pins

@@ -13,7 +13,7 @@ import os
 import re
 from typing import Iterator
 
-from auditor.collect.python.lockfiles import DECLARED_CAP, Pin
+from auditor.collect.python.lockfiles import DECLARED_CAP, Pin, Pins
 from auditor.collect.python.lockfiles.declared import Reading, shown
 from auditor.fs import FsError, View
 from auditor.model import ScanError
@@ -24,13 +24,12 @@ _SECTION = re.compile(r"\[(.+)\]")
 _OPTION = re.compile(r"(.*?)\s*[=:]\s*(.*)$")
 
 
-def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
+def parse(view: View, path: str, watched: set[str]) -> Pins:
     try:
         text = view.read_text(path, DECLARED_CAP)
     except FsError as exc:
-        errors.append(ScanError(view.display(path), str(exc)))
-        return []
-    reading = Reading(view, path, watched, errors)
+        return Pins(errors=[ScanError(view.display(path), str(exc))])
+    reading = Reading(view, path, watched)
     pins: list[Pin] = []
     for section, key, value in _options(text):
         key = key.replace("-", "_")  # setuptools still accepts install-requires, with a warning
@@ -41,7 +40,7 @@ def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> 
         else:
             continue
         pins += _value(reading, value, f"{reading.filename} {label}", details, label)
-    return pins
+    return Pins(pins, reading.errors)
 
 
 def _options(text: str) -> Iterator[tuple[str, str, list[tuple[int, str]]]]:
@@ -100,7 +99,7 @@ def _files(reading: Reading, value: tuple[int, str], details: dict, label: str) 
         if "\0" in name or not reading.view.inside(located):
             reading.error(number, f"{label} names {shown(name)}, outside the scanned target; not read")
             continue
-        for pin in parse_requirements(reading.view, located, reading.watched, reading.errors):
+        for pin in reading.take(parse_requirements(reading.view, located, reading.watched)):
             pin.details.update(details, declared_by=f"{reading.filename} {label}")
             pins.append(pin)
     return pins

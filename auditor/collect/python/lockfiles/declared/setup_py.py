@@ -21,11 +21,10 @@ import warnings
 from dataclasses import dataclass
 from typing import Optional
 
-from auditor.collect.python.lockfiles import Pin, text_of
+from auditor.collect.python.lockfiles import Pin, Pins, text_of
 from auditor.collect.python.lockfiles.declared import Reading
 from auditor.fs import FsError, View
 from auditor.collect.python.python_ast import dotted
-from auditor.model import ScanError
 
 KEYWORDS = ("install_requires", "extras_require", "tests_require", "setup_requires")
 SETUP_CAP = 2 * 1024 * 1024  # as for any Python source a scan reads (auditor.collect.config.trust_config)
@@ -50,10 +49,14 @@ class Computed:
 
 Problems = dict  # Computed -> None: an ordered set, each problem once
 
-def parse(view: View, path: str, watched: set[str], errors: list[ScanError]) -> list[Pin]:
-    reading = Reading(view, path, watched, errors)
+def parse(view: View, path: str, watched: set[str]) -> Pins:
+    reading = Reading(view, path, watched)
+    return Pins(_pins(reading), reading.errors)
+
+
+def _pins(reading: Reading) -> list[Pin]:
     try:
-        data = view.read_bytes(path, SETUP_CAP)
+        data = reading.view.read_bytes(reading.path, SETUP_CAP)
     except FsError as exc:
         reading.error(None, str(exc))
         return []
