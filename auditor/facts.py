@@ -1,6 +1,6 @@
 """Typed facts of a component kind: what the stage that found a thing knows about it, complete when that stage
 hands it on. A later stage that links the thing to others sets explicit fields through its owner's one method
-(for a trust store, `StoreBook.use`), never by editing another stage's dict.
+(for a trust store and a client's trust, `StoreBook.use`), never by editing another stage's dict.
 
 A component's JSON `details` are produced from its facts (`to_details`), key for key and in the order reports have
 always had; `from_details` reads them back from a saved report, so readers can use the typed fields either way.
