@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from auditor.facts import F, Facts
+from auditor.facts import CLIENT_TRUST_KEYS, ClientTrust, F, Facts
 
 SCHEMA_VERSION = "1.1"
 # 1.1 added `rules`, the text of each rule with findings (optional): a 1.0 report is a valid 1.1 one, and still read.
@@ -47,6 +47,8 @@ class Component:
     host: Optional[str] = None  # set in a report merged from several hosts' reports: ids stay unique across hosts
     # The typed facts of a converted kind (auditor/facts.py): its `details` are produced from them when it is made.
     facts: Optional[Facts] = field(default=None, compare=False, repr=False)
+    # The store a client uses, as the trust stage linked it (auditor.trust.stores.link_client); its keys are in `details`.
+    trust: Optional[ClientTrust] = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.facts is not None and not self.details:
@@ -60,6 +62,15 @@ class Component:
         facts = kind.from_details(self.details)
         assert isinstance(facts, kind)
         return facts
+
+    def client_trust(self) -> ClientTrust | None:
+        """The store the component uses as a client: the typed link, or read back from its details (a component of a
+        saved report); None when it was not linked to any."""
+        if self.trust is not None:
+            return self.trust
+        if any(key in self.details for key in CLIENT_TRUST_KEYS):
+            return ClientTrust.from_details(self.details)
+        return None
 
     @property
     def id(self) -> str:
@@ -228,8 +239,8 @@ class Report:
 
 
 def _component_dict(component: Component) -> dict[str, Any]:
-    data = dataclasses.asdict(dataclasses.replace(component, facts=None))  # the facts are in its details already
-    del data["facts"]
+    data = dataclasses.asdict(dataclasses.replace(component, facts=None, trust=None))  # both are in its details already
+    del data["facts"], data["trust"]
     return dict(id=component.id, **_clean(data, keep=("version",)))
 
 

@@ -1,5 +1,5 @@
-"""Typed facts (auditor/facts.py): a trust store's and a probe's JSON details are produced from their typed facts, no
-later stage edits them, and a saved report's details read back into the same typed facts."""
+"""Typed facts (auditor/facts.py): a trust store's, a probe's and a client's trust's JSON details are produced from
+their typed facts, no later stage edits them, and a saved report's details read back into the same typed facts."""
 
 import dataclasses
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.facts import PROBE_RESULT_FIELDS, ProbeFacts, ProbeLinks, StoreLinks, TrustStoreFacts
+from auditor.facts import CLIENT_TRUST_KEYS, PROBE_RESULT_FIELDS, ClientTrust, ProbeFacts, ProbeLinks, StoreLinks, TrustStoreFacts
 from auditor.model import Component, Report
 from auditor.probe.result import ProbeResult, probe_component
 from conftest import run
@@ -57,6 +57,42 @@ def test_store_details_are_produced_from_the_typed_facts_and_left_alone(monkeypa
         assert client.id in by_id[client.details["trust_store_id"]].facts.links.used_by or \
             client.kind == "trust-config"
     assert [c["details"] for c in data["components"] if c["kind"] == "trust-store"] == [s.details for s in stores]
+
+
+def _trust_keys(details: dict) -> dict:
+    return {k: v for k, v in details.items() if k in CLIENT_TRUST_KEYS}
+
+
+def test_a_client_s_trust_is_the_typed_link_the_store_book_set(monkeypatch):
+    # The same image: its Python clients are linked to the stores they use.
+    components, data = _scan_components(monkeypatch, "scan", "--format", "json", "-q", "--as-of", AS_OF,
+                                        "--root", FIXTURES / "envs/trust/debian-bookworm")
+    linked = [c for c in components if _trust_keys(c.details)]
+    assert "python-package" in {c.kind for c in linked}  # the OS, JDKs and settings: the golden reports below
+    for client in linked:
+        assert isinstance(client.trust, ClientTrust)
+        assert client.client_trust() is client.trust
+        assert _trust_keys(client.details) == client.trust.to_details()
+    assert all(c.trust is None and c.client_trust() is None for c in components if c not in linked)
+    stores = {s.id: s.details["format"] for s in _stores(components)}
+    assert all(c.trust.store_id in stores for c in linked if c.trust.store is not None)
+    # A saved report's clients read back into the same typed trust.
+    saved = {c.id: c for c in Report.from_dict(data).components}
+    for client in linked:
+        assert saved[client.id].trust is None
+        assert saved[client.id].client_trust() == client.trust
+
+
+WITH_CLIENTS = sorted(p for p in (TESTS / "golden").glob("*.json") if '"trust_reasons"' in p.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", WITH_CLIENTS, ids=lambda p: p.stem)
+def test_every_recorded_client_trust_round_trips_key_for_key(path):
+    report = json.loads(path.read_text(encoding="utf-8"))["report"]
+    clients = [_trust_keys(c["details"]) for c in report["components"] if _trust_keys(c["details"])]
+    assert clients
+    for keys in clients:
+        assert json.dumps(ClientTrust.from_details(keys).to_details()) == json.dumps(keys)
 
 
 def test_a_saved_report_reads_back_into_the_same_facts(monkeypatch):

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from auditor.collect.platform.java import JavaVersion, parse_java_version
+from auditor.facts import ClientTrust
 from auditor.model import Component, Verdict
 
 
@@ -27,7 +28,7 @@ def judge_os(matrix: dict[str, Any], component: Component) -> Verdict:
     if row is None and details.get("id_like"):
         observed.append(f"ID_LIKE={details['id_like']}: the matrix's rows are not extended to derivatives")
     if band["status"] != "supported":
-        observed.append(_os_trust_store_pointer(details))
+        observed.append(_os_trust_store_pointer(component.client_trust()))
     return Verdict(band["status"], label, band["note"], row and row["documented"], tuple(observed))
 
 
@@ -45,11 +46,10 @@ def _os_band(bands: list[dict[str, Any]], unknown: dict[str, Any], key: tuple[in
     raise ValueError("the matrix row's last band must have no 'below'")
 
 
-def _os_trust_store_pointer(details: dict[str, Any]) -> str:
-    store = details.get("trust_store_id")
-    if store:
-        return (f"the system's trust store decides: {details.get('trust_store', 'its OS trust store')} "
-                f"(component {store}); see that store's findings")
+def _os_trust_store_pointer(trust: ClientTrust | None) -> str:
+    if trust is not None and trust.store_id:
+        return (f"the system's trust store decides: {trust.store} (component {trust.store_id}); "
+                "see that store's findings")
     return ("no trust store of this system was read: whether it trusts ATS depends on its CA store holding "
             "Amazon Root CA 1, Starfield Services Root Certificate Authority - G2 "
             "or Starfield Class 2 Certification Authority")
@@ -84,7 +84,7 @@ def judge_java(table: dict[str, Any], component: Component) -> Verdict:
     read = details.get("version_read") or "no version could be read (no release file, no version in the name)"
     observed = [f"{component.location}: {read}", f"{label}: {band['note']}"]
     if table.get("trust_store_decides"):
-        observed.append(_java_trust_store_pointer(details))
+        observed.append(_java_trust_store_pointer(component.client_trust()))
     return Verdict(band["status"], label, band["note"], row["documented"], tuple(observed))
 
 
@@ -104,8 +104,8 @@ def _java_band(bands: list[dict[str, Any]], version: JavaVersion | None) -> dict
     raise ValueError("a matrix row's last band must have no 'below'")
 
 
-def _java_trust_store_pointer(details: dict[str, Any]) -> str:
-    if details.get("trust_store_id"):
-        return (f"whether it trusts ATS is decided by the trust store it uses, {details.get('trust_store')} "
-                f"(component {details['trust_store_id']}); see that store's findings")
+def _java_trust_store_pointer(trust: ClientTrust | None) -> str:
+    if trust is not None and trust.store_id:
+        return (f"whether it trusts ATS is decided by the trust store it uses, {trust.store} "
+                f"(component {trust.store_id}); see that store's findings")
     return "no trust store of this JVM was read: whether it trusts ATS depends on its cacerts"

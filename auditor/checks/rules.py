@@ -402,8 +402,9 @@ def check_trust_override(pack: Pack, rule: Rule, component: Component, dates: Re
     where = f"{component.source}, line {component.line}" if component.line else component.source
     seen = [Evidence("observed", f"{where}: {details.get('statement', written)}", source=component.location, line=component.line)]
     severity = rule.severity
-    if details.get("trust_store"):
-        seen.append(Evidence("observed", f"names {details['trust_store']}, checked as its own trust-store component"))
+    trust = component.client_trust()
+    if trust is not None and trust.store:
+        seen.append(Evidence("observed", f"names {trust.store}, checked as its own trust-store component"))
     elif rule.observed:
         seen.append(Evidence("observed", rule.observed.format(written=written, value=value or "")))
     if details.get("points_to_os_store"):
@@ -516,8 +517,10 @@ def check_sdk_trust(pack: Pack, rule: Rule, component: Component, dates: Release
     narrower = [r for r in pack.rules if r is not rule and r.check == rule.check and r.versions is not None]
     if rule.versions is None and any(_sdk_rule_matches(r, component) for r in narrower):
         return
-    store = details.get("trust_store")
-    status = "unlinked" if not store else "trusted" if details.get("trust_store_anchors") else "untrusted"
+    trust = component.client_trust()
+    store = trust.store if trust is not None else None
+    anchors = (trust.store_anchors if trust is not None else None) or ()
+    status = "unlinked" if not store else "trusted" if anchors else "untrusted"
     severity = rule.severity if status == "unlinked" else rule.severities[status]
     fmt = dict(sdk=details.get("sdk", component.name), package=component.name, store=store or "",
                version=component.version or details.get("constraint") or "(any version)",
@@ -528,9 +531,8 @@ def check_sdk_trust(pack: Pack, rule: Rule, component: Component, dates: Release
     if others:
         seen.append(Evidence("observed", f"the same file names {len(others)} more AWS SDK packages with the same trust: "
                                          + ", ".join(others[:5]) + (", …" if len(others) > 5 else "")))
-    if store:
-        anchors = details.get("trust_store_anchors", [])
-        seen.append(Evidence("observed", f"its store {store} (component {details['trust_store_id']}) holds "
+    if trust is not None and store:
+        seen.append(Evidence("observed", f"its store {store} (component {trust.store_id}) holds "
                                          + (", ".join(anchors) if anchors else "no valid ATS anchor") + "; see that store's findings"))
     shaped = replace(rule, remediation=rule.remediation_for(status).format(**fmt))
     yield _finding(pack, shaped, component, severity, rule.title_for(status).format(**fmt), seen)

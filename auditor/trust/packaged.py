@@ -38,13 +38,12 @@ def packaged_trust(view: ArchiveView, clients: list[tuple[list[PathEntry], list[
                 choices[owner] = _confined(view, packaged_store(view, hosts, owner))
             choice = choices[owner]
             if choice is None:
-                component.details["trust_reasons"] = [
-                    f"{owner} is not in the archive beside it: at run time it comes from elsewhere (on Lambda, "
-                    f"the runtime's own copy), which a scan of the archive does not see"]
+                book.unlinked(component, f"{owner} is not in the archive beside it: at run time it comes from elsewhere "
+                                         f"(on Lambda, the runtime's own copy), which a scan of the archive does not see")
                 continue
             where = component.details.get("path_entry", component.location)
-            book.use(view, choice, f"{component.name} {component.version or '(version unknown)'} in {where}", component)
-            component.details["trust_reasons"].append(AS_PACKAGED)
+            book.use(view, dataclasses.replace(choice, reasons=[*choice.reasons, AS_PACKAGED]),
+                     f"{component.name} {component.version or '(version unknown)'} in {where}", component)
     return book.components(), book.errors
 
 

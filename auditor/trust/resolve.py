@@ -21,8 +21,9 @@ from auditor.trust.system_stores import (EMPTY, NODE_MISSING, is_os_default_stor
 from auditor.collect import Origin
 from auditor.collect.config.trust_settings import TrustSettings
 from auditor.fs import View
+from auditor.facts import ClientTrust
 from auditor.model import Component
-from auditor.trust.stores import StoreBook
+from auditor.trust.stores import StoreBook, link_client
 
 if TYPE_CHECKING:
     from auditor.collect.sdks import SdkClient
@@ -138,7 +139,7 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
                 choices[(key, index)] = _resolve(path, key, context)
             choice = choices[(key, index)]
             if choice is None:
-                component.details["trust_reasons"] = [f"{owner} is not importable from this path: {component.name} cannot run"]
+                book.unlinked(component, f"{owner} is not importable from this path: {component.name} cannot run")
                 break
             user = f"{label} ({context.label})" if context.label else label
             if index == 0:
@@ -149,7 +150,8 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
                 book.use(path.view, choice, user)
                 store = path.view.display(choice.path) if choice.path else "no store that can be checked"
                 who = context.label or "the scan's own environment (run by hand)"
-                component.details.setdefault("also_runs_in", []).append(f"{who}: {store}")
+                trust = component.trust or ClientTrust()
+                link_client(component, dataclasses.replace(trust, also_runs_in=(*trust.also_runs_in, f"{who}: {store}")))
             for alternative, when in choice.alternatives:
                 book.use(path.view, alternative, f"{user}, {when}")
 
@@ -233,7 +235,7 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
             choice.if_missing = if_missing or choice.if_missing
             first = known is component
             book.use(host, choice, f"the {name} setting" + (f" ({settings.label})" if settings.label else ""),
-                     known if first or "trust_store" not in known.details else None)
+                     known if first or known.trust is None or known.trust.store is None else None)
             if first or "points_to_os_store" not in known.details:
                 known.details["points_to_os_store"] = choice.path is not None and is_os_default_store(host, choice.path)
             if not known.details.get("set_for"):

@@ -3,12 +3,14 @@ OpenSSL default or JVM trust store, or the CA bundle a Ruby gem ships."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Optional
 
 from auditor.trust.client_store import StoreChoice
 from auditor.facts import TrustStoreFacts
 from auditor.fs import View
+from auditor.trust.stores import link_client
 
 
 @dataclass
@@ -64,6 +66,6 @@ def record_store_verdicts(clients: list, stores: list) -> None:
     """Copy onto each linked client the anchors its store was found to hold, for the rules."""
     anchors = {store.id: list(store.facts_as(TrustStoreFacts).anchors) for store in stores}
     for client in clients:
-        store_id = client.component.details.get("trust_store_id")
-        if store_id in anchors:
-            client.component.details["trust_store_anchors"] = anchors[store_id]
+        trust = client.component.trust
+        if trust is not None and trust.store_id in anchors:
+            link_client(client.component, dataclasses.replace(trust, store_anchors=tuple(anchors[trust.store_id])))

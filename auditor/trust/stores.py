@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auditor.facts import STORE_MISSING, Keystore, MissingStoreUse, StoreLinks, TrustStoreFacts
+from auditor.facts import STORE_MISSING, ClientTrust, Keystore, MissingStoreUse, StoreLinks, TrustStoreFacts
 from auditor.trust.anchors import Anchor, check_store
 from auditor.trust.distrust import Distrust, os_managed
 from auditor.trust.formats import read_store
@@ -61,22 +61,20 @@ class StoreBook:
 
     def use(self, view: View, choice: StoreChoice, user: str, client: Component | None = None) -> None:
         """Record that `user` (a label; `client` when it is a component) uses the choice's store.
-        The client's details get the store, the reasons, and the fallbacks."""
-        details = client.details if client is not None else None
+        The client's trust (`link_client`) gets the store, the reasons, and the fallbacks."""
         if choice.setting is not None:
             self.settings_used.add(choice.setting)
-        if details is not None:
-            details["trust_reasons"] = list(choice.reasons)
-            details["certificate_validation"] = "on" if choice.validation else "off"
+        trust = (client.trust or ClientTrust()) if client is not None else None
+        if trust is not None:
+            trust = dataclasses.replace(trust, reasons=tuple(choice.reasons), validation=choice.validation)
         if choice.path is not None:
             entry, shown = self._entry(view, choice.path, choice.password)
             entry.add_role(choice.role)
             (entry.users if choice.replaces else entry.added_by).append(user)
             entry.if_missing.append((user, client is None or client.kind != "trust-config", choice.if_missing))
-            if client is not None and details is not None:
+            if client is not None and trust is not None:
                 entry.used_by.append(client.id)
-                details["trust_store"] = shown
-                details["trust_store_id"] = entry.component.id
+                trust = dataclasses.replace(trust, store=shown, store_id=entry.component.id)
         for path, what in choice.skipped:
             skipped, _ = self._entry(view, path, None)
             skipped.if_missing.append((user, True, what))
@@ -85,8 +83,12 @@ class StoreBook:
             fallback, shown = self._entry(view, path, None)
             fallback.fallback_for.append(f"{user} ({when})")
             fallbacks.append(f"{shown} {when}")
-        if details is not None and fallbacks:
-            details["trust_fallbacks"] = fallbacks
+        if client is not None and trust is not None:
+            link_client(client, dataclasses.replace(trust, fallbacks=tuple(fallbacks)) if fallbacks else trust)
+
+    def unlinked(self, client: Component, why: str) -> None:
+        """A client that no store can be chosen for (its owner cannot be imported where it is): why, as its reason."""
+        link_client(client, dataclasses.replace(client.trust or ClientTrust(), reasons=(why,)))
 
     def add(self, view: View, path: str, role: str, password: str | None = None) -> None:
         """A store to check that no client found here uses (one named on the command line)."""
@@ -139,6 +141,13 @@ class StoreBook:
                                distrusted=tuple(result.distrusted), impostors=tuple(result.impostors), keystore=keystore,
                                distrusted_by={name: self.distrust.anchors[name] for name in result.distrusted},
                                problem=problem, unparsable=result.unparsable)
+
+
+def link_client(client: Component, trust: ClientTrust) -> None:
+    """Set a client's trust: the one place it changes. Its details keep their keys where they were first written (a
+    client linked again in another context keeps its order), so its JSON is what it has always been."""
+    object.__setattr__(client, "trust", trust)  # a link set by its owner, the trust stage, once the client is known
+    client.details.update(trust.to_details())
 
 
 def _absence(entry: _Entry) -> tuple[str, str | None]:
