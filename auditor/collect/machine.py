@@ -127,7 +127,8 @@ def application_folders(view: View, homes: list[str]) -> Folders:
                     candidates.append((view.resolve(path), path))
                 except FsError as exc:
                     errors.append(ScanError(view.display(path), f"cannot use: {exc}"))
-    folders, seen = [], []
+    folders: list[str] = []
+    seen: list[str] = []
     for real, path in sorted(set(candidates)):
         if any(real == done or real.startswith(done.rstrip(os.sep) + os.sep) for done in seen):
             continue

@@ -105,7 +105,7 @@ def group_site_dirs(site_dirs: list[str], kind_of: Callable[[str], str]) -> list
 
 
 def venv_site_dirs(view: View, venv: str) -> list[str]:
-    found = []
+    found: list[str] = []
     for lib in ("lib", "lib64", "Lib"):
         lib_dir = os.path.join(venv, lib)
         if not view.is_dir(lib_dir) or os.path.islink(lib_dir):

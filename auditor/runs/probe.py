@@ -11,7 +11,7 @@ from auditor.model import Report, ScanError, Target
 from auditor.probe.handshake import TrustStore
 from auditor.probe.result import probe_component
 from auditor.probe.run import ProbeJob, ProbeSettings, run_probes
-from auditor.checks.rules import Pack, evaluate
+from auditor.checks.rules import Pack, ReleaseDates, evaluate
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,8 @@ def machine_stores(openssl: bool = True) -> list[StoreToProbe]:
         choices += [c for c in [openssl_default(view, TrustSettings(Environ.of_this_process()))] if c]
     roles: dict[str, list[str]] = {}
     for choice in choices:
+        if choice.path is None:  # validates nothing: no store to probe with (the OS and OpenSSL stores name one)
+            continue
         roles.setdefault(os.path.realpath(choice.path), []).append(choice.role)
     return [StoreToProbe(TrustStore.load(path), tuple(users)) for path, users in roles.items()]
 
@@ -82,6 +84,6 @@ def probe_report(endpoints: list[tuple[str, int]], stores: list[StoreToProbe], p
                                                                      "certificates": len(s.store.certificates)}))
         report.errors.extend(ScanError(s.store.label, problem) for problem in s.store.problems)
     report.components = [probe_component(result, result.store) for result in results]
-    report.findings = list(evaluate(packs, report.components, None))
+    report.findings = list(evaluate(packs, report.components, ReleaseDates({})))  # no package: no release dates
     report.sort()
     return report

@@ -11,7 +11,7 @@ from auditor.trust.distrust import read_distrust
 from auditor.facts import TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Report, ScanError, Target
-from auditor.checks.rules import Pack, evaluate
+from auditor.checks.rules import Pack, ReleaseDates, evaluate
 from auditor.trust.stores import StoreBook
 
 
@@ -40,6 +40,6 @@ def inspect_stores(paths: list[str], packs: list[Pack], fail_on: str, as_of: str
     report.components = [c for c, f in zip(stores, facts) if f.problem is None]
     if not report.components:
         raise NothingRead("; ".join(f"{e.location}: {e.message}" for e in report.errors) or "no store could be read")
-    report.findings = list(evaluate(packs, report.components, None))
+    report.findings = list(evaluate(packs, report.components, ReleaseDates({})))  # no package: no release dates
     report.sort()
     return report

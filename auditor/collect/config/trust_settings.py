@@ -101,8 +101,9 @@ def _in_home(found: TrustSettings, written: str) -> str | None:
 def _read_aws_config(view: View, found: TrustSettings) -> None:
     environ = found.environ
     for variable in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"):  # botocore's order
-        if environ.get(variable):
-            found.aws_profile, found.aws_profile_origin = environ.get(variable), variable
+        profile = environ.get(variable)
+        if profile:
+            found.aws_profile, found.aws_profile_origin = profile, variable
             break
     path = _in_home(found, environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
     if path is None:
@@ -122,10 +123,10 @@ def _read_aws_config(view: View, found: TrustSettings) -> None:
 def _read_boto_config(view: View, found: TrustSettings) -> None:
     """boto 2 reads BOTO_CONFIG alone when it is set, else BOTO_PATH, else /etc/boto.cfg then ~/.boto."""
     environ = found.environ
-    if environ.get("BOTO_CONFIG"):
-        paths = [environ.get("BOTO_CONFIG")]
-    elif environ.get("BOTO_PATH"):
-        paths = environ.get("BOTO_PATH").split(os.pathsep)
+    if boto_config := environ.get("BOTO_CONFIG"):
+        paths = [boto_config]
+    elif boto_path := environ.get("BOTO_PATH"):
+        paths = boto_path.split(os.pathsep)
     else:
         paths = ["/etc/boto.cfg", "~/.boto"]
     for path in (_in_home(found, p) for p in paths):
@@ -153,7 +154,7 @@ def _read_java_options(found: TrustSettings) -> None:
     for variable in JAVA_OPTION_VARIABLES:
         placed = found.variable(variable)
         text = placed.value if placed else None
-        if not text:
+        if placed is None or not text:
             continue
         try:
             words = shlex.split(text)

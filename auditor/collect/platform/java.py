@@ -346,9 +346,10 @@ def _from_runtime(view: View, java: JavaHome, errors: list[ScanError]) -> None:
         return
     shown = view.display(launcher)
     output, problem = _java_version_output(view.resolve(launcher))
-    parsed = parse_java_version(output or "")
+    output = output or ""
+    parsed = parse_java_version(output)
     if parsed is None:
-        problem = problem or f"`java -version` printed no version: {(output or '').strip()[:200]!r}"
+        problem = problem or f"`java -version` printed no version: {output.strip()[:200]!r}"
         errors.append(ScanError(shown, problem))
         return
     lines = [line.strip() for line in output.strip().splitlines()]

@@ -73,7 +73,7 @@ def pam_env_files(read: Callable[[str], Optional[str]], service: str) -> list[st
     first = f"/etc/pam.d/{service}"
     if read(first) is None:
         first = "/etc/pam.d/other"
-    pending, seen = [first], set()
+    pending, seen = [first], set[str]()
     while pending and len(seen) < MAX_PAM_INCLUDES:
         path = pending.pop(0)
         if path in seen:
@@ -222,7 +222,7 @@ def _statements(line: str) -> list[list[list[tuple[str, str]]]]:
 
 
 def _double_quoted(line: str, position: int) -> tuple[str, int]:
-    out = []
+    out: list[str] = []
     while position < len(line):
         char = line[position]
         if char == '"':

@@ -115,13 +115,13 @@ def _matching(view: View, patterns: tuple[str, ...], base: str | None) -> list[s
         names.setdefault(folder, []).append(name)
     paths = []
     for folder, wanted in names.items():
-        name = re.compile("|".join(fnmatch.translate(n) for n in wanted))
+        matches = re.compile("|".join(fnmatch.translate(n) for n in wanted))
         for directory in view.glob(folder, base):
             try:
                 entries = view.list_dir(directory)
             except FsError:
                 continue
-            paths += [os.path.join(directory, e.name) for e in entries if e.name[0] != "." and name.match(e.name)]
+            paths += [os.path.join(directory, e.name) for e in entries if e.name[0] != "." and matches.match(e.name)]
     return paths
 
 
@@ -156,7 +156,7 @@ def _runtime_openssl(interpreter: str, shown: str, target: str, stdlib: list[str
                                 f"its OpenSSL was not read")
     if "openssl" not in facts or facts.get("sni") not in ("0", "1") or facts.get("tls1_2") not in ("0", "1"):
         return ScanError(shown, f"the interpreter's answer could not be read (exit {code}): {out.strip()[-200:]}")
-    details = {"version_text": facts["openssl"] or None, "python": shown, "python_version": facts["python"],
+    details: dict[str, object] = {"version_text": facts["openssl"] or None, "python": shown, "python_version": facts["python"],
                "sni": facts["sni"] == "1", "tls1_2": facts["tls1_2"] == "1"}
     if stdlib:
         details["base_stdlib"] = stdlib

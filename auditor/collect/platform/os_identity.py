@@ -102,7 +102,7 @@ def _windows_identity(target: str) -> Component | None:
     if not version:
         return None
     service_pack = "" if service_pack == "SP0" else service_pack
-    details = {"name": f"Windows {release}".strip(), "release": release, "service_pack": service_pack,
+    details: dict[str, str | None] = {"name": f"Windows {release}".strip(), "release": release, "service_pack": service_pack,
                "pretty_name": " ".join(filter(None, ("Windows", release, service_pack))),
                "edition": platform.win32_edition(),
                "read": f"platform.win32_ver(): release {release}, version {version}, {service_pack or 'no service pack'}"}
@@ -138,7 +138,8 @@ class _Reader:
         try:
             return read(host, CAP)
         except FsError as exc:
-            return self.error(path, f"cannot read: {exc}")
+            self.error(path, f"cannot read: {exc}")
+            return None
 
     def first_line(self, path: str) -> str | None:
         text = self.text(path)
@@ -160,13 +161,14 @@ def _os_release(reader: _Reader) -> Component | None:
             continue
         fields = _assignments(text)
         os_id, version = (fields.get("ID", "").strip() or "linux").lower(), fields.get("VERSION_ID")  # "ID=": unset
-        details = {"name": fields.get("NAME"), "pretty_name": fields.get("PRETTY_NAME"),
-                   "id_like": fields.get("ID_LIKE"), "version_id": version, "codename": fields.get("VERSION_CODENAME"),
-                   "read": f"ID={os_id}" + (f", VERSION_ID={version}" if version else ", no VERSION_ID")}
+        read = f"ID={os_id}" + (f", VERSION_ID={version}" if version else ", no VERSION_ID")
+        details: dict[str, str | None] = {
+            "name": fields.get("NAME"), "pretty_name": fields.get("PRETTY_NAME"), "id_like": fields.get("ID_LIKE"),
+            "version_id": version, "codename": fields.get("VERSION_CODENAME"), "read": read}
         precise = _precise_version(reader, os_id, version)
         if precise is not None:
             version, details["version_from"] = precise
-            details["read"] += f"; {details['version_from']}: {version}"
+            details["read"] = f"{read}; {details['version_from']}: {version}"
         return reader.component(os_id, version, path, "os-release (ID, VERSION_ID)", details)
     return None
 
@@ -174,7 +176,9 @@ def _os_release(reader: _Reader) -> Component | None:
 def _precise_version(reader: _Reader, os_id: str, version_id: str | None) -> tuple[str, str] | None:
     """(version, file) where the distribution's own file extends VERSION_ID: 7 -> 7.9.2009, 12 -> 12.15."""
     path = PRECISE_VERSION.get(os_id)
-    line = reader.first_line(path) if path and version_id else None
+    if not path or not version_id:
+        return None
+    line = reader.first_line(path)
     if line is None:
         return None
     release = _release_line(line)
@@ -231,10 +235,12 @@ def _macos(reader: _Reader) -> Component | None:
     try:
         plist = plistlib.loads(data)  # XML or binary ("bplist00"), told apart by the header
     except PLIST_ERRORS as exc:
-        return reader.error(MACOS_VERSION, f"not a property list: {str(exc) or type(exc).__name__}")
+        reader.error(MACOS_VERSION, f"not a property list: {str(exc) or type(exc).__name__}")
+        return None
     version = plist.get("ProductVersion") if isinstance(plist, dict) else None
     if not isinstance(version, str):
-        return reader.error(MACOS_VERSION, "no ProductVersion string in the property list")
+        reader.error(MACOS_VERSION, "no ProductVersion string in the property list")
+        return None
 
     def string(key: str, default: str | None) -> str | None:
         return plist[key] if isinstance(plist.get(key), str) else default

@@ -183,7 +183,9 @@ def environment_assignments(value: str, line: int, specifiers: dict[str, str]) -
 def environment_file(text: str) -> list[Assignment]:
     """The assignments of an EnvironmentFile=, in order, each with the line its name is on."""
     found: list[Assignment] = []
-    state, key, value, line = "pre-key", [], [], 1
+    key: list[str] = []
+    value: list[str] = []
+    state, line = "pre-key", 1
     key_line = 1
     trailing = 0  # unquoted whitespace at the end of the value so far, dropped if nothing follows it
 

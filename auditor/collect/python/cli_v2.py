@@ -15,7 +15,7 @@ from auditor.model import Component
 def collect_cli_v2(view: View, dist_dir: str, target: str) -> Component:
     version_dir = os.path.dirname(dist_dir)
     version = os.path.basename(version_dir)
-    details = {"distribution": "AWS CLI version 2 (bundled interpreter and botocore)"}
+    details: dict[str, object] = {"distribution": "AWS CLI version 2 (bundled interpreter and botocore)"}
     try:
         # Only the link's text is read; the installer writes it absolute, pointing at the version directory.
         details["active"] = os.path.basename(os.readlink(os.path.join(os.path.dirname(version_dir), "current")).rstrip("/")) == version

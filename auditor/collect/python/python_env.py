@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Union
 
 from auditor import names
 from auditor.collect import Collected
 from auditor.collect.python.metadata import HEADER_CAP, decode, module_version, name_and_version, read_name_and_version, MetadataError
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
+
+if TYPE_CHECKING:
+    from auditor.collect.python.ziparchive import ArchiveView
+
+# A tree the distributions are read from: the target's (through a View) or a zip archive's members.
+Tree = Union[View, "ArchiveView"]
 
 PTH_CAP = 1024 * 1024
 MODULE_CAP = 1024 * 1024
@@ -34,7 +41,7 @@ class Found:
     """One distribution (or bare package directory) seen in one path entry."""
 
     name: str
-    version: str
+    version: str | None
     location: str
     source: str
     entry_index: int
@@ -92,7 +99,7 @@ def environment_path(view: View, site_dirs: list[str]) -> SysPath:
     return SysPath(front + back, errors)
 
 
-def _unusable(view: View, path: str) -> str:
+def _unusable(view: Tree, path: str) -> str:
     """Why a path that exists cannot be scanned: a loop, a link out of the target, or not a file or folder."""
     try:
         view.resolve(path)
@@ -101,7 +108,7 @@ def _unusable(view: View, path: str) -> str:
     return "not a file or folder, or no permission to use it"
 
 
-def _read_pth(view: View, path: str, errors: list[ScanError]) -> tuple[list[tuple[int, str]], bool]:
+def _read_pth(view: Tree, path: str, errors: list[ScanError]) -> tuple[list[tuple[int, str]], bool]:
     try:
         text = decode(view.read_bytes(path, PTH_CAP))
     except FsError as exc:
@@ -119,7 +126,7 @@ def _read_pth(view: View, path: str, errors: list[ScanError]) -> tuple[list[tupl
     return lines, egg_insert
 
 
-def _scan_entry(view: View, entry: PathEntry, index: int, watched: set[str], errors: list[ScanError]) -> EntryContents:
+def _scan_entry(view: Tree, entry: PathEntry, index: int, watched: set[str], errors: list[ScanError]) -> EntryContents:
     contents = EntryContents()
     kind = view.kind(entry.host)
     if kind == "file" and entry.host.endswith(".egg"):
@@ -163,7 +170,7 @@ def _scan_site_dir(view, directory, index, watched, contents, errors):
         contents.found.append(Found(names.normalize(real_name), version, view.display(metadata), source, index))
 
 
-def _package_version(view: View, package_dir: str, errors) -> str | None:
+def _package_version(view: Tree, package_dir: str, errors) -> str | None:
     """__version__ of a package directory, or None when it is not a package."""
     init = os.path.join(package_dir, "__init__.py")
     if view.kind(init) in (None, "dir"):
@@ -225,7 +232,7 @@ class PathPackages(Collected):
     distributions: int = 0
 
 
-def collect_environment(view: View, entries: list[PathEntry], target: str, watched: set[str]) -> PathPackages:
+def collect_environment(view: Tree, entries: list[PathEntry], target: str, watched: set[str]) -> PathPackages:
     """Components for the watched packages on one sys.path, and how many distributions it holds."""
     result = PathPackages()
     per_entry = [_scan_entry(view, entry, i, watched, result.errors) for i, entry in enumerate(entries)]
@@ -250,7 +257,7 @@ def collect_environment(view: View, entries: list[PathEntry], target: str, watch
     return result
 
 
-def _carried_botocore(view: View, entries: list[PathEntry], found: list[Found], target: str,
+def _carried_botocore(view: Tree, entries: list[PathEntry], found: list[Found], target: str,
                       errors: list[ScanError]) -> list[Component]:
     """The botocore that recent AWS CLI v1 releases carry inside the package (awscli/botocore/): the CLI's AWS calls
     go through it, not through the botocore installed beside it."""

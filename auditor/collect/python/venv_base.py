@@ -91,7 +91,7 @@ def _from_pyvenv_cfg(view: View, path: str, stdlib: str) -> list[str] | ScanErro
     except FsError as exc:
         return ScanError(view.display(path), f"cannot read: {exc}; without it the interpreter cannot find its standard "
                                              f"library, so it was not run")
-    keys = {}
+    keys: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition("=")
         if sep:

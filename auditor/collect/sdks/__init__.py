@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from auditor.collect import Collected
 from auditor.fs import FsError, View
@@ -125,7 +125,7 @@ def manifest_format(filename: str) -> Optional[str]:
     return label
 
 
-def _parser(label: str):
+def _parser(label: str) -> Callable[[bytes], list[SdkRef]]:
     from auditor.collect.sdks import dotnet, go, jvm, npm, php, ruby, vcpkg
 
     return {"package.json": npm.parse_package_json, "package-lock.json": npm.parse_package_lock,
@@ -142,6 +142,8 @@ def collect_manifest(view: View, path: str, target: str, label: Optional[str] = 
     `prefer_lock`: a manifest whose lockfile sits beside it gives nothing (the lockfile is read)."""
     result = Collected()
     label = label or manifest_format(path)
+    if label is None:
+        raise ValueError(f"{path}: not a manifest format that is read")  # a caller's mistake: found files carry their label
     shown = view.display(path)
     if prefer_lock and any(view.is_file(os.path.join(os.path.dirname(path), n)) for n in _LOCKED_BY.get(label, ())):
         return result  # the lockfile beside it is read instead
@@ -182,7 +184,7 @@ def _component(ref: SdkRef, ecosystem: str, label: str, shown: str, target: str,
                  + "), so that file could not be checked")
     elif trust_from != "bundled" and not on_system:
         note += "; " + NO_SYSTEM
-    details = {"ecosystem": ecosystem, "sdk": sdk_name(ecosystem, ref.name, ref.version), "constraint": ref.constraint,
+    details: dict[str, object] = {"ecosystem": ecosystem, "sdk": sdk_name(ecosystem, ref.name, ref.version), "constraint": ref.constraint,
                "trust_from": trust_from, "trust_note": note}
     if ref.direct is not None:
         details["direct"] = ref.direct

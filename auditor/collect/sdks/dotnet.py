@@ -58,7 +58,8 @@ def parse_packages_lock(data: bytes) -> list[SdkRef]:
                 continue
             entry = mapping(entry, package)
             version = entry.get("resolved") if isinstance(entry.get("resolved"), str) else None
-            requested = entry.get("requested") if isinstance(entry.get("requested"), str) else ""
+            requested = entry.get("requested")
+            requested = requested if isinstance(requested, str) else ""
             direct = entry.get("type") == "Direct"
             found.setdefault((package, version), SdkRef(package, version, requested,
                                                         lines.find(f'"{package}"'), direct=direct))

@@ -149,8 +149,10 @@ def parse_pnpm_lock(data: bytes) -> list[SdkRef]:
         raise ManifestError("no lockfileVersion: not a pnpm lockfile")
     direct = _pnpm_direct(lock)
     packages = lock.get("packages")
+    if not isinstance(packages, Block):
+        packages = Block()
     refs: dict[tuple, SdkRef] = {}
-    for key, entry in (packages.items() if isinstance(packages, Block) else ()):
+    for key, entry in packages.items():
         name, version = _pnpm_id(key)
         if not is_sdk(name):
             continue
@@ -168,7 +170,9 @@ def _pnpm_direct(lock: Block) -> dict[str, tuple[str, bool]]:
     projects = [p for p in importers.values() if isinstance(p, Block)] if isinstance(importers, Block) else [lock]
     found: dict[str, tuple[str, bool]] = {}
     for project in projects:
-        specifiers = project.get("specifiers") if isinstance(project.get("specifiers"), Block) else {}
+        specifiers = project.get("specifiers")
+        if not isinstance(specifiers, Block):
+            specifiers = Block()
         for field in DEPENDENCY_KEYS:
             deps = project.get(field)
             for name, value in (deps.items() if isinstance(deps, Block) else ()):

@@ -20,7 +20,8 @@ def parse_composer_lock(data: bytes) -> list[SdkRef]:
         lines.find(f'"{section}"', restart=True)  # its packages are looked up from there on
         for package in packages:
             if isinstance(package, dict) and package.get("name") == NAME:
-                written = package.get("version") if isinstance(package.get("version"), str) else ""
+                version = package.get("version")
+                written = version if isinstance(version, str) else ""
                 refs.append(SdkRef(NAME, written.lstrip("v") or None, written, lines.find(f'"name": "{NAME}"'),
                                    dev=section == "packages-dev"))
     return refs

@@ -93,7 +93,7 @@ class Lines:
 class Block(dict):
     """A mapping of a block-indented file, with the line of each key."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.lines: dict[str, int] = {}
 

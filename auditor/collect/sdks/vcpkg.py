@@ -22,8 +22,8 @@ def parse_vcpkg(data: bytes) -> list[SdkRef]:
         minimum = _string(fields.get("version>="))
         constraint = f"= {pinned} (override)" if pinned else (f">= {minimum}" if minimum else "")
         # a feature is a name, or an object with one ({"name": "s3", "platform": "linux"})
-        features = [f.get("name") if isinstance(f, dict) else f for f in _list(fields, "features")]
-        features = [f for f in features if isinstance(f, str)]
+        named = [f.get("name") if isinstance(f, dict) else f for f in _list(fields, "features")]
+        features = [f for f in named if isinstance(f, str)]
         notes = (f"features: {', '.join(features)}",) if features else ()
         refs.append(SdkRef(NAME, pinned, constraint, lines.find(f'"{NAME}"'), direct=True, notes=notes))
     return refs

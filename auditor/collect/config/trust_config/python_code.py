@@ -79,7 +79,7 @@ def _line_search(text: str) -> Iterator[Setting]:
         code = line.split("#", 1)[0]
         call = _CALL_LINE.search(code)
         verify = _VERIFY_VALUE.search(code, call.end()) if call else None
-        if verify:
+        if call and verify:
             receiver = call.start()
             while receiver and (code[receiver - 1].isalnum() or code[receiver - 1] in "._"):  # what [\w.] matches
                 receiver -= 1
@@ -183,7 +183,7 @@ class _Module:
     def _client_call(self, call: ast.Call) -> Iterator[Setting]:
         value = _verify_argument(call)
         factory = self._factory(call.func) if value is not None else None
-        if factory is None:
+        if value is None or factory is None:
             return
         judged = self._judge(value)
         if judged:
@@ -238,7 +238,7 @@ class _Module:
         position = len(call.args) > _VERIFY_POSITION and not any(k.arg == "verify" for k in call.keywords)
         if position:  # service_name, region_name, api_version, use_ssl, verify: none of them a credential
             shown = [self._segment(argument) for argument in call.args[:_VERIFY_POSITION + 1]]
-            more = len(call.args) > _VERIFY_POSITION + 1 or call.keywords
+            more = len(call.args) > _VERIFY_POSITION + 1 or bool(call.keywords)
         else:
             service = call.args[:1] if call.args and isinstance(call.args[0], ast.Constant) else []
             shown = [self._segment(argument) for argument in service]
@@ -254,7 +254,7 @@ class _Module:
         """The node's source text (ast.get_source_segment, without splitting the file again for every node)."""
         if self.lines is None:
             self.lines = [line.encode() for line in _LINE_END.split(self.text)]
-        first, last = node.lineno - 1, node.end_lineno - 1
+        first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1  # a parsed node has both
         if first == last:
             return self.lines[first][node.col_offset:node.end_col_offset].decode(errors="replace")
         parts = [self.lines[first][node.col_offset:], *self.lines[first + 1:last],

@@ -32,7 +32,7 @@ def script_settings(data: bytes, label: str) -> list[Setting]:
         return []
     continuation = "`" if label == "PowerShell script" else "\\"
     found: list[Setting] = []
-    logical, starts = "", []  # starts: (offset in the logical line, line number) of each physical line
+    logical, starts = "", list[tuple[int, int]]()  # starts: (offset in the logical line, line number) of each physical line
     for number, raw in enumerate(data.decode("utf-8", "replace").split("\n"), 1):
         line = _strip_comment(raw).rstrip()
         if not logical:
@@ -65,7 +65,8 @@ def _command_settings(logical: str, starts: list[tuple[int, int]]) -> Iterator[S
     commands = list(_AWS.finditer(logical))
     command_starts = [command.start() for command in commands]
     found = set()
-    options = [(m, "--no-verify-ssl", "disabled", None) for m in _NO_VERIFY.finditer(logical)]
+    options: list[tuple[re.Match[str], str, str, str | None]] = [
+        (m, "--no-verify-ssl", "disabled", None) for m in _NO_VERIFY.finditer(logical)]
     options += [(m, "--ca-bundle", "custom-bundle", _unquote(m.group(1))) for m in _CA_BUNDLE.finditer(logical)]
     options += [(m, "ca_bundle", "custom-bundle", _unquote(m.group(1))) for m in _CONFIGURE.finditer(logical)]
     for match, name, effect, value in sorted(options, key=lambda option: option[0].start()):

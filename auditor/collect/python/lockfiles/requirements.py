@@ -198,7 +198,7 @@ def pin_from(view: View, requirement: str, watched, path, lineno, source) -> Pin
         reason = (str(exc).splitlines() or ["unparseable"])[0]  # packaging adds the text and a caret line
         at = f"line {lineno}: " if lineno else ""
         return Pins(errors=[ScanError(view.display(path), f"{at}invalid requirement {shown}: {reason}")])
-    details = {}
+    details: dict[str, object] = {}
     if parsed.marker:
         details["marker"] = text_of(str(parsed.marker))  # packaging reads "\ud800" in a marker as a lone surrogate
     if parsed.extras:
@@ -219,7 +219,7 @@ def _pin_from_url(requirement: str, watched, path, lineno, source) -> Pin | None
     if not name or names.normalize(name.split("[")[0]) not in watched:
         return None
     version = archive.group("version") if archive else None
-    details = {"url": redact(url)}
+    details: dict[str, str | None] = {"url": redact(url)}
     if "+" in url.split("://", 1)[0]:
         details["vcs_ref"] = _vcs_ref(url)
     return Pin(names.normalize(name.split("[")[0]), version, f"@ {redact(url)}", path, lineno, source, details)

@@ -73,7 +73,7 @@ def _parse(fmt: Format, view: View, path: str, watched: set[str]) -> Pins:
             continue
         version = package.get("version")
         version = text_of(version) if version is not None else None
-        details = {}
+        details: dict[str, object] = {}
         if package.get("marker") or package.get("markers"):
             details["marker"] = text_of(package.get("marker") or package.get("markers"))
         source = package.get("source")
@@ -85,7 +85,7 @@ def _parse(fmt: Format, view: View, path: str, watched: set[str]) -> Pins:
     return Pins(pins, errors)
 
 
-def _lookup(data: dict, keys: tuple[str, ...]):
+def _lookup(data: object, keys: tuple[str, ...]):
     for key in keys:
         if not isinstance(data, dict):
             return None

@@ -90,16 +90,17 @@ class Reading:
     def table(self, container: dict, path: tuple[str, ...], prefix: tuple[str, ...] = ()) -> Optional[dict]:
         """container[path[0]][path[1]]…: a table, or None when absent (and an error entry when something else is
         written there: what it would declare is not read)."""
-        value = container
+        table = container
         for index, key in enumerate(path):
-            value = value.get(key)
+            value = table.get(key)
             if value is None:
                 return None
             if not isinstance(value, dict):
                 where = ".".join(prefix + path[:index + 1])
                 self.error(None, f"[{where}] is a {type(value).__name__}, not a table; not read")
                 return None
-        return value
+            table = value
+        return table
 
     def requirement(self, text: str, line: Optional[int], source: str, details: Optional[dict] = None) -> Optional[Pin]:
         """The Pin of one PEP 508 requirement string (or `-e PATH/URL`, as PDM writes editable ones), if it names

@@ -118,7 +118,12 @@ class _LineCounter:
 def _once(nodes: list) -> list:
     """Each node once: an alias (*a) repeats its anchor's node, the same declaration at the same line."""
     seen: set[int] = set()
-    return [node for node in nodes if not (id(node) in seen or seen.add(id(node)))]
+    once = []
+    for node in nodes:
+        if id(node) not in seen:
+            seen.add(id(node))
+            once.append(node)
+    return once
 
 
 def _value(node, key: str):
@@ -210,7 +215,10 @@ def version_and_build(rest: str) -> tuple[str, Optional[str]]:
         version = version[2:]
     clauses = []
     for clause in version.split(","):
-        operator, value = _CLAUSE.fullmatch(clause).groups() if clause else (None, "")
+        match = _CLAUSE.fullmatch(clause) if clause else None
+        if clause and match is None:  # unreachable: a word of a match spec holds no line break
+            raise Unconvertible("not a conda match spec")
+        operator, value = match.groups() if match else (None, "")
         if value in ("*", ""):
             if operator:
                 raise Unconvertible(f"{clause!r} compares with a wildcard")

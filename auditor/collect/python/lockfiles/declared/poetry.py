@@ -106,7 +106,10 @@ def python_marker(constraint: str) -> Optional[str]:
             return None
         clauses = []
         for clause in filter(None, specifier.split(",")):
-            operator, version = re.match(r"([<>=!~]+)(.*)", clause).groups()
+            operated = re.match(r"([<>=!~]+)(.*)", clause)
+            if operated is None:  # unreachable: each clause to_pep440 writes starts with its operator
+                return None
+            operator, version = operated.groups()
             variable = "python_full_version" if version.count(".") >= 2 and not version.endswith(".*") else "python_version"
             clauses.append(f'{variable} {operator} "{version}"')
         if not clauses:
@@ -119,7 +122,7 @@ def python_marker(constraint: str) -> Optional[str]:
 
 def poetry_pins(reading: Reading, toml: TomlLines, poetry: dict) -> list[Pin]:
     pins: list[Pin] = []
-    tables = [(path, {}) for path in SECTIONS]
+    tables: list[tuple[tuple[str, ...], dict[str, str]]] = [(path, {}) for path in SECTIONS]
     groups = reading.table(poetry, ("group",), ("tool", "poetry")) or {}
     tables += [(("group", group, "dependencies"), {"group": group}) for group in groups]
     for path, details in tables:

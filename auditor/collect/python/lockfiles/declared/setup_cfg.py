@@ -45,7 +45,9 @@ def parse(view: View, path: str, watched: set[str]) -> Pins:
 
 def _options(text: str) -> Iterator[tuple[str, str, list[tuple[int, str]]]]:
     """(section, option name lower-cased, [(line, text)] of its value's lines), as configparser reads them."""
-    section, key, indent, value = None, None, 0, []
+    section: str | None = None
+    key: tuple[str, str] | None = None  # (section, option name) of the option being read
+    indent, value = 0, list[tuple[int, str]]()
     for number, raw in enumerate(_LINE_BREAK.split(text), 1):
         stripped = raw.strip()
         if stripped.startswith(("#", ";")):
@@ -55,7 +57,7 @@ def _options(text: str) -> Iterator[tuple[str, str, list[tuple[int, str]]]]:
             value.append((number, stripped))
             continue
         if key is not None:
-            yield section, key, value
+            yield (*key, value)
             key = None
         if not stripped:
             continue
@@ -65,9 +67,9 @@ def _options(text: str) -> Iterator[tuple[str, str, list[tuple[int, str]]]]:
             continue
         option = _OPTION.match(stripped)
         if option and section is not None:
-            key, indent, value = option.group(1).strip().lower(), depth, [(number, option.group(2).strip())]
+            key, indent, value = (section, option.group(1).strip().lower()), depth, [(number, option.group(2).strip())]
     if key is not None:
-        yield section, key, value
+        yield (*key, value)
 
 
 def _value(reading: Reading, value: list[tuple[int, str]], source: str, details: dict, label: str) -> list[Pin]:

@@ -183,7 +183,7 @@ class _Module:
     def __init__(self, tree: ast.Module):
         self.bound: dict[str, list[ast.expr]] = {}  # name = value, wherever written
         self.added: dict[str, list[ast.expr]] = {}  # name.append(x) / .insert(i, x) (as [x]), .extend(x), += x
-        self.keys: dict[str, list[tuple[ast.expr, ast.expr]]] = {}  # name[key] = value
+        self.keys: dict[str, list[tuple[ast.Constant, ast.expr]]] = {}  # name[key] = value
         self.changed: dict[str, ast.AST] = {}  # any other write: del, a loop variable, an import, .remove()
         self.setup_names = {"setup"}
         self.setup_modules = {"setuptools", "distutils"}
@@ -219,7 +219,7 @@ class _Module:
             targets, value = [node.target], node.value
         for target in targets:
             if isinstance(node, ast.AugAssign):
-                if isinstance(target, ast.Name) and isinstance(node.op, ast.Add):
+                if isinstance(target, ast.Name) and isinstance(node.op, ast.Add) and value is not None:
                     self.added.setdefault(target.id, []).append(value)
                     handled.add(id(target))
             elif isinstance(target, ast.Name) and value is not None:
@@ -374,15 +374,16 @@ class _Module:
         it, merged; once per name (a name met again while it is being followed, as in reqs = reqs + […], adds
         nothing more)."""
         if name.id in self._cache:
-            found, found_problems = self._cache[name.id]
-            problems.update(found_problems)
-            return found
+            cached, cached_problems = self._cache[name.id]
+            problems.update(cached_problems)
+            return cached
         if name.id in self._resolving:
             self._cycles += 1
             return {}
         self.used.add(name.id)
         self._resolving.add(name.id)
-        cycles, local = self._cycles, {}
+        cycles = self._cycles
+        local: Problems = {}
         try:
             if name.id in self.changed:
                 change = self.changed[name.id]
