@@ -25,6 +25,16 @@ def best_of(command: list[str], runs: int = 5, ok_codes=(0, 1)) -> float:
     return best
 
 
+def best_in_process(function, runs: int = 5) -> float:
+    """Fastest wall time of `runs` calls of `function` in this process."""
+    fastest = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        fastest = min(fastest, time.perf_counter() - start)
+    return fastest
+
+
 def report(title: str, measured: float, baseline_name: str, baseline: float, target: str) -> float:
     ratio = measured / baseline
     print(f"{title}: {measured * 1000:.1f} ms; baseline '{baseline_name}': {baseline * 1000:.1f} ms; "

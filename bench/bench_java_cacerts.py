@@ -8,9 +8,8 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import time
 
-from _common import AUDITOR, best_of, report
+from _common import AUDITOR, best_in_process, best_of, report
 
 from auditor.trust.anchors import check_store, load_anchors
 from auditor.trust.formats import read_store
@@ -22,13 +21,6 @@ def java_cacerts() -> str | None:
     return next((p for p in candidates if os.path.isfile(p)), None)
 
 
-def best(function, runs=5) -> float:
-    fastest = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        fastest = min(fastest, time.perf_counter() - start)
-    return fastest
 
 
 def main() -> None:
@@ -45,7 +37,7 @@ def main() -> None:
     keytool_list = [keytool, "-list", "-cacerts", "-storepass", "changeit"]
     baseline = best_of(keytool_list, ok_codes=(0,))
     size = len(read_store(view, cacerts).certificates)
-    ratio = report(f"java cacerts ({cacerts}, {size} certificates), read and checked in process", best(in_process),
+    ratio = report(f"java cacerts ({cacerts}, {size} certificates), read and checked in process", best_in_process(in_process),
                    "keytool -list -cacerts", baseline, ">= 5x faster, i.e. <= 0.2x")
     print(f"  in process: {1 / ratio:.0f}x faster than keytool")
     ratio = report("  the same as a whole command: auditor truststore --storepass changeit",

@@ -8,9 +8,8 @@ releases: an unlisted version is ordered by bisection, not by re-parsing the tab
 
 import os
 import tempfile
-import time
 
-from _common import AUDITOR, PYTHON, best_of, report
+from _common import AUDITOR, PYTHON, best_in_process, best_of, report
 
 COUNT = 5000
 HASH = "sha256:" + "0123456789abcdef" * 4
@@ -87,18 +86,9 @@ def in_process(path: str, runs: int = 20) -> None:
         with open(path) as handle:
             handle.readlines()
 
+    read(), read_lines()  # the first calls pay the imports and the compiled patterns
     report(f"  the reader in process ({COUNT * 4} lines)", best_in_process(read, runs), "readlines() in process",
            best_in_process(read_lines, runs), "<= 1.5x")
-
-
-def best_in_process(function, runs: int) -> float:
-    function()  # the first run pays the imports and the compiled patterns
-    fastest = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        fastest = min(fastest, time.perf_counter() - start)
-    return fastest
 
 
 def main(runs: int = 5) -> None:
