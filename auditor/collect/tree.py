@@ -108,7 +108,7 @@ def venv_site_dirs(view: View, venv: str) -> list[str]:
     found: list[str] = []
     for lib in ("lib", "lib64", "Lib"):
         lib_dir = os.path.join(venv, lib)
-        if not view.is_dir(lib_dir) or os.path.islink(lib_dir):
+        if not view.is_dir(lib_dir) or view.link_text(lib_dir) is not None:  # lib64 -> lib: the same folder
             continue
         if lib == "Lib":
             candidates = [os.path.join(lib_dir, "site-packages")]
