@@ -10,6 +10,17 @@ import time
 PYTHON = sys.executable
 AUDITOR = [PYTHON, "-m", "auditor"]
 
+# Spawns the command (its output to /dev/null), waits for it with wait4 and prints its peak RSS (KiB on
+# Linux, bytes on macOS), exit code and wall time.
+LAUNCHER = """\
+import os, sys, time
+quiet = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
+started = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=quiet)
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss, os.waitstatus_to_exitcode(status), time.perf_counter() - started)
+"""
+
 
 def best_of(command: list[str], runs: int = 5, ok_codes=(0, 1)) -> float:
     """Fastest wall time of `runs` executions (the least disturbed by other load)."""
@@ -33,6 +44,20 @@ def best_in_process(function, runs: int = 5) -> float:
         function()
         fastest = min(fastest, time.perf_counter() - start)
     return fastest
+
+
+def peak_rss_and_seconds(command: list[str], runs: int, ok_codes=(0, 1)) -> tuple[float, float]:
+    """Lowest peak RSS (MB) and lowest wall time (s) of `runs` executions."""
+    unit = 1 if sys.platform == "darwin" else 1024
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    best, fastest = float("inf"), float("inf")
+    for _ in range(runs):
+        done = subprocess.run([PYTHON, "-c", LAUNCHER, *command], capture_output=True, text=True, env=env)
+        peak, code, seconds = done.stdout.split()
+        if done.returncode or int(code) not in ok_codes:
+            raise SystemExit(f"{command} failed ({code}): {done.stderr[-2000:]}")
+        best, fastest = min(best, int(peak) * unit / 2**20), min(fastest, float(seconds))
+    return best, fastest
 
 
 def report(title: str, measured: float, baseline_name: str, baseline: float, target: str) -> float:

@@ -22,42 +22,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
-from _common import AUDITOR, PYTHON
+from _common import AUDITOR, peak_rss_and_seconds
 from bench_java_cacerts import java_cacerts
 from bench_root_scan import OPENSSL_TEXT, SCRATCH, Image, ca_bundle, distribution
 
 SIZES = (10_000, 200_000)
 FLAT = 1.10
-# Spawns the command (its output to /dev/null), waits for it with wait4 and prints its peak RSS (KiB on
-# Linux, bytes on macOS), exit code and wall time.
-LAUNCHER = """\
-import os, sys, time
-quiet = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
-started = time.perf_counter()
-pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=quiet)
-_, status, usage = os.wait4(pid, 0)
-print(usage.ru_maxrss, os.waitstatus_to_exitcode(status), time.perf_counter() - started)
-"""
 MB = 1 << 20
-
-
-def peak_rss_and_seconds(command: list[str], runs: int, ok_codes=(0, 1)) -> tuple[float, float]:
-    """Lowest peak RSS (MB) and lowest wall time (s) of `runs` executions."""
-    unit = 1 if sys.platform == "darwin" else 1024
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    best, fastest = float("inf"), float("inf")
-    for _ in range(runs):
-        done = subprocess.run([PYTHON, "-c", LAUNCHER, *command], capture_output=True, text=True, env=env)
-        peak, code, seconds = done.stdout.split()
-        if done.returncode or int(code) not in ok_codes:
-            raise SystemExit(f"{command} failed ({code}): {done.stderr[-2000:]}")
-        best, fastest = min(best, int(peak) * unit / 2**20), min(fastest, float(seconds))
-    return best, fastest
 
 
 def peak_rss_mb(command: list[str], runs: int, ok_codes=(0, 1)) -> float:

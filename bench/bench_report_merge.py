@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import glob
 import os
-import subprocess
-import sys
 import tempfile
+
+from _common import PYTHON, peak_rss_and_seconds
 
 REPORTS, FINDINGS = 1000, 100
 
-CHILD = """
-import resource, sys, time
-start = time.perf_counter()
-{work}
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - start)
-"""
 
 
 def write_reports(directory: str) -> list[str]:
@@ -59,13 +53,9 @@ def write_reports(directory: str) -> list[str]:
 
 
 def measure(work: str) -> tuple[float, float]:
-    """(peak RSS in MB, seconds) of `work` run in a fresh interpreter."""
-    done = subprocess.run([sys.executable, "-c", CHILD.format(work=work)], capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"benchmark child failed: {done.stderr[-2000:]}")
-    rss_kb, seconds = done.stdout.split()[-2:]
-    return int(rss_kb) / 1024, float(seconds)
+    """(peak RSS in MB, seconds) of `work` run in a fresh interpreter, started by the small launcher: a child's
+    peak RSS counts the process that forked it, and under run_all.py this one has run other benchmarks."""
+    return peak_rss_and_seconds([PYTHON, "-c", work], runs=1)
 
 
 def main() -> None:

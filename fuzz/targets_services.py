@@ -40,13 +40,18 @@ def unit_file(data: bytes) -> None:
         assert directive.key and directive.key == directive.key.strip() and "=" not in directive.key, directive
         following = lines[directive.line - 1:]  # a comment line inside a continuation is skipped, as the parser does
         kept = following[:1] + [line for line in following[1:] if line.strip()[:1] not in ("#", ";")]
-        logical = "".join(line.strip().rstrip("\\") for line in kept).replace(" ", "")
+        # a continued line loses only its last backslash, as the parser (and systemd) drop it
+        logical = "".join(_continued(line.strip()) for line in kept).replace(" ", "")
         assert logical.startswith(directive.key.replace(" ", "")) or lines[directive.line - 1].strip() == "\\", directive
         if directive.key == "Environment":
             for assignment in environment_assignments(directive.value, directive.line, unit_specifiers("a@b.service")) or ():
                 assert VALID_NAME.fullmatch(assignment.name) and assignment.line == directive.line, assignment
         elif directive.key == "ExecStart":
             assert all(isinstance(word, str) for word in command_words(directive.value))
+
+
+def _continued(line: str) -> str:
+    return line[:-1] if line.endswith("\\") else line
 
 
 def env_file(data: bytes) -> None:

@@ -402,6 +402,7 @@ SERVICE_TARGETS = MODULES["services"].TARGETS
 @example(data=b"A=\"unclosed\nB='x\\\n")
 @example(data=b"SHELL=/bin/sh\n17 * * * * root %input\n@reboot \\\n")  # atheris: entries whose command is empty
 @example(data=b"[Unit]\nm\0ers \\\n ; --workers 6\nExecStart=/opt/x -m orders \\\n")  # atheris: a comment continued
+@example(data=b"[Unit]\n\\\\cS\\\\\\\nExertatSc=\\\\\n")  # atheris: a line continued after two backslashes
 def test_every_service_parser_takes_any_bytes(name, data):
     SERVICE_TARGETS[name](data)
 
