@@ -138,7 +138,7 @@ def env_file(data: bytes) -> None:
 
 
 def _check_code_settings(found: list, text: str) -> None:
-    lines = text.split("\n")
+    lines = re.split(r"\r\n|\r|\n", text)  # the line breaks of Python's tokenizer, whose numbers a setting carries
     for setting in found:
         assert 1 <= setting.line <= len(lines), setting
         assert setting.effect in EFFECTS, setting

@@ -48,6 +48,7 @@ config_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12
 @example(data=b"")
 @example(data=b"\xff\xfe[default]\n")
 @example(data=b"import boto3\nc = " + b"a." * 1200 + b"client('s3', verify=False)\n")  # deeper than Python's recursion
+@example(data=b"import boto3\n\r\r\rddb = boto3.resource('dynamodb', verify='/opt/certs/ddb.pem')\n")  # atheris: CR ends a line
 def test_every_target_takes_any_bytes(name, data):
     TARGETS[name](data)
 
