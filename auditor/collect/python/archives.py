@@ -59,8 +59,8 @@ LinkTrust = Callable[[ArchiveView, "list[tuple[list[PathEntry], list[Component]]
                      "tuple[list[Component], list[ScanError]]"]
 
 
-def collect_archive(view: View, host_path: str, target: str, watched: set[str], as_of: str = "",
-                    link_trust: LinkTrust | None = None) -> Collected:
+def collect_archive(view: View, host_path: str, target: str, watched: set[str], as_of: str,
+                    link_trust: LinkTrust) -> Collected:
     """The watched packages in the archive at `host_path` (and the archives inside it), an error entry for each
     thing not read, and what `link_trust` makes of their clients (the trust stores they would use, checked on
     `as_of`: YYYY-MM-DD, default today UTC)."""
@@ -83,7 +83,7 @@ class _ArchiveScan:
     watched: set[str]
     as_of: str
     result: Collected
-    link_trust: LinkTrust | None = None
+    link_trust: LinkTrust
 
     def read(self, source: bytes | BinaryIO, shown: str, name: str, depth: int, budget: Budget) -> None:
         try:
@@ -103,10 +103,9 @@ class _ArchiveScan:
             self.result.errors.extend(found.errors)
             self.result.components.extend(components)
             clients.append((entries, components))
-        if self.link_trust is not None:
-            stores, errors = self.link_trust(view, clients, self.target, self.as_of)
-            self.result.components.extend(stores)
-            self.result.errors.extend(errors)
+        stores, errors = self.link_trust(view, clients, self.target, self.as_of)
+        self.result.components.extend(stores)
+        self.result.errors.extend(errors)
         for path in view.files():
             if path[-4:].lower() in _SUFFIXES and archive_format(posixpath.basename(path)):
                 self._nested(view, path, depth + 1, budget)
