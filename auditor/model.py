@@ -8,7 +8,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from auditor.facts import CLIENT_TRUST_KEYS, ClientTrust, F, Facts
+from auditor.facts import F, Facts
+from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
 
 SCHEMA_VERSION = "1.1"
 # 1.1 added `rules`, the text of each rule with findings (optional): a 1.0 report is a valid 1.1 one, and still read.
@@ -45,7 +46,7 @@ class Component:
     line: Optional[int] = None
     details: dict = field(default_factory=dict)
     host: Optional[str] = None  # set in a report merged from several hosts' reports: ids stay unique across hosts
-    # The typed facts of a converted kind (auditor/facts.py): its `details` are produced from them when it is made.
+    # The typed facts of a converted kind (auditor/facts/): its `details` are produced from them when it is made.
     facts: Optional[Facts] = field(default=None, compare=False, repr=False)
     # The store a client uses, as the trust stage linked it (auditor.trust.stores.link_client); its keys are in `details`.
     trust: Optional[ClientTrust] = field(default=None, compare=False, repr=False)

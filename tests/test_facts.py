@@ -1,4 +1,4 @@
-"""Typed facts (auditor/facts.py): a trust store's, a probe's and a client's trust's JSON details are produced from
+"""Typed facts (auditor/facts/): a trust store's, a probe's and a client's trust's JSON details are produced from
 their typed facts, no later stage edits them, and a saved report's details read back into the same typed facts."""
 
 import dataclasses
@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.facts import CLIENT_TRUST_KEYS, PROBE_RESULT_FIELDS, ClientTrust, ProbeFacts, ProbeLinks, StoreLinks, TrustStoreFacts
+from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
+from auditor.facts.probe import PROBE_RESULT_FIELDS, ProbeFacts, ProbeLinks
+from auditor.facts.trust_store import StoreLinks, TrustStoreFacts
 from auditor.model import Component, Report
 from auditor.probe.result import ProbeResult, probe_component
 from conftest import run

@@ -10,7 +10,7 @@ import socket
 import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
-from auditor.facts import ProbeFacts, ProbeLinks
+from auditor.facts.probe import ProbeFacts, ProbeLinks
 from auditor.trust import system_stores as system_trust
 import tls_servers
 from conftest import ENVS, findings_for, run

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from auditor.collect.platform.java import JavaVersion, parse_java_version
-from auditor.facts import ClientTrust
+from auditor.facts.client_trust import ClientTrust
 from auditor.model import Component, Verdict
 
 

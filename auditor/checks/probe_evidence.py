@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.facts import ProbeFacts
+from auditor.facts.probe import ProbeFacts
 
 
 def anchor_text(anchor: dict[str, Any] | None) -> str:

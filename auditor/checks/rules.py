@@ -478,7 +478,7 @@ def check_probe(pack: Pack, rule: Rule, component: Component, dates: ReleaseDate
     {who} (the store's users, else the store), {problem} and {anchor}; the remediation table is keyed by
     failure class (the component's remedy, "pass" on success)."""
     from auditor.checks.probe_evidence import anchor_text, observations
-    from auditor.facts import ProbeFacts
+    from auditor.facts.probe import ProbeFacts
 
     details = component.details
     outcome = details["outcome"]

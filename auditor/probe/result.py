@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auditor.facts import PROBE_RESULT_FIELDS, ProbeFacts, ProbeLinks
+from auditor.facts.probe import PROBE_RESULT_FIELDS, ProbeFacts, ProbeLinks
 from auditor.model import Component
 from auditor.probe.classify import CLASSES
 from auditor.probe.connect import host_port

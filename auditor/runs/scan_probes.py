@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor.facts import ProbeLinks, TrustStoreFacts
+from auditor.facts.probe import ProbeLinks
+from auditor.facts.trust_store import TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Component
 from auditor.runs.probe import machine_stores

@@ -8,7 +8,7 @@ import os
 
 from auditor.trust.anchors import load_anchors
 from auditor.trust.distrust import read_distrust
-from auditor.facts import TrustStoreFacts
+from auditor.facts.trust_store import TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Report, ScanError, Target
 from auditor.checks.rules import Pack, ReleaseDates, evaluate

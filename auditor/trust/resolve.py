@@ -21,7 +21,7 @@ from auditor.trust.system_stores import (EMPTY, NODE_MISSING, is_os_default_stor
 from auditor.collect import Origin
 from auditor.collect.config.trust_settings import TrustSettings
 from auditor.fs import View
-from auditor.facts import ClientTrust
+from auditor.facts.client_trust import ClientTrust
 from auditor.model import Component
 from auditor.trust.stores import StoreBook, link_client
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from auditor.trust.client_store import StoreChoice
-from auditor.facts import TrustStoreFacts
+from auditor.facts.trust_store import TrustStoreFacts
 from auditor.fs import View
 from auditor.trust.stores import link_client
 

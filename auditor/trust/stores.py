@@ -10,7 +10,8 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auditor.facts import STORE_MISSING, ClientTrust, Keystore, MissingStoreUse, StoreLinks, TrustStoreFacts
+from auditor.facts.client_trust import ClientTrust
+from auditor.facts.trust_store import Keystore, MissingStoreUse, STORE_MISSING, StoreLinks, TrustStoreFacts
 from auditor.trust.anchors import Anchor, check_store
 from auditor.trust.distrust import Distrust, os_managed
 from auditor.trust.formats import read_store
