@@ -13,6 +13,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
+from auditor.facts.manifest import ManifestFacts
+from auditor.facts.setting import SettingFacts
 from auditor.model import Component, Evidence, Finding, Verdict
 from auditor.rule_data import data_file, rules_dir
 # Pack and RulesError are re-exported: the runs and the command line name them from here.
@@ -394,20 +396,22 @@ def check_trust_override(pack: Pack, rule: Rule, component: Component, dates: Re
     """A trust setting whose effect is the rule's `effect`, found in one of the rule's places
     (`found_in`: python, script, environment, config file, systemd unit, crontab, /etc/environment,
     profile.d script)."""
-    details = component.details
-    if details.get("effect") != rule.effect or details.get("found_in") not in rule.found_in:
+    if component.kind != "trust-config":  # a pack may aim the check at another kind: it has no setting
         return
-    value = details.get("value")
+    setting = component.facts_as(SettingFacts)
+    if setting.effect != rule.effect or setting.found_in not in rule.found_in:
+        return
+    value = setting.value
     written = component.name if value is None else f"{component.name}={value}"
     where = f"{component.source}, line {component.line}" if component.line else component.source
-    seen = [Evidence("observed", f"{where}: {details.get('statement', written)}", source=component.location, line=component.line)]
+    seen = [Evidence("observed", f"{where}: {setting.statement}", source=component.location, line=component.line)]
     severity = rule.severity
     trust = component.client_trust()
     if trust is not None and trust.store:
         seen.append(Evidence("observed", f"names {trust.store}, checked as its own trust-store component"))
     elif rule.observed:
         seen.append(Evidence("observed", rule.observed.format(written=written, value=value or "")))
-    if details.get("points_to_os_store"):
+    if setting.points_to_os_store:
         seen.append(Evidence("observed", "the file is the operating system's own bundle, maintained by its CA package"))
         severity = rule.severity_of("os_store", severity)
     yield _finding(pack, rule, component, severity, rule.plain_title().format(written=written), seen)
@@ -511,8 +515,8 @@ def check_sdk_trust(pack: Pack, rule: Rule, component: Component, dates: Release
     runs on decides), else `trusted_severity` or `untrusted_severity` as the linked store holds an ATS anchor or not.
     `title` and `remediation` are keyed by that status (unlinked, trusted, untrusted) and may name {sdk}, {package},
     {version}, {store}, {decides} and {advice} (the rule's `stores` and `advice` texts for the trust source)."""
-    details = component.details
-    if "reported_with" in details or not _sdk_rule_matches(rule, component):
+    facts = component.facts_as(ManifestFacts)
+    if facts.reported_with is not None or not _sdk_rule_matches(rule, component):
         return
     narrower = [r for r in pack.rules if r is not rule and r.check == rule.check and r.versions is not None]
     if rule.versions is None and any(_sdk_rule_matches(r, component) for r in narrower):
@@ -522,12 +526,12 @@ def check_sdk_trust(pack: Pack, rule: Rule, component: Component, dates: Release
     anchors = (trust.store_anchors if trust is not None else None) or ()
     status = "unlinked" if not store else "trusted" if anchors else "untrusted"
     severity = rule.severity if status == "unlinked" else rule.severities[status]
-    fmt = dict(sdk=details.get("sdk", component.name), package=component.name, store=store or "",
-               version=component.version or details.get("constraint") or "(any version)",
-               decides=rule.stores[details["trust_from"]], advice=rule.advice.get(details["trust_from"], ""))
-    seen = [_where(component), Evidence("observed", f"{component.name} {fmt['version']}: {details['trust_note']}")]
-    seen += [Evidence("observed", note) for note in details.get("notes", [])]
-    others = details.get("same_file_packages", [])
+    fmt = dict(sdk=facts.sdk, package=component.name, store=store or "",
+               version=component.version or facts.constraint or "(any version)",
+               decides=rule.stores[facts.trust_from], advice=rule.advice.get(facts.trust_from, ""))
+    seen = [_where(component), Evidence("observed", f"{component.name} {fmt['version']}: {facts.note}")]
+    seen += [Evidence("observed", note) for note in facts.notes]
+    others = facts.same_file_packages
     if others:
         seen.append(Evidence("observed", f"the same file names {len(others)} more AWS SDK packages with the same trust: "
                                          + ", ".join(others[:5]) + (", …" if len(others) > 5 else "")))
@@ -539,7 +543,7 @@ def check_sdk_trust(pack: Pack, rule: Rule, component: Component, dates: Release
 
 
 def _sdk_rule_matches(rule: Rule, component: Component) -> bool:
-    if component.details.get("trust_from") not in rule.trust_from:
+    if component.kind != "sdk-manifest" or component.facts_as(ManifestFacts).trust_from not in rule.trust_from:
         return False
     if rule.applies_to is not None and component.name not in rule.applies_to:
         return False

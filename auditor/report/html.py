@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from auditor.facts.setting import SettingFacts
 from auditor.model import SEVERITIES, Component, Evidence, Finding, Report, severity_rank, short_hash
 from auditor.report.common import components_by_id, not_scanned_note, waived_counts, where
 from auditor.report.html_markup import Markup, el
@@ -180,8 +181,8 @@ def _facts(component: Component) -> list[str]:
         facts.append("certificate validation off")
     if "anchors" in details:
         facts.append("ATS anchors: " + ", ".join(details["anchors"]) if details["anchors"] else "no valid ATS anchor")
-    if "effect" in details:
-        facts.append(f"effect: {details['effect']}")
+    if component.kind == "trust-config":
+        facts.append(f"effect: {component.facts_as(SettingFacts).effect}")
     if details.get("failure"):
         facts.append(f"probe failed: {details['failure']}")
     return facts

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
+from auditor.facts.manifest import ManifestFacts
+from auditor.facts.setting import SettingFacts
 from auditor.model import Component, Report
 from auditor.redact import redact
 from auditor.report.common import components_by_id, not_scanned_note, redacted_table, where, where_on_host
@@ -57,11 +59,11 @@ def _sdk_table(report: Report) -> list[str]:
     """AWS SDKs of other languages: one row per file and trust source (the component its finding is on)."""
     rows: list[list[object]] = []
     for c in report.components:
-        if c.kind == "sdk-manifest" and "reported_with" not in c.details:
-            more = len(c.details.get("same_file_packages", []))
-            what = f"{c.name} {c.version or c.details.get('constraint') or ''}".strip() + (f" (+{more} more)" if more else "")
-            rows.append([c.details.get("sdk", ""), what, c.details.get("trust_from", ""),
-                         c.details.get("trust_store", ""), where(c)])
+        if c.kind != "sdk-manifest" or (sdk := c.facts_as(ManifestFacts)).reported_with is not None:
+            continue
+        more = len(sdk.same_file_packages)
+        what = f"{c.name} {c.version or sdk.constraint or ''}".strip() + (f" (+{more} more)" if more else "")
+        rows.append([sdk.sdk, what, sdk.trust_from, c.details.get("trust_store", ""), where(c)])
     if not rows:
         return []
     return ["AWS SDKs of other languages", redacted_table(rows, headers=["SDK", "packages", "trust from", "store", "where"],
@@ -97,8 +99,9 @@ def _trust_tables(report: Report, stores: list[Component]) -> list[str]:
     settings = [c for c in report.components if c.kind == "trust-config"]
     if settings:
         # One cell for name and value: tabulate's wrapping turns a lone "False" cell into True.
-        rows = [[c.name + (f"={c.details['value']}" if "value" in c.details else ""), c.details.get("effect", ""),
-                 c.location + (f":{c.line}" if c.line else "")] for c in settings]
+        facts = [c.facts_as(SettingFacts) for c in settings]
+        rows = [[c.name + (f"={f.value}" if f.value is not None else ""), f.effect,
+                 c.location + (f":{c.line}" if c.line else "")] for c, f in zip(settings, facts)]
         lines += ["Trust configuration", redacted_table(rows, headers=["setting", "effect", "where"], tablefmt="simple",
                                                    maxcolwidths=[60, 14, 60]), ""]
     if stores:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
 from auditor.trust.anchors import load_anchors
@@ -22,6 +22,7 @@ from auditor.collect import Origin
 from auditor.collect.config.trust_settings import TrustSettings
 from auditor.fs import View
 from auditor.facts.client_trust import ClientTrust
+from auditor.facts.setting import SettingFacts
 from auditor.model import Component
 from auditor.trust.stores import StoreBook, link_client
 
@@ -203,12 +204,38 @@ def _system(scope: TrustScope, settings: TrustSettings, book: StoreBook, result:
     return platform
 
 
+@dataclass
+class _Gathered:
+    """One setting's component while the contexts that share it are met: its identity (which the store book links
+    through `link_client`) and its facts so far. The component is made from them once every context was seen."""
+
+    identity: Component
+    setting: str
+    effect: str
+    read_by: str
+    statement: str
+    found_in: str
+    own_first: bool  # met first in the scan's own context (it has no label)
+    set_for: list[str] = field(default_factory=list)
+    value: str | None = None
+    points_to_os_store: bool | None = None
+
+    def component(self) -> Component:
+        contexts = self.set_for  # DefaultEnvironment= is set for every unit: name a few, count the rest
+        if len(contexts) > SET_FOR_SHOWN:
+            contexts = contexts[:SET_FOR_SHOWN] + [f"and {len(contexts) - SET_FOR_SHOWN} more"]
+        facts = SettingFacts(self.setting, self.effect, self.found_in, self.statement, self.value, read_by=self.read_by,
+                             set_for=tuple(contexts), points_to_os_store=self.points_to_os_store,
+                             set_for_last=self.own_first and self.points_to_os_store is not None)
+        return dataclasses.replace(self.identity, facts=facts, details=facts.details_with(self.identity.trust))
+
+
 def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target: str,
               every_variable: bool) -> list[Component]:
     """A trust-config component for each CA setting of each context (the first is the scan's own), linked to the
     store it names. A setting several contexts share (one EnvironmentFile, one ~/.aws/config) is one component,
     set for each of them; the store it names is checked with each context's home."""
-    components: dict[str, Component] = {}
+    gathered: dict[str, _Gathered] = {}
     for index, settings in enumerate(contexts):
         env = settings.environ
         for origin, name, effect, readers, if_missing in _found(settings):
@@ -217,34 +244,28 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
                 continue
             found_in = origin.found_in or ("config file" if origin.path else "environment")
             location = origin.path or f"environment ({env.origin})"
-            component = Component("trust-config", name, None, location, SOURCES.get(found_in, "environment variable"),
-                                  target, line=origin.line, details={})
-            known = components.get(component.id)
+            identity = Component("trust-config", name, None, location, SOURCES.get(found_in, "environment variable"),
+                                 target, line=origin.line)
+            known = gathered.get(identity.id)
+            first = known is None
             if known is None:
-                details = component.details
-                details.update(setting=name, effect=effect, read_by=readers, statement=origin.describe(env), found_in=found_in)
-                components[component.id] = known = component
-            if settings.label and settings.label not in known.details.setdefault("set_for", []):
-                known.details["set_for"].append(settings.label)
+                known = gathered[identity.id] = _Gathered(identity, name, effect, readers, origin.describe(env), found_in,
+                                                          own_first=not settings.label)
+            if settings.label and settings.label not in known.set_for:
+                known.set_for.append(settings.label)
             if effect == "disabled":
                 continue
-            known.details["value"] = origin.value
+            known.value = origin.value
             choice = setting_store(host, origin, f"named by {name}", [origin.describe(env)],
                                    home=settings if name.split(" ")[0] in EXPANDS_TILDE else None)
             choice.replaces = effect != "adds-bundle"
             choice.if_missing = if_missing or choice.if_missing
-            first = known is component
+            trust = known.identity.trust
             book.use(host, choice, f"the {name} setting" + (f" ({settings.label})" if settings.label else ""),
-                     known if first or known.trust is None or known.trust.store is None else None)
-            if first or "points_to_os_store" not in known.details:
-                known.details["points_to_os_store"] = choice.path is not None and is_os_default_store(host, choice.path)
-            if not known.details.get("set_for"):
-                known.details.pop("set_for", None)
-    for component in components.values():  # DefaultEnvironment= is set for every unit: name a few, count the rest
-        contexts = component.details.get("set_for", [])
-        if len(contexts) > SET_FOR_SHOWN:
-            component.details["set_for"] = contexts[:SET_FOR_SHOWN] + [f"and {len(contexts) - SET_FOR_SHOWN} more"]
-    return list(components.values())
+                     known.identity if first or trust is None or trust.store is None else None)
+            if first or known.points_to_os_store is None:
+                known.points_to_os_store = choice.path is not None and is_os_default_store(host, choice.path)
+    return [setting.component() for setting in gathered.values()]
 
 
 def _found(settings: TrustSettings) -> list[tuple[Origin, str, str, str, IfMissing | None]]:

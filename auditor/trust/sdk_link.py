@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from auditor.trust.client_store import StoreChoice
+from auditor.facts.manifest import ManifestFacts
 from auditor.facts.trust_store import TrustStoreFacts
 from auditor.fs import View
+from auditor.model import Component
 from auditor.trust.stores import link_client
 
 
@@ -41,8 +43,8 @@ def link_sdk_clients(clients: list, book, host: View, platform: Optional[Platfor
     """Each client uses its bundle, or its platform's store when the system is part of the scan (StoreBook.use)."""
     for client in clients:
         component = client.component
-        details = component.details
-        user = f"{details['sdk']} ({component.name} {component.version or details.get('constraint') or ''}".rstrip() + \
+        facts = component.facts_as(ManifestFacts)
+        user = f"{facts.sdk} ({component.name} {component.version or facts.constraint or ''}".rstrip() + \
             f") in {component.location}"
         if client.bundle:
             shown = client.view.display(client.bundle)
@@ -50,16 +52,24 @@ def link_sdk_clients(clients: list, book, host: View, platform: Optional[Platfor
                                               [f"{component.name} {component.version} verifies with the ca-bundle.crt it ships: {shown}"]),
                      user, component)
             continue
-        if not client.on_system or platform is None or details["trust_from"] not in ("os", "openssl", "jvm"):
+        if not client.on_system or platform is None or facts.trust_from not in ("os", "openssl", "jvm"):
             continue
-        choice, why = platform.choice(details["trust_from"])
+        choice, why = platform.choice(facts.trust_from)
         if choice is None:
-            details["trust_note"] += f"; {why}"
+            _store_not_found(component, facts, why)
             continue
-        linked = StoreChoice(choice.path, choice.role, [f"{details['sdk']}: {why}"] + choice.reasons,
+        linked = StoreChoice(choice.path, choice.role, [f"{facts.sdk}: {why}"] + choice.reasons,
                              validation=choice.validation, setting=choice.setting, password=choice.password,
                              if_missing=choice.if_missing)
         book.use(host, linked, user, component)
+
+
+def _store_not_found(component: Component, facts: ManifestFacts, why: str) -> None:
+    """Set the trust stage's link on an SDK whose system has no store of the kind it uses: the one place it is set.
+    Its details keep their keys where they were (the note says why)."""
+    linked = dataclasses.replace(facts, store_not_found=why)
+    object.__setattr__(component, "facts", linked)  # a link set by its owner, the trust stage, once the SDK is known
+    component.details.update(linked.to_details())
 
 
 def record_store_verdicts(clients: list, stores: list) -> None:

@@ -10,10 +10,11 @@ point at it (`reported_with`), so a lockfile with forty @aws-sdk/* packages is o
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Optional
 
 from auditor.collect import Collected
+from auditor.facts.manifest import ManifestFacts
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
@@ -169,14 +170,24 @@ def collect_manifest(view: View, path: str, target: str, label: Optional[str] = 
         refs, bundles = trust.refs, trust.bundles
     else:
         bundles = {}
-    components = [_component(ref, ecosystem, label, shown, target, on_system, ref.name in bundles) for ref in refs]
-    result.components = components
-    for primary in _mark_groups(components):
-        result.sdk_clients.append(SdkClient(view, primary, bundles.get(primary.name), on_system))
+    facts = [_facts(ref, ecosystem, on_system, ref.name in bundles) for ref in refs]
+    # Each component's identity first, so the members of a group can name their group's first by its id.
+    identities = [Component("sdk-manifest", ref.name, ref.version or None, shown, label, target, line=ref.line)
+                  for ref in refs]
+    groups = _groups(refs, facts)
+    for primary, members in groups.items():
+        first = identities[primary].id
+        for member in members:
+            facts[member] = replace(facts[member], reported_with=first)
+        facts[primary] = replace(facts[primary], same_file_packages=tuple(_label(refs[m]) for m in members))
+    result.components = [replace(identity, facts=made) for identity, made in zip(identities, facts)]
+    for primary in groups:
+        component = result.components[primary]
+        result.sdk_clients.append(SdkClient(view, component, bundles.get(component.name), on_system))
     return result
 
 
-def _component(ref: SdkRef, ecosystem: str, label: str, shown: str, target: str, on_system: bool, installed: bool) -> Component:
+def _facts(ref: SdkRef, ecosystem: str, on_system: bool, installed: bool) -> ManifestFacts:
     trust_from = ref.trust_from or TRUST_FROM[ecosystem]
     note = TRUST_WHY[trust_from]
     if trust_from == "bundled" and not installed:
@@ -184,38 +195,25 @@ def _component(ref: SdkRef, ecosystem: str, label: str, shown: str, target: str,
                  + "), so that file could not be checked")
     elif trust_from != "bundled" and not on_system:
         note += "; " + NO_SYSTEM
-    details: dict[str, object] = {"ecosystem": ecosystem, "sdk": sdk_name(ecosystem, ref.name, ref.version), "constraint": ref.constraint,
-               "trust_from": trust_from, "trust_note": note}
-    if ref.direct is not None:
-        details["direct"] = ref.direct
-    if ref.dev:
-        details["dev"] = True
-    if ref.notes:
-        details["notes"] = list(ref.notes)
-    # an empty version attribute or field (version="") names no release
-    return Component("sdk-manifest", ref.name, ref.version or None, shown, label, target, line=ref.line, details=details)
+    return ManifestFacts(ecosystem, sdk_name(ecosystem, ref.name, ref.version), ref.constraint, trust_from, note,
+                         ref.direct, ref.dev, tuple(ref.notes))
 
 
-def _mark_groups(components: list[Component]) -> list[Component]:
-    """One component per (file, SDK generation, trust source) carries the finding: a direct dependency if any
-    (not a BOM); the others point at it."""
-    groups: dict[tuple, list[Component]] = {}
-    for component in components:
-        groups.setdefault((component.details["sdk"], component.details["trust_from"]), []).append(component)
-    primaries = []
-    for members in groups.values():
-        primary = min(members, key=lambda c: (not c.details.get("direct"), c.name.endswith(":bom")))
-        others = [c for c in members if c is not primary]
-        if others:
-            primary.details["same_file_packages"] = [_label(c) for c in others]
-        for other in others:
-            other.details["reported_with"] = primary.id
-        primaries.append(primary)
-    return primaries
+def _groups(refs: list[SdkRef], facts: list[ManifestFacts]) -> dict[int, list[int]]:
+    """One package per (file, SDK generation, trust source) carries the finding: a direct dependency if any (not a
+    BOM). Its index -> the indexes of the others, which point at it; in the order the groups were met."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, made in enumerate(facts):
+        groups.setdefault((made.sdk, made.trust_from), []).append(index)
+    firsts: dict[int, list[int]] = {}
+    for indexes in groups.values():
+        primary = min(indexes, key=lambda i: (not facts[i].direct, refs[i].name.endswith(":bom")))
+        firsts[primary] = [i for i in indexes if i != primary]
+    return firsts
 
 
-def _label(component: Component) -> str:
-    return f"{component.name} {component.version or component.details.get('constraint') or '(any version)'}"
+def _label(ref: SdkRef) -> str:
+    return f"{ref.name} {ref.version or ref.constraint or '(any version)'}"
 
 
 def sdk_name(ecosystem: str, package: str, version: Optional[str]) -> str:

@@ -25,6 +25,7 @@ import os
 from typing import Optional
 
 from auditor.collect import Collected
+from auditor.facts.setting import SettingFacts
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
@@ -77,11 +78,10 @@ def collect_trust_config(view: View, path: str, target: str, label: str) -> Coll
         settings, source = code.settings, code.how
     else:
         settings, source = script_settings(data, label), label
+    found_in = "python" if label == PYTHON else "script"
     for setting in settings:
-        details = {"setting": setting.name, "effect": setting.effect, "found_in": "python" if label == PYTHON else "script",
-                   "statement": setting.statement, **setting.extra}
-        if setting.value is not None:
-            details["value"] = setting.value
+        facts = SettingFacts(setting.name, setting.effect, found_in, setting.statement, setting.value, setting.call,
+                             setting.service)
         result.components.append(Component("trust-config", setting.name, None, where, source, target,
-                                           line=setting.line, details=details))
+                                           line=setting.line, facts=facts))
     return result

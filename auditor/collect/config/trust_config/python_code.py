@@ -88,7 +88,7 @@ def _line_search(text: str) -> Iterator[Setting]:
             callee = code[receiver:call.end(1)]
             skipped = "…, " if code[call.end():verify.start()].strip() else ""
             yield Setting(number, "verify", effect, value.strip("'\""), one_line(f"{callee}({skipped}{verify.group(0)})"),
-                          {"call": one_line(callee)})
+                          one_line(callee))
 
 
 class _Module:
@@ -187,10 +187,10 @@ class _Module:
             return
         judged = self._judge(value)
         if judged:
-            extra = {"call": factory}
+            service = None
             if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-                extra["service"] = call.args[0].value
-            yield Setting(call.lineno, "verify", *judged, self._call_statement(call), extra)
+                service = call.args[0].value
+            yield Setting(call.lineno, "verify", *judged, self._call_statement(call), factory, service)
 
     def _factory(self, func: ast.expr) -> Optional[str]:
         """The client factory a call reaches ('boto3.client', 'boto3.Session().resource'), else None."""
@@ -229,7 +229,7 @@ class _Module:
             # Whatever the code computes, the variable names a bundle file.
             written, value = self._segment(where), self._segment(values[0])
             statement = f"{written} = {value}" if isinstance(where, ast.Subscript) else f"{written}('AWS_CA_BUNDLE', {value})"
-            yield Setting(node.lineno, "AWS_CA_BUNDLE", "custom-bundle", judged[1], one_line(statement), {"call": "os.environ"})
+            yield Setting(node.lineno, "AWS_CA_BUNDLE", "custom-bundle", judged[1], one_line(statement), "os.environ")
 
     def _call_statement(self, call: ast.Call) -> str:
         """`boto3.client("s3", …, verify=False)`: the factory, the service and the verify argument; the other

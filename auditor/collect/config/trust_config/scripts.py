@@ -76,12 +76,12 @@ def _command_settings(logical: str, starts: list[tuple[int, int]]) -> Iterator[S
         found.add((index, name, value))
         command = commands[index]
         statement = _quoted(command.group(0).lstrip("@+-"), logical[command.end():match.start()], match.group(0))
-        yield Setting(line_of(command.start()), name, effect, value, statement, {})
+        yield Setting(line_of(command.start()), name, effect, value, statement)
     for match in [*_ASSIGN.finditer(logical), *_DOCKER_ENV.finditer(logical)]:
         value = _unquote(match.group(1))
         if value:
             # The assignment alone: the rest of its command (curl -u …, MYSQL_PWD=…) may hold credentials.
-            yield Setting(line_of(match.start()), "AWS_CA_BUNDLE", "custom-bundle", value, one_line(match.group(0)), {})
+            yield Setting(line_of(match.start()), "AWS_CA_BUNDLE", "custom-bundle", value, one_line(match.group(0)))
 
 
 def _quoted(aws: str, between: str, option: str) -> str:

@@ -13,7 +13,8 @@ class Setting(NamedTuple):
     effect: str  # disabled | custom-bundle | unknown
     value: Optional[str]
     statement: str  # the setting and its value with the call or command that makes it, on one line; not the rest
-    extra: dict  # more details: the SDK call and service
+    call: Optional[str] = None  # code: the SDK call or os.environ that takes the setting
+    service: Optional[str] = None  # code: the service the client is made for, when written as a literal
 
 
 def one_line(text: str) -> str:
