@@ -226,7 +226,7 @@ class _Gathered:
             contexts = contexts[:SET_FOR_SHOWN] + [f"and {len(contexts) - SET_FOR_SHOWN} more"]
         facts = SettingFacts(self.setting, self.effect, self.found_in, self.statement, self.value, read_by=self.read_by,
                              set_for=tuple(contexts), points_to_os_store=self.points_to_os_store,
-                             set_for_last=self.own_first and self.points_to_os_store is not None)
+                             set_for_last=self.own_first and bool(contexts) and self.points_to_os_store is not None)
         return dataclasses.replace(self.identity, facts=facts, details=facts.details_with(self.identity.trust))
 
 
