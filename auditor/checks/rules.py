@@ -60,7 +60,10 @@ def select_packs(requested: list[str]) -> list[Pack]:
 @lru_cache(maxsize=4)
 def _shared_release_dates(path: str, mtime_ns: int, size: int) -> "ReleaseDates":
     """One ReleaseDates per version of the file, so that its parsed and ordered releases are built once per process."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
     return ReleaseDates(*_table_parts(data), path=Path(path))
 
 
@@ -94,7 +97,7 @@ def release_dates_in_use() -> tuple["ReleaseDates", list[ScanError]]:
         refreshed = ReleaseDates.load(user)
     except FileNotFoundError:
         return shipped, []
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # not JSON or not text (UnicodeDecodeError), or not a table
         return shipped, [ScanError(str(user), f"the refreshed release-date table cannot be used ({exc}); "
                                               f"the shipped table {shipped.path} (fetched {shipped.fetched_at}) is used")]
     return (refreshed if refreshed.fetched_at > shipped.fetched_at else shipped), []
@@ -134,7 +137,7 @@ class ReleaseDates:
         released after the table was fetched (or a local build of such a release). A major line the table never saw
         may never have been on PyPI at all (the AWS CLI v2, awscli 2.x, ships only by its installer): no claim."""
         parsed = _version(version)
-        versions = self._by_version.get(name, ((), ()))[0]
+        versions = self._by_version[name][0] if name in self._by_version else []
         return (parsed is not None and bool(versions) and self.released(name, version) is None and parsed > versions[-1]
                 and parsed.epoch == versions[-1].epoch and parsed.major == versions[-1].major)
 
