@@ -24,6 +24,22 @@ def rules_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "rules"
 
 
+def shipped_release_dates() -> Path:
+    """The release-date table that ships with the rules."""
+    return rules_dir() / "release-dates.json"
+
+
+def user_release_dates() -> Path:
+    """Where `auditor rules refresh` writes the table: the user's data folder (platformdirs: $XDG_DATA_HOME/auditor
+    on Linux), never the installed package, which may be read-only or shared. AUDITOR_DATA_DIR names another folder."""
+    override = os.environ.get("AUDITOR_DATA_DIR")
+    if override:
+        return Path(override) / "release-dates.json"
+    from platformdirs import user_data_dir  # here: only the commands that judge releases need it
+
+    return Path(user_data_dir("auditor", appauthor=False)) / "release-dates.json"
+
+
 def data_file(name: str) -> dict[str, Any]:
     """A TOML data file of rules/ (a matrix, ca-settings.toml)."""
     return _toml(rules_dir() / name)

@@ -24,6 +24,9 @@ def controlled_environment(monkeypatch, tmp_path_factory):
     for name in CA_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("AUDITOR_RULES_DIR", raising=False)
+    # A release-date table its user refreshed (auditor rules refresh) must not change what the tests judge.
+    monkeypatch.delenv("AUDITOR_DATA_DIR", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     # ~/.aws/config and ~/.boto of whoever runs the tests must not leak in.
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
 

@@ -1,4 +1,5 @@
-"""Refresh rules/release-dates.json from PyPI: the only code here that uses the network."""
+"""Refresh the release-date table from PyPI (written to the user's data folder, see auditor.rule_data): the only code
+here that uses the network."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ another cutoff or other packages is a new TOML file, not new code.
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from functools import cached_property, lru_cache
@@ -15,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.setting import SettingFacts
-from auditor.model import Component, Evidence, Finding, Verdict
-from auditor.rule_data import data_file, rules_dir
+from auditor.model import Component, Evidence, Finding, ScanError, Verdict
+from auditor.rule_data import data_file, rules_dir, shipped_release_dates, user_release_dates
 # Pack and RulesError are re-exported: the runs and the command line name them from here.
 from auditor.checks.rule_pack import Pack as Pack, Rule, RulesError as RulesError, load_pack
 
@@ -61,21 +62,61 @@ def select_packs(requested: list[str]) -> list[Pack]:
 @lru_cache(maxsize=4)
 def _shared_release_dates(path: str, mtime_ns: int, size: int) -> "ReleaseDates":
     """One ReleaseDates per version of the file, so that its parsed and ordered releases are built once per process."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return ReleaseDates(data["packages"], data.get("fetched_at", ""))
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    return ReleaseDates(*_table_parts(data), path=Path(path))
+
+
+_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def _table_parts(data: Any) -> tuple[dict[str, dict[str, str]], str]:
+    """(packages, fetched_at) of a table, checked: dates are compared as text, so a value of another shape (a
+    hand-edited or truncated refresh) would judge wrongly rather than fail. ValueError saying what is wrong."""
+    if not isinstance(data, dict) or not isinstance(data.get("packages"), dict):
+        raise ValueError("not a release-date table: no \"packages\" object")
+    fetched_at = data.get("fetched_at", "")
+    if not isinstance(fetched_at, str) or (fetched_at and not _UTC.fullmatch(fetched_at)):
+        raise ValueError(f"not a release-date table: fetched_at {fetched_at!r} is not a UTC time (YYYY-MM-DDThh:mm:ssZ)")
+    for name, table in data["packages"].items():
+        if not isinstance(table, dict):
+            raise ValueError(f"not a release-date table: {name!r} is not an object of releases")
+        for version, date in table.items():
+            if not isinstance(date, str) or not _UTC.fullmatch(date):
+                raise ValueError(f"not a release-date table: {name} {version}: {date!r} is not a UTC time")
+    return data["packages"], fetched_at
+
+
+def release_dates_in_use() -> tuple["ReleaseDates", list[ScanError]]:
+    """The table a scan judges by: the user's refreshed one (`auditor rules refresh`) where it is newer, by its own
+    fetched_at, than the shipped one, else the shipped one. A refreshed table that cannot be read is an error entry
+    naming the table used instead, never a silent fall-back."""
+    shipped = ReleaseDates.load(shipped_release_dates())
+    user = user_release_dates()
+    try:
+        refreshed = ReleaseDates.load(user)
+    except FileNotFoundError:
+        return shipped, []
+    except (OSError, ValueError) as exc:  # not JSON or not text (UnicodeDecodeError), or not a table
+        return shipped, [ScanError(str(user), f"the refreshed release-date table cannot be used ({exc}); "
+                                              f"the shipped table {shipped.path} (fetched {shipped.fetched_at}) is used")]
+    return (refreshed if refreshed.fetched_at > shipped.fetched_at else shipped), []
 
 
 class ReleaseDates:
     """First PyPI upload (UTC) of every release of the tracked packages."""
 
-    def __init__(self, packages: dict[str, dict[str, str]], fetched_at: str = ""):
+    def __init__(self, packages: dict[str, dict[str, str]], fetched_at: str = "", path: Optional[Path] = None):
         self.packages = packages
         self.fetched_at = fetched_at
+        self.path = path
 
     @classmethod
     def load(cls, path: Optional[Path] = None) -> "ReleaseDates":
-        """The table at `path` (default: the rules in use), read again only when the file changed (a refresh)."""
-        path = path or rules_dir() / "release-dates.json"
+        """The table at `path` (default: the shipped one), read again only when the file changed (a refresh)."""
+        path = path or shipped_release_dates()
         info = path.stat()
         return _shared_release_dates(str(path), info.st_mtime_ns, info.st_size)
 
@@ -92,6 +133,15 @@ class ReleaseDates:
         versions, dates = self._by_version.get(name, ((), ()))
         at = bisect_left(versions, parsed)
         return dates[at] if at < len(versions) and versions[at] == parsed else None
+
+    def newer_than_every_release(self, name: str, version: str) -> bool:
+        """`version` is not in the table and orders after every release it lists, in the newest release's major line:
+        released after the table was fetched (or a local build of such a release). A major line the table never saw
+        may never have been on PyPI at all (the AWS CLI v2, awscli 2.x, ships only by its installer): no claim."""
+        parsed = _version(version)
+        versions = self._by_version[name][0] if name in self._by_version else []
+        return (parsed is not None and bool(versions) and self.released(name, version) is None and parsed > versions[-1]
+                and parsed.epoch == versions[-1].epoch and parsed.major == versions[-1].major)
 
     @cached_property
     def _parsed(self) -> dict[str, list[tuple[Version, str, str]]]:
@@ -250,6 +300,14 @@ def check_released_before(pack: Pack, rule: Rule, component: Component, dates: R
             yield _finding(pack, rule, component, severity, rule.plain_title().format(**fmt), observed)
         return
     parsed, last = _version(version), dates.last_before(name, cutoff)
+    if dates.newer_than_every_release(name, version) and dates.fetched_at and dates.fetched_at < cutoff:
+        # Released after the table's date, which does not say whether it was before a cutoff later still.
+        observed = [Evidence("observed", f"{name} {version} is newer than every release in the release-date table, "
+                                         f"fetched {dates.fetched_at}, before the cutoff; run 'auditor rules refresh'"),
+                    _where(component)]
+        yield _finding(pack, rule, component, rule.severity_of("unknown", "medium"),
+                       f"{name} {version}: release date unknown; verify it was built after {cutoff}", observed)
+        return
     if parsed is not None and last is not None:
         if parsed.release <= last[0].release:
             observed = [Evidence("observed", f"{name} {version} is not on PyPI's release list (a local or modified build?); "

@@ -155,11 +155,14 @@ def probe(args: ProbeArgs) -> int:
 
 
 def rules_refresh(args: RulesRefreshArgs) -> int:
-    from auditor.rule_data import rules_dir
+    from auditor.rule_data import user_release_dates
     from auditor.checks.refresh import refresh
 
-    output = args.output or str(rules_dir() / "release-dates.json")
+    # The user's data folder by default: the installed package may be read-only, shared or replaced by an upgrade.
+    output = args.output or str(user_release_dates())
     try:
+        if not args.output:
+            os.makedirs(os.path.dirname(output), exist_ok=True)
         counts = refresh(output, timeout=args.timeout)
     except (OSError, ValueError) as exc:  # network and file errors; an answer too large or not JSON
         return fail(f"refresh failed, table unchanged: {exc}")
@@ -168,12 +171,12 @@ def rules_refresh(args: RulesRefreshArgs) -> int:
 
 
 def rules_list() -> int:
-    from auditor.rule_data import rules_dir
-    from auditor.checks.rules import ReleaseDates, RulesError, load_packs
+    from auditor.rule_data import shipped_release_dates
+    from auditor.checks.rules import RulesError, load_packs, release_dates_in_use
 
     try:
         packs = load_packs()
-        dates = ReleaseDates.load()
+        dates, problems = release_dates_in_use()
     except (RulesError, OSError, ValueError) as exc:
         return fail(str(exc))
     for pack in packs.values():
@@ -181,8 +184,13 @@ def rules_list() -> int:
         for rule in pack.rules:
             print(f"  {rule.id} [{rule.severity}] {rule.check} {', '.join(rule.applies_to or ())}"
                   + (f" before {rule.cutoff}" if rule.cutoff else ""))
-    print(f"release dates: {rules_dir() / 'release-dates.json'} (fetched {dates.fetched_at}): "
+    which = "shipped" if dates.path == shipped_release_dates() else "refreshed"
+    print(f"release dates ({which}): {dates.path} (fetched {dates.fetched_at}): "
           + ", ".join(f"{n} {len(v)}" for n, v in sorted(dates.packages.items())))
+    for problem in problems:
+        from auditor.report.escape import terminal
+
+        print(f"auditor: warning: {terminal(problem.location)}: {terminal(problem.message)}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -172,9 +172,11 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         rules_commands.add_parser("list", help="the rule packs and the release-date table in use")
         refresh = rules_commands.add_parser(
             "refresh", help="fetch first-upload dates of boto, botocore, awscli, boto3 and s3transfer from PyPI (network)",
-            description="Fetch release dates from PyPI's JSON API and write the release-date table. "
+            description="Fetch release dates from PyPI's JSON API and write the release-date table to the user's data "
+                        "folder ($XDG_DATA_HOME/auditor on Linux; AUDITOR_DATA_DIR names another), never into the "
+                        "installed package; scans use it while it is newer than the shipped table. "
                         "It uses the network, as auditor probe and scan --probe do; nothing else does.")
-        refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the table in use)")
+        refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the user's data folder, which scans then use)")
         refresh.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per request (default: 30)")
 
     store = commands.add_parser("truststore", help="check CA bundles, keystores or certificate directories for the ATS anchors",

@@ -30,6 +30,15 @@ def where_on_host(component: Optional[Component]) -> str:
     return f"{component.host}: {where(component)}" if component is not None and component.host else where(component)
 
 
+def released_cell(component: Component) -> str:
+    """The release date a components table shows: the first upload, or for a version newer than the release-date
+    table, that it came after the table's date (and so after every cutoff before it)."""
+    if component.released:
+        return component.released[:10]
+    after = component.details.get("released_after")
+    return f"after {after[:10]} (the table's date)" if isinstance(after, str) else ""
+
+
 def names_file(location: str) -> bool:
     return bool(location) and not _NOT_A_FILE.match(location)
 

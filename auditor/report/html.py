@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional
 
 from auditor.facts.setting import SettingFacts
 from auditor.model import SEVERITIES, Component, Evidence, Finding, Report, severity_rank, short_hash
-from auditor.report.common import components_by_id, not_scanned_note, waived_counts, where
+from auditor.report.common import components_by_id, not_scanned_note, released_cell, waived_counts, where
 from auditor.report.html_markup import Markup, el
 
 STYLE = Path(__file__).with_name("html_report.css")
@@ -157,7 +157,7 @@ def _components_table(members: list[Component], by_component: Mapping[str, list[
     if not members:
         return el("p", "No components.")
     rows = [el("tr", el("td", c.kind), el("td", c.name, class_="name"),
-               el("td", c.version or c.details.get("specifier") or ""), el("td", (c.released or "")[:10]),
+               el("td", c.version or c.details.get("specifier") or ""), el("td", released_cell(c)),
                el("td", el("code", where(c)), el("div", c.source, class_="muted"),
                   el("div", "from ", el("code", c.details["url"]), class_="muted") if "url" in c.details else None),
                el("td", _state(c, by_component.get(c.id, []))), id=_component_anchor(c)) for c in members]

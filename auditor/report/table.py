@@ -8,7 +8,7 @@ from auditor.facts.manifest import ManifestFacts
 from auditor.facts.setting import SettingFacts
 from auditor.model import Component, Report
 from auditor.redact import redact
-from auditor.report.common import components_by_id, not_scanned_note, redacted_table, where, where_on_host
+from auditor.report.common import components_by_id, not_scanned_note, redacted_table, released_cell, where, where_on_host
 from auditor.report.escape import terminal, visible
 
 
@@ -37,7 +37,7 @@ def render(report: Report) -> str:
     packages = [c for c in report.components if c.kind == "python-package"]
     stores = [c for c in report.components if c.kind == "trust-store"]
     if packages:
-        rows = [[c.name, c.version or c.details.get("specifier") or "any", (c.released or "")[:10], c.source,
+        rows = [[c.name, c.version or c.details.get("specifier") or "any", released_cell(c), c.source,
                  "" if c.details.get("active", True) else "inactive", c.location + (f":{c.line}" if c.line else "")]
                 for c in packages]
         lines += ["Components", redacted_table(rows, headers=["package", "version", "released (UTC)", "found by", "state", "location"],

@@ -22,7 +22,7 @@ from auditor.collect.config.trust_config import collect_trust_config
 from auditor.collect.config.environ import Environ
 from auditor.fs import FsError, View, shown
 from auditor.model import Component, Report, ScanError, Target
-from auditor.checks.rules import Pack, ReleaseDates, evaluate
+from auditor.checks.rules import Pack, ReleaseDates, evaluate, release_dates_in_use
 from auditor.trust.packaged import packaged_trust
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class _Scan:
 
 
 def run(options: ScanOptions) -> Report:
-    dates = ReleaseDates.load()
+    dates, table_errors = release_dates_in_use()
     watched = dates.tracked() | {n for p in options.packs for r in p.rules for n in r.applies_to or ()}
     report = Report.start(options.packs, options.fail_on, options.as_of)
     scan = _Scan(report, watched, options.progress, options.runtime)
@@ -109,7 +109,7 @@ def run(options: ScanOptions) -> Report:
     # A file included by two lockfiles is one fact, not two.
     unique = {c.id: c for c in reversed(collected.components)}
     report.components = [_with_release_date(c, dates) for c in unique.values()]
-    report.errors = list({(e.location, e.message): e for e in collected.errors}.values())
+    report.errors = list({(e.location, e.message): e for e in collected.errors}.values()) + table_errors
     _count_not_scanned(report)
     report.findings = list(evaluate(options.packs, report.components, dates))
     report.sort()
@@ -163,7 +163,11 @@ def _system_label(options: ScanOptions) -> str:
 def _with_release_date(component: Component, dates: ReleaseDates) -> Component:
     if component.kind != "python-package" or not component.version:
         return component
-    return dataclasses.replace(component, released=dates.released(component.name, component.version))
+    released = dates.released(component.name, component.version)
+    if released is None and dates.fetched_at and dates.newer_than_every_release(component.name, component.version):
+        # Not a blank cell: released after the table's date, so not before any cutoff earlier than it.
+        return dataclasses.replace(component, details={**component.details, "released_after": dates.fetched_at})
+    return dataclasses.replace(component, released=released)
 
 
 def _scan_target(path: str, scan: _Scan, found: Collected, *, root: str | None) -> tuple[str, str | None]:
