@@ -20,6 +20,7 @@ import jsonschema
 from auditor.collect.platform.java import JavaVersion, find_java_homes, parse_java_version, vendor_of, version_from_name
 from auditor.collect.platform.os_identity import read_os_identity
 from auditor.collect.sdks import collect_manifest
+from auditor.facts.java import JavaFacts
 from auditor.fs import View
 from auditor.model import SEVERITIES, Component, Report, ScanError
 from auditor.report.json_report import render, schema
@@ -111,8 +112,8 @@ def check_java_version(version: Optional[JavaVersion]) -> None:
     assert len(version.key) >= 3 and (version.update is None or version.update >= 0), version
 
 
-def java_component(version: Optional[str], details: dict) -> Component:
-    return Component("java", "java", version, JAVA_HOME, "JDK/JRE home", "image", details=details)
+def java_component(version: Optional[str], facts: JavaFacts) -> Component:
+    return Component("java", "java", version, JAVA_HOME, "JDK/JRE home", "image", facts=facts)
 
 
 def java_version_text(data: bytes) -> None:
@@ -121,9 +122,8 @@ def java_version_text(data: bytes) -> None:
     version = parse_java_version(text)
     check_java_version(version)
     vendor = vendor_of(text)
-    details = {"vendor": vendor} if vendor else {}
     if version is not None:
-        judge([java_component(version.raw, {**details, "version_exact": version.exact})], [])
+        judge([java_component(version.raw, JavaFacts(vendor or None, version_exact=version.exact))], [])
 
 
 def java_directory_name(data: bytes) -> None:
@@ -148,7 +148,7 @@ def describe_java_home(root: str, home_path: str, report: bool = True):
     (home,) = javas.homes
     check_java_version(home.parsed)
     check_errors(javas.errors)
-    component = java_component(home.version, home.details())
+    component = java_component(home.version, home.facts())
     check_component(component, "java")
     assert home.vendor is None or isinstance(home.vendor, str), home
     judge([component], javas.errors, report)

@@ -263,7 +263,7 @@ def test_version_and_vendor_of_each_home(image, home, version, exact, source, ve
     assert (found.version, found.parsed.exact, found.version_source, found.vendor) == (version, exact, source, vendor)
     named = home.split("/")[-3] if home.endswith("Contents/Home") else home.split("/")[-1]
     by_name = f"{version} in the directory name {named}"
-    assert found.details()["version_read"] == (f'JAVA_VERSION="{version}" in /{home}/release' if source == "release file" else by_name)
+    assert found.facts().version_read == (f'JAVA_VERSION="{version}" in /{home}/release' if source == "release file" else by_name)
 
 
 def test_java_home_and_path_come_from_the_targets_environment_inside_the_image(image):

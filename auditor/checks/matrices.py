@@ -9,6 +9,8 @@ from typing import Any
 
 from auditor.collect.platform.java import JavaVersion, parse_java_version
 from auditor.facts.client_trust import ClientTrust
+from auditor.facts.java import JavaFacts
+from auditor.facts.operating_system import OsFacts
 from auditor.model import Component, Verdict
 
 
@@ -17,16 +19,17 @@ def judge_os(matrix: dict[str, Any], component: Component) -> Verdict:
     `below` the version is under, or that has no `below`, gives the status. A system the matrix does not name
     gets the `unlisted` band; a version that cannot be read, where the answer depends on it, `unknown_version`."""
     row = next((r for r in matrix["os"] if r["id"] == component.name), None)
-    details = component.details
-    name = details.get("name") or (row or {}).get("name") or component.name
+    facts = component.facts_as(OsFacts)
+    name = facts.name or (row or {}).get("name") or component.name
     label = f"{name} {component.version or '(version unknown)'}"
     if row is None:
         band = matrix["unlisted"]
     else:
         band = _os_band(row["bands"], matrix["unknown_version"], version_key(component.version))
-    observed = [f"{component.location}: {details.get('read', component.version)}", f"{label}: {band['note']}"]
-    if row is None and details.get("id_like"):
-        observed.append(f"ID_LIKE={details['id_like']}: the matrix's rows are not extended to derivatives")
+    read = component.version if facts.read is None else facts.read
+    observed = [f"{component.location}: {read}", f"{label}: {band['note']}"]
+    if row is None and facts.id_like:
+        observed.append(f"ID_LIKE={facts.id_like}: the matrix's rows are not extended to derivatives")
     if band["status"] != "supported":
         observed.append(_os_trust_store_pointer(component.client_trust()))
     return Verdict(band["status"], label, band["note"], row and row["documented"], tuple(observed))
@@ -73,15 +76,15 @@ def judge_java(table: dict[str, Any], component: Component) -> Verdict:
     name its vendor, or that names none, and in it the first band whose `below` the version is under, or
     that has no `below`. A version that is unknown, or not exact where the answer depends on the levels
     not read, gets the table's `unknown_version` band."""
-    details = component.details
-    vendor = details.get("vendor")
+    facts = component.facts_as(JavaFacts)
+    vendor = facts.vendor
     version = parse_java_version(component.version or "")
-    if version is not None and "version_exact" in details:  # the collector knew the source: "1.6.0" printed by java is exact
-        version = replace(version, exact=details["version_exact"])
+    if version is not None and facts.version_exact is not None:  # the collector knew the source: "1.6.0" printed by java is exact
+        version = replace(version, exact=facts.version_exact)
     row = next(r for r in table["rows"] if vendor in r.get("vendors", [vendor]))
     band = _java_band(row["bands"], version) or table["unknown_version"]
     label = f"Java {component.version or '(version unknown)'}" + (f" ({vendor})" if vendor else "")
-    read = details.get("version_read") or "no version could be read (no release file, no version in the name)"
+    read = facts.version_read or "no version could be read (no release file, no version in the name)"
     observed = [f"{component.location}: {read}", f"{label}: {band['note']}"]
     if table.get("trust_store_decides"):
         observed.append(_java_trust_store_pointer(component.client_trust()))

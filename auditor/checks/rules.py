@@ -478,25 +478,31 @@ def check_trust_override(pack: Pack, rule: Rule, component: Component, dates: Re
 def check_openssl_before(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     """An OpenSSL older than the rule's `minimum` (e.g. 1.0.1, the first with TLS 1.2)."""
     from auditor.collect.platform.openssl import version_key
+    from auditor.facts.openssl import OpenSSLFacts
 
     key, minimum = version_key(component.version or ""), version_key(rule.required("minimum"))
     if minimum is None:  # a pack's minimum the check cannot compare: an error naming the rule, not a TypeError
         raise RulesError(f"rule {rule.id}: minimum {rule.minimum!r} is not an OpenSSL version such as 1.0.1")
     if key is None or key >= minimum:
         return
-    seen = [Evidence("observed", f"{component.details.get('version_text') or component.version} ({component.source})"),
-            _where(component)]
+    text = component.facts_as(OpenSSLFacts).version_text if component.kind == "openssl" else None
+    seen = [Evidence("observed", f"{text or component.version} ({component.source})"), _where(component)]
     yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(version=component.version), seen)
 
 
 def check_capability_missing(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
-    """An interpreter's ssl module reported without a capability (`capability`: a details key such as tls1_2)."""
-    if component.details.get(rule.capability) is not False:
+    """An interpreter's ssl module (an openssl component) reported without a capability (`capability`: sni or
+    tls1_2)."""
+    from auditor.facts.openssl import OpenSSLFacts
+
+    facts = component.facts_as(OpenSSLFacts) if component.kind == "openssl" else None
+    module = facts.ssl_module if facts is not None else None
+    capability = rule.required("capability")
+    if facts is None or module is None or module.capability(capability) is not False:
         return
-    details = component.details
-    seen = [Evidence("observed", f"Python {details.get('python_version')} at {details.get('python')} with "
-                                 f"{details.get('version_text')}: {rule.capability} is not available"), _where(component)]
-    yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(python=details.get("python")), seen)
+    seen = [Evidence("observed", f"Python {module.python_version} at {module.python} with "
+                                 f"{facts.version_text}: {capability} is not available"), _where(component)]
+    yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(python=module.python), seen)
 
 
 def check_os_matrix(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:

@@ -81,11 +81,14 @@ def _platform_table(report: Report) -> list[str]:
 
 def _platform_name(component: Component) -> str:
     """"Debian GNU/Linux 12 (bookworm), 12.11", "java 17.0.15 (OpenJDK)", "openssl 3.0.19"."""
+    from auditor.facts.java import JavaFacts
+    from auditor.facts.operating_system import OsFacts
+
     version = component.version or "(version unknown)"
-    pretty = component.details.get("pretty_name")
+    pretty = component.facts_as(OsFacts).pretty_name if component.kind == "os" else None
     if pretty:
         return pretty if version in pretty else f"{pretty}, {version}"
-    vendor = component.details.get("vendor")
+    vendor = component.facts_as(JavaFacts).vendor if component.kind == "java" else None
     return f"{component.name} {version}" + (f" ({vendor})" if vendor else "")
 
 

@@ -192,7 +192,7 @@ def _system(scope: TrustScope, settings: TrustSettings, book: StoreBook, result:
     result.errors.extend(javas.errors)
     for java in javas.homes:
         shown = host.display(java.home)
-        component = Component("java", "java", java.version, shown, "JDK/JRE home", book.target, details=java.details())
+        component = Component("java", "java", java.version, shown, "JDK/JRE home", book.target, facts=java.facts())
         result.components.append(component)
         label = f"Java {java.version or '(version unknown)'} at {shown}"
         choice = java_store(host, java, settings)

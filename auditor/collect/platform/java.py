@@ -59,6 +59,7 @@ from typing import Callable
 
 from auditor.bounded_run import RunFailed, run_bounded
 from auditor.collect.platform.jar import JarError, main_attributes, manifest_text
+from auditor.facts.java import JavaFacts
 from auditor.fs import FsError, View
 from auditor.model import ScanError
 
@@ -180,11 +181,10 @@ class JavaHome:
     version_read: str | None = None  # what was read, and where
     found_by: list[str] = field(default_factory=list)  # "JAVA_HOME=…", "PATH: /usr/bin/java", "/usr/lib/jvm/*"
 
-    def details(self) -> dict:
-        """The facts for the "java" component."""
-        facts = {"vendor": self.vendor, "version_source": self.version_source, "version_read": self.version_read,
-                 "version_exact": None if self.parsed is None else self.parsed.exact, "found_by": self.found_by}
-        return {key: value for key, value in facts.items() if value is not None}
+    def facts(self) -> JavaFacts:
+        """The facts for the "java" component, once every way it was found is known."""
+        return JavaFacts(self.vendor, self.version_source, self.version_read,
+                         None if self.parsed is None else self.parsed.exact, tuple(self.found_by))
 
 
 @dataclass

@@ -17,6 +17,7 @@ import sys
 from auditor.bounded_run import RunFailed, TimedOut, run_bounded
 from auditor.collect import Collected
 from auditor.collect.python.venv_base import base_stdlib
+from auditor.facts.openssl import OpenSSLFacts, SslModule
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
@@ -68,10 +69,10 @@ def version_key(version: str) -> tuple | None:
 
 def running_openssl(target: str) -> Component:
     """The OpenSSL the running interpreter's ssl module links."""
-    details = {"version_text": ssl.OPENSSL_VERSION, "python": sys.executable, "python_version": sys.version.split()[0],
-               "sni": ssl.HAS_SNI, "tls1_2": ssl.HAS_TLSv1_2}
+    module = SslModule(sys.executable, sys.version.split()[0], ssl.HAS_SNI, ssl.HAS_TLSv1_2)
     return Component("openssl", "openssl", _version_of(ssl.OPENSSL_VERSION), sys.executable,
-                     "ssl.OPENSSL_VERSION of the running interpreter", target, details=details)
+                     "ssl.OPENSSL_VERSION of the running interpreter", target,
+                     facts=OpenSSLFacts(ssl.OPENSSL_VERSION, ssl_module=module))
 
 
 def _version_of(text: str | None) -> str | None:
@@ -104,7 +105,7 @@ def library_openssl(view: View, patterns: tuple[str, ...], target: str, base: st
         text = match.group(0).decode("ascii", "replace")
         found.components.append(Component("openssl", "openssl", match.group(1).decode(), view.display(path),
                                           "version text in the shared object", target,
-                                          details={"version_text": text, "library": os.path.basename(path)}))
+                                          facts=OpenSSLFacts(text, library=os.path.basename(path))))
     return found
 
 
@@ -156,12 +157,10 @@ def _runtime_openssl(interpreter: str, shown: str, target: str, stdlib: list[str
                                 f"its OpenSSL was not read")
     if "openssl" not in facts or facts.get("sni") not in ("0", "1") or facts.get("tls1_2") not in ("0", "1"):
         return ScanError(shown, f"the interpreter's answer could not be read (exit {code}): {out.strip()[-200:]}")
-    details: dict[str, object] = {"version_text": facts["openssl"] or None, "python": shown, "python_version": facts["python"],
-               "sni": facts["sni"] == "1", "tls1_2": facts["tls1_2"] == "1"}
-    if stdlib:
-        details["base_stdlib"] = stdlib
+    module = SslModule(shown, facts["python"], facts["sni"] == "1", facts["tls1_2"] == "1", tuple(stdlib))
     return Component("openssl", "openssl", _version_of(facts["openssl"]), shown,
-                     "ssl.OPENSSL_VERSION of the interpreter, run with --runtime", target, details=details)
+                     "ssl.OPENSSL_VERSION of the interpreter, run with --runtime", target,
+                     facts=OpenSSLFacts(facts["openssl"] or None, ssl_module=module))
 
 
 def _answer(out: str) -> dict[str, str]:
@@ -189,7 +188,7 @@ def _command_openssl(binary: str, target: str, timeout: float | None) -> Compone
     if code != 0 or version is None:
         return ScanError(binary, f"openssl version gave no version (exit {code}): {(out + err).strip()[-200:]}")
     return Component("openssl", "openssl", version, binary, "`openssl version`, run with --runtime", target,
-                     details={"version_text": out.strip()})
+                     facts=OpenSSLFacts(out.strip()))
 
 
 def _run_bounded(argv: list[str], shown: str, what: str, timeout: float | None) -> tuple[str, str, int] | ScanError:

@@ -8,7 +8,7 @@ The files are read through a View, in this order; the first that names the syste
    ``rhel``, ``centos``, ``amzn``, ``alpine``, ``sles``, ``fedora``; "linux" when absent) and ``VERSION_ID``
    its version. Where the distribution's own file is more precise (CentOS says ``7`` here and
    "CentOS Linux release 7.9.2009 (Core)" in /etc/centos-release; Debian ``12`` here and ``12.15`` in
-   /etc/debian_version), that version is taken, and the file is named in ``details["version_from"]``.
+   /etc/debian_version), that version is taken, and the file is named in ``OsFacts.version_from``.
 2. ``/etc/lsb-release`` with ``DISTRIB_ID`` and ``DISTRIB_RELEASE`` (same syntax): Ubuntu before 12.04 has
    no os-release ("DISTRIB_ID=Ubuntu", "DISTRIB_RELEASE=8.10"). Elsewhere the file, when present, holds only
    ``LSB_VERSION`` and is passed over.
@@ -41,6 +41,7 @@ workarounds would be.
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import plistlib
 import re
@@ -50,6 +51,7 @@ import xml.parsers.expat
 from typing import Callable, TypeVar
 
 from auditor.collect import Collected
+from auditor.facts.operating_system import OsFacts
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
@@ -102,15 +104,15 @@ def _windows_identity(target: str) -> Component | None:
     if not version:
         return None
     service_pack = "" if service_pack == "SP0" else service_pack
-    details: dict[str, str | None] = {"name": f"Windows {release}".strip(), "release": release, "service_pack": service_pack,
-               "pretty_name": " ".join(filter(None, ("Windows", release, service_pack))),
-               "edition": platform.win32_edition(),
-               "read": f"platform.win32_ver(): release {release}, version {version}, {service_pack or 'no service pack'}"}
     getwindowsversion = getattr(sys, "getwindowsversion", None)
-    if getwindowsversion is not None:
-        details["product_type"] = WINDOWS_PRODUCT_TYPES.get(getwindowsversion().product_type)
+    product_type = WINDOWS_PRODUCT_TYPES.get(getwindowsversion().product_type) if getwindowsversion is not None else None
+    facts = OsFacts(name=f"Windows {release}".strip(), release=release, service_pack=service_pack,
+                    pretty_name=" ".join(filter(None, ("Windows", release, service_pack))),
+                    edition=platform.win32_edition(),
+                    read=f"platform.win32_ver(): release {release}, version {version}, {service_pack or 'no service pack'}",
+                    product_type=product_type)
     return Component("os", "windows", version, "platform.win32_ver()", "platform.win32_ver and sys.getwindowsversion",
-                     target, details=_present(details))
+                     target, facts=facts)
 
 
 class _Reader:
@@ -149,9 +151,9 @@ class _Reader:
         self.errors.append(ScanError(self.view.display(self.host(path)), message, self.target))
         return None
 
-    def component(self, name: str, version: str | None, path: str, source: str, details: dict) -> Component:
+    def component(self, name: str, version: str | None, path: str, source: str, facts: OsFacts) -> Component:
         return Component("os", name, version or None, self.view.display(self.host(path)), source, self.target,
-                         details=_present(details))
+                         facts=facts)
 
 
 def _os_release(reader: _Reader) -> Component | None:
@@ -162,14 +164,13 @@ def _os_release(reader: _Reader) -> Component | None:
         fields = _assignments(text)
         os_id, version = (fields.get("ID", "").strip() or "linux").lower(), fields.get("VERSION_ID")  # "ID=": unset
         read = f"ID={os_id}" + (f", VERSION_ID={version}" if version else ", no VERSION_ID")
-        details: dict[str, str | None] = {
-            "name": fields.get("NAME"), "pretty_name": fields.get("PRETTY_NAME"), "id_like": fields.get("ID_LIKE"),
-            "version_id": version, "codename": fields.get("VERSION_CODENAME"), "read": read}
+        facts = OsFacts(name=fields.get("NAME"), pretty_name=fields.get("PRETTY_NAME"), id_like=fields.get("ID_LIKE"),
+                        version_id=version, codename=fields.get("VERSION_CODENAME"), read=read)
         precise = _precise_version(reader, os_id, version)
         if precise is not None:
-            version, details["version_from"] = precise
-            details["read"] = f"{read}; {details['version_from']}: {version}"
-        return reader.component(os_id, version, path, "os-release (ID, VERSION_ID)", details)
+            version, version_from = precise
+            facts = dataclasses.replace(facts, read=f"{read}; {version_from}: {version}", version_from=version_from)
+        return reader.component(os_id, version, path, "os-release (ID, VERSION_ID)", facts)
     return None
 
 
@@ -192,9 +193,9 @@ def _lsb_release(reader: _Reader) -> Component | None:
     name, version = fields.get("DISTRIB_ID"), fields.get("DISTRIB_RELEASE")
     if not (name and version):
         return None
-    details = {"name": name, "pretty_name": fields.get("DISTRIB_DESCRIPTION"),
-               "codename": fields.get("DISTRIB_CODENAME"), "read": f"DISTRIB_ID={name}, DISTRIB_RELEASE={version}"}
-    return reader.component(name.lower(), version, LSB_RELEASE, "lsb-release (DISTRIB_ID, DISTRIB_RELEASE)", details)
+    facts = OsFacts(name=name, pretty_name=fields.get("DISTRIB_DESCRIPTION"), codename=fields.get("DISTRIB_CODENAME"),
+                    read=f"DISTRIB_ID={name}, DISTRIB_RELEASE={version}")
+    return reader.component(name.lower(), version, LSB_RELEASE, "lsb-release (DISTRIB_ID, DISTRIB_RELEASE)", facts)
 
 
 def _release_file(reader: _Reader) -> Component | None:
@@ -206,8 +207,8 @@ def _release_file(reader: _Reader) -> Component | None:
         name, version, codename = release
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower())
         os_id = next((known for prefix, known in RELEASE_NAMES if name.startswith(prefix)), slug)
-        details = {"name": name, "pretty_name": line, "codename": codename, "read": line}
-        return reader.component(os_id, version, path, "release file (first line)", details)
+        facts = OsFacts(name=name, pretty_name=line, codename=codename, read=line)
+        return reader.component(os_id, version, path, "release file (first line)", facts)
     return None
 
 
@@ -224,8 +225,8 @@ def _debian_version(reader: _Reader) -> Component | None:
     if line is None:
         return None
     numeric = _NUMERIC_VERSION.match(line) is not None
-    details = {"name": "Debian GNU/Linux", "codename": None if numeric else line, "read": line}
-    return reader.component("debian", line if numeric else None, DEBIAN_VERSION, "debian_version", details)
+    facts = OsFacts(name="Debian GNU/Linux", codename=None if numeric else line, read=line)
+    return reader.component("debian", line if numeric else None, DEBIAN_VERSION, "debian_version", facts)
 
 
 def _macos(reader: _Reader) -> Component | None:
@@ -246,10 +247,10 @@ def _macos(reader: _Reader) -> Component | None:
         return plist[key] if isinstance(plist.get(key), str) else default
 
     name = string("ProductName", "macOS")
-    details = {"name": name, "pretty_name": f"{name} {string('ProductUserVisibleVersion', version)}",
-               "build": string("ProductBuildVersion", None), "read": f"ProductName={name}, ProductVersion={version}"}
+    facts = OsFacts(name=name, pretty_name=f"{name} {string('ProductUserVisibleVersion', version)}",
+                    build=string("ProductBuildVersion", None), read=f"ProductName={name}, ProductVersion={version}")
     return reader.component("macos", version, MACOS_VERSION, "SystemVersion.plist (ProductName, ProductVersion)",
-                            details)
+                            facts)
 
 
 def _assignments(text: str) -> dict[str, str]:
@@ -266,7 +267,3 @@ def _assignments(text: str) -> dict[str, str]:
             if key.isidentifier():
                 values[key] = value
     return values
-
-
-def _present(details: dict) -> dict:
-    return {key: value for key, value in details.items() if value}
