@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
+from auditor.facts.package import PackageFacts
 from auditor.model import Component, Report
 from auditor.redact import redact
 from auditor.report.common import components_by_id, not_scanned_note, redacted_table, where, where_on_host
@@ -35,9 +36,10 @@ def render(report: Report) -> str:
     packages = [c for c in report.components if c.kind == "python-package"]
     stores = [c for c in report.components if c.kind == "trust-store"]
     if packages:
-        rows = [[c.name, c.version or c.details.get("specifier") or "any", (c.released or "")[:10], c.source,
-                 "" if c.details.get("active", True) else "inactive", c.location + (f":{c.line}" if c.line else "")]
-                for c in packages]
+        facts = [c.facts_as(PackageFacts) for c in packages]
+        rows = [[c.name, c.version or f.specifier or "any", (c.released or "")[:10], c.source,
+                 "" if f.loaded else "inactive", c.location + (f":{c.line}" if c.line else "")]
+                for c, f in zip(packages, facts)]
         lines += ["Components", redacted_table(rows, headers=["package", "version", "released (UTC)", "found by", "state", "location"],
                                           tablefmt="simple"), ""]
     elif not stores and not any(c.kind in ("probe", "sdk-manifest") for c in report.components):
