@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
 from auditor.facts.manifest import ManifestFacts
+from auditor.facts.package import PackageFacts
 from auditor.facts.setting import SettingFacts
 from auditor.model import Component, Evidence, Finding, ScanError, Verdict
 from auditor.rule_data import data_file, rules_dir, shipped_release_dates, user_release_dates
@@ -280,9 +281,9 @@ def _where(component: Component) -> Evidence:
 
 def check_released_before(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     cutoff = rule.required("cutoff")
-    name, version = component.name, component.version
-    fmt = dict(name=name, version=version, cutoff=cutoff, specifier=component.details.get("specifier", ""))
-    if version is None and "pinned" in component.details:
+    name, version, package = component.name, component.version, component.facts_as(PackageFacts)
+    fmt = dict(name=name, version=version, cutoff=cutoff, specifier=package.requirement.specifier if package.requirement else "")
+    if version is None and package.requirement is not None:
         yield from _range_only_before(pack, rule, component, dates, cutoff, fmt)
         return
     if version is None:
@@ -290,7 +291,7 @@ def check_released_before(pack: Pack, rule: Rule, component: Component, dates: R
         yield _finding(pack, rule, component, rule.severity_of("unknown", "medium"),
                        f"{name} (version unknown): verify it was released after {cutoff}", observed)
         return
-    severity = rule.severity if component.details.get("active", True) else rule.severity_of("shadowed", rule.severity)
+    severity = rule.severity if package.loaded else rule.severity_of("shadowed", rule.severity)
     released = dates.released(name, version)
     if released is not None:
         if released < cutoff:
@@ -322,20 +323,21 @@ def check_released_before(pack: Pack, rule: Rule, component: Component, dates: R
 
 
 def _install_state(component: Component) -> list[Evidence]:
-    details, notes = component.details, []
-    if details.get("shadowed_by"):
-        notes.append(Evidence("observed", f"not the install Python imports first: shadowed by {details['shadowed_by']}"))
-    if details.get("module_version"):
-        notes.append(Evidence("observed", f"the package's own __version__ says {details['module_version']}: "
+    package, notes = component.facts_as(PackageFacts), []
+    if package.shadowed_by:
+        notes.append(Evidence("observed", f"not the install Python imports first: shadowed by {package.shadowed_by}"))
+    if package.module_version:
+        notes.append(Evidence("observed", f"the package's own __version__ says {package.module_version}: "
                                           f"the files on disk differ from this metadata"))
-    if details.get("marker"):
-        notes.append(Evidence("observed", f"applies only where {details['marker']}"))
+    if package.requirement is not None and package.requirement.marker:
+        notes.append(Evidence("observed", f"applies only where {package.requirement.marker}"))
     return notes
 
 
 def _range_only_before(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates, cutoff: str,
                        fmt: dict[str, Any]) -> Iterator[Finding]:
-    specifier = component.details.get("specifier", "")
+    requirement = component.facts_as(PackageFacts).requirement
+    specifier = requirement.specifier if requirement else ""
     if not specifier or specifier.startswith("@"):
         return
     allowed = dates.matching(component.name, specifier)
@@ -348,9 +350,10 @@ def _range_only_before(pack: Pack, rule: Rule, component: Component, dates: Rele
 
 
 def check_unpinned(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
-    if component.version is not None or "pinned" not in component.details:
+    requirement = component.facts_as(PackageFacts).requirement
+    if component.version is not None or requirement is None:
         return
-    specifier, cutoff = component.details.get("specifier", ""), rule.required("cutoff")
+    specifier, cutoff = requirement.specifier, rule.required("cutoff")
     allowed = [] if specifier.startswith("@") else dates.matching(component.name, specifier or ">=0")
     if specifier.startswith("@"):
         summary = f"{component.name} is installed from {specifier[2:]}; no release is named"

@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from auditor.facts.package import PackageFacts, Requirement
 from auditor.facts.setting import SettingFacts
 from auditor.model import SEVERITIES, Component, Evidence, Finding, Report, severity_rank, short_hash
 from auditor.report.common import components_by_id, not_scanned_note, released_cell, waived_counts, where
@@ -157,13 +158,19 @@ def _components_table(members: list[Component], by_component: Mapping[str, list[
     if not members:
         return el("p", "No components.")
     rows = [el("tr", el("td", c.kind), el("td", c.name, class_="name"),
-               el("td", c.version or c.details.get("specifier") or ""), el("td", released_cell(c)),
+               el("td", c.version or _requirement(c).specifier or ""), el("td", released_cell(c)),
                el("td", el("code", where(c)), el("div", c.source, class_="muted"),
-                  el("div", "from ", el("code", c.details["url"]), class_="muted") if "url" in c.details else None),
+                  el("div", "from ", el("code", _requirement(c).url), class_="muted") if _requirement(c).url else None),
                el("td", _state(c, by_component.get(c.id, []))), id=_component_anchor(c)) for c in members]
     return el("table", el("caption", "Components checked"),
               el("thead", el("tr", [el("th", h) for h in ("kind", "name", "version", "released (UTC)", "where, found by", "state")])),
               el("tbody", rows), class_="components")
+
+
+def _requirement(component: Component) -> Requirement:
+    """What a file requires of a package; for an install, or a component of another kind, nothing."""
+    requirement = component.facts_as(PackageFacts).requirement if component.kind == "python-package" else None
+    return requirement or Requirement("", False)
 
 
 def _state(component: Component, findings: list[Finding]) -> list[Optional[Markup] | list[Markup]]:
@@ -175,7 +182,7 @@ def _state(component: Component, findings: list[Finding]) -> list[Optional[Marku
 def _facts(component: Component) -> list[str]:
     details = component.details
     facts: list[str] = []
-    if details.get("active") is False:
+    if component.kind == "python-package" and not component.facts_as(PackageFacts).loaded:
         facts.append("inactive: not the install Python imports")
     if details.get("certificate_validation") == "off":
         facts.append("certificate validation off")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Mapping, Optional
 
 from auditor.facts.manifest import ManifestFacts
+from auditor.facts.package import PackageFacts
 from auditor.facts.setting import SettingFacts
 from auditor.model import Component, Report
 from auditor.redact import redact
@@ -37,9 +38,10 @@ def render(report: Report) -> str:
     packages = [c for c in report.components if c.kind == "python-package"]
     stores = [c for c in report.components if c.kind == "trust-store"]
     if packages:
-        rows = [[c.name, c.version or c.details.get("specifier") or "any", released_cell(c), c.source,
-                 "" if c.details.get("active", True) else "inactive", c.location + (f":{c.line}" if c.line else "")]
-                for c in packages]
+        facts = [c.facts_as(PackageFacts) for c in packages]
+        rows = [[c.name, c.version or f.specifier or "any", released_cell(c), c.source,
+                 "" if f.loaded else "inactive", c.location + (f":{c.line}" if c.line else "")]
+                for c, f in zip(packages, facts)]
         lines += ["Components", redacted_table(rows, headers=["package", "version", "released (UTC)", "found by", "state", "location"],
                                           tablefmt="simple"), ""]
     elif not stores and not any(c.kind in ("probe", "sdk-manifest") for c in report.components):

@@ -10,6 +10,7 @@ import dataclasses
 
 from auditor.collect.python.python_env import PathEntry
 from auditor.collect.python.ziparchive import ArchiveView
+from auditor.facts.package import PackageFacts
 from auditor.model import Component, ScanError
 from auditor.trust.anchors import load_anchors
 from auditor.trust.client_store import STORE_OWNER, packaged_store
@@ -31,8 +32,8 @@ def packaged_trust(view: ArchiveView, clients: list[tuple[list[PathEntry], list[
         hosts = [e.host for e in entries] + [h for h in main if h not in {e.host for e in entries}]
         choices: dict = {}
         for component in found:
-            owner = STORE_OWNER.get(component.name)
-            if owner is None or not component.details.get("active", True):
+            owner, package = STORE_OWNER.get(component.name), component.facts_as(PackageFacts)
+            if owner is None or not package.loaded:
                 continue
             if owner not in choices:
                 choices[owner] = _confined(view, packaged_store(view, hosts, owner))
@@ -41,7 +42,7 @@ def packaged_trust(view: ArchiveView, clients: list[tuple[list[PathEntry], list[
                 book.unlinked(component, f"{owner} is not in the archive beside it: at run time it comes from elsewhere "
                                          f"(on Lambda, the runtime's own copy), which a scan of the archive does not see")
                 continue
-            where = component.details.get("path_entry", component.location)
+            where = package.on_path.entry if package.on_path else component.location
             book.use(view, dataclasses.replace(choice, reasons=[*choice.reasons, AS_PACKAGED]),
                      f"{component.name} {component.version or '(version unknown)'} in {where}", component)
     return book.components(), book.errors

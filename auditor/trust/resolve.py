@@ -22,6 +22,7 @@ from auditor.collect import Origin
 from auditor.collect.config.trust_settings import TrustSettings
 from auditor.fs import View
 from auditor.facts.client_trust import ClientTrust
+from auditor.facts.package import PackageFacts
 from auditor.facts.setting import SettingFacts
 from auditor.model import Component
 from auditor.trust.stores import StoreBook, link_client
@@ -130,10 +131,11 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
     choices: dict[tuple[str, int], StoreChoice | None] = {}
     for component in path.components:
         owner = STORE_OWNER.get(component.name)
-        if component.kind != "python-package" or owner is None or not component.details.get("active", True):
+        if component.kind != "python-package" or owner is None or not component.facts_as(PackageFacts).loaded:
             continue
         key = _client_key(path, component, owner)
-        where = component.details.get("path_entry", component.location)
+        on_path = component.facts_as(PackageFacts).on_path
+        where = on_path.entry if on_path else component.location
         label = f"{component.name} {component.version or '(version unknown)'} in {where}"
         for index, (context, why) in enumerate(runs):
             if (key, index) not in choices:
@@ -160,7 +162,7 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
 def _client_key(path: PythonPath, component: Component, owner: str) -> str:
     """Whose store a package's calls use: boto's, botocore's, the AWS CLI's (it reads some CA settings itself),
     or, for a recent AWS CLI v1 and the botocore it carries (awscli/botocore/), that copy's."""
-    if component.name == "awscli" or component.details.get("carried_by"):
+    if component.name == "awscli" or component.facts_as(PackageFacts).carried_by:
         cli = find_package(path.view, path.entries, "awscli")
         if cli is not None and path.view.is_file(os.path.join(cli, "botocore", "__init__.py")):
             return CARRIED

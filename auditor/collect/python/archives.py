@@ -34,6 +34,7 @@ from auditor.collect import Collected
 from auditor.collect.python.metadata import module_version
 from auditor.collect.python.python_env import MODULE_CAP, PathEntry, collect_environment
 from auditor.collect.python.ziparchive import ArchiveError, ArchiveView, Budget, ZipArchive, shown_name
+from auditor.facts.package import OnPath, PackageFacts
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
@@ -189,21 +190,27 @@ def _beside_egg_packages(view: ArchiveView, entries: list[PathEntry], target: st
                 except FsError as exc:
                     errors.append(ScanError(view.display(init), str(exc)))
                     version = None
-                details = {"path_entry": view.display(entry.host), "path_origin": entry.origin}
+                facts = PackageFacts(on_path=OnPath(view.display(entry.host), entry.origin))
                 found.append(Component("python-package", member.name, version, view.display(init),
-                                       f"__version__ in {member.name}/__init__.py (no metadata)", target, details=details))
+                                       f"__version__ in {member.name}/__init__.py (no metadata)", target, facts=facts))
     return found
 
 
 def _zipped_egg_source(view: ArchiveView, components: list[Component]) -> list[Component]:
     """An egg archive read as an egg folder: its distribution is a zipped egg, as python_env names one."""
     renamed = {}
-    for index, component in enumerate(components):
-        if component.location == view.display_top and component.source == "egg directory EGG-INFO/PKG-INFO":
-            replacement = dataclasses.replace(component, source="zipped egg EGG-INFO/PKG-INFO")
-            renamed[component.id] = replacement.id
-            components[index] = replacement
     for component in components:
-        if component.details.get("shadowed_by") in renamed:
-            component.details["shadowed_by"] = renamed[component.details["shadowed_by"]]
-    return components
+        if component.location == view.display_top and component.source == "egg directory EGG-INFO/PKG-INFO":
+            renamed[component.id] = dataclasses.replace(component, source="zipped egg EGG-INFO/PKG-INFO").id
+    return [_renamed(component, renamed) for component in components]
+
+
+def _renamed(component: Component, renamed: dict[str, str]) -> Component:
+    """The component as it is once the egg's own distribution is named a zipped egg: made anew, with its facts."""
+    facts = component.facts_as(PackageFacts)
+    shadowed_by = renamed.get(facts.shadowed_by, facts.shadowed_by) if facts.shadowed_by else None
+    if component.id not in renamed and shadowed_by == facts.shadowed_by:
+        return component
+    source = "zipped egg EGG-INFO/PKG-INFO" if component.id in renamed else component.source
+    return dataclasses.replace(component, source=source, details={},
+                               facts=dataclasses.replace(facts, shadowed_by=shadowed_by))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from auditor.facts.package import PackageFacts
 from auditor.fs import View
 from auditor.model import Component
 
@@ -15,11 +16,11 @@ from auditor.model import Component
 def collect_cli_v2(view: View, dist_dir: str, target: str) -> Component:
     version_dir = os.path.dirname(dist_dir)
     version = os.path.basename(version_dir)
-    details: dict[str, object] = {"distribution": "AWS CLI version 2 (bundled interpreter and botocore)"}
     try:
         # Only the link's text is read; the installer writes it absolute, pointing at the version directory.
-        details["active"] = os.path.basename(os.readlink(os.path.join(os.path.dirname(version_dir), "current")).rstrip("/")) == version
+        active: bool | None = os.path.basename(os.readlink(os.path.join(os.path.dirname(version_dir), "current")).rstrip("/")) == version
     except OSError:
-        pass
+        active = None
+    facts = PackageFacts(distribution="AWS CLI version 2 (bundled interpreter and botocore)", active=active)
     return Component("python-package", "awscli", version, view.display(version_dir),
-                     "AWS CLI v2 installer directory (v2/<version>/dist)", target, details=details)
+                     "AWS CLI v2 installer directory (v2/<version>/dist)", target, facts=facts)

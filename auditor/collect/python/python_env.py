@@ -9,6 +9,7 @@ of sys.path; we recognise that idiom instead of running it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Union
 from auditor import names
 from auditor.collect import Collected
 from auditor.collect.python.metadata import HEADER_CAP, decode, module_version, name_and_version, read_name_and_version, MetadataError
+from auditor.facts.package import OnPath, PackageFacts
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
@@ -45,7 +47,6 @@ class Found:
     location: str
     source: str
     entry_index: int
-    details: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -240,25 +241,27 @@ def collect_environment(view: Tree, entries: list[PathEntry], target: str, watch
     for index, contents in enumerate(per_entry):
         found.extend(contents.found)
         found.extend(_bare_packages(view, entries[index], index, contents))
-    component_of = {}
-    for item in found:
-        item.details["path_entry"] = view.display(entries[item.entry_index].host)
-        item.details["path_origin"] = entries[item.entry_index].origin
-        component_of[id(item)] = Component("python-package", item.name, item.version, item.location, item.source, target, details=item.details)
+    facts = {}
     for name in sorted({f.name for f in found}):
         installs = [f for f in found if f.name == name]
-        winner = _mark_winner(installs, per_entry)
-        for item in installs:
-            if item is not winner:
-                item.details["shadowed_by"] = component_of[id(winner)].id
-    result.components.extend(component_of.values())
-    result.components.extend(_carried_botocore(view, entries, found, target, result.errors))
+        facts.update(_judged(view, entries, installs, per_entry))
+    components = {}
+    winners = {}  # a component's id depends only on where and how it was found: the winner's is known before the rest
+    for item in found:
+        if facts[id(item)].active:
+            components[id(item)] = winners[item.name] = _component(item, target, facts[id(item)])
+    for item in found:
+        if id(item) not in components:
+            facts_of = dataclasses.replace(facts[id(item)], shadowed_by=winners[item.name].id)
+            components[id(item)] = _component(item, target, facts_of)
+    result.components.extend(components[id(item)] for item in found)
+    result.components.extend(_carried_botocore(view, entries, found, target, components, result.errors))
     result.distributions = sum(c.distributions for c in per_entry)
     return result
 
 
 def _carried_botocore(view: Tree, entries: list[PathEntry], found: list[Found], target: str,
-                      errors: list[ScanError]) -> list[Component]:
+                      components: dict[int, Component], errors: list[ScanError]) -> list[Component]:
     """The botocore that recent AWS CLI v1 releases carry inside the package (awscli/botocore/): the CLI's AWS calls
     go through it, not through the botocore installed beside it."""
     carried = []
@@ -273,11 +276,11 @@ def _carried_botocore(view: Tree, entries: list[PathEntry], found: list[Found], 
         except FsError as exc:
             errors.append(ScanError(view.display(init), str(exc)))
             version = None
-        details = {"carried_by": f"awscli {item.version}", "path_entry": item.details.get("path_entry"),
-                   "path_origin": item.details.get("path_origin"), "active": item.details.get("active", True)}
+        awscli = components[id(item)].facts_as(PackageFacts)
+        facts = PackageFacts(carried_by=f"awscli {item.version}", on_path=awscli.on_path, active=awscli.loaded)
         carried.append(Component("python-package", "botocore", version, view.display(init),
                                  "__version__ in awscli/botocore/__init__.py (the copy awscli carries)", target,
-                                 details=details))
+                                 facts=facts))
     return carried
 
 
@@ -293,9 +296,15 @@ def _bare_packages(view, entry, index, contents: EntryContents) -> list[Found]:
     return bare
 
 
-def _mark_winner(installs: list[Found], per_entry: list[EntryContents]) -> Found:
-    """Which install `import name` would load: the first path entry holding the package wins;
-    inside one directory, the metadata whose version matches the package's __version__."""
+def _component(item: Found, target: str, facts: PackageFacts) -> Component:
+    return Component("python-package", item.name, item.version, item.location, item.source, target, facts=facts)
+
+
+def _judged(view: Tree, entries: list[PathEntry], installs: list[Found],
+            per_entry: list[EntryContents]) -> dict[int, PackageFacts]:
+    """The facts of each install of one package (by the install's id()): where it is on sys.path, and whether it is
+    the one `import name` would load: the first path entry holding the package wins; inside one directory, the
+    metadata whose version matches the package's __version__."""
     installs.sort(key=lambda f: f.entry_index)
     providing = [f for f in installs if per_entry[f.entry_index].module_versions.get(f.name) is not None]
     candidates = providing or installs
@@ -303,12 +312,12 @@ def _mark_winner(installs: list[Found], per_entry: list[EntryContents]) -> Found
     same_entry = [f for f in candidates if f.entry_index == first_entry]
     on_disk = per_entry[first_entry].module_versions.get(installs[0].name)
     winner = next((f for f in same_entry if on_disk and f.version == on_disk), same_entry[0])
+    judged = {}
     for item in installs:
-        item.details["active"] = item is winner
+        entry = entries[item.entry_index]
         module = per_entry[item.entry_index].module_versions.get(item.name)
-        if module is None:
-            item.details["note"] = "metadata without the package directory beside it"
-        elif module and module != item.version:
-            item.details["module_version"] = module
-    return winner
-
+        judged[id(item)] = PackageFacts(
+            on_path=OnPath(view.display(entry.host), entry.origin), active=item is winner,
+            note="metadata without the package directory beside it" if module is None else None,
+            module_version=module if module and module != item.version else None)
+    return judged

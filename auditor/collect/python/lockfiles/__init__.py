@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
 from auditor.collect import Collected
+from auditor.facts.package import PackageFacts, Requirement
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
 
@@ -39,6 +40,8 @@ class Pin:
     path: str  # host path of the file that says it
     line: Optional[int]
     source: str
+    # What else the file states of it, in the order its reader meets it: the fields of facts.package.Requirement
+    # (its reader's accumulator, which becomes the component's typed facts when the component is made).
     details: dict = field(default_factory=dict)
 
 
@@ -168,8 +171,8 @@ def collect_lockfile(view: View, path: str, target: str, watched: set[str], labe
                                                            f"{MAX_PINS:,} a real project has; the first {MAX_PINS:,} are read"))
         del pins[MAX_PINS:]
     for pin in pins:
-        details = dict(pin.details, specifier=pin.specifier, pinned=pin.version is not None)
+        facts = PackageFacts(requirement=Requirement.of(pin.specifier, pin.version is not None, pin.details))
         result.components.append(
-            Component("python-package", pin.name, pin.version, view.display(pin.path), pin.source, target, line=pin.line, details=details)
+            Component("python-package", pin.name, pin.version, view.display(pin.path), pin.source, target, line=pin.line, facts=facts)
         )
     return result
