@@ -43,6 +43,8 @@ class Component:
     source: str  # how it was found: "dist-info METADATA", "poetry.lock", …
     target: str
     released: Optional[str] = None  # first PyPI upload, UTC ISO 8601
+    # A version newer than every release of the release-date table: released after the table's date (its fetched_at).
+    released_after: Optional[str] = None
     line: Optional[int] = None
     details: dict = field(default_factory=dict)
     host: Optional[str] = None  # set in a report merged from several hosts' reports: ids stay unique across hosts

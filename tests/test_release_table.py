@@ -94,7 +94,7 @@ def test_refresh_writes_the_users_data_folder_and_the_scan_judges_by_it(pypi, da
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"botocore=={ADDED}\n")
     before = _botocore(scan_json(requirements), ADDED)
-    assert "released" not in before and before["details"]["released_after"] == SHIPPED.fetched_at
+    assert "released" not in before and before["released_after"] == SHIPPED.fetched_at
 
     result = run("rules", "refresh")
     table = data_home / "auditor" / "release-dates.json"
@@ -109,7 +109,7 @@ def test_refresh_writes_the_users_data_folder_and_the_scan_judges_by_it(pypi, da
 
     # The same process: the table is read again because its file changed.
     after = _botocore(scan_json(requirements), ADDED)
-    assert after["released"] == ADDED_ON and "released_after" not in after["details"]
+    assert after["released"] == ADDED_ON and "released_after" not in after
     listed = run("rules", "list")
     assert listed.code == 0 and f"release dates (refreshed): {table} (fetched {refreshed['fetched_at']})" in listed.out
 
@@ -158,10 +158,10 @@ def test_a_version_newer_than_the_table_is_said_to_be_released_after_its_date(tm
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"botocore=={ADDED}\nbotocore==0.21.0\nawscli==2.15.30\n")
     report = scan_json(requirements)
-    assert _botocore(report, ADDED)["details"]["released_after"] == SHIPPED.fetched_at
+    assert _botocore(report, ADDED)["released_after"] == SHIPPED.fetched_at
     # awscli 2.x is the AWS CLI v2, which is not on PyPI at all: no claim about its date.
     awscli = next(c for c in report["components"] if c["name"] == "awscli")
-    assert "released" not in awscli and "released_after" not in awscli["details"]
+    assert "released" not in awscli and "released_after" not in awscli
     assert not [f for f in report["findings"] if f["component"] == _botocore(report, ADDED)["id"]]
     table = run("scan", "-q", requirements)
     row = next(line for line in table.out.splitlines() if line.startswith("botocore") and ADDED in line)

@@ -35,8 +35,8 @@ def released_cell(component: Component) -> str:
     table, that it came after the table's date (and so after every cutoff before it)."""
     if component.released:
         return component.released[:10]
-    after = component.details.get("released_after")
-    return f"after {after[:10]} (the table's date)" if isinstance(after, str) else ""
+    after = component.released_after
+    return f"after {after[:10]} (the table's date)" if after else ""
 
 
 def names_file(location: str) -> bool:

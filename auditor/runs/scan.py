@@ -166,7 +166,7 @@ def _with_release_date(component: Component, dates: ReleaseDates) -> Component:
     released = dates.released(component.name, component.version)
     if released is None and dates.fetched_at and dates.newer_than_every_release(component.name, component.version):
         # Not a blank cell: released after the table's date, so not before any cutoff earlier than it.
-        return dataclasses.replace(component, details={**component.details, "released_after": dates.fetched_at})
+        return dataclasses.replace(component, released_after=dates.fetched_at)
     return dataclasses.replace(component, released=released)
 
 
