@@ -29,12 +29,17 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from auditor.collect.python.metadata import module_version
 from auditor.collect import Origin
 from auditor.collect.config.trust_settings import TrustSettings
 from auditor.fs import FsError, StoreView
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 SOURCE_CAP = 1024 * 1024
 # The client whose store a package uses: boto3 and the AWS CLI go through botocore.
@@ -240,7 +245,7 @@ def shown_store(view: StoreView, choice: StoreChoice) -> str:
     return view.display(choice.path) if choice.path else f"no store ({choice.role})"
 
 
-def setting_store(view: StoreView, setting: Origin, role: str, reasons: list[str], fallbacks=(),
+def setting_store(view: StoreView, setting: Origin, role: str, reasons: list[str], fallbacks: Iterable[tuple[str, str]] = (),
                   home: TrustSettings | None = None) -> StoreChoice:
     """The store a setting names. `home`: the context whose home a leading `~` means, for a client that
     expands it (None: the client opens the path as written). A relative path depends on the client's working
@@ -267,10 +272,11 @@ def _setting(settings: TrustSettings, name: str) -> Origin | None:
     return settings.aws_ca_bundle() if name == "ca_bundle" else settings.variable(name)
 
 
-def _table(client: str) -> dict:
+def _table(client: str) -> dict[str, Any]:
     from auditor.rule_data import data_file
 
-    return data_file(SETTINGS_DATA).get(client, {})
+    table: dict[str, Any] = data_file(SETTINGS_DATA).get(client, {})
+    return table
 
 
 def setting_read(view: StoreView, package: str, client: str, name: str) -> Reads:
@@ -291,12 +297,15 @@ def setting_read(view: StoreView, package: str, client: str, name: str) -> Reads
                             f"{'do' if len(modules) > 1 else 'does'} not ({client} first reads it in {first})")
     how = f"this copy ships no {', no '.join(missing)}: decided from its version" if modules else "decided from its version"
     version = _version_at(view, package)
-    if version is None or _release(version) is None:
+    release = None if version is None else _release(version)
+    if release is None:
         unknown = f"its version {version!r} cannot be compared" if version else "no __version__ can be read from its __init__.py"
         shipped = f"this copy ships no {', no '.join(missing)}, and " if missing else ""
         return Reads(None, f"{client} at {shown}: whether it reads {setting} cannot be told ({client} first reads it "
                            f"in {first}; {shipped}{unknown})")
-    reads = _release(version) >= _release(first)
+    from packaging.version import Version
+
+    reads = release >= Version(first)  # `first`, from the rule data, is always a release
     return Reads(reads, f"{client} {version} at {shown} {'reads' if reads else 'does not read'} {setting}"
                         f"{' itself' if client == 'awscli' and reads else ''}: {client} first reads it in {first}; {how}")
 
@@ -316,7 +325,7 @@ def _version_at(view: StoreView, package: str) -> str | None:
         return None
 
 
-def _release(version: str):
+def _release(version: str) -> Version | None:
     from packaging.version import InvalidVersion, Version
 
     try:

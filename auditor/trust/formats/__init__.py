@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from auditor.trust.formats.jks import is_java_keystore, read_java_keystore
 from auditor.trust.formats.pem import certificates_in_file
@@ -25,7 +26,7 @@ class Store:
     format: str  # pem | der | directory | jks | jceks | pkcs12
     certificates: list[bytes] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
-    keystore: dict = field(default_factory=dict)  # for keystores: integrity and entry counts
+    keystore: dict[str, Any] = field(default_factory=dict)  # for keystores: integrity and entry counts
 
 
 def read_store(view: StoreView, path: str, password: str | None = None) -> Store:
