@@ -19,7 +19,8 @@ import itertools
 import os
 import stat
 from collections import OrderedDict
-from typing import BinaryIO
+from collections.abc import Sequence
+from typing import BinaryIO, Protocol
 
 MAX_SYMLINKS = 40
 DEFAULT_CAP = 8 * 1024 * 1024
@@ -342,6 +343,45 @@ class Listed:
 
     def is_symlink(self) -> bool:
         return self._entry.is_symlink()
+
+
+class Named(Protocol):
+    """A name in a folder's listing, as the trust-store code reads it: a View's `Listed`, an archive's `Member`."""
+
+    @property
+    def name(self) -> str: ...
+
+
+class StoreView(Protocol):
+    """What the trust-store code reads a store and a client's files through: a View, or the view of an archive's
+    members (auditor.collect.python.ziparchive.ArchiveView), whose stores are checked by the same code. Exactly
+    the part of View's interface that code calls; a reader that needs more takes a View."""
+
+    @property
+    def top(self) -> str: ...
+
+    @property
+    def image(self) -> bool: ...
+
+    def inside(self, path: str, /) -> bool: ...
+
+    def display(self, path: str, /) -> str: ...
+
+    def locate(self, base_dir: str, path_text: str, /) -> str: ...
+
+    def resolve(self, path: str, /) -> str: ...
+
+    def kind(self, path: str, /) -> str | None: ...
+
+    def is_file(self, path: str, /) -> bool: ...
+
+    def is_dir(self, path: str, /) -> bool: ...
+
+    def link_text(self, path: str, /) -> str | None: ...
+
+    def list_dir(self, path: str, /) -> Sequence[Named]: ...
+
+    def read_bytes(self, path: str, cap: int, /) -> bytes: ...
 
 
 class NotRegular(Exception):

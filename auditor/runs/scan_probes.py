@@ -11,6 +11,7 @@ This is a scan's only use of the network, and only with --probe."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from auditor.facts.probe import ProbeLinks
 from auditor.facts.trust_store import TrustStoreFacts
@@ -20,6 +21,9 @@ from auditor.runs.probe import machine_stores
 from auditor.probe.handshake import TrustStore
 from auditor.probe.result import probe_component
 from auditor.probe.run import DEFAULT_DEADLINE, DEFAULT_JOBS, ProbeJob, ProbeSettings, run_probes
+
+if TYPE_CHECKING:
+    from auditor.collect.config.environ import Environ
 
 # The stores a JVM opens with javax.net.ssl.trustStorePassword: a JDK's own, and the one the option names.
 JAVA_ROLES = frozenset({"Java cacerts", "custom Java trust store", "named by javax.net.ssl.trustStore"})
@@ -45,7 +49,7 @@ class _Store:
     links: ProbeLinks | None = None  # the store's component and its clients, for the probe components
 
 
-def probe_scan(plan: ProbePlan, components: list[Component], environ, root: str | None = None) -> list[Component]:
+def probe_scan(plan: ProbePlan, components: list[Component], environ: Environ, root: str | None = None) -> list[Component]:
     """A probe component per store in use and endpoint, linked to its store (`trust_store_id`) and the
     clients that use it (`used_by`). `environ`: the clients' environment (for the Java trust store
     password); `root`: the scanned image, inside which the stores' paths lie."""
@@ -81,7 +85,7 @@ def _stores_in_use(components: list[Component], view: View, java_password: str |
     return stores
 
 
-def _java_password(view: View, environ) -> str | None:
+def _java_password(view: View, environ: Environ) -> str | None:
     from auditor.collect.config.trust_settings import read_trust_settings
 
     option = read_trust_settings(view, environ).java_options.get("javax.net.ssl.trustStorePassword")

@@ -17,8 +17,12 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.rule_data import rules_dir
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate, Name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,7 +35,7 @@ class Anchor:
     name: str
     sha256: str
     not_after: str  # UTC, ISO 8601
-    subject: tuple  # ((oid, value), …)
+    subject: tuple[tuple[str, str | bytes], ...]  # ((oid, value), …)
     marker: bytes  # the subject's last attribute value, searched for before parsing
     public_key_sha256: str  # of the SubjectPublicKeyInfo DER
     debian_file: str = ""  # its name in /etc/ca-certificates.conf
@@ -43,17 +47,17 @@ class AnchorCheck:
     anchors: list[str] = field(default_factory=list)  # valid anchors present
     expired: list[str] = field(default_factory=list)
     distrusted: list[str] = field(default_factory=list)  # present, but on the machine's distrust list
-    impostors: list[dict] = field(default_factory=list)
+    impostors: list[dict[str, str]] = field(default_factory=list)
     unparsable: int = 0
 
 
-def _public_key_der(certificate) -> bytes:
+def _public_key_der(certificate: Certificate) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     return certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
-def load_anchors(directory=None) -> list[Anchor]:
+def load_anchors(directory: str | Path | None = None) -> list[Anchor]:
     """The anchors as data: nothing is parsed, so a store that holds only exact copies needs no X.509 parser.
     Read once per rules folder: every archive and every scan's store book asks for them."""
     return list(_anchors_in(str(directory or rules_dir())))
@@ -93,7 +97,7 @@ def check_store(certificates: list[bytes], anchors: list[Anchor], as_of: str,
     return result
 
 
-def _compare(der: bytes, anchor: Anchor, present: dict, result: AnchorCheck) -> None:
+def _compare(der: bytes, anchor: Anchor, present: dict[str, str], result: AnchorCheck) -> None:
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
 
@@ -121,7 +125,7 @@ def _compare(der: bytes, anchor: Anchor, present: dict, result: AnchorCheck) -> 
         result.impostors.append({"name": anchor.name, "sha256": hashlib.sha256(der).hexdigest(), "not_after": not_after})
 
 
-def subject_key(name) -> tuple:
+def subject_key(name: Name) -> tuple[tuple[str, str | bytes], ...]:
     """A distinguished name as (OID, value) pairs: equal names compare equal whatever their string encoding."""
     return tuple((attribute.oid.dotted_string, attribute.value) for attribute in name)
 

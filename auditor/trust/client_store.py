@@ -29,12 +29,17 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from auditor.collect.python.metadata import module_version
 from auditor.collect import Origin
 from auditor.collect.config.trust_settings import TrustSettings
-from auditor.fs import FsError, View
+from auditor.fs import FsError, StoreView
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 SOURCE_CAP = 1024 * 1024
 # The client whose store a package uses: boto3 and the AWS CLI go through botocore.
@@ -98,7 +103,7 @@ class Reads:
     why: str = ""
 
 
-def find_package(view: View, entries: list[str], name: str) -> str | None:
+def find_package(view: StoreView, entries: list[str], name: str) -> str | None:
     """The directory `import name` would load: the first path entry holding name/__init__.py."""
     for entry in entries:
         candidate = os.path.join(entry, name)
@@ -107,14 +112,14 @@ def find_package(view: View, entries: list[str], name: str) -> str | None:
     return None
 
 
-def _source(view: View, path: str) -> str:
+def _source(view: StoreView, path: str) -> str:
     try:
         return view.read_bytes(path, SOURCE_CAP).decode("utf-8", "replace")
     except FsError:
         return ""
 
 
-def _where(view: View, module: str, package_dir: str, entries: list[str], owner: str) -> StoreChoice:
+def _where(view: StoreView, module: str, package_dir: str, entries: list[str], owner: str) -> StoreChoice:
     """What a `where()` module returns: a patched absolute path, certifi's, or the package's cacert.pem."""
     text = _source(view, module)
     shown = view.display(module)
@@ -128,7 +133,7 @@ def _where(view: View, module: str, package_dir: str, entries: list[str], owner:
     return StoreChoice(own, f"{owner} bundle", [f"{shown} returns its own cacert.pem"])
 
 
-def _certifi_else(view: View, own: str, entries: list[str], owner: str, why: str) -> StoreChoice:
+def _certifi_else(view: StoreView, own: str, entries: list[str], owner: str, why: str) -> StoreChoice:
     certifi = certifi_store(view, entries)
     if certifi is not None:
         certifi.reasons.insert(0, f"{why}, and certifi is importable")
@@ -137,7 +142,7 @@ def _certifi_else(view: View, own: str, entries: list[str], owner: str, why: str
     return StoreChoice(own, f"{owner} bundle", [f"{why}, but certifi is not importable here: its own cacert.pem is used"])
 
 
-def certifi_store(view: View, entries: list[str]) -> StoreChoice | None:
+def certifi_store(view: StoreView, entries: list[str]) -> StoreChoice | None:
     package = find_package(view, entries, "certifi")
     if package is None:
         return None
@@ -151,7 +156,7 @@ def certifi_store(view: View, entries: list[str]) -> StoreChoice | None:
     return StoreChoice(os.path.join(package, "cacert.pem"), "certifi", [f"certifi at {view.display(package)} returns its cacert.pem"])
 
 
-def botocore_store(view: View, entries: list[str], settings: TrustSettings, cli: bool = False) -> StoreChoice | None:
+def botocore_store(view: StoreView, entries: list[str], settings: TrustSettings, cli: bool = False) -> StoreChoice | None:
     """The store of botocore, or with `cli` of the AWS CLI (awscli), which reads some settings itself."""
     package = find_package(view, entries, "botocore")
     if package is None:
@@ -169,13 +174,13 @@ def botocore_store(view: View, entries: list[str], settings: TrustSettings, cli:
     return choice
 
 
-def _uses_urllib3(view: View, package: str) -> bool:
+def _uses_urllib3(view: StoreView, package: str) -> bool:
     """botocore 1.11.0 and later (httpsession.py; a trimmed copy: cacert.pem without vendored requests)."""
     return view.is_file(os.path.join(package, "httpsession.py")) or (
         view.is_file(os.path.join(package, "cacert.pem")) and not view.is_dir(os.path.join(package, "vendored", "requests")))
 
 
-def cli_v2_store(view: View, dist: str, settings: TrustSettings) -> StoreChoice:
+def cli_v2_store(view: StoreView, dist: str, settings: TrustSettings) -> StoreChoice:
     """AWS CLI v2 freezes botocore into its installer; the bundle files stay beside the code."""
     certifi = os.path.join(dist, "certifi", "cacert.pem")
     own = os.path.join(dist, "awscli", "botocore", "cacert.pem")
@@ -189,7 +194,7 @@ def cli_v2_store(view: View, dist: str, settings: TrustSettings) -> StoreChoice:
     return choice
 
 
-def with_overrides(view: View, default: StoreChoice, settings: TrustSettings,
+def with_overrides(view: StoreView, default: StoreChoice, settings: TrustSettings,
                    reads: dict[str, Reads] | None = None, expands_tilde: bool = True) -> StoreChoice:
     """botocore's order: AWS_CA_BUNDLE, the active profile's ca_bundle, REQUESTS_CA_BUNDLE, its default.
     `reads`: whether the client reads each setting that is set (when not given: every one). After a
@@ -236,11 +241,11 @@ def with_overrides(view: View, default: StoreChoice, settings: TrustSettings,
     return choice
 
 
-def shown_store(view: View, choice: StoreChoice) -> str:
+def shown_store(view: StoreView, choice: StoreChoice) -> str:
     return view.display(choice.path) if choice.path else f"no store ({choice.role})"
 
 
-def setting_store(view: View, setting: Origin, role: str, reasons: list[str], fallbacks=(),
+def setting_store(view: StoreView, setting: Origin, role: str, reasons: list[str], fallbacks: Iterable[tuple[str, str]] = (),
                   home: TrustSettings | None = None) -> StoreChoice:
     """The store a setting names. `home`: the context whose home a leading `~` means, for a client that
     expands it (None: the client opens the path as written). A relative path depends on the client's working
@@ -267,13 +272,14 @@ def _setting(settings: TrustSettings, name: str) -> Origin | None:
     return settings.aws_ca_bundle() if name == "ca_bundle" else settings.variable(name)
 
 
-def _table(client: str) -> dict:
+def _table(client: str) -> dict[str, Any]:
     from auditor.rule_data import data_file
 
-    return data_file(SETTINGS_DATA).get(client, {})
+    table: dict[str, Any] = data_file(SETTINGS_DATA).get(client, {})
+    return table
 
 
-def setting_read(view: View, package: str, client: str, name: str) -> Reads:
+def setting_read(view: StoreView, package: str, client: str, name: str) -> Reads:
     """Whether the client whose package is at `package` reads setting `name` (rules/ca-settings.toml):
     from the code that reads it where that is shipped, else from the package's __version__."""
     entry, shown, setting = _table(client)[name], view.display(package), OVERRIDES[name]
@@ -291,12 +297,15 @@ def setting_read(view: View, package: str, client: str, name: str) -> Reads:
                             f"{'do' if len(modules) > 1 else 'does'} not ({client} first reads it in {first})")
     how = f"this copy ships no {', no '.join(missing)}: decided from its version" if modules else "decided from its version"
     version = _version_at(view, package)
-    if version is None or _release(version) is None:
+    release = None if version is None else _release(version)
+    if release is None:
         unknown = f"its version {version!r} cannot be compared" if version else "no __version__ can be read from its __init__.py"
         shipped = f"this copy ships no {', no '.join(missing)}, and " if missing else ""
         return Reads(None, f"{client} at {shown}: whether it reads {setting} cannot be told ({client} first reads it "
                            f"in {first}; {shipped}{unknown})")
-    reads = _release(version) >= _release(first)
+    from packaging.version import Version
+
+    reads = release >= Version(first)  # `first`, from the rule data, is always a release
     return Reads(reads, f"{client} {version} at {shown} {'reads' if reads else 'does not read'} {setting}"
                         f"{' itself' if client == 'awscli' and reads else ''}: {client} first reads it in {first}; {how}")
 
@@ -309,14 +318,14 @@ def _either(cli: Reads, botocore: Reads) -> Reads:
     return Reads(answer, f"{cli.why}; {botocore.why}")
 
 
-def _version_at(view: View, package: str) -> str | None:
+def _version_at(view: StoreView, package: str) -> str | None:
     try:
         return module_version(view.read_bytes(os.path.join(package, "__init__.py"), SOURCE_CAP))
     except FsError:
         return None
 
 
-def _release(version: str):
+def _release(version: str) -> Version | None:
     from packaging.version import InvalidVersion, Version
 
     try:
@@ -325,7 +334,7 @@ def _release(version: str):
         return None
 
 
-def _botocore_default(view: View, package: str, entries: list[str]) -> StoreChoice:
+def _botocore_default(view: StoreView, package: str, entries: list[str]) -> StoreChoice:
     shown = view.display(package)
     httpsession = os.path.join(package, "httpsession.py")
     own = os.path.join(package, "cacert.pem")
@@ -352,14 +361,14 @@ def _botocore_default(view: View, package: str, entries: list[str]) -> StoreChoi
     return choice
 
 
-def boto_store(view: View, entries: list[str], settings: TrustSettings) -> StoreChoice | None:
+def boto_store(view: StoreView, entries: list[str], settings: TrustSettings) -> StoreChoice | None:
     choice = _boto_store(view, entries, settings)
     if choice is not None:
         choice.if_missing = IfMissing("fails", "boto 2 fails every HTTPS call", BOTO_MISSING)
     return choice
 
 
-def _boto_store(view: View, entries: list[str], settings: TrustSettings) -> StoreChoice | None:
+def _boto_store(view: StoreView, entries: list[str], settings: TrustSettings) -> StoreChoice | None:
     package = find_package(view, entries, "boto")
     if package is None:
         return None
@@ -383,7 +392,7 @@ def _boto_store(view: View, entries: list[str], settings: TrustSettings) -> Stor
                          [f"{configured.describe(env)}: boto uses it instead of cacerts/cacerts.txt"], [(own, "without the setting")])
 
 
-def packaged_store(view: View, entries: list[str], owner: str) -> StoreChoice | None:
+def packaged_store(view: StoreView, entries: list[str], owner: str) -> StoreChoice | None:
     """The store `owner` (botocore or boto) would use as it ships, before any setting: for a copy whose runtime
     environment the scan cannot see (one inside an archive). None when `owner` is not importable from `entries`."""
     if owner == "boto":

@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 
 from auditor.collect.python.python_env import PathEntry
-from auditor.collect.python.ziparchive import ArchiveView
 from auditor.facts.package import PackageFacts
+from auditor.fs import StoreView
 from auditor.model import Component, ScanError
 from auditor.trust.anchors import load_anchors
-from auditor.trust.client_store import STORE_OWNER, packaged_store
+from auditor.trust.client_store import STORE_OWNER, StoreChoice, packaged_store
 from auditor.trust.distrust import Distrust
 from auditor.trust.stores import StoreBook
 
@@ -21,7 +21,7 @@ AS_PACKAGED = ("as packaged: the runtime environment may override it (AWS_CA_BUN
                "ca_bundle or REQUESTS_CA_BUNDLE for botocore; a boto config for boto), which the archive does not show")
 
 
-def packaged_trust(view: ArchiveView, clients: list[tuple[list[PathEntry], list[Component]]], target: str,
+def packaged_trust(view: StoreView, clients: list[tuple[list[PathEntry], list[Component]]], target: str,
                    as_of: str) -> tuple[list[Component], list[ScanError]]:
     """The stores the archive's active clients would use as packaged, checked, as components; their error entries."""
     if not any(STORE_OWNER.get(c.name) for _, found in clients for c in found):
@@ -30,7 +30,7 @@ def packaged_trust(view: ArchiveView, clients: list[tuple[list[PathEntry], list[
     main = [e.host for e in clients[0][0]] if clients else []
     for entries, found in clients:
         hosts = [e.host for e in entries] + [h for h in main if h not in {e.host for e in entries}]
-        choices: dict = {}
+        choices: dict[str, StoreChoice | None] = {}
         for component in found:
             owner, package = STORE_OWNER.get(component.name), component.facts_as(PackageFacts)
             if owner is None or not package.loaded:
@@ -48,7 +48,7 @@ def packaged_trust(view: ArchiveView, clients: list[tuple[list[PathEntry], list[
     return book.components(), book.errors
 
 
-def _confined(view: ArchiveView, choice):
+def _confined(view: StoreView, choice: StoreChoice | None) -> StoreChoice | None:
     """A store choice with the stores outside the archive (a distribution's patch naming the OS bundle) not
     checked: they are files of the system the code runs on, which this scan does not read."""
     if choice is None:

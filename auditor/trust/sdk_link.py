@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from auditor.trust.client_store import StoreChoice
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.trust_store import TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Component
-from auditor.trust.stores import link_client
+from auditor.trust.stores import StoreBook, link_client
+
+if TYPE_CHECKING:
+    from auditor.collect.sdks import SdkClient
 
 
 @dataclass
@@ -21,7 +24,7 @@ class Platform:
 
     os: Optional[StoreChoice] = None
     openssl: Optional[StoreChoice] = None  # OpenSSL's default, read for the running interpreter only
-    jvms: list = field(default_factory=list)  # (StoreChoice, "Java 17.0.2 at /usr/lib/jvm/…")
+    jvms: list[tuple[StoreChoice, str]] = field(default_factory=list)  # (StoreChoice, "Java 17.0.2 at /usr/lib/jvm/…")
 
     def choice(self, trust_from: str) -> tuple[Optional[StoreChoice], str]:
         if trust_from == "jvm":
@@ -39,7 +42,7 @@ class Platform:
         return None, "no such store was found on this system"
 
 
-def link_sdk_clients(clients: list, book, host: View, platform: Optional[Platform]) -> None:
+def link_sdk_clients(clients: list[SdkClient], book: StoreBook, host: View, platform: Optional[Platform]) -> None:
     """Each client uses its bundle, or its platform's store when the system is part of the scan (StoreBook.use)."""
     for client in clients:
         component = client.component
@@ -72,7 +75,7 @@ def _store_not_found(component: Component, facts: ManifestFacts, why: str) -> No
     component.details.update(linked.to_details())
 
 
-def record_store_verdicts(clients: list, stores: list) -> None:
+def record_store_verdicts(clients: list[SdkClient], stores: list[Component]) -> None:
     """Copy onto each linked client the anchors its store was found to hold, for the rules."""
     anchors = {store.id: list(store.facts_as(TrustStoreFacts).anchors) for store in stores}
     for client in clients:

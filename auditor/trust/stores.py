@@ -15,7 +15,7 @@ from auditor.facts.trust_store import Keystore, MissingStoreUse, STORE_MISSING, 
 from auditor.trust.anchors import Anchor, check_store
 from auditor.trust.distrust import Distrust, os_managed
 from auditor.trust.formats import read_store
-from auditor.fs import FsError, View
+from auditor.fs import FsError, StoreView
 from auditor.model import Component, ScanError
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class _Entry:
     """One store file as the book knows it before it is read: where it is and who has been linked to it so far.
     Its links grow only in `StoreBook.use` and `add`; `StoreBook.components` turns them into a `StoreLinks`."""
 
-    view: View
+    view: StoreView
     host: str
     password: str | None
     component: Component  # the store's identity (kind, name, location, source, target), so clients can cite its id
@@ -52,7 +52,7 @@ class _Entry:
 
 
 class StoreBook:
-    def __init__(self, target: str, anchors: list[Anchor], as_of: str, distrust: Distrust, host: View):
+    def __init__(self, target: str, anchors: list[Anchor], as_of: str, distrust: Distrust, host: StoreView):
         """`host`: where a store named by a setting lives when it is outside the client's target."""
         self.target, self.anchors, self.as_of, self.distrust = target, anchors, as_of, distrust
         self.host = host
@@ -60,7 +60,7 @@ class StoreBook:
         self.errors: list[ScanError] = []
         self.settings_used: set[Origin] = set()  # the settings that chose some client's store
 
-    def use(self, view: View, choice: StoreChoice, user: str, client: Component | None = None) -> None:
+    def use(self, view: StoreView, choice: StoreChoice, user: str, client: Component | None = None) -> None:
         """Record that `user` (a label; `client` when it is a component) uses the choice's store.
         The client's trust (`link_client`) gets the store, the reasons, and the fallbacks."""
         if choice.setting is not None:
@@ -91,12 +91,12 @@ class StoreBook:
         """A client that no store can be chosen for (its owner cannot be imported where it is): why, as its reason."""
         link_client(client, dataclasses.replace(client.trust or ClientTrust(), reasons=(why,)))
 
-    def add(self, view: View, path: str, role: str, password: str | None = None) -> None:
+    def add(self, view: StoreView, path: str, role: str, password: str | None = None) -> None:
         """A store to check that no client found here uses (one named on the command line)."""
         entry, _ = self._entry(view, path, password)
         entry.add_role(role)
 
-    def _entry(self, view: View, path: str, password: str | None) -> tuple[_Entry, str]:
+    def _entry(self, view: StoreView, path: str, password: str | None) -> tuple[_Entry, str]:
         """The store at `path` (one entry per file, whatever link led to it) and the path as shown."""
         if not view.inside(path) and not view.image:
             view = self.host  # a store named by a setting lives on the system, outside the target

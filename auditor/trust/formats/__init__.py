@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from auditor.trust.formats.jks import is_java_keystore, read_java_keystore
 from auditor.trust.formats.pem import certificates_in_file
 from auditor.trust.formats.pkcs12 import is_pkcs12, read_pkcs12
-from auditor.fs import FsError, View
+from auditor.fs import FsError, StoreView
 from auditor.model import ScanError
 
 STORE_CAP = 64 * 1024 * 1024
@@ -25,10 +26,10 @@ class Store:
     format: str  # pem | der | directory | jks | jceks | pkcs12
     certificates: list[bytes] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
-    keystore: dict = field(default_factory=dict)  # for keystores: integrity and entry counts
+    keystore: dict[str, Any] = field(default_factory=dict)  # for keystores: integrity and entry counts
 
 
-def read_store(view: View, path: str, password: str | None = None) -> Store:
+def read_store(view: StoreView, path: str, password: str | None = None) -> Store:
     """Read a bundle file, a single DER certificate, a Java keystore (JKS, JCEKS, PKCS#12),
     or an OpenSSL hashed directory. A keystore whose password is wrong yields no certificates."""
     if view.is_dir(path):
@@ -51,7 +52,7 @@ def read_store(view: View, path: str, password: str | None = None) -> Store:
     return store
 
 
-def _read_directory(view: View, directory: str) -> Store:
+def _read_directory(view: StoreView, directory: str) -> Store:
     """Every certificate file of a directory such as /etc/ssl/certs, each certificate once."""
     store = Store("directory")
     seen: set[bytes] = set()

@@ -133,7 +133,7 @@ class _Reader:
         return chunk
 
     def u32(self) -> int:
-        return struct.unpack(">I", self.take(4))[0]
+        return int.from_bytes(self.take(4), "big")
 
     def utf(self) -> bytes:
         return self.take(struct.unpack(">H", self.take(2))[0])

@@ -11,6 +11,7 @@ import base64
 import binascii
 import functools
 import re
+from collections.abc import Iterator
 
 _BEGIN = re.compile(rb"-----BEGIN (TRUSTED CERTIFICATE|CERTIFICATE|X509 CERTIFICATE)-----")
 
@@ -58,10 +59,10 @@ def _certificates_in(data: bytes) -> tuple[str, list[bytes], list[str]]:
     return "pem", certificates, problems
 
 
-def _blocks(data: bytes):
+def _blocks(data: bytes) -> Iterator[bytes]:
     """The text of each BEGIN … END block of the same kind. A BEGIN whose END never comes is looked for once
     per kind, not once per BEGIN: a file of unclosed BEGIN lines would otherwise take quadratic time."""
-    position, unclosed = 0, set()
+    position, unclosed = 0, set[bytes]()
     while True:
         begin = _BEGIN.search(data, position)
         if begin is None:

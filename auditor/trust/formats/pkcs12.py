@@ -33,10 +33,11 @@ def read_pkcs12(data: bytes, password: str | None = None) -> Keystore:
     from cryptography.x509 import InvalidVersion
 
     store = Keystore("pkcs12")
-    if not is_pkcs12(data):
+    outer = _header(data, 0) if is_pkcs12(data) else None
+    if outer is None:
         store.problems.append("not a PKCS#12 store (no PFX header)")
         return store
-    declared = _header(data, 0)[1]
+    declared = outer[1]
     if declared > len(data):
         store.problems.append(f"truncated: the store declares {declared} bytes, the file has {len(data)}")
         return store
@@ -112,7 +113,10 @@ def _iteration_counts(data: bytes, start: int, end: int, depth: int) -> list[int
 
 def _has_mac(data: bytes) -> bool:
     """Whether the PFX has a third element, macData, after its version and authSafe."""
-    start, end = _header(data, 0)
+    outer = _header(data, 0)
+    if outer is None:
+        return False
+    start, end = outer
     version = _header(data, start)
     auth_safe = _header(data, version[1]) if version is not None else None
     return auth_safe is not None and auth_safe[1] < end
