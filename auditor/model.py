@@ -11,9 +11,12 @@ from typing import Any, Optional, Union
 from auditor.facts import F, Facts
 from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 # 1.1 added `rules`, the text of each rule with findings (optional): a 1.0 report is a valid 1.1 one, and still read.
-READABLE_SCHEMA_VERSIONS = ("1.0", "1.1")
+# 1.2 added `verdicts`, one answer per client, and their counts in the summary: an older report reads with none.
+READABLE_SCHEMA_VERSIONS = ("1.0", "1.1", "1.2")
+ANSWERS = ("no", "at risk", "cannot tell", "yes")  # a client's verdict, worst first
+REASON_KINDS = ("rule", "store", "verification", "platform", "proxy")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
@@ -136,6 +139,38 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One link of a client verdict's reason chain."""
+
+    kind: str  # one of REASON_KINDS
+    text: str
+
+
+@dataclass(frozen=True)
+class ClientVerdict:
+    """The answer for one client to "will it trust the ATS-served endpoint?" (auditor.checks.verdicts), with the
+    reasons in the order they were weighed and the findings that are their evidence."""
+
+    client: str  # the client's component id
+    label: str  # the client as a reader knows it: "botocore 1.34.22 in /usr/lib/google-cloud-sdk/lib/third_party"
+    answer: str  # one of ANSWERS
+    reasons: tuple[Reason, ...]
+    findings: tuple[str, ...] = ()  # the ids of the findings that are its evidence
+    host: Optional[str] = None  # set in a report merged from several hosts' reports
+
+    def __post_init__(self) -> None:
+        if self.answer not in ANSWERS:
+            raise ValueError(f"a verdict answers one of {', '.join(ANSWERS)}, not {self.answer!r}")
+        unknown = [r.kind for r in self.reasons if r.kind not in REASON_KINDS]
+        if unknown:
+            raise ValueError(f"a verdict's reasons are of the kinds {', '.join(REASON_KINDS)}, not {', '.join(unknown)}")
+
+    def chain(self) -> str:
+        """The reasons on one line: "rule: … · store: …"."""
+        return " · ".join(f"{r.kind}: {r.text}" for r in self.reasons)
+
+
+@dataclass(frozen=True)
 class ScanError:
     location: str
     message: str
@@ -156,6 +191,7 @@ class Report:
     fail_on: str = "high"
     run: dict = field(default_factory=dict)  # where and how the report was made: host, command (redacted)
     rules: list[RuleText] = field(default_factory=list)  # the text of its packs' rules; the JSON keeps those with findings
+    verdicts: list[ClientVerdict] = field(default_factory=list)  # one per client; none in a report older than 1.2
 
     @classmethod
     def start(cls, packs: list, fail_on: str, as_of: str) -> "Report":
@@ -188,6 +224,7 @@ class Report:
         self.components.sort(key=lambda c: (c.location, c.line or 0, c.name, c.version or "", c.source))
         self.findings.sort(key=lambda f: (severity_rank(f.severity), f.component, f.rule))
         self.errors.sort(key=lambda e: (e.location, e.message))
+        self.verdicts.sort(key=lambda v: (ANSWERS.index(v.answer), v.label, v.client))
 
     def failing(self) -> list[Finding]:
         limit = severity_rank(self.fail_on)
@@ -207,6 +244,13 @@ class Report:
             counts[finding.severity] += 1
         return counts
 
+    def answer_counts(self) -> dict[str, int]:
+        """Verdicts per answer, worst first."""
+        counts = {answer: 0 for answer in ANSWERS}
+        for verdict in self.verdicts:
+            counts[verdict.answer] += 1
+        return counts
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Report":
         """The inverse of to_dict, for a saved JSON report (already checked against the schema)."""
@@ -220,7 +264,8 @@ class Report:
                    components=[Component(**{k: v for k, v in c.items() if k != "id"}) for c in data["components"]],
                    findings=[finding(f) for f in data["findings"]], errors=[ScanError(**e) for e in data["errors"]],
                    fail_on=data["fail_on"], run=data.get("run", {}),
-                   rules=[RuleText(**dict(r, references=tuple(r["references"]))) for r in data.get("rules", [])])
+                   rules=[RuleText(**dict(r, references=tuple(r["references"]))) for r in data.get("rules", [])],
+                   verdicts=[_verdict(v) for v in data.get("verdicts", [])])
 
     def to_dict(self) -> dict[str, Any]:
         texts = self.used_rules()
@@ -233,7 +278,9 @@ class Report:
             **({"rules": [_clean(dataclasses.asdict(t)) for t in texts]} if texts else {}),  # absent in older reports
             "fail_on": self.fail_on,
             "run": self.run,
-            "summary": {"findings": self.counts(), "failing": len(self.failing()), "not_scanned": self.not_scanned()},
+            "summary": {"findings": self.counts(), "failing": len(self.failing()), "not_scanned": self.not_scanned(),
+                        "verdicts": self.answer_counts()},
+            "verdicts": [_verdict_dict(v) for v in self.verdicts],
             "targets": [_clean(dataclasses.asdict(t)) for t in self.targets],
             "components": [_component_dict(c) for c in self.components],
             "findings": [_finding_dict(f) for f in self.findings],
@@ -245,6 +292,17 @@ def _component_dict(component: Component) -> dict[str, Any]:
     data = dataclasses.asdict(dataclasses.replace(component, facts=None, trust=None))  # both are in its details already
     del data["facts"], data["trust"]
     return dict(id=component.id, **_clean(data, keep=("version",)))
+
+
+def _verdict(data: dict[str, Any]) -> ClientVerdict:
+    return ClientVerdict(data["client"], data["label"], data["answer"], tuple(Reason(**r) for r in data["reasons"]),
+                         tuple(data.get("findings", ())), data.get("host"))
+
+
+def _verdict_dict(verdict: ClientVerdict) -> dict[str, Any]:
+    data = _clean(dataclasses.asdict(verdict))
+    data["reasons"] = [dict(r) for r in data["reasons"]]
+    return data
 
 
 def _finding_dict(finding: Finding) -> dict[str, Any]:

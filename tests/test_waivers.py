@@ -70,7 +70,8 @@ def test_a_waiver_expiring_in_the_future_waives_and_marks_and_fail_on_ignores_it
                                   "owner": "platform-team@example.com", "expires": "2026-12-31",
                                   "file": str(waivers), "line": 3}
     assert sdk_finding(report, "awscli")["waiver"]["line"] == 11
-    assert report["summary"] == {"findings": report["summary"]["findings"], "failing": 0, "not_scanned": 0}
+    assert report["summary"] == {"findings": report["summary"]["findings"], "failing": 0, "not_scanned": 0,
+                                 "verdicts": {"no": 0, "at risk": 2, "cannot tell": 0, "yes": 0}}  # a waiver changes no answer
     assert report["summary"]["findings"]["high"] == 2
     assert {"waivers"} <= {p["id"] for p in report["rule_packs"]}
     table = run("scan", "-q", OLD, "--waivers", waivers, "--as-of", "2026-11-28")

@@ -34,7 +34,7 @@ def render(report: Report) -> str:
               el("meta", name="viewport", content="width=device-width, initial-scale=1"),
               el("title", f"auditor report {report.generated_at}"),
               el("style", Markup(STYLE.read_text(encoding="utf-8"))))
-    body = el("body", _header(report), _summary(report, findings, groups), _metadata(report),
+    body = el("body", _header(report), _verdicts(report), _summary(report, findings, groups), _metadata(report),
               [_target(i, name, members, found, report, components) for i, (name, (members, found)) in enumerate(groups)],
               _errors(report))
     return "<!DOCTYPE html>\n" + el("html", head, body, lang="en") + "\n"
@@ -60,6 +60,24 @@ def _header(report: Report) -> Markup:
                       f"{report.run.get('host', 'an unknown host')} · certificates judged as of {report.as_of}",
                  class_="subtitle"),
               class_="report-header")
+
+
+def _verdicts(report: Report) -> Markup:
+    """Will each client trust the ATS-served endpoint: one row per client, before the findings that are the evidence."""
+    if not report.verdicts:
+        return Markup("")
+    rows = [el("tr", el("td", el("span", v.answer, class_=f"answer answer-{v.answer.replace(' ', '-')}")),
+               el("td", (f"{v.host}: " if v.host else "") + v.label),
+               el("td", el("ul", [el("li", el("strong", r.kind), f": {r.text}") for r in v.reasons], class_="reasons")),
+               el("td", ", ".join(v.findings), class_="hash"))
+            for v in report.verdicts]
+    counts = ", ".join(f"{n} {answer}" for answer, n in report.answer_counts().items() if n)
+    return el("section", el("h2", "Verdicts"),
+              el("p", f"Will each client trust the ATS-served endpoint? {counts}. The findings below are the evidence."),
+              el("table", el("thead", el("tr", el("th", "answer"), el("th", "client"), el("th", "why"),
+                                              el("th", "evidence (finding ids)"))),
+                 el("tbody", rows), class_="verdicts"),
+              id="verdicts")
 
 
 def _summary(report: Report, findings: list[Finding], groups: list[Group]) -> Markup:

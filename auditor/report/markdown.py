@@ -24,6 +24,7 @@ def render(report: Report) -> str:
     verdict = "❌ FAIL" if failing else "✅ PASS"
     lines = [f"### auditor: {verdict}, {len(failing)} findings at or above `{report.fail_on}`{not_scanned_note(report)}", "",
              _md(pack_line(report)) + f" · targets: {len(report.targets)}", ""]
+    lines += _verdicts(report)
     lines += _counts(report)
     shown = [f for f in report.findings if f.severity != "info"]
     if shown:
@@ -44,6 +45,16 @@ def render(report: Report) -> str:
         lines += [f"- {_md(e.location)}: {_md(e.message)}" for e in report.errors]
         lines += ["", "</details>", ""]
     return "\n".join(lines)
+
+
+def _verdicts(report: Report) -> list[str]:
+    """Will each client trust the ATS-served endpoint: the answers lead, the findings below are their evidence."""
+    if not report.verdicts:
+        return []
+    lines = ["| answer | client | why |", "| --- | --- | --- |"]
+    lines += [f"| **{v.answer}** | {_md((f'{v.host}: ' if v.host else '') + v.label)} | {_md(v.chain())} |"
+              for v in report.verdicts]
+    return lines + [""]
 
 
 def _counts(report: Report) -> list[str]:

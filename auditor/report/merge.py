@@ -19,12 +19,12 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Optional, Protocol, TypedDict
 
-from auditor.model import SCHEMA_VERSION, SEVERITIES, Report
+from auditor.model import ANSWERS, SCHEMA_VERSION, SEVERITIES, Report
 from auditor.redact import redact_tree
 from auditor.report.common import is_failing
 from auditor.report.saved import load_report
 
-SECTIONS = ("targets", "components", *(f"findings-{s}" for s in SEVERITIES), "errors")
+SECTIONS = ("verdicts", "targets", "components", *(f"findings-{s}" for s in SEVERITIES), "errors")
 
 
 class Waivers(Protocol):
@@ -39,6 +39,7 @@ class MergeSummary(TypedDict):
     findings: dict[str, int]  # per severity
     failing: int
     not_scanned: int
+    verdicts: dict[str, int]  # per answer
 
 
 def merge_reports(paths: list[str], out: IO[str], *, fail_on: str = "high", as_of: Optional[str] = None,
@@ -64,7 +65,8 @@ def merge_reports(paths: list[str], out: IO[str], *, fail_on: str = "high", as_o
                 book.finish(waivers)
                 merged.add(waivers, files)
             now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            summary: MergeSummary = {"findings": merged.counts, "failing": merged.failing, "not_scanned": merged.written["errors"]}
+            summary: MergeSummary = {"findings": merged.counts, "failing": merged.failing, "not_scanned": merged.written["errors"],
+                                     "verdicts": merged.answers}
             header = {"schema_version": SCHEMA_VERSION, "tool": {"name": "auditor", "version": __version__},
                       "generated_at": now, "as_of": as_of or max(s["as_of"] for s in merged.sources),
                       "rule_packs": merged.packs, **({"rules": list(merged.rules.values())} if merged.rules else {}),
@@ -85,6 +87,7 @@ class _Merged:
         self.fail_on = fail_on
         self.counts = {s: 0 for s in SEVERITIES}
         self.failing = 0
+        self.answers = {answer: 0 for answer in ANSWERS}
         self.packs: list[dict[str, Any]] = []
         self.rules: dict[tuple[str, str], dict[str, Any]] = {}  # the text of each rule with a finding, from the first report that has it
         self.sources: list[dict[str, Any]] = []
@@ -106,7 +109,9 @@ class _Merged:
                 self.packs.append(pack)
         for rule in data.get("rules", []):
             self.rules.setdefault((rule["pack"], rule["id"]), rule)
-        for section in ("targets", "components", "errors"):
+        for verdict in data.get("verdicts", []):
+            self.answers[verdict["answer"]] += 1
+        for section in ("verdicts", "targets", "components", "errors"):
             for item in data[section]:
                 self._write(files, section, item)
         for finding in data["findings"]:
@@ -139,7 +144,11 @@ def _relabel(report: Report, host: str) -> None:
 
     report.components = [dataclasses.replace(c, host=c.host or host, details={k: relinked(v) for k, v in c.details.items()})
                          for c in report.components]
-    report.findings = [dataclasses.replace(f, component=renamed[f.component]) for f in report.findings]
+    findings = {f.id: dataclasses.replace(f, component=renamed[f.component]) for f in report.findings}
+    report.findings = list(findings.values())
+    report.verdicts = [dataclasses.replace(v, client=renamed.get(v.client, v.client), host=v.host or host,
+                                           findings=tuple(findings[i].id if i in findings else i for i in v.findings))
+                       for v in report.verdicts]
     report.targets = [dataclasses.replace(t, host=t.host or host) for t in report.targets]
     report.errors = [dataclasses.replace(e, host=e.host or host) for e in report.errors]
 
@@ -147,7 +156,7 @@ def _relabel(report: Report, host: str) -> None:
 def _assemble(out: IO[str], header: dict[str, Any], files: dict[str, IO[str]]) -> None:
     """The JSON renderer's layout (indent 2), with the sections copied from their spill files."""
     out.write(json.dumps(header, indent=2, ensure_ascii=False)[:-2] + ",\n")
-    groups = {"targets": ["targets"], "components": ["components"],
+    groups = {"verdicts": ["verdicts"], "targets": ["targets"], "components": ["components"],
               "findings": [f"findings-{s}" for s in SEVERITIES], "errors": ["errors"]}
     for n, (key, names) in enumerate(groups.items()):
         filled = [files[name] for name in names if files[name].tell()]

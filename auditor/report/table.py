@@ -24,6 +24,7 @@ def render(report: Report) -> str:
         f"result: {'FAIL' if failing else 'PASS'} ({failing} at or above '{report.fail_on}')" + not_scanned_note(report),
         "",
     ]
+    lines += _verdict_table(report)
     shown = [f for f in report.findings if f.severity != "info"]
     if shown:
         rows: list[list[object]] = []
@@ -55,6 +56,16 @@ def render(report: Report) -> str:
         lines += ["Errors (parts that could not be scanned)", redacted_table(rows, headers=["location", "reason"], tablefmt="simple",
                                                                          maxcolwidths=[60, 80]), ""]
     return visible(redact("\n".join(lines)), newlines=True) + "\n"
+
+
+def _verdict_table(report: Report) -> list[str]:
+    """Verdicts first: will each client trust the ATS-served endpoint, and the reasons why."""
+    if not report.verdicts:
+        return []
+    rows = [[v.answer.upper(), (f"{v.host}: " if v.host else "") + v.label, v.chain()] for v in report.verdicts]
+    counts = ", ".join(f"{n} {answer}" for answer, n in report.answer_counts().items() if n)
+    return [f"Verdicts: will each client trust the ATS-served endpoint? ({counts})",
+            redacted_table(rows, headers=["answer", "client", "why"], tablefmt="simple", maxcolwidths=[11, 50, 90]), ""]
 
 
 def _sdk_table(report: Report) -> list[str]:

@@ -23,6 +23,7 @@ from auditor.collect.config.environ import Environ
 from auditor.fs import FsError, View, shown
 from auditor.model import Component, Report, ScanError, Target
 from auditor.checks.rules import Pack, ReleaseDates, evaluate, release_dates_in_use
+from auditor.checks.verdicts import judge as judge_clients
 from auditor.trust.packaged import packaged_trust
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ def run(options: ScanOptions) -> Report:
     report.errors = list({(e.location, e.message): e for e in collected.errors}.values()) + table_errors
     _count_not_scanned(report)
     report.findings = list(evaluate(options.packs, report.components, dates))
+    report.verdicts = judge_clients(report.components, report.findings, options.packs)
     report.sort()
     return report
 
