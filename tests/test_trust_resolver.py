@@ -419,5 +419,8 @@ def test_a_store_that_cannot_be_read_says_so_and_is_not_missing(open_tmp, locked
     store = store_of(report, client(report, "botocore"))
     assert store["details"]["format"] != "missing"
     assert store["details"]["problem"] == "could not be read: Permission denied"
+    assert store["details"]["unread"] is True  # what it holds is not known: the client's answer cannot be told
+    verdict = next(v for v in report["verdicts"] if v["client"] == client(report, "botocore")["id"])
+    assert verdict["answer"] == "cannot tell" and "could not be read: Permission denied" in verdict["reasons"][-1]["text"]
     assert [f["rule"] for f in missing_findings(report, store)] == ["ats-store-without-anchor"]
     assert any(e["location"] == str(bundle) and "Permission denied" in e["message"] for e in report["errors"])

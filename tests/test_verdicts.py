@@ -77,12 +77,18 @@ def test_a_store_without_the_anchors_is_no(tmp_path):
     assert "holds none of the ATS anchors (1 certificates read)" in verdict["reasons"][-1]["text"]
 
 
-def test_an_unreadable_store_is_cannot_tell(tmp_path):
+def test_a_bundle_without_a_certificate_is_no(tmp_path):
+    # The file reads, but holds nothing OpenSSL could load: the client fails, as the store's finding says.
     site = _modern_site(tmp_path)
     (site / "certifi" / "cacert.pem").write_text("this is not a certificate bundle\n")
-    verdict = _verdict(scan_json(site), "botocore")
-    assert verdict["answer"] == "cannot tell"
-    assert "could not be read" in verdict["reasons"][-1]["text"]
+    report = scan_json(site)
+    verdict = _verdict(report, "botocore")
+    assert verdict["answer"] == "no"
+    assert "holds no usable certificate" in verdict["reasons"][-1]["text"] or \
+        "holds none of the ATS anchors (0 certificates read)" in verdict["reasons"][-1]["text"]
+    store = next(c for c in report["components"] if c["kind"] == "trust-store" and c["location"].endswith("certifi/cacert.pem"))
+    assert store["details"]["problem"].startswith("holds no usable certificate (no certificates found")
+    assert "unread" not in store["details"]
 
 
 def test_a_jvm_whose_cacerts_holds_the_anchors_on_a_supported_java_is_yes(tmp_path):

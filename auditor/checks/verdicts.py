@@ -225,7 +225,7 @@ def _store(client: Component, book: _Book, case: _Case, trust: Optional[ClientTr
             case.add("store", f"{state}: " + (use.effect if use else "every TLS connection fails"), evidence)
         else:
             case.add("store", f"{state}: {use.effect}", evidence)
-    elif facts.problem:
+    elif facts.unread:
         case.add("store", f"its store {trust.store} {facts.problem}", evidence)
     elif facts.anchors:
         case.store_ok = True

@@ -59,6 +59,7 @@ class TrustStoreFacts:
     link_target: str | None = None  # a missing store's path is a link to this
     if_missing: tuple[MissingStoreUse, ...] = ()
     unparsable: int = 0  # certificates that could not be parsed
+    unread: bool = False  # the file could not be read at all: what it holds is not known (`problem` says why)
 
     @property
     def missing(self) -> bool:
@@ -86,6 +87,8 @@ class TrustStoreFacts:
                                       "detail": u.detail} for u in self.if_missing]
         if self.unparsable:
             details["unparsable"] = self.unparsable
+        if self.unread:
+            details["unread"] = True
         details["remedy"] = self.remedy
         return details
 
@@ -98,4 +101,5 @@ class TrustStoreFacts:
                    details["remedy"], tuple(details.get("expired", ())), tuple(details.get("distrusted", ())),
                    tuple(dict(i) for i in details.get("impostors", ())), keystore,
                    dict(details.get("distrusted_by", {})), details.get("problem"), details.get("link_target"),
-                   tuple(MissingStoreUse(**u) for u in details.get("if_missing", ())), details.get("unparsable", 0))
+                   tuple(MissingStoreUse(**u) for u in details.get("if_missing", ())), details.get("unparsable", 0),
+                   details.get("unread", False))

@@ -136,12 +136,13 @@ class StoreBook:
         keystore = Keystore(store.keystore["integrity"], store.keystore["entries"]) if store.keystore else None
         problem: str | None = None
         if not store.certificates and store.errors:
-            problem = "could not be read: " + "; ".join(e.message for e in store.errors[:3])
+            said = "; ".join(e.message for e in store.errors[:3])
+            problem = f"could not be read: {said}" if store.unread else f"holds no usable certificate ({said})"
         return TrustStoreFacts(entry.links(), self.as_of, store.format, result.certificates, tuple(result.anchors),
                                _remedy(location, store.format, entry.roles), expired=tuple(result.expired),
                                distrusted=tuple(result.distrusted), impostors=tuple(result.impostors), keystore=keystore,
                                distrusted_by={name: self.distrust.anchors[name] for name in result.distrusted},
-                               problem=problem, unparsable=result.unparsable)
+                               problem=problem, unparsable=result.unparsable, unread=store.unread and not store.certificates)
 
 
 def link_client(client: Component, trust: ClientTrust) -> None:

@@ -27,6 +27,7 @@ class Store:
     certificates: list[bytes] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     keystore: dict[str, Any] = field(default_factory=dict)  # for keystores: integrity and entry counts
+    unread: bool = False  # it could not be read at all (a read error, not its contents): what it holds is not known
 
 
 def read_store(view: StoreView, path: str, password: str | None = None) -> Store:
@@ -39,6 +40,7 @@ def read_store(view: StoreView, path: str, password: str | None = None) -> Store
         data = view.read_bytes(path, STORE_CAP)
     except FsError as exc:
         store.errors.append(ScanError(view.display(path), str(exc)))
+        store.unread = True
         return store
     if is_java_keystore(data) or is_pkcs12(data):
         keystore = (read_java_keystore if is_java_keystore(data) else read_pkcs12)(data, password)
@@ -61,6 +63,7 @@ def _read_directory(view: StoreView, directory: str) -> Store:
                    if e.name.endswith((".pem", ".crt", ".cer", ".der")) or _is_hash_name(e.name)]
     except FsError as exc:
         store.errors.append(ScanError(view.display(directory), f"cannot list directory: {exc}"))
+        store.unread = True
         return store
     if len(entries) > MAX_DIRECTORY_FILES:
         store.errors.append(ScanError(view.display(directory), f"{len(entries)} certificate files; only the first "
@@ -68,6 +71,7 @@ def _read_directory(view: StoreView, directory: str) -> Store:
         entries = entries[:MAX_DIRECTORY_FILES]
     file_errors: list[ScanError] = []
     read: set[str] = set()  # real paths: a hash link and the .pem it names are one file, read once
+    unread = 0
     for entry in entries:
         path = os.path.join(directory, entry.name)
         try:
@@ -78,11 +82,13 @@ def _read_directory(view: StoreView, directory: str) -> Store:
             _, certificates, problems = certificates_in_file(view.read_bytes(real, STORE_CAP))
         except FsError as exc:
             certificates, problems = [], [str(exc)]
+            unread += 1
         file_errors.extend(ScanError(view.display(path), problem) for problem in problems)
         for der in certificates:
             if der not in seen:
                 seen.add(der)
                 store.certificates.append(der)
+    store.unread = bool(read) and unread == len(read)
     store.errors.extend(file_errors[:MAX_FILE_ERRORS])
     if len(file_errors) > MAX_FILE_ERRORS:
         store.errors.append(ScanError(view.display(directory), f"{len(file_errors) - MAX_FILE_ERRORS} more problems "
