@@ -282,7 +282,7 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
             known = gathered.get(identity.id)
             first = known is None
             if known is None:
-                known = gathered[identity.id] = _Gathered(identity, name, effect, read_by(name) or readers,
+                known = gathered[identity.id] = _Gathered(identity, name, effect, _read_by(name, readers),
                                                           origin.describe(env), found_in, own_first=not settings.label,
                                                           read_by_found=aws_readers(name, found_clients))
             if settings.label and settings.label not in known.set_for:
@@ -300,6 +300,11 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
             if first or known.points_to_os_store is None:
                 known.points_to_os_store = choice.path is not None and is_os_default_store(host, choice.path)
     return [setting.component() for setting in gathered.values()]
+
+
+def _read_by(name: str, readers: str) -> str:
+    """Who reads a setting: a profile's ca_bundle as its profile says; a CA variable as rules/ca-variables.toml does."""
+    return readers if name.startswith("ca_bundle ") else read_by(name) or readers
 
 
 def _found(settings: TrustSettings) -> list[tuple[Origin, str, str, str, IfMissing | None]]:
