@@ -161,7 +161,9 @@ def test_a_users_ca_bundle_with_tilde_is_found_in_that_users_home(tmp_path, monk
     bundle = store(report, "/home/deploy/certs/amazon-only.pem")
     assert bundle["details"]["anchors"] == ["Amazon Root CA 1"] and bundle["details"]["format"] == "pem"
     assert findings_of(report, bundle) == [("ats-store-trusted", "info")]
-    assert findings_of(report, config) == [("ats-custom-bundle", "medium")]
+    # the image holds no AWS client that would read it: info, and says so
+    assert findings_of(report, config) == [("ats-custom-bundle", "info")]
+    assert config["details"]["read_by_found"] == []
     legacy = setting(report, "/home/deploy/.aws/config", 6)  # ~deploy/ through the image's /etc/passwd
     assert legacy["details"]["trust_store"] == "/home/deploy/certs/legacy.pem"
     assert store(report, "/home/deploy/certs/legacy.pem")["details"]["problem"] == "does not exist"

@@ -263,8 +263,11 @@ def test_a_symlink_out_of_the_target_is_not_followed(tmp_path):
 
 
 def test_settings_from_the_environment_are_judged_like_those_in_code(tmp_path):
-    """AWS_CA_BUNDLE given with --env-file: medium for a custom bundle, low when it names the OS bundle itself."""
-    (tmp_path / "tree").mkdir()
+    """AWS_CA_BUNDLE given with --env-file, beside a botocore that reads it: medium for a custom bundle, info when it
+    names the OS bundle itself."""
+    import shutil
+
+    shutil.copytree(ENVS / "trust" / "botocore-1.35.0" / "site-packages", tmp_path / "tree" / "site-packages")
     report = scan_json(tmp_path / "tree", "--env-file", write(tmp_path / "service.env", "AWS_CA_BUNDLE=/etc/ssl/corp.pem\n"))
     (variable,) = [c for c in report["components"] if c["kind"] == "trust-config"]
     assert (variable["source"], variable["details"]["found_in"]) == ("environment variable", "environment")
@@ -276,5 +279,6 @@ def test_settings_from_the_environment_are_judged_like_those_in_code(tmp_path):
                        write(tmp_path / "os.env", "AWS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt\n"))
     (variable,) = [c for c in report["components"] if c["kind"] == "trust-config"]
     (finding,) = [f for f in report["findings"] if f["component"] == variable["id"]]
-    assert (finding["rule"], finding["severity"]) == ("ats-custom-bundle", "low")
+    assert (finding["rule"], finding["severity"]) == ("ats-custom-bundle", "info")
     assert any("operating system's own bundle" in e["summary"] for e in finding["evidence"])
+    assert finding["remediation"].startswith("Nothing to change")

@@ -91,8 +91,12 @@ CHECKS: dict[str, Check] = {
     "store-with-anchor": Check(),
     "store-impostor": Check(),
     "trust-override": Check(
-        required={"effect": "text", "found_in": "texts"}, optional={"observed": "text"},
-        severities={"os_store": "the setting names the operating system's own bundle"}),
+        required={"effect": "text", "found_in": "texts"},
+        # unread_title: the title of a CA variable no AWS client found reads; os_store_remediation: the remediation of a
+        # setting that names the operating system's own bundle.
+        optional={"observed": "text", "unread_title": "text", "os_store_remediation": "text"},
+        severities={"os_store": "the setting names the operating system's own bundle",
+                    "unread": "a CA variable that no AWS client the scan found reads"}),
     "openssl-before": Check(required={"minimum": "text"}),
     "capability-missing": Check(required={"capability": "text"}),
     "os-matrix": Check(required={"matrix": "text"}, severities=_MATRIX_STATUSES,
@@ -144,6 +148,8 @@ class Rule:
     effect: Optional[str] = None
     found_in: tuple[str, ...] = ()
     observed: Optional[str] = None
+    unread_title: Optional[str] = None
+    os_store_remediation: Optional[str] = None
     matrix: Optional[str] = None
     table: Optional[str] = None
     status: Optional[str] = None

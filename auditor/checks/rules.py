@@ -472,10 +472,21 @@ def check_trust_override(pack: Pack, rule: Rule, component: Component, dates: Re
         seen.append(Evidence("observed", f"names {trust.store}, checked as its own trust-store component"))
     elif rule.observed:
         seen.append(Evidence("observed", rule.observed.format(written=written, value=value or "")))
+    title = rule.plain_title()
+    readers = setting.read_by_found
+    if readers:
+        seen.append(Evidence("observed", "read by the AWS clients found: " + "; ".join(readers)))
+    elif readers is not None:  # a CA variable that none of the AWS clients found reads
+        seen.append(Evidence("observed", f"not read by any AWS client found; it is read by {setting.read_by}"))
+        severity = rule.severity_of("unread", severity)
+        title = rule.unread_title or title
     if setting.points_to_os_store:
         seen.append(Evidence("observed", "the file is the operating system's own bundle, maintained by its CA package"))
         severity = rule.severity_of("os_store", severity)
-    yield _finding(pack, rule, component, severity, rule.plain_title().format(written=written), seen)
+    finding = _finding(pack, rule, component, severity, title.format(written=written), seen)
+    if setting.points_to_os_store and rule.os_store_remediation:
+        finding = replace(finding, remediation=rule.os_store_remediation)
+    yield finding
 
 
 def check_openssl_before(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:

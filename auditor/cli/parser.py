@@ -74,7 +74,11 @@ trust stores:
   (~ is that home), systemd units (Environment=, EnvironmentFile=, User=), crontabs,
   /etc/environment and /etc/profile.d, each service's clients resolved with its own
   environment. In a tree, verify= in Python code and --no-verify-ssl / --ca-bundle
-  in scripts are found too.
+  in scripts are found too: the user's own code only, not that of installed or
+  vendored third-party packages (site-packages, dist-packages, a package folder's
+  installed packages, vendored SDK copies and the released packages beside them).
+  A CA variable is said to move AWS calls only where an AWS client found reads it
+  (rules/ca-variables.toml); one naming the OS's own bundle is info.
 
 exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
             2 usage error, a TARGET that could not be read, nothing could be

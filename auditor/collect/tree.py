@@ -5,7 +5,9 @@ leave the target), skips VCS and cache folders, and does not descend into the
 places it has recognised: a virtualenv, a site directory, a Python standard
 library, a vendored copy of an AWS SDK. It also lists the files whose trust settings
 are read (Python code, shell and CI scripts): none inside those places, except the
-top-level files of a package directory (a Lambda bundle's handler). Site directories
+top-level files of a package directory (a Lambda bundle's handler), and none in a released package
+beside a vendored copy (lib/third_party/requests beside lib/third_party/botocore) or in a
+folder of packages installed with their egg-info: the scan judges the user's code, not installed packages'. Site directories
 are grouped into environments by their prefix and Python version, ordered as that
 interpreter's sys.path would order them.
 
@@ -139,11 +141,11 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
     loose_site_dirs: list[str] = []
     package_dirs: list[str] = []
     vendoring: dict[str, None] = {}  # folders holding a vendored copy, in the order found
-    stack = [(start, 0)]
+    stack = [(start, 0, False)]  # (folder, depth, inside a vendor folder: third-party code, not the user's)
     while stack:
-        directory, depth = stack.pop()
+        directory, depth, third_party = stack.pop()
         if limits and found.entries >= limits.entries:
-            left = [directory] + [d for d, _ in stack]
+            left = [directory] + [d for d, _, _ in stack]
             found.errors.append(ScanError(view.display(start), f"search stopped after {limits.entries:,} entries (the cap "
                                           f"for a place not named as a target); {len(left):,} folders not searched, "
                                           f"e.g. {view.display(left[0])}: scan it as a target to read all of it"))
@@ -172,16 +174,21 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
         if base in VENDORED_PACKAGES and "__init__.py" in names and _vendored(view, directory, found.errors):
             vendoring[os.path.dirname(directory)] = None
             continue  # the SDK's own files: its code is not the application's settings
-        if any(n.endswith(".dist-info") for n in names):
+        if any(n.endswith(".dist-info") for n in names) or _installed_egg(view, directory, names):
             package_dirs.append(directory)  # e.g. pip install --target, a Lambda bundle
             # A Lambda bundle's handler sits beside the packages it bundles; those are not read.
             for e in entries:
-                if not e.is_dir(follow_symlinks=False) and (label := source_format(directory, e.name)):
+                if not third_party and not e.is_dir(follow_symlinks=False) and (label := source_format(directory, e.name)):
                     source(os.path.join(listed, e.name), label)
             continue
         if any(n.endswith(".egg-info") for n in names):
             package_dirs.append(directory)  # a source checkout installed in develop mode; keep walking
         in_python_lib = bool(_PYTHON_DIR.match(base))
+        # A folder holding a vendored AWS SDK copy (lib/third_party/) holds other projects' released packages beside
+        # it: a package there whose __init__.py assigns __version__ is a copy too, and its code is not read.
+        vendor_folder = not third_party and any(
+            e.name in VENDORED_PACKAGES and e.is_dir(follow_symlinks=False) and _vendored(view, os.path.join(listed, e.name), [])
+            for e in entries)
         subdirs = []
         prefix = os.path.join(listed, "")
         for entry in entries:
@@ -206,11 +213,12 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
                 elif label := archive_format(entry.name):
                     found.archives.append((prefix + entry.name, label))
                 # setup.py declares dependencies and is code that may set trust: read as both
-                if not in_python_lib and (label := source_format(directory, entry.name)):
+                if not in_python_lib and not third_party and (label := source_format(directory, entry.name)):
                     source(prefix + entry.name, label)
             except OSError as exc:
                 found.errors.append(ScanError(view.display(prefix + entry.name), f"cannot inspect: {exc.strerror or exc}"))
-        stack.extend((d, depth + 1) for d in reversed(subdirs))
+        stack.extend((d, depth + 1, third_party or (vendor_folder and _vendored(view, d, [])))
+                     for d in reversed(subdirs))
     found.environments.extend(group_site_dirs(loose_site_dirs, lambda prefix: "prefix"))
     found.environments.extend(Environment("package-dir", d, "", [d]) for d in package_dirs)
     found.environments.extend(Environment("vendored", d, "", [d]) for d in vendoring if d not in package_dirs)
@@ -219,6 +227,12 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
     found.manifests.sort()
     found.archives.sort()
     return found
+
+
+def _installed_egg(view: View, directory: str, names: set[str]) -> bool:
+    """Whether a folder holds a package installed with its *.egg-info (pip's installed-files.txt in it), not a source
+    checkout installed in develop mode, whose egg-info lists no installed files."""
+    return any(n.endswith(".egg-info") and view.is_file(os.path.join(directory, n, "installed-files.txt")) for n in names)
 
 
 def _vendored(view: View, package_dir: str, errors: list[ScanError]) -> bool:

@@ -29,6 +29,9 @@ class SettingFacts:
     # Found first in the scan's own context, which has no label: the contexts that share it were met after its store
     # was linked, and reports have always listed them last.
     set_for_last: bool = False
+    # A CA variable: the AWS clients the scan found that read it (auditor.trust.variable_readers); () when none does,
+    # None for a setting that is not such a variable.
+    read_by_found: tuple[str, ...] | None = None
 
     def to_details(self) -> dict[str, Any]:
         return self.details_with(None)
@@ -46,7 +49,10 @@ class SettingFacts:
             if self.value is not None:
                 details["value"] = self.value
             return details
-        details.update(read_by=self.read_by, statement=self.statement, found_in=self.found_in)
+        details.update(read_by=self.read_by)
+        if self.read_by_found is not None:
+            details["read_by_found"] = list(self.read_by_found)
+        details.update(statement=self.statement, found_in=self.found_in)
         if self.set_for and not self.set_for_last:
             details["set_for"] = list(self.set_for)
         if self.value is not None:
@@ -65,4 +71,5 @@ class SettingFacts:
         last = bool(keys) and keys[-1] == "set_for" and "points_to_os_store" in details
         return cls(details["setting"], details["effect"], details["found_in"], details["statement"],
                    details.get("value"), details.get("call"), details.get("service"), details.get("read_by"),
-                   tuple(details.get("set_for", ())), details.get("points_to_os_store"), last)
+                   tuple(details.get("set_for", ())), details.get("points_to_os_store"), last,
+                   None if details.get("read_by_found") is None else tuple(details["read_by_found"]))

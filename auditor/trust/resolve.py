@@ -26,6 +26,7 @@ from auditor.facts.package import PackageFacts
 from auditor.facts.setting import SettingFacts
 from auditor.model import Component
 from auditor.trust.stores import StoreBook, link_client
+from auditor.trust.variable_readers import FoundClient, aws_readers, python_client, read_by
 
 if TYPE_CHECKING:
     from auditor.collect.sdks import SdkClient
@@ -116,12 +117,40 @@ def resolve_trust(scope: TrustScope, settings: TrustSettings, *, paths: Sequence
                  f"AWS CLI {install.component.version}", install.component)
     platform = _system(scope, settings, book, result, os_component) if scope.reads_system else None
     link_sdk_clients(list(sdk_clients), book, host, platform)
-    result.components.extend(_settings(host, [settings, *contexts], book, scope.target, scope.every_variable))
+    found = _found_clients(settings, paths, cli_v2, sdk_clients)
+    result.components.extend(_settings(host, [settings, *contexts], book, scope.target, scope.every_variable, found))
     stores = book.components()
     record_store_verdicts(list(sdk_clients), stores)
     result.components.extend(stores)
     result.errors.extend(book.errors)
     return result
+
+
+def _found_clients(settings: TrustSettings, paths: Sequence[PythonPath], cli_v2: Sequence[CliV2],
+                   sdk_clients: Sequence[SdkClient]) -> list[FoundClient]:
+    """The clients found, for which CA variables they read (auditor.trust.variable_readers)."""
+    from auditor.facts.manifest import ManifestFacts
+
+    found: list[FoundClient] = []
+    system = settings.boto_ca_file is not None and settings.boto_ca_file.value == "system"
+    for path in paths:
+        for component in path.components:
+            if (component.kind == "python-package" and component.name in STORE_OWNER
+                    and component.facts_as(PackageFacts).loaded):
+                on_path = component.facts_as(PackageFacts).on_path
+                label = f"{component.name} {component.version or '(version unknown)'} in " \
+                        f"{on_path.entry if on_path else component.location}"
+                client = python_client(path.view, path.entries, component.name, label, system)
+                if client is not None:
+                    found.append(client)
+    found.extend(FoundClient("aws-cli-v2", f"AWS CLI {i.component.version or '(version unknown)'} at "
+                                           f"{i.component.location}") for i in cli_v2)
+    for sdk in sdk_clients:
+        if sdk.component.kind == "sdk-manifest":
+            facts = sdk.component.facts_as(ManifestFacts)
+            found.append(FoundClient(facts.ecosystem, f"{sdk.component.name} {sdk.component.version or ''} in "
+                                                      f"{sdk.component.location}".replace("  ", " ")))
+    return found
 
 
 def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) -> None:
@@ -221,6 +250,7 @@ class _Gathered:
     set_for: list[str] = field(default_factory=list)
     value: str | None = None
     points_to_os_store: bool | None = None
+    read_by_found: tuple[str, ...] | None = None
 
     def component(self) -> Component:
         contexts = self.set_for  # DefaultEnvironment= is set for every unit: name a few, count the rest
@@ -228,12 +258,13 @@ class _Gathered:
             contexts = contexts[:SET_FOR_SHOWN] + [f"and {len(contexts) - SET_FOR_SHOWN} more"]
         facts = SettingFacts(self.setting, self.effect, self.found_in, self.statement, self.value, read_by=self.read_by,
                              set_for=tuple(contexts), points_to_os_store=self.points_to_os_store,
+                             read_by_found=self.read_by_found,
                              set_for_last=self.own_first and bool(contexts) and self.points_to_os_store is not None)
         return dataclasses.replace(self.identity, facts=facts, details=facts.details_with(self.identity.trust))
 
 
 def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target: str,
-              every_variable: bool) -> list[Component]:
+              every_variable: bool, found_clients: list[FoundClient]) -> list[Component]:
     """A trust-config component for each CA setting of each context (the first is the scan's own), linked to the
     store it names. A setting several contexts share (one EnvironmentFile, one ~/.aws/config) is one component,
     set for each of them; the store it names is checked with each context's home."""
@@ -251,8 +282,9 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
             known = gathered.get(identity.id)
             first = known is None
             if known is None:
-                known = gathered[identity.id] = _Gathered(identity, name, effect, readers, origin.describe(env), found_in,
-                                                          own_first=not settings.label)
+                known = gathered[identity.id] = _Gathered(identity, name, effect, _read_by(name, readers),
+                                                          origin.describe(env), found_in, own_first=not settings.label,
+                                                          read_by_found=aws_readers(name, found_clients))
             if settings.label and settings.label not in known.set_for:
                 known.set_for.append(settings.label)
             if effect == "disabled":
@@ -268,6 +300,11 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
             if first or known.points_to_os_store is None:
                 known.points_to_os_store = choice.path is not None and is_os_default_store(host, choice.path)
     return [setting.component() for setting in gathered.values()]
+
+
+def _read_by(name: str, readers: str) -> str:
+    """Who reads a setting: a profile's ca_bundle as its profile says; a CA variable as rules/ca-variables.toml does."""
+    return readers if name.startswith("ca_bundle ") else read_by(name) or readers
 
 
 def _found(settings: TrustSettings) -> list[tuple[Origin, str, str, str, IfMissing | None]]:
