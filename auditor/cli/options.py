@@ -225,4 +225,4 @@ def _load_waivers(path: str | None) -> tuple[Waiver, ...] | None:
     try:
         return tuple(load_waivers(path))
     except WaiverError as exc:
-        raise OptionsError(str(exc)) from None
+        raise OptionsError(f"--waivers {exc}") from None  # "--waivers waivers.toml:3: …": the option and its file

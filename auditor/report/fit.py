@@ -15,6 +15,7 @@ ELLIPSIS = "…"
 PATH_LINES = 3  # a path wrapped to more lines than this is shortened in its middle to one line
 PATH_LEAST = 24  # a path column's least width: "/usr/lib/…/__init__.py"
 WORD = 20  # a text column's least width, where its longest word is longer
+SHORT = 14  # a column this narrow is never wrapped: "HIGH (waived)", a date, a version
 FLOOR = 10  # where even the least widths do not fit: a column narrower than this keeps its least width
 _GAP = 2  # two spaces between columns
 
@@ -73,7 +74,7 @@ def _widths(cells: list[list[str]], headers: Sequence[str], width: int,
         cap = caps[i] if caps and i < len(caps) else None
         natural.append(min(uncapped[i], max(cap, heading)) if cap else uncapped[i])
         word = PATH_LEAST if i in paths else min(max((len(w) for t in texts for w in t.split(" ")), default=0), WORD)
-        least.append(min(natural[i], max(word, heading)))
+        least.append(natural[i] if natural[i] <= SHORT else min(natural[i], max(word, heading)))
     room = max(width - _GAP * (count - 1), count * 3)
     if sum(natural) <= room:  # the caps are for reading, not for leaving a wide terminal empty
         return _shares(natural, uncapped, room) if sum(uncapped) > room else uncapped
@@ -147,7 +148,7 @@ def _wrap(text: str, width: int, indent: str = "") -> list[str]:
     return [line.rstrip() for line in out] if text else []
 
 
-_SEPARATOR = re.compile(r"[/!\\]")
+_SEPARATOR = re.compile(r"[/!]")  # not "\\": it starts the escape of a control character
 _JOINER = re.compile(r"[-_.,:;=&?]")  # within a name: "manylinux_2_28_x86_64.whl"
 
 

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional
 from auditor.facts.package import PackageFacts, Requirement
 from auditor.facts.setting import SettingFacts
 from auditor.model import SEVERITIES, Component, Evidence, Finding, Report, severity_rank, short_hash
-from auditor.report.common import components_by_id, not_scanned_note, released_cell, waived_counts, where
+from auditor.report.common import components_by_id, not_scanned_note, plural, released_cell, waived_counts, where
 from auditor.report.html_markup import Markup, el
 
 STYLE = Path(__file__).with_name("html_report.css")
@@ -75,7 +75,7 @@ def _summary(report: Report, findings: list[Finding], groups: list[Group]) -> Ma
     return el("section",
               el("h2", "Summary"),
               el("p", el("span", verdict, class_=f"verdict {verdict.lower()}"),
-                 f" {len(failing)} findings at or above '{report.fail_on}' (--fail-on); waived findings do not count"
+                 f" {plural(len(failing), 'finding')} at or above '{report.fail_on}' (--fail-on); waived findings do not count"
                  f"{not_scanned_note(report)}.",
                  class_="result"),
               el("div", _chart(counts),
