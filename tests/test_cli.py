@@ -60,7 +60,7 @@ def test_json_output_file_is_valid_and_deterministic(tmp_path):
 
 
 def test_table_output_names_findings_and_remediation():
-    result = run("scan", "-q", OLD)
+    result = run("scan", "-q", "--width", "200", OLD)
     assert "HIGH" in result.out and "botocore 0.21.0 was released before 2013-10-29" in result.out
     assert "result: FAIL" in result.out
     assert "Upgrade botocore" in result.out

@@ -190,7 +190,7 @@ def test_parts_not_scanned_are_counted_and_strict_fails(open_tmp):  # noqa: F811
     assert {"virtualenvs", "vendored SDK copies", "archives (.zip Lambda packages and layers, .whl, .egg)"} <= set(
         target["details"]["searched"])
     strict = scan_as_nobody(open_tmp, tree, "--strict", codes=(2,))
-    assert "--strict: 1 parts could not be scanned" in strict.err
+    assert "--strict: 1 part could not be scanned" in strict.err
 
 
 def test_an_unreadable_target_is_permission_denied_not_missing(open_tmp):  # noqa: F811 (the fixture)

@@ -398,7 +398,7 @@ def test_a_malformed_env_file_line_is_an_error_that_does_not_quote_it(planted, t
     env = write(tmp_path / "bad.env", f"HOME={planted['home']}\n{line}\n")
     result = run("scan", planted["project"], "--env-file", env)
     assert result.code == 2 and result.out == ""
-    assert result.err.startswith(f"auditor: error: {env}:2: ")
+    assert result.err.startswith(f"auditor: error: --env-file {env}:2: ")
     assert leaked(result.err) == []
 
 

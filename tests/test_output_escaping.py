@@ -33,8 +33,8 @@ def hostile_tree(top, *names):
     return top
 
 
-def rendered(target, fmt) -> str:
-    result = run("scan", "-q", "--format", fmt, target)
+def rendered(target, fmt, width="400") -> str:
+    result = run("scan", "-q", "--format", fmt, "--width", width, target)  # 400: escapes whole, not wrapped
     assert result.code == 1, result.err
     return result.out
 
@@ -52,7 +52,7 @@ def test_control_sequences_in_names_and_contents_are_shown_as_escapes(tmp_path, 
 def test_table_columns_stay_aligned_around_an_escaped_name(tmp_path):
     """The escapes are made before the table measures its cells, so the wrapped name keeps its column."""
     tree = hostile_tree(tmp_path / "repo", ERASING)
-    lines = rendered(tree, "table").splitlines()
+    lines = rendered(tree, "table", width="100").splitlines()
     header = lines.index(next(line for line in lines if line.startswith("setting ")))
     column = lines[header].index("where")
     rows = lines[header + 2:lines.index("", header)]
@@ -100,7 +100,7 @@ def saved_pair(tmp_path, *names):
 
 def test_report_diff_table_shows_controls_as_escapes(tmp_path):
     before, after = saved_pair(tmp_path, ERASING)
-    result = run("report", "diff", before, after)
+    result = run("report", "diff", "--width", "400", before, after)
     assert result.code == 1, result.err
     assert not ACTED_ON.findall(result.out)
     assert "deploy\\x1b[2K\\x1b[1A\\x1b]0;pwned\\x07\\x9b31m\\u202eyp.tpircs\\u2066.py:3" in "".join(result.out.split())

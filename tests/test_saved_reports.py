@@ -35,7 +35,7 @@ def test_render_json_gives_back_the_saved_bytes_and_table_matches_a_scan(tmp_pat
 def test_render_writes_other_formats_to_a_file(tmp_path):
     saved = saved_scan(tmp_path, "scan.json", OLD)
     out = tmp_path / "scan.txt"
-    result = run("report", "render", saved, "-o", out)
+    result = run("report", "render", saved, "-o", out, "--width", "200")
     assert result.code == 1 and "report written to" in result.err
     assert "botocore 0.21.0 was released before 2013-10-29" in out.read_text()
 

@@ -96,7 +96,7 @@ def test_a_bundle_the_service_environment_names_passes_and_the_table_says_who(pk
     assert outcomes[str(pki.store("starfield-g2"))] == ("pass", ["the SSL_CERT_FILE setting"])
     assert outcomes[str(other_pki_store)][0] == "fail"
 
-    table = run("scan", "-q", VENV, *args)
+    table = run("scan", "-q", "--width", "250", VENV, *args)  # the cells whole, to read them
     assert table.code == 1
     section = table.out[table.out.index("Live probes"):]
     assert section.startswith("Live probes: each store alone against each endpoint (1 pass, 3 fail)")

@@ -33,7 +33,9 @@ def scan(args: ScanArgs) -> int:
         packs = select_packs(list(args.packs))
         environ = load_env_files(list(args.env_files)) if args.env_files else None
         probe = _probe_plan(args)
-    except (RulesError, EnvFileError, ValueError) as exc:
+    except EnvFileError as exc:
+        return fail(f"--env-file {exc}")  # "--env-file app.env:3: not a NAME=value line": which option, which file
+    except (RulesError, ValueError) as exc:
         return fail(str(exc))
     with _Progress(enabled=not args.output.quiet) as tick:
         try:
@@ -54,7 +56,10 @@ def _fail_closed(report: Report, strict: bool) -> int:
         return fail("; ".join(f"{t.location}: {t.details.get('reason', 'could not be read')}" for t in unread)
                     + " (the report covers only the other targets)")
     if strict and report.not_scanned():
-        return fail(f"--strict: {report.not_scanned()} parts could not be scanned (see the report's errors)")
+        from auditor.report.common import plural
+
+        return fail(f"--strict: {plural(report.not_scanned(), 'part')} could not be scanned "
+                    "(see the report's errors)")
     return EXIT_OK
 
 
@@ -166,7 +171,9 @@ def rules_refresh(args: RulesRefreshArgs) -> int:
         counts = refresh(output, timeout=args.timeout)
     except (OSError, ValueError) as exc:  # network and file errors; an answer too large or not JSON
         return fail(f"refresh failed, table unchanged: {exc}")
-    print(f"wrote {output}: " + ", ".join(f"{name} {n} releases" for name, n in sorted(counts.items())))
+    from auditor.report.common import plural
+
+    print(f"wrote {output}: " + ", ".join(f"{name} {plural(n, 'release')}" for name, n in sorted(counts.items())))
     return EXIT_OK
 
 

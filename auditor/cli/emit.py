@@ -26,18 +26,39 @@ def emit(report: Report, output: Output, as_of: str | None = None, stamp: bool =
         apply_waivers(report, list(output.waivers), as_of)
     if stamp:
         report.run["command"] = list(output.command_line)
-    text = render(report, output.format)
+    text = render(report, output.format, table_width(output.width, output.file))
     if output.file:
         try:
             write_atomically(output.file, text)
         except OSError as exc:
             return fail(f"cannot write {output.file}: {exc.strerror or exc}")
         if not output.quiet:
-            print(f"auditor: report written to {output.file} ({len(report.findings)} findings, "
-                  f"{len(report.errors)} errors)", file=sys.stderr)
+            from auditor.report.common import plural
+
+            print(f"auditor: report written to {output.file} ({plural(len(report.findings), 'finding')}, "
+                  f"{plural(len(report.errors), 'error')})", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_FINDINGS if report.failing() else EXIT_OK
+
+
+def table_width(asked: int | None, file: str | None) -> int:
+    """The table format's width: --width; else COLUMNS; else the terminal's width when standard output is a
+    terminal and the report goes there; else a fixed width, so a report saved or piped reads the same on every
+    machine and in every log."""
+    import os
+    import shutil
+
+    from auditor.report.fit import DEFAULT_WIDTH, MIN_WIDTH
+
+    if asked:
+        return asked
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), MIN_WIDTH)
+    if file is None and sys.stdout.isatty():
+        return max(shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns, MIN_WIDTH)
+    return DEFAULT_WIDTH
 
 
 def fail(message: str) -> int:

@@ -28,6 +28,7 @@ class Output(NamedTuple):
     quiet: bool
     waivers: tuple[Waiver, ...] | None  # --waivers, loaded before the command runs; None: not given
     command_line: tuple[str, ...]  # as a report may show it (shown_command_line)
+    width: int | None  # --width; None: see emit.table_width
 
 
 class ProbeRun(NamedTuple):
@@ -129,6 +130,7 @@ class DiffArgs(NamedTuple):
     format: str
     output: str | None
     fail_on: str
+    width: int | None
 
 
 class KeygenArgs(NamedTuple):
@@ -197,7 +199,7 @@ def _report_options(args: argparse.Namespace, command_line: list[str],
     if action == "merge":
         return MergeArgs(tuple(args.reports), args.as_of, args.fail_on, _output(args, command_line, waivers))
     if action == "diff":
-        return DiffArgs(args.before, args.after, args.format, args.output, args.fail_on)
+        return DiffArgs(args.before, args.after, args.format, args.output, args.fail_on, args.width)
     if action == "keygen":
         return KeygenArgs(args.private, args.public, args.passphrase_env)
     if action == "sign":
@@ -208,7 +210,7 @@ def _report_options(args: argparse.Namespace, command_line: list[str],
 
 
 def _output(args: argparse.Namespace, command_line: list[str], waivers: tuple[Waiver, ...] | None) -> Output:
-    return Output(args.format, args.output, args.quiet, waivers, tuple(command_line))
+    return Output(args.format, args.output, args.quiet, waivers, tuple(command_line), args.width)
 
 
 def _probe_run(args: argparse.Namespace) -> ProbeRun:
@@ -223,4 +225,4 @@ def _load_waivers(path: str | None) -> tuple[Waiver, ...] | None:
     try:
         return tuple(load_waivers(path))
     except WaiverError as exc:
-        raise OptionsError(str(exc)) from None
+        raise OptionsError(f"--waivers {exc}") from None  # "--waivers waivers.toml:3: …": the option and its file

@@ -285,12 +285,19 @@ def _count(least: int, most: int) -> Callable[[str], int]:
     return count
 
 
+def _add_width_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--width", type=_count(40, 10_000), metavar="N",
+                         help="the table format's line width (default: COLUMNS, else the terminal's width when "
+                              "writing to a terminal, else 120); cells are wrapped or shortened to fit, JSON keeps them whole")
+
+
 def _add_output_options(command: argparse.ArgumentParser, packs: bool = True,
                         fail_on_default: str | None = "high") -> None:
     from auditor.report import FORMATS  # here, not at the top: `auditor --version` should not pay for it
 
     command.add_argument("--format", choices=tuple(FORMATS), default="table", help="output format (default: table)")
     command.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    _add_width_option(command)
     command.add_argument("--fail-on", choices=SEVERITIES, default=fail_on_default,
                          help="exit 1 when a finding is at or above this severity (default: "
                               f"{fail_on_default or 'the saved report’s own'})")
@@ -365,6 +372,7 @@ def _add_report_parser(commands: argparse._SubParsersAction[Any], with_actions: 
     diff.add_argument("after", metavar="AFTER")
     diff.add_argument("--format", choices=DIFF_FORMATS, default="table", help="default: table")
     diff.add_argument("-o", "--output", metavar="FILE", help="write the comparison to FILE")
+    _add_width_option(diff)
     diff.add_argument("--fail-on", choices=SEVERITIES, default="high",
                       help="exit 1 when a new, unwaived finding is at or above this severity (default: high)")
     passphrase: dict[str, Any] = dict(metavar="VARIABLE", help="the private key's passphrase is in this environment variable "

@@ -12,7 +12,7 @@ import platform
 import sys
 from typing import IO, Any, cast
 
-from auditor.cli.emit import EXIT_FINDINGS, EXIT_OK, emit, fail
+from auditor.cli.emit import EXIT_FINDINGS, EXIT_OK, emit, fail, table_width
 from auditor.cli.options import DiffArgs, KeygenArgs, MergeArgs, RenderArgs, ReportArgs, SignArgs, VerifyArgs
 from auditor.report.saved import SavedReportError
 from auditor.report.signing import SigningError
@@ -73,8 +73,10 @@ def _merge(args: MergeArgs) -> int:
     except OSError as exc:
         return fail(f"cannot write {output.file}: {exc.strerror or exc}")
     if not output.quiet:
-        print(f"auditor: merged {len(reports)} reports into {output.file} "
-              f"({sum(summary['findings'].values())} findings)", file=sys.stderr)
+        from auditor.report.common import plural
+
+        print(f"auditor: merged {plural(len(reports), 'report')} into {output.file} "
+              f"({plural(sum(summary['findings'].values()), 'finding')})", file=sys.stderr)
     return EXIT_FINDINGS if summary["failing"] else EXIT_OK
 
 
@@ -84,7 +86,7 @@ def _diff(args: DiffArgs) -> int:
     from auditor.report.saved import load_report
 
     diff = diff_reports(load_report(args.before), load_report(args.after), args.before, args.after)
-    text = render_diff(diff, args.format, args.fail_on)
+    text = render_diff(diff, args.format, args.fail_on, table_width(args.width, args.output))
     if args.output:
         try:
             write_atomically(args.output, text)

@@ -1,5 +1,6 @@
 """Renderers: every output format is made from the one report model. A format is one module in this
-package with `render(report) -> str`; FORMATS maps its name to that module."""
+package with `render(report) -> str`; FORMATS maps its name to that module. The table also takes the width of
+the terminal it is written for."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
     from auditor.model import Report
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, width: int | None = None) -> str:
     import importlib  # here, not at the top: the CLI imports FORMATS on every start
 
-    text: str = importlib.import_module(FORMATS[fmt]).render(report)
+    module = importlib.import_module(FORMATS[fmt])
+    text: str = module.render(report, width=width) if fmt == "table" and width else module.render(report)
     return text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Optional
 
 from auditor.model import Component, Finding, Report, severity_rank
 
@@ -77,22 +77,15 @@ def pack_line(report: Report) -> str:
     return f"auditor {report.tool_version} · rule packs: {packs} · as of {report.as_of}"
 
 
-def redacted_table(rows: Sequence[Sequence[object]], **options: object) -> str:
-    """tabulate, with each cell redacted before it is wrapped (a secret split over two lines would escape
-    redact) and its controls made visible before widths are measured (a cell's own line breaks stay)."""
-    from tabulate import tabulate
-
-    from auditor.redact import redact
-    from auditor.report.escape import visible
-
-    table: str = tabulate([[visible(redact(cell), newlines=True) if isinstance(cell, str) else cell for cell in row]
-                           for row in rows], **options)
-    return table
+def plural(count: int, noun: str, many: Optional[str] = None) -> str:
+    """"1 info finding", "2 info findings"; `many` where the plural is not the noun and an s ("1 part not
+    scanned", "2 parts not scanned")."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def not_scanned_note(report: Report) -> str:
     """' · 3 parts not scanned' after a result, or nothing: a PASS covers only what was read."""
     count = report.not_scanned()
     unread = len(report.unread_targets())
-    note = f" · {count} part{'s' if count != 1 else ''} not scanned" if count else ""
-    return note + (f" · {unread} target{'s' if unread != 1 else ''} not read" if unread else "")
+    note = f" · {plural(count, 'part not scanned', 'parts not scanned')}" if count else ""
+    return note + (f" · {plural(unread, 'target not read', 'targets not read')}" if unread else "")

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from auditor.model import Report, severity_rank
 from auditor.redact import redact, redact_tree
-from auditor.report.common import components_by_id, is_failing, redacted_table, where_on_host
+from auditor.report.common import components_by_id, is_failing, where_on_host
 from auditor.report.escape import markdown as md_text, terminal, visible
+from auditor.report.fit import DEFAULT_WIDTH, prose, table as fitted_table
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _keyed(report: Report) -> dict[tuple[str, ...], list[Change]]:
 
 # -- output ---------------------------------------------------------------------
 
-def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
+def render_diff(diff: Diff, fmt: str, fail_on: str, width: int = DEFAULT_WIDTH) -> str:
     if fmt == "json":
         def rows(changes: list[Change]) -> list[dict[str, object]]:
             return [{"severity": c.severity, "rule": c.rule, "title": c.title, "where": c.where, "waived": c.waived}
@@ -80,6 +81,8 @@ def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
     failing = len(diff.failing(fail_on))
     lines = [("# " if markdown else "") + f"auditor diff: {shown(diff.before)} → {shown(diff.after)}", "",
              ", ".join(f"{n} {what}" for what, n in counts.items()) + f"; {failing} new at or above '{fail_on}'", ""]
+    if not markdown:
+        lines = [line for text in lines for line in prose(text, width)]
     for name, changes in (("New", diff.new), ("Resolved", diff.resolved), ("Unchanged", diff.unchanged)):
         if not changes:
             continue
@@ -88,7 +91,7 @@ def render_diff(diff: Diff, fmt: str, fail_on: str) -> str:
             table = "\n".join(["| severity | finding | where | rule |", "| --- | --- | --- | --- |"]
                               + ["| " + " | ".join(md_text(cell) for cell in row) + " |" for row in cells])
         else:
-            table = redacted_table(cells, headers=["severity", "finding", "where", "rule"], tablefmt="simple",
-                                   maxcolwidths=[None, 60, 60, 30])
+            table = fitted_table(cells, ["severity", "finding", "where", "rule"], width, caps=[None, 60, 60, 30],
+                                 paths={2})
         lines += [("## " if markdown else "") + f"{name} ({len(changes)})", "", table, ""]
     return visible(redact("\n".join(lines)), newlines=True) + "\n"

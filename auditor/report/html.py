@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional
 from auditor.facts.package import PackageFacts, Requirement
 from auditor.facts.setting import SettingFacts
 from auditor.model import SEVERITIES, Component, Evidence, Finding, Report, severity_rank, short_hash
-from auditor.report.common import components_by_id, not_scanned_note, released_cell, waived_counts, where
+from auditor.report.common import components_by_id, not_scanned_note, plural, released_cell, waived_counts, where
 from auditor.report.html_markup import Markup, el
 
 STYLE = Path(__file__).with_name("html_report.css")
@@ -93,7 +93,7 @@ def _summary(report: Report, findings: list[Finding], groups: list[Group]) -> Ma
     return el("section",
               el("h2", "Summary"),
               el("p", el("span", verdict, class_=f"verdict {verdict.lower()}"),
-                 f" {len(failing)} findings at or above '{report.fail_on}' (--fail-on); waived findings do not count"
+                 f" {plural(len(failing), 'finding')} at or above '{report.fail_on}' (--fail-on); waived findings do not count"
                  f"{not_scanned_note(report)}.",
                  class_="result"),
               el("div", _chart(counts),
@@ -215,25 +215,25 @@ def _facts(component: Component) -> list[str]:
 
 def _trust_links(members: list[Component], components: Mapping[str, Component]) -> Markup:
     """Each client (or setting) and the store it would use, as the scan resolved it."""
-    clients = [c for c in members if "trust_reasons" in c.details]
+    clients = [(c, t) for c in members for t in [c.client_trust()] if t is not None and t.reasons is not None]
     if not clients:
         return Markup("")
     rows: list[Markup] = []
-    for c in clients:
-        store = components.get(c.details.get("trust_store_id", ""))
+    for c, trust in clients:
+        store = components.get(trust.store_id or "")
         store_cell: str | list[Markup]
-        if c.details.get("certificate_validation") == "off":
+        if trust.validation is False:
             store_cell = "none: certificate validation is off"
-        elif store:
-            store_cell = [el("a", c.details["trust_store"], href=f"#{_component_anchor(store)}"),
+        elif store and trust.store:
+            store_cell = [el("a", trust.store, href=f"#{_component_anchor(store)}"),
                           el("div", "; ".join(_facts(store)), class_="muted")]
         else:
-            store_cell = c.details.get("trust_store", "none found")
+            store_cell = trust.store or "none found"
         rows.append(el("tr", el("td", f"{c.name} {c.version or ''}".strip(), el("div", el("code", where(c)), class_="muted")),
                        el("td", "→", class_="arrow"), el("td", store_cell),
-                       el("td", el("ul", [el("li", r) for r in c.details["trust_reasons"]]),
-                          el("div", "Fallbacks: ", "; ".join(c.details["trust_fallbacks"]), class_="muted")
-                          if c.details.get("trust_fallbacks") else None)))
+                       el("td", el("ul", [el("li", r) for r in trust.reasons or ()]),
+                          el("div", "Fallbacks: ", "; ".join(trust.fallbacks), class_="muted")
+                          if trust.fallbacks else None)))
     return el("table", el("caption", "Trust links: the store each client would use"),
               el("thead", el("tr", el("th", "client or setting"), el("th", ""), el("th", "store"), el("th", "why"))),
               el("tbody", rows), class_="trust")

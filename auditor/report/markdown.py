@@ -12,7 +12,7 @@ from typing import Optional
 
 from auditor.model import SEVERITIES, Component, Finding, Report
 from auditor.redact import redact
-from auditor.report.common import components_by_id, not_scanned_note, pack_line, waived_counts, waiver_note, where
+from auditor.report.common import components_by_id, not_scanned_note, pack_line, plural, waived_counts, waiver_note, where
 from auditor.report.escape import markdown as _md, visible
 
 _URL = re.compile(r"https?://[^\s<>\\`|]+")
@@ -22,7 +22,7 @@ def render(report: Report) -> str:
     components = components_by_id(report)
     failing = report.failing()
     verdict = "❌ FAIL" if failing else "✅ PASS"
-    lines = [f"### auditor: {verdict}, {len(failing)} findings at or above `{report.fail_on}`{not_scanned_note(report)}", "",
+    lines = [f"### auditor: {verdict}, {plural(len(failing), 'finding')} at or above `{report.fail_on}`{not_scanned_note(report)}", "",
              _md(pack_line(report)) + f" · targets: {len(report.targets)}", ""]
     lines += _verdicts(report)
     lines += _counts(report)
@@ -38,10 +38,10 @@ def render(report: Report) -> str:
         lines += ["No findings above info.", ""]
     passed = len(report.findings) - len(shown)
     if passed:
-        lines += [f"{passed} info findings (checks that passed, such as a store that holds an ATS anchor) are in the "
+        lines += [f"{plural(passed, 'info finding')} (checks that passed, such as a store that holds an ATS anchor) are in the "
                   "JSON, SARIF and JUnit reports.", ""]
     if report.errors:
-        lines += [f"<details><summary>{len(report.errors)} parts could not be scanned</summary>", ""]
+        lines += [f"<details><summary>{plural(len(report.errors), 'part')} could not be scanned</summary>", ""]
         lines += [f"- {_md(e.location)}: {_md(e.message)}" for e in report.errors]
         lines += ["", "</details>", ""]
     return "\n".join(lines)

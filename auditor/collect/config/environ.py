@@ -61,14 +61,11 @@ def load_env_files(paths: list[str]) -> Environ:
 def _read(path: str) -> str:
     from auditor.inputs import read_input
 
-    try:
-        data = read_input(path, ENV_FILE_CAP, EnvFileError)
-    except EnvFileError as exc:
-        raise EnvFileError(f"cannot read env file {exc}") from exc
+    data = read_input(path, ENV_FILE_CAP, EnvFileError)  # "app.env: No such file or directory"
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise EnvFileError(f"env file {path} is not valid UTF-8 (byte {exc.start})") from exc
+        raise EnvFileError(f"{path}: not valid UTF-8 (byte {exc.start})") from exc
 
 
 def parse_env_file(text: str, path: str = "env file") -> dict[str, str]:
