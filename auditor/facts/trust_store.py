@@ -40,6 +40,23 @@ class Keystore:
 
 
 @dataclass(frozen=True)
+class LocalCa:
+    """A CA in an OS store that is not the distribution's own: added on this machine (a proxy's interception CA, a
+    company CA), as the distribution's own record tells them apart (auditor.trust.local_cas)."""
+
+    subject: str  # RFC 4514
+    sha256: str  # of the DER certificate, lower-case hex
+    source: str  # where it came from: the file update-ca-certificates or update-ca-trust took it from, or why
+    not_after: str = ""  # YYYY-MM-DD
+
+    def to_details(self) -> dict[str, str]:
+        details = {"subject": self.subject, "sha256": self.sha256, "source": self.source}
+        if self.not_after:
+            details["not_after"] = self.not_after
+        return details
+
+
+@dataclass(frozen=True)
 class TrustStoreFacts:
     """A trust store read and checked for the ATS anchors at `as_of`, with the clients that use it. A store whose
     file is not there has the format "missing", no contents, and what each user does without it (`if_missing`)."""
@@ -59,6 +76,7 @@ class TrustStoreFacts:
     link_target: str | None = None  # a missing store's path is a link to this
     if_missing: tuple[MissingStoreUse, ...] = ()
     unparsable: int = 0  # certificates that could not be parsed
+    locally_added: tuple[LocalCa, ...] = ()  # an OS store's CAs that are not the distribution's own
 
     @property
     def missing(self) -> bool:
@@ -86,6 +104,8 @@ class TrustStoreFacts:
                                       "detail": u.detail} for u in self.if_missing]
         if self.unparsable:
             details["unparsable"] = self.unparsable
+        if self.locally_added:
+            details["locally_added"] = [ca.to_details() for ca in self.locally_added]
         details["remedy"] = self.remedy
         return details
 
@@ -98,4 +118,5 @@ class TrustStoreFacts:
                    details["remedy"], tuple(details.get("expired", ())), tuple(details.get("distrusted", ())),
                    tuple(dict(i) for i in details.get("impostors", ())), keystore,
                    dict(details.get("distrusted_by", {})), details.get("problem"), details.get("link_target"),
-                   tuple(MissingStoreUse(**u) for u in details.get("if_missing", ())), details.get("unparsable", 0))
+                   tuple(MissingStoreUse(**u) for u in details.get("if_missing", ())), details.get("unparsable", 0),
+                   tuple(LocalCa(**ca) for ca in details.get("locally_added", ())))
