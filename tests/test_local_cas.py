@@ -210,3 +210,59 @@ def test_java_cacerts_without_the_proxy_ca(tmp_path):
     assert "-Dhttps.proxyHost=egress.corp.example" in found["java"]["title"]
     assert "keytool -importcert" in found["java"]["remediation"]
     assert "/usr/local/share/ca-certificates/egress-proxy.crt" in found["java"]["remediation"]
+
+
+# -- auditor probe: a chain that leads to a CA added to the OS store ------------------------------------------
+
+@pytest.fixture(scope="module")
+def intercepting_peer(tmp_path_factory):
+    """A loopback TLS server whose chain ends at a root of the test PKI, standing for the proxy's CA."""
+    from tls_servers import HOST, Peers, Pki
+
+    pki = Pki.make(tmp_path_factory.mktemp("interception-pki"))
+    with Peers() as running:
+        port = running.add_tls(pki.server_context(pki.leaf(names=(HOST, "localhost"))))
+        yield pki, port
+
+
+def _local_ca(certificate, source="/usr/local/share/ca-certificates/egress-proxy.crt"):
+    from auditor.facts.trust_store import LocalCa
+
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    return LocalCa(certificate.subject.rfc4514_string(), hashlib.sha256(der).hexdigest(), source)
+
+
+def _probe(pki, port, store_certificates, local):
+    from auditor.checks.rules import select_packs
+    from auditor.probe import ProbeSettings, TrustStore
+    from auditor.runs.probe import StoreToProbe, probe_report
+    from tls_servers import HOST
+
+    store = TrustStore("test OS bundle", store_certificates, "pem")
+    return probe_report([(HOST, 443)], [StoreToProbe(store, ("the operating system's TLS clients",))],
+                        select_packs([]), "high", connect_to=("127.0.0.1", port),
+                        settings=ProbeSettings(timeout=2.0, environ={}), local_cas=local)
+
+
+@pytest.mark.skipif(__import__("sys").version_info < (3, 10), reason="Python 3.9 shows neither the chain nor the path")
+def test_probe_names_the_local_ca_its_path_ends_at(intercepting_peer):
+    pki, port = intercepting_peer
+    root = pki.roots["amazon"]  # a test root named like Amazon Root CA 1, with its own key: the proxy's CA here
+    local = [_local_ca(root)]
+    report = _probe(pki, port, [root.public_bytes(serialization.Encoding.DER)], local)
+    (probe,) = report.components
+    assert probe.details["outcome"] == "pass"
+    assert probe.details["anchor"]["locally_added"] == "/usr/local/share/ca-certificates/egress-proxy.crt"
+    (finding,) = [f for f in report.findings if f.component == probe.id]
+    text = " ".join(e.summary for e in finding.evidence)
+    assert "a CA added to this machine's OS store" in text and local[0].sha256 in text
+    assert "TLS-inspecting proxy" in text
+
+
+def test_probe_without_local_cas_says_nothing_of_them(intercepting_peer):
+    pki, port = intercepting_peer
+    root = pki.roots["amazon"]
+    report = _probe(pki, port, [root.public_bytes(serialization.Encoding.DER)], [])
+    (probe,) = report.components
+    assert "locally_added" not in (probe.details.get("anchor") or {})
+    assert not any("OS store" in note for note in probe.details.get("notes", []))
