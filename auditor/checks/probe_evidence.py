@@ -12,6 +12,9 @@ def anchor_text(anchor: dict[str, Any] | None) -> str:
         return "not shown"
     if anchor.get("ats_anchor"):
         return f"{anchor['ats_anchor']} (ATS anchor, SHA-256 {anchor['sha256'][:16]}…)"
+    if anchor.get("locally_added"):
+        return (f"{anchor['name']} (SHA-256 {anchor['sha256'][:16]}…; not an ATS anchor: a CA added to this machine's "
+                f"OS store, from {anchor['locally_added']})")
     return f"{anchor['name']} (SHA-256 {anchor['sha256'][:16]}…; " + (anchor.get("note") or "not an ATS anchor") + ")"
 
 

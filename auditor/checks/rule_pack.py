@@ -38,6 +38,9 @@ PACK_REQUIRED = ("id", "title", "version")
 # The component kinds a rule can judge (the report schema's component kinds).
 COMPONENT_KINDS = ("python-package", "trust-store", "trust-config", "os", "java", "openssl", "sdk-manifest", "probe",
                    "waiver")
+# Not a kind of its own: a rule of this component_kind judges every component the store book linked as a client
+# (a package, the AWS CLI v2, a JVM, the OS), whatever its kind.
+CLIENT = "client"
 
 # Keys every rule may have; the first six it must have.
 COMMON_KEYS = {
@@ -113,6 +116,8 @@ CHECKS: dict[str, Check] = {
         severities={"trusted": "its linked store holds an ATS anchor", "untrusted": "its linked store holds none"},
         required_severities=("trusted", "untrusted"), outcomes=("unlinked", "trusted", "untrusted"), outcome_remedies=True),
     "waiver": Check(required={"status": "text"}),
+    "proxy-interception": Check(),
+    "store-locally-added": Check(),
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -314,7 +319,7 @@ class _Reader:
                 if value not in SEVERITIES:
                     raise self.fail(self.key_line(key, start, end) or start,
                                     f"{name}: {key} {value!r} is not a severity ({', '.join(SEVERITIES)})")
-        if entry.get("component_kind", "python-package") not in COMPONENT_KINDS:
+        if entry.get("component_kind", "python-package") not in (*COMPONENT_KINDS, CLIENT):
             raise self.fail(self.key_line("component_kind", start, end) or start,
                             f"{name}: unknown component_kind {entry['component_kind']!r} (known: {', '.join(COMPONENT_KINDS)})")
         severities = {key[:-len("_severity")]: value for key, value in entry.items() if key.endswith("_severity")}

@@ -20,7 +20,7 @@ from auditor.facts.setting import SettingFacts
 from auditor.model import Component, Evidence, Finding, ScanError, Verdict
 from auditor.rule_data import data_file, rules_dir, shipped_release_dates, user_release_dates
 # Pack and RulesError are re-exported: the runs and the command line name them from here.
-from auditor.checks.rule_pack import Pack as Pack, Rule, RulesError as RulesError, load_pack
+from auditor.checks.rule_pack import CLIENT, Pack as Pack, Rule, RulesError as RulesError, load_pack
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -262,8 +262,14 @@ def evaluate(packs: list[Pack], components: list[Component], dates: ReleaseDates
         for rule in pack.rules:
             check = CHECKS[rule.check]  # a pack's checks are known: load_pack refuses any other
             for component in components:
-                if component.kind == rule.component_kind and (rule.applies_to is None or component.name in rule.applies_to):
+                if _judges(rule, component) and (rule.applies_to is None or component.name in rule.applies_to):
                     yield from check(pack, rule, component, dates)
+
+
+def _judges(rule: Rule, component: Component) -> bool:
+    if rule.component_kind == CLIENT:  # any client the store book linked, whatever its kind
+        return component.kind != "trust-config" and component.client_trust() is not None
+    return component.kind == rule.component_kind
 
 
 def _finding(pack: Pack, rule: Rule, component: Component, severity: str, title: str, observed: list[Evidence]) -> Finding:
@@ -636,6 +642,45 @@ def _sdk_rule_matches(rule: Rule, component: Component) -> bool:
         raise RulesError(f"rule {rule.id}: invalid versions {rule.versions!r}") from exc
 
 
+def check_proxy_interception(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
+    """A client behind a proxy whose store lacks a CA added to the OS store (the likely interception CA): its
+    `proxy_ca_missing` (auditor.trust.interception). `title` may name {client}, {proxy}, {subject}, {sha256},
+    {store} and {count}; `remediation`, a table keyed by the client's name ("default" for the rest), may name
+    {store}, {os_store}, {ca_file} and {alias}."""
+    trust = component.client_trust()
+    if trust is None or not trust.proxy_ca_missing:
+        return
+    first = trust.proxy_ca_missing[0]
+    client = f"{component.name} {component.version}" if component.version else component.name
+    store = trust.store or ""
+    ca_file = first.source if first.source.startswith("/") and " " not in first.source else "CA.pem"
+    fmt = dict(client=client, proxy=first.proxy, subject=first.subject, sha256=first.sha256, store=store,
+               count=len(trust.proxy_ca_missing), os_store=first.os_store, ca_file=ca_file,
+               alias=re.sub(r"[^a-z0-9]+", "-", first.subject.partition(",")[0].partition("=")[2].lower()).strip("-") or "proxy-ca")
+    seen = [_where(component), Evidence("observed", f"a proxy is in force for it: {first.proxy}")]
+    seen += [Evidence("observed", f"{m.os_store} holds a CA added on this machine, {m.subject} (SHA-256 {m.sha256}, "
+                                  f"from {m.source}); {store} (component {trust.store_id}), the store it uses, lacks it")
+             for m in trust.proxy_ca_missing]
+    remediation = rule.remediation if isinstance(rule.remediation, str) else rule.remediation.get(
+        component.name, rule.remediation.get("default", ""))
+    shaped = replace(rule, remediation=remediation.format(**fmt))
+    yield _finding(pack, shaped, component, rule.severity, rule.plain_title().format(**fmt), seen)
+
+
+def check_store_locally_added(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
+    """An OS store holding CAs that are not the distribution's own (`locally_added`). `title` may name {name}
+    and {count}."""
+    from auditor.facts.trust_store import TrustStoreFacts
+
+    local = component.facts_as(TrustStoreFacts).locally_added
+    if not local:
+        return
+    seen = [_where(component)]
+    seen += [Evidence("observed", f"{ca.subject}, SHA-256 {ca.sha256}" + (f", valid until {ca.not_after}" if ca.not_after else "")
+                                  + f": from {ca.source}") for ca in local]
+    yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(name=component.location, count=len(local)), seen)
+
+
 # What each check is: the findings of one rule on one component.
 CheckFunction = Callable[[Pack, Rule, Component, ReleaseDates], Iterator[Finding]]
 
@@ -648,4 +693,6 @@ CHECKS: dict[str, CheckFunction] = {"released-before": check_released_before, "u
           "java-matrix": check_java_matrix,
           "probe": check_probe,
           "sdk-trust": check_sdk_trust,
-          "waiver": check_waiver}
+          "waiver": check_waiver,
+          "proxy-interception": check_proxy_interception,
+          "store-locally-added": check_store_locally_added}

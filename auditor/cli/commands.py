@@ -130,7 +130,7 @@ def _keystore_password(storepass: str | None, storepass_env: str | None) -> str 
 
 def probe(args: ProbeArgs) -> int:
     from auditor.probe import DEFAULT_ENDPOINTS, TrustStore
-    from auditor.runs.probe import StoreToProbe, machine_stores, probe_report
+    from auditor.runs.probe import StoreToProbe, machine_local_cas, machine_stores, probe_report
     from auditor.checks.rules import RulesError, select_packs
 
     try:
@@ -155,7 +155,7 @@ def probe(args: ProbeArgs) -> int:
     except RulesError as exc:
         return fail(str(exc))
     report = probe_report(endpoints, stores, packs, args.fail_on, connect_to=connect_to, settings=settings,
-                          workers=jobs, deadline=deadline)
+                          workers=jobs, deadline=deadline, local_cas=machine_local_cas())
     return emit(report, args.output)
 
 

@@ -40,6 +40,23 @@ class Keystore:
 
 
 @dataclass(frozen=True)
+class LocalCa:
+    """A CA in an OS store that is not the distribution's own: added on this machine (a proxy's interception CA, a
+    company CA), as the distribution's own record tells them apart (auditor.trust.local_cas)."""
+
+    subject: str  # RFC 4514
+    sha256: str  # of the DER certificate, lower-case hex
+    source: str  # where it came from: the file update-ca-certificates or update-ca-trust took it from, or why
+    not_after: str = ""  # YYYY-MM-DD
+
+    def to_details(self) -> dict[str, str]:
+        details = {"subject": self.subject, "sha256": self.sha256, "source": self.source}
+        if self.not_after:
+            details["not_after"] = self.not_after
+        return details
+
+
+@dataclass(frozen=True)
 class TrustStoreFacts:
     """A trust store read and checked for the ATS anchors at `as_of`, with the clients that use it. A store whose
     file is not there has the format "missing", no contents, and what each user does without it (`if_missing`)."""
@@ -60,6 +77,7 @@ class TrustStoreFacts:
     if_missing: tuple[MissingStoreUse, ...] = ()
     unparsable: int = 0  # certificates that could not be parsed
     unread: bool = False  # the file could not be read at all: what it holds is not known (`problem` says why)
+    locally_added: tuple[LocalCa, ...] = ()  # an OS store's CAs that are not the distribution's own
 
     @property
     def missing(self) -> bool:
@@ -89,6 +107,8 @@ class TrustStoreFacts:
             details["unparsable"] = self.unparsable
         if self.unread:
             details["unread"] = True
+        if self.locally_added:
+            details["locally_added"] = [ca.to_details() for ca in self.locally_added]
         details["remedy"] = self.remedy
         return details
 
@@ -102,4 +122,4 @@ class TrustStoreFacts:
                    tuple(dict(i) for i in details.get("impostors", ())), keystore,
                    dict(details.get("distrusted_by", {})), details.get("problem"), details.get("link_target"),
                    tuple(MissingStoreUse(**u) for u in details.get("if_missing", ())), details.get("unparsable", 0),
-                   details.get("unread", False))
+                   details.get("unread", False), tuple(LocalCa(**ca) for ca in details.get("locally_added", ())))

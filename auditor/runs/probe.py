@@ -6,12 +6,17 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
 
 from auditor.model import Report, ScanError, Target
 from auditor.probe.handshake import TrustStore
 from auditor.probe.result import probe_component
 from auditor.probe.run import ProbeJob, ProbeSettings, run_probes
 from auditor.checks.rules import Pack, ReleaseDates, evaluate
+
+if TYPE_CHECKING:
+    from auditor.facts.trust_store import LocalCa
+    from auditor.probe.result import ProbeResult
 
 
 @dataclass(frozen=True)
@@ -73,12 +78,14 @@ def machine_stores(openssl: bool = True) -> list[StoreToProbe]:
 
 def probe_report(endpoints: list[tuple[str, int]], stores: list[StoreToProbe], packs: list[Pack], fail_on: str, *,
                  connect_to: tuple[str, int | None] | None = None, settings: ProbeSettings = ProbeSettings(),
-                 workers: int = 16, deadline: float = 60.0) -> Report:
+                 workers: int = 16, deadline: float = 60.0, local_cas: Sequence[LocalCa] = ()) -> Report:
     """Every endpoint probed with every store, judged by the packs' probe rules. A `connect_to` without a
-    port keeps each endpoint's."""
+    port keeps each endpoint's. `local_cas`: the CAs added to this machine's OS store (machine_local_cas), which
+    a result whose chain leads to one of them names."""
     report = Report.start(packs, fail_on, "")
     jobs = [ProbeJob(host, port, s.store, connect_to, s.users) for host, port in endpoints for s in stores]
     results = run_probes(jobs, settings, workers, deadline)
+    link_local_cas(results, local_cas)
     for s in stores:
         report.targets.append(Target("trust-store", s.store.label, {"format": s.store.format,
                                                                      "certificates": len(s.store.certificates)}))
@@ -87,3 +94,38 @@ def probe_report(endpoints: list[tuple[str, int]], stores: list[StoreToProbe], p
     report.findings = list(evaluate(packs, report.components, ReleaseDates({})))  # no package: no release dates
     report.sort()
     return report
+
+
+def machine_local_cas() -> list[LocalCa]:
+    """The CAs added to this machine's OS store, as its distribution's record tells them apart."""
+    from auditor.fs import View
+    from auditor.trust.local_cas import read_local_cas
+
+    return read_local_cas(View("/", display_top="/")).cas
+
+
+def link_local_cas(results: Sequence[ProbeResult], local_cas: Sequence[LocalCa]) -> None:
+    """A result whose verified path ends at (or whose server sent) a CA added to the OS store, not the
+    distribution's: what answered is most likely a TLS-inspecting proxy, and the clients whose own store lacks
+    that CA fail behind it. Its anchor says where the CA came from, and a note says so. A failed result whose
+    certificates are only issued by a name like the local CA's says that, as a name match."""
+    by_sha256 = {ca.sha256: ca for ca in local_cas}
+    by_subject = {ca.subject: ca for ca in local_cas}
+    for result in results:
+        anchor = result.anchor or {}
+        ca = by_sha256.get(anchor.get("sha256", "")) or next(
+            (by_sha256[c["sha256"]] for c in result.chain if c.get("sha256") in by_sha256), None)
+        via = f" through {result.proxy}" if result.proxy else ""
+        if ca is not None:
+            if result.anchor is not None and anchor.get("sha256") == ca.sha256:
+                result.anchor = {**result.anchor, "locally_added": ca.source}
+            result.notes.append(f"the chain leads to {ca.subject} (SHA-256 {ca.sha256}), a CA added to this machine's OS "
+                                f"store, not the distribution's (from {ca.source}): the certificate came from a "
+                                f"TLS-inspecting proxy{via}, not from AWS; a client whose own store lacks this CA fails "
+                                f"behind it (`auditor scan` names them: proxy-interception-ca-missing)")
+            continue
+        named = next((by_subject[c["issuer"]] for c in result.chain if c.get("issuer") in by_subject), None)
+        if named is not None and result.failure:
+            result.notes.append(f"the server's certificate is issued by a CA named {named.subject}, like a CA added to "
+                                f"this machine's OS store (SHA-256 {named.sha256}, from {named.source}; matched by "
+                                f"name only): most likely a TLS-inspecting proxy{via}, whose CA this store lacks")

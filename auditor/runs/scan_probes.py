@@ -17,7 +17,7 @@ from auditor.facts.probe import ProbeLinks
 from auditor.facts.trust_store import TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Component
-from auditor.runs.probe import machine_stores
+from auditor.runs.probe import link_local_cas, machine_local_cas, machine_stores
 from auditor.probe.handshake import TrustStore
 from auditor.probe.result import probe_component
 from auditor.probe.run import DEFAULT_DEADLINE, DEFAULT_JOBS, ProbeJob, ProbeSettings, run_probes
@@ -62,6 +62,8 @@ def probe_scan(plan: ProbePlan, components: list[Component], environ: Environ, r
     pairs = [(store, host, port) for store in stores for host, port in plan.endpoints]
     jobs = [ProbeJob(host, port, store.trust, plan.connect_to, store.users) for store, host, port in pairs]
     results = run_probes(jobs, plan.settings, plan.workers, plan.deadline)
+    local = {ca.sha256: ca for c in components if c.kind == "trust-store" for ca in c.facts_as(TrustStoreFacts).locally_added}
+    link_local_cas(results, list(local.values()) if local or root is not None else machine_local_cas())
     found = []
     for (store, _, _), result in zip(pairs, results):
         found.append(probe_component(result, store.target, store.links))

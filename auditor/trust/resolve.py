@@ -14,11 +14,14 @@ from auditor.collect import CliV2, Collected, PythonPath
 from auditor.trust.client_store import (BOTO_MISSING, BOTOCORE_MISSING, STORE_OWNER, IfMissing, StoreChoice,
                                           boto_store, botocore_store, cli_v2_store, find_package, setting_store)
 from auditor.trust.distrust import read_distrust
+from auditor.trust.interception import link_interception
+from auditor.trust.local_cas import read_local_cas
 from auditor.collect.platform.java import find_java_homes
 from auditor.trust.sdk_link import Platform, link_sdk_clients, record_store_verdicts
 from auditor.trust.system_stores import (EMPTY, NODE_MISSING, is_os_default_store, java_store, node_extra,
                                           openssl_default, os_stores)
 from auditor.collect import Origin
+from auditor.collect.config.proxies import proxies_of
 from auditor.collect.config.trust_settings import TrustSettings
 from auditor.fs import View
 from auditor.facts.client_trust import ClientTrust
@@ -110,6 +113,9 @@ def resolve_trust(scope: TrustScope, settings: TrustSettings, *, paths: Sequence
     distrust = read_distrust(host, anchors)
     book = StoreBook(scope.target, anchors, scope.as_of, distrust, host)
     result = Collected(errors=list(settings.errors) + [e for c in contexts for e in c.errors] + distrust.errors)
+    if scope.reads_system:
+        book.local = read_local_cas(host)
+        result.errors.extend(book.local.errors)
     for path in paths:
         _python_clients(path, settings, book)
     for install in cli_v2:
@@ -120,6 +126,7 @@ def resolve_trust(scope: TrustScope, settings: TrustSettings, *, paths: Sequence
     found = _found_clients(settings, paths, cli_v2, sdk_clients)
     result.components.extend(_settings(host, [settings, *contexts], book, scope.target, scope.every_variable, found))
     stores = book.components()
+    link_interception(book, stores, [proxy for context in (settings, *contexts) for proxy in proxies_of(context)])
     record_store_verdicts(list(sdk_clients), stores)
     result.components.extend(stores)
     result.errors.extend(book.errors)

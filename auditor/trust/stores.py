@@ -6,15 +6,17 @@ client falls back to anything it was not built to, so "missing" is not "holds no
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from auditor.facts.client_trust import ClientTrust
-from auditor.facts.trust_store import Keystore, MissingStoreUse, STORE_MISSING, StoreLinks, TrustStoreFacts
+from auditor.facts.trust_store import Keystore, LocalCa, MissingStoreUse, STORE_MISSING, StoreLinks, TrustStoreFacts
 from auditor.trust.anchors import Anchor, check_store
 from auditor.trust.distrust import Distrust, os_managed
 from auditor.trust.formats import read_store
+from auditor.trust.local_cas import LocalCas, locally_added
 from auditor.fs import FsError, StoreView
 from auditor.model import Component, ScanError
 
@@ -59,6 +61,9 @@ class StoreBook:
         self.entries: dict[str, _Entry] = {}
         self.errors: list[ScanError] = []
         self.settings_used: set[Origin] = set()  # the settings that chose some client's store
+        self.clients: list[Component] = []  # the clients linked to a store, in the order first linked
+        self.local: LocalCas | None = None  # the OS's locally added CAs: its OS stores list those they hold
+        self.fingerprints: dict[str, frozenset[str]] = {}  # store id -> SHA-256 of each certificate it holds
 
     def use(self, view: StoreView, choice: StoreChoice, user: str, client: Component | None = None) -> None:
         """Record that `user` (a label; `client` when it is a component) uses the choice's store.
@@ -75,6 +80,8 @@ class StoreBook:
             entry.if_missing.append((user, client is None or client.kind != "trust-config", choice.if_missing))
             if client is not None and trust is not None:
                 entry.used_by.append(client.id)
+                if client.kind != "trust-config" and all(known is not client for known in self.clients):
+                    self.clients.append(client)
                 trust = dataclasses.replace(trust, store=shown, store_id=entry.component.id)
         for path, what in choice.skipped:
             skipped, _ = self._entry(view, path, None)
@@ -133,6 +140,11 @@ class StoreBook:
         self.errors.extend(store.errors)
         distrusted = frozenset(self.distrust.anchors) if os_managed(location) else frozenset()
         result = check_store(store.certificates, self.anchors, self.as_of, distrusted)
+        self.fingerprints[entry.component.id] = frozenset(hashlib.sha256(der).hexdigest() for der in store.certificates)
+        local: tuple[LocalCa, ...] = ()
+        # A bundle, not the hashed directory beside it, which holds the same certificates (and the bundle itself).
+        if self.local is not None and store.format != "directory" and any(role.startswith("OS ") for role in entry.roles):
+            local = locally_added(self.local, store.certificates, debian_bundle=location.startswith("/etc/ssl/certs"))
         keystore = Keystore(store.keystore["integrity"], store.keystore["entries"]) if store.keystore else None
         problem: str | None = None
         if not store.certificates and store.errors:
@@ -142,7 +154,8 @@ class StoreBook:
                                _remedy(location, store.format, entry.roles), expired=tuple(result.expired),
                                distrusted=tuple(result.distrusted), impostors=tuple(result.impostors), keystore=keystore,
                                distrusted_by={name: self.distrust.anchors[name] for name in result.distrusted},
-                               problem=problem, unparsable=result.unparsable, unread=store.unread and not store.certificates)
+                               problem=problem, unparsable=result.unparsable, unread=store.unread and not store.certificates,
+                               locally_added=local)
 
 
 def link_client(client: Component, trust: ClientTrust) -> None:
