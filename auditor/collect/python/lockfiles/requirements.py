@@ -85,7 +85,10 @@ def _candidate_starts(text: str, watched: frozenset):
     The search is anchored on the newline before each line (a literal the regular expression engine skips to;
     `^` with re.M makes it try every character), and in an ASCII text the case of the options and names is
     spelled out ([bB][oO]…): re.I costs several times as much on every line. Only a text with other
-    characters needs re.I, for its Unicode folding (ſ for s, K for k)."""
+    characters needs re.I, for its Unicode folding (ſ for s, K for k). In an ASCII text without "/" the
+    cheaper first test (_first_two) leaves out lines that name nothing: continuations (candidate_lines skips
+    them anyway) and a word before a colon that is neither "file:" nor a drive letter (no URL there has "://"),
+    which would only have been read to find nothing; that holds however long such a line is."""
     ascii_only = text.isascii() and all(n.isascii() for n in watched)
     at_start, after_newline = _candidate_patterns(watched, ascii_only)
     if at_start.match(text):
