@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+from auditor import model
+
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
 ANCHORS = TESTS.parent / "rules" / "anchors"
@@ -246,10 +248,11 @@ expires = 2027-06-30
 def fixed_machine(work: Path) -> Iterator[None]:
     """Run in `work` with the fixed environment and host name; everything is put back afterwards."""
     saved_environ, saved_cwd = dict(os.environ), os.getcwd()
-    saved_node, saved_hostname = platform.node, socket.gethostname
+    saved_node, saved_hostname, saved_host_name = platform.node, socket.gethostname, model.host_name
     os.environ.clear()
     os.environ.update(ENVIRONMENT)
     platform.node = lambda: HOST  # type: ignore[assignment]
+    model.host_name = lambda: HOST
     socket.gethostname = lambda: HOST  # type: ignore[assignment]
     os.chdir(work)
     try:
@@ -257,6 +260,7 @@ def fixed_machine(work: Path) -> Iterator[None]:
     finally:
         os.chdir(saved_cwd)
         platform.node, socket.gethostname = saved_node, saved_hostname  # type: ignore[assignment]
+        model.host_name = saved_host_name
         os.environ.clear()
         os.environ.update(saved_environ)
 

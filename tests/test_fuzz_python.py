@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import time
+import unittest.mock
 import zipfile
 
 import pytest
@@ -24,6 +25,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from auditor import names
 from auditor.collect.python.lockfiles import collect_lockfile, lockfile_format, names_pattern
+from auditor.collect.python.lockfiles import requirements
 from auditor.collect.python.lockfiles.requirements import _candidate_starts
 from auditor.collect.python.metadata import MetadataError, decode, module_version, name_and_version, parse_headers
 from auditor.collect.python.python_env import collect_environment, environment_path
@@ -440,9 +442,25 @@ candidate_bits = st.one_of(
 @example(["  Aws-CLI==1.2.1 \\", "-R x", "x:y", "../a", "boto3"], "\r\n")
 @example(["-e .", "  --EDITABLE=y", "-C c.txt", "\t--constraint c.txt", "BoTo3==1", "S3Transfer", "botocorex"], "\n")
 def test_requirements_candidate_lines_are_those_of_the_definition(lines, newline):
+    """The full pattern finds the lines of the definition; the cheaper first test of an ASCII text without "/" leaves
+    out only lines that name nothing (continuations, words before a colon that are no URL), so the reader's pins
+    and error entries are the same with it as without it."""
     text = newline.join(lines)
-    found = list(_candidate_starts(text, frozenset(WATCHED)))
+    with tempfile.TemporaryDirectory() as top:
+        path = os.path.join(top, "requirements.txt")
+        with open(path, "w", newline="") as handle:
+            handle.write(text)
+        view = View(top, display_top=top)
+        with unittest.mock.patch.object(requirements, "_first_two", lambda watched: None):
+            found = list(_candidate_starts(text, frozenset(WATCHED)))
+            reference = _pins_and_errors(requirements.parse(view, path, set(WATCHED)))
+        with_first_test = _pins_and_errors(requirements.parse(view, path, set(WATCHED)))
     assert found == [m.start() for m in CANDIDATE_DEFINITION.finditer(text)]
+    assert with_first_test == reference
+
+
+def _pins_and_errors(found) -> tuple[list, list[str]]:
+    return [(p.name, p.version, p.specifier, p.line, p.source, p.details) for p in found.pins], [str(e) for e in found.errors]
 
 
 # -- TOML lockfiles: poetry.lock, uv.lock, pdm.lock, pylock.toml ---------------------------------------------

@@ -8,6 +8,7 @@ import stat
 import pytest
 
 from conftest import ENVS, Result, run
+from auditor import model
 from auditor.report.saved import SavedReportError, load_data
 
 OLD = ENVS / "py3-old-botocore"
@@ -17,6 +18,7 @@ MODERN = ENVS / "py3-venv"
 def saved_scan(tmp_path, name, *targets, host=None, monkeypatch=None, codes=(0, 1)):
     if host:
         monkeypatch.setattr(platform, "node", lambda: host)
+        monkeypatch.setattr(model, "host_name", lambda: host)
     path = tmp_path / name
     result = run("scan", "-q", "--format", "json", "-o", path, *targets)
     assert result.code in codes, result.err

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import string
 from urllib.parse import unquote, urlsplit
 
 from auditor import names
@@ -84,12 +85,45 @@ def _candidate_starts(text: str, watched: frozenset):
     The search is anchored on the newline before each line (a literal the regular expression engine skips to;
     `^` with re.M makes it try every character), and in an ASCII text the case of the options and names is
     spelled out ([bB][oO]…): re.I costs several times as much on every line. Only a text with other
-    characters needs re.I, for its Unicode folding (ſ for s, K for k)."""
-    at_start, after_newline = _candidate_patterns(watched, text.isascii() and all(n.isascii() for n in watched))
+    characters needs re.I, for its Unicode folding (ſ for s, K for k). In an ASCII text without "/" the
+    cheaper first test (_first_two) leaves out lines that name nothing: continuations (candidate_lines skips
+    them anyway) and a word before a colon that is neither "file:" nor a drive letter (no URL there has "://"),
+    which would only have been read to find nothing; that holds however long such a line is."""
+    ascii_only = text.isascii() and all(n.isascii() for n in watched)
+    at_start, after_newline = _candidate_patterns(watched, ascii_only)
     if at_start.match(text):
         yield 0
-    for match in after_newline.finditer(text):
-        yield match.start() + 1
+    prefilter = _first_two(watched) if ascii_only and "/" not in text else None
+    if prefilter is None:
+        for match in after_newline.finditer(text):
+            yield match.start() + 1
+        return
+    for match in prefilter.finditer(text):
+        if after_newline.match(text, match.start()):
+            yield match.start() + 1
+
+
+@functools.lru_cache(maxsize=8)
+def _first_two(watched: frozenset) -> re.Pattern | None:
+    """A wider, cheaper test of a line's first two characters (after blanks) that every candidate line passes
+    in an ASCII text without a "/", where no line can be a URL with "://" or a path: a watched name, "file:",
+    a drive letter ("C:\\") or an include/editable option. Most lines fail it at one of two character classes,
+    where the full pattern costs several times as much per line; the few that pass are tested with it.
+    (A line of "scheme:" that is none of these is a candidate of the full pattern but names nothing.)
+    None when a watched name is shorter than two characters."""
+    if any(len(name) < 2 for name in watched):
+        return None
+    first = {c for name in watched for c in (name[0].lower(), name[0].upper())}
+    second = {c for name in watched for c in ((name[1].lower(), name[1].upper()) if name[1] != "-" else "-_.")}
+    first |= set(string.ascii_letters) | {"-"}  # drive letters, options
+    second |= set(":iIrRcCeE-")  # "C:", "file:", "-r", "-c", "-e", "--…"
+    # A line that continues the one before is no candidate (the look-behind rejects most of a hashed file's lines
+    # at once); after "--", only the long forms of those options (--requirement, --constraint, --editable).
+    return re.compile(rf"\n(?<!\\\n)[ \t]*+[{_char_class(first)}][{_char_class(second)}](?!(?<=--)[^rRcCeE])")
+
+
+def _char_class(chars: set[str]) -> str:
+    return "".join(re.escape(c) for c in sorted(chars))
 
 
 @functools.lru_cache(maxsize=8)
