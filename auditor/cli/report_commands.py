@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import platform
 import sys
 from typing import IO, Any, cast
 
@@ -45,6 +44,7 @@ def _render(args: RenderArgs) -> int:
 
 
 def _merge(args: MergeArgs) -> int:
+    from auditor.model import host_name
     from auditor.report.merge import merge_reports
     from auditor.report.saved import report_from_data
     from auditor.checks.waivers import WaiverBook
@@ -53,7 +53,7 @@ def _merge(args: MergeArgs) -> int:
     reports = list(args.reports)
     book = WaiverBook(list(output.waivers), args.as_of) if output.waivers is not None else None
     options: dict[str, Any] = dict(fail_on=args.fail_on or "high", as_of=args.as_of, book=book,
-                                   run={"host": platform.node() or "localhost", "command": list(output.command_line)})
+                                   run={"host": host_name() or "localhost", "command": list(output.command_line)})
     if output.format != "json":
         # Other formats render the one model, so the merged report is held in memory; JSON is streamed.
         import json

@@ -21,7 +21,7 @@ from auditor.collect.tree import SKIP_DIRS, VENDORED_PACKAGES, Environment, Walk
 from auditor.collect.config.trust_config import collect_trust_config
 from auditor.collect.config.environ import Environ
 from auditor.fs import FsError, View, shown
-from auditor.model import Component, Report, ScanError, Target
+from auditor.model import Component, Report, ScanError, Target, host_name
 from auditor.checks.rules import Pack, ReleaseDates, evaluate, release_dates_in_use
 from auditor.checks.verdicts import judge as judge_clients
 from auditor.trust.packaged import packaged_trust
@@ -340,7 +340,7 @@ def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool
         path = running_interpreter_path()
         entries = [PathEntry(p, "sys.path of the running interpreter") for p in path]
         result = collect_environment(view, entries, label, scan.watched)
-        target = Target("machine", platform.node() or "localhost", {"python": sys.executable})
+        target = Target("machine", host_name() or "localhost", {"python": sys.executable})
         report.targets.append(Target("environment", sys.prefix, {"layout": "running interpreter",
                                                                  "python": platform.python_version(),
                                                                  "distributions": result.distributions}))
