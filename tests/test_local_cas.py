@@ -105,7 +105,7 @@ def test_debian_local_ca_and_proxy(tmp_path):
         "subject": "CN=Example Corp Egress Inspection CA,O=Example Corp", "sha256": sha256,
         "source": "/usr/local/share/ca-certificates/egress-proxy.crt", "not_after": bundle["details"]["locally_added"][0]["not_after"]}]
     info = [f for f in findings_for(report, bundle) if f["rule"] == "os-store-locally-added"]
-    assert [f["severity"] for f in info] == ["info"] and "holds 1 CAs that are not the distribution's" in info[0]["title"]
+    assert [f["severity"] for f in info] == ["info"] and "holds 1 CA added locally, not shipped by the distribution" in info[0]["title"]
 
     found = rule_findings(report, RULE)
     clients = {component(report, f["component"])["name"]: (f, component(report, f["component"])) for f in found}

@@ -668,8 +668,8 @@ def check_proxy_interception(pack: Pack, rule: Rule, component: Component, dates
 
 
 def check_store_locally_added(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
-    """An OS store holding CAs that are not the distribution's own (`locally_added`). `title` may name {name}
-    and {count}."""
+    """An OS store holding CAs that are not the distribution's own (`locally_added`). `title` may name {name},
+    {count} and {cas} ("1 CA", "2 CAs")."""
     from auditor.facts.trust_store import TrustStoreFacts
 
     local = component.facts_as(TrustStoreFacts).locally_added
@@ -678,7 +678,8 @@ def check_store_locally_added(pack: Pack, rule: Rule, component: Component, date
     seen = [_where(component)]
     seen += [Evidence("observed", f"{ca.subject}, SHA-256 {ca.sha256}" + (f", valid until {ca.not_after}" if ca.not_after else "")
                                   + f": from {ca.source}") for ca in local]
-    yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(name=component.location, count=len(local)), seen)
+    yield _finding(pack, rule, component, rule.severity, rule.plain_title().format(
+        name=component.location, count=len(local), cas=f"{len(local)} CA" + ("s" if len(local) != 1 else "")), seen)
 
 
 # What each check is: the findings of one rule on one component.
