@@ -127,7 +127,7 @@ def env_file(data: bytes) -> None:
     except EnvFileError as exc:
         message = str(exc)
         parse_error = re.fullmatch(rf"{re.escape(path)}:(\d+): not a NAME=value line", message)
-        assert parse_error or re.fullmatch(rf"env file {re.escape(path)} is not valid UTF-8 \(byte \d+\)", message), message
+        assert parse_error or re.fullmatch(rf"{re.escape(path)}: not valid UTF-8 \(byte \d+\)", message), message
         if parse_error:  # a line that is not blank, a comment, NAME alone or NAME=value
             bad = LINE_END.split(data.decode("utf-8-sig"))[int(parse_error.group(1)) - 1].strip()
             assert bad and not bad.startswith("#") and not ENV_NAME.fullmatch(bad), bad

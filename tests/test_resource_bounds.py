@@ -270,7 +270,7 @@ def test_a_waiver_file_over_the_cap_is_refused_and_one_under_it_is_loaded(tmp_pa
     over.write_text("".join(entries))
     assert os.path.getsize(over) > WAIVERS_CAP
     result = run("scan", ENVS / "py3-old-botocore", "--waivers", over)
-    assert (result.code, result.err) == (2, f"auditor: error: {over}: larger than {WAIVERS_CAP:,} bytes; not read\n")
+    assert (result.code, result.err) == (2, f"auditor: error: --waivers {over}: larger than {WAIVERS_CAP:,} bytes; not read\n")
 
 
 def test_an_env_file_over_the_cap_is_refused(tmp_path):
