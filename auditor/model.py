@@ -7,10 +7,12 @@ import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from auditor.facts import F, Facts
-from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
+
+if TYPE_CHECKING:
+    from auditor.facts.client_trust import ClientTrust
 
 SCHEMA_VERSION = "1.2"
 # 1.1 added `rules`, the text of each rule with findings (optional): a 1.0 report is a valid 1.1 one, and still read.
@@ -85,6 +87,8 @@ class Component:
         saved report); None when it was not linked to any."""
         if self.trust is not None:
             return self.trust
+        from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
+
         if any(key in self.details for key in CLIENT_TRUST_KEYS):
             return ClientTrust.from_details(self.details)
         return None

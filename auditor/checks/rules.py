@@ -14,21 +14,41 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
-from auditor.facts.manifest import ManifestFacts
-from auditor.facts.package import PackageFacts
-from auditor.facts.setting import SettingFacts
 from auditor.model import Component, Evidence, Finding, ScanError, Verdict
 from auditor.rule_data import data_file, rules_dir, shipped_release_dates, user_release_dates
 # Pack and RulesError are re-exported: the runs and the command line name them from here.
 from auditor.checks.rule_pack import CLIENT, Pack as Pack, Rule, RulesError as RulesError, load_pack
 
 if TYPE_CHECKING:
+    from auditor.facts.manifest import ManifestFacts
+    from auditor.facts.package import PackageFacts
+    from auditor.facts.setting import SettingFacts
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
 # The waiver policy is the auditor's own: it judges waiver files, not endpoints, and applies when waivers are given
 # (a saved report rendered with --waivers included), so it ships with the code and never comes from rules/.
 WAIVER_PACK = Path(__file__).with_name("waivers_pack.toml")
+
+
+# A kind's facts are imported when a check first reads them: `auditor truststore` judges stores only, and its
+# start-up is part of what it is measured by (bench/bench_java_cacerts.py).
+def _package_facts(component: Component) -> PackageFacts:
+    from auditor.facts.package import PackageFacts
+
+    return component.facts_as(PackageFacts)
+
+
+def _setting_facts(component: Component) -> SettingFacts:
+    from auditor.facts.setting import SettingFacts
+
+    return component.facts_as(SettingFacts)
+
+
+def _manifest_facts(component: Component) -> ManifestFacts:
+    from auditor.facts.manifest import ManifestFacts
+
+    return component.facts_as(ManifestFacts)
 
 
 @lru_cache(maxsize=None)
@@ -287,7 +307,7 @@ def _where(component: Component) -> Evidence:
 
 def check_released_before(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
     cutoff = rule.required("cutoff")
-    name, version, package = component.name, component.version, component.facts_as(PackageFacts)
+    name, version, package = component.name, component.version, _package_facts(component)
     fmt = dict(name=name, version=version, cutoff=cutoff, specifier=package.requirement.specifier if package.requirement else "")
     if version is None and package.requirement is not None:
         yield from _range_only_before(pack, rule, component, dates, cutoff, fmt)
@@ -329,7 +349,7 @@ def check_released_before(pack: Pack, rule: Rule, component: Component, dates: R
 
 
 def _install_state(component: Component) -> list[Evidence]:
-    package, notes = component.facts_as(PackageFacts), []
+    package, notes = _package_facts(component), []
     if package.shadowed_by:
         notes.append(Evidence("observed", f"not the install Python imports first: shadowed by {package.shadowed_by}"))
     if package.module_version:
@@ -342,7 +362,7 @@ def _install_state(component: Component) -> list[Evidence]:
 
 def _range_only_before(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates, cutoff: str,
                        fmt: dict[str, Any]) -> Iterator[Finding]:
-    requirement = component.facts_as(PackageFacts).requirement
+    requirement = _package_facts(component).requirement
     specifier = requirement.specifier if requirement else ""
     if not specifier or specifier.startswith("@"):
         return
@@ -356,7 +376,7 @@ def _range_only_before(pack: Pack, rule: Rule, component: Component, dates: Rele
 
 
 def check_unpinned(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
-    requirement = component.facts_as(PackageFacts).requirement
+    requirement = _package_facts(component).requirement
     if component.version is not None or requirement is None:
         return
     specifier, cutoff = requirement.specifier, rule.required("cutoff")
@@ -465,7 +485,7 @@ def check_trust_override(pack: Pack, rule: Rule, component: Component, dates: Re
     profile.d script)."""
     if component.kind != "trust-config":  # a pack may aim the check at another kind: it has no setting
         return
-    setting = component.facts_as(SettingFacts)
+    setting = _setting_facts(component)
     if setting.effect != rule.effect or setting.found_in not in rule.found_in:
         return
     value = setting.value
@@ -599,7 +619,7 @@ def check_sdk_trust(pack: Pack, rule: Rule, component: Component, dates: Release
     runs on decides), else `trusted_severity` or `untrusted_severity` as the linked store holds an ATS anchor or not.
     `title` and `remediation` are keyed by that status (unlinked, trusted, untrusted) and may name {sdk}, {package},
     {version}, {store}, {decides} and {advice} (the rule's `stores` and `advice` texts for the trust source)."""
-    facts = component.facts_as(ManifestFacts)
+    facts = _manifest_facts(component)
     if facts.reported_with is not None or not _sdk_rule_matches(rule, component):
         return
     narrower = [r for r in pack.rules if r is not rule and r.check == rule.check and r.versions is not None]
@@ -627,7 +647,7 @@ def check_sdk_trust(pack: Pack, rule: Rule, component: Component, dates: Release
 
 
 def _sdk_rule_matches(rule: Rule, component: Component) -> bool:
-    if component.kind != "sdk-manifest" or component.facts_as(ManifestFacts).trust_from not in rule.trust_from:
+    if component.kind != "sdk-manifest" or _manifest_facts(component).trust_from not in rule.trust_from:
         return False
     if rule.applies_to is not None and component.name not in rule.applies_to:
         return False

@@ -26,7 +26,7 @@ def emit(report: Report, output: Output, as_of: str | None = None, stamp: bool =
         apply_waivers(report, list(output.waivers), as_of)
     if stamp:
         report.run["command"] = list(output.command_line)
-    text = render(report, output.format, table_width(output.width, output.file))
+    text = render(report, output.format, table_width(output.width, output.file) if output.format == "table" else None)
     if output.file:
         try:
             write_atomically(output.file, text)

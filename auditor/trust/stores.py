@@ -11,16 +11,16 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auditor.facts.client_trust import ClientTrust
 from auditor.facts.trust_store import Keystore, LocalCa, MissingStoreUse, STORE_MISSING, StoreLinks, TrustStoreFacts
 from auditor.trust.anchors import Anchor, check_store
 from auditor.trust.distrust import Distrust, os_managed
 from auditor.trust.formats import read_store
-from auditor.trust.local_cas import LocalCas, locally_added
 from auditor.fs import FsError, StoreView
 from auditor.model import Component, ScanError
 
 if TYPE_CHECKING:
+    from auditor.facts.client_trust import ClientTrust
+    from auditor.trust.local_cas import LocalCas
     from auditor.trust.client_store import IfMissing, StoreChoice
     from auditor.collect import Origin
 
@@ -68,6 +68,8 @@ class StoreBook:
     def use(self, view: StoreView, choice: StoreChoice, user: str, client: Component | None = None) -> None:
         """Record that `user` (a label; `client` when it is a component) uses the choice's store.
         The client's trust (`link_client`) gets the store, the reasons, and the fallbacks."""
+        from auditor.facts.client_trust import ClientTrust  # not needed by `auditor truststore`, whose start-up counts
+
         if choice.setting is not None:
             self.settings_used.add(choice.setting)
         trust = (client.trust or ClientTrust()) if client is not None else None
@@ -96,6 +98,8 @@ class StoreBook:
 
     def unlinked(self, client: Component, why: str) -> None:
         """A client that no store can be chosen for (its owner cannot be imported where it is): why, as its reason."""
+        from auditor.facts.client_trust import ClientTrust
+
         link_client(client, dataclasses.replace(client.trust or ClientTrust(), reasons=(why,)))
 
     def add(self, view: StoreView, path: str, role: str, password: str | None = None) -> None:
@@ -144,6 +148,8 @@ class StoreBook:
         local: tuple[LocalCa, ...] = ()
         # A bundle, not the hashed directory beside it, which holds the same certificates (and the bundle itself).
         if self.local is not None and store.format != "directory" and any(role.startswith("OS ") for role in entry.roles):
+            from auditor.trust.local_cas import locally_added
+
             local = locally_added(self.local, store.certificates, debian_bundle=location.startswith("/etc/ssl/certs"))
         keystore = Keystore(store.keystore["integrity"], store.keystore["entries"]) if store.keystore else None
         problem: str | None = None

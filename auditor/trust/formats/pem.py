@@ -13,7 +13,12 @@ import functools
 import re
 from collections.abc import Iterator
 
-_BEGIN = re.compile(rb"-----BEGIN (TRUSTED CERTIFICATE|CERTIFICATE|X509 CERTIFICATE)-----")
+
+
+@functools.cache
+def _begin() -> re.Pattern[bytes]:
+    """Compiled when a PEM file is first read: a keystore-only command (`auditor truststore cacerts`) never needs it."""
+    return re.compile(rb"-----BEGIN (TRUSTED CERTIFICATE|CERTIFICATE|X509 CERTIFICATE)-----")
 
 
 MEMO_LIMIT = 1024 * 1024  # a CA bundle is a few hundred kilobytes; larger files are parsed each time, never held
@@ -64,7 +69,7 @@ def _blocks(data: bytes) -> Iterator[bytes]:
     per kind, not once per BEGIN: a file of unclosed BEGIN lines would otherwise take quadratic time."""
     position, unclosed = 0, set[bytes]()
     while True:
-        begin = _BEGIN.search(data, position)
+        begin = _begin().search(data, position)
         if begin is None:
             return
         end_line = b"-----END " + begin.group(1) + b"-----"
