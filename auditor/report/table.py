@@ -162,6 +162,13 @@ def _trust_tables(report: Report, stores: list[Component], width: int) -> list[s
                  len(f.impostors), len(f.links.users)] for c, f in zip(stores, store_facts)]
         lines += ["Trust stores", table(rows, ["store", "format", "certificates", "valid ATS anchors", "expired or distrusted",
                                                "impostors", "users"], width, paths={0}), ""]
+        local = [(c, ca) for c, f in zip(stores, store_facts) for ca in f.locally_added]
+        if local:
+            # Named on the terminal, not only in an info finding: behind a TLS-inspecting proxy, one of these is why
+            # clients with a store of their own fail.
+            rows = [[c.location, ca.subject, ca.sha256, ca.source] for c, ca in local]
+            lines += ["CAs added to the OS store on this system (not the distribution's own)",
+                      table(rows, ["store", "subject", "SHA-256", "from"], width, caps=[40, 40, 64, None], paths={0, 3}), ""]
     return lines
 
 
