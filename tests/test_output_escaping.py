@@ -129,3 +129,23 @@ def test_an_error_message_that_quotes_a_hostile_name_shows_its_controls(tmp_path
     result = run("report", "render", missing)
     assert result.code == 2 and not ACTED_ON.findall(result.err)
     assert "saved\\x1b]0;owned\\x07\\u202e.json" in result.err
+
+
+@pytest.mark.parametrize("written", ["as its JSON escape", "as raw bytes"])
+def test_a_saved_report_with_a_lone_surrogate_is_refused_by_name(tmp_path, written):
+    """A saved report edited by hand (or by a tool) with a lone surrogate in a client's trust reason, written as
+    "\\ud800" or as its three UTF-8-style bytes (ED A0 80, which json.loads of bytes lets through): not text any
+    format could write, so it is refused with the file's name, never a traceback."""
+    import json
+    from pathlib import Path
+
+    recorded = json.loads((Path(__file__).parent / "golden" / "env-py3-old-botocore.json").read_text(encoding="utf-8"))
+    report = recorded["report"]
+    client = next(c for c in report["components"] if c["details"].get("trust_reasons"))
+    client["details"]["trust_reasons"][0] = "\ud800 then the reason"
+    saved = tmp_path / "report.json"
+    text = json.dumps(report)  # ensure_ascii: the surrogate as its JSON escape
+    saved.write_bytes(text.encode("ascii") if written == "as its JSON escape" else
+                      text.replace("\\ud800", "\ud800").encode("utf-8", "surrogatepass"))
+    result = run("report", "render", saved, "--format", "table")
+    assert result.code == 2 and str(saved) in result.err and "holds a lone surrogate" in result.err, result.err

@@ -13,8 +13,9 @@ import re
 from auditor.redact import redact
 
 # Beside the C0 controls: DEL, the C1 controls (U+0085 ends a line, U+009B starts a CSI in 8-bit
-# terminals), the bidi marks, embeddings, overrides and isolates, and the line and paragraph separators.
-_UNSEEN = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+# terminals), the bidi marks, embeddings, overrides and isolates, the line and paragraph separators, and lone
+# surrogates (a saved report's text decoded with surrogatepass: no encoder writes them).
+_UNSEEN = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 _CONTROL = re.compile(f"[\x00-\x1f{_UNSEEN}]")
 _CONTROL_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f{_UNSEEN}]")
 

@@ -20,8 +20,9 @@ MAX_BYTES = 64 * 1024 * 1024
 # A report the auditor writes nests a handful of levels; the renderers and the merge recurse on what they read,
 # so a deeper one (hand-made) is refused on load rather than left to exhaust Python's recursion limit.
 MAX_NESTING = 64
-# Only a \uD800-\uDFFF escape can make a lone surrogate; a report without one needs no walk.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# Only a \uD800-\uDFFF escape, or its three bytes written raw (ED A0..BF ..: json.loads of bytes decodes with
+# surrogatepass), can make a lone surrogate; a report without either needs no walk.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 class SavedReportError(Exception):
@@ -42,7 +43,7 @@ def load_data(path: str, limit: int = MAX_BYTES) -> dict[str, Any]:
     lone = _lone_surrogate(data) if _SURROGATE_ESCAPE.search(raw) else None
     if lone is not None:
         shown = lone.encode("utf-8", "backslashreplace").decode("utf-8")
-        raise SavedReportError(f"{path}: {shown[:80]!r} holds a lone surrogate escape, which is not Unicode text "
+        raise SavedReportError(f"{path}: {shown[:80]!r} holds a lone surrogate, which is not Unicode text "
                                f"and cannot be written out: not a report the auditor wrote")
     if not isinstance(data, dict) or "schema_version" not in data:
         raise SavedReportError(f"{path}: no schema_version: not an auditor JSON report")

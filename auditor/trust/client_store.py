@@ -167,8 +167,8 @@ def botocore_store(view: StoreView, entries: list[str], settings: TrustSettings,
     for name in OVERRIDES:
         if _setting(settings, name):
             reads[name] = setting_read(view, package, "botocore", name)
-            if awscli is not None and name in _table("awscli"):
-                reads[name] = _either(setting_read(view, awscli, "awscli", name), reads[name])
+            if awscli is not None and name in settings_table("awscli"):
+                reads[name] = either_reads(setting_read(view, awscli, "awscli", name), reads[name])
     choice = with_overrides(view, default, settings, reads, _uses_urllib3(view, package))
     choice.if_missing = botocore_if_missing()
     return choice
@@ -272,7 +272,7 @@ def _setting(settings: TrustSettings, name: str) -> Origin | None:
     return settings.aws_ca_bundle() if name == "ca_bundle" else settings.variable(name)
 
 
-def _table(client: str) -> dict[str, Any]:
+def settings_table(client: str) -> dict[str, Any]:
     from auditor.rule_data import data_file
 
     table: dict[str, Any] = data_file(SETTINGS_DATA).get(client, {})
@@ -282,7 +282,7 @@ def _table(client: str) -> dict[str, Any]:
 def setting_read(view: StoreView, package: str, client: str, name: str) -> Reads:
     """Whether the client whose package is at `package` reads setting `name` (rules/ca-settings.toml):
     from the code that reads it where that is shipped, else from the package's __version__."""
-    entry, shown, setting = _table(client)[name], view.display(package), OVERRIDES[name]
+    entry, shown, setting = settings_table(client)[name], view.display(package), OVERRIDES[name]
     first, modules = entry["first"], entry.get("modules", [])
     texts, missing = {}, []
     for module in modules:
@@ -310,7 +310,7 @@ def setting_read(view: StoreView, package: str, client: str, name: str) -> Reads
                         f"{' itself' if client == 'awscli' and reads else ''}: {client} first reads it in {first}; {how}")
 
 
-def _either(cli: Reads, botocore: Reads) -> Reads:
+def either_reads(cli: Reads, botocore: Reads) -> Reads:
     """The AWS CLI reads a setting if it reads it itself or its botocore does."""
     if cli.answer or botocore.answer:
         return cli if cli.answer else botocore

@@ -97,13 +97,13 @@ def _reads(name: str, client: FoundClient, answer: dict[str, str]) -> Reads:
     if how == "if-openssl-default":
         return Reads(client.openssl_default, answer["source"])
     if how == "per-copy" and client.view is not None and client.package is not None:
-        from auditor.trust.client_store import OVERRIDES, _either, _table
+        from auditor.trust.client_store import OVERRIDES, either_reads, settings_table
 
         if name not in OVERRIDES:
             return Reads(None, f"{VARIABLES_DATA}: per-copy for {name}, which rules/ca-settings.toml does not hold")
         read = setting_read(client.view, client.package, "botocore", name)
-        if client.cli is not None and name in _table("awscli"):
-            read = _either(setting_read(client.view, client.cli, "awscli", name), read)
+        if client.cli is not None and name in settings_table("awscli"):
+            read = either_reads(setting_read(client.view, client.cli, "awscli", name), read)
         return read
     return Reads(None, answer["source"])
 
