@@ -212,6 +212,27 @@ def test_java_cacerts_without_the_proxy_ca(tmp_path):
     assert "/usr/local/share/ca-certificates/egress-proxy.crt" in found["java"]["remediation"]
 
 
+def test_java_cacerts_holding_the_os_additions_lists_them_and_gets_through_the_proxy(tmp_path):
+    """Debian's ca-certificates-java copies the OS store's additions into the JVM's cacerts (alias debian:<file>):
+    the cacerts lists the proxy's CA as added on this system, and the JVM has no proxy finding."""
+    pem, sha256 = interception_ca()
+    root = debian_root(tmp_path, pem, login_proxy=None)
+    home = root / "usr/lib/jvm/java-17-openjdk-amd64"
+    write(home / "release", 'JAVA_VERSION="17.0.15"\nIMPLEMENTOR="Debian"\n')
+    (home / "lib/security").mkdir(parents=True)
+    cacerts = home / "lib/security/cacerts"
+    for alias, source in (("debian:Amazon_Root_CA_1.pem", ANCHORS / "amazon-root-ca-1.pem"),
+                          ("debian:egress-proxy.pem", root / "usr/local/share/ca-certificates/egress-proxy.crt")):
+        subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", alias, "-file", str(source), "-keystore",
+                        str(cacerts), "-storepass", "changeit", "-storetype", "JKS"], check=True, capture_output=True)
+    write(root / "etc/environment", 'JAVA_TOOL_OPTIONS="-Dhttps.proxyHost=egress.corp.example -Dhttps.proxyPort=3128"\n')
+    report = scan_json("--root", root)
+    store = stores(report)["/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts"]
+    assert [ca["sha256"] for ca in store["details"]["locally_added"]] == [sha256]
+    assert store["details"]["locally_added"][0]["source"] == "/usr/local/share/ca-certificates/egress-proxy.crt"
+    assert not [f for f in rule_findings(report) if component(report, f["component"])["kind"] == "java"]
+
+
 # -- auditor probe: a chain that leads to a CA added to the OS store ------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -146,8 +146,11 @@ class StoreBook:
         result = check_store(store.certificates, self.anchors, self.as_of, distrusted)
         self.fingerprints[entry.component.id] = frozenset(hashlib.sha256(der).hexdigest() for der in store.certificates)
         local: tuple[LocalCa, ...] = ()
-        # A bundle, not the hashed directory beside it, which holds the same certificates (and the bundle itself).
-        if self.local is not None and store.format != "directory" and any(role.startswith("OS ") for role in entry.roles):
+        # A bundle, not the hashed directory beside it, which holds the same certificates (and the bundle itself); and
+        # a JDK's cacerts, which keeps no record of its vendor's set but may hold the OS's additions (Debian's
+        # ca-certificates-java copies them in), known by their fingerprints.
+        if self.local is not None and store.format != "directory" and \
+                any(role.startswith("OS ") or role == "Java cacerts" for role in entry.roles):
             from auditor.trust.local_cas import locally_added
 
             local = locally_added(self.local, store.certificates, debian_bundle=location.startswith("/etc/ssl/certs"))
