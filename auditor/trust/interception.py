@@ -18,7 +18,10 @@ def os_local_cas(stores: Sequence[Component]) -> list[tuple[LocalCa, str]]:
     """Each locally added CA of the OS stores (once), with the first store that holds it."""
     found: dict[str, tuple[LocalCa, str]] = {}
     for store in stores:
-        for ca in store.facts_as(TrustStoreFacts).locally_added:
+        facts = store.facts_as(TrustStoreFacts)
+        if not any(role.startswith("OS ") for role in facts.links.roles):  # a JDK's cacerts lists copies of these
+            continue
+        for ca in facts.locally_added:
             found.setdefault(ca.sha256, (ca, store.location))
     return list(found.values())
 
