@@ -186,8 +186,8 @@ def _add_layer_problems(view: View, image: Image, collected: Collected) -> None:
     from auditor.image.view import LayeredView
 
     if isinstance(view, LayeredView):
-        label = f"image {shown(image.name)}"
-        collected.errors.extend(ScanError(path, message, target=label) for path, message in view.problems())
+        target = shown(image.name)  # as the image target's location, which the scan's other error entries name
+        collected.errors.extend(ScanError(path, message, target=target) for path, message in view.problems())
 
 
 def _with_release_date(component: Component, dates: ReleaseDates) -> Component:
