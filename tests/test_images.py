@@ -4,9 +4,11 @@ image unpacked by umoci."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
+import platform as platform_module
 import shutil
 import subprocess
 import tarfile
@@ -17,6 +19,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from auditor.image.layers import Layer, Region, Tree
+from auditor.image.source import machine_platform
 from conftest import ENVS, run, scan_json
 from test_truststore import AMAZON_ROOT_CA_1, pem, self_signed
 
@@ -218,3 +221,53 @@ def test_a_zstd_layer_is_an_error_entry(tmp_path):
         "layer 1 (sha256:000000000000) not applied: zstd layer: not supported yet; the image's files are those of "
         "the layers below it"]
     assert list(tree.nodes) == [""]
+
+
+def test_a_tar_of_the_layout_is_read_in_place(images, tmp_path):
+    packed = tmp_path / "layout.tar"
+    with tarfile.open(packed, "w") as tar:
+        tar.add(images["layout"], arcname=".")
+    by_tar = scan_json("--image", f"{packed}:app")
+    assert findings(by_tar) == findings(scan_json("--image", f"{images['layout']}:app"))
+    (target,) = [t for t in by_tar["targets"] if t["kind"] == "image"]
+    assert target["details"]["tags"] == ["app"]
+
+
+def blob(layout: Path, document: dict) -> dict:
+    """Write a JSON blob into the layout; its descriptor."""
+    data = json.dumps(document).encode()
+    digest = hashlib.sha256(data).hexdigest()
+    (layout / "blobs" / "sha256" / digest).write_bytes(data)
+    return {"mediaType": document["mediaType"], "digest": f"sha256:{digest}", "size": len(data)}
+
+
+def test_a_multi_platform_index_gives_the_image_of_the_platform_asked_for(images, tmp_path):
+    layout = tmp_path / "multi"
+    shutil.copytree(images["layout"], layout)
+    index = json.loads((layout / "index.json").read_text())
+    manifests = {d["annotations"]["org.opencontainers.image.ref.name"]: d for d in index["manifests"]}
+    platforms = {"base": {"os": "linux", "architecture": "amd64"},
+                 "app": {"os": "linux", "architecture": "arm", "variant": "v7"}}
+    nested = blob(layout, {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                           "manifests": [{**{k: v for k, v in manifests[tag].items() if k != "annotations"},
+                                          "platform": platform} for tag, platform in platforms.items()]})
+    index["manifests"].append({**nested, "annotations": {"org.opencontainers.image.ref.name": "multi"}})
+    (layout / "index.json").write_text(json.dumps(index))
+    for platform, tag in (("linux/amd64", "base"), ("linux/arm/v7", "app"), ("linux/arm", "app")):
+        report = scan_json("--image", f"{layout}:multi", "--platform", platform)
+        (target,) = [t for t in report["targets"] if t["kind"] == "image"]
+        assert target["details"]["manifest_digest"] == manifests[tag]["digest"], platform
+        assert target["details"]["tags"] == sorted([tag, "multi"])  # the ref chosen, and the ref naming the manifest
+    result = run("scan", "-q", "--image", f"{layout}:multi", "--platform", "linux/s390x")
+    assert result.code == 2 and "no image for the platform linux/s390x; it offers linux/amd64, linux/arm/v7" in result.err
+    assert machine_platform() == "linux/" + {"x86_64": "amd64", "aarch64": "arm64"}.get(platform_module.machine(),
+                                                                                          platform_module.machine())
+
+
+def test_no_image_there_is_a_usage_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for spec, said in ((tmp_path / "missing", "no such file or directory"),
+                       (tmp_path / "empty", "neither an OCI image layout"),
+                       (OS_ROOT / "etc" / "os-release", "not an image layout folder nor a readable tar")):
+        result = run("scan", "-q", "--image", spec)
+        assert result.code == 2 and said in result.err, result.err

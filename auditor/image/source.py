@@ -183,9 +183,10 @@ def _oci_image(files: _Files, spec: str, ref: str | None, wanted: str) -> Image:
         if len({_ref(d) for d in chosen}) > 1:
             raise ImageError(f"{files.path} holds several images: name one as {files.path}:REF, REF one of {_names(chosen)}")
     descriptor = _platform_choice(files, chosen, wanted)
-    tags = [_ref(d) for d in descriptors if d.get("digest") == descriptor.get("digest") and _ref(d)]
+    # its names: the ref chosen (which may name a multi-platform index), and every ref naming its manifest itself
+    tags = sorted({_ref(d) for d in descriptors if d.get("digest") == descriptor.get("digest")} | {ref or ""} - {""})
     manifest = files.read_json(files.blob(descriptor.get("digest")), descriptor.get("digest"))
-    return _from_manifest(files, spec, "oci", manifest, descriptor["digest"], [t for t in tags if t])
+    return _from_manifest(files, spec, "oci", manifest, descriptor["digest"], tags)
 
 
 def _descriptors(index: Any, where: str) -> list[dict[str, Any]]:
