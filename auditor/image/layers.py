@@ -17,7 +17,7 @@ import posixpath
 import tarfile
 import zlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, NamedTuple, cast
 
 from auditor.fs import FsError
 
@@ -132,6 +132,29 @@ class Node:
         self.children: dict[str, None] | None = {} if kind == "dir" else None
 
 
+class Member(NamedTuple):
+    """What the tree keeps of a layer's tar header while the layer is applied (a TarInfo is many times larger)."""
+
+    kind: str  # 'dir', 'file', 'symlink', 'hardlink', or how a runtime would refuse it: 'a device', 'a FIFO' …
+    offset: int
+    size: int
+    link: str
+
+
+def _member(info: tarfile.TarInfo) -> Member:
+    if info.isdir():
+        kind = "dir"
+    elif info.isreg():
+        kind = "file"
+    elif info.issym():
+        kind = "symlink"
+    elif info.islnk():
+        kind = "hardlink"
+    else:
+        kind = "a device" if info.ischr() or info.isblk() else "a FIFO" if info.isfifo() else "an entry of an unknown type"
+    return Member(kind, info.offset_data, info.size, info.linkname)
+
+
 @dataclass(frozen=True)
 class Problem:
     """What could not be applied: the path in the image it is about, and why."""
@@ -177,9 +200,9 @@ class Tree:
         if len(self.nodes) > MAX_ENTRIES:
             raise FsError(f"the image holds over {MAX_ENTRIES:,} names; not read")
 
-    def _entries(self, layer: Layer) -> list[tuple[str, tarfile.TarInfo]]:
+    def _entries(self, layer: Layer) -> list[tuple[str, Member]]:
         """The layer's members as (name below the root, header); a name with a '..' part is a Problem instead."""
-        found: list[tuple[str, tarfile.TarInfo]] = []
+        found: list[tuple[str, Member]] = []
         declared, bound = 0, max(MAX_RATIO * layer.region.size, RATIO_FLOOR) if layer.compression else None
         try:
             with layer.open() as stream, tarfile.open(fileobj=stream, mode="r:") as tar:
@@ -195,36 +218,36 @@ class Tree:
                     if bound is not None and declared > bound:
                         raise FsError(f"its members declare over {declared:,} bytes from {layer.region.size:,} compressed, "
                                       f"a ratio over the {MAX_RATIO}:1 limit")
-                    found.append(("/".join(parts), info))
+                    found.append(("/".join(parts), _member(info)))
         except TAR_ERRORS as exc:
             raise FsError(f"not a readable tar ({exc})") from exc
         return found
 
-    def _add(self, layer: Layer, name: str, info: tarfile.TarInfo) -> None:
+    def _add(self, layer: Layer, name: str, member: Member) -> None:
         if name == "":
             return  # the root itself ("./"): always a folder
         shown = "/" + name
-        if info.isdir():
+        kind, link = member.kind, member.link
+        if kind == "dir":
             existing = self.nodes.get(name)
             if existing is None or existing.kind != "dir":
                 self._put(name, Node("dir"))
-            return
-        if info.isreg():
-            self._put(name, Node("file", layer, info.offset_data, info.size))
-        elif info.issym():
-            self._put(name, Node("link", text=info.linkname, leaves=_climbs_out(name, info.linkname)))
-            if _climbs_out(name, info.linkname):
-                self.problems.append(Problem(shown, f"{layer.label}: symlink to {info.linkname} leaves the image; not followed"))
-        elif info.islnk():
-            target = "/".join(p for p in info.linkname.split("/") if p not in ("", "."))
+        elif kind == "file":
+            self._put(name, Node("file", layer, member.offset, member.size))
+        elif kind == "symlink":
+            leaves = _climbs_out(name, link)
+            self._put(name, Node("link", text=link, leaves=leaves))
+            if leaves:
+                self.problems.append(Problem(shown, f"{layer.label}: symlink to {link} leaves the image; not followed"))
+        elif kind == "hardlink":
+            target = "/".join(p for p in link.split("/") if p not in ("", "."))
             node = self.nodes.get(target)
             if ".." in target.split("/") or node is None or node.kind != "file":
-                self.problems.append(Problem(shown, f"{layer.label}: hard link to {info.linkname}, which is no file of the "
+                self.problems.append(Problem(shown, f"{layer.label}: hard link to {link}, which is no file of the "
                                                     "image; not placed in the image"))
                 return
             self._put(name, Node("file", node.layer, node.offset, node.size))
         else:
-            kind = "a device" if info.ischr() or info.isblk() else "a FIFO" if info.isfifo() else "an entry of an unknown type"
             self._put(name, Node("other"))
             self.problems.append(Problem(shown, f"{layer.label}: {kind} in the image; not read"))
 
