@@ -44,13 +44,14 @@ def sh(*args) -> None:
 
 def debian_like_root(root: Path) -> None:
     """A small Debian-like root: its identity, the OS bundle with Amazon Root CA 1 (a hard link keeps a second name
-    for it, an absolute symlink a third), and an application's venv with an old botocore."""
+    for it, an absolute symlink a third), an application's venv with an old botocore, two AWS CLI v2 installs."""
     shutil.copytree(OS_ROOT, root, dirs_exist_ok=True, symlinks=True)
     (root / BUNDLE).parent.mkdir(parents=True)
     (root / BUNDLE).write_bytes(AMAZON_ROOT_CA_1)
     os.link(root / BUNDLE, root / "etc/ssl/certs/Amazon_Root_CA_1.pem")
     os.symlink("/" + BUNDLE, root / "etc/ssl/cert.pem")
     shutil.copytree(ENVS / "py3-old-botocore", root / "srv/app/.venv", symlinks=True)
+    shutil.copytree(ENVS / "aws-cli-v2", root, dirs_exist_ok=True, symlinks=True)  # `current`: an absolute link
 
 
 def layer_tar(path: Path, entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> Path:
@@ -134,12 +135,24 @@ def findings(report: dict) -> list[tuple]:
                   for f in report["findings"])
 
 
+def errors(report: dict) -> list[tuple]:
+    return sorted((e["location"], e["message"]) for e in report["errors"])
+
+
+def installs(report: dict) -> list[tuple]:
+    return sorted((c["name"], c["version"], c["location"], c["details"].get("active"))
+                  for c in report["components"] if c["kind"] == "python-package")
+
+
 def named(report: dict, name: str) -> list[dict]:
     return [c for c in report["components"] if c["name"] == name]
 
 
-def store(report: dict, location: str) -> dict:
-    return next(c for c in report["components"] if c["kind"] == "trust-store" and c["location"] == location)
+def os_bundle(report: dict) -> dict:
+    """The OS bundle's store, under the first name a client reached it by (AWS_CA_BUNDLE names its symlink)."""
+    (found,) = [c for c in report["components"]
+                if c["kind"] == "trust-store" and c["location"] in ("/etc/ssl/cert.pem", "/" + BUNDLE)]
+    return found
 
 
 @pytest.mark.parametrize("tag, layers, found", [
@@ -153,6 +166,8 @@ def test_layout_and_archive_find_what_root_finds_in_the_unpacked_image(images, t
     by_root = scan_json("--root", images["unpacked"][tag], "--env-file", images["env"])
     assert findings(by_layout) == findings(by_archive) == findings(by_root)
     assert found <= {f[0] for f in findings(by_layout)}
+    assert installs(by_layout) == installs(by_archive) == installs(by_root)
+    assert ("awscli", "2.15.30", "/usr/local/aws-cli/v2/2.15.30", True) in installs(by_layout)
     (target,) = [t for t in by_layout["targets"] if t["kind"] == "image"]
     assert target["location"] == f"{layout}:{tag}"
     manifest = next(d for d in json.loads((layout / "index.json").read_text())["manifests"]
@@ -162,7 +177,7 @@ def test_layout_and_archive_find_what_root_finds_in_the_unpacked_image(images, t
     (twin,) = [t for t in by_archive["targets"] if t["kind"] == "image"]
     assert twin["details"]["tags"] == [f"docker.io/library/orders:{tag}"]
     assert twin["details"]["config_digest"] == target["details"]["config_digest"]
-    assert by_layout["errors"] == by_archive["errors"] == []
+    assert errors(by_layout) == errors(by_archive) == errors(by_root)
 
 
 def test_a_later_layer_deletes_the_sdk_and_replaces_the_bundle(images):
@@ -170,8 +185,8 @@ def test_a_later_layer_deletes_the_sdk_and_replaces_the_bundle(images):
     app = scan_json("--image", f"{images['archives']['app']}:orders:app")
     assert [c["version"] for c in named(base, "botocore")] == ["0.21.0"]
     assert named(app, "botocore") == []  # its files whited out by the second layer
-    assert store(base, "/" + BUNDLE)["details"]["anchors"] == ["Amazon Root CA 1"]
-    assert store(app, "/" + BUNDLE)["details"]["anchors"] == []
+    assert os_bundle(base)["details"]["anchors"] == ["Amazon Root CA 1"]
+    assert os_bundle(app)["details"]["anchors"] == []
     # the image's config Env is the environment: AWS_CA_BUNDLE names /etc/ssl/cert.pem, an absolute link in the image
     variable = next(c for c in base["components"] if c["name"] == "AWS_CA_BUNDLE")
     assert variable["details"]["value"] == "/etc/ssl/cert.pem"
