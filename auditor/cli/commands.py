@@ -52,6 +52,8 @@ def scan(args: ScanArgs) -> int:
             image_view = LayeredView(image.layers)
         except (ImageError, FsError) as exc:
             return fail(f"--image {exc}")
+        except OSError as exc:  # a layer's file that cannot be opened
+            return fail(f"--image {args.image}: {exc.strerror or exc}")
     with _Progress(enabled=not args.output.quiet) as tick:
         try:
             report = run(ScanOptions(list(args.targets), packs, fail_on=args.fail_on, as_of=args.as_of or "",
