@@ -29,6 +29,10 @@ def scan(args: ScanArgs) -> int:
         return fail("--root needs a directory: an empty value would scan this machine's / as an image")
     if args.root and not os.path.isdir(args.root):
         return fail(f"--root {args.root}: not a directory")
+    if args.image is not None and (args.root is not None or args.targets or args.probe or args.runtime):
+        return fail("--image scans the image as a whole: not with --root, TARGETs, --probe or --runtime (not yet)")
+    if args.platform is not None and args.image is None:
+        return fail("--platform chooses the image of a multi-platform --image")
     try:
         packs = select_packs(list(args.packs))
         environ = load_env_files(list(args.env_files)) if args.env_files else None
@@ -37,11 +41,24 @@ def scan(args: ScanArgs) -> int:
         return fail(f"--env-file {exc}")  # "--env-file app.env:3: not a NAME=value line": which option, which file
     except (RulesError, ValueError) as exc:
         return fail(str(exc))
+    image, image_view = None, None
+    if args.image is not None:
+        from auditor.fs import FsError
+        from auditor.image.source import ImageError, open_image
+        from auditor.image.view import LayeredView
+
+        try:
+            image = open_image(args.image, args.platform)
+            image_view = LayeredView(image.layers)
+        except (ImageError, FsError) as exc:
+            return fail(f"--image {exc}")
+        except OSError as exc:  # a layer's file that cannot be opened
+            return fail(f"--image {args.image}: {exc.strerror or exc}")
     with _Progress(enabled=not args.output.quiet) as tick:
         try:
             report = run(ScanOptions(list(args.targets), packs, fail_on=args.fail_on, as_of=args.as_of or "",
                                      progress=tick, environ=environ, root=args.root, runtime=args.runtime,
-                                     probe=probe))
+                                     probe=probe, image=image, image_view=image_view))
         except NothingScanned as exc:
             return fail(f"nothing could be scanned: {exc}")
     code = emit(report, args.output, args.as_of)

@@ -61,6 +61,8 @@ class ScanArgs(NamedTuple):
     fail_on: str
     packs: tuple[str, ...]
     output: Output
+    image: str | None = None
+    platform: str | None = None
 
 
 class TruststoreArgs(NamedTuple):
@@ -170,7 +172,7 @@ def command_options(args: argparse.Namespace, command_line: list[str]) -> Comman
     if args.command == "scan":
         return ScanArgs(tuple(args.targets), tuple(args.env_file), args.root, args.strict, args.runtime, args.probe,
                         tuple(args.probe_endpoint), _probe_run(args), args.as_of, args.fail_on, tuple(args.pack),
-                        _output(args, command_line, waivers))
+                        _output(args, command_line, waivers), args.image, args.platform)
     if args.command == "truststore":
         return TruststoreArgs(tuple(args.stores), args.storepass, args.storepass_env, args.as_of, args.fail_on,
                               tuple(args.pack), _output(args, command_line, waivers))

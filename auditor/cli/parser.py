@@ -30,6 +30,9 @@ targets:
   --root DIR          the same inside an unpacked OS image or mounted disk, read-only
                       and confined to DIR
   --root DIR PATH...  only these paths inside the image, read as DIR or FILE targets
+  --image PATH[:REF]  the same inside a container image: an OCI image layout (folder
+                      or tar) or a docker-archive tar, its layers applied in memory,
+                      its config's Env the environment
   DIR                 a virtualenv, a site-packages/dist-packages directory, a Python
                       prefix, or any tree: every environment, vendored SDK copy
                       (vendor/botocore with a __version__), lockfile, declared
@@ -89,6 +92,7 @@ examples:
   auditor scan
   auditor scan --root /mnt/image --strict
   auditor scan --root /mnt/image /srv/orders   # only /srv/orders inside the image
+  auditor scan --image ./layout:orders-1.4    # skopeo copy docker://… oci:layout:orders-1.4
   auditor scan .venv --format json --output report.json
   auditor scan requirements.txt --fail-on medium
   auditor scan ~/src --quiet --format json
@@ -154,6 +158,14 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
                           help="scan an unpacked OS image or mounted disk as a machine: every read stays inside DIR "
                                "(absolute symlinks resolve inside it); its environment comes only from --env-file. "
                                "TARGETs given with it are paths inside the image, and only they are scanned")
+        scan.add_argument("--image", metavar="PATH[:REF]",
+                          help="scan a container image as a machine, without a daemon: an OCI image layout (a folder or a "
+                               "tar of one) or a docker-archive tar (docker save, skopeo copy … docker-archive:), REF "
+                               "naming one image of several (the layout's ref name, the archive's tag). Its layers are "
+                               "applied in memory, never unpacked; its config's Env is the environment")
+        scan.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
+                          help="with --image, the image of this platform from a multi-platform index (default: this "
+                               "machine's, e.g. linux/amd64)")
         scan.add_argument("--strict", action="store_true",
                           help="exit 2 when any part of a target could not be scanned (an unreadable file or folder, a "
                                "search cap reached), not only when a whole target could not be read")

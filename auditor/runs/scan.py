@@ -27,6 +27,7 @@ from auditor.checks.verdicts import judge as judge_clients
 from auditor.trust.packaged import packaged_trust
 
 if TYPE_CHECKING:
+    from auditor.image.source import Image
     from auditor.runs.scan_probes import ProbePlan
 
 
@@ -53,15 +54,28 @@ class ScanOptions:
     root: Optional[str] = None  # an unpacked OS image or mounted disk, scanned like a machine, confined to it
     runtime: bool = False  # may run a target's interpreter (isolated, with a timeout) to read its ssl facts
     probe: Optional[ProbePlan] = None  # probe the stores in use (the only network use)
+    image: Optional[Image] = None  # a container image (--image), scanned as a root is, through `image_view`
+    image_view: Optional[View] = None  # its layers applied (auditor.image.view.LayeredView), built once
+
+    @property
+    def whole_image(self) -> bool:
+        return self.root is not None or self.image_view is not None
 
     def system_view(self) -> Optional[View]:
         """The system the scanned clients run on: the image, this machine, or none (targets only, outside an image)."""
+        if self.image_view is not None:
+            return self.image_view
         if self.root:
             return View(self.root, image=True, display_top="/")
         return None if self.paths else View("/", display_top="/")
 
     def environment(self) -> Environ:
-        """The environment the scanned clients run with: --env-file's, else this process's (an image's: empty)."""
+        """The environment the scanned clients run with: --env-file's, else this process's (a root's: empty; a
+        container image's: its config's Env, with --env-file's variables over it as `docker run --env-file` sets them)."""
+        if self.image is not None:
+            variables = {**self.image.environment(), **(self.environ.variables if self.environ else {})}
+            origin = "the image's config Env" + (" and --env-file" if self.environ else "")
+            return Environ(variables, origin, "/root")
         return self.environ or (Environ.of_this_process() if self.root is None else Environ.of_an_image())
 
 
@@ -85,7 +99,9 @@ def run(options: ScanOptions) -> Report:
     readable = 0
     system = None if options.paths else options.system_view()
     if system is not None:
-        _scan_system(system, scan, collected, running=options.root is None)
+        if options.image is not None:
+            _add_layer_problems(system, options.image, collected)
+        _scan_system(system, scan, collected, running=not options.whole_image, image=options.image)
         readable += 1
     for path in options.paths:
         found = Collected()
@@ -149,17 +165,29 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
     else:  # the system's services, logins and homes, each with its own environment and home
         from auditor.collect.config.run_contexts import system_contexts
 
-        settings, contexts = system_contexts(host, options.environment(), options.root is not None, collected.python_paths)
-    subject = (Subject.IMAGE if options.root else Subject.MACHINE) if whole else Subject.TARGETS
+        settings, contexts = system_contexts(host, options.environment(), options.whole_image, collected.python_paths)
+    subject = (Subject.IMAGE if options.whole_image else Subject.MACHINE) if whole else Subject.TARGETS
     scope = TrustScope(subject, host, _system_label(options) if whole else ", ".join(map(shown, options.paths)),
-                       report.as_of, environment_named=options.environ is not None, runtime=options.runtime)
+                       report.as_of, environment_named=options.environ is not None or options.image is not None,
+                       runtime=options.runtime)
     os_component = next((c for c in collected.components if c.kind == "os"), None)
     collected.extend(resolve_trust(scope, settings, paths=collected.python_paths, cli_v2=collected.cli_v2,
                                    sdk_clients=collected.sdk_clients, os_component=os_component, contexts=contexts))
 
 
 def _system_label(options: ScanOptions) -> str:
+    if options.image is not None:
+        return f"image {shown(options.image.name)}"
     return f"image {shown(options.root)}" if options.root else "this machine"
+
+
+def _add_layer_problems(view: View, image: Image, collected: Collected) -> None:
+    """What the image's layers hold that could not be applied (a '..' entry, a device, a link out): error entries."""
+    from auditor.image.view import LayeredView
+
+    if isinstance(view, LayeredView):
+        target = shown(image.name)  # as the image target's location, which the scan's other error entries name
+        collected.errors.extend(ScanError(path, message, target=target) for path, message in view.problems())
 
 
 def _with_release_date(component: Component, dates: ReleaseDates) -> Component:
@@ -321,14 +349,14 @@ def _interpreter(view: View, environment: Environment) -> str | None:
     return None
 
 
-def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool) -> None:
+def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool, image: Image | None = None) -> None:
     """This machine (`running`: with the running interpreter's sys.path), or an OS image: its install locations,
     then the folders where applications live, each walked as a tree is (bounded)."""
     from auditor.collect.platform.accounts import home_directories
     from auditor.collect.machine import (APPLICATION_LIMITS, APPLICATION_SKIP, PRODUCT_FOLDERS,
                                                   application_folders, other_environments, running_interpreter_path)
 
-    label = "this machine" if running else f"image {shown(view.top)}"
+    label = "this machine" if running else f"image {shown(image.name if image else view.top)}"
     found = Collected()
     _identify_system(view, label, found, running=running)
     report = scan.report
@@ -354,7 +382,7 @@ def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool
         if binary:
             found.extend(command_openssl(binary, label))
     else:
-        target = Target("image", shown(view.top), {"confined": True})
+        target = Target("image", shown(image.name if image else view.top), {"confined": True, **(image.details() if image else {})})
     found.extend(library_openssl(view, LIBRARY_GLOBS, label))
     installs_read = other_environments(view, skip, homes)
     found.errors.extend(installs_read.errors)

@@ -16,11 +16,10 @@ from auditor.model import Component
 def collect_cli_v2(view: View, dist_dir: str, target: str) -> Component:
     version_dir = os.path.dirname(dist_dir)
     version = os.path.basename(version_dir)
-    try:
-        # Only the link's text is read; the installer writes it absolute, pointing at the version directory.
-        active: bool | None = os.path.basename(os.readlink(os.path.join(os.path.dirname(version_dir), "current")).rstrip("/")) == version
-    except OSError:
-        active = None
+    # Only the link's text is read (through the view: an image's links are in its layers); the installer writes it
+    # absolute, pointing at the version directory.
+    current = view.link_text(os.path.join(os.path.dirname(version_dir), "current"))
+    active: bool | None = None if current is None else os.path.basename(current.rstrip("/")) == version
     facts = PackageFacts(distribution="AWS CLI version 2 (bundled interpreter and botocore)", active=active)
     return Component("python-package", "awscli", version, view.display(version_dir),
                      "AWS CLI v2 installer directory (v2/<version>/dist)", target, facts=facts)

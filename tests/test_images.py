@@ -1,0 +1,288 @@
+"""`scan --image`: container images made by the real tools (umoci builds the OCI layout from a root folder, skopeo
+copies it to a docker-archive), read without a daemon and without unpacking, compared with `--root` of the same
+image unpacked by umoci."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform as platform_module
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from auditor.image.layers import Layer, Region, Tree
+from auditor.image.source import machine_platform
+from conftest import ENVS, run, scan_json
+from test_truststore import AMAZON_ROOT_CA_1, pem, self_signed
+
+OS_ROOT = Path(__file__).parent / "fixtures" / "os-roots" / "debian-12"
+BUNDLE = "etc/ssl/certs/ca-certificates.crt"
+SITE = "srv/app/.venv/lib/python3.11/site-packages"
+ENV = "AWS_CA_BUNDLE=/etc/ssl/cert.pem"
+
+
+def tools() -> None:
+    missing = [t for t in ("umoci", "skopeo") if shutil.which(t) is None]
+    if missing:
+        if os.environ.get("AUDITOR_REQUIRE_IMAGE_TOOLS") == "1":
+            pytest.fail(f"AUDITOR_REQUIRE_IMAGE_TOOLS=1 but {' and '.join(missing)} not on PATH (apt-get install umoci skopeo)")
+        pytest.skip(f"{' and '.join(missing)} not on PATH")
+
+
+def sh(*args) -> None:
+    done = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    assert done.returncode == 0, f"{' '.join(map(str, args))}: {done.stderr}"
+
+
+def debian_like_root(root: Path) -> None:
+    """A small Debian-like root: its identity, the OS bundle with Amazon Root CA 1 (a hard link keeps a second name
+    for it, an absolute symlink a third), an application's venv with an old botocore, two AWS CLI v2 installs."""
+    shutil.copytree(OS_ROOT, root, dirs_exist_ok=True, symlinks=True)
+    (root / BUNDLE).parent.mkdir(parents=True)
+    (root / BUNDLE).write_bytes(AMAZON_ROOT_CA_1)
+    os.link(root / BUNDLE, root / "etc/ssl/certs/Amazon_Root_CA_1.pem")
+    os.symlink("/" + BUNDLE, root / "etc/ssl/cert.pem")
+    shutil.copytree(ENVS / "py3-old-botocore", root / "srv/app/.venv", symlinks=True)
+    shutil.copytree(ENVS / "aws-cli-v2", root, dirs_exist_ok=True, symlinks=True)  # `current`: an absolute link
+
+
+def layer_tar(path: Path, entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> Path:
+    """A layer written by hand with tarfile (what umoci would refuse to make)."""
+    with tarfile.open(path, "w") as tar:
+        for info, data in entries:
+            if data is not None:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return path
+
+
+def entry(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.mode = kind, link, 0o644
+    if kind == tarfile.CHRTYPE:
+        info.devmajor, info.devminor = 1, 3
+    return info
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    """An OCI layout with the tags `base` (one layer: the root), `app` (a second layer, made by umoci from the
+    modified root: the old botocore deleted and the OS bundle replaced by one without ATS anchors, so whiteouts),
+    `opaque` (base + a layer making /srv/app opaque), `hostile` (base + a hand-made hostile layer); its docker-archive
+    twins; and `app` unpacked by umoci."""
+    tools()
+    work = tmp_path_factory.mktemp("images")
+    layout = work / "layout"
+    sh("umoci", "init", "--layout", layout)
+    sh("umoci", "new", "--image", f"{layout}:base")
+    sh("umoci", "config", "--image", f"{layout}:base", "--config.env", ENV)
+    sh("umoci", "unpack", "--rootless", "--image", f"{layout}:base", work / "b1")
+    debian_like_root(work / "b1" / "rootfs")
+    sh("umoci", "repack", "--image", f"{layout}:base", work / "b1")
+    sh("umoci", "unpack", "--rootless", "--image", f"{layout}:base", work / "b2")
+    site = work / "b2" / "rootfs" / SITE
+    for name in os.listdir(site):
+        if name.startswith("botocore"):
+            shutil.rmtree(site / name)
+    other = self_signed(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Corp Root")]))
+    (work / "b2" / "rootfs" / BUNDLE).unlink()
+    (work / "b2" / "rootfs" / BUNDLE).write_bytes(pem(other))
+    sh("umoci", "repack", "--image", f"{layout}:app", work / "b2")
+    opaque = layer_tar(work / "layer-opaque.tar", [(entry("srv/app/", tarfile.DIRTYPE), None),
+                                             (entry("srv/app/.wh..wh..opq"), b""),
+                                             (entry("srv/app/requirements.txt"), b"botocore==1.20.0\n")])
+    sh("umoci", "raw", "add-layer", "--image", f"{layout}:base", "--tag", "opaque", opaque)
+    canary = work / "canary.pem"
+    canary.write_bytes(AMAZON_ROOT_CA_1)
+    hostile = layer_tar(work / "layer-hostile.tar", [
+        (entry("../../escaped.txt"), b"out"),
+        (entry(BUNDLE, tarfile.SYMTYPE, "/" + "../" * 12 + str(canary).lstrip("/")), None),
+        (entry("etc/ssl/certs/climb.pem", tarfile.SYMTYPE, "../../../../../../../../" + str(canary).lstrip("/")), None),
+        (entry("dev/evil", tarfile.CHRTYPE), None),
+        (entry(".wh."), b""),
+        (entry(".wh..wh..opq"), b""),
+    ])
+    sh("umoci", "raw", "add-layer", "--image", f"{layout}:base", "--tag", "hostile", hostile)
+    archives = {}
+    for tag in ("base", "app", "opaque"):
+        archives[tag] = work / f"{tag}.tar"
+        sh("skopeo", "copy", f"oci:{layout}:{tag}", f"docker-archive:{archives[tag]}:orders:{tag}")
+    for tag in ("base", "app"):
+        sh("umoci", "unpack", "--rootless", "--image", f"{layout}:{tag}", work / f"unpacked-{tag}")
+    env_file = work / "image.env"
+    env_file.write_text(ENV + "\n")
+    return {"layout": layout, "archives": archives, "unpacked": {t: work / f"unpacked-{t}" / "rootfs" for t in ("base", "app")}, "env": env_file,
+            "work": work, "canary": canary}
+
+
+def findings(report: dict) -> list[tuple]:
+    """What a report found, without how the scan was given the environment (the image's config, an --env-file)."""
+    components = {c["id"]: c for c in report["components"]}
+
+    def where(component: dict) -> str:
+        return "environment" if component["location"].startswith("environment (") else component["location"]
+
+    return sorted((f["rule"], f["severity"], components[f["component"]]["kind"], components[f["component"]]["name"],
+                   components[f["component"]]["version"] or "", where(components[f["component"]]))
+                  for f in report["findings"])
+
+
+def errors(report: dict) -> list[tuple]:
+    return sorted((e["location"], e["message"]) for e in report["errors"])
+
+
+def installs(report: dict) -> list[tuple]:
+    return sorted((c["name"], c["version"], c["location"], c["details"].get("active"))
+                  for c in report["components"] if c["kind"] == "python-package")
+
+
+def named(report: dict, name: str) -> list[dict]:
+    return [c for c in report["components"] if c["name"] == name]
+
+
+def os_bundle(report: dict) -> dict:
+    """The OS bundle's store, under the first name a client reached it by (AWS_CA_BUNDLE names its symlink)."""
+    (found,) = [c for c in report["components"]
+                if c["kind"] == "trust-store" and c["location"] in ("/etc/ssl/cert.pem", "/" + BUNDLE)]
+    return found
+
+
+@pytest.mark.parametrize("tag, layers, found", [
+    ("base", 1, {"ats-python-sdk-before-cutoff", "ats-custom-bundle"}),  # the old botocore, the bundle named by Env
+    ("app", 2, {"ats-store-without-anchor"}),  # the OS bundle replaced by one without an ATS anchor
+])
+def test_layout_and_archive_find_what_root_finds_in_the_unpacked_image(images, tag, layers, found):
+    layout, archive = images["layout"], images["archives"][tag]
+    by_layout = scan_json("--image", f"{layout}:{tag}")
+    by_archive = scan_json("--image", archive)
+    by_root = scan_json("--root", images["unpacked"][tag], "--env-file", images["env"])
+    assert findings(by_layout) == findings(by_archive) == findings(by_root)
+    assert found <= {f[0] for f in findings(by_layout)}
+    assert installs(by_layout) == installs(by_archive) == installs(by_root)
+    assert ("awscli", "2.15.30", "/usr/local/aws-cli/v2/2.15.30", True) in installs(by_layout)
+    (target,) = [t for t in by_layout["targets"] if t["kind"] == "image"]
+    assert target["location"] == f"{layout}:{tag}"
+    manifest = next(d for d in json.loads((layout / "index.json").read_text())["manifests"]
+                    if d["annotations"]["org.opencontainers.image.ref.name"] == tag)
+    assert target["details"]["manifest_digest"] == manifest["digest"]
+    assert (target["details"]["tags"], target["details"]["layout"], target["details"]["layers"]) == ([tag], "oci", layers)
+    (twin,) = [t for t in by_archive["targets"] if t["kind"] == "image"]
+    assert twin["details"]["tags"] == [f"docker.io/library/orders:{tag}"]
+    assert twin["details"]["config_digest"] == target["details"]["config_digest"]
+    assert errors(by_layout) == errors(by_archive) == errors(by_root)
+
+
+def test_a_later_layer_deletes_the_sdk_and_replaces_the_bundle(images):
+    base = scan_json("--image", f"{images['layout']}:base")
+    app = scan_json("--image", f"{images['archives']['app']}:orders:app")
+    assert [c["version"] for c in named(base, "botocore")] == ["0.21.0"]
+    assert named(app, "botocore") == []  # its files whited out by the second layer
+    assert os_bundle(base)["details"]["anchors"] == ["Amazon Root CA 1"]
+    assert os_bundle(app)["details"]["anchors"] == []
+    # the image's config Env is the environment: AWS_CA_BUNDLE names /etc/ssl/cert.pem, an absolute link in the image
+    variable = next(c for c in base["components"] if c["name"] == "AWS_CA_BUNDLE")
+    assert variable["details"]["value"] == "/etc/ssl/cert.pem"
+
+
+def test_an_opaque_folder_hides_what_the_layers_below_put_there(images):
+    for image in (f"{images['layout']}:opaque", images["archives"]["opaque"]):
+        report = scan_json("--image", image)
+        assert not any(c["location"].startswith("/srv/app/.venv") for c in report["components"]), image
+        assert [(c["version"], c["location"]) for c in named(report, "botocore")] == [("1.20.0", "/srv/app/requirements.txt")]
+
+
+def test_hostile_layer_entries_are_error_entries_and_nothing_outside_is_read(images):
+    report = scan_json("--image", f"{images['layout']}:hostile")
+    errors = {e["location"]: e["message"] for e in report["errors"]}
+    assert "climbs out of the image with '..'" in errors["/escaped.txt"]
+    assert "leaves the image; not followed" in errors["/" + BUNDLE]
+    assert "leaves the image; not followed" in errors["/etc/ssl/certs/climb.pem"]
+    assert "a device in the image; not read" in errors["/dev/evil"]
+    root_problems = [e["message"] for e in report["errors"] if e["location"] == "/"]
+    assert any("a whiteout of the image's root" in m for m in root_problems)
+    assert any("opaque marker at the image's root" in m for m in root_problems)
+    assert {e["target"] for e in report["errors"]} == {f"{images['layout']}:hostile"}
+    # the layers below stay: the root's files were not hidden, the venv is read
+    assert [c["version"] for c in named(report, "botocore")] == ["0.21.0"]
+    # the bundle is now a link out: never followed to the canary (which holds the anchor), so no store holds it
+    assert all(c["details"].get("anchors") in (None, []) for c in report["components"]
+               if c["kind"] == "trust-store" and c["location"] in ("/" + BUNDLE, "/etc/ssl/cert.pem"))
+    assert not (images["work"].parent / "escaped.txt").exists()
+
+
+def test_several_images_need_a_ref_and_a_wrong_ref_says_what_there_is(images):
+    layout = images["layout"]
+    result = run("scan", "-q", "--image", layout)
+    assert result.code == 2
+    assert "holds several images" in result.err and "app, base, hostile, opaque" in result.err
+    result = run("scan", "-q", "--image", f"{layout}:nope")
+    assert result.code == 2 and "no image named 'nope'" in result.err
+
+
+def test_a_zstd_layer_is_an_error_entry(tmp_path):
+    blob = tmp_path / "layer"
+    blob.write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 64)
+    tree = Tree()
+    tree.apply(Layer(1, "sha256:" + "0" * 64, Region(str(blob), 0, blob.stat().st_size)))
+    assert [p.message for p in tree.problems] == [
+        "layer 1 (sha256:000000000000) not applied: zstd layer: not supported yet; the image's files are those of "
+        "the layers below it"]
+    assert list(tree.nodes) == [""]
+
+
+def test_a_tar_of_the_layout_is_read_in_place(images, tmp_path):
+    packed = tmp_path / "layout.tar"
+    with tarfile.open(packed, "w") as tar:
+        tar.add(images["layout"], arcname=".")
+    by_tar = scan_json("--image", f"{packed}:app")
+    assert findings(by_tar) == findings(scan_json("--image", f"{images['layout']}:app"))
+    (target,) = [t for t in by_tar["targets"] if t["kind"] == "image"]
+    assert target["details"]["tags"] == ["app"]
+
+
+def blob(layout: Path, document: dict) -> dict:
+    """Write a JSON blob into the layout; its descriptor."""
+    data = json.dumps(document).encode()
+    digest = hashlib.sha256(data).hexdigest()
+    (layout / "blobs" / "sha256" / digest).write_bytes(data)
+    return {"mediaType": document["mediaType"], "digest": f"sha256:{digest}", "size": len(data)}
+
+
+def test_a_multi_platform_index_gives_the_image_of_the_platform_asked_for(images, tmp_path):
+    layout = tmp_path / "multi"
+    shutil.copytree(images["layout"], layout)
+    index = json.loads((layout / "index.json").read_text())
+    manifests = {d["annotations"]["org.opencontainers.image.ref.name"]: d for d in index["manifests"]}
+    platforms = {"base": {"os": "linux", "architecture": "amd64"},
+                 "app": {"os": "linux", "architecture": "arm", "variant": "v7"}}
+    nested = blob(layout, {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                           "manifests": [{**{k: v for k, v in manifests[tag].items() if k != "annotations"},
+                                          "platform": platform} for tag, platform in platforms.items()]})
+    index["manifests"].append({**nested, "annotations": {"org.opencontainers.image.ref.name": "multi"}})
+    (layout / "index.json").write_text(json.dumps(index))
+    for platform, tag in (("linux/amd64", "base"), ("linux/arm/v7", "app"), ("linux/arm", "app")):
+        report = scan_json("--image", f"{layout}:multi", "--platform", platform)
+        (target,) = [t for t in report["targets"] if t["kind"] == "image"]
+        assert target["details"]["manifest_digest"] == manifests[tag]["digest"], platform
+        assert target["details"]["tags"] == sorted([tag, "multi"])  # the ref chosen, and the ref naming the manifest
+    result = run("scan", "-q", "--image", f"{layout}:multi", "--platform", "linux/s390x")
+    assert result.code == 2 and "no image for the platform linux/s390x; it offers linux/amd64, linux/arm/v7" in result.err
+    assert machine_platform() == "linux/" + {"x86_64": "amd64", "aarch64": "arm64"}.get(platform_module.machine(),
+                                                                                          platform_module.machine())
+
+
+def test_no_image_there_is_a_usage_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for spec, said in ((tmp_path / "missing", "no such file or directory"),
+                       (tmp_path / "empty", "neither an OCI image layout"),
+                       (OS_ROOT / "etc" / "os-release", "not an image layout folder nor a readable tar")):
+        result = run("scan", "-q", "--image", spec)
+        assert result.code == 2 and said in result.err, result.err
