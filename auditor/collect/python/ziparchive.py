@@ -269,12 +269,15 @@ def _tree(top: str, files: dict, folders: list[str]) -> dict[str, set[str]]:
     pending = [*files, *folders]
     while pending:
         new = []
+        last, siblings = None, set()
         for path in pending:
             parent, _, leaf = path.rpartition("/")
-            siblings = children.get(parent)
-            if siblings is None:
-                children[parent] = siblings = set()
-                new.append(parent)
+            if parent != last:  # an archive lists a folder's files together: most paths share the last one's parent
+                last, known = parent, children.get(parent)
+                if known is None:
+                    children[parent] = known = set()
+                    new.append(parent)
+                siblings = known
             siblings.add(leaf)
         pending = new
     return children
