@@ -286,3 +286,28 @@ def test_no_image_there_is_a_usage_error(tmp_path):
                        (OS_ROOT / "etc" / "os-release", "not an image layout folder nor a readable tar")):
         result = run("scan", "-q", "--image", spec)
         assert result.code == 2 and said in result.err, result.err
+
+
+def test_the_config_user_s_home_is_the_image_s_own(tmp_path):
+    """A config `User` is who the container runs as, so HOME is that account's home from the image's /etc/passwd (as
+    docker sets it): its ~/.aws/config is what the image's own botocore reads, not root's."""
+    tools()
+    layout, bundle = tmp_path / "layout", "/etc/ssl/certs/corp.pem"
+    sh("umoci", "init", "--layout", layout)
+    sh("umoci", "new", "--image", f"{layout}:app")
+    sh("umoci", "unpack", "--rootless", "--image", f"{layout}:app", tmp_path / "bundle")
+    root = tmp_path / "bundle" / "rootfs"
+    shutil.copytree(OS_ROOT, root, dirs_exist_ok=True, symlinks=True)
+    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/bash\napp:x:1000:1000::/home/app:/bin/sh\n")
+    (root / "home/app/.aws").mkdir(parents=True)
+    (root / "home/app/.aws/config").write_text(f"[default]\nca_bundle = {bundle}\n")
+    (root / bundle.lstrip("/")).parent.mkdir(parents=True)
+    (root / bundle.lstrip("/")).write_bytes(AMAZON_ROOT_CA_1)
+    shutil.copytree(ENVS / "trust" / "botocore-1.35.0" / "site-packages", root / "srv/app/site-packages", symlinks=True)
+    sh("umoci", "repack", "--image", f"{layout}:app", tmp_path / "bundle")
+    sh("umoci", "config", "--image", f"{layout}:app", "--config.user", "app:app")  # once the image lists the user
+
+    report = scan_json("--image", f"{layout}:app")
+    (botocore,) = named(report, "botocore")
+    assert botocore["details"]["trust_store"] == bundle, botocore["details"]
+    assert any("/home/app/.aws/config" in reason for reason in botocore["details"]["trust_reasons"])

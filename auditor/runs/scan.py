@@ -165,7 +165,9 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
     else:  # the system's services, logins and homes, each with its own environment and home
         from auditor.collect.config.run_contexts import system_contexts
 
-        settings, contexts = system_contexts(host, options.environment(), options.whole_image, collected.python_paths)
+        run_as = options.image.config.get("User") if options.image is not None else None
+        settings, contexts = system_contexts(host, options.environment(), options.whole_image, collected.python_paths,
+                                             run_as=run_as if isinstance(run_as, str) else None)
     subject = (Subject.IMAGE if options.whole_image else Subject.MACHINE) if whole else Subject.TARGETS
     scope = TrustScope(subject, host, _system_label(options) if whole else ", ".join(map(shown, options.paths)),
                        report.as_of, environment_named=options.environ is not None or options.image is not None,

@@ -34,13 +34,19 @@ from auditor.model import ScanError
 _INTERPRETER = re.compile(r"python(?:\d+(?:\.\d+)?)?$")
 
 
-def system_contexts(view: View, environ: Environ, image: bool,
-                    paths: list[PythonPath]) -> tuple[TrustSettings, list[TrustSettings]]:
+def system_contexts(view: View, environ: Environ, image: bool, paths: list[PythonPath],
+                    run_as: str | None = None) -> tuple[TrustSettings, list[TrustSettings]]:
     """The scan's own context and every other one of the system in `view`; each of `paths` that a service
-    runs gets that service's context in its `contexts`."""
+    runs gets that service's context in its `contexts`. `run_as`: a container image's config User ("app",
+    "1000:1000"), whose home is the image's own context's, as docker sets HOME."""
     accounts = read_accounts(view)
+    user = (run_as or "").partition(":")[0]
     if environ.get("HOME"):
         home, note = environ.get("HOME"), f"HOME from {environ.origin}"
+    elif image and user not in ("", "root", "0"):
+        found = accounts.home_of(user)
+        home, note = (found, f"the home of {user}, the user the image's config runs as") if found else \
+            ("/", f"{user}, the user the image's config runs as, is not in its /etc/passwd: HOME is / (as docker sets it)")
     elif image:
         home, note = accounts.home_of("root") or "/root", "root's home: an image's processes run as root unless told"
     else:
