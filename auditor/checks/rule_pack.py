@@ -339,22 +339,25 @@ class _Reader:
              name: str, start: int, end: int) -> None:
         """A plain text (outcomes None), a table keyed freely (outcomes empty: a plain text is allowed too), or a
         table that must hold every outcome and only the `allowed` ones."""
-        where = self.key_line(key, start, end) or start
+        def where() -> int:  # found only for an error: a pack that loads needs no line numbers
+            return self.key_line(key, start, end) or start
+
         if outcomes is None:
             if not isinstance(value, str) and not (key == "remediation" and _TYPES["table"][1](value)):
-                raise self.fail(where, f"{name}: {key} must be a string" + (" or a table of strings" if key == "remediation" else ""))
+                raise self.fail(where(), f"{name}: {key} must be a string" + (" or a table of strings" if key == "remediation" else ""))
             return
         if not outcomes:
             if not isinstance(value, str) and not _TYPES["table"][1](value):
-                raise self.fail(where, f"{name}: {key} must be a string or a table of strings")
+                raise self.fail(where(), f"{name}: {key} must be a string or a table of strings")
             return
         if not _TYPES["table"][1](value):
-            raise self.fail(where, f"{name}: {key} must be a table of strings keyed by outcome ({', '.join(outcomes)})")
+            raise self.fail(where(), f"{name}: {key} must be a table of strings keyed by outcome ({', '.join(outcomes)})")
         unknown = [outcome for outcome in value if allowed is not None and outcome not in allowed]
         if unknown:
-            raise self.fail(self.key_line(unknown[0], where, end) or where,
+            found = where()
+            raise self.fail(self.key_line(unknown[0], found, end) or found,
                             f"{name}: {key} has a text for {unknown[0]!r}, which is not an outcome of its check "
                             f"({', '.join(allowed or ())})")
         missing = [outcome for outcome in outcomes if outcome not in value]
         if missing:
-            raise self.fail(where, f"{name}: {key} has no text for {', '.join(missing)}")
+            raise self.fail(where(), f"{name}: {key} has no text for {', '.join(missing)}")

@@ -1,9 +1,10 @@
 """What each command was asked, as one typed value built from the parsed command line in one place
 (`command_options`); the commands take these values, and nothing is added to argparse's Namespace.
 
-The values are NamedTuples, immutable and typed like frozen dataclasses: on every start one of each is defined,
-and a frozen dataclass costs some twenty times as much to define (about 2 ms each on CPython 3.11), which
-`auditor truststore`'s start-up would pay.
+The values are NamedTuples, immutable and typed like frozen dataclasses: a frozen dataclass costs some twenty times
+as much to define (about 2 ms each on CPython 3.11), which `auditor truststore`'s start-up would pay. Even so each
+costs about half a millisecond: those of `auditor report`'s actions are defined in auditor.cli.report_options, only
+when such an action runs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     import argparse
 
     from auditor.checks.waivers import Waiver
+    from auditor.cli.report_options import ReportArgs
 
 
 class OptionsError(Exception):
@@ -112,57 +114,15 @@ class SchemaArgs(NamedTuple):
     pass
 
 
-class RenderArgs(NamedTuple):
-    report: str
-    as_of: str | None
-    fail_on: str | None  # None: the saved report's own
-    output: Output
-
-
-class MergeArgs(NamedTuple):
-    reports: tuple[str, ...]
-    as_of: str | None
-    fail_on: str | None
-    output: Output
-
-
-class DiffArgs(NamedTuple):
-    before: str
-    after: str
-    format: str
-    output: str | None
-    fail_on: str
-    width: int | None
-
-
-class KeygenArgs(NamedTuple):
-    private: str
-    public: str
-    passphrase_env: str | None
-
-
-class SignArgs(NamedTuple):
-    report: str
-    key: str
-    output: str | None  # None: REPORT.sig
-    passphrase_env: str | None
-
-
-class VerifyArgs(NamedTuple):
-    report: str
-    signature: str
-    public_key: str
-
-
 class ActionMissing(NamedTuple):
     """No command, or `rules` or `report` without its action: the help is printed and the exit code is 2."""
 
     command: str | None
 
 
-ReportArgs = Union[RenderArgs, MergeArgs, DiffArgs, KeygenArgs, SignArgs, VerifyArgs]
-CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesRefreshArgs, SchemaArgs, ReportArgs,
-                    ActionMissing]
+if TYPE_CHECKING:
+    CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesRefreshArgs, SchemaArgs, ReportArgs,
+                        ActionMissing]
 
 
 def command_options(args: argparse.Namespace, command_line: list[str]) -> CommandArgs:
@@ -172,14 +132,14 @@ def command_options(args: argparse.Namespace, command_line: list[str]) -> Comman
     if args.command == "scan":
         return ScanArgs(tuple(args.targets), tuple(args.env_file), args.root, args.strict, args.runtime, args.probe,
                         tuple(args.probe_endpoint), _probe_run(args), args.as_of, args.fail_on, tuple(args.pack),
-                        _output(args, command_line, waivers), args.image, args.platform)
+                        command_output(args, command_line, waivers), args.image, args.platform)
     if args.command == "truststore":
         return TruststoreArgs(tuple(args.stores), args.storepass, args.storepass_env, args.as_of, args.fail_on,
-                              tuple(args.pack), _output(args, command_line, waivers))
+                              tuple(args.pack), command_output(args, command_line, waivers))
     if args.command == "probe":
         return ProbeArgs(tuple(args.endpoints), tuple(args.ca_file), tuple(args.ca_dir), tuple(args.truststore),
                          args.storepass, args.storepass_env, _probe_run(args), args.fail_on, tuple(args.pack),
-                         _output(args, command_line, waivers))
+                         command_output(args, command_line, waivers))
     if args.command == "rules":
         if args.rules_command == "list":
             return RulesListArgs()
@@ -189,29 +149,13 @@ def command_options(args: argparse.Namespace, command_line: list[str]) -> Comman
     if args.command == "schema":
         return SchemaArgs()
     if args.command == "report":
-        return _report_options(args, command_line, waivers)
+        from auditor.cli.report_options import report_options
+
+        return report_options(args, lambda: command_output(args, command_line, waivers)) or ActionMissing("report")
     return ActionMissing(None)
 
 
-def _report_options(args: argparse.Namespace, command_line: list[str],
-                    waivers: tuple[Waiver, ...] | None) -> CommandArgs:
-    action = args.report_command
-    if action == "render":
-        return RenderArgs(args.report, args.as_of, args.fail_on, _output(args, command_line, waivers))
-    if action == "merge":
-        return MergeArgs(tuple(args.reports), args.as_of, args.fail_on, _output(args, command_line, waivers))
-    if action == "diff":
-        return DiffArgs(args.before, args.after, args.format, args.output, args.fail_on, args.width)
-    if action == "keygen":
-        return KeygenArgs(args.private, args.public, args.passphrase_env)
-    if action == "sign":
-        return SignArgs(args.report, args.key, args.output, args.passphrase_env)
-    if action == "verify":
-        return VerifyArgs(args.report, args.signature, args.public_key)
-    return ActionMissing("report")
-
-
-def _output(args: argparse.Namespace, command_line: list[str], waivers: tuple[Waiver, ...] | None) -> Output:
+def command_output(args: argparse.Namespace, command_line: list[str], waivers: tuple[Waiver, ...] | None) -> Output:
     return Output(args.format, args.output, args.quiet, waivers, tuple(command_line), args.width)
 
 

@@ -12,7 +12,7 @@ import sys
 from typing import IO, Any, cast
 
 from auditor.cli.emit import EXIT_FINDINGS, EXIT_OK, emit, fail, table_width
-from auditor.cli.options import DiffArgs, KeygenArgs, MergeArgs, RenderArgs, ReportArgs, SignArgs, VerifyArgs
+from auditor.cli.report_options import DiffArgs, KeygenArgs, MergeArgs, RenderArgs, ReportArgs, SignArgs, VerifyArgs
 from auditor.report.saved import SavedReportError
 from auditor.report.signing import SigningError
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from auditor.facts.trust_store import Keystore, LocalCa, MissingStoreUse, STORE_MISSING, StoreLinks, TrustStoreFacts
-from auditor.trust.anchors import Anchor, check_store
+from auditor.trust.anchors import Anchor, AnchorCheck, check_store
 from auditor.trust.distrust import Distrust, os_managed
 from auditor.trust.formats import read_store
 from auditor.fs import FsError, StoreView
@@ -64,6 +64,9 @@ class StoreBook:
         self.clients: list[Component] = []  # the clients linked to a store, in the order first linked
         self.local: LocalCas | None = None  # the OS's locally added CAs: its OS stores list those they hold
         self.fingerprints: dict[str, frozenset[str]] = {}  # store id -> SHA-256 of each certificate it holds
+        # The same bundle shipped twice (botocore's and certifi's cacert.pem) is checked once: its certificates, as
+        # read, and the distrust applied to it are all the check depends on.
+        self._checked: dict[tuple[tuple[bytes, ...], frozenset[str]], tuple[AnchorCheck, frozenset[str]]] = {}
 
     def use(self, view: StoreView, choice: StoreChoice, user: str, client: Component | None = None) -> None:
         """Record that `user` (a label; `client` when it is a component) uses the choice's store.
@@ -143,8 +146,11 @@ class StoreBook:
         store = read_store(entry.view, entry.host, entry.password)
         self.errors.extend(store.errors)
         distrusted = frozenset(self.distrust.anchors) if os_managed(location) else frozenset()
-        result = check_store(store.certificates, self.anchors, self.as_of, distrusted)
-        self.fingerprints[entry.component.id] = frozenset(hashlib.sha256(der).hexdigest() for der in store.certificates)
+        key = (tuple(store.certificates), distrusted)
+        if key not in self._checked:
+            self._checked[key] = (check_store(store.certificates, self.anchors, self.as_of, distrusted),
+                                  frozenset(hashlib.sha256(der).hexdigest() for der in store.certificates))
+        result, self.fingerprints[entry.component.id] = self._checked[key]
         local: tuple[LocalCa, ...] = ()
         # A bundle, not the hashed directory beside it, which holds the same certificates (and the bundle itself); and
         # a JDK's cacerts, which keeps no record of its vendor's set but may hold the OS's additions (Debian's

@@ -108,7 +108,7 @@ class _ArchiveScan:
         self.result.components.extend(stores)
         self.result.errors.extend(errors)
         for path in view.files():
-            if path[-4:].lower() in _SUFFIXES and archive_format(posixpath.basename(path)):
+            if path[-4:-3] == "." and path[-4:].lower() in _SUFFIXES and archive_format(posixpath.basename(path)):
                 self._nested(view, path, depth + 1, budget)
 
     def _nested(self, view: ArchiveView, path: str, depth: int, budget: Budget) -> None:

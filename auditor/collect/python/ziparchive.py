@@ -177,18 +177,23 @@ class ArchiveView:
         self.display_top = display
         self.top = "/" + (name.replace("/", "_") or "archive")
         self.unsafe: list[str] = []
-        members = self._members(archive.infos)
-        top = self.top
-        self._files: dict[str, zipfile.ZipInfo] = {top + "/" + name: info for name, info in members if name[-1:] != "/"}
-        self._children = _tree(top, self._files, [top + "/" + name[:-1] for name, _ in members if name[-1:] == "/"])
+        names, infos = self._members(archive.infos)
+        prefix = self.top + "/"
+        # Built in C (the last of a repeated name wins, in the place of its first, as a dict comprehension would):
+        # a Lambda package lists thousands of members.
+        self._files: dict[str, zipfile.ZipInfo] = dict(zip([prefix + name for name in names], infos))
+        folders = [path for path in self._files if path[-1:] == "/"]
+        for path in folders:
+            del self._files[path]
+        self._children = _tree(self.top, self._files, [path[:-1] for path in folders])
 
-    def _members(self, infos: list[zipfile.ZipInfo]) -> list[tuple[str, zipfile.ZipInfo]]:
-        """(name as an unpacker reads it, entry) of each member that has a place in the tree. A Lambda package
-        lists thousands of members, nearly always plainly named: those are taken as they are, in one pass."""
+    def _members(self, infos: list[zipfile.ZipInfo]) -> tuple[list[str], list[zipfile.ZipInfo]]:
+        """(names as an unpacker reads them, their entries) of the members that have a place in the tree. A Lambda
+        package lists thousands of members, nearly always plainly named: those are taken as they are, in one pass."""
         names = [info.filename for info in infos]
         listed = "\n" + "\n".join(names)
         if not any(odd in listed for odd in ("\\", "//", "/.", "\n.", "\n/")) and "" not in names:
-            return list(zip(names, infos))
+            return names, infos
         members = []
         for info in infos:
             parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")]
@@ -196,7 +201,7 @@ class ArchiveView:
                 self.unsafe.append(info.filename)
             elif parts:
                 members.append(("/".join(parts) + ("/" if info.is_dir() else ""), info))
-        return members
+        return [name for name, _ in members], [info for _, info in members]
 
     # -- paths: the View interface ---------------------------------------------------------------------
     def inside(self, path: str) -> bool:
@@ -269,12 +274,15 @@ def _tree(top: str, files: dict, folders: list[str]) -> dict[str, set[str]]:
     pending = [*files, *folders]
     while pending:
         new = []
+        last, siblings = None, set()
         for path in pending:
             parent, _, leaf = path.rpartition("/")
-            siblings = children.get(parent)
-            if siblings is None:
-                children[parent] = siblings = set()
-                new.append(parent)
+            if parent != last:  # an archive lists a folder's files together: most paths share the last one's parent
+                last, known = parent, children.get(parent)
+                if known is None:
+                    children[parent] = known = set()
+                    new.append(parent)
+                siblings = known
             siblings.add(leaf)
         pending = new
     return children

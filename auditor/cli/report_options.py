@@ -1,0 +1,75 @@
+"""What each `auditor report` action was asked (auditor.cli.options's `command_options` gives it): defined only
+when a report action runs, so that no other command's start-up pays for their classes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Union
+
+if TYPE_CHECKING:
+    import argparse
+
+    from auditor.cli.options import Output
+
+
+class RenderArgs(NamedTuple):
+    report: str
+    as_of: str | None
+    fail_on: str | None  # None: the saved report's own
+    output: Output
+
+
+class MergeArgs(NamedTuple):
+    reports: tuple[str, ...]
+    as_of: str | None
+    fail_on: str | None
+    output: Output
+
+
+class DiffArgs(NamedTuple):
+    before: str
+    after: str
+    format: str
+    output: str | None
+    fail_on: str
+    width: int | None
+
+
+class KeygenArgs(NamedTuple):
+    private: str
+    public: str
+    passphrase_env: str | None
+
+
+class SignArgs(NamedTuple):
+    report: str
+    key: str
+    output: str | None  # None: REPORT.sig
+    passphrase_env: str | None
+
+
+class VerifyArgs(NamedTuple):
+    report: str
+    signature: str
+    public_key: str
+
+
+ReportArgs = Union[RenderArgs, MergeArgs, DiffArgs, KeygenArgs, SignArgs, VerifyArgs]
+
+
+def report_options(args: argparse.Namespace, output: Callable[[], Output]) -> Optional[ReportArgs]:
+    """The action's value; None when no action was given. `output`: the --format, -o … options' value, for the
+    actions that write a report."""
+    action = args.report_command
+    if action == "render":
+        return RenderArgs(args.report, args.as_of, args.fail_on, output())
+    if action == "merge":
+        return MergeArgs(tuple(args.reports), args.as_of, args.fail_on, output())
+    if action == "diff":
+        return DiffArgs(args.before, args.after, args.format, args.output, args.fail_on, args.width)
+    if action == "keygen":
+        return KeygenArgs(args.private, args.public, args.passphrase_env)
+    if action == "sign":
+        return SignArgs(args.report, args.key, args.output, args.passphrase_env)
+    if action == "verify":
+        return VerifyArgs(args.report, args.signature, args.public_key)
+    return None
