@@ -4,15 +4,11 @@ TOML data files, read once."""
 from __future__ import annotations
 
 import os
-import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+import tomli
 
 
 def rules_dir() -> Path:
@@ -48,4 +44,4 @@ def data_file(name: str) -> dict[str, Any]:
 @lru_cache(maxsize=None)
 def _toml(path: Path) -> dict[str, Any]:
     """Read once: every component judged against a matrix shares it, and judging never changes it."""
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    return tomli.loads(path.read_text(encoding="utf-8"))

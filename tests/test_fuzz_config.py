@@ -23,7 +23,7 @@ from auditor.collect.config.environ import Environ, EnvFileError, parse_env_file
 from auditor.fs import View
 from auditor.redact import redact
 from auditor.rule_data import rules_dir
-from auditor.rule_data import tomllib
+import tomli
 from fuzz_targets import MODULES
 from fuzzing import fuzz
 
@@ -302,7 +302,7 @@ def test_redact_leaves_the_auditors_own_texts_alone():
                 collect(item)
 
     for path in sorted(rules_dir().rglob("*.toml")):
-        collect(tomllib.loads(path.read_text(encoding="utf-8")))
+        collect(tomli.loads(path.read_text(encoding="utf-8")))
     texts += ["this PKCS#12 store is password-protected: give its password with --storepass (Java's default is changeit)",
               "--storepass-env: the variable KS_PASS is not set", "Starfield Services Root Certificate Authority - G2",
               "@aws-sdk/credential-provider-env 3.600.0", "-Djavax.net.ssl.trustStorePassword=*** in JAVA_TOOL_OPTIONS"]

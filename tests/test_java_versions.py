@@ -20,11 +20,11 @@ from auditor.collect.config.environ import Environ
 from auditor.fs import View
 from auditor.model import Component
 from auditor.rule_data import rules_dir
-from auditor.rule_data import tomllib
+import tomli
 from auditor.checks.rules import ReleaseDates, evaluate, load_packs
 from conftest import scan_json
 
-MATRIX = tomllib.loads((rules_dir() / "java-matrix.toml").read_text(encoding="utf-8"))
+MATRIX = tomli.loads((rules_dir() / "java-matrix.toml").read_text(encoding="utf-8"))
 
 ORACLE_1_4_2 = '''java version "1.4.2_12"
 Java(TM) 2 Runtime Environment, Standard Edition (build 1.4.2_12-b03)

@@ -19,12 +19,12 @@ from auditor.fs import View
 from auditor.model import Report
 from auditor.report.json_report import schema
 from auditor.rule_data import rules_dir
-from auditor.rule_data import tomllib
+import tomli
 from auditor.checks.rules import ReleaseDates, evaluate, load_packs
 from conftest import FIXTURES
 
 ROOTS = FIXTURES / "os-roots"
-MATRIX = tomllib.loads((rules_dir() / "os-matrix.toml").read_text(encoding="utf-8"))
+MATRIX = tomli.loads((rules_dir() / "os-matrix.toml").read_text(encoding="utf-8"))
 PLIST = "/System/Library/CoreServices/SystemVersion.plist"
 
 # fixture: (ID, version, file it came from, status, severity)

@@ -167,12 +167,9 @@ def test_the_shipped_anchor_data_matches_the_certificate_copies():
     the copies; they must agree with the PEM files beside it."""
     import warnings
 
-    try:
-        import tomllib
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib
+    import tomli
 
-    for entry in tomllib.loads((rules_dir() / "anchors.toml").read_text())["anchors"]:
+    for entry in tomli.loads((rules_dir() / "anchors.toml").read_text())["anchors"]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Starfield Class 2's serial number
             certificate = x509.load_pem_x509_certificate((ANCHORS / entry["file"]).read_bytes())

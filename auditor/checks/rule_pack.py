@@ -2,7 +2,7 @@
 
 A pack is a `[pack]` table and `[[rules]]` tables. Every key, check, severity and type is known here: anything
 else is an error that names the pack file and line, never a rule that silently does less than it says (a
-misspelt `*_severity` key used to be ignored). tomllib gives no positions, so the line is found in the text:
+misspelt `*_severity` key used to be ignored). tomli gives no positions, so the line is found in the text:
 the key's own line, else the header of the table it belongs to.
 """
 
@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Optional, Union, overload
 
 from auditor.model import SEVERITIES, RuleText
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+import tomli
 
 
 class RulesError(Exception):
@@ -238,10 +234,10 @@ def load_pack(path: Path) -> Pack:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
-        data = tomllib.loads(text)
+        data = tomli.loads(text)
     except UnicodeDecodeError as exc:
         raise RulesError(f"rule pack {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except tomli.TOMLDecodeError as exc:
         raise RulesError(f"rule pack {path}: not valid TOML: {exc}") from exc
     return _Reader(path, text.splitlines()).pack(data, hashlib.sha256(raw).hexdigest())
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import sys
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cached_property
@@ -25,10 +24,7 @@ from auditor.inputs import read_input
 from auditor.checks.location_glob import PathGlob
 from auditor.model import Component, Report
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+import tomli
 
 MAX_BYTES = 1024 * 1024
 FIELDS = ("rule", "component", "location", "host", "reason", "owner", "expires")
@@ -86,10 +82,10 @@ def load_waivers(path: str) -> list[Waiver]:
     """The waivers of a waiver file, or of `[tool.auditor]` when the file is a pyproject.toml."""
     text = _read_text(path)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         raise WaiverError(f"{path}: not valid TOML: {exc}") from exc
-    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+    except RecursionError:  # tomli reads nested arrays and inline tables recursively
         raise WaiverError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     lines = text.splitlines()
     pyproject = path.replace("\\", "/").rsplit("/", 1)[-1] == "pyproject.toml" or "tool" in data

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +23,7 @@ from auditor.rule_data import rules_dir
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate, Name
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+import tomli
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ def load_anchors(directory: str | Path | None = None) -> list[Anchor]:
 
 @functools.lru_cache(maxsize=4)
 def _anchors_in(directory: str) -> tuple[Anchor, ...]:
-    data = tomllib.loads((Path(directory) / "anchors.toml").read_text(encoding="utf-8"))
+    data = tomli.loads((Path(directory) / "anchors.toml").read_text(encoding="utf-8"))
     anchors = []
     for entry in data["anchors"]:
         subject = tuple((oid, value) for oid, value in entry["subject"])

@@ -21,7 +21,7 @@ DOCUMENT_CAP = 32 * 1024 * 1024
 # What a project declares by hand (pyproject.toml, setup.cfg, Pipfile, environment.yml) is a few kilobytes.
 DECLARED_CAP = 1024 * 1024
 # A parse builds every value of the file; a crafted file of small ones (`[[],[],…]`) costs 60 bytes or more each, and
-# tomllib reads about 150,000 values a second: the values are counted on the raw text first (each one after the first
+# tomli reads about 150,000 values a second: the values are counted on the raw text first (each one after the first
 # follows one of these marks). A real lockfile of 64 MB holds about 1.5 million JSON values; 500,000 TOML values are
 # a poetry.lock or uv.lock of some 14 MB.
 MAX_VALUES = {"JSON": 1_500_000, "TOML": 500_000}
@@ -77,7 +77,7 @@ def read_document(view: View, path: str, loads, language: str, cap: int = DOCUME
         return Document(text, loads(text))
     except FsError as exc:
         message = str(exc)
-    except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
+    except ValueError as exc:  # json.JSONDecodeError and tomli.TOMLDecodeError are ValueErrors
         message = f"invalid {language}: {exc}"
     except RecursionError:  # both parsers recurse into nested arrays and tables
         message = f"invalid {language}: nested too deeply to read"

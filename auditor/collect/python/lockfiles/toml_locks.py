@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import reprlib
-import sys
 from dataclasses import dataclass
 
 from auditor import names
@@ -16,10 +15,7 @@ from auditor.collect.python.lockfiles import Pin, Pins, lines_of, read_document,
 from auditor.fs import View
 from auditor.model import ScanError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10
-    import tomli as tomllib
+import tomli
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,7 @@ def parser_for(label: str):
 
 def _parse(fmt: Format, view: View, path: str, watched: set[str]) -> Pins:
     where = view.display(path)
-    document = read_document(view, path, tomllib.loads, "TOML")
+    document = read_document(view, path, tomli.loads, "TOML")
     if document.errors:
         return Pins(errors=document.errors)
     text, data = document.text, document.data

@@ -161,7 +161,7 @@ def _mention_pattern(watched: frozenset) -> re.Pattern:
 class TomlLines:
     """The lines of a TOML file's table headers and of the keys and strings that start with a watched name.
 
-    tomllib gives values without positions; a value's line is the first mention of its name, not yet taken,
+    tomli gives values without positions; a value's line is the first mention of its name, not yet taken,
     between its table's header and the next header. A mention after a '#' on its line is a comment's.
     """
 

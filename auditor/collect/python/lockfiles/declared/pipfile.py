@@ -9,7 +9,6 @@ it) or a table: {version = "…", extras = […], markers = "…", index = "…"
 from __future__ import annotations
 
 import re
-import sys
 from typing import Optional
 
 from auditor import names
@@ -18,10 +17,7 @@ from auditor.collect.python.lockfiles.declared import Reading, TomlLines, shown
 from auditor.fs import View
 from auditor.redact import redact
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10
-    import tomli as tomllib
+import tomli
 
 NOT_PACKAGES = frozenset({"source", "requires", "scripts", "pipenv"})
 # PEP 508 environment markers; pipenv accepts them as keys of a package's table
@@ -32,7 +28,7 @@ _BARE_VERSION = re.compile(r"\d")
 
 
 def parse(view: View, path: str, watched: set[str]) -> Pins:
-    document = read_document(view, path, tomllib.loads, "TOML", DECLARED_CAP)
+    document = read_document(view, path, tomli.loads, "TOML", DECLARED_CAP)
     if document.errors:
         return Pins(errors=document.errors)
     text, data = document.text, document.data

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import Optional
 
 from auditor import names
@@ -21,16 +20,13 @@ from auditor.collect.python.lockfiles import DECLARED_CAP, Pin, Pins, read_docum
 from auditor.collect.python.lockfiles.declared import Reading, TomlLines, leading_name, shown
 from auditor.fs import View
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10
-    import tomli as tomllib
+import tomli
 
 DYNAMIC_FIELDS = ("dependencies", "optional-dependencies")
 
 
 def parse(view: View, path: str, watched: set[str]) -> Pins:
-    document = read_document(view, path, tomllib.loads, "TOML", DECLARED_CAP)
+    document = read_document(view, path, tomli.loads, "TOML", DECLARED_CAP)
     if document.errors:
         return Pins(errors=document.errors)
     text, data = document.text, document.data
