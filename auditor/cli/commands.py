@@ -29,8 +29,12 @@ def scan(args: ScanArgs) -> int:
         return fail("--root needs a directory: an empty value would scan this machine's / as an image")
     if args.root and not os.path.isdir(args.root):
         return fail(f"--root {args.root}: not a directory")
-    if args.image is not None and (args.root is not None or args.targets or args.probe or args.runtime):
-        return fail("--image scans the image as a whole: not with --root, TARGETs, --probe or --runtime (not yet)")
+    if args.runtime and (args.root is not None or args.image is not None):
+        return fail(f"--runtime runs interpreters of this machine, and nothing in an image is ever run: leave out "
+                    f"--runtime with {'--image' if args.image is not None else '--root'} (its interpreters' facts are "
+                    f"read from their files)")
+    if args.image is not None and (args.root is not None or args.targets):
+        return fail("--image scans the image as a whole: not with --root or TARGETs (not yet)")
     if args.platform is not None and args.image is None:
         return fail("--platform chooses the image of a multi-platform --image")
     try:

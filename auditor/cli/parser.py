@@ -162,7 +162,8 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
                           help="scan a container image as a machine, without a daemon: an OCI image layout (a folder or a "
                                "tar of one) or a docker-archive tar (docker save, skopeo copy … docker-archive:), REF "
                                "naming one image of several (the layout's ref name, the archive's tag). Its layers are "
-                               "applied in memory, never unpacked; its config's Env is the environment")
+                               "applied in memory, never unpacked; its config's Env, User and WorkingDir are the environment, "
+                               "home and working directory of its clients, its Entrypoint and Cmd what runs them")
         scan.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
                           help="with --image, the image of this platform from a multi-platform index (default: this "
                                "machine's, e.g. linux/amd64)")
@@ -170,11 +171,13 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
                           help="exit 2 when any part of a target could not be scanned (an unreadable file or folder, a "
                                "search cap reached), not only when a whole target could not be read")
         scan.add_argument("--runtime", action="store_true",
-                          help="allow running the scanned interpreters (isolated: -E -s -S, empty working directory, "
-                               "a timeout) to read their ssl/OpenSSL facts; off by default")
+                          help="allow running the scanned interpreters of this machine (isolated: -E -s -S, empty working "
+                               "directory, a timeout) to read their ssl/OpenSSL facts; off by default. Not with --root or "
+                               "--image: nothing in an image is ever run")
         scan.add_argument("--probe", action="store_true",
-                          help="then connect to the endpoints and verify them with each store a client found uses, and "
-                               "with the OS stores for comparison (network; the options below apply)")
+                          help="then connect to the endpoints and verify them with each store a client found uses (read "
+                               "inside the image with --root or --image), and with this machine's OS stores for comparison "
+                               "when the scan did not read OS stores (network; the options below apply)")
         scan.add_argument("--probe-endpoint", action="append", default=[], metavar="HOST[:PORT]",
                           help="with --probe (repeatable; default: dynamodb.eu-west-3.amazonaws.com and "
                                "streams.dynamodb.eu-west-3.amazonaws.com, port 443)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from auditor.collect.tree import SKIP_DIRS, Environment, WalkLimits, group_site_dirs
@@ -85,9 +86,10 @@ class Folders:
     errors: list[ScanError] = field(default_factory=list)
 
 
-def other_environments(view: View, skip: set[str], homes: list[str]) -> Installs:
-    """Install locations outside the running interpreter's path, grouped per interpreter. One that exists
-    but cannot be used (no permission, a symlink loop) is an error entry."""
+def other_environments(view: View, skip: set[str], homes: list[str], run: Sequence[str] = ()) -> Installs:
+    """Install locations outside the running interpreter's path, grouped per interpreter, and the virtualenvs the
+    system's services and `run` (host paths: those a container image's own process runs) run. One that exists but
+    cannot be used (no permission, a symlink loop) is an error entry."""
     errors: list[ScanError] = []
 
     def fresh(paths):
@@ -108,19 +110,19 @@ def other_environments(view: View, skip: set[str], homes: list[str]) -> Installs
     environments += [Environment("virtualenv", venv) for venv in fresh(_expand(view, VENV_GLOBS, homes, errors))]
     from auditor.collect.platform.services import service_virtualenvs  # the virtualenvs systemd units and cron jobs run
 
-    environments += [Environment("virtualenv", venv) for venv in fresh(service_virtualenvs(view))
+    environments += [Environment("virtualenv", venv) for venv in fresh(list(dict.fromkeys([*run, *service_virtualenvs(view)])))
                      if all(e.prefix != venv for e in environments)]
     environments += [Environment("aws-cli-v2", dist) for dist in fresh(_expand(view, CLI_V2_GLOBS, homes, errors))]
     return Installs(environments, errors)
 
 
-def application_folders(view: View, homes: list[str]) -> Folders:
-    """Host paths of the application folders and homes that exist, each once (a folder reached by two names, or
-    inside another one listed, is walked once); not the symlinks among them, which lead to a folder listed or
-    outside it."""
+def application_folders(view: View, homes: list[str], also: Sequence[str] = ()) -> Folders:
+    """Host paths of the application folders, homes and `also` (folders as the system names them: a container
+    image's WorkingDir) that exist, each once (a folder reached by two names, or inside another one listed, is
+    walked once); not the symlinks among them, which lead to a folder listed or outside it."""
     errors: list[ScanError] = []
     candidates = []
-    for pattern in APPLICATION_GLOBS + tuple(homes):
+    for pattern in APPLICATION_GLOBS + tuple(homes) + tuple(also):
         for path in view.glob(pattern, errors=errors):
             if view.kind(path) == "dir" and view.link_text(path) is None:
                 try:

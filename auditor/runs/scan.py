@@ -27,6 +27,7 @@ from auditor.checks.verdicts import judge as judge_clients
 from auditor.trust.packaged import packaged_trust
 
 if TYPE_CHECKING:
+    from auditor.collect.platform.image_process import ImageProcess
     from auditor.image.source import Image
     from auditor.runs.scan_probes import ProbePlan
 
@@ -52,7 +53,7 @@ class ScanOptions:
     progress: Optional[Callable[[str], None]] = None
     environ: Optional[Environ] = None  # None: the scanning process's own environment
     root: Optional[str] = None  # an unpacked OS image or mounted disk, scanned like a machine, confined to it
-    runtime: bool = False  # may run a target's interpreter (isolated, with a timeout) to read its ssl facts
+    runtime: bool = False  # may run a target's interpreter (isolated, with a timeout) to read its ssl facts; never an image's
     probe: Optional[ProbePlan] = None  # probe the stores in use (the only network use)
     image: Optional[Image] = None  # a container image (--image), scanned as a root is, through `image_view`
     image_view: Optional[View] = None  # its layers applied (auditor.image.view.LayeredView), built once
@@ -94,14 +95,16 @@ def run(options: ScanOptions) -> Report:
     dates, table_errors = release_dates_in_use()
     watched = dates.tracked() | {n for p in options.packs for r in p.rules for n in r.applies_to or ()}
     report = Report.start(options.packs, options.fail_on, options.as_of)
-    scan = _Scan(report, watched, options.progress, options.runtime)
+    # An image's programs are another machine's: none is run, whether the image is the target or holds the targets.
+    scan = _Scan(report, watched, options.progress, options.runtime and options.root is None and options.image is None)
     collected = Collected()
     readable = 0
     system = None if options.paths else options.system_view()
+    process = _image_process(options, system)
     if system is not None:
         if options.image is not None:
             _add_layer_problems(system, options.image, collected)
-        _scan_system(system, scan, collected, running=not options.whole_image, image=options.image)
+        _scan_system(system, scan, collected, running=not options.whole_image, image=options.image, process=process)
         readable += 1
     for path in options.paths:
         found = Collected()
@@ -115,11 +118,12 @@ def run(options: ScanOptions) -> Report:
     if readable == 0:
         raise NothingScanned("; ".join(f"{e.location}: {e.message}" for e in collected.errors) or "no target could be read")
     resolved = len(collected.errors)
-    _resolve_trust(options, report, collected)
+    _resolve_trust(options, report, collected, process)
     if options.probe is not None:
         from auditor.runs.scan_probes import probe_scan
 
-        collected.components += probe_scan(options.probe, collected.components, options.environment(), options.root)
+        image = options.system_view() if options.whole_image else None  # its stores are read inside it, never here
+        collected.components += probe_scan(options.probe, collected.components, options.environment(), image)
     asked = [t.location for t in report.targets if "searched" in t.details]
     if len(asked) == 1:  # what trust resolution could not read belongs to the one target asked for
         _stamped(collected, asked[0], resolved)
@@ -150,7 +154,16 @@ def _stamped(found: Collected, target: str, start: int = 0) -> None:
     found.errors[start:] = [e if e.target else dataclasses.replace(e, target=target) for e in found.errors[start:]]
 
 
-def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -> None:
+def _image_process(options: ScanOptions, system: View | None) -> ImageProcess | None:
+    """What the container image's config runs (its Entrypoint and Cmd, in its WorkingDir), when one is scanned."""
+    if options.image is None or system is None:
+        return None
+    from auditor.collect.platform.image_process import image_process
+
+    return image_process(system, options.image.config, options.environment().variables, shown(options.image.name))
+
+
+def _resolve_trust(options: ScanOptions, report: Report, collected: Collected, process: ImageProcess | None) -> None:
     whole = not options.paths  # this machine or an image as a whole, not targets in them
     bundles = any(client.bundle for client in collected.sdk_clients)  # a Ruby gem's own CA file, installed in the target
     if not (whole or collected.python_paths or collected.cli_v2 or options.environ or bundles):
@@ -167,7 +180,7 @@ def _resolve_trust(options: ScanOptions, report: Report, collected: Collected) -
 
         run_as = options.image.config.get("User") if options.image is not None else None
         settings, contexts = system_contexts(host, options.environment(), options.whole_image, collected.python_paths,
-                                             run_as=run_as if isinstance(run_as, str) else None)
+                                             run_as=run_as if isinstance(run_as, str) else None, process=process)
     subject = (Subject.IMAGE if options.whole_image else Subject.MACHINE) if whole else Subject.TARGETS
     scope = TrustScope(subject, host, _system_label(options) if whole else ", ".join(map(shown, options.paths)),
                        report.as_of, environment_named=options.environ is not None or options.image is not None,
@@ -351,10 +364,13 @@ def _interpreter(view: View, environment: Environment) -> str | None:
     return None
 
 
-def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool, image: Image | None = None) -> None:
+def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool, image: Image | None = None,
+                 process: ImageProcess | None = None) -> None:
     """This machine (`running`: with the running interpreter's sys.path), or an OS image: its install locations,
-    then the folders where applications live, each walked as a tree is (bounded)."""
+    then the folders where applications live, each walked as a tree is (bounded). `process`: what a container
+    image runs, whose virtualenvs and working directory are read too."""
     from auditor.collect.platform.accounts import home_directories
+    from auditor.collect.platform.services import virtualenv_of
     from auditor.collect.machine import (APPLICATION_LIMITS, APPLICATION_SKIP, PRODUCT_FOLDERS,
                                                   application_folders, other_environments, running_interpreter_path)
 
@@ -384,9 +400,13 @@ def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool
         if binary:
             found.extend(command_openssl(binary, label))
     else:
-        target = Target("image", shown(image.name if image else view.top), {"confined": True, **(image.details() if image else {})})
+        runs = {"runs": process.shown()} if process and process.command else {}
+        target = Target("image", shown(image.name if image else view.top),
+                        {"confined": True, **(image.details() if image else {}), **runs})
     found.extend(library_openssl(view, LIBRARY_GLOBS, label))
-    installs_read = other_environments(view, skip, homes)
+    found.errors.extend(process.errors if process else ())
+    run_by = [venv for venv in (virtualenv_of(view, p) for p in (process.programs if process else ())) if venv]
+    installs_read = other_environments(view, skip, homes, run_by)
     found.errors.extend(installs_read.errors)
     installs = installs_read.environments
     # An image's interpreters are another machine's programs: never run here.
@@ -394,7 +414,8 @@ def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool
     for environment in installs:
         _scan_environment(view, environment, label, inside, found)
     searched = _resolved(view, skip | {e.prefix for e in installs} | {d for e in installs for d in e.site_dirs})
-    applications_read = application_folders(view, homes)
+    working = [process.working_dir] if process and process.working_dir not in ("", "/") else []
+    applications_read = application_folders(view, homes, working)
     found.errors.extend(applications_read.errors)
     applications = applications_read.folders
     for folder in applications:

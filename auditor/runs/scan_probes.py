@@ -3,7 +3,8 @@
 Every store some client uses (a trust-store component with `users`) is probed once per endpoint with all of
 its users named, so a finding reads "botocore 1.35.0 in .venv (…/certifi/cacert.pem) would fail to verify
 …". When the scan did not meet the OS stores itself (it scanned targets, not this machine), this machine's
-are probed too, for comparison: "the OS store would pass". A keystore is opened with the password the
+are probed too, for comparison: "the OS store would pass"; never for an image (--root, --image), whose stores are
+read inside it, as its clients would read them. A keystore is opened with the password the
 resolver knows (javax.net.ssl.trustStorePassword in the clients' Java options), else with none, as the JVM
 opens it: a JKS's certificates need no password, nor does the password-less PKCS#12 cacerts of Java 18+.
 This is a scan's only use of the network, and only with --probe."""
@@ -49,13 +50,14 @@ class _Store:
     links: ProbeLinks | None = None  # the store's component and its clients, for the probe components
 
 
-def probe_scan(plan: ProbePlan, components: list[Component], environ: Environ, root: str | None = None) -> list[Component]:
+def probe_scan(plan: ProbePlan, components: list[Component], environ: Environ, image: View | None = None) -> list[Component]:
     """A probe component per store in use and endpoint, linked to its store (`trust_store_id`) and the
     clients that use it (`used_by`). `environ`: the clients' environment (for the Java trust store
-    password); `root`: the scanned image, inside which the stores' paths lie."""
-    view = View(root, image=True, display_top="/") if root else View("/", display_top="/")
+    password); `image`: the view of the scanned image (--root, --image), inside which the stores' paths lie and
+    are read: then no store of this machine is probed."""
+    view = image or View("/", display_top="/")
     stores = _stores_in_use(components, view, _java_password(view, environ))
-    if root is None and not any(role.startswith("OS ") for c in components if c.kind == "trust-store"
+    if image is None and not any(role.startswith("OS ") for c in components if c.kind == "trust-store"
                                 for role in c.facts_as(TrustStoreFacts).links.roles):
         stores += [_Store(s.store, COMPARISON, tuple(f"{user} of {COMPARISON}" for user in s.users))
                    for s in machine_stores(openssl=False)]
@@ -63,7 +65,7 @@ def probe_scan(plan: ProbePlan, components: list[Component], environ: Environ, r
     jobs = [ProbeJob(host, port, store.trust, plan.connect_to, store.users) for store, host, port in pairs]
     results = run_probes(jobs, plan.settings, plan.workers, plan.deadline)
     local = {ca.sha256: ca for c in components if c.kind == "trust-store" for ca in c.facts_as(TrustStoreFacts).locally_added}
-    link_local_cas(results, list(local.values()) if local or root is not None else machine_local_cas())
+    link_local_cas(results, list(local.values()) if local or image is not None else machine_local_cas())
     found = []
     for (store, _, _), result in zip(pairs, results):
         found.append(probe_component(result, store.target, store.links))

@@ -21,6 +21,8 @@ runs os.path.expanduser on ca_certs (urllib3 1.26 `set_cert`, 2.x `HTTPSConnecti
 the process running the client. Older botocore gives it to its vendored requests as written, boto 2 to
 ssl.wrap_socket, Java and OpenSSL open it as written: there `~` is a folder of the working directory, which
 a static scan cannot know.
+A relative path is opened from the working directory of the process running the client: where the context knows it
+(an image's WorkingDir, a systemd unit's WorkingDirectory=), from there; elsewhere it cannot be checked.
 A store whose file is not there does not make either client fall back: botocore hands the path to
 OpenSSL for each connection, and boto 2 to ssl.wrap_socket, and both fail every call (IfMissing).
 """
@@ -225,7 +227,7 @@ def with_overrides(view: StoreView, default: StoreChoice, settings: TrustSetting
     for at, (_, origin, _) in enumerate(chain[1:], start=1):
         when = "if it does not read " + " or ".join(OVERRIDES[n] for n, _, _ in chain[:at])
         alternatives.append((setting_store(view, origin, "botocore override", [f"{origin.describe(env)}, {when}"],
-                                           home=home), when))
+                                           home=home, runs_in=settings), when))
     if len(chain) == len(undecided):  # no setting it surely reads: its default is the last alternative
         when = "if it reads none of " + ", ".join(OVERRIDES[n] for n, _, _ in chain)
         alternatives.append((replace(default, reasons=[when] + default.reasons), when))
@@ -236,7 +238,7 @@ def with_overrides(view: StoreView, default: StoreChoice, settings: TrustSetting
     if alternatives:
         reasons.append("whether it reads " + " or ".join(OVERRIDES[n] for n, _, _ in undecided) + " cannot be told: "
                        + "; ".join(f"{shown_store(view, c)} {when}" for c, when in alternatives) + "; each is checked as in use")
-    choice = setting_store(view, chosen, "botocore override", reasons, fallbacks, home)
+    choice = setting_store(view, chosen, "botocore override", reasons, fallbacks, home, settings)
     choice.alternatives = alternatives
     return choice
 
@@ -246,11 +248,11 @@ def shown_store(view: StoreView, choice: StoreChoice) -> str:
 
 
 def setting_store(view: StoreView, setting: Origin, role: str, reasons: list[str], fallbacks: Iterable[tuple[str, str]] = (),
-                  home: TrustSettings | None = None) -> StoreChoice:
+                  home: TrustSettings | None = None, runs_in: TrustSettings | None = None) -> StoreChoice:
     """The store a setting names. `home`: the context whose home a leading `~` means, for a client that
-    expands it (None: the client opens the path as written). A relative path depends on the client's working
-    directory, and a value computed where the client runs is not known: no store is checked, and the
-    reasons say so."""
+    expands it (None: the client opens the path as written). `runs_in`: the context the client runs in, whose
+    working directory a relative path is opened from; where that is not known (None, or a context that does not
+    know it) no store is checked, and the reasons say so, as for a value computed where the client runs."""
     if setting.unknown:
         return StoreChoice(None, role, reasons + [f"{setting.value!r} cannot be checked: {setting.unknown}"],
                            list(fallbacks), setting=setting)
@@ -262,9 +264,12 @@ def setting_store(view: StoreView, setting: Origin, role: str, reasons: list[str
         value, reasons = expanded, reasons + [f"the client expands {setting.value!r} to {expanded}: {note}"]
     if not os.path.isabs(value):
         tilde = " (this client does not expand ~)" if value.startswith("~") else ""
-        reasons = reasons + [f"{setting.value!r} is a relative path{tilde}: it depends on the working directory "
-                             f"of the client and cannot be checked"]
-        return StoreChoice(None, role, reasons, list(fallbacks), setting=setting)
+        opened, note = runs_in.in_working_dir(value) if runs_in is not None else (None, "")
+        if opened is None:
+            reasons = reasons + [f"{setting.value!r} is a relative path{tilde}: it depends on the working directory "
+                                 f"of the client and cannot be checked"]
+            return StoreChoice(None, role, reasons, list(fallbacks), setting=setting)
+        value, reasons = opened, reasons + [f"{value!r} is a relative path{tilde}, opened relative to {note}: {opened}"]
     return StoreChoice(view.locate(view.top, value), role, reasons, list(fallbacks), setting=setting)
 
 
@@ -389,7 +394,8 @@ def _boto_store(view: StoreView, entries: list[str], settings: TrustSettings) ->
         return StoreChoice(None, "OpenSSL default", [f"{configured.describe(env)}: OpenSSL's default store is used"],
                            [(own, "without the setting")], setting=configured)
     return setting_store(view, configured, "boto config override",
-                         [f"{configured.describe(env)}: boto uses it instead of cacerts/cacerts.txt"], [(own, "without the setting")])
+                         [f"{configured.describe(env)}: boto uses it instead of cacerts/cacerts.txt"], [(own, "without the setting")],
+                         runs_in=settings)
 
 
 def packaged_store(view: StoreView, entries: list[str], owner: str) -> StoreChoice | None:

@@ -163,7 +163,8 @@ def _found_clients(settings: TrustSettings, paths: Sequence[PythonPath], cli_v2:
 def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) -> None:
     """Each client's store in each context the path runs in: a service's first (its store is the one the
     client's component shows), then the scan's own; the others are recorded on the stores they use."""
-    runs = [*path.contexts, (settings, "")]
+    runs = [*path.contexts]  # an image's own process runs in the scan's own context: that one is not added twice
+    runs += [] if any(context is settings for context, _ in runs) else [(settings, "")]
     choices: dict[tuple[str, int], StoreChoice | None] = {}
     for component in path.components:
         owner = STORE_OWNER.get(component.name)
@@ -298,7 +299,7 @@ def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target
                 continue
             known.value = origin.value
             choice = setting_store(host, origin, f"named by {name}", [origin.describe(env)],
-                                   home=settings if name.split(" ")[0] in EXPANDS_TILDE else None)
+                                   home=settings if name.split(" ")[0] in EXPANDS_TILDE else None, runs_in=settings)
             choice.replaces = effect != "adds-bundle"
             choice.if_missing = if_missing or choice.if_missing
             trust = known.identity.trust

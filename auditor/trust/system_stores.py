@@ -105,7 +105,8 @@ def java_store(view: View, java: JavaHome, settings: TrustSettings) -> StoreChoi
     reasons = [f"{configured.describe(env)}: every JVM started with this environment uses it"]
     if options.get("javax.net.ssl.trustStoreType"):
         reasons.append(options["javax.net.ssl.trustStoreType"].describe(env))
-    choice = setting_store(view, configured, "custom Java trust store", reasons, [(default, "without the option")])
+    choice = setting_store(view, configured, "custom Java trust store", reasons, [(default, "without the option")],
+                           runs_in=settings)
     choice.password = password.value if password else None
     if choice.path is not None and view.kind(choice.path) is None and _falls_back(java):
         cacerts = defaults[-1]
@@ -138,7 +139,8 @@ def node_extra(view: View, settings: TrustSettings) -> StoreChoice | None:
     if extra is None:
         return None
     choice = setting_store(view, extra, "Node extra CAs",
-                           [f"{extra.describe(settings.environ)}: Node adds these to its built-in roots (it does not replace them)"])
+                           [f"{extra.describe(settings.environ)}: Node adds these to its built-in roots (it does not replace them)"],
+                           runs_in=settings)
     choice.replaces = False
     choice.if_missing = NODE_MISSING
     return choice

@@ -13,8 +13,11 @@ Linking, best effort, from the programs a unit's ExecStart= or a cron command st
 * a system interpreter (PREFIX/bin/pythonX[.Y], a bare `python3` found on systemd's or cron's fixed PATH)
   runs the packages of PREFIX/lib*/python*/ (and, for /usr, Debian's /usr/local/lib/python*/dist-packages);
 * `uv`, `poetry`, `pipenv`, `pdm` or `hatch` with `run` runs WorkingDirectory/.venv.
-Not linked: a program that starts Python some other way (a wrapper script, a container, a PATH set by the
-unit, an interpreter named by a variable). Such a service's settings are still reported, and the stores
+A container image's own process (its config's Entrypoint and Cmd, auditor.collect.platform.image_process) is
+linked the same way, a bare name looked up on its Env's PATH, to the scan's own context, which is that process's:
+the image's Env, its User's home, its WorkingDir.
+Not linked: a program that starts Python some other way (a wrapper script, except an image's Entrypoint script
+that runs its Cmd, a container, a PATH set by the unit, an interpreter named by a variable). Such a service's settings are still reported, and the stores
 they name checked.
 """
 
@@ -25,6 +28,7 @@ import re
 
 from auditor.collect import PythonPath
 from auditor.collect.platform.accounts import Accounts, home_directories, read_accounts
+from auditor.collect.platform.image_process import ImageProcess
 from auditor.collect.platform.services import Context, Program, program_path, read_services, virtualenv_of
 from auditor.collect.config.trust_settings import TrustSettings, read_trust_settings
 from auditor.collect.config.environ import Environ
@@ -35,10 +39,12 @@ _INTERPRETER = re.compile(r"python(?:\d+(?:\.\d+)?)?$")
 
 
 def system_contexts(view: View, environ: Environ, image: bool, paths: list[PythonPath],
-                    run_as: str | None = None) -> tuple[TrustSettings, list[TrustSettings]]:
+                    run_as: str | None = None, process: ImageProcess | None = None) -> tuple[TrustSettings, list[TrustSettings]]:
     """The scan's own context and every other one of the system in `view`; each of `paths` that a service
     runs gets that service's context in its `contexts`. `run_as`: a container image's config User ("app",
-    "1000:1000"), whose home is the image's own context's, as docker sets HOME."""
+    "1000:1000"), whose home is the image's own context's, as docker sets HOME. `process`: what a container
+    image's config runs (its Entrypoint and Cmd, in its WorkingDir): the scan's own context is that process's,
+    and each of `paths` it runs gets it first."""
     accounts = read_accounts(view)
     user = (run_as or "").partition(":")[0]
     if environ.get("HOME"):
@@ -51,7 +57,10 @@ def system_contexts(view: View, environ: Environ, image: bool, paths: list[Pytho
         home, note = accounts.home_of("root") or "/root", "root's home: an image's processes run as root unless told"
     else:
         home, note = environ.home(), ""
-    default = read_trust_settings(view, environ, home, accounts=accounts, home_note=note)
+    working = {"working_dir": process.working_dir, "working_note": process.working_note} if process else {}
+    default = read_trust_settings(view, environ, home, accounts=accounts, home_note=note, **working)
+    if process is not None:
+        _link_image_process(view, process, default, paths)
     services = read_services(view, accounts)
     default.errors += accounts.errors + services.errors
     others: list[TrustSettings] = []
@@ -76,11 +85,20 @@ def system_contexts(view: View, environ: Environ, image: bool, paths: list[Pytho
     return default, others
 
 
+def _link_image_process(view: View, process: ImageProcess, own: TrustSettings, paths: list[PythonPath]) -> None:
+    """Each of `paths` the image's own process runs runs in `own` (the scan's own context), before any other."""
+    for program in process.programs:
+        for path in _paths_run_by(view, program, paths):
+            if all(existing is not own for existing, _ in path.contexts):
+                path.contexts.insert(0, (own, process.reason(program)))
+
+
 def _settings_of(view: View, context: Context, accounts: Accounts) -> TrustSettings:
     variables = {name: origin.value for name, origin in context.variables.items()}
     return read_trust_settings(view, Environ(variables, context.label, context.home), context.home, accounts=accounts,
                                origins=dict(context.variables), extra=list(context.extra), label=context.label,
-                               home_note=context.home_note)
+                               home_note=context.home_note, working_dir=context.working_dir,
+                               working_note=context.working_note)
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -8,12 +8,14 @@ One TrustSettings is one context: one environment and one home, as a process of 
 the clients expand are that home: botocore's configloader expands AWS_CONFIG_FILE, boto 2 BOTO_CONFIG,
 BOTO_PATH and ~/.boto, each with os.path.expanduser in the process that runs them. Inside an image the
 home comes from the image (--env-file's HOME, a unit's User= in the image's /etc/passwd), never from the
-scanning user.
+scanning user. A context that knows the folder its processes start in (a unit's WorkingDirectory=, an image's
+WorkingDir) opens a relative path from there; one that does not cannot tell where it leads.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import shlex
 from dataclasses import dataclass, field
 
@@ -48,6 +50,10 @@ class TrustSettings:
     origins: dict[str, Origin] = field(default_factory=dict)  # variables set in files (a unit, a crontab), by name
     extra: list[Origin] = field(default_factory=list)  # settings written for this context but not in force (overridden)
     label: str = ""  # who runs with these settings, for a report: "systemd unit orders.service"
+    # The folder its processes start in, against which a client opens a relative path (a unit's WorkingDirectory=,
+    # an image's WorkingDir), as the system names it; "" when not known (this machine's scan, a login, a home).
+    working_dir: str = ""
+    working_note: str = ""  # what says so, for the reasons a report gives ("the image's WorkingDir /app")
 
     def variable(self, name: str) -> Origin | None:
         if name in self.origins:
@@ -68,6 +74,13 @@ class TrustSettings:
         if user:
             return expanded, f"~{user} is {self.accounts.home_of(user)}, the home of {user} in /etc/passwd"
         return expanded, f"~ is {self.home}" + (f" ({self.home_note})" if self.home_note else "")
+
+    def in_working_dir(self, text: str) -> tuple[str | None, str]:
+        """A relative path as a process of this context opens it: the path (None when the working directory is not
+        known), and a note saying from which folder."""
+        if not self.working_dir:
+            return None, ""
+        return posixpath.normpath(posixpath.join(self.working_dir, text)), self.working_note or self.working_dir
 
     def aws_ca_bundle(self) -> Origin | None:
         return self.aws_ca_bundles.get(self.aws_profile)
@@ -93,9 +106,19 @@ def _read_text(view: View, path: str, found: TrustSettings) -> str | None:
         return None
 
 
-def _in_home(found: TrustSettings, written: str) -> str | None:
-    """A path as the client's process expands it; None when it depends on a home that is not known."""
-    return found.expand_user(written)[0]
+def _in_home(found: TrustSettings, written: str, variable: str) -> str | None:
+    """A config file's path as the client's process opens it: `~` its home, a relative path from its working
+    directory; None when it depends on a home or working directory that is not known (the latter an error entry:
+    the file `variable` names was not read)."""
+    path = found.expand_user(written)[0]
+    if path is None or path.startswith("/"):
+        return path
+    opened = found.in_working_dir(path)[0]
+    if opened is None:
+        found.errors.append(ScanError(f"environment ({found.environ.origin})",
+                                      f"{variable}={written} is a relative path and the working directory of the "
+                                      f"clients is not known: the file was not read"))
+    return opened
 
 
 def _read_aws_config(view: View, found: TrustSettings) -> None:
@@ -105,7 +128,7 @@ def _read_aws_config(view: View, found: TrustSettings) -> None:
         if profile:
             found.aws_profile, found.aws_profile_origin = profile, variable
             break
-    path = _in_home(found, environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    path = _in_home(found, environ.get("AWS_CONFIG_FILE") or "~/.aws/config", "AWS_CONFIG_FILE")
     if path is None:
         return
     text = _read_text(view, view.locate(view.top, path), found)
@@ -124,12 +147,12 @@ def _read_boto_config(view: View, found: TrustSettings) -> None:
     """boto 2 reads BOTO_CONFIG alone when it is set, else BOTO_PATH, else /etc/boto.cfg then ~/.boto."""
     environ = found.environ
     if boto_config := environ.get("BOTO_CONFIG"):
-        paths = [boto_config]
+        paths, variable = [boto_config], "BOTO_CONFIG"
     elif boto_path := environ.get("BOTO_PATH"):
-        paths = boto_path.split(os.pathsep)
+        paths, variable = [p for p in boto_path.split(os.pathsep) if p], "BOTO_PATH"
     else:
-        paths = ["/etc/boto.cfg", "~/.boto"]
-    for path in (_in_home(found, p) for p in paths):
+        paths, variable = ["/etc/boto.cfg", "~/.boto"], ""
+    for path in (_in_home(found, p, variable) for p in paths):
         if path is None:
             continue
         text = _read_text(view, view.locate(view.top, path), found)

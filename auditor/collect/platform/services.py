@@ -21,15 +21,17 @@ Which variables reach which process, as the man pages say and nothing more:
 * A login (pam_env(8), bash(1) INVOCATION): the PAM services that load pam_env read /etc/environment; a
   login shell then reads /etc/profile, which sources /etc/profile.d/*.sh on the distributions that ship it.
 
-Each systemd unit and each distinct environment of cron entries is a Context: its variables, its user, and
-the programs it starts (ExecStart=, a cron command), so a Python environment a program lives in can be
-resolved with that environment. What cannot be read (a unit file, an EnvironmentFile=, a crontab without
+Each systemd unit and each distinct environment of cron entries is a Context: its variables, its user, the
+folder its processes start in, and the programs it starts (ExecStart=, a cron command), so a Python environment a
+program lives in can be resolved with that environment. The folder: a unit's WorkingDirectory= (~ its user's home),
+else /, where systemd starts a system service; a cron job's HOME, where cron starts it. What cannot be read (a unit file, an EnvironmentFile=, a crontab without
 permission) is an error entry.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -59,6 +61,8 @@ CRON_PATH = ("/usr/bin", "/bin")
 SHELLS = ("sh", "bash", "dash", "ash", "zsh", "ksh")
 # Project runners that run a command in the project's own virtualenv, the .venv of the working directory.
 RUNNERS = ("uv", "poetry", "pipenv", "pdm", "hatch")
+# Inits a container runs its command under (`tini -- COMMAND`, `dumb-init COMMAND`): the command is what runs Python.
+INITS = ("tini", "tini-static", "dumb-init", "catatonit")
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class Context:
     variables: dict[str, Origin] = field(default_factory=dict)  # in force, by name
     extra: list[Origin] = field(default_factory=list)  # written for it but overridden
     programs: list[Program] = field(default_factory=list)
+    working_dir: str = ""  # the folder its processes start in, as the system names it; "" when not known
+    working_note: str = ""  # what says so, for the reasons a report gives
 
 
 @dataclass
@@ -249,7 +255,8 @@ def _unit(view: View, name: str, path: str, manager: list[Origin], accounts: Acc
     env_files: list[tuple[str, str, int]] = []  # (unit file, value, line)
     unset: list[str] = []
     exec_starts: list[tuple[str, str, int]] = []
-    user, user_where, working, user_unresolved = "", None, "", ""
+    user, user_where, user_unresolved = "", None, ""
+    working, working_where, working_unresolved = "", "", ""
     for file, file_text in files:
         for directive in unit_directives(file_text):
             if directive.section != "Service":
@@ -275,7 +282,8 @@ def _unit(view: View, name: str, path: str, manager: list[Origin], accounts: Acc
             elif key == "User":
                 (user, user_unresolved), user_where = expand_specifiers(value, specifiers), (file, directive.line)
             elif key == "WorkingDirectory":
-                working = expand_specifiers(value, specifiers)[0]
+                (working, working_unresolved), working_where = expand_specifiers(value, specifiers), \
+                    f"{view.display(file)}:{directive.line}"
     variables: dict[str, Origin] = {}
     extra: list[Origin] = []
     for origin in manager:
@@ -299,10 +307,12 @@ def _unit(view: View, name: str, path: str, manager: list[Origin], accounts: Acc
         home, home_note = _home(accounts, user, variables, errors,
                                 f"{view.display(user_where[0])}:{user_where[1]}" if user_where else view.display(path), "User=")
     context = Context("systemd unit", label, user, home, home_note, variables, extra)
+    if not working_unresolved:  # a template's WorkingDirectory=%i/…: each instance has its own
+        context.working_dir, context.working_note = _working_directory(working, working_where, home, name)
     for file, value, line in exec_starts:
         words = command_words(_substitute(value, variables))
-        context.programs += _programs(words, f"ExecStart={value}", view.display(file), line, EXEC_SEARCH_PATH,
-                                      _working_directory(working, home))
+        context.programs += command_programs(words, f"ExecStart={value}", view.display(file), line, EXEC_SEARCH_PATH,
+                                             context.working_dir)
     return context
 
 
@@ -344,11 +354,18 @@ def _home(accounts: Accounts, user: str, variables: dict[str, Origin], errors: l
     return "", ""
 
 
-def _working_directory(value: str, home: str) -> str:
-    value = value.lstrip("-")
+def _working_directory(value: str, where: str, home: str, unit: str) -> tuple[str, str]:
+    """The folder a unit's processes start in and why (systemd.exec(5), WorkingDirectory=): the folder it names (a
+    leading "-" only makes a missing one no error), its user's home for "~", and / when it names none, as systemd
+    starts a system service; ("", "") when not known (a relative path, which systemd refuses; ~ of an unknown home)."""
+    value = value[1:] if value.startswith("-") else value
+    if not value:
+        return "/", "/, where systemd starts a system service whose unit sets no WorkingDirectory="
     if value == "~":
-        return home
-    return value if value.startswith("/") else ""
+        return (home, f"{home}, its user's home (WorkingDirectory=~ of {unit}, {where})") if home else ("", "")
+    if value.startswith("/"):
+        return posixpath.normpath(value), f"WorkingDirectory={value} of {unit} ({where})"
+    return "", ""
 
 
 def _substitute(value: str, variables: dict[str, Origin]) -> str:
@@ -359,13 +376,13 @@ def _substitute(value: str, variables: dict[str, Origin]) -> str:
     return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)", one, value)
 
 
-def _programs(words: list[str], how: str, location: str, line: int, search: tuple[str, ...], working: str) -> list[Program]:
-    """The programs a command starts that can lead to a Python environment: the program itself (through
-    `env` and `sh -c`), and a project runner's virtualenv in the working directory."""
-    while words and os.path.basename(words[0]) == "env":
-        words = words[1:]
-        while words and (words[0].startswith("-") or "=" in words[0]):
-            words = words[1:]
+def command_programs(words: list[str], how: str, location: str, line: int, search: tuple[str, ...], working: str,
+                     relative: bool = False) -> list[Program]:
+    """The programs a command starts that can lead to a Python environment: the program itself (through `env`, an
+    init such as tini, and `sh -c`), and a project runner's virtualenv in the working directory `working` ("" when not
+    known). `relative`: a program path with a slash that is not absolute is run from the working directory, as
+    execve runs it (a container's process, a shell's command); systemd refuses one in ExecStart=."""
+    words = _unwrapped(words)
     if not words:
         return []
     found = []
@@ -373,6 +390,8 @@ def _programs(words: list[str], how: str, location: str, line: int, search: tupl
         found.append(Program(words[0], how, location, line))
     elif "/" not in words[0]:
         found.append(Program(words[0], how, location, line, search=search))
+    elif relative and working:
+        found.append(Program(posixpath.normpath(posixpath.join(working, words[0])), how, location, line))
     name = os.path.basename(words[0])
     if name in SHELLS and "-c" in words[1:-1]:
         script = _shell_words(words[words.index("-c") + 1])
@@ -380,10 +399,23 @@ def _programs(words: list[str], how: str, location: str, line: int, search: tupl
         while script and script[0] == "exec":
             script = script[1:]
         if script and not script[0].startswith("/"):
-            found += _programs(script, how, location, line, search, working)
+            found += command_programs(script, how, location, line, search, working, relative=True)
     if name in RUNNERS and "run" in words[1:] and working:
-        found.append(Program(words[0], how, location, line, virtualenv=os.path.join(working, ".venv")))
+        found.append(Program(words[0], how, location, line, virtualenv=posixpath.join(working, ".venv")))
     return found
+
+
+def _unwrapped(words: list[str]) -> list[str]:
+    """The command that `env [-i] [NAME=value]… COMMAND` or an init (`tini -- COMMAND`, `dumb-init COMMAND`) runs."""
+    while words and os.path.basename(words[0]) in ("env", *INITS):
+        init = os.path.basename(words[0]) in INITS
+        words = words[1:]
+        if init and "--" in words:
+            words = words[words.index("--") + 1:]
+            continue
+        while words and (words[0].startswith("-") or (not init and "=" in words[0])):
+            words = words[1:]
+    return words
 
 
 def _shell_words(script: str) -> list[str]:
@@ -430,10 +462,13 @@ def _cron(view: View, accounts: Accounts, environment: list[Origin], errors: lis
                     home, note = _home(accounts, user, variables, errors, f"{shown}:{entry.line}", "the cron job's user ")
                     context = contexts[key] = Context("cron", f"cron jobs of {user} in {shown}", user, home, note,
                                                       variables, extra)
+                    if home:  # cron changes to HOME before it runs the job's shell (cron's do_command.c)
+                        context.working_dir, context.working_note = home, f"{home}, the home cron starts the job in"
                 # cron runs the command with /bin/sh -c: its program, through PATH=/usr/bin:/bin, and any path in it
                 words = _shell_words(entry.command)
                 how = f"cron job: {entry.command}"
-                context.programs += _programs(words, how, shown, entry.line, CRON_PATH, "")
+                context.programs += command_programs(words, how, shown, entry.line, CRON_PATH, context.working_dir,
+                                                     relative=True)
                 context.programs += [Program(w, how, shown, entry.line) for w in words[1:] if w.startswith("/")]
             unused = [o for line, o in origins.items() if line not in used]
             if unused:  # settings after the last entry, or in a crontab without one: reported all the same
