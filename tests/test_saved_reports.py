@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from conftest import ENVS, Result, run
+from conftest import ENVS, FIXTURES, Result, run
 from auditor import model
 from auditor.report.saved import SavedReportError, load_data
 
@@ -126,6 +126,24 @@ def test_merge_applies_waivers_per_host(tmp_path, monkeypatch):
     sdk = [(components[f["component"]]["host"], f["waived"]) for f in result.json["findings"]
            if f["rule"] == "ats-python-sdk-before-cutoff"]
     assert sorted(sdk) == [("batch-7", True), ("batch-7", True), ("web-1", False), ("web-1", False)]
+
+
+def test_host_name_labels_reports_made_on_one_machine_about_others(tmp_path):
+    """Two OS images scanned on one machine, as a fleet's controller scans hosts it reaches only through their
+    files: without --host-name both would carry the scanning machine's name, and merge as NAME and NAME#2."""
+    roots = FIXTURES / "os-roots"
+    web = saved_scan(tmp_path, "a.json", "--root", roots / "debian-12", "--host-name", "web-3.example.com")
+    db = saved_scan(tmp_path, "b.json", "--root", roots / "rhel-4", "--host-name", "db-1")
+    assert json.loads(web.read_text())["run"]["host"] == "web-3.example.com"
+    merged = run("report", "merge", web, db, "--format", "json")
+    assert [s["host"] for s in merged.json["run"]["merged"]] == ["web-3.example.com", "db-1"]
+    assert {t["location"]: t["host"] for t in merged.json["targets"]} == {str(roots / "debian-12"): "web-3.example.com",
+                                                                         str(roots / "rhel-4"): "db-1"}
+    (rhel,) = [c for c in merged.json["components"] if c["kind"] == "os" and c["host"] == "db-1"]
+    assert rhel["name"] == "rhel"
+    for bad in ("", " ", "web\x1b[31m-3"):
+        result = run("scan", "--root", roots / "debian-12", "--host-name", bad)
+        assert result.code == 2 and "--host-name" in result.err and "\x1b" not in result.err
 
 
 def requirements(tmp_path, name, text):

@@ -65,6 +65,8 @@ def scan(args: ScanArgs) -> int:
                                      probe=probe, image=image, image_view=image_view))
         except NothingScanned as exc:
             return fail(f"nothing could be scanned: {exc}")
+    if args.host_name:
+        report.run["host"] = args.host_name
     code = emit(report, args.output, args.as_of)
     return _fail_closed(report, args.strict) or code
 

@@ -167,6 +167,10 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         scan.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
                           help="with --image, the image of this platform from a multi-platform index (default: this "
                                "machine's, e.g. linux/amd64)")
+        scan.add_argument("--host-name", metavar="NAME", type=_host_name,
+                          help="the name of the machine the report is about (run.host: the label `report merge` "
+                               "keeps on its items); default: this machine's network name. Give it where the report "
+                               "is about another machine: a --root or --image scan, a fleet's host")
         scan.add_argument("--strict", action="store_true",
                           help="exit 2 when any part of a target could not be scanned (an unreadable file or folder, a "
                                "search cap reached), not only when a whole target could not be read")
@@ -271,6 +275,13 @@ def _add_probe_run_options(command: argparse.ArgumentParser) -> None:
 MAX_SECONDS = 86_400.0
 MAX_RETRIES = 100
 MAX_JOBS = 1_000
+
+
+def _host_name(text: str) -> str:
+    """argparse type of --host-name: a label a person reads in a merged report, so printable and not blank."""
+    if not text.strip() or not text.isprintable() or len(text) > 255:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a name of 1 to 255 printable characters, such as web-3")
+    return text
 
 
 def _seconds(text: str) -> float:
