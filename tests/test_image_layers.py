@@ -15,11 +15,15 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor.image.layers import Layer
 from auditor.image.streams import RESTART_EVERY, Blob, Forward, Region, plain
 from auditor.image.tar import TarError, members
 from auditor.image.tree import Tree, file_place
+from fuzz_targets import MODULES
+from fuzzing import fuzz
 
 LONG = "a-folder-whose-name-is-long/" * 5 + "and-a-file-name-past-one-hundred-characters.txt"
 
@@ -176,3 +180,22 @@ def test_files_are_read_in_any_order_from_a_zstd_layer_of_several_frames(tmp_pat
     frames = tmp_path / "layer.tar.zst"
     frames.write_bytes(compressor.compress(data[:5_000_000]) + compressor.compress(data[5_000_000:]))
     read_in_random_order(frames, files)
+
+
+IMAGE_TARGETS = MODULES["image"]
+
+
+@fuzz
+@given(st.data())
+def test_a_changed_layer_is_read_or_refused_never_crashes(data):
+    """Real layers (a GNU and a pax tar, gzip and zstd blobs of them) with bytes changed, cut or appended: the
+    tar reader gives members inside the stream or its own error; the tree applies what it can, reads back what it
+    placed, and says the rest in one-line problems (fuzz/targets_image.py checks each outcome)."""
+    seed = data.draw(st.sampled_from(IMAGE_TARGETS.seeds()["layer-tree"]))
+    changed = bytearray(seed)
+    for _ in range(data.draw(st.integers(0, 8))):
+        changed[data.draw(st.integers(0, len(changed) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(changed)))
+    blob = bytes(changed[:cut]) + data.draw(st.binary(max_size=64))
+    IMAGE_TARGETS.TARGETS["layer-tar"](blob)
+    IMAGE_TARGETS.TARGETS["layer-tree"](blob)
