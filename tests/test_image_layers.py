@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from auditor.image.layers import Layer
 from auditor.image.streams import RESTART_EVERY, Blob, Forward, Region, plain
 from auditor.image.tar import TarError, members
-from auditor.image.tree import Tree, file_place
+from auditor.image import tree as tree_module
+from auditor.image.tree import TooManyNames, Tree, file_place
 from fuzz_targets import MODULES
 from fuzzing import fuzz
 
@@ -199,3 +200,14 @@ def test_a_changed_layer_is_read_or_refused_never_crashes(data):
     blob = bytes(changed[:cut]) + data.draw(st.binary(max_size=64))
     IMAGE_TARGETS.TARGETS["layer-tar"](blob)
     IMAGE_TARGETS.TARGETS["layer-tree"](blob)
+
+
+def test_an_image_of_too_many_names_is_not_read(tmp_path, monkeypatch):
+    """The names of all layers are bounded, counted as a layer is listed (not once a layer of millions is held)."""
+    plain_tar, _ = big_layer(tmp_path)  # 120 files
+    monkeypatch.setattr(tree_module, "MAX_ENTRIES", 200)
+    tree = Tree()
+    tree.apply(Layer(1, "", Region(str(plain_tar), 0, plain_tar.stat().st_size)))
+    assert tree.names == 120
+    with pytest.raises(TooManyNames, match="the image holds over 200 names; not read"):
+        tree.apply(Layer(2, "", Region(str(plain_tar), 0, plain_tar.stat().st_size)))

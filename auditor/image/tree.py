@@ -32,6 +32,10 @@ MAX_LAYERS = (1 << _LAYER_BITS) - 1
 _KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
 
 
+class TooManyNames(FsError):
+    """The image holds more names than MAX_ENTRIES: it is not read at all."""
+
+
 class Link:
     """A symlink: its text, and whether that text climbs out of the image's root (then it is never followed)."""
 
@@ -109,7 +113,7 @@ class Tree:
         self.root: Folder = {}
         self.layers: list[Layer] = []
         self.problems: list[Problem] = []
-        self.names = 0  # members applied, over all layers
+        self.names = 0  # members of the layers applied
         self._last: tuple[str, Folder] | None = None  # the folder the last member went into, by its name
 
     def apply(self, layer: Layer) -> None:
@@ -119,8 +123,12 @@ class Tree:
         whiteouts: list[str] = []
         staged = _Staged()
         problems: list[Problem] = []
+        names = self.names
         try:
             for member in layer.listing():
+                names += 1
+                if names > MAX_ENTRIES:  # before a layer of millions of members is held
+                    raise TooManyNames(f"the image holds over {MAX_ENTRIES:,} names; not read")
                 name = _normal(member.name)
                 if name is None:
                     problems.append(Problem(_shown_climbing(member.name), f"{layer.label}: the entry {member.name!r} "
@@ -129,12 +137,12 @@ class Tree:
                     whiteouts.append(name)
                 elif name:
                     staged.add(name, member)
+        except TooManyNames:
+            raise
         except FsError as exc:
             self.problems.append(Problem("/", f"{layer.label} not applied: {exc}; none of its files are used"))
             return
-        self.names += len(whiteouts) + len(staged.names)
-        if self.names > MAX_ENTRIES:
-            raise FsError(f"the image holds over {MAX_ENTRIES:,} names; not read")
+        self.names = names
         index = len(self.layers)
         self.layers.append(layer)
         self.problems += problems
