@@ -111,7 +111,7 @@ class Layer:
             if self.compression is None:
                 blob = Blob(self.region, start=offset)
                 try:
-                    data = Forward(plain(blob), offset).take(size)
+                    data = blob.read(size)
                 finally:
                     blob.close()
             else:

@@ -92,11 +92,17 @@ class Blob:
         self._file.seek(region.offset + start)
 
     def read(self, size: int = READ_SIZE) -> bytes:
+        """The next `size` bytes (fewer at the region's end)."""
         size = min(size, self.region.size - self.position)
         if size <= 0:
             return b""
         data = self._file.read(size)
-        if not data:
+        while 0 < len(data) < size:  # a raw file may give fewer bytes than asked
+            more = self._file.read(size - len(data))
+            if not more:
+                break
+            data += more
+        if len(data) < size:
             raise EOFError(f"{self.region.path} is shorter than the {self.region.size:,} bytes it was listed with")
         self.position += len(data)
         if self.digest is not None:
