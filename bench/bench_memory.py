@@ -40,9 +40,10 @@ def peak_rss_mb(command: list[str], runs: int, ok_codes=(0, 1)) -> float:
     return peak_rss_and_seconds(command, runs, ok_codes)[0]
 
 
-def make_image(root: str, files: int) -> int:
-    """A Debian-like image: what an image scan reads, then filler until it holds about `files` files."""
-    image = Image(root)
+def make_image(root: str, files: int, image: Image | None = None) -> int:
+    """A Debian-like image: what an image scan reads, then filler until it holds about `files` files (written into
+    `image`, a writer with Image's methods, else under `root`)."""
+    image = image or Image(root)
     bundle = ca_bundle()
     image.write("/etc/os-release", 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
     image.write("/etc/ssl/certs/ca-certificates.crt", bundle)

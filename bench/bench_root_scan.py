@@ -114,9 +114,10 @@ def distribution(image: Image, site: str, name: str, version: str, modules: int 
         image.write(f"{site}/{module}/{path}", data)
 
 
-def make_image(root: str) -> int:
-    """Write the image; returns the number of files and links in it."""
-    image = Image(root)
+def make_image(root: str, image: Image | None = None) -> int:
+    """Write the image (into `image`, a writer with Image's methods, else files under `root`); returns the number
+    of files and links in it."""
+    image = image or Image(root)
     bundle = ca_bundle()
     # -- identity and the OS trust store
     image.write("/etc/os-release", 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\n'

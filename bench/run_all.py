@@ -1,6 +1,7 @@
 """Run every benchmark; each prints its own ratio against a baseline measured in the same run."""
 
 import bench_anchor_check
+import bench_images
 import bench_java_cacerts
 import bench_lambda_zip
 import bench_lockfiles
@@ -22,3 +23,4 @@ if __name__ == "__main__":
     bench_report_merge.main()
     bench_root_scan.main()
     bench_memory.main()
+    bench_images.main()

@@ -11,7 +11,7 @@ TARGETS = fuzz_run.all_targets(MODULES)
 
 
 def test_every_area_has_targets_and_names_are_unique():
-    assert set(MODULES) == {"config", "platform", "python", "services", "trust"}
+    assert set(MODULES) == {"config", "image", "platform", "python", "services", "trust"}
     assert len(TARGETS) == sum(len(module.TARGETS) for module in MODULES.values()) >= 50
 
 

@@ -15,10 +15,13 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import zstandard
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from auditor.image.layers import Layer, Region, Tree
+from auditor.image.layers import Layer
+from auditor.image.streams import Region
+from auditor.image.tree import Tree
 from auditor.image.source import machine_platform
 from conftest import ENVS, run, scan_json
 from test_truststore import AMAZON_ROOT_CA_1, pem, self_signed
@@ -227,15 +230,98 @@ def test_several_images_need_a_ref_and_a_wrong_ref_says_what_there_is(images):
     assert result.code == 2 and "no image named 'nope'" in result.err
 
 
-def test_a_zstd_layer_is_an_error_entry(tmp_path):
-    blob = tmp_path / "layer"
-    blob.write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 64)
+def manifest_of(layout: Path, tag: str) -> dict:
+    index = json.loads((layout / "index.json").read_text())
+    (descriptor,) = [d for d in index["manifests"] if d["annotations"]["org.opencontainers.image.ref.name"] == tag]
+    return json.loads((layout / "blobs" / "sha256" / descriptor["digest"].split(":")[1]).read_text())
+
+
+def blob_path(layout: Path, digest: str) -> Path:
+    return layout / "blobs" / "sha256" / digest.split(":")[1]
+
+
+def test_a_zstd_image_scans_as_its_gzip_twin(images, tmp_path):
+    """skopeo recompresses the image's layers with zstd (the OCI media type tar+zstd); the scan reads them as the
+    gzip ones: the same findings, installs and errors, the same config."""
+    twin = tmp_path / "zstd"
+    sh("skopeo", "copy", "--dest-compress-format", "zstd", f"oci:{images['layout']}:app", f"oci:{twin}:app")
+    layers = manifest_of(twin, "app")["layers"]
+    assert [d["mediaType"] for d in layers] == ["application/vnd.oci.image.layer.v1.tar+zstd"] * 2
+    assert all(blob_path(twin, d["digest"]).read_bytes()[:4] == b"\x28\xb5\x2f\xfd" for d in layers)
+    by_zstd = scan_json("--image", f"{twin}:app")
+    by_gzip = scan_json("--image", f"{images['layout']}:app")
+    assert findings(by_zstd) == findings(by_gzip) and {f[0] for f in findings(by_zstd)} >= {"ats-store-without-anchor"}
+    assert installs(by_zstd) == installs(by_gzip)
+    assert errors(by_zstd) == errors(by_gzip)
+    details = [next(t for t in r["targets"] if t["kind"] == "image")["details"] for r in (by_zstd, by_gzip)]
+    assert details[0]["config_digest"] == details[1]["config_digest"]  # the same uncompressed layers (diff_ids)
+    assert details[0]["manifest_digest"] != details[1]["manifest_digest"]
+
+
+def test_a_tampered_layer_blob_is_refused_and_none_of_its_files_used(images, tmp_path):
+    """One byte of the app's second layer changed (its gzip header's time stamp: the tar inflates as before, only
+    the digest tells): the layer is refused as a runtime refuses to pull it, so the image is read as its base."""
+    layout = tmp_path / "tampered"
+    shutil.copytree(images["layout"], layout)
+    second = manifest_of(layout, "app")["layers"][1]["digest"]
+    blob = blob_path(layout, second)
+    data = bytearray(blob.read_bytes())
+    data[4] ^= 0x01
+    blob.write_bytes(bytes(data))
+    report = scan_json("--image", f"{layout}:app")
+    (message,) = [e["message"] for e in report["errors"] if e["location"] == "/"]
+    assert message.startswith(f"layer 2 ({second[:19]}) not applied: its blob does not match its digest {second} "
+                              "(it hashes to sha256:")
+    assert message.endswith("a runtime would refuse it; none of its files are used")
+    base = scan_json("--image", f"{images['layout']}:base")
+    assert findings(report) == findings(base) and installs(report) == installs(base)
+    assert [e for e in errors(report) if e[0] != "/"] == errors(base)
+    assert [c["version"] for c in named(report, "botocore")] == ["0.21.0"]  # the second layer's deletion not applied
+
+
+def test_a_tampered_archive_layer_is_refused_by_its_diff_id(images, tmp_path):
+    """A docker-archive names its layers by no manifest: each layer tar is checked against the config's
+    rootfs.diff_ids. A letter of the CA bundle changed inside the archive's layer is caught, nothing of it used."""
+    archive = tmp_path / "base.tar"
+    data = bytearray(images["archives"]["base"].read_bytes())
+    at = data.index(b"-----BEGIN CERTIFICATE-----\n") + 40
+    data[at] = ord("A") if data[at] != ord("A") else ord("B")
+    archive.write_bytes(bytes(data))
+    report = scan_json("--image", archive)
+    (message,) = [e["message"] for e in report["errors"] if e["location"] == "/"]
+    with tarfile.open(images["archives"]["base"]) as tar:
+        config = json.load(tar.extractfile(json.load(tar.extractfile("manifest.json"))[0]["Config"]))
+    diff_id = config["rootfs"]["diff_ids"][0]
+    assert message.startswith(f"layer 1 ({diff_id[:19]}) not applied: its uncompressed tar does not match its "
+                              f"digest {diff_id}")
+    assert not [c for c in report["components"] if c["kind"] in ("python-package", "os")]
+    assert all(not c["details"].get("anchors") for c in report["components"] if c["kind"] == "trust-store")
+    untouched = scan_json("--image", images["archives"]["base"])
+    assert not [e for e in untouched["errors"] if e["location"] == "/"] and named(untouched, "botocore")
+
+
+def test_a_damaged_zstd_layer_and_a_zstd_bomb_are_error_entries(tmp_path):
+    """Hand-made layers (unchecked digests): a zstd stream cut short inside its frame, and a member that declares
+    200 MB inflated from a few KB (the decompression bound holds for zstd as for gzip)."""
+    layer_tar(tmp_path / "plain.tar", [(entry("etc/os-release"), b"ID=debian\n" * 2000)])
+    cut = zstandard.ZstdCompressor().compress((tmp_path / "plain.tar").read_bytes())[:-40]
+    bomb_tar = tmp_path / "bomb.tar"
+    with tarfile.open(bomb_tar, "w") as tar:
+        info = entry("zeros")
+        info.size = 200 << 20
+        tar.addfile(info, io.BytesIO(bytes(info.size)))
+    with open(bomb_tar, "rb") as source, open(tmp_path / "bomb.zst", "wb") as target:
+        zstandard.ZstdCompressor().copy_stream(source, target)
+    (tmp_path / "cut.zst").write_bytes(cut)
     tree = Tree()
-    tree.apply(Layer(1, "sha256:" + "0" * 64, Region(str(blob), 0, blob.stat().st_size)))
+    for number, name in enumerate(("cut.zst", "bomb.zst"), 1):
+        blob = tmp_path / name
+        tree.apply(Layer(number, "", Region(str(blob), 0, blob.stat().st_size)))
     assert [p.message for p in tree.problems] == [
-        "layer 1 (sha256:000000000000) not applied: zstd layer: not supported yet; the image's files are those of "
-        "the layers below it"]
-    assert list(tree.nodes) == [""]
+        "layer 1 not applied: not a readable tar (the zstd stream ends inside a frame); none of its files are used",
+        f"layer 2 not applied: its members declare over {200 << 20:,} bytes from {(tmp_path / 'bomb.zst').stat().st_size:,} "
+        "compressed, a ratio over the 100:1 limit; none of its files are used"]
+    assert tree.root == {}
 
 
 def test_a_tar_of_the_layout_is_read_in_place(images, tmp_path):

@@ -20,7 +20,8 @@ import tarfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.image.layers import TAR_ERRORS, Layer, Region, forget_headers
+from auditor.image.layers import TAR_ERRORS, Layer, forget_headers
+from auditor.image.streams import Region
 
 JSON_CAP = 4 * 1024 * 1024
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -243,7 +244,9 @@ def _from_manifest(files: _Files, spec: str, layout: str, manifest: Any, digest:
     for number, descriptor in enumerate(manifest.get("layers") or [], 1):
         if not isinstance(descriptor, dict):
             raise ImageError(f"{files.path}: layer {number} of the manifest is no descriptor")
-        layers.append(Layer(number, str(descriptor.get("digest", "")), files.region(files.blob(descriptor.get("digest")))))
+        layer_digest, size = descriptor.get("digest"), descriptor.get("size")
+        layers.append(Layer(number, str(layer_digest), files.region(files.blob(layer_digest)), checks="blob",
+                            size=size if isinstance(size, int) and not isinstance(size, bool) else None))
     return _image(spec, layout, config, config_digest, digest, tags, layers)
 
 
@@ -281,18 +284,31 @@ def _archive_image(files: _Files, spec: str, ref: str | None) -> Image:
     with config_region.open() as file:
         config_digest = "sha256:" + hashlib.sha256(file.read(config_region.size)).hexdigest()
     config = files.read_json(config_name)
-    layers = [Layer(number, _layer_digest(name), files.region(str(name)))
-              for number, name in enumerate(entry.get("Layers") or [], 1)]
+    names = entry.get("Layers") or []
+    if not isinstance(names, list):
+        raise ImageError(f"{files.path}: manifest.json lists no layers for the image")
+    diff_ids = _diff_ids(config, len(names), files.path)
+    layers = [Layer(number, diff_id, files.region(str(name)), checks="tar")
+              for number, (name, diff_id) in enumerate(zip(names, diff_ids), 1)]
     return _image(spec, "docker-archive", config, config_digest, None, tags(entry), layers)
+
+
+def _diff_ids(config: Any, layers: int, where: str) -> list[str]:
+    """The digests of an archive's uncompressed layer tars, as its config lists them (`rootfs.diff_ids`): what
+    docker load checks each layer against, since an archive has no manifest naming them."""
+    rootfs = config.get("rootfs") if isinstance(config, dict) else None
+    found = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+    if not isinstance(found, list) or len(found) != layers:
+        listed = len(found) if isinstance(found, list) else "no"
+        raise ImageError(f"{where}: the image config lists {listed} layer digests (rootfs.diff_ids) for {layers} "
+                         "layers; its layers cannot be checked")
+    for digest in found:
+        if not isinstance(digest, str) or not _DIGEST.match(digest):
+            raise ImageError(f"{where}: the image config lists {digest!r} as a layer digest")
+    return found
 
 
 def _same_tag(ref: str, tag: str) -> bool:
     """REF names the tag as written, or without the registry and library prefix docker adds (name:tag for
     docker.io/library/name:tag)."""
     return tag in (ref, f"docker.io/{ref}", f"docker.io/library/{ref}")
-
-
-def _layer_digest(name: Any) -> str:
-    """A docker-archive layer's digest where its file name says it (blobs/sha256/HEX, HEX.tar, HEX/layer.tar)."""
-    found = re.search(r"([0-9a-f]{64})", str(name))
-    return f"sha256:{found.group(1)}" if found else ""

@@ -13,7 +13,8 @@ import io
 from typing import Any, BinaryIO
 
 from auditor.fs import MAX_SYMLINKS, FsError, View, shown
-from auditor.image.layers import Layer, Node, Tree
+from auditor.image.layers import Layer
+from auditor.image.tree import Entry, Link, Tree, file_place, kind_of
 
 TOP = "/.image-layers"  # the host-path-shaped prefix of the image's paths; never read on this machine
 
@@ -37,7 +38,7 @@ class _Entry:
 
 
 class LayeredView(View):
-    """The View of an image's layers applied in order (auditor.image.layers.Tree)."""
+    """The View of an image's layers applied in order (auditor.image.tree.Tree)."""
 
     def __init__(self, layers: list[Layer]):
         self.top = TOP
@@ -45,100 +46,93 @@ class LayeredView(View):
         self.display_top = "/"
         self._plain_dirs: set[str] = set()
         self._number = -1  # keeps no folder of this machine open
-        self.layers = layers
         self.tree = Tree()
         for layer in layers:
             self.tree.apply(layer)
 
     def close(self) -> None:
-        for layer in self.layers:
-            layer.close()
+        self.tree.close()
 
     # -- names ----------------------------------------------------------------------------------------
-    def _key(self, host_path: str) -> str:
-        return host_path[len(self.top) + 1:]
-
-    def resolve(self, host_path: str) -> str:
+    def _walk(self, host_path: str) -> tuple[list[str], Entry | None]:
+        """The parts of the path in the image with every symlink resolved, and what the tree holds there."""
         if not self.inside(host_path):
             raise FsError("outside the scanned image")
-        nodes = self.tree.nodes
         pending = host_path[len(self.top):].split("/")
         pending.reverse()
         parts: list[str] = []
+        trail: list[Entry | None] = [self.tree.root]  # what the tree holds at each prefix of parts
         hops = 0
         while pending:
             name = pending.pop()
             if name in ("", "."):
                 continue
             if name == "..":
-                if parts:
+                if parts:  # the image's / has no parent
                     parts.pop()
-                continue  # the image's / has no parent
-            parts.append(name)
-            node = nodes.get("/".join(parts))
-            if node is None or node.kind != "link":
+                    trail.pop()
                 continue
-            if node.leaves:
-                raise FsError(f"symlink to {shown(node.text)} leaves the image; not followed")
-            hops += 1
-            if hops > MAX_SYMLINKS:
-                raise FsError("too many levels of symbolic links (a symlink loop?)")
-            parts.pop()
-            if node.text.startswith("/"):
-                parts = []
-            pending.extend(reversed(node.text.split("/")))
-        return self.top + "".join("/" + p for p in parts)
+            here = trail[-1]
+            found = here.get(name) if isinstance(here, dict) else None
+            if isinstance(found, Link):
+                if found.leaves:
+                    raise FsError(f"symlink to {shown(found.text)} leaves the image; not followed")
+                hops += 1
+                if hops > MAX_SYMLINKS:
+                    raise FsError("too many levels of symbolic links (a symlink loop?)")
+                if found.text.startswith("/"):
+                    parts, trail = [], [self.tree.root]
+                pending.extend(reversed(found.text.split("/")))
+                continue
+            parts.append(name)
+            trail.append(found)
+        return parts, trail[-1]
 
-    def _node(self, host_path: str) -> Node | None:
-        return self.tree.nodes.get(self._key(self.resolve(host_path)))
+    def resolve(self, host_path: str) -> str:
+        return self.top + "".join("/" + p for p in self._walk(host_path)[0])
 
     # -- reading ----------------------------------------------------------------------------------------
     def kind(self, host_path: str) -> str | None:
         try:
-            node = self._node(host_path)
+            entry = self._walk(host_path)[1]
         except FsError:
             return "other"  # a loop, a link out of the image: exists, but not usable
-        if node is None:
-            return None
-        return node.kind if node.kind in ("file", "dir") else "other"
+        return None if entry is None else kind_of(entry)
 
     def link_text(self, host_path: str) -> str | None:
         folder, _, name = host_path.rpartition("/")
         try:
-            real = self.resolve(folder)
+            here = self._walk(folder)[1]
         except FsError:
             return None
-        node = self.tree.nodes.get(self._key(f"{real}/{name}"))
-        return shown(node.text) if node is not None and node.kind == "link" else None
+        found = here.get(name) if isinstance(here, dict) else None
+        return shown(found.text) if isinstance(found, Link) else None
 
     def read_bytes(self, host_path: str, cap: int = 8 * 1024 * 1024, head: bool = False) -> bytes:
-        node = self._node(host_path)
-        if node is None:
+        entry = self._walk(host_path)[1]
+        if entry is None:
             raise FsError("No such file or directory")
-        if node.kind == "dir":
+        if isinstance(entry, dict):
             raise FsError("not a regular file (a directory); not read")
-        if node.kind != "file" or node.layer is None:
-            raise FsError("not a regular file (a device or FIFO of the image); not read")
-        if node.size > cap and not head:
-            raise FsError(f"file is {node.size} bytes, over the {cap}-byte limit; not read")
-        return node.layer.read(node.offset, min(node.size, cap))
+        if not isinstance(entry, int):
+            raise FsError("not a regular file (a device, FIFO or sparse file of the image); not read")
+        size = file_place(entry)[2]
+        if size > cap and not head:
+            raise FsError(f"file is {size} bytes, over the {cap}-byte limit; not read")
+        return self.tree.read(entry, cap)
 
     def open_file(self, host_path: str, cap: int) -> BinaryIO:
         return io.BytesIO(self.read_bytes(host_path, cap))
 
     def listing(self, host_dir: str) -> tuple[str, list[Any]]:
-        real = self.resolve(host_dir)
-        node = self.tree.nodes.get(self._key(real))
-        if node is None:
+        parts, entry = self._walk(host_dir)
+        if entry is None:
             raise FsError("No such file or directory")
-        if node.children is None:
+        if not isinstance(entry, dict):
             raise FsError("Not a directory")
-        key = self._key(real)
-        prefix = key + "/" if key else ""
-        nodes = self.tree.nodes
-        return real, [_Entry(name, nodes[prefix + name].kind) for name in sorted(node.children)]
+        real = self.top + "".join("/" + p for p in parts)
+        return real, [_Entry(name, kind_of(entry[name])) for name in sorted(entry)]
 
     def problems(self) -> list[tuple[str, str]]:
         """(path in the image, message) of each thing its layers hold that could not be applied."""
         return [(p.path, p.message) for p in self.tree.problems]
-
