@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from auditor.model import Report
-
 from auditor.redact import redact_tree
 
+if TYPE_CHECKING:
+    from auditor.report.json_text import Stream
+    from auditor.report.view import ReportView
+
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+SECTIONS = ("verdicts", "targets", "components", "findings", "errors")
+READS = frozenset(SECTIONS)
 
 
 def to_json_data(report: Report) -> dict[str, Any]:
@@ -19,7 +24,27 @@ def to_json_data(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_json_data(report), indent=2, ensure_ascii=False) + "\n"
+    from auditor.report import json_text
+
+    return json_text.dumps(to_json_data(report)) + "\n"
+
+
+def write(view: ReportView, out: IO[str]) -> None:
+    """The report, its items written one at a time as the view gives them."""
+    from auditor.report.json_text import write
+
+    totals = view.totals
+    summary = {"findings": totals.findings, "failing": totals.failing, "not_scanned": totals.errors,
+               "verdicts": totals.answers}
+    document = {**view.json_header(), "summary": summary, **{section: _items(view, section) for section in SECTIONS}}
+    write(out, document)
+    out.write("\n")
+
+
+def _items(view: ReportView, section: str) -> Stream:
+    from auditor.report.json_text import Stream
+
+    return Stream(lambda: view.records(section))
 
 
 def schema() -> dict[str, Any]:
