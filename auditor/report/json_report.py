@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 from auditor.model import Report
 from auditor.redact import redact_tree
 
 if TYPE_CHECKING:
-    from auditor.report.json_text import Stream
     from auditor.report.view import ReportView
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -31,20 +30,19 @@ def render(report: Report) -> str:
 
 def write(view: ReportView, out: IO[str]) -> None:
     """The report, its items written one at a time as the view gives them."""
-    from auditor.report.json_text import write
+    from auditor.report.json_text import Stream, write
 
     totals = view.totals
     summary = {"findings": totals.findings, "failing": totals.failing, "not_scanned": totals.errors,
                "verdicts": totals.answers}
-    document = {**view.json_header(), "summary": summary, **{section: _items(view, section) for section in SECTIONS}}
-    write(out, document)
+    document = {**view.json_header(), "summary": summary,
+                **{section: Stream(_records(view, section)) for section in SECTIONS}}
+    write(out, document, string=view.json_text)
     out.write("\n")
 
 
-def _items(view: ReportView, section: str) -> Stream:
-    from auditor.report.json_text import Stream
-
-    return Stream(lambda: view.records(section))
+def _records(view: ReportView, section: str) -> Callable[[], Iterable[dict[str, Any]]]:
+    return lambda: view.json_records(section)
 
 
 def schema() -> dict[str, Any]:

@@ -25,25 +25,29 @@ class Stream:
         return iter(self.items())
 
 
-def dumps(value: Any, level: int = 0) -> str:
+String = Callable[[str], str]  # a string value's JSON text
+
+
+def dumps(value: Any, level: int = 0, string: String = encode_basestring) -> str:
     """The text of `value` as json.dumps(value, indent=2, ensure_ascii=False) writes it, its lines after the first
-    indented by `level` steps as if it were nested that deep."""
+    indented by `level` steps as if it were nested that deep. `string`: what a string value is written as (the keys
+    are always written as they are)."""
     parts: list[str] = []
-    _text(value, "\n" + _INDENT * level, parts)
+    _text(value, "\n" + _INDENT * level, parts, string)
     return "".join(parts)
 
 
-def write(out: IO[str], value: Any, level: int = 0) -> None:
+def write(out: IO[str], value: Any, level: int = 0, string: String = encode_basestring) -> None:
     """`value` written to `out` as dumps() would write it; a Stream inside it is written one item at a time."""
-    _write(out, value, "\n" + _INDENT * level)
+    _write(out, value, "\n" + _INDENT * level, string)
 
 
-def _write(out: IO[str], value: Any, newline: str) -> None:
+def _write(out: IO[str], value: Any, newline: str, string: String) -> None:
     if isinstance(value, Stream):  # its items hold no Stream
         inner, first = newline + _INDENT, True
         for item in value:
             text = ["[" if first else ",", inner]
-            _text(item, inner, text)
+            _text(item, inner, text, string)
             out.write("".join(text))
             first = False
         out.write("[]" if first else newline + "]")
@@ -51,19 +55,19 @@ def _write(out: IO[str], value: Any, newline: str) -> None:
         inner, separator = newline + _INDENT, "{"
         for key, item in value.items():
             out.write(separator + inner + _key(key))
-            _write(out, item, inner)
+            _write(out, item, inner, string)
             separator = ","
         out.write(newline + "}")
     elif isinstance(value, list) and _holds_stream(value):
         inner, separator = newline + _INDENT, "["
         for item in value:
             out.write(separator + inner)
-            _write(out, item, inner)
+            _write(out, item, inner, string)
             separator = ","
         out.write(newline + "]")
     else:
         parts: list[str] = []
-        _text(value, newline, parts)
+        _text(value, newline, parts, string)
         out.write("".join(parts))
 
 
@@ -77,10 +81,10 @@ def _holds_stream(value: Any) -> bool:
     return False
 
 
-def _text(value: Any, newline: str, parts: list[str]) -> None:
+def _text(value: Any, newline: str, parts: list[str], string: String) -> None:
     kind = type(value)
     if kind is str:
-        parts.append(encode_basestring(value))
+        parts.append(string(value))
     elif kind is dict:
         if not value:
             parts.append("{}")
@@ -88,12 +92,11 @@ def _text(value: Any, newline: str, parts: list[str]) -> None:
         inner = newline + _INDENT
         separator = "{" + inner
         for key, item in value.items():
-            kind = type(item)
-            if kind is str:
-                parts.append(separator + _key(key) + encode_basestring(item))
+            if type(item) is str:
+                parts.append(separator + _key(key) + string(item))
             else:
                 parts.append(separator + _key(key))
-                _text(item, inner, parts)
+                _text(item, inner, parts, string)
             separator = "," + inner
         parts.append(newline + "}")
     elif kind is list:
@@ -104,10 +107,10 @@ def _text(value: Any, newline: str, parts: list[str]) -> None:
         separator = "[" + inner
         for item in value:
             if type(item) is str:
-                parts.append(separator + encode_basestring(item))
+                parts.append(separator + string(item))
             else:
                 parts.append(separator)
-                _text(item, inner, parts)
+                _text(item, inner, parts, string)
             separator = "," + inner
         parts.append(newline + "]")
     elif value is True:

@@ -21,6 +21,7 @@ import datetime as dt
 import os
 import pickle
 import tempfile
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any, Collection, Iterable, Iterator, Optional, Protocol
 
@@ -78,10 +79,11 @@ class _Spill:
     def path(self, name: str) -> str:
         return os.path.join(self.folder, f"{name}.pickle")
 
-    def write(self, name: str, item: Any) -> None:
+    def write(self, name: str, items: list[Any]) -> None:
+        """Items at the end of the file, pickled together (one host's, as a rule)."""
         handle = self.files.get(name)
-        if handle is not None:
-            handle.write(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+        if handle is not None and items:
+            handle.write(pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL))
 
     def wants(self, name: str) -> bool:
         return name in self.files
@@ -96,9 +98,10 @@ class _Spill:
         with open(self.path(name), "rb") as handle:
             while True:
                 try:
-                    yield pickle.load(handle)  # each item is a pickle of its own
+                    items = pickle.load(handle)  # each list is a pickle of its own
                 except EOFError:
                     return
+                yield from items
 
 
 class _Merge:
@@ -136,7 +139,7 @@ class _Merge:
         source: dict[str, Any] = {"host": label, "file": path, "generated_at": data["generated_at"], "as_of": data["as_of"]}
         if "command" in run:
             source["command"] = run["command"]
-        self.spill.write("sources", self.redactor.tree(source))
+        self.spill.write("sources", [self.redactor.tree(source)])
         self.as_of = max(self.as_of, data["as_of"])
         part = _relabelled(data, label)
         rules = [saved_record("rules", r) for r in data.get("rules", [])]
@@ -178,25 +181,24 @@ class _Merge:
         self.counts["errors"] += len(part["errors"])
         if self.fleet is not None and host is not None:
             summary = self.fleet.add(self.counts["inputs"], host, part, self.fail_on)
-            self.spill.write("hosts", summary)
+            self.spill.write("hosts", [summary])
         self.counts["inputs"] += host is not None
         self._spill(part, host)
 
     def _spill(self, part: Part, host: Optional[str]) -> None:
         spill = self.spill
         for section in ("verdicts", "targets", "errors"):
-            if spill.wants(section):
-                for item in part[section]:
-                    spill.write(section, item)
+            spill.write(section, part[section])
         if spill.wants("components"):
-            for component in part["components"]:
-                spill.write("components", (component["kind"], component))
+            spill.write("components", [(component["kind"], component) for component in part["components"]])
         if spill.wants("findings-info"):
             components = {c["id"]: c for c in part["components"]}
+            by_severity: dict[str, list[Any]] = {}
             for finding in part["findings"]:
-                spill.write(f"findings-{finding['severity']}", (finding, components.get(finding["component"])))
-        if spill.wants("parts"):
-            spill.write("parts", (host, part["targets"], part["components"], part["findings"]))
+                by_severity.setdefault(finding["severity"], []).append((finding, components.get(finding["component"])))
+            for severity, findings in by_severity.items():
+                spill.write(f"findings-{severity}", findings)
+        spill.write("parts", [(host, part["targets"], part["components"], part["findings"])])
 
     def view(self, as_of: Optional[str], run: dict[str, Any]) -> ReportView:
         from auditor import __version__
@@ -221,6 +223,7 @@ class _Redactor:
 
     def __init__(self) -> None:
         self.known: dict[str, str] = {}
+        self.encoded: dict[str, str] = {}
 
     def tree(self, value: Any) -> Any:
         if type(value) is str:
@@ -248,6 +251,15 @@ class _Redactor:
             known = redact(text)
             if len(self.known) < self.LIMIT:  # the first texts met are the ones a fleet repeats
                 self.known[text] = known
+        return known
+
+    def json(self, text: str) -> str:
+        """The text redacted and encoded as a JSON string."""
+        known = self.encoded.get(text)
+        if known is None:
+            known = str(encode_basestring(self.text(text)))
+            if len(self.encoded) < self.LIMIT:
+                self.encoded[text] = known
         return known
 
 
@@ -327,18 +339,19 @@ class MergedView(ReportView):
         self.rule_records = rules
         self.rules = [RuleText(**dict(r, references=tuple(r["references"]))) for r in rules]
 
-    def records(self, section: str) -> Iterator[dict[str, Any]]:
-        """Secrets redacted: the spill files hold the items as read (every renderer but JSON redacts what it writes)."""
-        tree = self.redactor.tree
+    def json_records(self, section: str) -> Iterator[dict[str, Any]]:
         if section == "findings":
             for severity in SEVERITIES:
                 for finding, _ in self.spill.items(f"findings-{severity}"):
-                    yield tree(finding)
+                    yield finding
         elif section == "components":
             for _, component in self.spill.items("components"):
-                yield tree(component)
+                yield component
         else:
-            yield from (tree(item) for item in self.spill.items(section))
+            yield from self.spill.items(section)
+
+    def json_text(self, text: str) -> str:
+        return self.redactor.json(text)  # the spill files hold the items as read: redacted on the way out
 
     def verdicts(self) -> Iterator[ClientVerdict]:
         return (verdict_from_dict(v) for v in self.spill.items("verdicts"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any, Collection, Iterable, Iterator, Optional
 
 from auditor.model import SEVERITIES, ClientVerdict, Component, Finding, Report, RuleText, ScanError, Target
@@ -53,8 +54,13 @@ class ReportView(ABC):
         """The JSON report's fields before its summary and items, secrets redacted."""
 
     @abstractmethod
-    def records(self, section: str) -> Iterable[dict[str, Any]]:
-        """The items of a section (verdicts, targets, components, findings, errors) as the JSON report writes them."""
+    def json_records(self, section: str) -> Iterable[dict[str, Any]]:
+        """The items of a section (verdicts, targets, components, findings, errors) as the JSON report writes them, but
+        for their texts, which are written through json_text."""
+
+    def json_text(self, text: str) -> str:
+        """A text of json_records as the JSON report writes it: secrets redacted, encoded as a JSON string."""
+        return str(encode_basestring(text))
 
     @abstractmethod
     def verdicts(self) -> Iterable[ClientVerdict]: ...
@@ -142,8 +148,8 @@ class _MemoryView(ReportView):
         return {key: value for key, value in self.data().items()
                 if key not in ("summary", "verdicts", "targets", "components", "findings", "errors")}
 
-    def records(self, section: str) -> Iterable[dict[str, Any]]:
-        records: list[dict[str, Any]] = self.data()[section]
+    def json_records(self, section: str) -> Iterable[dict[str, Any]]:
+        records: list[dict[str, Any]] = self.data()[section]  # redacted already
         return records
 
     def verdicts(self) -> Iterable[ClientVerdict]:
