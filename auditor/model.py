@@ -51,7 +51,7 @@ def component_id(kind: str, name: str, version: Optional[str], location: str, li
     return f"{kind}:{name}@{version or '?'}:{short_hash(*where)}"
 
 
-@functools.lru_cache(maxsize=8192)  # a merge checks each id, then makes it again with the host
+@functools.lru_cache(maxsize=2048)  # a merge checks each id, then makes it again with the host
 def _shown_location(location: str) -> str:
     from auditor.redact import redact
 

@@ -69,13 +69,14 @@ def write(view: ReportView, out: IO[str]) -> None:
         summaries, index = iter(view.hosts()), 0
         for host, report in parts:
             groups = _groups(report)
-            out.write(host_heading(next(summaries, None) if host is not None else None,
-                                   [(f"target-{index + i}", name, len(members), len(found))
-                                    for i, (name, (members, found)) in enumerate(groups)]))
+            sections = [host_heading(next(summaries, None) if host is not None else None,
+                                     [(f"target-{index + i}", name, len(members), len(found))
+                                      for i, (name, (members, found)) in enumerate(groups)])]
             components, targets = components_by_id(report), _Targets(report.targets)
             for name, (members, found) in groups:
-                out.write(_target(index, name, members, found, targets, components, host))
+                sections.append(_target(index, name, members, found, targets, components, host))
                 index += 1
+            out.write("".join(sections))  # one write a host: fewer, larger writes to the file
     _errors(view, out)
     out.write("</body></html>\n")
 
@@ -258,7 +259,7 @@ def _component_row(c: Component, findings: list[Finding]) -> Markup:
     return Markup(f'<tr id="{_component_anchor(c)}">{cells}<td>{_state(c, findings, package)}</td></tr>')
 
 
-@functools.lru_cache(maxsize=4096)  # a fleet's hosts hold the same components
+@functools.lru_cache(maxsize=1024)  # a fleet's hosts hold the same components
 def _component_cells(kind: str, name: str, version: str, released: str, place: str, source: str, url: str) -> str:
     origin = f'<div class="muted">from <code>{text(url)}</code></div>' if url else ""
     return (f'<td>{text(kind)}</td><td class="name">{text(name)}</td><td>{text(version)}</td><td>{text(released)}</td>'
@@ -335,13 +336,13 @@ def _finding(finding: Finding, components: Mapping[str, Component]) -> Markup:
 
 # A fleet's hosts share most findings' text: each part is made once.
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _finding_head(severity: str, waived: bool, title: str, rule: str, pack: str) -> str:
     return (f'<header>{_severity_badge(severity, waived)}<h4>{text(title)}</h4></header>'
             f'<dl><dt>rule</dt><dd>{text(f"{rule} ({pack})")}</dd><dt>component</dt><dd>')
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _finding_body(evidence: tuple[Evidence, ...], remediation: str, references: tuple[str, ...]) -> str:
     return (f'<h5>Evidence</h5><ul class="evidence">{"".join(_evidence(e) for e in evidence)}</ul>'
             f'<h5>Remediation</h5><p class="remediation">{text(remediation)}</p>'
@@ -405,6 +406,6 @@ def _finding_anchor(finding: Finding) -> str:
     return _anchor("f-", finding.id)
 
 
-@functools.lru_cache(maxsize=4096)  # each is linked to as often as it is shown
+@functools.lru_cache(maxsize=1024)  # each is linked to as often as it is shown
 def _anchor(prefix: str, id: str) -> str:
     return prefix + short_hash(id)

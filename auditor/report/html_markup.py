@@ -4,20 +4,20 @@
 (what `el` returns) is inserted as it is. Every text is redacted before it is escaped: escaping turns
 `&` into `&amp;`, which would hide `&token=…` from the redaction patterns.
 
-A merged report of a fleet repeats the same texts (titles, remediations, evidence) host after host: each text's
-escaped form is remembered (the first ESCAPED texts met), so that it is redacted and escaped once, not once per host.
+A merged report of a fleet repeats the same texts (titles, remediations, evidence) host after host: the escaped
+form of the ESCAPED texts last used is remembered, so that each is redacted and escaped once, not once per host.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Iterable
 
 from auditor.report.escape import html_text
 
 
 VOID = {"meta", "br", "hr", "img", "link", "input"}  # elements without content or end tag
-ESCAPED = 50_000
-_escaped: dict[str, Markup] = {}
+ESCAPED = 4096
 _names: dict[str, str] = {}  # an attribute's keyword ("class_", "aria_label") and its name ("class", "aria-label")
 
 
@@ -28,13 +28,12 @@ class Markup(str):
 def text(value: object) -> Markup:
     if type(value) is Markup:
         return value
-    plain = value if type(value) is str else str(value)
-    known = _escaped.get(plain)
-    if known is None:
-        known = Markup(html_text(plain))
-        if len(_escaped) < ESCAPED:
-            _escaped[plain] = known
-    return known
+    return _escaped(value if type(value) is str else str(value))
+
+
+@functools.lru_cache(maxsize=ESCAPED)
+def _escaped(plain: str) -> Markup:
+    return Markup(html_text(plain))
 
 
 def el(tag: str, *children: object, **attributes: object) -> Markup:

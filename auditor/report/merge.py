@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import pickle
 import tempfile
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import IO, Any, Collection, Iterable, Iterator, Optional, Protocol
+from typing import IO, Any, Callable, Collection, Iterable, Iterator, Optional, Protocol
 
 from auditor.model import (ANSWERS, SCHEMA_VERSION, SEVERITIES, ClientVerdict, Component, Finding, Report, RuleText,
                            ScanError, Target, component_from_dict, component_id, error_from_dict, finding_from_dict,
                            finding_id, saved_record, severity_rank, target_from_dict, verdict_from_dict)
-from auditor.redact import redact
+from auditor.redact import redact, redact_tree
 from auditor.report.fleet import Fleet, HostSummary
 from auditor.report.json_text import Stream
 from auditor.report.saved import check_ids, load_data
@@ -117,6 +118,7 @@ class _Merge:
         self.packs: list[dict[str, Any]] = []
         self.rules: dict[tuple[str, str], dict[str, Any]] = {}  # the text of each rule with a finding, from the first report that has it
         self.labels: set[str] = set()
+        self.tried: dict[str, int] = {}  # each host name, and the last n of host#n tried for it
         self.kinds: dict[str, int] = {}
         self.as_of = ""
         self.order: dict[str, int] = {}  # each target location, and the place of its first target
@@ -124,10 +126,14 @@ class _Merge:
         self.redactor = _Redactor()
 
     def label(self, host: str) -> str:
-        label, n = host, 1
+        """`host`, or the first of host#2, host#3 … not taken; the search goes on from where it last stopped for that
+        host (every label before it is taken), so that thousands of reports of one host name are labelled in linear time."""
+        n = self.tried.get(host, 1)
+        label = host if n == 1 else f"{host}#{n}"
         while label in self.labels:
             n += 1
             label = f"{host}#{n}"
+        self.tried[host] = n
         self.labels.add(label)
         return label
 
@@ -139,7 +145,7 @@ class _Merge:
         source: dict[str, Any] = {"host": label, "file": path, "generated_at": data["generated_at"], "as_of": data["as_of"]}
         if "command" in run:
             source["command"] = run["command"]
-        self.spill.write("sources", [self.redactor.tree(source)])
+        self.spill.write("sources", [redact_tree(source)])  # its own texts: nothing to remember
         self.as_of = max(self.as_of, data["as_of"])
         part = _relabelled(data, label)
         rules = [saved_record("rules", r) for r in data.get("rules", [])]
@@ -216,14 +222,16 @@ class _Merge:
 
 
 class _Redactor:
-    """redact_tree, changing containers in place and remembering each text's answer (LIMIT texts at most): the reports
-    of a fleet repeat the same texts."""
+    """redact_tree, changing containers in place and remembering the answers for the LIMIT texts last used: the
+    reports of a fleet repeat the same texts."""
 
-    LIMIT = 50_000
+    LIMIT = 4096
 
     def __init__(self) -> None:
-        self.known: dict[str, str] = {}
-        self.encoded: dict[str, str] = {}
+        self.text: Callable[[str], str] = functools.lru_cache(maxsize=self.LIMIT)(redact)
+        # The text redacted and encoded as a JSON string.
+        self.json: Callable[[str], str] = functools.lru_cache(maxsize=self.LIMIT)(
+            lambda text: str(encode_basestring(self.text(text))))
 
     def tree(self, value: Any) -> Any:
         if type(value) is str:
@@ -244,23 +252,6 @@ class _Redactor:
                     elif type(item) is dict or type(item) is list:
                         pending.append(item)
         return value
-
-    def text(self, text: str) -> str:
-        known = self.known.get(text)
-        if known is None:
-            known = redact(text)
-            if len(self.known) < self.LIMIT:  # the first texts met are the ones a fleet repeats
-                self.known[text] = known
-        return known
-
-    def json(self, text: str) -> str:
-        """The text redacted and encoded as a JSON string."""
-        known = self.encoded.get(text)
-        if known is None:
-            known = str(encode_basestring(self.text(text)))
-            if len(self.encoded) < self.LIMIT:
-                self.encoded[text] = known
-        return known
 
 
 def _relabelled(data: dict[str, Any], host: str) -> Part:

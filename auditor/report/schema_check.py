@@ -149,6 +149,10 @@ class _Compiler:
         additional: Check = self.compile(additional_schema)
 
         if not patterns:  # each member checked by its property's schema, or else by additionalProperties
+            # A member that must only be a string (most of them) is checked here, not by a call.
+            strings = frozenset(name for name, sub in schema.get("properties", {}).items()
+                                if isinstance(sub, dict) and sub.get("type") == "string" and not sub.keys() - _ANNOTATIONS - {"type"})
+
             def simple(value: Any) -> bool:
                 if type(value) is not dict:
                     return not typed
@@ -156,7 +160,10 @@ class _Compiler:
                     if name not in value:
                         return False
                 for name, item in value.items():
-                    if not properties.get(name, additional)(item):
+                    if name in strings:
+                        if type(item) is not str:
+                            return False
+                    elif not properties.get(name, additional)(item):
                         return False
                 return True
 
