@@ -118,7 +118,7 @@ class _Merge:
         self.packs: list[dict[str, Any]] = []
         self.rules: dict[tuple[str, str], dict[str, Any]] = {}  # the text of each rule with a finding, from the first report that has it
         self.labels: set[str] = set()
-        self.tried: dict[str, int] = {}  # each host name, and the last n of host#n tried for it
+        self.tried: dict[str, int] = {}  # a host name met more than once, and the last n of host#n tried for it
         self.kinds: dict[str, int] = {}
         self.as_of = ""
         self.order: dict[str, int] = {}  # each target location, and the place of its first target
@@ -133,7 +133,8 @@ class _Merge:
         while label in self.labels:
             n += 1
             label = f"{host}#{n}"
-        self.tried[host] = n
+        if n > 1:  # kept only for a host name met twice: a fleet of distinct names holds just the labels
+            self.tried[host] = n
         self.labels.add(label)
         return label
 
