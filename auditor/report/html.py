@@ -67,11 +67,14 @@ def write(view: ReportView, out: IO[str]) -> None:
         _summary(view, (host_entry(host) for host in view.hosts()), out)
         _metadata(view, out)
         summaries, index = iter(view.hosts()), 0
+        pending = next(summaries, None)
         for host, report in parts:
+            summary = None
+            if pending is not None and pending.host == host:  # the parts and the hosts come in the same order
+                summary, pending = pending, next(summaries, None)
             groups = _groups(report)
-            sections = [host_heading(next(summaries, None) if host is not None else None,
-                                     [(f"target-{index + i}", name, len(members), len(found))
-                                      for i, (name, (members, found)) in enumerate(groups)])]
+            sections = [host_heading(host, summary, [(f"target-{index + i}", name, len(members), len(found))
+                                                     for i, (name, (members, found)) in enumerate(groups)])]
             components, targets = components_by_id(report), _Targets(report.targets)
             for name, (members, found) in groups:
                 sections.append(_target(index, name, members, found, targets, components, host))

@@ -17,8 +17,8 @@ from auditor.report.fleet import HOST_SEGMENTS, NOT_FOUND, RANKED, STORE_STATES,
 from auditor.report.html_markup import Markup, el, text
 
 SHOWN = 12  # bars per chart; the other values are summed into one last bar
-WIDTH, LABEL, BAR, ROW = 720, 236, 400, 26  # the chart's width, its label column, its longest bar, a row's height
-LABEL_CHARACTERS = 34
+WIDTH, LABEL, BAR, ROW = 720, 290, 360, 26  # the chart's width, its label column, its longest bar, a row's height
+LABEL_CHARACTERS = 41
 # A segment's look by its place (worst first): a colour and a pattern, so that print in black and white and readers
 # who do not tell the colours apart still tell the segments apart.
 _STYLES = (("#a4161a", "cross"), ("#d9480f", "stripe"), ("#5c677d", "dot"), ("#2b8a3e", "plain"), ("#ffffff", "hollow"))
@@ -149,15 +149,18 @@ def host_entry(host: HostSummary) -> Markup:
               f"findings {sum(host.findings.values())}")
 
 
-def host_heading(host: Optional[HostSummary], toc: list[tuple[str, str, int, int]]) -> Markup:
+def host_heading(label: Optional[str], host: Optional[HostSummary], toc: list[tuple[str, str, int, int]]) -> Markup:
     """What leads a host's targets: its name, its counts and a link to each of its targets; for the items of no host
-    (a waiver file's), a heading that says so."""
+    (a waiver file's), a heading that says so. `host`: the host's counts (None for a host the merge did not list, in
+    a hand-edited report)."""
     entries = [Markup(f'<li><a href="#{anchor}">{text(name or "(no target)")}</a>: components {members}, '
                       f'findings {found}</li>') for anchor, name, members, found in toc]
-    if host is None:
+    if label is None:
         return el("section", el("h2", "Not from any host's report"),
                   el("p", "What the merge itself added: the waivers that expired or matched nothing."),
                   el("ul", entries, class_="toc"), class_="host", id="host-none")
+    if host is None:
+        return el("section", el("h2", "Host ", el("code", label)), el("ul", entries, class_="toc"), class_="host")
     answers = ", ".join(f"{n} {answer}" for answer, n in host.answers.items() if n) or "no client judged"
     return el("section", el("h2", "Host ", el("code", host.host)),
               el("p", "Worst verdict: ", _answer(host.worst), f" · clients: {answers} · "

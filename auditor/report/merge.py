@@ -2,16 +2,18 @@
 
 Each input is read, checked, labelled with its host and counted, and its items are written to spill files before the
 next input is read: one file per section (findings one per severity, so that they come out worst first, each with
-its component), and for the HTML report one line per host with that host's part. What the renderers show before the
-items (totals, rule packs, the fleet's counters) is counted on the way. `merged()` then gives a ReportView that reads
-the spill files back, and any renderer writes the merged report from it.
+its component) and one of each host's part (for the formats that show host by host), only those the renderer reads.
+What the renderers show before the items (totals, rule packs, rule texts, the fleet's counters) is counted on the way.
+`merged()` then gives a ReportView that reads the spill files back, and any renderer writes the merged report from it:
+the same text as rendering the merged JSON report held whole.
 
 Identity: every target, component, verdict and error carries `host`, the `run.host` of the report it came from (a
 second report from the same host is `host#2`, so nothing is merged away silently). A component's id includes its
 host, so ids stay unique across hosts; findings, verdicts and the details that name a component are relinked.
 
 The inputs are handled as JSON data, not as the model: a merge of a thousand reports spent most of its time making
-the model of each and writing it back. Each item is written as the model would write it (auditor.model.saved_record).
+the model of each and writing it back. Each item is written as the model would write it (auditor.model.saved_record),
+and its secrets are redacted where a renderer writes it (every renderer redacts what it writes).
 """
 
 from __future__ import annotations

@@ -96,9 +96,6 @@ class ReportView(ABC):
     def target_order(self) -> dict[str, int]:
         """Each target location and the place of its first target among the report's targets."""
 
-    def unread_targets(self) -> int:
-        return self.totals.unread
-
 
 def memory_view(report: Report) -> ReportView:
     return _MemoryView(report)
