@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -40,6 +41,26 @@ def host_name() -> str:
 
 def short_hash(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+
+
+def component_id(kind: str, name: str, version: Optional[str], location: str, line: Optional[int], source: str,
+                 host: Optional[str]) -> str:
+    """A component's id from its fields (Component.id; a saved report's components are checked against it)."""
+    # The location as reports show it, so a saved report's ids still match.
+    where = (_shown_location(location), str(line or ""), source) + ((host,) if host else ())
+    return f"{kind}:{name}@{version or '?'}:{short_hash(*where)}"
+
+
+@functools.lru_cache(maxsize=2048)  # a merge checks each id, then makes it again with the host
+def _shown_location(location: str) -> str:
+    from auditor.redact import redact
+
+    return redact(location)
+
+
+def finding_id(rule: str, component: str) -> str:
+    """A finding's id from its rule and its component's id (Finding.id)."""
+    return f"{rule}:{short_hash(rule, component)}"
 
 
 @dataclass(frozen=True)
@@ -89,16 +110,13 @@ class Component:
             return self.trust
         from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
 
-        if any(key in self.details for key in CLIENT_TRUST_KEYS):
+        if not self.details.keys().isdisjoint(CLIENT_TRUST_KEYS):
             return ClientTrust.from_details(self.details)
         return None
 
-    @property
+    @functools.cached_property  # a hash of its fields, which never change: renderers ask for it again and again
     def id(self) -> str:
-        from auditor.redact import redact  # the location as reports show it, so a saved report's ids still match
-
-        where = (redact(self.location), str(self.line or ""), self.source) + ((self.host,) if self.host else ())
-        return f"{self.kind}:{self.name}@{self.version or '?'}:{short_hash(*where)}"
+        return component_id(self.kind, self.name, self.version, self.location, self.line, self.source, self.host)
 
 
 @dataclass(frozen=True)
@@ -123,9 +141,9 @@ class Finding:
     # The waiver that matched, active or expired: status, reason, owner, expires (YYYY-MM-DD), file, line.
     waiver: Optional[dict] = None
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
-        return f"{self.rule}:{short_hash(self.rule, self.component)}"
+        return finding_id(self.rule, self.component)
 
 
 @dataclass(frozen=True)
@@ -267,18 +285,14 @@ class Report:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Report":
         """The inverse of to_dict, for a saved JSON report (already checked against the schema)."""
-        def finding(f: dict) -> Finding:
-            fields = {k: v for k, v in f.items() if k != "id"}
-            return Finding(**dict(fields, evidence=tuple(Evidence(**e) for e in f["evidence"]),
-                                  references=tuple(f["references"])))
-
         return cls(data["tool"]["version"], data["generated_at"], data["as_of"], data["rule_packs"],
-                   targets=[Target(**t) for t in data["targets"]],
-                   components=[Component(**{k: v for k, v in c.items() if k != "id"}) for c in data["components"]],
-                   findings=[finding(f) for f in data["findings"]], errors=[ScanError(**e) for e in data["errors"]],
+                   targets=[target_from_dict(t) for t in data["targets"]],
+                   components=[component_from_dict(c) for c in data["components"]],
+                   findings=[finding_from_dict(f) for f in data["findings"]],
+                   errors=[error_from_dict(e) for e in data["errors"]],
                    fail_on=data["fail_on"], run=data.get("run", {}),
                    rules=[RuleText(**dict(r, references=tuple(r["references"]))) for r in data.get("rules", [])],
-                   verdicts=[_verdict(v) for v in data.get("verdicts", [])])
+                   verdicts=[verdict_from_dict(v) for v in data.get("verdicts", [])])
 
     def to_dict(self) -> dict[str, Any]:
         texts = self.used_rules()
@@ -307,9 +321,83 @@ def _component_dict(component: Component) -> dict[str, Any]:
     return dict(id=component.id, **_clean(data, keep=("version",)))
 
 
-def _verdict(data: dict[str, Any]) -> ClientVerdict:
+# The model of one item of a saved report's section (its dict checked against the schema).
+
+def target_from_dict(data: dict[str, Any]) -> Target:
+    return Target(**data)
+
+
+def component_from_dict(data: dict[str, Any], id_checked: bool = False) -> Component:
+    """`id_checked`: data's id is the one its fields make (checked, or made by this process), and is taken as it is
+    rather than hashed again."""
+    fields = dict(data)
+    fields.pop("id", None)
+    component = Component(**fields)
+    if id_checked:
+        component.__dict__["id"] = data["id"]  # the cached_property's value
+    return component
+
+
+def finding_from_dict(data: dict[str, Any], id_checked: bool = False) -> Finding:
+    fields = dict(data)
+    fields.pop("id", None)
+    fields["evidence"] = tuple(Evidence(**e) for e in data["evidence"])
+    fields["references"] = tuple(data["references"])
+    finding = Finding(**fields)
+    if id_checked:
+        finding.__dict__["id"] = data["id"]
+    return finding
+
+
+def error_from_dict(data: dict[str, Any]) -> ScanError:
+    return ScanError(**data)
+
+
+def verdict_from_dict(data: dict[str, Any]) -> ClientVerdict:
     return ClientVerdict(data["client"], data["label"], data["answer"], tuple(Reason(**r) for r in data["reasons"]),
                          tuple(data.get("findings", ())), data.get("host"))
+
+
+def _names(kind: type, first: tuple[str, ...] = (), leave_out: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return first + tuple(f.name for f in dataclasses.fields(kind) if f.name not in leave_out)
+
+
+# The keys to_dict writes for each section's items, in its order.
+_RECORD_KEYS = {"targets": _names(Target), "components": _names(Component, ("id",), ("facts", "trust")),
+                "findings": _names(Finding, ("id",)), "errors": _names(ScanError), "verdicts": _names(ClientVerdict),
+                "rules": _names(RuleText)}
+
+
+def saved_record(section: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An item of a saved report's section (checked against the schema) as to_dict writes the model made of it: its
+    keys in the model's order, empty optional ones left out; for passing items on without making the model. A new
+    dict (its evidence and reasons may be those of `data`)."""
+    record = _record(section, data, copy=True)
+    if section == "findings":
+        record["evidence"] = [_record("evidence", e) for e in record["evidence"]]
+    elif section == "verdicts":
+        record["reasons"] = [_record("reasons", r) for r in record["reasons"]]
+    return record
+
+
+_RECORD_KEYS.update(evidence=_names(Evidence), reasons=_names(Reason))
+_IN_ORDER: dict[tuple[str, tuple[str, ...]], bool] = {}  # whether the keys are in the model's order, per key tuple
+
+
+def _record(section: str, data: dict[str, Any], copy: bool = False) -> dict[str, Any]:
+    keys = tuple(data)
+    in_order = _IN_ORDER.get((section, keys))
+    if in_order is None:
+        model = [key for key in _RECORD_KEYS[section] if key in data]
+        in_order = list(keys) == model
+        if len(_IN_ORDER) < 1024:
+            _IN_ORDER[section, keys] = in_order
+    values = data.values()
+    if in_order and None not in values and {} not in values:  # as the auditor writes them: taken as they are
+        return dict(data) if copy else data
+    keep = section == "components"  # a component's version is written when null
+    return {key: data[key] for key in _RECORD_KEYS[section]
+            if key in data and ((keep and key == "version") or (data[key] is not None and data[key] != {}))}
 
 
 def _verdict_dict(verdict: ClientVerdict) -> dict[str, Any]:

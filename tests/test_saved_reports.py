@@ -4,10 +4,14 @@ import json
 import os
 import platform
 import stat
+from functools import lru_cache
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import ENVS, FIXTURES, Result, run
+from fuzzing import fuzz
 from auditor import model
 from auditor.report.saved import SavedReportError, load_data
 
@@ -254,3 +258,123 @@ def test_a_report_as_deep_as_the_bound_still_renders(tmp_path):
     assert run("report", "merge", path, path, "--format", "json", "-o", merged).code == 1
     assert run("report", "render", merged, "--format", "json").code == 1  # a merged report reads back
     assert run("report", "render", nested(tmp_path, 64 - 3)).code == 2  # one more level: refused
+
+
+# -- the compiled schema check: the same verdict as jsonschema, far faster ---------------------------------------------
+
+@st.composite
+def edited_reports(draw):
+    """A real report (a scan, or a merge of two, which has every optional field), with values replaced, removed or
+    added anywhere in it: some still follow the schema, most do not."""
+    data = json.loads(draw(st.sampled_from(_real_reports())))
+    for _ in range(draw(st.integers(1, 3))):
+        containers, pending = [], [data]
+        while pending:
+            node = pending.pop()
+            containers.append(node)
+            pending += [v for v in (node.values() if isinstance(node, dict) else node) if isinstance(v, (dict, list))]
+        node = draw(st.sampled_from(containers))
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        change = draw(st.sampled_from(["replace", "remove", "add"]))
+        if change == "add" or not keys:
+            key = draw(st.sampled_from(["host", "line", "details", "x", "waiver", "1", "critical"])) \
+                if isinstance(node, dict) else len(node)
+            if isinstance(node, dict):
+                node[key] = draw(SCHEMA_VALUES)
+            else:
+                node.append(draw(SCHEMA_VALUES))
+        elif change == "remove":
+            del node[draw(st.sampled_from(keys))]
+        else:
+            node[draw(st.sampled_from(keys))] = draw(SCHEMA_VALUES)
+    return data
+
+
+# Values near the schema's edges: 1.0 is an integer and true is not, an empty object, a date-shaped string.
+SCHEMA_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([1.0, 0.5, 2.0, -1.0]),
+              st.sampled_from(["high", "yes", "at risk", "pem", "2026-11-28", "2026-11-28T10:00:00Z", "0" * 64, "", "x"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(
+        ["kind", "text", "name", "sha256", "id", "version", "status", "a"]), inner, max_size=3)),
+    max_leaves=6)
+
+
+@lru_cache(maxsize=1)
+def _real_reports() -> tuple[str, ...]:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        old, modern, fleet = Path(folder) / "old.json", Path(folder) / "modern.json", Path(folder) / "fleet.json"
+        assert run("scan", "-q", "--format", "json", "-o", old, OLD).code == 1
+        assert run("scan", "-q", "--format", "json", "-o", modern, MODERN).code in (0, 1)
+        assert run("report", "merge", "-q", old, modern, "--format", "json", "-o", fleet).code == 1
+        return old.read_text(), fleet.read_text()
+
+
+@fuzz
+@given(edited_reports())
+def test_the_compiled_schema_check_agrees_with_jsonschema(data):
+    from jsonschema import Draft202012Validator
+
+    from auditor.report.json_report import schema
+    from auditor.report.saved import _check
+
+    assert _check()(data) == Draft202012Validator(schema()).is_valid(data)
+
+
+def test_the_schema_compiler_refuses_what_it_does_not_implement():
+    from auditor.report.schema_check import SchemaNotSupported, compile_schema
+
+    check = compile_schema({"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}},
+                            "additionalProperties": False})
+    assert check({"n": 1}) and check({"n": 2.0}) and not check({"n": True}) and not check({"n": 0}) and not check({"m": 1})
+    for keyword in ({"format": "date"}, {"maxLength": 3}, {"anyOf": [{}]}, {"$ref": "https://example.com/s"}):
+        with pytest.raises(SchemaNotSupported):
+            compile_schema({"type": "object", "properties": {"n": keyword}})
+
+
+def test_the_depth_walk_covers_every_part_the_schema_leaves_open():
+    """Saved reports are walked for depth only where the schema lets a value hold anything (open_parts): every such
+    place in the schema must be one of them, or a report could nest deeper there unchecked."""
+    from auditor.report.json_report import schema
+
+    whole = schema()
+    open_places = set()
+
+    def visit(node, path):
+        if "$ref" in node:
+            node = whole["$defs"][node["$ref"].split("/")[-1]]
+        kind = node.get("type")
+        if kind == "object" or "properties" in node:
+            if node.get("additionalProperties", True) is not False and not node.get("patternProperties"):
+                extra = node.get("additionalProperties", True)
+                if extra is True or (isinstance(extra, dict) and extra.get("type") in (None, "object", "array")):
+                    open_places.add(path)
+                    return
+            for name, sub in node.get("properties", {}).items():
+                visit(sub, f"{path}/{name}")
+        elif kind == "array" or "items" in node:
+            visit(node.get("items", {}), f"{path}/*")
+        elif not kind and not node.get("enum") and not node.get("const") and not node.get("oneOf"):
+            open_places.add(path)
+
+    visit(whole, "")
+    # What open_parts walks: run, and each target's details, component's details and finding's waiver.
+    assert open_places == {"/run", "/targets/*/details", "/components/*/details", "/findings/*/waiver"}
+
+
+def test_json_written_in_parts_is_what_json_dumps_writes():
+    import io
+
+    from auditor.report.json_text import Stream, dumps, write
+
+    for text in _real_reports():
+        data = json.loads(text)
+        expected = json.dumps(data, indent=2, ensure_ascii=False)
+        assert dumps(data) == expected
+        streamed = io.StringIO()
+        write(streamed, dict(data, findings=Stream(lambda data=data: iter(data["findings"])), errors=Stream(lambda: [])))
+        assert streamed.getvalue() == json.dumps(dict(data, errors=[]), indent=2, ensure_ascii=False)
+    odd = {"n": [1.5, -0.0, 10**30, True, None, {}, [], "tab\there \u2028 é \x1b"], "": {"k": [[]]}}
+    assert dumps(odd) == json.dumps(odd, indent=2, ensure_ascii=False)

@@ -6,10 +6,9 @@ returns the exit code.
 
 from __future__ import annotations
 
-import io
 import os
 import sys
-from typing import IO, Any, cast
+from typing import IO, cast
 
 from auditor.cli.emit import EXIT_FINDINGS, EXIT_OK, emit, fail, table_width
 from auditor.cli.report_options import DiffArgs, KeygenArgs, MergeArgs, RenderArgs, ReportArgs, SignArgs, VerifyArgs
@@ -44,40 +43,36 @@ def _render(args: RenderArgs) -> int:
 
 
 def _merge(args: MergeArgs) -> int:
-    from auditor.model import host_name
-    from auditor.report.merge import merge_reports
-    from auditor.report.saved import report_from_data
+    """Every format is written from the merge's spill files, one item at a time: memory stays bounded by the largest
+    input report however many hosts are merged."""
     from auditor.checks.waivers import WaiverBook
+    from auditor.model import host_name
+    from auditor.report import reads, write
+    from auditor.report.merge import merged
 
     output = args.output
     reports = list(args.reports)
     book = WaiverBook(list(output.waivers), args.as_of) if output.waivers is not None else None
-    options: dict[str, Any] = dict(fail_on=args.fail_on or "high", as_of=args.as_of, book=book,
-                                   run={"host": host_name() or "localhost", "command": list(output.command_line)})
-    if output.format != "json":
-        # Other formats render the one model, so the merged report is held in memory; JSON is streamed.
-        import json
+    width = table_width(output.width, output.file) if output.format == "table" else None
+    with merged(reports, reads=reads(output.format), fail_on=args.fail_on or "high", as_of=args.as_of, book=book,
+                run={"host": host_name() or "localhost", "command": list(output.command_line)}) as view:
+        if not output.file:
+            write(view, output.format, sys.stdout, width)
+            return EXIT_FINDINGS if view.totals.failing else EXIT_OK
+        from auditor.output import atomic_output
 
-        buffer = io.StringIO()
-        merge_reports(reports, buffer, **options)
-        merged = report_from_data(json.loads(buffer.getvalue()), "merged report")
-        return emit(merged, output, args.as_of, stamp=False, waive=False)
-    if not output.file:
-        summary = merge_reports(reports, sys.stdout, **options)
-        return EXIT_FINDINGS if summary["failing"] else EXIT_OK
-    from auditor.output import atomic_output
-
-    try:
-        with atomic_output(output.file) as out:
-            summary = merge_reports(reports, cast("IO[str]", out), **options)  # a text handle: not binary=True
-    except OSError as exc:
-        return fail(f"cannot write {output.file}: {exc.strerror or exc}")
+        try:
+            with atomic_output(output.file) as out:
+                write(view, output.format, cast("IO[str]", out), width)  # a text handle: not binary=True
+        except OSError as exc:
+            return fail(f"cannot write {output.file}: {exc.strerror or exc}")
+        totals = view.totals
     if not output.quiet:
         from auditor.report.common import plural
 
         print(f"auditor: merged {plural(len(reports), 'report')} into {output.file} "
-              f"({plural(sum(summary['findings'].values()), 'finding')})", file=sys.stderr)
-    return EXIT_FINDINGS if summary["failing"] else EXIT_OK
+              f"({plural(totals.finding_count, 'finding')})", file=sys.stderr)
+    return EXIT_FINDINGS if totals.failing else EXIT_OK
 
 
 def _diff(args: DiffArgs) -> int:

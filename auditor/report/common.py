@@ -5,10 +5,12 @@ scanned system again."""
 from __future__ import annotations
 
 import re
-from collections import Counter
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Optional
 
 from auditor.model import Component, Finding, Report, severity_rank
+
+if TYPE_CHECKING:
+    from auditor.report.view import ReportView
 
 # Locations that name no file: "environment (the scanning process's environment)", "platform.win32_ver()".
 _NOT_A_FILE = re.compile(r"^[\w.]+ ?\(.*\)$", re.DOTALL)
@@ -48,11 +50,6 @@ def is_failing(severity: str, waived: bool, fail_on: str) -> bool:
     return not waived and severity_rank(severity) <= severity_rank(fail_on)
 
 
-def waived_counts(findings: Iterable[Finding]) -> Counter[str]:
-    """Waived findings per severity (0 for a severity with none)."""
-    return Counter(f.severity for f in findings if f.waived)
-
-
 def waiver_note(finding: Finding) -> Optional[str]:
     """"waived by alice until 2027-01-31: reason (waivers.toml:3)", or "waiver expired on …", or None."""
     waiver = finding.waiver
@@ -71,7 +68,7 @@ def waiver_note(finding: Finding) -> Optional[str]:
     return text
 
 
-def pack_line(report: Report) -> str:
+def pack_line(report: ReportView) -> str:
     """"auditor 0.1.0 · rule packs: dynamodb-ats 2026.11.28 · as of 2026-11-28"."""
     packs = ", ".join(f"{p['id']} {p['version']}" for p in report.packs) or "none"
     return f"auditor {report.tool_version} · rule packs: {packs} · as of {report.as_of}"
@@ -83,9 +80,9 @@ def plural(count: int, noun: str, many: Optional[str] = None) -> str:
     return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
-def not_scanned_note(report: Report) -> str:
+def not_scanned_note(report: ReportView) -> str:
     """' · 3 parts not scanned' after a result, or nothing: a PASS covers only what was read."""
-    count = report.not_scanned()
-    unread = len(report.unread_targets())
+    count = report.totals.errors
+    unread = report.totals.unread
     note = f" · {plural(count, 'part not scanned', 'parts not scanned')}" if count else ""
     return note + (f" · {plural(unread, 'target not read', 'targets not read')}" if unread else "")

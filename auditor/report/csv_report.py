@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Optional
+from typing import IO, Optional
 
 from auditor.model import Component, Finding, Report
 from auditor.redact import redact
-from auditor.report.common import components_by_id
 from auditor.report.escape import visible
+from auditor.report.view import ReportView, memory_view
 
 COLUMNS = ("finding_id", "severity", "rule", "pack", "title", "component", "version", "kind", "location", "line",
            "target", "remediation", "references", "waived", "waiver_status", "waiver_owner", "waiver_expires",
@@ -26,16 +26,22 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_LINE = re.compile(f"^(?=[{re.escape(''.join(FORMULA_STARTS))}])", re.MULTILINE)
 
 
+READS = frozenset({"findings"})
+
+
 def render(report: Report) -> str:
-    components = components_by_id(report)
     out = io.StringIO()
+    write(memory_view(report), out)
+    return out.getvalue()
+
+
+def write(view: ReportView, out: IO[str]) -> None:
     # Text mode writes the platform's line ending. The writer quotes a cell that holds "\n" but not one that
     # holds a bare "\r", which every reader takes as a row's end: _cell leaves no "\r" in a cell.
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for finding in report.findings:
-        writer.writerow([_cell(value) for value in _row(finding, components.get(finding.component))])
-    return out.getvalue()
+    for finding, component in view.findings():
+        writer.writerow([_cell(value) for value in _row(finding, component)])
 
 
 def _row(finding: Finding, component: Optional[Component]) -> list[object]:

@@ -5,7 +5,7 @@ here stays whole in the JSON report."""
 from __future__ import annotations
 
 import re
-from typing import Collection, Optional, Sequence
+from typing import Callable, Collection, Iterable, Iterator, Optional, Sequence
 
 from auditor.report.common import names_file
 
@@ -33,19 +33,57 @@ def table(rows: Sequence[Sequence[object]], headers: Sequence[str], width: int,
     wrapped (a secret split over two lines would escape redact). `caps`: a column's widest, where narrower reads
     better even on a wide terminal; `paths`: the columns of locations, wrapped at "/" and shortened in the middle
     ("/usr/lib/…/botocore/__init__.py") past PATH_LINES lines."""
+    return "\n".join(line for row in table_rows(lambda: rows, headers, width, caps, paths) for line in row)
+
+
+class Measure:
+    """What a table's column widths are made from, gathered a row at a time: each column's longest line and longest
+    word, and whether all its cells are whole numbers."""
+
+    def __init__(self, columns: int) -> None:
+        self.rows = 0
+        self.lines, self.words = [0] * columns, [0] * columns
+        self.numbers = [True] * columns
+        self.texts = _texts()
+
+    def add(self, row: Sequence[object]) -> None:
+        self.rows += 1
+        for i, (cell, text) in enumerate(zip(row, self.texts(row))):
+            self.numbers[i] = self.numbers[i] and isinstance(cell, int)
+            for line in text.split("\n"):
+                self.lines[i] = max(self.lines[i], len(line))
+                self.words[i] = max(self.words[i], max(len(word) for word in line.split(" ")))
+
+
+def measure(rows: Iterable[Sequence[object]], columns: int) -> Measure:
+    measured = Measure(columns)
+    for row in rows:
+        measured.add(row)
+    return measured
+
+
+def table_rows(rows: Callable[[], Iterable[Sequence[object]]], headers: Sequence[str], width: int,
+               caps: Optional[Sequence[Optional[int]]] = None, paths: Collection[int] = (),
+               measured: Optional[Measure] = None) -> Iterator[list[str]]:
+    """table(), its rows given twice by `rows` (once to measure, once to write: none is held), as the lines of the
+    header, of the dashes, then of each row. `measured`: the rows already measured."""
+    measured = measured or measure(rows(), len(headers))
+    numbers = [bool(measured.rows) and number for number in measured.numbers]
+    widths = _widths(measured, headers, width, caps, paths)
+    yield _row(["\n".join(_wrap(h, widths[i])) for i, h in enumerate(headers)], widths, numbers)
+    yield ["  ".join("-" * w for w in widths)]
+    texts = _texts()
+    for row in rows():
+        yield _row([_cell(cell, widths[i], i in paths) for i, cell in enumerate(texts(row))], widths, numbers)
+
+
+def _texts() -> Callable[[Sequence[object]], list[str]]:
+    """What a row's cells show: redacted, controls visible. (Imported here: the command line imports this module for
+    its widths on every start.)"""
     from auditor.redact import redact
     from auditor.report.escape import visible
 
-    numbers = [bool(rows) and all(isinstance(row[i], int) for row in rows) for i in range(len(headers))]
-    cells = [[visible(redact(str(cell)), newlines=True) for cell in row] for row in rows]
-    widths = _widths(cells, headers, width, caps, paths)
-    shown = [[_cell(cell, widths[i], i in paths) for i, cell in enumerate(row)] for row in cells]
-    titles = ["\n".join(_wrap(h, widths[i])) for i, h in enumerate(headers)]
-    out = _row(titles, widths, numbers)
-    out.append("  ".join("-" * w for w in widths))
-    for row in shown:
-        out += _row(row, widths, numbers)
-    return "\n".join(out)
+    return lambda row: [visible(redact(str(cell)), newlines=True) for cell in row]
 
 
 def _row(cells: Sequence[str], widths: Sequence[int], numbers: Sequence[bool]) -> list[str]:
@@ -58,7 +96,7 @@ def _row(cells: Sequence[str], widths: Sequence[int], numbers: Sequence[bool]) -
             for k in range(height)]
 
 
-def _widths(cells: list[list[str]], headers: Sequence[str], width: int,
+def _widths(measured: Measure, headers: Sequence[str], width: int,
             caps: Optional[Sequence[Optional[int]]], paths: Collection[int]) -> list[int]:
     """Each column's width: its natural width (its longest line, or its header) where all fit, a cap
     given up where the room allows; else each column gets its least readable width (its longest word up to WORD, its header's longest word;
@@ -68,12 +106,11 @@ def _widths(cells: list[list[str]], headers: Sequence[str], width: int,
     natural, least = [], []
     uncapped = []
     for i, header in enumerate(headers):
-        texts = [line for row in cells for line in row[i].split("\n")]
         heading = max(len(word) for word in header.split(" "))
-        uncapped.append(max([len(header), *map(len, texts)]))
+        uncapped.append(max(len(header), measured.lines[i]))
         cap = caps[i] if caps and i < len(caps) else None
         natural.append(min(uncapped[i], max(cap, heading)) if cap else uncapped[i])
-        word = PATH_LEAST if i in paths else min(max((len(w) for t in texts for w in t.split(" ")), default=0), WORD)
+        word = PATH_LEAST if i in paths else min(measured.words[i], WORD)
         least.append(natural[i] if natural[i] <= SHORT else min(natural[i], max(word, heading)))
     room = max(width - _GAP * (count - 1), count * 3)
     if sum(natural) <= room:  # the caps are for reading, not for leaving a wide terminal empty

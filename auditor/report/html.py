@@ -2,46 +2,92 @@
 
 No scripts and no external resources (the Content-Security-Policy forbids both); the style sheet is
 html_report.css, inlined. Every value from the scanned system goes through html_markup, which escapes
-and redacts it.
+and redacts it. The document is written a section at a time as the view gives the items (auditor.report.view), so a
+merge of thousands of hosts is written in memory bounded by one host's part. A report of several hosts opens with
+the fleet view (auditor.report.html_fleet), and its targets are shown host by host.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
+import io
 import shlex
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import IO, Any, Iterable, Mapping, Optional
 
 from auditor.facts.package import PackageFacts, Requirement
 from auditor.facts.setting import SettingFacts
-from auditor.model import SEVERITIES, Component, Evidence, Finding, Report, severity_rank, short_hash
-from auditor.report.common import components_by_id, not_scanned_note, plural, released_cell, waived_counts, where
-from auditor.report.html_markup import Markup, el
+from auditor.model import SEVERITIES, Component, Evidence, Finding, Report, Target, severity_rank, short_hash
+from auditor.report.common import components_by_id, not_scanned_note, plural, released_cell, where
+from auditor.report.html_markup import Markup, el, join, start, text
+from auditor.report.view import ReportView, memory_view
 
 STYLE = Path(__file__).with_name("html_report.css")
+FLEET_STYLE = Path(__file__).with_name("html_fleet.css")  # added in a report of several hosts
 # default-src 'none': nothing is fetched, nothing runs; inline styles and data: images only.
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+READS = frozenset({"verdicts", "errors", "parts"})
 
 # A target's location, with its components and their findings.
 Group = tuple[str, tuple[list[Component], list[Finding]]]
 
 
 def render(report: Report) -> str:
-    components = components_by_id(report)
-    findings = sorted(report.findings, key=lambda f: severity_rank(f.severity))
-    groups = _groups(report, components, findings)
+    out = io.StringIO()
+    write(memory_view(report), out)
+    return out.getvalue()
+
+
+def write(view: ReportView, out: IO[str]) -> None:
     head = el("head", el("meta", charset="utf-8"),
               el("meta", http_equiv="Content-Security-Policy", content=POLICY),
               el("meta", name="viewport", content="width=device-width, initial-scale=1"),
-              el("title", f"auditor report {report.generated_at}"),
-              el("style", Markup(STYLE.read_text(encoding="utf-8"))))
-    body = el("body", _header(report), _verdicts(report), _summary(report, findings, groups), _metadata(report),
-              [_target(i, name, members, found, report, components) for i, (name, (members, found)) in enumerate(groups)],
-              _errors(report))
-    return "<!DOCTYPE html>\n" + el("html", head, body, lang="en") + "\n"
+              el("title", f"auditor report {view.generated_at}"),
+              el("style", Markup(STYLE.read_text(encoding="utf-8")),
+                 Markup(FLEET_STYLE.read_text(encoding="utf-8")) if view.fleet is not None else None))
+    out.write("<!DOCTYPE html>\n" + start("html", lang="en") + head + "<body>" + _header(view))
+    parts = iter(view.parts())
+    if view.fleet is None:  # one host: its part is the whole report, held, as the table of contents needs its groups
+        _, report = next(parts)
+        groups = _groups(report)
+        toc = [el("li", el("a", name or "(no target)", href=f"#target-{i}"), f": components {len(members)}, findings {len(found)}")
+               for i, (name, (members, found)) in enumerate(groups)]
+        _verdicts(view, out)
+        _summary(view, toc, out)
+        _metadata(view, out)
+        components, targets = components_by_id(report), _Targets(report.targets)
+        for i, (name, (members, found)) in enumerate(groups):
+            out.write(_target(i, name, members, found, targets, components))
+    else:
+        from auditor.report.html_fleet import fleet_section, host_entry, host_heading
+
+        out.write(fleet_section(view.fleet))
+        _verdicts(view, out)
+        _summary(view, (host_entry(host) for host in view.hosts()), out)
+        _metadata(view, out)
+        summaries, index = iter(view.hosts()), 0
+        pending = next(summaries, None)
+        for host, report in parts:
+            summary = None
+            if pending is not None and pending.host == host:  # the parts and the hosts come in the same order
+                summary, pending = pending, next(summaries, None)
+            groups = _groups(report)
+            sections = [host_heading(host, summary, [(f"target-{index + i}", name, len(members), len(found))
+                                                     for i, (name, (members, found)) in enumerate(groups)])]
+            components, targets = components_by_id(report), _Targets(report.targets)
+            for name, (members, found) in groups:
+                sections.append(_target(index, name, members, found, targets, components, host))
+                index += 1
+            out.write("".join(sections))  # one write a host: fewer, larger writes to the file
+    _errors(view, out)
+    out.write("</body></html>\n")
 
 
-def _groups(report: Report, components: Mapping[str, Component], findings: list[Finding]) -> list[Group]:
-    """[(target, (components, findings))] in the order the targets were scanned."""
+def _groups(report: Report) -> list[Group]:
+    """[(target, (components, findings))] in the order the targets were scanned, findings worst first."""
+    components = components_by_id(report)
+    findings = sorted(report.findings, key=lambda f: severity_rank(f.severity))
     groups: dict[str, tuple[list[Component], list[Finding]]] = {}
     for component in report.components:
         groups.setdefault(component.target, ([], []))[0].append(component)
@@ -54,57 +100,56 @@ def _groups(report: Report, components: Mapping[str, Component], findings: list[
     return sorted(groups.items(), key=lambda item: order.get(item[0], len(report.targets)))
 
 
-def _header(report: Report) -> Markup:
+def _header(view: ReportView) -> Markup:
     return el("header", el("h1", "AWS endpoint trust audit (Amazon Trust Services)"),
-              el("p", f"auditor {report.tool_version} · generated {report.generated_at} on "
-                      f"{report.run.get('host', 'an unknown host')} · certificates judged as of {report.as_of}",
+              el("p", f"auditor {view.tool_version} · generated {view.generated_at} on "
+                      f"{view.run.get('host', 'an unknown host')} · certificates judged as of {view.as_of}",
                  class_="subtitle"),
               class_="report-header")
 
 
-def _verdicts(report: Report) -> Markup:
+def _verdicts(view: ReportView, out: IO[str]) -> None:
     """Will each client trust the ATS-served endpoint: one row per client, before the findings that are the evidence."""
-    if not report.verdicts:
-        return Markup("")
-    rows = [el("tr", el("td", el("span", v.answer, class_=f"answer answer-{v.answer.replace(' ', '-')}")),
-               el("td", (f"{v.host}: " if v.host else "") + v.label),
-               el("td", el("ul", [el("li", el("strong", r.kind), f": {r.text}") for r in v.reasons], class_="reasons")),
-               el("td", ", ".join(v.findings), class_="hash"))
-            for v in report.verdicts]
-    counts = ", ".join(f"{n} {answer}" for answer, n in report.answer_counts().items() if n)
-    return el("section", el("h2", "Verdicts"),
-              el("p", f"Will each client trust the ATS-served endpoint? {counts}. The findings below are the evidence."),
-              el("table", el("thead", el("tr", el("th", "answer"), el("th", "client"), el("th", "why"),
-                                              el("th", "evidence (finding ids)"))),
-                 el("tbody", rows), class_="verdicts"),
-              id="verdicts")
+    answers = view.totals.answers
+    if not sum(answers.values()):
+        return
+    counts = ", ".join(f"{n} {answer}" for answer, n in answers.items() if n)
+    out.write(start("section", id="verdicts") + el("h2", "Verdicts")
+              + el("p", f"Will each client trust the ATS-served endpoint? {counts}. The findings below are the evidence.")
+              + start("table", class_="verdicts")
+              + el("thead", el("tr", el("th", "answer"), el("th", "client"), el("th", "why"), el("th", "evidence (finding ids)")))
+              + "<tbody>")
+    for v in view.verdicts():
+        out.write(el("tr", el("td", el("span", v.answer, class_=f"answer answer-{v.answer.replace(' ', '-')}")),
+                     el("td", (f"{v.host}: " if v.host else "") + v.label),
+                     el("td", el("ul", [el("li", el("strong", r.kind), f": {r.text}") for r in v.reasons], class_="reasons")),
+                     el("td", ", ".join(v.findings), class_="hash")))
+    out.write("</tbody></table></section>")
 
 
-def _summary(report: Report, findings: list[Finding], groups: list[Group]) -> Markup:
-    counts = report.counts()
-    failing = report.failing()
-    waived = waived_counts(findings)
-    expired = sum(1 for f in findings if f.waiver and f.waiver.get("status") == "expired")
+def _summary(view: ReportView, toc: Iterable[Markup], out: IO[str]) -> None:
+    totals = view.totals
+    counts, failing, waived = totals.findings, totals.failing, totals.waived
     verdict = "FAIL" if failing else "PASS"
     rows = [el("tr", el("td", _severity_badge(s)), el("td", counts[s], class_="num"), el("td", waived[s], class_="num"))
             for s in SEVERITIES]
-    toc = [el("li", el("a", name or "(no target)", href=f"#target-{i}"),
-              f": components {len(members)}, findings {len(found)}") for i, (name, (members, found)) in enumerate(groups)]
-    return el("section",
-              el("h2", "Summary"),
-              el("p", el("span", verdict, class_=f"verdict {verdict.lower()}"),
-                 f" {plural(len(failing), 'finding')} at or above '{report.fail_on}' (--fail-on); waived findings do not count"
-                 f"{not_scanned_note(report)}.",
-                 class_="result"),
-              el("div", _chart(counts),
-                 el("table", el("thead", el("tr", el("th", "severity"), el("th", "findings"), el("th", "of them waived"))),
-                    el("tbody", rows), class_="counts"),
-                 class_="summary-grid"),
-              el("p", f"Targets scanned: {len(report.targets)} · components checked: {len(report.components)} · "
-                      f"findings waived: {sum(waived.values())} · waivers expired: {expired} · "
-                      f"parts not scanned: {len(report.errors)}"),
-              el("ul", toc, class_="toc"),
-              id="summary")
+    out.write(start("section", id="summary")
+              + el("h2", "Summary")
+              + el("p", el("span", verdict, class_=f"verdict {verdict.lower()}"),
+                   f" {plural(failing, 'finding')} at or above '{view.fail_on}' (--fail-on); waived findings do not count"
+                   f"{not_scanned_note(view)}.",
+                   class_="result")
+              + el("div", _chart(counts),
+                   el("table", el("thead", el("tr", el("th", "severity"), el("th", "findings"), el("th", "of them waived"))),
+                      el("tbody", rows), class_="counts"),
+                   class_="summary-grid")
+              + el("p", f"Targets scanned: {totals.targets} · components checked: {totals.components} · "
+                        f"findings waived: {sum(waived.values())} · waivers expired: {totals.expired} · "
+                        f"parts not scanned: {totals.errors}")
+              + start("ul", class_="toc"))
+    for entry in toc:
+        out.write(entry)
+    out.write("</ul></section>")
 
 
 def _chart(counts: dict[str, int]) -> Markup:
@@ -122,67 +167,106 @@ def _chart(counts: dict[str, int]) -> Markup:
               class_="chart")
 
 
-def _metadata(report: Report) -> Markup:
-    command = report.run.get("command")
-    rows: list[tuple[str, object]] = [("tool", f"auditor {report.tool_version}"), ("generated at", report.generated_at),
-            ("certificates judged as of", report.as_of), ("host", report.run.get("host", "unknown")),
+def _metadata(view: ReportView, out: IO[str]) -> None:
+    command = view.run.get("command")
+    rows: list[tuple[str, object]] = [("tool", f"auditor {view.tool_version}"), ("generated at", view.generated_at),
+            ("certificates judged as of", view.as_of), ("host", view.run.get("host", "unknown")),
             ("command line", el("code", shlex.join(command)) if command else "not recorded"),
-            ("fails on", f"{report.fail_on} and above")]
+            ("fails on", f"{view.fail_on} and above")]
     packs = [el("tr", el("td", p["id"]), el("td", p["version"]), el("td", p.get("title", "")),
-                el("td", el("code", p.get("sha256", "")), class_="hash")) for p in report.packs]
-    return el("section", el("h2", "Scan metadata"),
-              el("table", el("tbody", [el("tr", el("th", k, scope="row"), el("td", v)) for k, v in rows]), class_="facts"),
-              el("h3", "Rule packs"),
-              el("table", el("thead", el("tr", el("th", "pack"), el("th", "version"), el("th", "title"),
-                                              el("th", "content SHA-256"))), el("tbody", packs)),
-              _merged_from(report.run.get("merged", [])),
-              id="metadata")
+                el("td", el("code", p.get("sha256", "")), class_="hash")) for p in view.packs]
+    out.write(start("section", id="metadata") + el("h2", "Scan metadata")
+              + el("table", el("tbody", [el("tr", el("th", k, scope="row"), el("td", v)) for k, v in rows]), class_="facts")
+              + el("h3", "Rule packs")
+              + el("table", el("thead", el("tr", el("th", "pack"), el("th", "version"), el("th", "title"),
+                                                el("th", "content SHA-256"))), el("tbody", packs)))
+    _merged_from(view.sources(), out)
+    out.write("</section>")
 
 
-def _merged_from(sources: list[dict[str, Any]]) -> Markup:
+def _merged_from(sources: Iterable[dict[str, Any]], out: IO[str]) -> None:
     """The reports a merged report was made of (`auditor report merge`)."""
-    if not sources:
-        return Markup("")
-    rows = [el("tr", el("td", s.get("host", "")), el("td", el("code", s.get("file", ""))), el("td", s.get("generated_at", "")),
-               el("td", el("code", shlex.join(s["command"])) if s.get("command") else "")) for s in sources]
-    return el("table", el("caption", "Merged from"),
-              el("thead", el("tr", [el("th", h) for h in ("host", "report", "generated at", "command line")])),
-              el("tbody", rows))
+    first = True
+    for s in sources:
+        if first:
+            out.write("<table>" + el("caption", "Merged from")
+                      + el("thead", el("tr", [el("th", h) for h in ("host", "report", "generated at", "command line")]))
+                      + "<tbody>")
+            first = False
+        out.write(el("tr", el("td", s.get("host", "")), el("td", el("code", s.get("file", ""))), el("td", s.get("generated_at", "")),
+                     el("td", el("code", shlex.join(s["command"])) if s.get("command") else "")))
+    if not first:
+        out.write("</tbody></table>")
 
 
-def _target(index: int, name: str, members: list[Component], findings: list[Finding], report: Report,
-            components: Mapping[str, Component]) -> Markup:
-    below = [t for t in report.targets if t.location != name and t.location.startswith(name.rstrip("/") + "/")]
+class _Targets:
+    """A report's targets, looked up by location and by a folder's prefix (a host can have hundreds)."""
+
+    def __init__(self, targets: list[Target]) -> None:
+        self.targets = targets
+        self.locations = {t.location for t in targets}
+        self.ordered = sorted((t.location, n) for n, t in enumerate(targets))
+
+    def below(self, name: str) -> list[Target]:
+        """The targets inside the folder `name`, in the report's order."""
+        prefix = name.rstrip("/") + "/"
+        inside = []
+        for location, n in self.ordered[bisect.bisect_left(self.ordered, (prefix, -1)):]:
+            if not location.startswith(prefix):
+                break
+            if location != name:
+                inside.append(n)
+        return [self.targets[n] for n in sorted(inside)]
+
+
+def _target(index: int, name: str, members: list[Component], findings: list[Finding], targets: _Targets,
+            components: Mapping[str, Component], host: Optional[str] = None) -> Markup:
+    below = targets.below(name)
     # Stores and environment settings that serve several targets are labelled with all of them, ", "-joined.
     parts = name.split(", ")
-    shared = len(parts) > 1 and all(any(t.location == part for t in report.targets) for part in parts)
+    shared = len(parts) > 1 and all(part in targets.locations for part in parts)
     by_component: dict[str, list[Finding]] = {}
     for finding in findings:
         by_component.setdefault(finding.component, []).append(finding)
-    return el("section",
-              el("h2", "Shared by " if shared else "Target ", el("code", name or "(no target)")),
-              el("p", "What these targets share (trust stores, settings from the environment). " if shared else "",
-                 f"Components checked: {len(members)}, findings: {len(findings)}.", class_="lead"),
-              [el("h3", "Environments and lockfiles found in it"),
-               el("ul", [el("li", f"{t.kind} ", el("code", t.location)) for t in below], class_="found")] if below else None,
-              _components_table(members, by_component),
-              _trust_links(members, components),
-              el("h3", "Findings"),
-              [_finding(f, components) for f in findings] or el("p", "No findings."),
-              class_="target", id=f"target-{index}")
+    found = [el("h3", "Environments and lockfiles found in it"),
+             el("ul", [el("li", f"{t.kind} ", el("code", t.location)) for t in below], class_="found")] if below else ""
+    on = f" on <code>{text(host)}</code>" if host else ""
+    lead = "What these targets share (trust stores, settings from the environment). " if shared else ""
+    return Markup(f'<section class="target" id="target-{index}"><h2>{"Shared by " if shared else "Target "}'
+                  f'<code>{text(name or "(no target)")}</code>{on}</h2>'
+                  f'<p class="lead">{lead}{text(f"Components checked: {len(members)}, findings: {len(findings)}.")}</p>'
+                  f'{join(found)}{_components_table(members, by_component)}{_trust_links(members, components)}'
+                  f'<h3>Findings</h3>{"".join(_finding(f, components) for f in findings) or "<p>No findings.</p>"}'
+                  f'</section>')
+
+
+_COMPONENTS_HEAD = el("caption", "Components checked") + el("thead", el("tr", [el("th", h) for h in (
+    "kind", "name", "version", "released (UTC)", "where, found by", "state")]))
 
 
 def _components_table(members: list[Component], by_component: Mapping[str, list[Finding]]) -> Markup:
     if not members:
         return el("p", "No components.")
-    rows = [el("tr", el("td", c.kind), el("td", c.name, class_="name"),
-               el("td", c.version or _requirement(c).specifier or ""), el("td", released_cell(c)),
-               el("td", el("code", where(c)), el("div", c.source, class_="muted"),
-                  el("div", "from ", el("code", _requirement(c).url), class_="muted") if _requirement(c).url else None),
-               el("td", _state(c, by_component.get(c.id, []))), id=_component_anchor(c)) for c in members]
-    return el("table", el("caption", "Components checked"),
-              el("thead", el("tr", [el("th", h) for h in ("kind", "name", "version", "released (UTC)", "where, found by", "state")])),
-              el("tbody", rows), class_="components")
+    rows = "".join(_component_row(c, by_component.get(c.id, [])) for c in members)
+    return Markup(f'<table class="components">{_COMPONENTS_HEAD}<tbody>{rows}</tbody></table>')
+
+
+# The parts written for every component and every finding are written as one template each: they are most of a
+# fleet's report, and the same markup as nested el() calls (the text and attribute values escaped by text()).
+
+def _component_row(c: Component, findings: list[Finding]) -> Markup:
+    package = c.facts_as(PackageFacts) if c.kind == "python-package" else None
+    requirement = (package.requirement if package else None) or Requirement("", False)
+    cells = _component_cells(c.kind, c.name, c.version or requirement.specifier or "", released_cell(c), where(c), c.source,
+                             requirement.url)
+    return Markup(f'<tr id="{_component_anchor(c)}">{cells}<td>{_state(c, findings, package)}</td></tr>')
+
+
+@functools.lru_cache(maxsize=1024)  # a fleet's hosts hold the same components
+def _component_cells(kind: str, name: str, version: str, released: str, place: str, source: str, url: str) -> str:
+    origin = f'<div class="muted">from <code>{text(url)}</code></div>' if url else ""
+    return (f'<td>{text(kind)}</td><td class="name">{text(name)}</td><td>{text(version)}</td><td>{text(released)}</td>'
+            f'<td><code>{text(place)}</code><div class="muted">{text(source)}</div>{origin}</td>')
 
 
 def _requirement(component: Component) -> Requirement:
@@ -191,16 +275,16 @@ def _requirement(component: Component) -> Requirement:
     return requirement or Requirement("", False)
 
 
-def _state(component: Component, findings: list[Finding]) -> list[Optional[Markup] | list[Markup]]:
-    facts = _facts(component)
-    badges = [el("a", _severity_badge(f.severity, f.waived), href=f"#{_finding_anchor(f)}") for f in findings]
-    return [el("div", "; ".join(facts)) if facts else None, badges or el("span", "no finding", class_="ok")]
+def _state(component: Component, findings: list[Finding], package: Optional[PackageFacts]) -> str:
+    facts = _facts(component, package)
+    badges = "".join(f'<a href="#{_finding_anchor(f)}">{_severity_badge(f.severity, f.waived)}</a>' for f in findings)
+    return (f"<div>{text('; '.join(facts))}</div>" if facts else "") + (badges or '<span class="ok">no finding</span>')
 
 
-def _facts(component: Component) -> list[str]:
+def _facts(component: Component, package: Optional[PackageFacts] = None) -> list[str]:
     details = component.details
     facts: list[str] = []
-    if component.kind == "python-package" and not component.facts_as(PackageFacts).loaded:
+    if component.kind == "python-package" and not (package or component.facts_as(PackageFacts)).loaded:
         facts.append("inactive: not the install Python imports")
     if details.get("certificate_validation") == "off":
         facts.append("certificate validation off")
@@ -241,18 +325,31 @@ def _trust_links(members: list[Component], components: Mapping[str, Component]) 
 
 def _finding(finding: Finding, components: Mapping[str, Component]) -> Markup:
     component = components.get(finding.component)
-    about = el("a", f"{component.name} {component.version or ''}".strip(), href=f"#{_component_anchor(component)}") \
-        if component else finding.component
-    return el("article",
-              el("header", _severity_badge(finding.severity, finding.waived), el("h4", finding.title)),
-              el("dl", el("dt", "rule"), el("dd", f"{finding.rule} ({finding.pack})"),
-                 el("dt", "component"), el("dd", about),
-                 el("dt", "where"), el("dd", el("code", where(component)))),
-              _waiver(finding),
-              el("h5", "Evidence"), el("ul", [_evidence(e) for e in finding.evidence], class_="evidence"),
-              el("h5", "Remediation"), el("p", finding.remediation, class_="remediation"),
-              el("h5", "References"), el("ul", [el("li", _link(r)) for r in finding.references]),
-              class_=f"finding sev-{finding.severity}" + (" waived" if finding.waived else ""), id=_finding_anchor(finding))
+    if component:
+        name = f"{component.name} {component.version or ''}".strip()
+        about = f'<a href="#{_component_anchor(component)}">{text(name)}</a>'
+    else:
+        about = text(finding.component)
+    waived = " waived" if finding.waived else ""
+    return Markup(f'<article class="{text(f"finding sev-{finding.severity}{waived}")}" id="{_finding_anchor(finding)}">'
+                  f'{_finding_head(finding.severity, finding.waived, finding.title, finding.rule, finding.pack)}{about}'
+                  f'</dd><dt>where</dt><dd><code>{text(where(component))}</code></dd></dl>{_waiver(finding)}'
+                  f'{_finding_body(finding.evidence, finding.remediation, finding.references)}</article>')
+
+
+# A fleet's hosts share most findings' text: each part is made once.
+
+@functools.lru_cache(maxsize=1024)
+def _finding_head(severity: str, waived: bool, title: str, rule: str, pack: str) -> str:
+    return (f'<header>{_severity_badge(severity, waived)}<h4>{text(title)}</h4></header>'
+            f'<dl><dt>rule</dt><dd>{text(f"{rule} ({pack})")}</dd><dt>component</dt><dd>')
+
+
+@functools.lru_cache(maxsize=1024)
+def _finding_body(evidence: tuple[Evidence, ...], remediation: str, references: tuple[str, ...]) -> str:
+    return (f'<h5>Evidence</h5><ul class="evidence">{"".join(_evidence(e) for e in evidence)}</ul>'
+            f'<h5>Remediation</h5><p class="remediation">{text(remediation)}</p>'
+            f'<h5>References</h5><ul>{"".join(f"<li>{_link(r)}</li>" for r in references)}</ul>')
 
 
 def _waiver(finding: Finding) -> Markup:
@@ -272,20 +369,22 @@ def _waiver(finding: Finding) -> Markup:
               class_=f"waiver waiver-{status}")
 
 
-def _errors(report: Report) -> Markup:
-    if not report.errors:
-        return Markup("")
-    rows = [el("tr", el("td", el("code", e.location)), el("td", e.message)) for e in report.errors]
-    return el("section", el("h2", "Parts that could not be scanned"),
-              el("table", el("thead", el("tr", el("th", "location"), el("th", "reason"))), el("tbody", rows)),
-              id="errors")
+def _errors(view: ReportView, out: IO[str]) -> None:
+    if not view.totals.errors:
+        return
+    out.write(start("section", id="errors") + el("h2", "Parts that could not be scanned")
+              + "<table>" + el("thead", el("tr", el("th", "location"), el("th", "reason"))) + "<tbody>")
+    for e in view.errors():
+        out.write(el("tr", el("td", el("code", e.location)), el("td", e.message)))
+    out.write("</tbody></table></section>")
 
 
 def _evidence(evidence: Evidence) -> Markup:
-    source = None
+    source = ""
     if evidence.source:
-        source = el("div", _link(evidence.source), f":{evidence.line}" if evidence.line else None, class_="muted")
-    return el("li", el("span", evidence.type, class_=f"ev {evidence.type}"), " ", evidence.summary, source)
+        source = f'<div class="muted">{_link(evidence.source)}{text(f":{evidence.line}") if evidence.line else ""}</div>'
+    return Markup(f'<li><span class="{text(f"ev {evidence.type}")}">{text(evidence.type)}</span> {text(evidence.summary)}'
+                  f'{source}</li>')
 
 
 def _link(reference: str) -> Markup:
@@ -295,13 +394,21 @@ def _link(reference: str) -> Markup:
     return el("code", reference)
 
 
+@functools.lru_cache(maxsize=None)
 def _severity_badge(severity: str, waived: bool = False) -> Markup:
     return el("span", severity.upper(), " (waived)" if waived else None, class_=f"badge sev-{severity}")
 
 
+# Anchors are letters, digits and a dash: written into the markup as they are.
+
 def _component_anchor(component: Component) -> str:
-    return "c-" + short_hash(component.id)
+    return _anchor("c-", component.id)
 
 
 def _finding_anchor(finding: Finding) -> str:
-    return "f-" + short_hash(finding.id)
+    return _anchor("f-", finding.id)
+
+
+@functools.lru_cache(maxsize=1024)  # each is linked to as often as it is shown
+def _anchor(prefix: str, id: str) -> str:
+    return prefix + short_hash(id)

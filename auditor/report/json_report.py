@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 from auditor.model import Report
-
 from auditor.redact import redact_tree
 
+if TYPE_CHECKING:
+    from auditor.report.view import ReportView
+
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+SECTIONS = ("verdicts", "targets", "components", "findings", "errors")
+READS = frozenset(SECTIONS)
 
 
 def to_json_data(report: Report) -> dict[str, Any]:
@@ -19,7 +23,26 @@ def to_json_data(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_json_data(report), indent=2, ensure_ascii=False) + "\n"
+    from auditor.report import json_text
+
+    return json_text.dumps(to_json_data(report)) + "\n"
+
+
+def write(view: ReportView, out: IO[str]) -> None:
+    """The report, its items written one at a time as the view gives them."""
+    from auditor.report.json_text import Stream, write
+
+    totals = view.totals
+    summary = {"findings": totals.findings, "failing": totals.failing, "not_scanned": totals.errors,
+               "verdicts": totals.answers}
+    document = {**view.json_header(), "summary": summary,
+                **{section: Stream(_records(view, section)) for section in SECTIONS}}
+    write(out, document, string=view.json_text)
+    out.write("\n")
+
+
+def _records(view: ReportView, section: str) -> Callable[[], Iterable[dict[str, Any]]]:
+    return lambda: view.json_records(section)
 
 
 def schema() -> dict[str, Any]:

@@ -10,39 +10,85 @@ test cases in a last suite, "scan errors".
 
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
-from typing import Optional
+from typing import IO, Iterator, Optional
 
 from auditor.model import Component, Finding, Report
 from auditor.redact import redact
-from auditor.report.common import components_by_id, is_failing, pack_line, waiver_note, where
+from auditor.report.common import is_failing, pack_line, waiver_note, where
+from auditor.report.view import ReportView, memory_view
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+READS = frozenset({"findings", "errors"})
+_INDENT = "  "
 
 
 def render(report: Report) -> str:
-    components = components_by_id(report)
+    out = io.StringIO()
+    write(memory_view(report), out)
+    return out.getvalue()
+
+
+def write(view: ReportView, out: IO[str]) -> None:
+    """The document ElementTree would write for the whole tree (indented by ET.indent), written a test case at a time:
+    each suite's counts are counted first, in a pass over the findings."""
+    counts: dict[str, dict[str, int]] = {}
+    for finding, _ in view.findings():
+        tally = counts.setdefault(finding.pack, dict.fromkeys(("tests", "failures", "errors", "skipped"), 0))
+        tally["tests"] += 1
+        tally["skipped"] += finding.waived
+        tally["failures"] += is_failing(finding.severity, finding.waived, view.fail_on)
+    pack_ids = [p["id"] for p in view.packs]
+    pack_ids += sorted(set(counts) - set(pack_ids))
+    suites = [(pack_id, counts.get(pack_id, dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)))
+              for pack_id in pack_ids]
+    if view.totals.errors:
+        errors = view.totals.errors
+        suites.append(("scan errors", {"tests": errors, "failures": 0, "errors": errors, "skipped": 0}))
     root = _element("testsuites", name="auditor")
-    pack_ids = [p["id"] for p in report.packs]
-    pack_ids += sorted({f.pack for f in report.findings} - set(pack_ids))
-    for pack_id in pack_ids:
-        findings = [f for f in report.findings if f.pack == pack_id]
-        suite = _suite(root, report, pack_id)
-        for finding in findings:
-            _testcase(suite, report, finding, components.get(finding.component))
-    if report.errors:
-        suite = _suite(root, report, "scan errors")
-        for error in report.errors:
-            case = _element("testcase", suite, classname="auditor.runs.scan", name=f"scan {error.location}", time="0")
+    for key in ("tests", "failures", "errors", "skipped"):
+        root.set(key, str(sum(c[key] for _, c in suites)))
+    empty = ET.tostring(root, encoding="unicode")  # <testsuites … />
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    if not suites:
+        out.write(empty + "\n")
+        return
+    out.write(empty[:-len(" />")] + ">\n" + _INDENT)
+    for n, (name, suite_counts) in enumerate(suites):
+        cases = _testcases(view, name)
+        suite = _suite(None, view, name)
+        for key, value in suite_counts.items():
+            suite.set(key, str(value))
+        ET.indent(suite, level=1)
+        if suite_counts["tests"]:
+            suite[-1].tail = "\n" + _INDENT * 2  # test cases follow the properties
+        out.write(ET.tostring(suite, encoding="unicode")[:-len("</testsuite>")])
+        pending = next(cases, None)
+        while pending is not None:
+            case, pending = pending, next(cases, None)
+            ET.indent(case, level=2)
+            case.tail = "\n" + _INDENT * (2 if pending is not None else 1)
+            out.write(ET.tostring(case, encoding="unicode"))
+        out.write("</testsuite>" + ("\n" + _INDENT if n < len(suites) - 1 else "\n"))
+    out.write("</testsuites>\n")
+
+
+def _testcases(view: ReportView, suite: str) -> Iterator[ET.Element]:
+    if suite == "scan errors":
+        for error in view.errors():
+            case = _element("testcase", classname="auditor.runs.scan", name=f"scan {error.location}", time="0")
             _element("error", case, message=error.message, type="scan-error").text = _text(error.message)
-    _count(root)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+            yield case
+        return
+    for finding, component in view.findings():
+        if finding.pack == suite:
+            yield _testcase(view, finding, component)
 
 
-def _suite(root: ET.Element, report: Report, name: str) -> ET.Element:
+def _suite(root: Optional[ET.Element], report: ReportView, name: str) -> ET.Element:
     suite = _element("testsuite", root, name=name, timestamp=report.generated_at.rstrip("Z"),
                      hostname=report.run.get("host", "localhost"), time="0")
     properties = _element("properties", suite)
@@ -55,9 +101,9 @@ def _suite(root: ET.Element, report: Report, name: str) -> ET.Element:
     return suite
 
 
-def _testcase(suite: ET.Element, report: Report, finding: Finding, component: Optional[Component]) -> None:
+def _testcase(report: ReportView, finding: Finding, component: Optional[Component]) -> ET.Element:
     location = where(component)
-    case = _element("testcase", suite, classname=f"{finding.pack}.{finding.rule}", time="0",
+    case = _element("testcase", classname=f"{finding.pack}.{finding.rule}", time="0",
                     name=f"{finding.title} [{location}]" if location else finding.title)
     if component is not None and component.line:
         case.set("file", _text(component.location))
@@ -71,21 +117,9 @@ def _testcase(suite: ET.Element, report: Report, finding: Finding, component: Op
         _element("skipped", case, message=note or "waived")
     elif is_failing(finding.severity, finding.waived, report.fail_on):
         _element("failure", case, message=f"{finding.severity.upper()}: {finding.title}", type=finding.severity).text = body
-        return
+        return case
     _element("system-out", case).text = body
-
-
-def _count(root: ET.Element) -> None:
-    """tests, failures, errors and skipped on every suite and on the root, as the readers expect them."""
-    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
-    for suite in root:
-        counts = {"tests": len(suite.findall("testcase")), "failures": len(suite.findall("testcase/failure")),
-                  "errors": len(suite.findall("testcase/error")), "skipped": len(suite.findall("testcase/skipped"))}
-        for key, value in counts.items():
-            suite.set(key, str(value))
-            totals[key] += value
-    for key, value in totals.items():
-        root.set(key, str(value))
+    return case
 
 
 def _element(tag: str, parent: Optional[ET.Element] = None, **attributes: object) -> ET.Element:

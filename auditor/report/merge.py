@@ -1,30 +1,46 @@
-"""Merge saved JSON reports into one, in memory bounded by the largest single report.
+"""Merge saved JSON reports into one, in memory bounded by the largest single report, for any output format.
 
-Each input is read, labelled with its host and written out before the next is read: items go to spill files
-(one per section, and one per severity so the merged findings are worst first), and the merged JSON is
-assembled from them at the end, in exactly the layout the JSON renderer writes.
+Each input is read, checked, labelled with its host and counted, and its items are written to spill files before the
+next input is read: one file per section (findings one per severity, so that they come out worst first, each with
+its component) and one of each host's part (for the formats that show host by host), only those the renderer reads.
+What the renderers show before the items (totals, rule packs, rule texts, the fleet's counters) is counted on the way.
+`merged()` then gives a ReportView that reads the spill files back, and any renderer writes the merged report from it:
+the same text as rendering the merged JSON report held whole.
 
-Identity: every target, component and error carries `host`, the `run.host` of the report it came from (a
-second report from the same host is `host#2`, so nothing is merged away silently). A component's id includes
-its host, so ids stay unique across hosts; findings are relinked to the new ids.
+Identity: every target, component, verdict and error carries `host`, the `run.host` of the report it came from (a
+second report from the same host is `host#2`, so nothing is merged away silently). A component's id includes its
+host, so ids stay unique across hosts; findings, verdicts and the details that name a component are relinked.
+
+The inputs are handled as JSON data, not as the model: a merge of a thousand reports spent most of its time making
+the model of each and writing it back. Each item is written as the model would write it (auditor.model.saved_record),
+and its secrets are redacted where a renderer writes it (every renderer redacts what it writes).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import datetime as dt
-import json
+import functools
 import os
+import pickle
 import tempfile
+from json.encoder import encode_basestring
 from pathlib import Path
-from typing import IO, Any, Optional, Protocol, TypedDict
+from typing import IO, Any, Callable, Collection, Iterable, Iterator, Optional, Protocol
 
-from auditor.model import ANSWERS, SCHEMA_VERSION, SEVERITIES, Report
-from auditor.redact import redact_tree
-from auditor.report.common import is_failing
-from auditor.report.saved import load_report
+from auditor.model import (ANSWERS, SCHEMA_VERSION, SEVERITIES, ClientVerdict, Component, Finding, Report, RuleText,
+                           ScanError, Target, component_from_dict, component_id, error_from_dict, finding_from_dict,
+                           finding_id, saved_record, severity_rank, target_from_dict, verdict_from_dict)
+from auditor.redact import redact, redact_tree
+from auditor.report.fleet import Fleet, HostSummary
+from auditor.report.json_text import Stream
+from auditor.report.saved import check_ids, load_data
+from auditor.report.view import ReportView, Totals
 
-SECTIONS = ("verdicts", "targets", "components", *(f"findings-{s}" for s in SEVERITIES), "errors")
+SECTIONS = ("verdicts", "targets", "components", "findings", "errors")
+# What a renderer may ask of the merged view (each module's READS): a section's items, or the hosts' parts.
+SPILLS = frozenset({*SECTIONS, "parts"})
+Part = dict[str, list[dict[str, Any]]]
 
 
 class Waivers(Protocol):
@@ -35,136 +51,350 @@ class Waivers(Protocol):
     def finish(self, report: Report) -> None: ...
 
 
-class MergeSummary(TypedDict):
-    findings: dict[str, int]  # per severity
-    failing: int
-    not_scanned: int
-    verdicts: dict[str, int]  # per answer
-
-
-def merge_reports(paths: list[str], out: IO[str], *, fail_on: str = "high", as_of: Optional[str] = None,
-                  book: Optional[Waivers] = None, run: Optional[dict[str, Any]] = None) -> MergeSummary:
-    """Writes the merged report's JSON to `out` and returns its summary. `book` (a WaiverBook) applies
-    waivers to each report before it is written; `as_of` overrides the merged report's date."""
-    from auditor import __version__
-
-    merged = _Merged(fail_on)
-    with tempfile.TemporaryDirectory(prefix="auditor-merge-") as spill:
-        files: dict[str, IO[str]] = {name: open(os.path.join(spill, name), "w+", encoding="utf-8") for name in SECTIONS}
+@contextlib.contextmanager
+def merged(paths: list[str], *, reads: Collection[str] = SPILLS, fail_on: str = "high", as_of: Optional[str] = None,
+           book: Optional[Waivers] = None, run: Optional[dict[str, Any]] = None) -> Iterator[ReportView]:
+    """The merged report of `paths`, as a view that lasts as long as the block. `reads`: what the renderer will read
+    (SPILLS); only that is spilled. `book` (a WaiverBook) applies waivers to each report before it is counted;
+    `as_of` overrides the merged report's date. SavedReportError names an input that is not a report."""
+    with tempfile.TemporaryDirectory(prefix="auditor-merge-") as folder:
+        merge = _Merge(folder, frozenset(reads), fail_on, book, fleet=len(paths) > 1)
         try:
             for path in paths:
-                report = load_report(path)
-                label = merged.label(report.run.get("host") or Path(path).stem)
-                merged.sources.append(_source(report, label, path))
-                _relabel(report, label)
-                if book is not None:
-                    book.apply(report)
-                merged.add(report, files)
-            if book is not None:
-                waivers = Report("", "", "", [])
-                book.finish(waivers)
-                merged.add(waivers, files)
-            now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            summary: MergeSummary = {"findings": merged.counts, "failing": merged.failing, "not_scanned": merged.written["errors"],
-                                     "verdicts": merged.answers}
-            header = {"schema_version": SCHEMA_VERSION, "tool": {"name": "auditor", "version": __version__},
-                      "generated_at": now, "as_of": as_of or max(s["as_of"] for s in merged.sources),
-                      "rule_packs": merged.packs, **({"rules": list(merged.rules.values())} if merged.rules else {}),
-                      "fail_on": fail_on,
-                      "run": dict(run or {}, merged=merged.sources),
-                      "summary": summary}
-            _assemble(out, redact_tree(header), files)
+                merge.add_report(path)
+            merge.add_waivers()
         finally:
-            for handle in files.values():
-                handle.close()
-    return summary
+            merge.spill.close()
+        yield merge.view(as_of, run or {})
 
 
-class _Merged:
-    """What the merge keeps between inputs: counts, rule packs, host labels and where each section stands."""
+class _Spill:
+    """The spill files: each item pickled in turn. They are written and read by this process only, in a folder only its
+    user can open; pickle is several times as fast as JSON both ways."""
 
-    def __init__(self, fail_on: str) -> None:
-        self.fail_on = fail_on
-        self.counts = {s: 0 for s in SEVERITIES}
-        self.failing = 0
-        self.answers = {answer: 0 for answer in ANSWERS}
+    def __init__(self, folder: str, reads: frozenset[str]) -> None:
+        self.folder = folder
+        names = ["sources", "hosts"] + [name for name in ("verdicts", "targets", "components", "errors", "parts")
+                                        if name in reads]
+        names += [f"findings-{severity}" for severity in SEVERITIES if "findings" in reads]
+        self.files: dict[str, IO[bytes]] = {name: open(self.path(name), "wb") for name in names}
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.folder, f"{name}.pickle")
+
+    def write(self, name: str, items: list[Any]) -> None:
+        """Items at the end of the file, pickled together (one host's, as a rule)."""
+        handle = self.files.get(name)
+        if handle is not None and items:
+            handle.write(pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def wants(self, name: str) -> bool:
+        return name in self.files
+
+    def close(self) -> None:
+        for handle in self.files.values():
+            handle.close()
+
+    def items(self, name: str) -> Iterator[Any]:
+        if name not in self.files:
+            raise ValueError(f"the merge did not keep its {name} (a renderer's READS must name it)")
+        with open(self.path(name), "rb") as handle:
+            while True:
+                try:
+                    items = pickle.load(handle)  # each list is a pickle of its own
+                except EOFError:
+                    return
+                yield from items
+
+
+class _Merge:
+    """What the merge keeps between inputs: totals, rule packs and rule texts, host labels, the fleet's counters."""
+
+    def __init__(self, folder: str, reads: frozenset[str], fail_on: str, book: Optional[Waivers], fleet: bool) -> None:
+        self.spill = _Spill(folder, reads)
+        self.fail_on, self.book = fail_on, book
+        self.findings = dict.fromkeys(SEVERITIES, 0)
+        self.waived = dict.fromkeys(SEVERITIES, 0)
+        self.answers = dict.fromkeys(ANSWERS, 0)
+        self.counts = dict.fromkeys(("failing", "expired", "targets", "unread", "components", "errors", "inputs"), 0)
         self.packs: list[dict[str, Any]] = []
         self.rules: dict[tuple[str, str], dict[str, Any]] = {}  # the text of each rule with a finding, from the first report that has it
-        self.sources: list[dict[str, Any]] = []
         self.labels: set[str] = set()
-        self.written = {name: 0 for name in SECTIONS}
+        self.tried: dict[str, int] = {}  # a host name met more than once, and the last n of host#n tried for it
+        self.kinds: dict[str, int] = {}
+        self.as_of = ""
+        self.order: dict[str, int] = {}  # each target location, and the place of its first target
+        self.fleet = Fleet() if fleet else None
+        self.redactor = _Redactor()
 
     def label(self, host: str) -> str:
-        label, n = host, 1
+        """`host`, or the first of host#2, host#3 … not taken; the search goes on from where it last stopped for that
+        host (every label before it is taken), so that thousands of reports of one host name are labelled in linear time."""
+        n = self.tried.get(host, 1)
+        label = host if n == 1 else f"{host}#{n}"
         while label in self.labels:
             n += 1
             label = f"{host}#{n}"
+        if n > 1:  # kept only for a host name met twice: a fleet of distinct names holds just the labels
+            self.tried[host] = n
         self.labels.add(label)
         return label
 
-    def add(self, report: Report, files: dict[str, IO[str]]) -> None:
-        data: dict[str, Any] = redact_tree(report.to_dict())
-        for pack in data["rule_packs"]:
+    def add_report(self, path: str) -> None:
+        data = load_data(path)
+        check_ids(data, path)
+        run = data.get("run", {})
+        label = self.label(run.get("host") or Path(path).stem)
+        source: dict[str, Any] = {"host": label, "file": path, "generated_at": data["generated_at"], "as_of": data["as_of"]}
+        if "command" in run:
+            source["command"] = run["command"]
+        self.spill.write("sources", [redact_tree(source)])  # its own texts: nothing to remember
+        self.as_of = max(self.as_of, data["as_of"])
+        part = _relabelled(data, label)
+        rules = [saved_record("rules", r) for r in data.get("rules", [])]
+        if self.book is not None:
+            part, rules = _waived(data, part, rules, self.book)
+        self._add(part, self.redactor.tree(_used(rules, part)), self.redactor.tree(data["rule_packs"]), label)
+
+    def add_waivers(self) -> None:
+        """The expired and stale waivers, as findings of the waivers pack: no host's."""
+        if self.book is None:
+            return
+        waivers = Report("", "", "", [])
+        self.book.finish(waivers)
+        data = waivers.to_dict()
+        part = {section: data[section] for section in SECTIONS}
+        self._add(part, self.redactor.tree(data.get("rules", [])), self.redactor.tree(data["rule_packs"]), None)
+
+    def _add(self, part: Part, rules: list[dict[str, Any]], packs: list[dict[str, Any]], host: Optional[str]) -> None:
+        for pack in packs:
             if pack not in self.packs:
                 self.packs.append(pack)
-        for rule in data.get("rules", []):
+        for rule in rules:
             self.rules.setdefault((rule["pack"], rule["id"]), rule)
-        for verdict in data.get("verdicts", []):
+        for verdict in part["verdicts"]:
             self.answers[verdict["answer"]] += 1
-        for section in ("verdicts", "targets", "components", "errors"):
-            for item in data[section]:
-                self._write(files, section, item)
-        for finding in data["findings"]:
-            self.counts[finding["severity"]] += 1
-            self.failing += is_failing(finding["severity"], finding["waived"], self.fail_on)
-            self._write(files, f"findings-{finding['severity']}", finding)
+        limit = severity_rank(self.fail_on)
+        for finding in part["findings"]:
+            self.findings[finding["severity"]] += 1
+            self.waived[finding["severity"]] += finding["waived"]
+            self.counts["failing"] += not finding["waived"] and severity_rank(finding["severity"]) <= limit
+            self.counts["expired"] += bool(finding.get("waiver")) and finding["waiver"].get("status") == "expired"
+        for target in part["targets"]:
+            self.order.setdefault(target["location"], self.counts["targets"])
+            self.counts["targets"] += 1
+            self.counts["unread"] += target["kind"] == "unreadable"
+        self.counts["components"] += len(part["components"])
+        for component in part["components"]:
+            self.kinds[component["kind"]] = self.kinds.get(component["kind"], 0) + 1
+        self.counts["errors"] += len(part["errors"])
+        if self.fleet is not None and host is not None:
+            summary = self.fleet.add(self.counts["inputs"], host, part, self.fail_on)
+            self.spill.write("hosts", [summary])
+        self.counts["inputs"] += host is not None
+        self._spill(part, host)
 
-    def _write(self, files: dict[str, IO[str]], section: str, item: dict[str, Any]) -> None:
-        text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
-        files[section].write((",\n    " if self.written[section] else "    ") + text)
-        self.written[section] += 1
+    def _spill(self, part: Part, host: Optional[str]) -> None:
+        spill = self.spill
+        for section in ("verdicts", "targets", "errors"):
+            spill.write(section, part[section])
+        if spill.wants("components"):
+            spill.write("components", [(component["kind"], component) for component in part["components"]])
+        if spill.wants("findings-info"):
+            components = {c["id"]: c for c in part["components"]}
+            by_severity: dict[str, list[Any]] = {}
+            for finding in part["findings"]:
+                by_severity.setdefault(finding["severity"], []).append((finding, components.get(finding["component"])))
+            for severity, findings in by_severity.items():
+                spill.write(f"findings-{severity}", findings)
+        spill.write("parts", [(host, part["targets"], part["components"], part["findings"])])
+
+    def view(self, as_of: Optional[str], run: dict[str, Any]) -> ReportView:
+        from auditor import __version__
+
+        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        totals = Totals(self.findings, self.waived, self.counts["expired"], self.counts["failing"], self.answers,
+                        self.counts["targets"], self.counts["unread"], self.counts["components"], self.counts["errors"],
+                        self.kinds)
+        return MergedView(self.spill, __version__, now, as_of or self.as_of, self.packs, self.fail_on,
+                          dict(self.redactor.tree(run), merged=Stream(self._sources)), list(self.rules.values()), totals,
+                          self.fleet, self.order, self.redactor)
+
+    def _sources(self) -> Iterator[dict[str, Any]]:
+        return self.spill.items("sources")
 
 
-def _source(report: Report, label: str, path: str) -> dict[str, Any]:
-    source: dict[str, Any] = {"host": label, "file": path, "generated_at": report.generated_at, "as_of": report.as_of}
-    if "command" in report.run:
-        source["command"] = report.run["command"]
-    return source
+class _Redactor:
+    """redact_tree, changing containers in place and remembering the answers for the LIMIT texts last used: the
+    reports of a fleet repeat the same texts."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self.text: Callable[[str], str] = functools.lru_cache(maxsize=self.LIMIT)(redact)
+        # The text redacted and encoded as a JSON string.
+        self.json: Callable[[str], str] = functools.lru_cache(maxsize=self.LIMIT)(
+            lambda text: str(encode_basestring(self.text(text))))
+
+    def tree(self, value: Any) -> Any:
+        if type(value) is str:
+            return self.text(value)
+        pending = [value]
+        while pending:
+            container = pending.pop()
+            if type(container) is dict:
+                for key, item in container.items():
+                    if type(item) is str:
+                        container[key] = self.text(item)
+                    elif type(item) is dict or type(item) is list:
+                        pending.append(item)
+            elif type(container) is list:
+                for n, item in enumerate(container):
+                    if type(item) is str:
+                        container[n] = self.text(item)
+                    elif type(item) is dict or type(item) is list:
+                        pending.append(item)
+        return value
 
 
-def _relabel(report: Report, host: str) -> None:
-    """Gives every item of one report its host; components get new ids, and what links to them follows:
-    findings, and details that name another component (trust_store_id, used_by, shadowed_by …)."""
-    renamed = {c.id: dataclasses.replace(c, host=c.host or host).id for c in report.components}
+def _relabelled(data: dict[str, Any], host: str) -> Part:
+    """Every item of one report with its host; components get new ids, and what links to them follows: findings,
+    verdicts, and details that name another component (trust_store_id, used_by, shadowed_by …)."""
+    renamed: dict[str, str] = {}
+    components = []
+    for stored in data["components"]:
+        component = saved_record("components", stored)
+        component["host"] = stored.get("host") or host
+        component["id"] = component_id(component["kind"], component["name"], component["version"], component["location"],
+                                       component.get("line"), component["source"], component["host"])
+        renamed[stored["id"]] = component["id"]
+        components.append(component)
 
     def relinked(value: object) -> object:
         if isinstance(value, list):
             return [renamed.get(v, v) if isinstance(v, str) else v for v in value]
         return renamed.get(value, value) if isinstance(value, str) else value
 
-    report.components = [dataclasses.replace(c, host=c.host or host, details={k: relinked(v) for k, v in c.details.items()})
-                         for c in report.components]
-    findings = {f.id: dataclasses.replace(f, component=renamed[f.component]) for f in report.findings}
-    report.findings = list(findings.values())
-    report.verdicts = [dataclasses.replace(v, client=renamed.get(v.client, v.client), host=v.host or host,
-                                           findings=tuple(findings[i].id if i in findings else i for i in v.findings))
-                       for v in report.verdicts]
-    report.targets = [dataclasses.replace(t, host=t.host or host) for t in report.targets]
-    report.errors = [dataclasses.replace(e, host=e.host or host) for e in report.errors]
+    for component in components:
+        if "details" in component:
+            component["details"] = {k: relinked(v) for k, v in component["details"].items()}
+    findings: dict[str, dict[str, Any]] = {}  # by the stored id: a repeated finding is one
+    for stored in data["findings"]:
+        finding = saved_record("findings", stored)
+        finding["component"] = renamed[stored["component"]]
+        finding["id"] = finding_id(finding["rule"], finding["component"])
+        findings[stored["id"]] = finding
+    verdicts = []
+    for stored in data.get("verdicts", []):
+        verdict = saved_record("verdicts", stored)
+        verdict["client"] = renamed.get(stored["client"], stored["client"])
+        verdict["findings"] = [findings[i]["id"] if i in findings else i for i in stored["findings"]]
+        verdict["host"] = stored.get("host") or host
+        verdicts.append(verdict)
+    part: Part = {"verdicts": verdicts, "targets": [], "components": components, "findings": list(findings.values()),
+                  "errors": []}
+    for section in ("targets", "errors"):
+        for stored in data[section]:
+            item = saved_record(section, stored)
+            item["host"] = stored.get("host") or host
+            part[section].append(item)
+    return part
 
 
-def _assemble(out: IO[str], header: dict[str, Any], files: dict[str, IO[str]]) -> None:
-    """The JSON renderer's layout (indent 2), with the sections copied from their spill files."""
-    out.write(json.dumps(header, indent=2, ensure_ascii=False)[:-2] + ",\n")
-    groups = {"verdicts": ["verdicts"], "targets": ["targets"], "components": ["components"],
-              "findings": [f"findings-{s}" for s in SEVERITIES], "errors": ["errors"]}
-    for n, (key, names) in enumerate(groups.items()):
-        filled = [files[name] for name in names if files[name].tell()]
-        out.write(f'  "{key}": [' + ("\n" if filled else ""))
-        for m, handle in enumerate(filled):
-            handle.seek(0)
-            if m:
-                out.write(",\n")
-            while chunk := handle.read(1 << 20):
-                out.write(chunk)
-        out.write(("\n  ]" if filled else "]") + (",\n" if n < len(groups) - 1 else "\n}\n"))
+def _waived(data: dict[str, Any], part: Part, rules: list[dict[str, Any]], book: Waivers
+            ) -> tuple[Part, list[dict[str, Any]]]:
+    """The part with the waivers applied to its findings, through the model (the waiver book judges components)."""
+    report = Report.from_dict({**data, **part, "rules": rules})
+    book.apply(report)
+    written = report.to_dict()
+    return {section: written[section] for section in SECTIONS}, written.get("rules", [])
+
+
+def _used(rules: list[dict[str, Any]], part: Part) -> list[dict[str, Any]]:
+    """The texts of the rules with a finding in the part, once each, as Report.used_rules keeps them."""
+    used = {(f["pack"], f["rule"]) for f in part["findings"]}
+    kept: dict[tuple[str, str], dict[str, Any]] = {}
+    for rule in rules:
+        key = (rule["pack"], rule["id"])
+        if key in used:
+            kept.setdefault(key, rule)
+    return list(kept.values())
+
+
+class MergedView(ReportView):
+    """The merged report, read back from the spill files each time a renderer asks for a section."""
+
+    def __init__(self, spill: _Spill, tool_version: str, generated_at: str, as_of: str, packs: list[dict[str, Any]],
+                 fail_on: str, run: dict[str, Any], rules: list[dict[str, Any]], totals: Totals, fleet: Optional[Fleet],
+                 order: dict[str, int], redactor: _Redactor) -> None:
+        self.spill, self.redactor = spill, redactor
+        self.tool_version, self.generated_at, self.as_of, self.packs = tool_version, generated_at, as_of, packs
+        self.fail_on, self.run, self.totals, self.fleet, self.order = fail_on, run, totals, fleet, order
+        self.rule_records = rules
+        self.rules = [RuleText(**dict(r, references=tuple(r["references"]))) for r in rules]
+
+    def json_records(self, section: str) -> Iterator[dict[str, Any]]:
+        if section == "findings":
+            for severity in SEVERITIES:
+                for finding, _ in self.spill.items(f"findings-{severity}"):
+                    yield finding
+        elif section == "components":
+            for _, component in self.spill.items("components"):
+                yield component
+        else:
+            yield from self.spill.items(section)
+
+    def json_text(self, text: str) -> str:
+        return self.redactor.json(text)  # the spill files hold the items as read: redacted on the way out
+
+    def verdicts(self) -> Iterator[ClientVerdict]:
+        return (verdict_from_dict(v) for v in self.spill.items("verdicts"))
+
+    def targets(self) -> Iterator[Target]:
+        return (target_from_dict(t) for t in self.spill.items("targets"))
+
+    def components(self, kinds: Collection[str] = ()) -> Iterator[Component]:
+        for kind, component in self.spill.items("components"):
+            if not kinds or kind in kinds:
+                yield component_from_dict(component, id_checked=True)
+
+    def findings(self) -> Iterator[tuple[Finding, Optional[Component]]]:
+        for severity in SEVERITIES:
+            for finding, component in self.spill.items(f"findings-{severity}"):
+                yield (finding_from_dict(finding, id_checked=True),
+                       component_from_dict(component, id_checked=True) if component else None)
+
+    def errors(self) -> Iterator[ScanError]:
+        return (error_from_dict(e) for e in self.spill.items("errors"))
+
+    def sources(self) -> Iterable[dict[str, Any]]:
+        sources: Iterable[dict[str, Any]] = self.run["merged"]
+        return sources
+
+    def parts(self) -> Iterator[tuple[Optional[str], Report]]:
+        whole = self._part()
+        for host, targets, components, findings in self.spill.items("parts"):
+            part = whole if self.fleet is None else self._part()  # one host: one part, as a report of one host is
+            part.targets += [target_from_dict(t) for t in targets]
+            part.components += [component_from_dict(c, id_checked=True) for c in components]
+            part.findings += [finding_from_dict(f, id_checked=True) for f in findings]
+            if self.fleet is not None:
+                yield host, part
+        if self.fleet is None:
+            yield None, whole
+
+    def _part(self) -> Report:
+        return Report(self.tool_version, self.generated_at, self.as_of, self.packs, fail_on=self.fail_on, run=self.run,
+                      rules=self.rules)
+
+    def hosts(self) -> Iterator[HostSummary]:
+        summaries: Iterator[HostSummary] = self.spill.items("hosts")
+        return summaries
+
+    def target_order(self) -> dict[str, int]:
+        return self.order
+
+    def json_header(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "tool": {"name": "auditor", "version": self.tool_version},
+                "generated_at": self.generated_at, "as_of": self.as_of, "rule_packs": self.packs,
+                **({"rules": self.rule_records} if self.rule_records else {}), "fail_on": self.fail_on, "run": self.run}

@@ -8,44 +8,56 @@ Info findings (checks that passed: a store that holds an anchor) are results of 
 
 from __future__ import annotations
 
-import json
+import io
 import re
 import shlex
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, Optional
+from typing import IO, Any, Optional
 from urllib.parse import quote
 
 from auditor.model import Component, Evidence, Finding, Report, RuleText, ScanError
 from auditor.redact import redact, redact_tree
-from auditor.report.common import components_by_id, names_file, waiver_note
+from auditor.report.common import names_file, waiver_note
+from auditor.report.json_text import Stream, write as write_json
+from auditor.report.view import ReportView, memory_view
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "none"}
 # GitHub code scanning reads `security-severity` (0.0-10.0): over 9.0 critical, 7.0 high, 4.0 medium, else low.
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0", "info": "0.0"}
+READS = frozenset({"findings", "targets", "errors"})
 
 
 def render(report: Report) -> str:
-    return json.dumps(redact_tree(sarif_log(report)), indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    write(memory_view(report), out)
+    return out.getvalue()
 
 
-def sarif_log(report: Report) -> dict[str, Any]:
-    components = components_by_id(report)
-    rules, index = _rules(report)
-    targets = [t.location for t in report.targets]
-    results = [_result(f, components.get(f.component), index, targets) for f in report.findings]
+def write(view: ReportView, out: IO[str]) -> None:
+    """The SARIF log, its results, notifications and targets written one at a time (Streams) as the view gives them;
+    every item redacted on its way out, as the rest of the log is."""
+    write_json(out, redact_tree(sarif_log(view)))
+    out.write("\n")
+
+
+def sarif_log(view: ReportView) -> dict[str, Any]:
+    rules, index = _rules(view)
+    order = view.target_order()
+    results = Stream(lambda: (redact_tree(_result(f, c, index, order)) for f, c in view.findings()))
     run = {
-        "tool": {"driver": _driver(report, rules)},
-        "invocations": [_invocation(report)],
+        "tool": {"driver": _driver(view, rules)},
+        "invocations": [_invocation(view)],
         "results": results,
         "columnKind": "unicodeCodePoints",
-        "properties": {"as_of": report.as_of, "fail_on": report.fail_on, "failing": len(report.failing()),
-                       "rule_packs": report.packs, "targets": [f"{t.kind} {t.location}" for t in report.targets]},
+        "properties": {"as_of": view.as_of, "fail_on": view.fail_on, "failing": view.totals.failing,
+                       "rule_packs": view.packs,
+                       "targets": Stream(lambda: (redact(f"{t.kind} {t.location}") for t in view.targets()))},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def _driver(report: Report, rules: list[dict[str, Any]]) -> dict[str, Any]:
+def _driver(report: ReportView, rules: list[dict[str, Any]]) -> dict[str, Any]:
     driver: dict[str, Any] = {"name": "auditor", "version": report.tool_version, "rules": rules}
     if re.fullmatch(r"\d+\.\d+\.\d+", report.tool_version):
         driver["semanticVersion"] = report.tool_version
@@ -69,11 +81,11 @@ def _project_uri() -> Optional[str]:
 
 # -- rules ---------------------------------------------------------------------------------------
 
-def _rules(report: Report) -> tuple[list[dict[str, Any]], dict[tuple[str, str], int]]:
+def _rules(report: ReportView) -> tuple[list[dict[str, Any]], dict[tuple[str, str], int]]:
     """One reportingDescriptor per (pack, rule) with findings, and the index of each in the list."""
     known = {(text.pack, text.id): text for text in report.rules}
     first: dict[tuple[str, str], Finding] = {}
-    for finding in report.findings:
+    for finding, _ in report.findings():
         first.setdefault((finding.pack, finding.rule), finding)
     rules = [_descriptor(pack, rule, known.get((pack, rule)), finding) for (pack, rule), finding in first.items()]
     return rules, {key: i for i, key in enumerate(first)}
@@ -116,7 +128,7 @@ def _help_markdown(remedies: dict[str, str], references: list[str]) -> str:
 # -- results -------------------------------------------------------------------------------------
 
 def _result(finding: Finding, component: Optional[Component], index: dict[tuple[str, str], int],
-            targets: list[str]) -> dict[str, Any]:
+            targets: dict[str, int]) -> dict[str, Any]:
     note = waiver_note(finding)
     result: dict[str, Any] = {
         "ruleId": finding.rule,
@@ -139,7 +151,7 @@ def _result(finding: Finding, component: Optional[Component], index: dict[tuple[
     return result
 
 
-def _location(component: Optional[Component], finding: Finding, targets: list[str]) -> dict[str, Any]:
+def _location(component: Optional[Component], finding: Finding, targets: dict[str, int]) -> dict[str, Any]:
     """The component's file and line; for one with no file (a setting in the environment), a logical location,
     placed in the target it was found for, since GitHub code scanning rejects a result with no file at all."""
     if component is not None and names_file(component.location):
@@ -149,7 +161,9 @@ def _location(component: Optional[Component], finding: Finding, targets: list[st
         return {"physicalLocation": physical, "message": {"text": f"{component.name} ({component.source})"}}
     name, where = (component.name, component.location) if component else (finding.component, finding.component)
     location: dict[str, Any] = {"logicalLocations": [{"name": name, "fullyQualifiedName": where, "kind": "resource"}]}
-    target = next((t for t in targets if component and t in component.target.split(", ") and names_file(t)), None)
+    # The first of the component's targets, in the report's order, that names a file.
+    among = [t for t in component.target.split(", ") if t in targets and names_file(t)] if component else []
+    target = min(among, key=targets.__getitem__, default=None)
     if target:
         location["physicalLocation"] = {"artifactLocation": _artifact(target)}
     return location
@@ -185,12 +199,12 @@ def _suppression(waiver: dict[str, Any], note: Optional[str]) -> dict[str, Any]:
     return suppression
 
 
-def _invocation(report: Report) -> dict[str, Any]:
+def _invocation(report: ReportView) -> dict[str, Any]:
     invocation: dict[str, Any] = {
         "executionSuccessful": True,
         "startTimeUtc": report.generated_at,
         "machine": report.run.get("host", ""),
-        "toolExecutionNotifications": [_notification(e) for e in report.errors],
+        "toolExecutionNotifications": Stream(lambda: (redact_tree(_notification(e)) for e in report.errors())),
     }
     command = report.run.get("command")
     if command:

@@ -1,0 +1,227 @@
+"""The report schema compiled once into plain Python checks, for reading many saved reports fast.
+
+jsonschema walks the schema anew for every value it checks, which made checking a saved report take most of the time
+of reading it; `auditor report merge` checks every host's report. This compiles the keywords report.schema.json uses
+into nested functions that answer one question, valid or not. The message for a report that is not valid is still
+jsonschema's own (auditor.report.saved asks it then), so the compiled check only has to agree with it on validity:
+tests/test_saved_reports.py holds the two to that on edited reports. A keyword this module does not know is refused
+when the schema is compiled, never skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+Check = Callable[[Any], bool]
+
+# Keywords that only describe: they constrain nothing.
+_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "$defs", "title", "description", "examples", "default"})
+_KNOWN = _ANNOTATIONS | {"type", "enum", "const", "required", "properties", "patternProperties", "additionalProperties",
+                         "items", "minItems", "minimum", "pattern", "oneOf", "$ref"}
+
+
+class SchemaNotSupported(ValueError):
+    """The schema uses a keyword (or a form of one) that compile_schema does not implement."""
+
+
+def compile_schema(schema: dict[str, Any]) -> Check:
+    """A function that tells whether a JSON value (as json.loads returns it) is valid against `schema`, a JSON
+    Schema 2020-12 document that uses only the keywords above; references are local ("#/$defs/…")."""
+    return _Compiler(schema).compile(schema)
+
+
+def _is_integer(value: object) -> bool:
+    # JSON Schema's integer is a number with no fraction: 1.0 is one; a boolean is not a number.
+    return (type(value) is int) or (type(value) is float and value.is_integer())
+
+
+def _is_number(value: object) -> bool:
+    return type(value) is int or type(value) is float
+
+
+_TYPES: dict[str, Check] = {
+    "object": lambda value: type(value) is dict,
+    "array": lambda value: type(value) is list,
+    "string": lambda value: type(value) is str,
+    "integer": _is_integer,
+    "number": _is_number,
+    "boolean": lambda value: type(value) is bool,
+    "null": lambda value: value is None,
+}
+
+
+def _equal(one: object, two: object) -> bool:
+    """JSON equality, as jsonschema judges enum and const: true is not 1, 1 is 1.0, containers compared item by item."""
+    if type(one) is bool or type(two) is bool:
+        return type(one) is type(two) and one == two
+    if isinstance(one, dict) and isinstance(two, dict):
+        return one.keys() == two.keys() and all(_equal(one[key], two[key]) for key in one)
+    if isinstance(one, list) and isinstance(two, list):
+        return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two))
+    if isinstance(one, (dict, list)) or isinstance(two, (dict, list)):
+        return False
+    return one == two
+
+
+class _Compiler:
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.references: dict[str, Check] = {}
+
+    def compile(self, schema: object) -> Check:
+        if schema is True or schema == {}:
+            return _accept
+        if schema is False:
+            return _reject
+        if not isinstance(schema, dict):
+            raise SchemaNotSupported(f"a schema is an object or a boolean, not {schema!r}")
+        unknown = sorted(set(schema) - _KNOWN)
+        if unknown:
+            raise SchemaNotSupported(f"keywords not implemented: {', '.join(unknown)}")
+        checks: list[Check] = []
+        if "$ref" in schema:
+            checks.append(self._reference(schema["$ref"]))
+        kind = schema.get("type")
+        objects = schema.keys() & {"required", "properties", "patternProperties", "additionalProperties"}
+        arrays = schema.keys() & {"items", "minItems"}
+        if kind == "object" and objects:  # the common case, in one function: the type, then the members
+            checks.append(self._object(schema, typed=True))
+        elif kind == "array" and arrays:
+            checks.append(self._array(schema, typed=True))
+        else:
+            if kind is not None:
+                checks.append(self._type(kind))
+            if objects:
+                checks.append(self._object(schema, typed=False))
+            if arrays:
+                checks.append(self._array(schema, typed=False))
+        if "enum" in schema:
+            checks.append(self._enum(schema["enum"]))
+        if "const" in schema:
+            constant = schema["const"]
+            checks.append(lambda value: _equal(value, constant))
+        if "oneOf" in schema:
+            choices = [self.compile(choice) for choice in schema["oneOf"]]
+            checks.append(lambda value: sum(1 for choice in choices if choice(value)) == 1)
+        if "minimum" in schema:
+            least = schema["minimum"]
+            checks.append(lambda value: not _is_number(value) or value >= least)
+        if "pattern" in schema:
+            search = re.compile(schema["pattern"]).search
+            checks.append(lambda value: type(value) is not str or search(value) is not None)
+        return _all(checks)
+
+    def _reference(self, reference: str) -> Check:
+        if not reference.startswith("#"):
+            raise SchemaNotSupported(f"only local references are implemented, not {reference}")
+        if reference not in self.references:
+            # Compiled on first use, and looked up when called, so that a schema that refers to itself still compiles.
+            self.references[reference] = lambda value: True
+            target: Any = self.root
+            for part in reference[1:].split("/")[1:]:
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            self.references[reference] = self.compile(target)
+        references = self.references
+        return lambda value: references[reference](value)
+
+    def _type(self, names: object) -> Check:
+        if isinstance(names, str):
+            return _TYPES[names]
+        if isinstance(names, list):
+            checks = [_TYPES[name] for name in names]
+            return lambda value: any(check(value) for check in checks)
+        raise SchemaNotSupported(f"type {names!r}")
+
+    def _enum(self, choices: list[Any]) -> Check:
+        if all(type(choice) is str for choice in choices):
+            strings = frozenset(choices)
+            return lambda value: type(value) is str and value in strings
+        return lambda value: any(_equal(value, choice) for choice in choices)
+
+    def _object(self, schema: dict[str, Any], typed: bool) -> Check:
+        """The object's members; with `typed`, also that it is an object (else any other value passes)."""
+        required = tuple(schema.get("required", ()))
+        properties = {name: self.compile(sub) for name, sub in schema.get("properties", {}).items()}
+        patterns = [(re.compile(pattern).search, self.compile(sub))
+                    for pattern, sub in schema.get("patternProperties", {}).items()]
+        additional_schema = schema.get("additionalProperties", True)
+        additional: Check = self.compile(additional_schema)
+
+        if not patterns:  # each member checked by its property's schema, or else by additionalProperties
+            # A member that must only be a string (most of them) is checked here, not by a call.
+            strings = frozenset(name for name, sub in schema.get("properties", {}).items()
+                                if isinstance(sub, dict) and sub.get("type") == "string" and not sub.keys() - _ANNOTATIONS - {"type"})
+
+            def simple(value: Any) -> bool:
+                if type(value) is not dict:
+                    return not typed
+                for name in required:
+                    if name not in value:
+                        return False
+                for name, item in value.items():
+                    if name in strings:
+                        if type(item) is not str:
+                            return False
+                    elif not properties.get(name, additional)(item):
+                        return False
+                return True
+
+            return simple
+
+        def check(value: Any) -> bool:
+            if type(value) is not dict:
+                return not typed
+            for name in required:
+                if name not in value:
+                    return False
+            for name, item in value.items():
+                sub = properties.get(name)
+                known = sub is not None
+                if sub is not None and not sub(item):
+                    return False
+                for search, pattern_check in patterns:
+                    if search(name) is not None:
+                        known = True
+                        if not pattern_check(item):
+                            return False
+                if not known and not additional(item):
+                    return False
+            return True
+
+        return check
+
+    def _array(self, schema: dict[str, Any], typed: bool) -> Check:
+        least = schema.get("minItems", 0)
+        items = self.compile(schema.get("items", True))
+
+        def check(value: Any) -> bool:
+            if type(value) is not list:
+                return not typed
+            if len(value) < least:
+                return False
+            for item in value:
+                if not items(item):
+                    return False
+            return True
+
+        return check
+
+
+def _accept(value: Any) -> bool:
+    return True
+
+
+def _reject(value: Any) -> bool:
+    return False
+
+
+def _all(checks: list[Check]) -> Check:
+    if not checks:
+        return _accept
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda value: first(value) and second(value)
+    return lambda value: all(check(value) for check in checks)
