@@ -21,3 +21,13 @@ fuzz = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
                            HealthCheck.function_scoped_fixture],
 )
+
+
+def containers(data):
+    """Every dict and list in a JSON document, the document first: the places an edit of a saved report can be."""
+    found, pending = [], [data]
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        pending += [v for v in (node.values() if isinstance(node, dict) else node) if isinstance(v, (dict, list))]
+    return found

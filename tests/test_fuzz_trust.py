@@ -43,7 +43,7 @@ from auditor.rule_data import rules_dir
 from auditor.checks.location_glob import PathGlob as path_glob
 from auditor.checks.waivers import Waiver, WaiverError, load_waivers
 from conftest import ENVS, FIXTURES, run
-from fuzzing import fuzz
+from fuzzing import containers, fuzz
 
 # A warning is output too: cryptography's (UserWarnings), about odd certificates, must not reach a user's terminal.
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")
@@ -906,12 +906,7 @@ def saved_reports(draw):
     """A real report, with values replaced, keys removed or added anywhere in it, then damaged as bytes."""
     data = json.loads(saved_report_text())
     for _ in range(draw(st.integers(0, 3))):
-        containers, pending = [], [data]
-        while pending:
-            node = pending.pop()
-            containers.append(node)
-            pending += [v for v in (node.values() if isinstance(node, dict) else node) if isinstance(v, (dict, list))]
-        node = draw(st.sampled_from(containers))
+        node = draw(st.sampled_from(containers(data)))
         keys = list(node) if isinstance(node, dict) else list(range(len(node)))
         change = draw(st.sampled_from(["replace", "remove", "add"]))
         if change == "add" or not keys:

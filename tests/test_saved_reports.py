@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import ENVS, FIXTURES, Result, run
-from fuzzing import fuzz
+from fuzzing import containers, fuzz
 from auditor import model
 from auditor.report.saved import SavedReportError, load_data
 
@@ -268,12 +268,7 @@ def edited_reports(draw):
     added anywhere in it: some still follow the schema, most do not."""
     data = json.loads(draw(st.sampled_from(_real_reports())))
     for _ in range(draw(st.integers(1, 3))):
-        containers, pending = [], [data]
-        while pending:
-            node = pending.pop()
-            containers.append(node)
-            pending += [v for v in (node.values() if isinstance(node, dict) else node) if isinstance(v, (dict, list))]
-        node = draw(st.sampled_from(containers))
+        node = draw(st.sampled_from(containers(data)))
         keys = list(node) if isinstance(node, dict) else list(range(len(node)))
         change = draw(st.sampled_from(["replace", "remove", "add"]))
         if change == "add" or not keys:
