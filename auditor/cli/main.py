@@ -9,8 +9,12 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from auditor import __version__
+
+if TYPE_CHECKING:
+    from auditor.cli.report_options import ReportArgs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,8 +43,14 @@ def _command(argv: list[str]) -> int:
 
     parsers = build_parser(secret_values(argv), only=command_word(argv))
     args = parsers.root.parse_args(argv)
+    command_line = shown_command_line(["auditor", *argv])
     try:
-        asked = options.command_options(args, shown_command_line(["auditor", *argv]))
+        if args.command == "report":
+            from auditor.cli.report_options import report_options
+
+            asked: options.CommandArgs | ReportArgs = report_options(args, command_line)
+        else:
+            asked = options.command_options(args, command_line)
     except options.OptionsError as exc:
         return fail(str(exc))
     if isinstance(asked, options.ActionMissing):

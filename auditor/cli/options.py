@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     import argparse
 
     from auditor.checks.waivers import Waiver
-    from auditor.cli.report_options import ReportArgs
 
 
 class OptionsError(Exception):
@@ -122,14 +121,14 @@ class ActionMissing(NamedTuple):
 
 
 if TYPE_CHECKING:
-    CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesRefreshArgs, SchemaArgs, ReportArgs,
-                        ActionMissing]
+    CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesRefreshArgs, SchemaArgs, ActionMissing]
 
 
 def command_options(args: argparse.Namespace, command_line: list[str]) -> CommandArgs:
-    """The command's value from the parsed command line. Its --waivers file is loaded here, before a long scan
-    rather than after it: OptionsError when it cannot be."""
-    waivers = _load_waivers(getattr(args, "waivers", None))
+    """The command's value from the parsed command line, for every command but `report`
+    (auditor.cli.report_options). Its --waivers file is loaded here, before a long scan rather than after it:
+    OptionsError when it cannot be."""
+    waivers = load_waivers(getattr(args, "waivers", None))
     if args.command == "scan":
         return ScanArgs(tuple(args.targets), tuple(args.env_file), args.root, args.strict, args.runtime, args.probe,
                         tuple(args.probe_endpoint), _probe_run(args), args.as_of, args.fail_on, tuple(args.pack),
@@ -149,10 +148,6 @@ def command_options(args: argparse.Namespace, command_line: list[str]) -> Comman
         return ActionMissing("rules")
     if args.command == "schema":
         return SchemaArgs()
-    if args.command == "report":
-        from auditor.cli.report_options import report_options
-
-        return report_options(args, lambda: command_output(args, command_line, waivers)) or ActionMissing("report")
     return ActionMissing(None)
 
 
@@ -164,7 +159,7 @@ def _probe_run(args: argparse.Namespace) -> ProbeRun:
     return ProbeRun(args.connect_to, args.timeout, args.retries, args.jobs, args.deadline, args.http)
 
 
-def _load_waivers(path: str | None) -> tuple[Waiver, ...] | None:
+def load_waivers(path: str | None) -> tuple[Waiver, ...] | None:
     if not path:
         return None
     from auditor.checks.waivers import WaiverError, load_waivers

@@ -1,14 +1,14 @@
-"""What each `auditor report` action was asked (auditor.cli.options's `command_options` gives it): defined only
-when a report action runs, so that no other command's start-up pays for their classes."""
+"""What each `auditor report` action was asked, as auditor.cli.options gives the other commands': defined only when
+a report action runs, so that no other command's start-up pays for their classes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, NamedTuple, Union
+
+from auditor.cli.options import ActionMissing, Output, command_output, load_waivers
 
 if TYPE_CHECKING:
     import argparse
-
-    from auditor.cli.options import Output
 
 
 class RenderArgs(NamedTuple):
@@ -56,9 +56,13 @@ class VerifyArgs(NamedTuple):
 ReportArgs = Union[RenderArgs, MergeArgs, DiffArgs, KeygenArgs, SignArgs, VerifyArgs]
 
 
-def report_options(args: argparse.Namespace, output: Callable[[], Output]) -> Optional[ReportArgs]:
-    """The action's value; None when no action was given. `output`: the --format, -o … options' value, for the
-    actions that write a report."""
+def report_options(args: argparse.Namespace, command_line: list[str]) -> ReportArgs | ActionMissing:
+    """The action's value from the parsed command line (ActionMissing when none was given). The --waivers file of
+    an action that writes a report is loaded here: OptionsError when it cannot be."""
+
+    def output() -> Output:
+        return command_output(args, command_line, load_waivers(getattr(args, "waivers", None)))
+
     action = args.report_command
     if action == "render":
         return RenderArgs(args.report, args.as_of, args.fail_on, output())
@@ -72,4 +76,4 @@ def report_options(args: argparse.Namespace, output: Callable[[], Output]) -> Op
         return SignArgs(args.report, args.key, args.output, args.passphrase_env)
     if action == "verify":
         return VerifyArgs(args.report, args.signature, args.public_key)
-    return None
+    return ActionMissing("report")

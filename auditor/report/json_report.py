@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 from auditor.model import Report
-from auditor.redact import redact_tree
+from auditor.report.json_text import to_json_data
 
 if TYPE_CHECKING:
     from auditor.report.view import ReportView
@@ -15,11 +15,6 @@ if TYPE_CHECKING:
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 SECTIONS = ("verdicts", "targets", "components", "findings", "errors")
 READS = frozenset(SECTIONS)
-
-
-def to_json_data(report: Report) -> dict[str, Any]:
-    data: dict[str, Any] = redact_tree(report.to_dict())
-    return data
 
 
 def render(report: Report) -> str:

@@ -4,15 +4,27 @@ The standard library's encoder leaves its C accelerator for a pure-Python genera
 report of a thousand hosts spent a tenth of its time there. This writer makes the same text with one Python call per
 container and the C string encoder for every string. A `Stream` stands for an array whose items are not held: they
 are written one by one as the iterable gives them, so a report of any size is written in memory bounded by one item.
+`to_json_data` is the report as its JSON document holds it, secrets masked.
 """
 
 from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring  # the C one where the build has it
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+from auditor.redact import redact_tree
+
+if TYPE_CHECKING:
+    from auditor.model import Report
 
 _INDENT = "  "
+
+
+def to_json_data(report: Report) -> dict[str, Any]:
+    """The report as its JSON document holds it, secrets masked."""
+    data: dict[str, Any] = redact_tree(report.to_dict())
+    return data
 
 
 class Stream:

@@ -15,6 +15,7 @@ from json.encoder import encode_basestring
 from typing import Any, Collection, Iterable, Iterator, Optional
 
 from auditor.model import SEVERITIES, ClientVerdict, Component, Finding, Report, RuleText, ScanError, Target
+from auditor.report.json_text import to_json_data
 from auditor.report.fleet import Fleet, HostSummary, split_by_host
 
 
@@ -136,8 +137,6 @@ class _MemoryView(ReportView):
 
     def data(self) -> dict[str, Any]:
         if self._data is None:
-            from auditor.report.json_report import to_json_data
-
             self._data = to_json_data(self.report)
         return self._data
 
