@@ -16,12 +16,13 @@ from auditor.model import Component, Report
 from auditor.trust.resolve import SET_FOR_SHOWN
 from test_facts import AS_OF, FIXTURES, _scan_components
 from test_sdk_manifests import MANIFESTS, app_image
-from test_service_env import ORDERS_UNIT, anchor, image, write
+from test_service_env import ORDERS_UNIT, PASSWD, anchor, image, write
 from test_truststore import AMAZON_ROOT_CA_1
 
 TESTS = Path(__file__).parent
 OS_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-# A unit without User= runs as root, whose home is the image's own (the scan's context): it shares /root/.aws/config.
+# A unit without User= runs as root, whose home is the image's own (the scan's context): it shares root's AWS config.
+ROOT_HOME = next(line.split(":")[5] for line in PASSWD.splitlines() if line.startswith("root:"))  # the image's passwd
 ROOT_UNIT = "[Service]\nType=oneshot\nExecStart=/usr/local/bin/nightly-export\n"
 DEPLOY_UNIT = "[Service]\nUser=deploy\nExecStart=/opt/orders/venv/bin/python -m orders.{name}\n"
 
@@ -106,7 +107,7 @@ def test_settings_shared_by_several_contexts_are_made_once_complete(monkeypatch,
     assert boto.trust is None and "set_for" in boto.details
 
     # Found first in the image's own context (root's home): the unit that shares it is listed last, as always.
-    own = settings[("/root/.aws/config", "ca_bundle [default]")]
+    own = settings[(f"{ROOT_HOME}/.aws/config", "ca_bundle [default]")]
     assert own.facts.set_for == ("systemd unit nightly-export.service",) and own.facts.set_for_last
     assert own.facts.points_to_os_store is True and own.trust.store == OS_BUNDLE
     assert list(own.details)[-2:] == ["points_to_os_store", "set_for"]
@@ -179,7 +180,7 @@ def test_every_recorded_sdk_round_trips_key_for_key(path):
 
 
 def test_setting_facts_are_frozen_and_give_today_s_key_order():
-    facts = SettingFacts("AWS_CA_BUNDLE", "custom-bundle", "config file", "/root/.aws/config:2: ca_bundle = x", "x",
+    facts = SettingFacts("AWS_CA_BUNDLE", "custom-bundle", "config file", "/home/app/.aws/config:2: ca_bundle = x", "x",
                          read_by="botocore", set_for=("systemd unit a.service",), points_to_os_store=False,
                          set_for_last=True)
     with pytest.raises(dataclasses.FrozenInstanceError):
