@@ -51,7 +51,7 @@ def _services_image(tmp_path: Path) -> Path:
     write(root / "home" / "deploy" / ".aws" / "config", "[default]\nregion = eu-west-3\nca_bundle = ~/certs/aws.pem\n")
     write(root / "home" / "deploy" / "certs" / "aws.pem", anchor("starfield-class-2-ca.pem"))
     write(root / "home" / "deploy" / ".boto", "[Boto]\nhttps_validate_certificates = False\n")
-    write(root / "root" / ".aws" / "config", f"[default]\nca_bundle = {OS_BUNDLE}\n")
+    write(root / ROOT_HOME.lstrip("/") / ".aws" / "config", f"[default]\nca_bundle = {OS_BUNDLE}\n")
     write(root / "etc" / "environment", f"AWS_CA_BUNDLE={OS_BUNDLE}\n")
     return root
 
