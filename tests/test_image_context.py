@@ -288,3 +288,26 @@ def test_a_relative_aws_config_file_is_read_from_the_working_directory_or_said_u
     assert [e["message"] for e in report["errors"] if e["location"] == f"environment (--env-file {env})"] == [
         "AWS_CONFIG_FILE=conf/aws.ini is a relative path and the working directory of the clients is not known: "
         "the file was not read"]
+
+
+def test_an_entrypoint_script_that_cannot_be_read_is_an_error_entry_not_a_silent_skip(tmp_path):
+    """Whether an Entrypoint script runs its Cmd is read from the script; when the read fails (here: the layer's
+    bytes behind it are gone, as a layer cut short after it was listed would leave them), the scan says so."""
+    from auditor.collect.platform.image_process import image_process
+    from auditor.fs import FsError, View
+
+    root = tmp_path / "root"
+    write(root / "docker-entrypoint.sh", '#!/bin/sh\nexec "$@"\n', mode=0o755)
+
+    class CutLayerView(View):
+        def read_bytes(self, host_path, cap=8 * 1024 * 1024, head=False):
+            raise FsError("layer 2 ends inside the member")
+
+    config = {"Entrypoint": ["/docker-entrypoint.sh"], "Cmd": ["python3", "-m", "app"]}
+    readable = image_process(View(str(root), image=True, display_top="/"), config, {}, "image app")
+    cut = image_process(CutLayerView(str(root), image=True, display_top="/"), config, {}, "image app")
+    assert not readable.errors and len(readable.programs) > len(cut.programs)  # the Cmd linked only when read
+    assert [e.message for e in cut.errors] == [
+        "the image's Entrypoint script cannot be read (layer 2 ends inside the member): whether it runs the Cmd is "
+        "not known, and the Cmd's programs are not linked"]
+    assert cut.errors[0].location == "/docker-entrypoint.sh"

@@ -68,7 +68,7 @@ def image_process(view: View, config: Mapping[str, Any], variables: Mapping[str,
     search = tuple(p for p in path.split(":") if p.startswith("/")) if path is not None else DOCKER_PATH
     process.programs = command_programs(command, process.shown(), "the image's config", 0, search, working_dir, relative=True)
     if entrypoint and cmd:
-        script = _argument_runner(view, entrypoint, search, working_dir)
+        script = _argument_runner(view, entrypoint, search, working_dir, errors)
         if script:
             how = f"Cmd: {_short(shlex.join(cmd))}, run by its Entrypoint script {script} (exec \"$@\")"
             process.programs += command_programs(cmd, how, "the image's config", 0, search, working_dir, relative=True)
@@ -101,16 +101,20 @@ def _working_dir(value: Any, where: str, errors: list[ScanError]) -> tuple[str, 
     return folder, f"the image's WorkingDir {folder}"
 
 
-def _argument_runner(view: View, entrypoint: list[str], search: tuple[str, ...], working_dir: str) -> str:
-    """The Entrypoint's script as the image names it, when it is a script that runs its arguments; else ""."""
+def _argument_runner(view: View, entrypoint: list[str], search: tuple[str, ...], working_dir: str,
+                     errors: list[ScanError]) -> str:
+    """The Entrypoint's script as the image names it, when it is a script that runs its arguments; else "" (an
+    error entry when the script cannot be read: whether it runs the Cmd is then not known)."""
     programs = command_programs(entrypoint, "", "", 0, search, working_dir, relative=True)
     host = program_path(view, programs[0]) if programs and not programs[0].virtualenv else None
     if host is None or view.kind(host) != "file":
         return ""
     try:
         text = view.read_bytes(host, SCRIPT_CAP, head=True).decode("utf-8", "replace")
-    except FsError:
-        return ""  # not readable: the Cmd is not linked, and the scan's other reads say what could not be read
+    except FsError as exc:
+        errors.append(ScanError(view.display(host), f"the image's Entrypoint script cannot be read ({exc}): whether it "
+                                                    f"runs the Cmd is not known, and the Cmd's programs are not linked"))
+        return ""
     return view.display(host) if text.startswith("#!") and _RUNS_ARGUMENTS.search(text) else ""
 
 
