@@ -225,6 +225,15 @@ class Pack:
     def describe(self) -> dict[str, str]:
         return {"id": self.id, "version": self.version, "title": self.title, "sha256": self.sha256}
 
+    def shown(self) -> dict[str, Any]:
+        """What `auditor rules show` prints: the pack and each rule with what it rests on and its sources (a title
+        keyed by outcome is shown with its placeholders named, as reports summarise it)."""
+        return {"id": self.id, "title": self.title, "version": self.version, "default": self.default,
+                "source": self.source, "sha256": self.sha256,
+                "rules": [{"id": rule.id, "check": rule.check, "severity": rule.severity,
+                           "component_kind": rule.component_kind, "title": rule.summary(), "documented": rule.documented,
+                           "references": list(rule.references)} for rule in self.rules]}
+
     def rule_texts(self) -> list[RuleText]:
         return [rule.text(self.id) for rule in self.rules]
 

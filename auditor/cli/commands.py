@@ -14,7 +14,7 @@ from auditor.cli.emit import EXIT_OK, emit, fail
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from auditor.cli.options import ProbeArgs, ProbeRun, RulesRefreshArgs, ScanArgs, TruststoreArgs
+    from auditor.cli.options import ProbeArgs, ProbeRun, RulesRefreshArgs, RulesShowArgs, ScanArgs, TruststoreArgs
     from auditor.model import Report
     from auditor.probe.run import ProbeSettings
     from auditor.runs.scan_probes import ProbePlan
@@ -221,6 +221,36 @@ def rules_list() -> int:
         from auditor.report.escape import terminal
 
         print(f"auditor: warning: {terminal(problem.location)}: {terminal(problem.message)}", file=sys.stderr)
+    return EXIT_OK
+
+
+def rules_show(args: RulesShowArgs) -> int:
+    """One pack as text or JSON; an unknown pack is an error that lists the known ones (exit 2)."""
+    import json
+
+    from auditor.checks.rules import RulesError, load_packs
+
+    try:
+        packs = load_packs()
+    except (RulesError, OSError) as exc:
+        return fail(str(exc))
+    pack = packs.get(args.pack)
+    if pack is None:
+        return fail(f"unknown rule pack {args.pack!r}; known packs: {', '.join(sorted(packs))}")
+    shown = pack.shown()
+    if args.format == "json":
+        sys.stdout.write(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    from auditor.report.escape import terminal
+
+    lines = [f"{shown['id']} {shown['version']}{' (default)' if shown['default'] else ''}: {shown['title']}",
+             f"source: {shown['source'] or '(none given)'}"]
+    for rule in shown["rules"]:
+        lines += ["", f"{rule['id']} [{rule['severity']}] check {rule['check']}"
+                  + (f" ({rule['component_kind']})" if rule["component_kind"] else ""),
+                  f"  title: {rule['title']}", f"  documented: {rule['documented']}"]
+        lines += [f"  reference: {reference}" for reference in rule["references"]]
+    sys.stdout.write("".join(terminal(line) + "\n" for line in lines))
     return EXIT_OK
 
 

@@ -67,6 +67,8 @@ def _command(argv: list[str]) -> int:
         return commands.probe(asked)
     if isinstance(asked, options.RulesListArgs):
         return commands.rules_list()
+    if isinstance(asked, options.RulesShowArgs):
+        return commands.rules_show(asked)
     if isinstance(asked, options.RulesRefreshArgs):
         return commands.rules_refresh(asked)
     if isinstance(asked, options.SchemaArgs):

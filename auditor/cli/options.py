@@ -105,6 +105,11 @@ class RulesListArgs(NamedTuple):
     pass
 
 
+class RulesShowArgs(NamedTuple):
+    pack: str
+    format: str  # text | json
+
+
 class RulesRefreshArgs(NamedTuple):
     output: str | None  # None: the table in use
     timeout: float
@@ -121,7 +126,8 @@ class ActionMissing(NamedTuple):
 
 
 if TYPE_CHECKING:
-    CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesRefreshArgs, SchemaArgs, ActionMissing]
+    CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesShowArgs, RulesRefreshArgs, SchemaArgs,
+                        ActionMissing]
 
 
 def command_options(args: argparse.Namespace, command_line: list[str]) -> CommandArgs:
@@ -143,6 +149,8 @@ def command_options(args: argparse.Namespace, command_line: list[str]) -> Comman
     if args.command == "rules":
         if args.rules_command == "list":
             return RulesListArgs()
+        if args.rules_command == "show":
+            return RulesShowArgs(args.pack, args.format)
         if args.rules_command == "refresh":
             return RulesRefreshArgs(args.output, args.timeout)
         return ActionMissing("rules")

@@ -193,6 +193,11 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
     if wanted("rules"):
         rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
         rules_commands.add_parser("list", help="the rule packs and the release-date table in use")
+        show = rules_commands.add_parser("show", help="one rule pack's rules, each with what it rests on and its sources",
+                                         description="Print a rule pack: its id, title, version and source, and each "
+                                                     "rule's id, check, severity, title, documented text and references.")
+        show.add_argument("pack", metavar="PACK", help="the pack's id, as 'auditor rules list' shows it")
+        show.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
         refresh = rules_commands.add_parser(
             "refresh", help="fetch first-upload dates of boto, botocore, awscli, boto3 and s3transfer from PyPI (network)",
             description="Fetch release dates from PyPI's JSON API and write the release-date table to the user's data "
