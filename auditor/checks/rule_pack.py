@@ -33,7 +33,7 @@ PACK_REQUIRED = ("id", "title", "version")
 
 # The component kinds a rule can judge (the report schema's component kinds).
 COMPONENT_KINDS = ("python-package", "trust-store", "trust-config", "os", "java", "openssl", "sdk-manifest", "probe",
-                   "waiver")
+                   "waiver", "db-ca-bundle")
 # Not a kind of its own: a rule of this component_kind judges every component the store book linked as a client
 # (a package, the AWS CLI v2, a JVM, the OS), whatever its kind.
 CLIENT = "client"
@@ -114,6 +114,11 @@ CHECKS: dict[str, Check] = {
     "waiver": Check(required={"status": "text"}),
     "proxy-interception": Check(),
     "store-locally-added": Check(),
+    # A database CA bundle (auditor.trust.db_bundles) that holds CAs of `old_cas` and none of `new_cas`, ids of the
+    # CA table `cas` (a TOML file in rules/).
+    "bundle-lacks-ca": Check(required={"cas": "text", "old_cas": "texts", "new_cas": "texts"}),
+    # A setting of effect `effect` whose file's name contains one of `names` (case ignored).
+    "setting-names-file": Check(required={"effect": "text", "names": "texts"}),
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -158,6 +163,10 @@ class Rule:
     versions: Optional[str] = None
     stores: Mapping[str, str] = field(default_factory=dict)
     advice: Mapping[str, str] = field(default_factory=dict)
+    cas: Optional[str] = None
+    old_cas: tuple[str, ...] = ()
+    new_cas: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
 
     @overload
     def severity_of(self, status: str) -> Optional[str]: ...

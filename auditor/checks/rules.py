@@ -70,6 +70,14 @@ def load_packs(directory: Optional[Path] = None) -> dict[str, Pack]:
     return packs
 
 
+# The kinds of facts a scan reads only when a selected pack judges them: database clients' CA bundles and settings.
+DATABASE_CHECKS = ("bundle-lacks-ca", "setting-names-file")
+
+
+def judges_databases(packs: list[Pack]) -> bool:
+    return any(rule.check in DATABASE_CHECKS for pack in packs for rule in pack.rules)
+
+
 def select_packs(requested: list[str]) -> list[Pack]:
     packs = load_packs()
     if not requested:
@@ -702,6 +710,45 @@ def check_store_locally_added(pack: Pack, rule: Rule, component: Component, date
         name=component.location, count=len(local), cas=f"{len(local)} CA" + ("s" if len(local) != 1 else "")), seen)
 
 
+def check_bundle_lacks_ca(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
+    """A database CA bundle (kind db-ca-bundle) that holds CAs of the rule's `old_cas` and none of its `new_cas`, ids
+    of the CA table `cas`. `title` may name {name} and {old}."""
+    if component.kind != "db-ca-bundle":
+        return
+    table = {entry["id"]: entry for entry in data_file(rule.required("cas"))["cas"]}
+    unknown = [ca for ca in (*rule.old_cas, *rule.new_cas) if ca not in table]
+    if unknown:
+        raise RulesError(f"rule {rule.id}: {', '.join(unknown)} not in the CA table {rule.cas} (known: {', '.join(table)})")
+    details = component.details
+    old = [ca for ca in details.get("old_cas", []) if ca in rule.old_cas]
+    if not old or any(ca in rule.new_cas for ca in details.get("new_cas", [])):
+        return
+    counts = details.get("rds_cas", {})
+    seen = [Evidence("observed", f"{details.get('certificates', 0)} certificates read; "
+                                 + ", ".join(f"{ca}: {counts.get(ca, 0)}" for ca in old)
+                                 + f"; none of {', '.join(rule.new_cas)}", source=component.location),
+            Evidence("observed", f"CAs recognised by {details.get('matched_by', 'subject')}"), _where(component)]
+    title = rule.plain_title().format(name=component.location, old=", ".join(old))
+    yield _finding(pack, rule, component, rule.severity, title, seen)
+
+
+def check_setting_names_file(pack: Pack, rule: Rule, component: Component, dates: ReleaseDates) -> Iterator[Finding]:
+    """A setting (trust-config) of the rule's `effect` whose value names a file whose name holds one of `names`
+    (case ignored). `title` may name {written} (setting=value) and {name} (the part matched)."""
+    if component.kind != "trust-config":
+        return
+    setting = _setting_facts(component)
+    value = setting.value or ""
+    base = re.split(r"[\\/]", value)[-1].lower()
+    matched = next((name for name in rule.names if name.lower() in base), None)
+    if setting.effect != rule.effect or matched is None:
+        return
+    where = f"{component.location}:{component.line}" if component.line else component.location
+    seen = [Evidence("observed", f"{where}: {setting.statement}", source=component.location, line=component.line)]
+    title = rule.plain_title().format(written=f"{component.name}={value}", name=matched)
+    yield _finding(pack, rule, component, rule.severity, title, seen)
+
+
 # What each check is: the findings of one rule on one component.
 CheckFunction = Callable[[Pack, Rule, Component, ReleaseDates], Iterator[Finding]]
 
@@ -716,4 +763,6 @@ CHECKS: dict[str, CheckFunction] = {"released-before": check_released_before, "u
           "sdk-trust": check_sdk_trust,
           "waiver": check_waiver,
           "proxy-interception": check_proxy_interception,
-          "store-locally-added": check_store_locally_added}
+          "store-locally-added": check_store_locally_added,
+          "bundle-lacks-ca": check_bundle_lacks_ca,
+          "setting-names-file": check_setting_names_file}

@@ -29,6 +29,7 @@ from auditor.collect.python.lockfiles import lockfile_format
 from auditor.collect.python.metadata import module_version
 from auditor.collect.sdks import manifest_format
 from auditor.collect.config.trust_config import source_format
+from auditor.collect.config.trust_config.db_settings import config_format
 from auditor.fs import FsError, View
 from auditor.model import ScanError
 
@@ -126,11 +127,14 @@ def venv_site_dirs(view: View, venv: str) -> list[str]:
 
 def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
          on_source: Optional[Callable[[str, str], None]] = None, limits: Optional[WalkLimits] = None,
-         skip: frozenset = frozenset(), skip_names: frozenset = SKIP_DIRS) -> Discovery:
+         skip: frozenset = frozenset(), skip_names: frozenset = SKIP_DIRS, databases: bool = False,
+         on_pem: Optional[Callable[[str], None]] = None) -> Discovery:
     """What is below `start`. Source files go to `on_source(host path, how it is read)` as they are found:
     a large tree holds hundreds of thousands, and a list of them grows with the tree (none without `on_source`). `skip`: host paths already
     searched another way; `skip_names`: folder names never entered; `limits`: where a walk stops, each stop an
-    error entry naming what was not searched."""
+    error entry naming what was not searched. `databases`: config files (.env, *.properties, my.cnf …) go to
+    `on_source` too, labelled 'config file', for the database clients' CA settings; `on_pem(host path)`: every *.pem
+    file outside the places recognised (a database CA bundle may be one)."""
     found = Discovery()
 
     def source(path: str, label: str) -> None:
@@ -215,6 +219,10 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
                 # setup.py declares dependencies and is code that may set trust: read as both
                 if not in_python_lib and not third_party and (label := source_format(directory, entry.name)):
                     source(prefix + entry.name, label)
+                elif databases and not in_python_lib and not third_party and (label := config_format(entry.name)):
+                    source(prefix + entry.name, label)
+                if on_pem and not in_python_lib and entry.name.endswith(".pem"):
+                    on_pem(prefix + entry.name)
             except OSError as exc:
                 found.errors.append(ScanError(view.display(prefix + entry.name), f"cannot inspect: {exc.strerror or exc}"))
         stack.extend((d, depth + 1, third_party or (vendor_folder and _vendored(view, d, [])))

@@ -22,8 +22,9 @@ from auditor.collect.config.trust_config import collect_trust_config
 from auditor.collect.config.environ import Environ
 from auditor.fs import FsError, View, shown
 from auditor.model import Component, Report, ScanError, Target, host_name
-from auditor.checks.rules import Pack, ReleaseDates, evaluate, release_dates_in_use
+from auditor.checks.rules import Pack, ReleaseDates, evaluate, judges_databases, release_dates_in_use
 from auditor.checks.verdicts import judge as judge_clients
+from auditor.trust.db_bundles import read_db_bundle
 from auditor.trust.packaged import packaged_trust
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ TREE_SEARCHES = ("virtualenvs", "site-packages/dist-packages folders", "package 
                  "declared dependencies (pyproject.toml, setup.cfg, setup.py, Pipfile, environment.yml)",
                  "archives (.zip Lambda packages and layers, .whl, .egg)",
                  "Python code and scripts (trust settings)", "other languages' manifests")
+
+# Read only when a selected pack judges database clients (judges_databases).
+DATABASE_SEARCHES = ("config files (database CA settings)", "PEM files (database CA bundles)")
 
 
 class NothingScanned(Exception):
@@ -89,6 +93,8 @@ class _Scan:
     watched: set[str]
     progress: Optional[Callable[[str], None]] = None
     runtime: bool = False  # may run the interpreters it finds (--runtime); a system scan never runs an image's
+    # A selected pack judges database clients' CA bundles and settings: trees' config files and *.pem files are read.
+    databases: bool = False
 
 
 def run(options: ScanOptions) -> Report:
@@ -96,7 +102,8 @@ def run(options: ScanOptions) -> Report:
     watched = dates.tracked() | {n for p in options.packs for r in p.rules for n in r.applies_to or ()}
     report = Report.start(options.packs, options.fail_on, options.as_of)
     # An image's programs are another machine's: none is run, whether the image is the target or holds the targets.
-    scan = _Scan(report, watched, options.progress, options.runtime and options.root is None and options.image is None)
+    scan = _Scan(report, watched, options.progress, options.runtime and options.root is None and options.image is None,
+                 judges_databases(options.packs))
     collected = Collected()
     readable = 0
     system = None if options.paths else options.system_view()
@@ -306,9 +313,13 @@ def _scan_tree(view: View, start: str, location: str, scan: _Scan, collected: Co
     part of the machine or image scanned, whose stores its SDKs of other languages use; `read_code`: its code and
     scripts are the user's own, whose trust settings count (not a product's that vendors an SDK)."""
     def settings_in(source: str, label: str) -> None:
-        collected.extend(collect_trust_config(view, source, location, label))
+        collected.extend(collect_trust_config(view, source, location, label, scan.databases))
 
-    discovery = walk(view, start, scan.progress, settings_in if read_code else None, limits, skip, skip_names)
+    def bundle_in(path: str) -> None:
+        collected.extend(read_db_bundle(view, path, location))
+
+    discovery = walk(view, start, scan.progress, settings_in if read_code else None, limits, skip, skip_names,
+                     databases=scan.databases and read_code, on_pem=bundle_in if scan.databases else None)
     collected.errors.extend(discovery.errors)
     for environment in discovery.environments:
         _scan_environment(view, environment, location, scan, collected)
@@ -319,7 +330,8 @@ def _scan_tree(view: View, start: str, location: str, scan: _Scan, collected: Co
     for archive, label in discovery.archives:
         scan.report.targets.append(Target("archive", view.display(archive), {"format": label}))
         collected.extend(collect_archive(view, archive, location, scan.watched, scan.report.as_of, packaged_trust))
-    return {"directories": discovery.directories, "source_files": discovery.source_files, "searched": list(TREE_SEARCHES),
+    searched = [*TREE_SEARCHES, *(DATABASE_SEARCHES if scan.databases else ())]
+    return {"directories": discovery.directories, "source_files": discovery.source_files, "searched": searched,
             "found": {"environments": len(discovery.environments), "lockfiles": len(discovery.lockfiles),
                       "manifests": len(discovery.manifests), "archives": len(discovery.archives)}}
 

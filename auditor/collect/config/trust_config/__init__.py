@@ -25,6 +25,7 @@ import os
 from typing import Optional
 
 from auditor.collect import Collected
+from auditor.collect.config.trust_config.setting import Setting
 from auditor.facts.setting import SettingFacts
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
@@ -59,8 +60,9 @@ def source_format(directory: str, name: str) -> Optional[str]:
     return None
 
 
-def collect_trust_config(view: View, path: str, target: str, label: str) -> Collected:
-    """Trust-config components for the settings one source file writes."""
+def collect_trust_config(view: View, path: str, target: str, label: str, databases: bool = False) -> Collected:
+    """Trust-config components for the settings one source file writes. `databases`: read the database clients' CA
+    settings too (auditor.collect.config.trust_config.db_settings); a config file (label 'config file') is read for those alone."""
     # The parsers load only when a tree has source files: a lockfile scan does not pay for `ast`.
     from auditor.collect.config.trust_config.python_code import python_settings
     from auditor.collect.config.trust_config.scripts import script_settings
@@ -72,16 +74,26 @@ def collect_trust_config(view: View, path: str, target: str, label: str) -> Coll
     except FsError as exc:
         result.errors.append(ScanError(where, f"cannot read: {exc}"))
         return result
+    found_in = "python" if label == PYTHON else "script"
+    if databases:
+        from auditor.collect.config.trust_config.db_settings import CONFIG_LABEL, db_ca_settings
+
+        _add(result, db_ca_settings(data), "config file" if label == CONFIG_LABEL else found_in, label, where, target)
+        if label == CONFIG_LABEL:
+            return result
     if label == PYTHON:
         code = python_settings(data, where)
         result.errors.extend(code.errors)
         settings, source = code.settings, code.how
     else:
         settings, source = script_settings(data, label), label
-    found_in = "python" if label == PYTHON else "script"
+    _add(result, settings, found_in, source, where, target)
+    return result
+
+
+def _add(result: Collected, settings: list[Setting], found_in: str, source: str, where: str, target: str) -> None:
     for setting in settings:
         facts = SettingFacts(setting.name, setting.effect, found_in, setting.statement, setting.value, setting.call,
                              setting.service)
         result.components.append(Component("trust-config", setting.name, None, where, source, target,
                                            line=setting.line, facts=facts))
-    return result
