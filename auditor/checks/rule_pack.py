@@ -25,7 +25,7 @@ class RulesError(Exception):
 
 Text = Union[str, Mapping[str, str]]  # one text, or a table of texts keyed by outcome, package, platform …
 # The text parameters a check requires (Check.required): set on every rule of that check once it is loaded.
-Parameter = Literal["cutoff", "minimum", "capability", "effect", "matrix", "table", "status"]
+Parameter = Literal["cutoff", "minimum", "capability", "effect", "matrix", "table", "status", "cas"]
 
 PACK_KEYS = {"id": "the pack's name, as --pack selects it", "title": "what it audits", "version": "its version",
              "default": "applied when no --pack is given (true/false)", "source": "the document its rules restate"}
