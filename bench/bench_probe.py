@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from tls_servers import HOST, Peers, Pki  # noqa: E402
 
-from auditor.probe import ProbeJob, ProbeSettings, TrustStore, run_probes  # noqa: E402
-from auditor.probe.classify import CLASSES  # noqa: E402
+from auditor.live_probe import ProbeJob, ProbeSettings, TrustStore, run_probes  # noqa: E402
+from auditor.live_probe.classify import CLASSES  # noqa: E402
 
 ENDPOINTS, STALLING, TIMEOUT, JOBS = 200, 20, 0.5, 200
 

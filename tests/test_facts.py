@@ -11,7 +11,7 @@ from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
 from auditor.facts.probe import PROBE_RESULT_FIELDS, ProbeFacts, ProbeLinks
 from auditor.facts.trust_store import StoreLinks, TrustStoreFacts
 from auditor.model import Component, Report
-from auditor.probe.result import ProbeResult, probe_component
+from auditor.live_probe.result import ProbeResult, probe_component
 from conftest import run
 
 TESTS = Path(__file__).parent

@@ -36,7 +36,7 @@ from auditor.trust.formats.pem import certificates_in_file, leading_sequence
 from auditor.trust.formats.pkcs12 import MAX_ITERATIONS, read_pkcs12
 from auditor.fs import View
 from auditor.model import Component, Report, ScanError
-from auditor.probe import chain
+from auditor.live_probe import chain
 from auditor.runs.probe import parse_address
 from auditor.report.saved import SavedReportError, load_report
 from auditor.rule_data import rules_dir

@@ -255,7 +255,7 @@ def _local_ca(certificate, source="/usr/local/share/ca-certificates/egress-proxy
 
 def _probe(pki, port, store_certificates, local):
     from auditor.checks.rules import select_packs
-    from auditor.probe import ProbeSettings, TrustStore
+    from auditor.live_probe import ProbeSettings, TrustStore
     from auditor.runs.probe import StoreToProbe, probe_report
     from tls_servers import HOST
 

@@ -13,9 +13,9 @@ import time
 import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
-from auditor.probe import ProbeJob, ProbeSettings, TrustStore, probe_component, probe_with_store, run_probes
+from auditor.live_probe import ProbeJob, ProbeSettings, TrustStore, probe_component, probe_with_store, run_probes
 from auditor.runs.probe import machine_stores, parse_address
-from auditor.probe.connect import bypassed
+from auditor.live_probe.connect import bypassed
 import tls_servers
 from conftest import ENVS, run
 from tls_servers import HOST, NOW, YEAR, FullBacklog, Peers, closed_port

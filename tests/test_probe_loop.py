@@ -1,11 +1,11 @@
-"""The single-threaded loop that drives probes (auditor/probe/loop.py), on real sockets."""
+"""The single-threaded loop that drives probes (auditor/live_probe/loop.py), on real sockets."""
 
 import socket
 import time
 
 import pytest
 
-from auditor.probe.loop import READ, WRITE, Wait, run_all, when_ready
+from auditor.live_probe.loop import READ, WRITE, Wait, run_all, when_ready
 
 
 def test_results_keep_order_and_never_more_than_workers_are_open():

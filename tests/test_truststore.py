@@ -211,7 +211,7 @@ def test_truststore_command_imports_no_scan_probe_or_report_machinery_it_does_no
     modules = set(modules.split())
     assert status == "0" and json.loads(out.read_text())["summary"]
     assert "auditor.runs.truststore" in modules  # the command did run
-    unused = {"auditor.runs.scan", "auditor.probe", "auditor.collect.tree", "auditor.collect.python.lockfiles",
+    unused = {"auditor.runs.scan", "auditor.live_probe", "auditor.collect.tree", "auditor.collect.python.lockfiles",
               "auditor.collect.python.python_env", "auditor.report.html", "auditor.report.sarif", "packaging", "cryptography",
               "ssl", "socket", "concurrent.futures"}
     assert sorted(unused & modules) == []

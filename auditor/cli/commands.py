@@ -7,22 +7,22 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from auditor.cli.emit import EXIT_OK, emit, fail
 
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from auditor.api import ProbeOptions
     from auditor.cli.options import ProbeArgs, ProbeRun, RulesRefreshArgs, RulesShowArgs, ScanArgs, TruststoreArgs
     from auditor.model import Report
-    from auditor.probe.run import ProbeSettings
     from auditor.runs.scan_probes import ProbePlan
 
 
 def scan(args: ScanArgs) -> int:
+    from auditor.api import UsageError, open_image, select_packs
     from auditor.collect.config.environ import EnvFileError, load_env_files
-    from auditor.checks.rules import RulesError, select_packs
     from auditor.runs.scan import NothingScanned, ScanOptions, run
 
     if args.root is not None and not args.root:
@@ -41,23 +41,11 @@ def scan(args: ScanArgs) -> int:
         packs = select_packs(list(args.packs))
         environ = load_env_files(list(args.env_files)) if args.env_files else None
         probe = _probe_plan(args)
+        image, image_view = open_image(args.image, args.platform, "--image") if args.image is not None else (None, None)
     except EnvFileError as exc:
         return fail(f"--env-file {exc}")  # "--env-file app.env:3: not a NAME=value line": which option, which file
-    except (RulesError, ValueError) as exc:
+    except UsageError as exc:
         return fail(str(exc))
-    image, image_view = None, None
-    if args.image is not None:
-        from auditor.fs import FsError
-        from auditor.image.source import ImageError, open_image
-        from auditor.image.view import LayeredView
-
-        try:
-            image = open_image(args.image, args.platform)
-            image_view = LayeredView(image.layers)
-        except (ImageError, FsError) as exc:
-            return fail(f"--image {exc}")
-        except OSError as exc:  # a layer's file that cannot be opened
-            return fail(f"--image {args.image}: {exc.strerror or exc}")
     with _Progress(enabled=not args.output.quiet) as tick:
         try:
             report = run(ScanOptions(list(args.targets), packs, fail_on=args.fail_on, as_of=args.as_of or "",
@@ -74,53 +62,34 @@ def scan(args: ScanArgs) -> int:
 def _fail_closed(report: Report, strict: bool) -> int:
     """EXIT_UNUSABLE, said on standard error, when a target named could not be read, or (--strict) when any part
     of what was scanned could not be: a result that covers less than was asked is not a pass."""
-    unread = report.unread_targets()
-    if unread:
-        return fail("; ".join(f"{t.location}: {t.details.get('reason', 'could not be read')}" for t in unread)
-                    + " (the report covers only the other targets)")
-    if strict and report.not_scanned():
-        from auditor.report.common import plural
+    from auditor.api import not_scanned, unread
 
-        return fail(f"--strict: {plural(report.not_scanned(), 'part')} could not be scanned "
-                    "(see the report's errors)")
+    if problem := unread(report):
+        return fail(problem)
+    if strict and (parts := not_scanned(report)):
+        return fail(f"--strict: {parts}")
     return EXIT_OK
 
 
 def _probe_plan(args: ScanArgs) -> ProbePlan | None:
-    """What `scan --probe` probes and how (None without --probe); ValueError for bad input, or for a probe
+    """What `scan --probe` probes and how (None without --probe); UsageError for bad input, or for a probe
     option given without --probe."""
+    from auditor.api import UsageError, probe_plan
+
     if not args.probe:
         given = (["--probe-endpoint"] if args.probe_endpoints else []) + args.probe_run.given()
         if given:
-            raise ValueError(f"{given[0]} is an option of --probe: add --probe, or leave it out")
+            raise UsageError(f"{given[0]} is an option of --probe: add --probe, or leave it out")
         return None
-    from auditor.probe import DEFAULT_ENDPOINTS
-    from auditor.runs.scan_probes import ProbePlan
-
-    connect_to, settings, jobs, deadline = _probe_run(args.probe_run)
-    endpoints = tuple(_endpoint(text) for text in args.probe_endpoints) or DEFAULT_ENDPOINTS
-    return ProbePlan(endpoints, settings, connect_to, jobs, deadline)
+    return probe_plan(_probe_options(args.probe_run, tuple(args.probe_endpoints)))
 
 
-def _endpoint(text: str) -> tuple[str, int]:
-    """HOST[:PORT] of an endpoint to probe; ValueError for a bad one."""
-    from auditor.runs.probe import parse_address
+def _probe_options(options: ProbeRun, endpoints: tuple[str, ...]) -> ProbeOptions:
+    """The library's probe options from the command line's (the parser checked their ranges)."""
+    from auditor.api import ProbeOptions
 
-    return cast("tuple[str, int]", parse_address(text))  # with its default port, 443, it always has a port
-
-
-def _probe_run(options: ProbeRun) -> tuple[tuple[str, int | None] | None, ProbeSettings, int, float]:
-    """(connect_to, ProbeSettings, jobs, deadline), defaults filled in (the ranges are checked by the parser);
-    ValueError with the message for the user for a bad address."""
-    from auditor.runs.probe import parse_address
-    from auditor.probe.run import DEFAULT_DEADLINE, DEFAULT_JOBS, DEFAULT_TIMEOUT, ProbeSettings
-
-    timeout = DEFAULT_TIMEOUT if options.timeout is None else options.timeout
-    retries = 0 if options.retries is None else options.retries
-    jobs = DEFAULT_JOBS if options.jobs is None else options.jobs
-    deadline = DEFAULT_DEADLINE if options.deadline is None else options.deadline
-    connect_to = parse_address(options.connect_to, None) if options.connect_to else None
-    return connect_to, ProbeSettings(timeout, retries, options.http), jobs, deadline
+    return ProbeOptions(endpoints, options.timeout, options.retries, options.jobs, options.deadline,
+                        options.connect_to or None, options.http)
 
 
 def truststore(args: TruststoreArgs) -> int:
@@ -152,33 +121,23 @@ def _keystore_password(storepass: str | None, storepass_env: str | None) -> str 
 
 
 def probe(args: ProbeArgs) -> int:
-    from auditor.probe import DEFAULT_ENDPOINTS, TrustStore
-    from auditor.runs.probe import StoreToProbe, machine_local_cas, machine_stores, probe_report
-    from auditor.checks.rules import RulesError, select_packs
+    from auditor.api import AuditorError, probe as probe_stores
 
     try:
-        connect_to, settings, jobs, deadline = _probe_run(args.probe_run)
-        endpoints = [_endpoint(text) for text in args.endpoints] or list(DEFAULT_ENDPOINTS)
         password = _keystore_password(args.storepass, args.storepass_env)
     except ValueError as exc:
         return fail(str(exc))
-    named: list[tuple[str, Callable[[str], bool], str, str | None]] = (
-        [(p, os.path.isfile, "--ca-file", None) for p in args.ca_files]
-        + [(p, os.path.isdir, "--ca-dir", None) for p in args.ca_dirs]
-        + [(p, os.path.isfile, "--truststore", password) for p in args.truststores])
-    for path, exists, option, _ in named:
-        if not exists(path):
-            return fail(f"{option} {path}: no such {'directory' if option == '--ca-dir' else 'file'}")
-    unique = {os.path.abspath(path): secret for path, _, _, secret in named}
-    stores = [StoreToProbe(TrustStore.load(path, secret)) for path, secret in unique.items()] or machine_stores()
-    if not stores:
-        return fail("no trust store found on this machine: name one with --ca-file, --ca-dir or --truststore")
+    for paths, exists, option in ((args.ca_files, os.path.isfile, "--ca-file"), (args.ca_dirs, os.path.isdir, "--ca-dir"),
+                                  (args.truststores, os.path.isfile, "--truststore")):
+        for path in paths:
+            if not exists(path):
+                return fail(f"{option} {path}: no such {'directory' if option == '--ca-dir' else 'file'}")
     try:
-        packs = select_packs(list(args.packs))
-    except RulesError as exc:
+        report = probe_stores(_probe_options(args.probe_run, tuple(args.endpoints)), ca_files=args.ca_files,
+                              ca_dirs=args.ca_dirs, truststores=args.truststores, password=password,
+                              packs=list(args.packs), fail_on=args.fail_on)
+    except AuditorError as exc:
         return fail(str(exc))
-    report = probe_report(endpoints, stores, packs, args.fail_on, connect_to=connect_to, settings=settings,
-                          workers=jobs, deadline=deadline, local_cas=machine_local_cas())
     return emit(report, args.output)
 
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from auditor.model import Report, ScanError, Target
-from auditor.probe.handshake import TrustStore
-from auditor.probe.result import probe_component
-from auditor.probe.run import ProbeJob, ProbeSettings, run_probes
+from auditor.live_probe.handshake import TrustStore
+from auditor.live_probe.result import probe_component
+from auditor.live_probe.run import ProbeJob, ProbeSettings, run_probes
 from auditor.checks.rules import Pack, ReleaseDates, evaluate
 
 if TYPE_CHECKING:
     from auditor.facts.trust_store import LocalCa
-    from auditor.probe.result import ProbeResult
+    from auditor.live_probe.result import ProbeResult
 
 
 @dataclass(frozen=True)

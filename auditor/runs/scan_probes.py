@@ -19,9 +19,9 @@ from auditor.facts.trust_store import TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Component
 from auditor.runs.probe import link_local_cas, machine_local_cas, machine_stores
-from auditor.probe.handshake import TrustStore
-from auditor.probe.result import probe_component
-from auditor.probe.run import DEFAULT_DEADLINE, DEFAULT_JOBS, ProbeJob, ProbeSettings, run_probes
+from auditor.live_probe.handshake import TrustStore
+from auditor.live_probe.result import probe_component
+from auditor.live_probe.run import DEFAULT_DEADLINE, DEFAULT_JOBS, ProbeJob, ProbeSettings, run_probes
 
 if TYPE_CHECKING:
     from auditor.collect.config.environ import Environ

@@ -11,12 +11,12 @@ import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from auditor.probe import chain
-from auditor.probe.classify import RETRYABLE, ProbeFailure, TunnelError, classify
-from auditor.probe.connect import host_port, open_tcp, proxy_for, resolve, tunnel
-from auditor.probe.handshake import TrustStore, get_root, handshake
-from auditor.probe.loop import Task, run_all
-from auditor.probe.result import ProbeResult
+from auditor.live_probe import chain
+from auditor.live_probe.classify import RETRYABLE, ProbeFailure, TunnelError, classify
+from auditor.live_probe.connect import host_port, open_tcp, proxy_for, resolve, tunnel
+from auditor.live_probe.handshake import TrustStore, get_root, handshake
+from auditor.live_probe.loop import Task, run_all
+from auditor.live_probe.result import ProbeResult
 
 DEFAULT_TIMEOUT = 5.0  # seconds, per phase
 DEFAULT_JOBS = 16

@@ -21,8 +21,8 @@ from functools import cached_property
 from auditor import __version__
 from auditor.trust.formats import read_store
 from auditor.fs import View
-from auditor.probe.connect import send_all
-from auditor.probe.loop import READ, Task, when_ready
+from auditor.live_probe.connect import send_all
+from auditor.live_probe.loop import READ, Task, when_ready
 
 MAX_RESPONSE = 64 * 1024
 # GET /'s answer: status, status_line, body (its start) and healthy; or error

@@ -9,7 +9,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Sequence
 
-from auditor.probe import chain
+from auditor.live_probe import chain
 
 
 @dataclass(frozen=True)

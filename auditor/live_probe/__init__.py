@@ -14,9 +14,9 @@ For a caller (e.g. `auditor scan --probe`):
 and, for many at once, `run_probes([ProbeJob(host, port, TrustStore.load(path), users=…), …], ProbeSettings(…))`.
 """
 
-from auditor.probe.handshake import TrustStore
-from auditor.probe.result import ProbeResult, probe_component
-from auditor.probe.run import ProbeJob, ProbeSettings, probe_with_store, run_probes
+from auditor.live_probe.handshake import TrustStore
+from auditor.live_probe.result import ProbeResult, probe_component
+from auditor.live_probe.run import ProbeJob, ProbeSettings, probe_with_store, run_probes
 
 DEFAULT_ENDPOINTS = (("dynamodb.eu-west-3.amazonaws.com", 443), ("streams.dynamodb.eu-west-3.amazonaws.com", 443))
 

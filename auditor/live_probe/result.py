@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from auditor.facts.probe import PROBE_RESULT_FIELDS, ProbeFacts, ProbeLinks
 from auditor.model import Component
-from auditor.probe.classify import CLASSES
-from auditor.probe.connect import host_port
+from auditor.live_probe.classify import CLASSES
+from auditor.live_probe.connect import host_port
 
 if TYPE_CHECKING:
-    from auditor.probe.handshake import HttpAnswer
+    from auditor.live_probe.handshake import HttpAnswer
 
 
 @dataclass

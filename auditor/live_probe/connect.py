@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
-from auditor.probe.classify import TunnelError
-from auditor.probe.loop import READ, WRITE, Task, Wait, when_ready
+from auditor.live_probe.classify import TunnelError
+from auditor.live_probe.loop import READ, WRITE, Task, Wait, when_ready
 from auditor.redact import redact
 
 MAX_PROXY_ANSWER = 16 * 1024
