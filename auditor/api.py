@@ -64,8 +64,8 @@ def scan(*targets: PathLike, root: PathLike | None = None, image: str | None = N
          waivers: PathLike | None = None, strict: bool = False, host_name: str | None = None,
          progress: Callable[[str], None] | None = None) -> Report:
     """Scan targets (folders, lockfiles, manifests, archives), or this machine when none is given, or an unpacked
-    root (`root`, targets then being paths inside it) or a container image (`image`: an OCI layout or a
-    docker-archive tar, "PATH:REF" to choose one, `platform` as "linux/amd64"). `env` / `env_files`: the
+    root (`root`) or a container image (`image`: an OCI layout or a docker-archive tar, "PATH:REF" to choose one,
+    `platform` as "linux/amd64"); with either, targets are paths inside it and only they are scanned. `env` / `env_files`: the
     environment the scanned clients run with (default: this process's; with both, `env` wins). `packs`: rule pack
     ids (default: the default packs). `as_of`: "YYYY-MM-DD" (default: today, UTC). `runtime`: may run this machine's
     interpreters (isolated) for their ssl facts. `probe`: then verify the stores in use live (network). `waivers`: a
@@ -79,8 +79,8 @@ def scan(*targets: PathLike, root: PathLike | None = None, image: str | None = N
         raise UsageError(f"root {root_path!r}: not a directory")
     if runtime and (root_path is not None or image is not None):
         raise UsageError("runtime runs interpreters of this machine; nothing in a root or an image is ever run")
-    if image is not None and (root_path is not None or paths):
-        raise UsageError("image scans the image as a whole: not with root or targets")
+    if image is not None and root_path is not None:
+        raise UsageError("image and root each name the system to scan: give one")
     if platform is not None and image is None:
         raise UsageError("platform chooses the image of a multi-platform image")
     chosen = select_packs(packs)

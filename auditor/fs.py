@@ -212,6 +212,18 @@ class View:
             raise
 
     # -- reading --------------------------------------------------------------
+    def unreachable(self, host_path: str) -> str | None:
+        """Why the path cannot be read at all (missing, a link out of the view, no permission), or None."""
+        try:
+            os.stat(self.resolve(host_path))
+        except FsError as exc:
+            return str(exc)
+        except FileNotFoundError:
+            return "no such file or directory"
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        return None
+
     def kind(self, host_path: str) -> str | None:
         """'file', 'dir', 'other' or None (missing), after resolving symlinks."""
         try:

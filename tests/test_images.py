@@ -9,6 +9,7 @@ import io
 import json
 import os
 import platform as platform_module
+import re
 import shutil
 import subprocess
 import tarfile
@@ -397,3 +398,32 @@ def test_the_config_user_s_home_is_the_image_s_own(tmp_path):
     (botocore,) = named(report, "botocore")
     assert botocore["details"]["trust_store"] == bundle, botocore["details"]
     assert any("/home/app/.aws/config" in reason for reason in botocore["details"]["trust_reasons"])
+
+
+def test_paths_inside_an_image_are_scanned_as_inside_its_unpacked_root(images):
+    """`--image X PATH…` reads only those paths, through the layers, as `--root` reads paths in the unpacked tree."""
+    paths = ["/" + SITE, "/etc/ssl/cert.pem", "/no/such/folder"]
+    by_image = run("scan", "--format", "json", "-q", "--image", f"{images['layout']}:base", *paths)
+    by_root = run("scan", "--format", "json", "-q", "--root", images["unpacked"]["base"], "--env-file", images["env"],
+                  *paths)
+    assert by_image.code == by_root.code == 2, by_image.err + by_root.err  # a named path that is not there: read the others, exit 2
+    image_report, root_report = by_image.json, by_root.json
+    assert findings(image_report) == findings(root_report)
+    assert installs(image_report) == installs(root_report) and named(image_report, "botocore")
+    asked = [(t["kind"], t["location"]) for t in image_report["targets"] if t["kind"] != "image"]
+    assert asked == [(t["kind"], t["location"]) for t in root_report["targets"]]
+    assert ("unreadable", "/no/such/folder") in asked
+    (image,) = [t for t in image_report["targets"] if t["kind"] == "image"]
+    assert image["location"] == f"{images['layout']}:base" and image["details"]["manifest_digest"].startswith("sha256:")
+    assert "/etc/os-release" not in json.dumps(image_report)  # the system as a whole was not scanned
+
+
+def test_a_path_inside_an_image_cannot_leave_it(images):
+    climb = run("scan", "--format", "json", "-q", "--image", f"{images['layout']}:hostile", "/etc/ssl/certs/climb.pem")
+    assert climb.code == 2 and not climb.out, climb.err  # the one path asked for leads out: nothing to report on
+    assert re.search(r"/etc/ssl/certs/climb\.pem: symlink to \S+canary\.pem leaves the image; not followed$", climb.err)
+    # The bundle's link out is an error entry; the other path is read inside the image, the canary never.
+    bundle = run("scan", "--format", "json", "-q", "--image", f"{images['layout']}:hostile", "/etc/ssl/certs/ca-certificates.crt", "/" + SITE)
+    assert bundle.code == 2 and "ca-certificates.crt: symlink to" in bundle.err
+    stores = {c["location"] for c in bundle.json["components"] if c["kind"] == "trust-store"}
+    assert stores and "/" + BUNDLE not in stores and not any("canary" in store for store in stores)

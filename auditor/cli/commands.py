@@ -33,8 +33,8 @@ def scan(args: ScanArgs) -> int:
         return fail(f"--runtime runs interpreters of this machine, and nothing in an image is ever run: leave out "
                     f"--runtime with {'--image' if args.image is not None else '--root'} (its interpreters' facts are "
                     f"read from their files)")
-    if args.image is not None and (args.root is not None or args.targets):
-        return fail("--image scans the image as a whole: not with --root or TARGETs (not yet)")
+    if args.image is not None and args.root is not None:
+        return fail("--image and --root each name the system to scan: give one")
     if args.platform is not None and args.image is None:
         return fail("--platform chooses the image of a multi-platform --image")
     try:

@@ -33,6 +33,8 @@ targets:
   --image PATH[:REF]  the same inside a container image: an OCI image layout (folder
                       or tar) or a docker-archive tar, its layers applied in memory,
                       its config's Env the environment
+  --image PATH[:REF] PATH...
+                      only these paths inside the image, as with --root
   DIR                 a virtualenv, a site-packages/dist-packages directory, a Python
                       prefix, or any tree: every environment, vendored SDK copy
                       (vendor/botocore with a __version__), lockfile, declared
@@ -163,7 +165,8 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
                                "tar of one) or a docker-archive tar (docker save, skopeo copy … docker-archive:), REF "
                                "naming one image of several (the layout's ref name, the archive's tag). Its layers are "
                                "applied in memory, never unpacked; its config's Env, User and WorkingDir are the environment, "
-                               "home and working directory of its clients, its Entrypoint and Cmd what runs them")
+                               "home and working directory of its clients, its Entrypoint and Cmd what runs them. TARGETs given "
+                               "with it are paths inside the image, and only they are scanned")
         scan.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
                           help="with --image, the image of this platform from a multi-platform index (default: this "
                                "machine's, e.g. linux/amd64)")

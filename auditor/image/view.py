@@ -91,6 +91,12 @@ class LayeredView(View):
     def resolve(self, host_path: str) -> str:
         return self.top + "".join("/" + p for p in self._walk(host_path)[0])
 
+    def unreachable(self, host_path: str) -> str | None:
+        try:
+            return "no such file or directory" if self._walk(host_path)[1] is None else None
+        except FsError as exc:
+            return str(exc)
+
     # -- reading ----------------------------------------------------------------------------------------
     def kind(self, host_path: str) -> str | None:
         try:

@@ -108,14 +108,19 @@ def run(options: ScanOptions) -> Report:
     readable = 0
     system = None if options.paths else options.system_view()
     process = _image_process(options, system)
+    if options.image is not None and options.image_view is not None:
+        _add_layer_problems(options.image_view, options.image, collected)
     if system is not None:
-        if options.image is not None:
-            _add_layer_problems(system, options.image, collected)
         _scan_system(system, scan, collected, running=not options.whole_image, image=options.image, process=process)
         readable += 1
+    elif options.image is not None:  # targets inside the image: the report still names it by its digest and tags
+        report.targets.append(Target("image", shown(options.image.name), {"confined": True, **options.image.details()}))
+    # Targets inside an image or a root are read through it, confined to it.
+    inside = options.image_view if options.image_view is not None else (
+        View(options.root, image=True, display_top="/") if options.root else None)
     for path in options.paths:
         found = Collected()
-        location, problem = _scan_target(path, scan, found, root=options.root)
+        location, problem = _scan_target(path, scan, found, inside=inside)
         collected.extend(found)
         if problem is None:
             readable += 1
@@ -222,10 +227,10 @@ def _with_release_date(component: Component, dates: ReleaseDates) -> Component:
     return dataclasses.replace(component, released=released)
 
 
-def _scan_target(path: str, scan: _Scan, found: Collected, *, root: str | None) -> tuple[str, str | None]:
-    """Scan one target named on the command line (inside the image `root`, if given); (its location as shown, why
-    it could not be read or None)."""
-    image = View(root, image=True, display_top="/") if root else None
+def _scan_target(path: str, scan: _Scan, found: Collected, *, inside: View | None) -> tuple[str, str | None]:
+    """Scan one target named on the command line (a path inside the image or root `inside`, if given); (its location
+    as shown, why it could not be read or None)."""
+    image = inside
     host = image.locate(image.top, "/" + path.lstrip("/")) if image else path
     location = image.display(host) if image else shown(path)  # a name that is not UTF-8 is shown escaped
     problem = _unreadable(image, host)
@@ -258,15 +263,7 @@ def _scan_target(path: str, scan: _Scan, found: Collected, *, root: str | None) 
 def _unreadable(image: View | None, host: str) -> str | None:
     """Why a target cannot be scanned at all (missing, no permission, a link out of the image), or None."""
     if image is not None:
-        try:
-            os.stat(image.resolve(host))
-        except FsError as exc:
-            return str(exc)
-        except FileNotFoundError:
-            return "no such file or directory"
-        except OSError as exc:
-            return exc.strerror or str(exc)
-        return None
+        return image.unreachable(host)
     try:
         os.stat(host)  # through a link: a dangling one is as good as missing
     except FileNotFoundError:
