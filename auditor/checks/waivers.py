@@ -79,7 +79,8 @@ class Waiver:
 # -- loading ------------------------------------------------------------------
 
 def load_waivers(path: str) -> list[Waiver]:
-    """The waivers of a waiver file, or of `[tool.auditor]` when the file is a pyproject.toml."""
+    """The waivers of a waiver file, or of `[tool.auditor]` when the file is a pyproject.toml, or the `[[waivers]]`
+    of an auditor.toml (a configuration file, whose other keys are not waivers')."""
     text = _read_text(path)
     try:
         data = tomli.loads(text)
@@ -97,8 +98,9 @@ def load_waivers(path: str) -> list[Waiver]:
         if entries is None:
             raise WaiverError(f"{path}: no [[tool.auditor.waivers]] tables")
     else:
+        settings = path.replace("\\", "/").rsplit("/", 1)[-1] == "auditor.toml"  # its other keys: auditor.cli.config's
         for key in data:
-            if key != "waivers":
+            if key != "waivers" and not settings:
                 where = _line_of(lines, rf"\[*\s*{re.escape(key)}\s*[\]=.]", 0, len(lines))
                 raise WaiverError(f"{_at(path, where)}: unknown key {key!r}: a waiver file holds [[waivers]] tables only")
         entries, header = data.get("waivers", []), r"\[\[\s*waivers\s*\]\]"

@@ -44,13 +44,20 @@ def _command(argv: list[str]) -> int:
     parsers = build_parser(secret_values(argv), only=command_word(argv))
     args = parsers.root.parse_args(argv)
     command_line = shown_command_line(["auditor", *argv])
+    waivers_label = "--waivers"
     try:
+        if args.command in ("scan", "truststore", "probe", "report"):
+            from auditor.cli.config import settle
+
+            settled = settle(args)  # the settings no flag gave, from the configuration or built in
+            if settled is not None:
+                waivers_label = settled.waivers_label()
         if args.command == "report":
             from auditor.cli.report_options import report_options
 
-            asked: options.CommandArgs | ReportArgs = report_options(args, command_line)
+            asked: options.CommandArgs | ReportArgs = report_options(args, command_line, waivers_label)
         else:
-            asked = options.command_options(args, command_line)
+            asked = options.command_options(args, command_line, waivers_label)
     except options.OptionsError as exc:
         return fail(str(exc))
     if isinstance(asked, options.ActionMissing):
@@ -71,6 +78,8 @@ def _command(argv: list[str]) -> int:
         return commands.rules_refresh(asked)
     if isinstance(asked, options.SchemaArgs):
         return commands.schema()
+    if isinstance(asked, options.ConfigArgs):
+        return commands.config(asked)
     from auditor.cli import report_commands
 
     return report_commands.run(asked)

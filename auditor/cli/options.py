@@ -114,6 +114,13 @@ class SchemaArgs(NamedTuple):
     pass
 
 
+class ConfigArgs(NamedTuple):
+    format: str  # text | json
+    config: str | None
+    no_config: bool
+    command_line: tuple[str, ...]  # a command line whose settings are shown; empty: every command's, without flags
+
+
 class ActionMissing(NamedTuple):
     """No command, or `rules` or `report` without its action: the help is printed and the exit code is 2."""
 
@@ -121,14 +128,15 @@ class ActionMissing(NamedTuple):
 
 
 if TYPE_CHECKING:
-    CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesRefreshArgs, SchemaArgs, ActionMissing]
+    CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesRefreshArgs, SchemaArgs, ConfigArgs,
+                        ActionMissing]
 
 
-def command_options(args: argparse.Namespace, command_line: list[str]) -> CommandArgs:
-    """The command's value from the parsed command line, for every command but `report`
-    (auditor.cli.report_options). Its --waivers file is loaded here, before a long scan rather than after it:
-    OptionsError when it cannot be."""
-    waivers = load_waivers(getattr(args, "waivers", None))
+def command_options(args: argparse.Namespace, command_line: list[str], waivers_label: str = "--waivers") -> CommandArgs:
+    """The command's value from the parsed command line (its settings already filled by auditor.cli.config.settle),
+    for every command but `report` (auditor.cli.report_options). Its waiver file is loaded here, before a long scan
+    rather than after it: OptionsError, its message starting with `waivers_label`, when it cannot be."""
+    waivers = load_waivers(getattr(args, "waivers", None), waivers_label)
     if args.command == "scan":
         return ScanArgs(tuple(args.targets), tuple(args.env_file), args.root, args.strict, args.runtime, args.probe,
                         tuple(args.probe_endpoint), _probe_run(args), args.as_of, args.fail_on, tuple(args.pack),
@@ -148,6 +156,8 @@ def command_options(args: argparse.Namespace, command_line: list[str]) -> Comman
         return ActionMissing("rules")
     if args.command == "schema":
         return SchemaArgs()
+    if args.command == "config":
+        return ConfigArgs(args.format, args.config, args.no_config, tuple(args.command_line))
     return ActionMissing(None)
 
 
@@ -159,7 +169,8 @@ def _probe_run(args: argparse.Namespace) -> ProbeRun:
     return ProbeRun(args.connect_to, args.timeout, args.retries, args.jobs, args.deadline, args.http)
 
 
-def load_waivers(path: str | None) -> tuple[Waiver, ...] | None:
+def load_waivers(path: str | None, label: str = "--waivers") -> tuple[Waiver, ...] | None:
+    """`label`: where the file was asked for (--waivers, or a configuration file's line), for the error message."""
     if not path:
         return None
     from auditor.checks.waivers import WaiverError, load_waivers
@@ -167,4 +178,4 @@ def load_waivers(path: str | None) -> tuple[Waiver, ...] | None:
     try:
         return tuple(load_waivers(path))
     except WaiverError as exc:
-        raise OptionsError(f"--waivers {exc}") from None  # "--waivers waivers.toml:3: …": the option and its file
+        raise OptionsError(f"{label} {exc}") from None  # "--waivers waivers.toml:3: …": the option and its file

@@ -56,12 +56,13 @@ class VerifyArgs(NamedTuple):
 ReportArgs = Union[RenderArgs, MergeArgs, DiffArgs, KeygenArgs, SignArgs, VerifyArgs]
 
 
-def report_options(args: argparse.Namespace, command_line: list[str]) -> ReportArgs | ActionMissing:
+def report_options(args: argparse.Namespace, command_line: list[str],
+                   waivers_label: str = "--waivers") -> ReportArgs | ActionMissing:
     """The action's value from the parsed command line (ActionMissing when none was given). The --waivers file of
     an action that writes a report is loaded here: OptionsError when it cannot be."""
 
     def output() -> Output:
-        return command_output(args, command_line, load_waivers(getattr(args, "waivers", None)))
+        return command_output(args, command_line, load_waivers(getattr(args, "waivers", None), waivers_label))
 
     action = args.report_command
     if action == "render":
