@@ -18,8 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from auditor.cli.options import OptionsError
 
@@ -55,13 +54,15 @@ class ConfigError(OptionsError):
     """A configuration that cannot be used: one line naming the file (and line) and the key."""
 
 
-class Source(NamedTuple):
+# Plain classes, not NamedTuples: each NamedTuple class costs about half a millisecond of start-up (options.py).
+class Source:
     """Where a value in force came from: 'default', 'flag', or a configuration file and its line (None: the key
     was found in the file but not on a line of its own, as in an inline table)."""
 
-    kind: str  # default | flag | file
-    file: str | None = None
-    line: int | None = None
+    __slots__ = ("kind", "file", "line")
+
+    def __init__(self, kind: str, file: str | None = None, line: int | None = None) -> None:
+        self.kind, self.file, self.line = kind, file, line  # kind: default | flag | file
 
     def __str__(self) -> str:
         if self.kind != "file":
@@ -69,13 +70,17 @@ class Source(NamedTuple):
         return f"{self.file}:{self.line}" if self.line else str(self.file)
 
 
-class Config(NamedTuple):
-    """A configuration file's checked values: `shared` at its top, `tables` per command; each value is
-    (value, line) with paths already made relative to the working directory's view of the file's folder."""
+Values = dict[str, tuple[Any, Optional[int]]]  # key: (checked value, its line)
 
-    path: str
-    shared: dict[str, tuple[Any, Optional[int]]]
-    tables: dict[str, dict[str, tuple[Any, Optional[int]]]]
+
+class Config:
+    """A configuration file's checked values: `shared` at its top, `tables` per command; paths in them already
+    joined to the file's folder."""
+
+    __slots__ = ("path", "shared", "tables")
+
+    def __init__(self, path: str, shared: Values, tables: dict[str, Values]) -> None:
+        self.path, self.shared, self.tables = path, shared, tables
 
     def lookup(self, table: str, key: str) -> tuple[Any, Source] | None:
         for values in (self.tables.get(table, {}), self.shared):
@@ -85,18 +90,20 @@ class Config(NamedTuple):
         return None
 
 
-class Setting(NamedTuple):
-    key: str
-    value: Any
-    source: Source
+class Setting:
+    __slots__ = ("key", "value", "source")
+
+    def __init__(self, key: str, value: Any, source: Source) -> None:
+        self.key, self.value, self.source = key, value, source
 
 
-class Settled(NamedTuple):
+class Settled:
     """What a command runs with: its configuration file (None: none) and each setting with its source."""
 
-    config: str | None
-    command: str
-    settings: tuple[Setting, ...]
+    __slots__ = ("config", "command", "settings")
+
+    def __init__(self, config: str | None, command: str, settings: tuple[Setting, ...]) -> None:
+        self.config, self.command, self.settings = config, command, settings
 
     def source(self, key: str) -> Source | None:
         return next((s.source for s in self.settings if s.key == key), None)
@@ -111,22 +118,29 @@ class Settled(NamedTuple):
 
 def discover(start: str) -> str | None:
     """The configuration in force for a command run in `start`: see the module's docstring."""
-    folder = Path(start).absolute()
-    for place in (folder, *folder.parents):
-        own = place / CONFIG_NAME
-        if own.is_file():
-            return str(own)
-        pyproject = place / PYPROJECT
-        if pyproject.is_file() and _has_auditor_table(str(pyproject)):
-            return str(pyproject)
-        if (place / ".git").exists():  # a folder, or the file of a worktree or submodule
+    place = os.path.abspath(start)
+    while True:
+        own = os.path.join(place, CONFIG_NAME)
+        if os.path.isfile(own):
+            return own
+        pyproject = os.path.join(place, PYPROJECT)
+        if os.path.isfile(pyproject) and _has_auditor_table(pyproject):
+            return pyproject
+        parent = os.path.dirname(place)
+        if os.path.lexists(os.path.join(place, ".git")) or parent == place:  # a worktree's .git is a file
             return None
-    return None
+        place = parent
+
+
+# Every way TOML can write into tool.auditor: a [tool.auditor…] or [[tool.auditor…]] header, a [tool] table, or a
+# top-level `tool.auditor… =` or `tool =`. A pyproject.toml with none of them is not parsed at all (most are not).
+_MAY_HOLD_TOOL_AUDITOR = re.compile(r"""^\s*(?:\[\[?\s*["']?tool["']?\s*(?:\]|\.\s*["']?auditor\b)"""
+                                    r"""|["']?tool["']?\s*(?:=|\.\s*["']?auditor\b))""", re.M)
 
 
 def _has_auditor_table(path: str) -> bool:
     text = _read(path)
-    if "auditor" not in text:  # most pyproject.toml files: not parsed at all
+    if "auditor" not in text or not _MAY_HOLD_TOOL_AUDITOR.search(text):
         return False
     tool = _parse(path, text).get("tool")
     return isinstance(tool, dict) and "auditor" in tool
@@ -171,8 +185,8 @@ def load(path: str) -> Config:
     else:
         table = data
     checker = _Checker(path, lines, prefix)
-    shared: dict[str, tuple[Any, Optional[int]]] = {}
-    tables: dict[str, dict[str, tuple[Any, Optional[int]]]] = {}
+    shared: Values = {}
+    tables: dict[str, Values] = {}
     for key, value in table.items():
         if key in COMMAND_KEYS:
             if not isinstance(value, dict):
@@ -339,7 +353,8 @@ def settle_values(command: str, config: Config | None, given: dict[str, Any]) ->
             settings.append(Setting(key, given[key], Source("flag")))
             continue
         found = config.lookup(table, key) if config else None
-        settings.append(Setting(key, *found) if found else Setting(key, built_in(command, key), Source("default")))
+        settings.append(Setting(key, found[0], found[1]) if found else
+                        Setting(key, built_in(command, key), Source("default")))
     return Settled(config.path if config else None, command, tuple(settings))
 
 
