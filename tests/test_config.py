@@ -185,6 +185,15 @@ def test_config_names_one_file_explicitly(repo, tmp_path):
     assert shown["commands"]["scan"]["fail-on"]["line"] == 2
 
 
+def test_a_named_configuration_holds_its_own_waivers(repo, tmp_path):
+    write_project(repo)
+    settings = tmp_path / "ci" / "audit-settings.toml"
+    settings.parent.mkdir()
+    settings.write_text('fail-on = "high"\n\n' + waiver())
+    assert scan_code("--config", str(settings)) == 0
+    assert scan_code("--config", str(settings), "--fail-on", "low") == 1  # the low findings are not waived
+
+
 def test_auditor_config_shows_default_file_line_and_flag(repo):
     path = write_project(repo, """\
         [tool.auditor]
@@ -214,6 +223,8 @@ def test_auditor_config_shows_default_file_line_and_flag(repo):
     ('\n[tool.auditor.scan]\nroot = "/"\n', "tool.auditor.scan.root: unknown key"),
     ('\n[tool.auditor.probe]\nas-of = 2026-01-01\n', "tool.auditor.probe.as-of: unknown key"),
     ('\n[tool.auditor.scan]\nformat = "pdf"\n', "tool.auditor.scan.format: 'pdf' is not a format"),
+    ('\n[tool.auditor.scan]\nformat = ["json"]\n', "tool.auditor.scan.format: ['json'] is not a format"),
+    ('scan = "json"\n', "tool.auditor.scan: must be a table"),
 ])
 def test_a_bad_key_or_value_is_a_usage_error_naming_file_line_and_key(repo, table, message):
     path = write_project(repo, "[tool.auditor]\n" + table)
@@ -230,6 +241,14 @@ def test_a_waiver_file_that_cannot_be_read_names_the_configuration_line(repo):
     result = run("scan", "pyproject.toml", "-q")
     assert result.code == 2
     assert f"{path}:{line_of(path, 'waivers =')}: waivers: {repo / 'missing.toml'}: " in result.err
+
+
+def test_waiver_tables_belong_at_the_top(repo):
+    path = write_project(repo, "[tool.auditor]\n" + waiver(header="[[tool.auditor.scan.waivers]]"))
+    result = run("scan", "pyproject.toml", "-q")
+    assert result.code == 2
+    assert (f"{path}:{line_of(path, '[[tool.auditor.scan.waivers]]')}: tool.auditor.scan.waivers: waiver tables are "
+            f"written once, at the top: [[tool.auditor.waivers]]") in result.err
 
 
 def test_malformed_toml_is_a_usage_error(repo):

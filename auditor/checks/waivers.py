@@ -78,9 +78,9 @@ class Waiver:
 
 # -- loading ------------------------------------------------------------------
 
-def load_waivers(path: str) -> list[Waiver]:
+def load_waivers(path: str, settings_file: bool = False) -> list[Waiver]:
     """The waivers of a waiver file, or of `[tool.auditor]` when the file is a pyproject.toml, or the `[[waivers]]`
-    of an auditor.toml (a configuration file, whose other keys are not waivers')."""
+    of a configuration file (`settings_file`, or a file named auditor.toml), whose other keys are settings."""
     text = _read_text(path)
     try:
         data = tomli.loads(text)
@@ -98,7 +98,7 @@ def load_waivers(path: str) -> list[Waiver]:
         if entries is None:
             raise WaiverError(f"{path}: no [[tool.auditor.waivers]] tables")
     else:
-        settings = path.replace("\\", "/").rsplit("/", 1)[-1] == "auditor.toml"  # its other keys: auditor.cli.config's
+        settings = settings_file or path.replace("\\", "/").rsplit("/", 1)[-1] == "auditor.toml"
         for key in data:
             if key != "waivers" and not settings:
                 where = _line_of(lines, rf"\[*\s*{re.escape(key)}\s*[\]=.]", 0, len(lines))

@@ -113,6 +113,12 @@ class Settled:
         source = self.source("waivers")
         return f"{source}: waivers:" if source is not None and source.kind == "file" else "--waivers"
 
+    def waivers_in_config(self) -> bool:
+        """Whether the waivers in force are the configuration file's own tables (its other keys are settings)."""
+        source = self.source("waivers")
+        value = next((s.value for s in self.settings if s.key == "waivers"), None)
+        return source is not None and source.kind == "file" and value == self.config
+
 
 # -- finding the file -----------------------------------------------------------------------------------------------
 
@@ -156,7 +162,18 @@ def _read(path: str) -> str:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
+_parsed: dict[str, tuple[str, dict[str, Any]]] = {}  # path: (text, document); discovery parses, load reads it again
+
+
 def _parse(path: str, text: str) -> dict[str, Any]:
+    cached = _parsed.get(path)
+    if cached is not None and cached[0] == text:
+        return cached[1]
+    _parsed[path] = (text, _parse_text(path, text))
+    return _parsed[path][1]
+
+
+def _parse_text(path: str, text: str) -> dict[str, Any]:
     import tomli
 
     try:
@@ -257,7 +274,7 @@ _HEADER = re.compile(r"\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
 def _fail_on(_: _Checker, value: Any) -> str:
     from auditor.cli.parser import SEVERITIES
 
-    if value not in SEVERITIES:
+    if not isinstance(value, str) or value not in SEVERITIES:
         raise _Bad(f"{value!r} is not a severity; give one of {', '.join(SEVERITIES)}")
     return str(value)
 
@@ -301,7 +318,7 @@ def _as_of(_: _Checker, value: Any) -> str:
 def _format(_: _Checker, value: Any) -> str:
     from auditor.report import FORMATS
 
-    if value not in FORMATS:
+    if not isinstance(value, str) or value not in FORMATS:
         raise _Bad(f"{value!r} is not a format; give one of {', '.join(FORMATS)}")
     return str(value)
 

@@ -21,6 +21,16 @@ class OptionsError(Exception):
     """A value the parser took that cannot be used (a --waivers file that cannot be loaded): one line for the user."""
 
 
+class WaiversAsked:
+    """Where the waiver file in force was asked for: `label` starts its error messages (--waivers, or a
+    configuration file's line); `in_config`: the file is the configuration itself, whose other keys are settings."""
+
+    __slots__ = ("label", "in_config")
+
+    def __init__(self, label: str, in_config: bool) -> None:
+        self.label, self.in_config = label, in_config
+
+
 class Output(NamedTuple):
     """Where and how a command's report is written (see emit)."""
 
@@ -132,11 +142,12 @@ if TYPE_CHECKING:
                         ActionMissing]
 
 
-def command_options(args: argparse.Namespace, command_line: list[str], waivers_label: str = "--waivers") -> CommandArgs:
+def command_options(args: argparse.Namespace, command_line: list[str],
+                    asked: WaiversAsked | None = None) -> CommandArgs:
     """The command's value from the parsed command line (its settings already filled by auditor.cli.config.settle),
     for every command but `report` (auditor.cli.report_options). Its waiver file is loaded here, before a long scan
-    rather than after it: OptionsError, its message starting with `waivers_label`, when it cannot be."""
-    waivers = load_waivers(getattr(args, "waivers", None), waivers_label)
+    rather than after it: OptionsError when it cannot be."""
+    waivers = load_waivers(getattr(args, "waivers", None), asked)
     if args.command == "scan":
         return ScanArgs(tuple(args.targets), tuple(args.env_file), args.root, args.strict, args.runtime, args.probe,
                         tuple(args.probe_endpoint), _probe_run(args), args.as_of, args.fail_on, tuple(args.pack),
@@ -169,13 +180,13 @@ def _probe_run(args: argparse.Namespace) -> ProbeRun:
     return ProbeRun(args.connect_to, args.timeout, args.retries, args.jobs, args.deadline, args.http)
 
 
-def load_waivers(path: str | None, label: str = "--waivers") -> tuple[Waiver, ...] | None:
-    """`label`: where the file was asked for (--waivers, or a configuration file's line), for the error message."""
+def load_waivers(path: str | None, asked: WaiversAsked | None = None) -> tuple[Waiver, ...] | None:
     if not path:
         return None
     from auditor.checks.waivers import WaiverError, load_waivers
 
+    asked = asked or WaiversAsked("--waivers", False)
     try:
-        return tuple(load_waivers(path))
+        return tuple(load_waivers(path, settings_file=asked.in_config))
     except WaiverError as exc:
-        raise OptionsError(f"{label} {exc}") from None  # "--waivers waivers.toml:3: …": the option and its file
+        raise OptionsError(f"{asked.label} {exc}") from None  # "--waivers waivers.toml:3: …": the option and its file
