@@ -273,3 +273,57 @@ def test_version_reads_no_configuration(repo):
                             env={"PYTHONPATH": str(Path(__file__).parent.parent), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("auditor ")
+
+
+def _tree(repo: Path) -> None:
+    """A repository whose application pins a current boto3, with an old lockfile kept as a test fixture and a
+    Lambda bundle built from it: as real repositories hold them."""
+    import shutil
+
+    (repo / "app").mkdir()
+    (repo / "app" / "requirements.txt").write_text("boto3==1.35.0\n")
+    fixtures = repo / "tests" / "fixtures"
+    shutil.copytree(FIXTURES / "lockfiles" / "legacy" / "pip", fixtures / "legacy-pip")
+
+
+def _scanned(*args):
+    result = run("scan", ".", "-q", "--format", "json", *args)
+    assert result.code in (0, 1), result.err
+    report = result.json
+    tree = next(t for t in report["targets"] if t["kind"] == "tree")
+    return result.code, tree["details"].get("excluded", []), report
+
+
+def test_exclude_from_the_configuration_leaves_a_folder_unread_and_says_so(repo):
+    _tree(repo)
+    code, excluded, report = _scanned()
+    assert code == 1 and excluded == []  # the fixture's pre-cutoff pins count
+    (repo / "auditor.toml").write_text('[scan]\nexclude = ["tests/fixtures"]\n')
+    code, excluded, report = _scanned()
+    assert code == 0 and excluded == ["./tests/fixtures"]
+    assert not [c for c in report["components"] if "fixtures" in c["location"]]
+    table = run("scan", ".", "-q").out
+    assert "excluded as asked (not read): ./tests/fixtures" in table
+    code, excluded, _ = _scanned("--exclude", "*.md")  # the flag replaces the configuration's list
+    assert code == 1 and excluded == []
+
+
+@pytest.mark.parametrize("pattern, left_out", [
+    ("fixtures", ["./tests/fixtures"]),  # a name, at any depth
+    ("requirements*.txt", ["./app/requirements.txt"]),
+    ("**/legacy-pip", ["./tests/fixtures/legacy-pip"]),
+    ("tests/*/legacy-pip", ["./tests/fixtures/legacy-pip"]),
+])
+def test_exclude_patterns_match_names_and_paths_below_the_target(repo, pattern, left_out):
+    _tree(repo)
+    code, excluded, report = _scanned("--exclude", pattern, "--no-config")
+    found = {c["location"] for c in report["components"] if c["kind"] == "python-package"}
+    assert excluded == left_out
+    assert not [location for location in found for path in left_out if location.startswith(path)]
+
+
+def test_a_named_file_target_is_read_whatever_the_excludes(repo):
+    _tree(repo)
+    (repo / "auditor.toml").write_text('exclude = ["*.toml", "tests"]\n')
+    result = run("scan", "tests/fixtures/legacy-pip/pylock.toml", "-q")
+    assert result.code == 1, result.err

@@ -62,7 +62,7 @@ def scan(args: ScanArgs) -> int:
         try:
             report = run(ScanOptions(list(args.targets), packs, fail_on=args.fail_on, as_of=args.as_of or "",
                                      progress=tick, environ=environ, root=args.root, runtime=args.runtime,
-                                     probe=probe, image=image, image_view=image_view))
+                                     probe=probe, image=image, image_view=image_view, exclude=args.exclude))
         except NothingScanned as exc:
             return fail(f"nothing could be scanned: {exc}")
     if args.host_name:
@@ -314,4 +314,6 @@ def _setting_text(command: str, key: str, value: Any) -> str:
                 "as-of": "each report's own" if command.startswith("report") else "today (UTC)"}[key]
     if key == "packs":
         return ", ".join(value) if value else "the default packs"
+    if key == "exclude":
+        return ", ".join(value) if value else "nothing"
     return str(value)

@@ -29,9 +29,9 @@ CONFIG_NAME = "auditor.toml"
 PYPROJECT = "pyproject.toml"
 MAX_BYTES = 1024 * 1024  # as for pyproject.toml read as declared dependencies
 
-SHARED_KEYS = ("fail-on", "packs", "waivers", "as-of")
+SHARED_KEYS = ("fail-on", "packs", "waivers", "as-of", "exclude")
 COMMAND_KEYS = {
-    "scan": ("fail-on", "packs", "waivers", "as-of", "format", "output"),
+    "scan": ("fail-on", "packs", "waivers", "as-of", "exclude", "format", "output"),
     "truststore": ("fail-on", "packs", "waivers", "as-of", "format", "output"),
     "probe": ("fail-on", "packs", "waivers", "format", "output"),
     "report": ("fail-on", "waivers", "as-of", "format"),  # render and merge; diff takes fail-on only
@@ -45,8 +45,9 @@ APPLIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "report merge": ("report", COMMAND_KEYS["report"]),
     "report diff": ("report", ("fail-on",)),
 }
-DEST = {"fail-on": "fail_on", "packs": "pack", "waivers": "waivers", "as-of": "as_of", "format": "format",
-        "output": "output"}
+DEST = {"fail-on": "fail_on", "packs": "pack", "waivers": "waivers", "as-of": "as_of", "exclude": "exclude",
+        "format": "format", "output": "output"}
+LISTS = ("packs", "exclude")  # append options: a flag given once replaces the configuration's whole list
 PATH_KEYS = ("waivers", "output")  # relative to the configuration file's folder
 
 
@@ -303,6 +304,12 @@ def _waivers(checker: _Checker, value: Any) -> str:
     return os.path.join(checker.folder, os.path.expanduser(value))
 
 
+def _exclude(_: _Checker, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip("/") for item in value):
+        raise _Bad(f"{value!r}: give a list of patterns, such as [\"tests/fixtures\", \"*.whl\"]")
+    return tuple(value)
+
+
 def _as_of(_: _Checker, value: Any) -> str:
     import datetime as dt
 
@@ -330,7 +337,8 @@ def _output(checker: _Checker, value: Any) -> str:
 
 
 _CHECKS: dict[str, Callable[[_Checker, Any], Any]] = {
-    "fail-on": _fail_on, "packs": _packs, "waivers": _waivers, "as-of": _as_of, "format": _format, "output": _output}
+    "fail-on": _fail_on, "packs": _packs, "waivers": _waivers, "as-of": _as_of, "exclude": _exclude,
+    "format": _format, "output": _output}
 
 
 # -- settling a command's values -------------------------------------------------------------------------------------
@@ -346,7 +354,7 @@ def command_of(args: argparse.Namespace) -> str | None:
 def built_in(command: str, key: str) -> Any:
     if key == "fail-on":
         return None if command in ("report render", "report merge") else "high"  # None: the saved report's own
-    return {"packs": (), "format": "table"}.get(key)
+    return {"packs": (), "exclude": (), "format": "table"}.get(key)
 
 
 def config_in_force(explicit: str | None, none: bool, cwd: str | None = None) -> Config | None:
@@ -390,5 +398,5 @@ def settle(args: argparse.Namespace, cwd: str | None = None) -> Settled | None:
     settled = settle_values(command, config, given)
     for setting in settled.settings:
         value = setting.value
-        setattr(args, DEST[setting.key], list(value) if setting.key == "packs" else value)
+        setattr(args, DEST[setting.key], list(value) if setting.key in LISTS else value)
     return settled

@@ -75,6 +75,7 @@ class ScanArgs(NamedTuple):
     image: str | None = None
     platform: str | None = None
     host_name: str | None = None  # --host-name; None: this machine's
+    exclude: tuple[str, ...] = ()  # --exclude patterns: what a DIR target's walk leaves out
 
 
 class TruststoreArgs(NamedTuple):
@@ -151,7 +152,8 @@ def command_options(args: argparse.Namespace, command_line: list[str],
     if args.command == "scan":
         return ScanArgs(tuple(args.targets), tuple(args.env_file), args.root, args.strict, args.runtime, args.probe,
                         tuple(args.probe_endpoint), _probe_run(args), args.as_of, args.fail_on, tuple(args.pack),
-                        command_output(args, command_line, waivers), args.image, args.platform, args.host_name)
+                        command_output(args, command_line, waivers), args.image, args.platform, args.host_name,
+                        tuple(args.exclude))
     if args.command == "truststore":
         return TruststoreArgs(tuple(args.stores), args.storepass, args.storepass_env, args.as_of, args.fail_on,
                               tuple(args.pack), command_output(args, command_line, waivers))

@@ -84,7 +84,7 @@ trust stores:
   (rules/ca-variables.toml); one naming the OS's own bundle is info.
 
 configuration:
-  Defaults of --fail-on, --pack, --waivers, --as-of, --format and -o come from auditor.toml or
+  Defaults of --fail-on, --pack, --waivers, --as-of, --exclude, --format and -o come from auditor.toml or
   pyproject.toml's [tool.auditor], the first found from the working directory up to the repository
   root (auditor.toml wins in one folder), never from a TARGET's own files; flags override them.
   'auditor config scan' shows what is in force and where each value came from.
@@ -177,6 +177,11 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
                           help="the name of the machine the report is about (run.host: the label `report merge` "
                                "keeps on its items); default: this machine's network name. Give it where the report "
                                "is about another machine: a --root or --image scan, a fleet's host")
+        scan.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                          help="leave out what matches below a DIR target (repeatable; replaces a configuration's "
+                               "list): a pattern without '/' matches a folder's or file's name at any depth (build, "
+                               "*.whl), one with '/' its path below the target (tests/fixtures); each one left out is "
+                               "listed in the JSON report's target (details.excluded). A named FILE target is always read")
         scan.add_argument("--strict", action="store_true",
                           help="exit 2 when any part of a target could not be scanned (an unreadable file or folder, a "
                                "search cap reached), not only when a whole target could not be read")
@@ -244,7 +249,7 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
     report = _add_report_parser(commands, with_actions=wanted("report"))
     commands.add_parser("schema", help="print the JSON Schema of the JSON report")
     config = commands.add_parser("config", help="show the settings in force and where each came from",
-                                 description="Show each command's settings (fail-on, packs, waivers, as-of, format, "
+                                 description="Show each command's settings (fail-on, packs, waivers, as-of, exclude, format, "
                                              "output) and where each came from: default, a configuration file and "
                                              "its line, or a flag. Its own options come before COMMAND.",
                                  epilog=CONFIG_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -373,7 +378,7 @@ def _add_config_options(command: argparse.ArgumentParser) -> None:
 
 
 CONFIG_EPILOG = """configuration (docs/configuration.md):
-  Defaults of --fail-on, --pack, --waivers, --as-of, --format and -o come from auditor.toml, or from
+  Defaults of --fail-on, --pack, --waivers, --as-of, --exclude, --format and -o come from auditor.toml, or from
   [tool.auditor] in pyproject.toml, found from the working directory upwards to the repository root
   (the folder holding .git); in one folder auditor.toml wins over pyproject.toml. --config FILE names
   the file, --no-config uses none. Flags override the file; the file overrides the built-in defaults.
