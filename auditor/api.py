@@ -62,7 +62,7 @@ def scan(*targets: PathLike, root: PathLike | None = None, image: str | None = N
          env: Mapping[str, str] | None = None, env_files: Sequence[PathLike] = (), packs: Sequence[str] = (),
          fail_on: str = "high", as_of: str | None = None, runtime: bool = False, probe: ProbeOptions | None = None,
          waivers: PathLike | None = None, strict: bool = False, host_name: str | None = None,
-         progress: Callable[[str], None] | None = None) -> Report:
+         exclude: Sequence[str] = (), progress: Callable[[str], None] | None = None) -> Report:
     """Scan targets (folders, lockfiles, manifests, archives), or this machine when none is given, or an unpacked
     root (`root`) or a container image (`image`: an OCI layout or a docker-archive tar, "PATH:REF" to choose one,
     `platform` as "linux/amd64"); with either, targets are paths inside it and only they are scanned. `env` / `env_files`: the
@@ -70,6 +70,7 @@ def scan(*targets: PathLike, root: PathLike | None = None, image: str | None = N
     ids (default: the default packs). `as_of`: "YYYY-MM-DD" (default: today, UTC). `runtime`: may run this machine's
     interpreters (isolated) for their ssl facts. `probe`: then verify the stores in use live (network). `waivers`: a
     waiver file applied to the findings. `strict`: raise IncompleteScan when any part could not be scanned.
+    `exclude`: patterns of what the walk of a folder target leaves out (listed in the report, as --exclude).
     `progress` is called with each directory walked."""
     from auditor.runs.scan import NothingScanned, ScanOptions, run
 
@@ -93,7 +94,7 @@ def scan(*targets: PathLike, root: PathLike | None = None, image: str | None = N
     try:
         report = run(ScanOptions(paths, chosen, fail_on=_severity(fail_on), as_of=_date(as_of), progress=progress,
                                  environ=environ, root=root_path, runtime=runtime, probe=plan, image=opened,
-                                 image_view=view))
+                                 image_view=view, exclude=tuple(exclude)))
     except NothingScanned as exc:
         raise AuditorError(f"nothing could be scanned: {exc}") from None
     if host_name:

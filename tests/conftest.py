@@ -1,5 +1,6 @@
 import io
 import json
+import os
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -17,6 +18,26 @@ LOCKS = FIXTURES / "lockfiles"
 CA_VARIABLES = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR",
                 "AWS_CONFIG_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "BOTO_CONFIG", "BOTO_PATH", "NODE_EXTRA_CA_CERTS",
                 "JAVA_HOME", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
+
+
+# Fixture links no sdist carries (pyproject.toml): the AWS CLI v2 installer's absolute links
+# (tests/fixtures/envs/PROVENANCE.md, section 7), which a safe unpacker refuses, and links to folders, which hatchling
+# does not pack. A checkout unpacked from an sdist gets them here, as git checks them out.
+SDIST_LEFT_OUT_LINKS = {
+    "envs/aws-cli-v2/usr/local/aws-cli/v2/current": "/usr/local/aws-cli/v2/2.15.30",
+    "envs/aws-cli-v2/usr/local/bin/aws": "/usr/local/aws-cli/v2/current/bin/aws",
+    "envs/aws-cli-v2/usr/local/bin/aws_completer": "/usr/local/aws-cli/v2/current/bin/aws_completer",
+    "envs/py3-old-botocore/lib64": "lib",
+    "envs/py3-venv/lib64": "lib",
+}
+
+
+def pytest_sessionstart(session):
+    for name, target in SDIST_LEFT_OUT_LINKS.items():
+        link = FIXTURES / name
+        if not os.path.lexists(link):
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(target)
 
 
 @pytest.fixture(autouse=True)

@@ -78,8 +78,9 @@ class Waiver:
 
 # -- loading ------------------------------------------------------------------
 
-def load_waivers(path: str) -> list[Waiver]:
-    """The waivers of a waiver file, or of `[tool.auditor]` when the file is a pyproject.toml."""
+def load_waivers(path: str, settings_file: bool = False) -> list[Waiver]:
+    """The waivers of a waiver file, or of `[tool.auditor]` when the file is a pyproject.toml, or the `[[waivers]]`
+    of a configuration file (`settings_file`, or a file named auditor.toml), whose other keys are settings."""
     text = _read_text(path)
     try:
         data = tomli.loads(text)
@@ -97,8 +98,9 @@ def load_waivers(path: str) -> list[Waiver]:
         if entries is None:
             raise WaiverError(f"{path}: no [[tool.auditor.waivers]] tables")
     else:
+        settings = settings_file or path.replace("\\", "/").rsplit("/", 1)[-1] == "auditor.toml"
         for key in data:
-            if key != "waivers":
+            if key != "waivers" and not settings:
                 where = _line_of(lines, rf"\[*\s*{re.escape(key)}\s*[\]=.]", 0, len(lines))
                 raise WaiverError(f"{_at(path, where)}: unknown key {key!r}: a waiver file holds [[waivers]] tables only")
         entries, header = data.get("waivers", []), r"\[\[\s*waivers\s*\]\]"

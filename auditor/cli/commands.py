@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from auditor.api import ProbeOptions
-    from auditor.cli.options import ProbeArgs, ProbeRun, RulesRefreshArgs, RulesShowArgs, ScanArgs, TruststoreArgs
+    from auditor.cli.options import (ConfigArgs, ProbeArgs, ProbeRun, RulesRefreshArgs, RulesShowArgs, ScanArgs,
+                                     TruststoreArgs)
     from auditor.model import Report
     from auditor.runs.scan_probes import ProbePlan
 
@@ -50,7 +51,7 @@ def scan(args: ScanArgs) -> int:
         try:
             report = run(ScanOptions(list(args.targets), packs, fail_on=args.fail_on, as_of=args.as_of or "",
                                      progress=tick, environ=environ, root=args.root, runtime=args.runtime,
-                                     probe=probe, image=image, image_view=image_view))
+                                     probe=probe, image=image, image_view=image_view, exclude=args.exclude))
         except NothingScanned as exc:
             return fail(f"nothing could be scanned: {exc}")
     if args.host_name:
@@ -245,3 +246,64 @@ class _Progress:
         if self.bar is not None:
             self.bar.close()
         return False
+
+
+def config(args: ConfigArgs) -> int:
+    """`auditor config`: each command's settings in force and where each came from (default, file:line, flag)."""
+    from auditor.cli.config import APPLIES, Settled, config_in_force, settle, settle_values
+    from auditor.cli.options import OptionsError
+    from auditor.cli.parser import build_parser, command_word
+
+    settled: list[Settled]
+    try:
+        if args.command_line:
+            word = command_word(args.command_line)
+            parsed = build_parser(only=word).root.parse_args(list(args.command_line))
+            if getattr(parsed, "config", None) is None and not getattr(parsed, "no_config", False):
+                parsed.config, parsed.no_config = args.config, args.no_config  # config's own, before COMMAND
+            one = settle(parsed)
+            if one is None:
+                return fail(f"{' '.join(args.command_line[:2])}: takes no settings; those that do: "
+                            f"{', '.join(APPLIES)}")
+            settled = [one]
+        else:
+            in_force = config_in_force(args.config, args.no_config)
+            settled = [settle_values(command, in_force, {}) for command in APPLIES]
+    except OptionsError as exc:
+        return fail(str(exc))
+    configuration = settled[0].config
+    if args.format == "json":
+        import json
+
+        commands = {s.command: {setting.key: {"value": list(setting.value) if isinstance(setting.value, tuple)
+                                              else setting.value, "source": setting.source.kind,
+                                              **({"file": setting.source.file, "line": setting.source.line}
+                                                 if setting.source.kind == "file" else {})}
+                                for setting in s.settings} for s in settled}
+        sys.stdout.write(json.dumps({"configuration": configuration, "commands": commands}, indent=2) + "\n")
+        return EXIT_OK
+    from auditor.report.escape import terminal
+
+    found = configuration or ("none (--no-config)" if args.no_config else
+                              "none found from the working directory up to the repository root")
+    lines = [f"configuration: {terminal(found)}"]
+    for one in settled:
+        lines.append("")
+        lines.append(one.command)
+        shown = [(setting.key, terminal(_setting_text(one.command, setting.key, setting.value)), terminal(setting.source))
+                 for setting in one.settings]
+        width = max(len(value) for _, value, _ in shown)
+        lines.extend(f"  {key:<8} {value:<{width}}  {source}" for key, value, source in shown)
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _setting_text(command: str, key: str, value: Any) -> str:
+    if value is None:
+        return {"fail-on": "the saved report's own", "waivers": "none", "output": "standard output",
+                "as-of": "each report's own" if command.startswith("report") else "today (UTC)"}[key]
+    if key == "packs":
+        return ", ".join(value) if value else "the default packs"
+    if key == "exclude":
+        return ", ".join(value) if value else "nothing"
+    return str(value)

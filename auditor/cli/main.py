@@ -44,13 +44,20 @@ def _command(argv: list[str]) -> int:
     parsers = build_parser(secret_values(argv), only=command_word(argv))
     args = parsers.root.parse_args(argv)
     command_line = shown_command_line(["auditor", *argv])
+    waivers = options.WaiversAsked("--waivers", False)
     try:
+        if args.command in ("scan", "truststore", "probe", "report"):
+            from auditor.cli.config import settle
+
+            settled = settle(args)  # the settings no flag gave, from the configuration or built in
+            if settled is not None:
+                waivers = options.WaiversAsked(settled.waivers_label(), settled.waivers_in_config())
         if args.command == "report":
             from auditor.cli.report_options import report_options
 
-            asked: options.CommandArgs | ReportArgs = report_options(args, command_line)
+            asked: options.CommandArgs | ReportArgs = report_options(args, command_line, waivers)
         else:
-            asked = options.command_options(args, command_line)
+            asked = options.command_options(args, command_line, waivers)
     except options.OptionsError as exc:
         return fail(str(exc))
     if isinstance(asked, options.ActionMissing):
@@ -73,6 +80,8 @@ def _command(argv: list[str]) -> int:
         return commands.rules_refresh(asked)
     if isinstance(asked, options.SchemaArgs):
         return commands.schema()
+    if isinstance(asked, options.ConfigArgs):
+        return commands.config(asked)
     from auditor.cli import report_commands
 
     return report_commands.run(asked)

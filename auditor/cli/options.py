@@ -21,6 +21,16 @@ class OptionsError(Exception):
     """A value the parser took that cannot be used (a --waivers file that cannot be loaded): one line for the user."""
 
 
+class WaiversAsked:
+    """Where the waiver file in force was asked for: `label` starts its error messages (--waivers, or a
+    configuration file's line); `in_config`: the file is the configuration itself, whose other keys are settings."""
+
+    __slots__ = ("label", "in_config")
+
+    def __init__(self, label: str, in_config: bool) -> None:
+        self.label, self.in_config = label, in_config
+
+
 class Output(NamedTuple):
     """Where and how a command's report is written (see emit)."""
 
@@ -65,6 +75,7 @@ class ScanArgs(NamedTuple):
     image: str | None = None
     platform: str | None = None
     host_name: str | None = None  # --host-name; None: this machine's
+    exclude: tuple[str, ...] = ()  # --exclude patterns: what a DIR target's walk leaves out
 
 
 class TruststoreArgs(NamedTuple):
@@ -119,6 +130,13 @@ class SchemaArgs(NamedTuple):
     pass
 
 
+class ConfigArgs(NamedTuple):
+    format: str  # text | json
+    config: str | None
+    no_config: bool
+    command_line: tuple[str, ...]  # a command line whose settings are shown; empty: every command's, without flags
+
+
 class ActionMissing(NamedTuple):
     """No command, or `rules` or `report` without its action: the help is printed and the exit code is 2."""
 
@@ -127,18 +145,21 @@ class ActionMissing(NamedTuple):
 
 if TYPE_CHECKING:
     CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesShowArgs, RulesRefreshArgs, SchemaArgs,
+                        ConfigArgs,
                         ActionMissing]
 
 
-def command_options(args: argparse.Namespace, command_line: list[str]) -> CommandArgs:
-    """The command's value from the parsed command line, for every command but `report`
-    (auditor.cli.report_options). Its --waivers file is loaded here, before a long scan rather than after it:
-    OptionsError when it cannot be."""
-    waivers = load_waivers(getattr(args, "waivers", None))
+def command_options(args: argparse.Namespace, command_line: list[str],
+                    asked: WaiversAsked | None = None) -> CommandArgs:
+    """The command's value from the parsed command line (its settings already filled by auditor.cli.config.settle),
+    for every command but `report` (auditor.cli.report_options). Its waiver file is loaded here, before a long scan
+    rather than after it: OptionsError when it cannot be."""
+    waivers = load_waivers(getattr(args, "waivers", None), asked)
     if args.command == "scan":
         return ScanArgs(tuple(args.targets), tuple(args.env_file), args.root, args.strict, args.runtime, args.probe,
                         tuple(args.probe_endpoint), _probe_run(args), args.as_of, args.fail_on, tuple(args.pack),
-                        command_output(args, command_line, waivers), args.image, args.platform, args.host_name)
+                        command_output(args, command_line, waivers), args.image, args.platform, args.host_name,
+                        tuple(args.exclude))
     if args.command == "truststore":
         return TruststoreArgs(tuple(args.stores), args.storepass, args.storepass_env, args.as_of, args.fail_on,
                               tuple(args.pack), command_output(args, command_line, waivers))
@@ -156,6 +177,8 @@ def command_options(args: argparse.Namespace, command_line: list[str]) -> Comman
         return ActionMissing("rules")
     if args.command == "schema":
         return SchemaArgs()
+    if args.command == "config":
+        return ConfigArgs(args.format, args.config, args.no_config, tuple(args.command_line))
     return ActionMissing(None)
 
 
@@ -167,12 +190,13 @@ def _probe_run(args: argparse.Namespace) -> ProbeRun:
     return ProbeRun(args.connect_to, args.timeout, args.retries, args.jobs, args.deadline, args.http)
 
 
-def load_waivers(path: str | None) -> tuple[Waiver, ...] | None:
+def load_waivers(path: str | None, asked: WaiversAsked | None = None) -> tuple[Waiver, ...] | None:
     if not path:
         return None
     from auditor.checks.waivers import WaiverError, load_waivers
 
+    asked = asked or WaiversAsked("--waivers", False)
     try:
-        return tuple(load_waivers(path))
+        return tuple(load_waivers(path, settings_file=asked.in_config))
     except WaiverError as exc:
-        raise OptionsError(f"--waivers {exc}") from None  # "--waivers waivers.toml:3: …": the option and its file
+        raise OptionsError(f"{asked.label} {exc}") from None  # "--waivers waivers.toml:3: …": the option and its file

@@ -85,6 +85,12 @@ trust stores:
   A CA variable is said to move AWS calls only where an AWS client found reads it
   (rules/ca-variables.toml); one naming the OS's own bundle is info.
 
+configuration:
+  Defaults of --fail-on, --pack, --waivers, --as-of, --exclude, --format and -o come from auditor.toml or
+  pyproject.toml's [tool.auditor], the first found from the working directory up to the repository
+  root (auditor.toml wins in one folder), never from a TARGET's own files; flags override them.
+  'auditor config scan' shows what is in force and where each value came from.
+
 exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
             2 usage error, a TARGET that could not be read, nothing could be
             scanned, or (--strict) any part not scanned; 130 interrupted (SIGINT),
@@ -174,6 +180,11 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
                           help="the name of the machine the report is about (run.host: the label `report merge` "
                                "keeps on its items); default: this machine's network name. Give it where the report "
                                "is about another machine: a --root or --image scan, a fleet's host")
+        scan.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                          help="leave out what matches below a DIR target (repeatable; replaces a configuration's "
+                               "list): a pattern without '/' matches a folder's or file's name at any depth (build, "
+                               "*.whl), one with '/' its path below the target (tests/fixtures); each one left out is "
+                               "listed in the JSON report's target (details.excluded). A named FILE target is always read")
         scan.add_argument("--strict", action="store_true",
                           help="exit 2 when any part of a target could not be scanned (an unreadable file or folder, a "
                                "search cap reached), not only when a whole target could not be read")
@@ -245,6 +256,17 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
 
     report = _add_report_parser(commands, with_actions=wanted("report"))
     commands.add_parser("schema", help="print the JSON Schema of the JSON report")
+    config = commands.add_parser("config", help="show the settings in force and where each came from",
+                                 description="Show each command's settings (fail-on, packs, waivers, as-of, exclude, format, "
+                                             "output) and where each came from: default, a configuration file and "
+                                             "its line, or a flag. Its own options come before COMMAND.",
+                                 epilog=CONFIG_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if wanted("config"):
+        config.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
+        _add_config_options(config)
+        config.add_argument("command_line", nargs=argparse.REMAINDER, metavar="COMMAND ...",
+                            help="a command line (scan, truststore, probe or report render/merge/diff, with its "
+                                 "options): only that command's settings, its flags included")
     return Parsers(parser, {"rules": rules, "report": report})
 
 
@@ -255,14 +277,19 @@ def _add_as_of(command: argparse.ArgumentParser) -> None:
 
 def _date(text: str) -> str:
     """argparse type of --as-of: an ISO date, kept as written."""
+    if valid_date(text):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-28")
+
+
+def valid_date(text: str) -> bool:
+    """Whether `text` is a date written YYYY-MM-DD (what --as-of and a configuration's as-of take)."""
     import datetime as dt
 
     try:
-        if dt.date.fromisoformat(text).isoformat() == text:
-            return text
+        return dt.date.fromisoformat(text).isoformat() == text
     except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-28")
+        return False
 
 
 def _add_probe_run_options(command: argparse.ArgumentParser) -> None:
@@ -329,10 +356,11 @@ def _add_output_options(command: argparse.ArgumentParser, packs: bool = True,
                         fail_on_default: str | None = "high") -> None:
     from auditor.report import FORMATS  # here, not at the top: `auditor --version` should not pay for it
 
-    command.add_argument("--format", choices=tuple(FORMATS), default="table", help="output format (default: table)")
+    # Defaults of None: auditor.cli.config fills what no flag gave, from the configuration or the built-in default.
+    command.add_argument("--format", choices=tuple(FORMATS), help="output format (default: table)")
     command.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
     _add_width_option(command)
-    command.add_argument("--fail-on", choices=SEVERITIES, default=fail_on_default,
+    command.add_argument("--fail-on", choices=SEVERITIES,
                          help="exit 1 when a finding is at or above this severity (default: "
                               f"{fail_on_default or 'the saved report’s own'})")
     if packs:
@@ -342,6 +370,32 @@ def _add_output_options(command: argparse.ArgumentParser, packs: bool = True,
     command.add_argument("--waivers", metavar="FILE",
                          help="accepted risks (a waiver TOML file, or a pyproject.toml with [[tool.auditor.waivers]]): "
                               "waived findings stay in the report, marked, and --fail-on ignores them")
+    _add_config_options(command)
+
+
+CONFIG_HELP = ("defaults of these options from FILE (auditor.toml, or a pyproject.toml's [tool.auditor]) instead of "
+               "the one found from the working directory up to the repository root, where auditor.toml wins over "
+               "pyproject.toml in the same folder; flags override it ('auditor config' shows what is in force)")
+
+
+def _add_config_options(command: argparse.ArgumentParser) -> None:
+    config = command.add_mutually_exclusive_group()
+    config.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    config.add_argument("--no-config", action="store_true", help="use no configuration file: flags and built-in "
+                                                                 "defaults only")
+
+
+CONFIG_EPILOG = """configuration (docs/configuration.md):
+  Defaults of --fail-on, --pack, --waivers, --as-of, --exclude, --format and -o come from auditor.toml, or from
+  [tool.auditor] in pyproject.toml, found from the working directory upwards to the repository root
+  (the folder holding .git); in one folder auditor.toml wins over pyproject.toml. --config FILE names
+  the file, --no-config uses none. Flags override the file; the file overrides the built-in defaults.
+  The scanned target's own pyproject.toml is not read as configuration.
+
+examples:
+  auditor config                       # every command's settings and where each came from
+  auditor config scan --fail-on low    # those of this command line
+  auditor config --format json --config ci/auditor.toml"""
 
 
 REPORT_EPILOG = """\
@@ -407,8 +461,9 @@ def _add_report_parser(commands: argparse._SubParsersAction[Any], with_actions: 
     diff.add_argument("--format", choices=DIFF_FORMATS, default="table", help="default: table")
     diff.add_argument("-o", "--output", metavar="FILE", help="write the comparison to FILE")
     _add_width_option(diff)
-    diff.add_argument("--fail-on", choices=SEVERITIES, default="high",
+    diff.add_argument("--fail-on", choices=SEVERITIES,
                       help="exit 1 when a new, unwaived finding is at or above this severity (default: high)")
+    _add_config_options(diff)
     passphrase: dict[str, Any] = dict(metavar="VARIABLE", help="the private key's passphrase is in this environment variable "
                                                "(never given on the command line)")
     keygen = action("keygen", "make an Ed25519 key pair for signing reports", "--private audit.key --public audit.pub")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple, Union
 
-from auditor.cli.options import ActionMissing, Output, command_output, load_waivers
+from auditor.cli.options import ActionMissing, Output, WaiversAsked, command_output, load_waivers
 
 if TYPE_CHECKING:
     import argparse
@@ -56,12 +56,13 @@ class VerifyArgs(NamedTuple):
 ReportArgs = Union[RenderArgs, MergeArgs, DiffArgs, KeygenArgs, SignArgs, VerifyArgs]
 
 
-def report_options(args: argparse.Namespace, command_line: list[str]) -> ReportArgs | ActionMissing:
+def report_options(args: argparse.Namespace, command_line: list[str],
+                   waivers: WaiversAsked | None = None) -> ReportArgs | ActionMissing:
     """The action's value from the parsed command line (ActionMissing when none was given). The --waivers file of
     an action that writes a report is loaded here: OptionsError when it cannot be."""
 
     def output() -> Output:
-        return command_output(args, command_line, load_waivers(getattr(args, "waivers", None)))
+        return command_output(args, command_line, load_waivers(getattr(args, "waivers", None), waivers))
 
     action = args.report_command
     if action == "render":

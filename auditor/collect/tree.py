@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Callable, Optional
 
 from auditor.collect.python.archives import archive_format
@@ -69,6 +71,7 @@ class Discovery:
     errors: list[ScanError] = field(default_factory=list)
     directories: int = 0
     entries: int = 0  # directory entries listed
+    excluded: list[str] = field(default_factory=list)  # host paths the user's exclude patterns kept out, unread
 
 
 def site_dir_layout(site_dir: str) -> tuple[str, str, tuple]:
@@ -125,16 +128,34 @@ def venv_site_dirs(view: View, venv: str) -> list[str]:
     return found
 
 
+class Exclusion:
+    """The user's exclude patterns (scan --exclude, a configuration's exclude): a pattern without '/' matches a
+    folder's or file's own name at any depth (`build`, `*.whl`); one with '/' its path below the target, with '/'
+    between names (`tests/fixtures`, `**/legacy/*.txt`; `*` spans '/' as in fnmatch, and a leading `**/` may match
+    nothing)."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        cleaned = [p.strip("/") for p in patterns if p.strip("/")]
+        self.names = [p for p in cleaned if "/" not in p]
+        self.paths = [p for p in cleaned if "/" in p]
+        self.paths += [p[3:] for p in self.paths if p.startswith("**/")]
+
+    def __call__(self, name: str, relative: str) -> bool:
+        return (any(fnmatchcase(name, p) for p in self.names)
+                or any(fnmatchcase(relative, p) for p in self.paths))
+
+
 def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
          on_source: Optional[Callable[[str, str], None]] = None, limits: Optional[WalkLimits] = None,
          skip: frozenset = frozenset(), skip_names: frozenset = SKIP_DIRS, databases: bool = False,
-         on_pem: Optional[Callable[[str], None]] = None) -> Discovery:
+         on_pem: Optional[Callable[[str], None]] = None, exclude: Optional[Exclusion] = None) -> Discovery:
     """What is below `start`. Source files go to `on_source(host path, how it is read)` as they are found:
     a large tree holds hundreds of thousands, and a list of them grows with the tree (none without `on_source`). `skip`: host paths already
     searched another way; `skip_names`: folder names never entered; `limits`: where a walk stops, each stop an
     error entry naming what was not searched. `databases`: config files (.env, *.properties, my.cnf …) go to
     `on_source` too, labelled 'config file', for the database clients' CA settings; `on_pem(host path)`: every *.pem
-    file outside the places recognised (a database CA bundle may be one)."""
+    file outside the places recognised (a database CA bundle may be one). `exclude`: what the user asked to leave
+    out, each one listed in the discovery's `excluded`."""
     found = Discovery()
 
     def source(path: str, label: str) -> None:
@@ -145,11 +166,12 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
     loose_site_dirs: list[str] = []
     package_dirs: list[str] = []
     vendoring: dict[str, None] = {}  # folders holding a vendored copy, in the order found
-    stack = [(start, 0, False)]  # (folder, depth, inside a vendor folder: third-party code, not the user's)
+    # (folder, depth, inside a vendor folder: third-party code, not the user's; its path below start, '/'-joined)
+    stack = [(start, 0, False, "")]
     while stack:
-        directory, depth, third_party = stack.pop()
+        directory, depth, third_party, below = stack.pop()
         if limits and found.entries >= limits.entries:
-            left = [directory] + [d for d, _, _ in stack]
+            left = [directory] + [d for d, _, _, _ in stack]
             found.errors.append(ScanError(view.display(start), f"search stopped after {limits.entries:,} entries (the cap "
                                           f"for a place not named as a target); {len(left):,} folders not searched, "
                                           f"e.g. {view.display(left[0])}: scan it as a target to read all of it"))
@@ -183,7 +205,10 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
             # A Lambda bundle's handler sits beside the packages it bundles; those are not read.
             for e in entries:
                 if not third_party and not e.is_dir(follow_symlinks=False) and (label := source_format(directory, e.name)):
-                    source(os.path.join(listed, e.name), label)
+                    if exclude is not None and exclude(e.name, below + e.name):
+                        found.excluded.append(os.path.join(listed, e.name))
+                    else:
+                        source(os.path.join(listed, e.name), label)
             continue
         if any(n.endswith(".egg-info") for n in names):
             package_dirs.append(directory)  # a source checkout installed in develop mode; keep walking
@@ -196,6 +221,9 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
         subdirs = []
         prefix = os.path.join(listed, "")
         for entry in entries:
+            if exclude is not None and exclude(entry.name, below + entry.name):
+                found.excluded.append(prefix + entry.name)
+                continue
             try:
                 if entry.is_dir(follow_symlinks=False):
                     path = prefix + entry.name
@@ -225,8 +253,8 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
                     on_pem(prefix + entry.name)
             except OSError as exc:
                 found.errors.append(ScanError(view.display(prefix + entry.name), f"cannot inspect: {exc.strerror or exc}"))
-        stack.extend((d, depth + 1, third_party or (vendor_folder and _vendored(view, d, [])))
-                     for d in reversed(subdirs))
+        stack.extend((d, depth + 1, third_party or (vendor_folder and _vendored(view, d, [])),
+                      below + os.path.basename(d) + "/") for d in reversed(subdirs))
     found.environments.extend(group_site_dirs(loose_site_dirs, lambda prefix: "prefix"))
     found.environments.extend(Environment("package-dir", d, "", [d]) for d in package_dirs)
     found.environments.extend(Environment("vendored", d, "", [d]) for d in vendoring if d not in package_dirs)

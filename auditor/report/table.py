@@ -69,6 +69,7 @@ def write(view: ReportView, out: IO[str], width: int = DEFAULT_WIDTH) -> None:
         *prose(f"auditor {view.tool_version} · rule packs: {', '.join(p['id'] + ' ' + p['version'] for p in view.packs)} "
                f"· as of {view.as_of}", width),
         *prose(_targets_line(view.targets, width), width),
+        *_excluded_line(view.targets, width),
         *prose("findings: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) if totals.finding_count else "findings: none",
                width),
         *prose(f"result: {'FAIL' if failing else 'PASS'} ({failing} at or above '{view.fail_on}')" + not_scanned_note(view),
@@ -145,6 +146,16 @@ def _targets_line(targets: Callable[[], Iterable[Target]], width: int) -> str:
             parts[i] += f" ({first}, …)"
             line = "targets: " + ", ".join(parts)
     return line + end
+
+
+def _excluded_line(targets: Callable[[], Iterable[Target]], width: int) -> list[str]:
+    """What the scan left out as asked (--exclude, a configuration's exclude), so that nothing unread goes unsaid."""
+    excluded = [str(path) for target in targets() for path in (target.details or {}).get("excluded", ())]
+    if not excluded:
+        return []
+    first = shorten_middle(terminal(excluded[0]), 60)
+    more = f" and {len(excluded) - 1:,} more (--format json lists them all)" if len(excluded) > 1 else ""
+    return prose(f"excluded as asked (not read): {first}{more}", width)
 
 
 def _sdk_table(view: ReportView, width: int, lines: _Lines) -> None:

@@ -17,7 +17,7 @@ from auditor.collect.platform.openssl import (LIBRARY_GLOBS, SITE_LIBRARY_GLOBS,
                                      runtime_openssl)
 from auditor.collect.python.python_env import PathEntry, collect_environment, environment_path
 from auditor.collect.sdks import manifest_format, scan_manifests
-from auditor.collect.tree import SKIP_DIRS, VENDORED_PACKAGES, Environment, WalkLimits, venv_site_dirs, walk
+from auditor.collect.tree import SKIP_DIRS, VENDORED_PACKAGES, Environment, Exclusion, WalkLimits, venv_site_dirs, walk
 from auditor.collect.config.trust_config import collect_trust_config
 from auditor.collect.config.environ import Environ
 from auditor.fs import FsError, View, shown
@@ -61,6 +61,7 @@ class ScanOptions:
     probe: Optional[ProbePlan] = None  # probe the stores in use (the only network use)
     image: Optional[Image] = None  # a container image (--image), scanned as a root is, through `image_view`
     image_view: Optional[View] = None  # its layers applied (auditor.image.view.LayeredView), built once
+    exclude: tuple[str, ...] = ()  # patterns of what a DIR target's walk leaves out (auditor.collect.tree.Exclusion)
 
     @property
     def whole_image(self) -> bool:
@@ -95,6 +96,7 @@ class _Scan:
     runtime: bool = False  # may run the interpreters it finds (--runtime); a system scan never runs an image's
     # A selected pack judges database clients' CA bundles and settings: trees' config files and *.pem files are read.
     databases: bool = False
+    exclude: Optional[Exclusion] = None  # what the walk of a DIR target leaves out
 
 
 def run(options: ScanOptions) -> Report:
@@ -103,7 +105,7 @@ def run(options: ScanOptions) -> Report:
     report = Report.start(options.packs, options.fail_on, options.as_of)
     # An image's programs are another machine's: none is run, whether the image is the target or holds the targets.
     scan = _Scan(report, watched, options.progress, options.runtime and options.root is None and options.image is None,
-                 judges_databases(options.packs))
+                 judges_databases(options.packs), Exclusion(options.exclude) if options.exclude else None)
     collected = Collected()
     readable = 0
     system = None if options.paths else options.system_view()
@@ -240,7 +242,7 @@ def _scan_target(path: str, scan: _Scan, found: Collected, *, inside: View | Non
     kind = image.kind(host) if image else ("dir" if os.path.isdir(path) else "file")
     if kind == "dir":
         view, start = (image, host) if image else _tree_view(path)
-        details = _scan_tree(view, start, location, scan, found)
+        details = _scan_tree(view, start, location, scan, found, exclude=scan.exclude)
         scan.report.targets.append(Target("tree", location, details))
         _stamped(found, location)
         listed = not any(e.location == location and e.message.startswith("cannot list") for e in found.errors)
@@ -305,7 +307,8 @@ def _scan_file(view: View, file: str, location: str, scan: _Scan) -> Collected:
 
 def _scan_tree(view: View, start: str, location: str, scan: _Scan, collected: Collected, *,
                limits: WalkLimits | None = None, skip: frozenset[str] = frozenset(),
-               skip_names: frozenset[str] = SKIP_DIRS, on_system: bool = False, read_code: bool = True) -> dict[str, Any]:
+               skip_names: frozenset[str] = SKIP_DIRS, on_system: bool = False, read_code: bool = True,
+               exclude: Exclusion | None = None) -> dict[str, Any]:
     """Everything below `start` read as a tree target reads it; the tree target's details. `on_system`: the tree is
     part of the machine or image scanned, whose stores its SDKs of other languages use; `read_code`: its code and
     scripts are the user's own, whose trust settings count (not a product's that vendors an SDK)."""
@@ -316,7 +319,8 @@ def _scan_tree(view: View, start: str, location: str, scan: _Scan, collected: Co
         collected.extend(read_db_bundle(view, path, location))
 
     discovery = walk(view, start, scan.progress, settings_in if read_code else None, limits, skip, skip_names,
-                     databases=scan.databases and read_code, on_pem=bundle_in if scan.databases else None)
+                     databases=scan.databases and read_code, on_pem=bundle_in if scan.databases else None,
+                     exclude=exclude)
     collected.errors.extend(discovery.errors)
     for environment in discovery.environments:
         _scan_environment(view, environment, location, scan, collected)
@@ -328,9 +332,12 @@ def _scan_tree(view: View, start: str, location: str, scan: _Scan, collected: Co
         scan.report.targets.append(Target("archive", view.display(archive), {"format": label}))
         collected.extend(collect_archive(view, archive, location, scan.watched, scan.report.as_of, packaged_trust))
     searched = [*TREE_SEARCHES, *(DATABASE_SEARCHES if scan.databases else ())]
-    return {"directories": discovery.directories, "source_files": discovery.source_files, "searched": searched,
-            "found": {"environments": len(discovery.environments), "lockfiles": len(discovery.lockfiles),
-                      "manifests": len(discovery.manifests), "archives": len(discovery.archives)}}
+    details = {"directories": discovery.directories, "source_files": discovery.source_files, "searched": searched,
+               "found": {"environments": len(discovery.environments), "lockfiles": len(discovery.lockfiles),
+                         "manifests": len(discovery.manifests), "archives": len(discovery.archives)}}
+    if discovery.excluded:  # left out as the user asked: listed, so that nothing unread goes unmentioned
+        details["excluded"] = [view.display(path) for path in discovery.excluded]
+    return details
 
 
 def _scan_environment(view: View, environment: Environment, target: str, scan: _Scan, collected: Collected) -> None:
