@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from functools import cached_property
 from typing import Any, Optional
 
-from auditor.inputs import read_input
+from auditor.inputs import read_text_input
 from auditor.checks.location_glob import PathGlob
 from auditor.model import Component, Report
 
@@ -114,11 +114,7 @@ def load_waivers(path: str, settings_file: bool = False) -> list[Waiver]:
 
 
 def _read_text(path: str) -> str:
-    raw = read_input(path, MAX_BYTES, WaiverError)
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WaiverError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    return read_text_input(path, MAX_BYTES, WaiverError)
 
 
 def _waiver(path: str, entry: dict[str, Any], lines: list[str], start: int, end: int) -> Waiver:

@@ -154,13 +154,9 @@ def _has_auditor_table(path: str) -> bool:
 
 
 def _read(path: str) -> str:
-    from auditor.inputs import read_input
+    from auditor.inputs import read_text_input
 
-    raw = read_input(path, MAX_BYTES, ConfigError)
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return read_text_input(path, MAX_BYTES, ConfigError)
 
 
 _parsed: dict[str, tuple[str, dict[str, Any]]] = {}  # path: (text, document); discovery parses, load reads it again
