@@ -203,3 +203,36 @@ def test_an_unreadable_target_is_permission_denied_not_missing(open_tmp):  # noq
         assert f"{tree}: permission denied" in result.err
         assert {"kind": "unreadable", "location": str(tree), "details": {"reason": "permission denied: cannot list directory"}} \
             in result.json["targets"]
+
+
+LEGACY = FIXTURES / "lockfiles" / "legacy"
+
+
+@pytest.mark.parametrize("fixture, renamed", [("pipenv/Pipfile.lock", "Pipfile.lock.orig"),
+                                              ("poetry/poetry.lock", "poetry.lock.bak")])
+def test_a_renamed_lockfile_named_on_the_command_line_is_not_a_pass(tmp_path, fixture, renamed):
+    """A name that announces no format is read as a requirements file, as pip -r would; a real lock of another tool
+    under such a name is no requirements file, and what it pins was not understood: an unreadable target, exit 2."""
+    shutil.copy(LEGACY / fixture, tmp_path / renamed)
+    result = run("scan", tmp_path / renamed, "--format", "json", "-q")
+    assert result.code == 2, result.err
+    assert f"{renamed}: line " in result.err and "is not a requirement" in result.err
+
+
+def test_a_requirements_file_of_any_name_is_read_and_judged(tmp_path):
+    compiled = (LEGACY / "pip-tools" / "requirements.txt").read_text()  # hashes on continued lines, comments
+    (tmp_path / "deps.lock").write_text("--index-url https://pypi.org/simple\n" + compiled)
+    result = run("scan", tmp_path / "deps.lock", "--format", "json", "-q")
+    report = result.json
+    assert result.code == 1 and report["errors"] == [], result.err
+    assert {("botocore", "0.21.0"), ("awscli", "1.2.1")} <= {(c["name"], c["version"]) for c in report["components"]}
+    (target,) = report["targets"]
+    assert target["details"]["searched"] == ["the file, read as requirements (its name announces no format)"]
+
+
+def test_a_readme_named_as_a_target_is_an_unreadable_target(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# service\n\nInstall with pip install -r requirements.txt, then run it.\n")
+    result = run("scan", readme, tmp_path, "--format", "json", "-q")
+    assert result.code == 2 and "README.md: line 3" in result.err
+    assert ("unreadable", str(readme)) in {(t["kind"], t["location"]) for t in result.json["targets"]}

@@ -300,9 +300,31 @@ def _scan_file(view: View, file: str, location: str, scan: _Scan) -> Collected:
         return collect_archive(view, file, location, scan.watched, report.as_of, packaged_trust)
     if (manifest := manifest_format(name)) and not lockfile_format(name):
         return _add_manifests(view, [(file, manifest)], location, scan, Collected(), prefer_lock=False)
-    label = lockfile_format(name) or "requirements"
-    report.targets.append(Target("lockfile", location, {"format": label, "searched": [f"the file, read as {label}"]}))
-    return collect_lockfile(view, file, location, scan.watched, label)
+    label = lockfile_format(name)
+    searched = f"the file, read as {label or 'requirements (its name announces no format)'}"
+    report.targets.append(Target("lockfile", location, {"format": label or "requirements", "searched": [searched]}))
+    found = collect_lockfile(view, file, location, scan.watched, label or "requirements")
+    if label is None:
+        found.errors.extend(_not_requirements(view, file))
+    return found
+
+
+def _not_requirements(view: View, file: str) -> list[ScanError]:
+    """An error entry when a file read as requirements only for want of a known name is not one (a lockfile of
+    another tool renamed, a README): what it pins was not understood, so it must not pass as pinning nothing."""
+    from auditor.collect.python.lockfiles import LOCK_CAP
+    from auditor.collect.python.lockfiles.requirements import first_foreign_line
+
+    try:
+        foreign = first_foreign_line(view.read_text(file, LOCK_CAP))
+    except (FsError, OSError):
+        return []  # the reader has said why it could not read the file
+    if foreign is None:
+        return []
+    number, text = foreign
+    return [ScanError(view.display(file), f"line {number}: {text!r} is not a requirement: the file's name is not one "
+                                          f"the auditor knows, and it is not a requirements file either; not judged "
+                                          f"(name it as its tool does, e.g. poetry.lock, or requirements-*.txt)")]
 
 
 def _scan_tree(view: View, start: str, location: str, scan: _Scan, collected: Collected, *,

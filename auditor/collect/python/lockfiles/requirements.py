@@ -69,6 +69,31 @@ def candidate_lines(text: str, watched: set[str]):
             yield line_number, line
 
 
+def first_foreign_line(text: str) -> tuple[int, str] | None:
+    """(line number, text) of the first line that pip would refuse as a requirements file line, or None. For a file
+    read as requirements only because its name announces no format: a JSON lock or a README named on the command
+    line would otherwise read as a requirements file that pins nothing, a pass for what was never understood."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    pending, first = "", 0
+    for number, physical in enumerate(text.split("\n"), 1):
+        physical = physical.rstrip("\r")
+        first = first or number
+        if physical.endswith("\\") and len(pending) < MAX_LINE:  # pip joins a continued line to the next
+            pending += physical[:-1]
+            continue
+        line, pending, at = _strip_comment(pending + physical).strip(), "", first
+        first = 0
+        requirement = _requirement_part(line)
+        if not line or line.startswith("-") or _URL_START.match(line) or _ARCHIVE.match(requirement):
+            continue  # an option, a URL or path, or a wheel or sdist file named by itself: pip reads those too
+        try:
+            Requirement(requirement[:MAX_LINE])
+        except InvalidRequirement:
+            return at, line[:SHOWN_CAP]
+    return None
+
+
 def _strip_comment(line: str) -> str:
     """pip's rule: a comment starts at a '#' that begins the line or follows whitespace.
     (pip's regular expression for it, (^|\\s+)#.*$, takes quadratic time on a long run of blanks.)"""
