@@ -1,0 +1,43 @@
+"""The edits written: each file through the one atomic writer (auditor.output: a temporary file in the same
+folder, synced, renamed over it), after its backup, and only while it still holds the bytes the plan was made
+from."""
+
+from __future__ import annotations
+
+import os
+
+from auditor.fix.changes import APPLIED, FAILED, REFUSED, FileEdit
+from auditor.fs import FsError, View
+
+DEFAULT_BACKUP_SUFFIX = ".auditor-bak"
+
+
+def apply_edit(view: View, edit: FileEdit, backup_suffix: str) -> None:
+    """Write one file's edits; each of its changes gets its status (applied, or refused/failed with why)."""
+    from auditor.output import write_atomically
+
+    def settle(status: str, why: str = "") -> None:
+        for change in edit.changes:
+            change.status = status
+            if why:
+                change.reason += f"; not written: {why}"
+
+    backup = edit.host + backup_suffix
+    try:
+        if os.path.lexists(backup):
+            settle(REFUSED, f"{edit.shown}{backup_suffix} already exists (an earlier backup is never overwritten: "
+                            "move it away, or give --backup-suffix)")
+            return
+        if view.read_bytes(edit.host, len(edit.original) + 1) != edit.original:
+            settle(REFUSED, "the file changed since it was read")
+            return
+        write_atomically(backup, edit.original)
+        new = edit.content()
+        if view.read_bytes(edit.host, len(edit.original) + 1) != edit.original:  # as late as can be, before the rename
+            settle(REFUSED, f"the file changed since it was read (its backup {edit.shown}{backup_suffix} was kept)")
+            return
+        write_atomically(edit.host, new)
+    except (FsError, OSError) as exc:
+        settle(FAILED, getattr(exc, "strerror", None) or str(exc))
+        return
+    settle(APPLIED)
