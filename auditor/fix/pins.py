@@ -20,7 +20,7 @@ def new_specifier(written: str, version: str) -> tuple[str, str]:
     pin = PIN.match(written.strip())
     if pin:
         return f"{pin.group(1)}{version}", f"pin raised to {version}"
-    return f">={version}", f"'{written.strip()}' admitted only releases before the cutoff: replaced with '>={version}'"
+    return f">={version}", f"'{written.strip()}' replaced with '>={version}'"
 
 
 def edit_pep508(line: str, name: str, specifier: str, version: str) -> tuple[str, str]:

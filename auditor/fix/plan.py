@@ -18,6 +18,7 @@ from auditor.fs import FsError
 if TYPE_CHECKING:
     from auditor.checks.rule_pack import Pack, Rule
     from auditor.checks.rules import ReleaseDates
+    from auditor.collect.config.environ import Environ
     from auditor.fix.index import PackageIndex
     from auditor.model import Component, Report
 
@@ -31,6 +32,7 @@ PASSWORD_VARIABLE = "AUDITOR_STOREPASS"
 class FixRequest:
     to: str  # first-safe, latest, or a version
     index: PackageIndex | None  # --online: the package index; None: no network
+    environ: Environ | None = None  # the environment the scan judged the clients with
 
 
 @dataclass
@@ -57,7 +59,7 @@ def plan_fixes(report: Report, packs: list[Pack], targets: list[FixTarget], date
             cutoff = max(rule.cutoff or "" for rule in found if rule.check == "released-before")
             _package(plan, component, cutoff, targets, dates, request)
         elif component.kind == "trust-store" and "store-without-anchor" in checks:
-            _store(plan, component, targets, report)
+            _store(plan, component, targets, report, request.environ)
         elif component.kind == "trust-config" and any(r.check == "trust-override" and r.effect == "disabled" for r in found):
             _validation_off(plan, component, report)
     plan.changes.extend(plan.lockers.values())
@@ -74,13 +76,12 @@ def _package(plan: Plan, component: Component, cutoff: str, targets: list[FixTar
     where, line = component.location, component.line
     if source in LOCKS or source == "pylock.toml":
         command = LOCKS.get(source)
-        reason = (f"{name} {component.version} is pinned by a lock, which is never edited by hand: raise the "
-                  f"requirement it was locked from, then re-lock")
         if command is None:
-            plan.changes.append(Change(where, line, None, None, reason + " (pylock.toml: with the tool that wrote it, "
-                                       "pip lock or uv export)", REFUSED))
+            plan.changes.append(Change(where, line, None, None, f"{name} {component.version} is pinned by a lock, "
+                                       "never edited by hand: once the requirements it was made from are raised, make "
+                                       "it again with the tool that wrote it (pip lock, uv export)", REFUSED))
         else:
-            _locker(plan, where, command, reason)
+            _locker(plan, where, command, f"{os.path.basename(where)} pins {name} {component.version}")
         return
     if line is None or not specifier or specifier.startswith("@"):
         plan.changes.append(Change(where, line, None, None, f"{name}: no requirement text the scan can point to "
@@ -110,14 +111,15 @@ def _package(plan: Plan, component: Component, cutoff: str, targets: list[FixTar
     if not edit.replace(first, count, [text.encode("utf-8", "surrogateescape") for text in new_lines]):
         plan.changes.append(Change(where, line, before.rstrip("\r\n"), None, f"{name}: another fix edits this line", REFUSED))
         return
-    change = Change(where, line, before.rstrip("\r\n"), "".join(new_lines).rstrip("\r\n"),
-                    f"{name} {component.version or specifier} was released before {cutoff}: {did} ({why})", PENDING)
+    flagged = (f"{name} {component.version} was released before {cutoff}" if component.version else
+               f"'{name}{specifier}' admits only releases made before {cutoff}")
+    change = Change(where, line, before.rstrip("\r\n"), "".join(new_lines).rstrip("\r\n"), f"{flagged}: {did} ({why})",
+                    PENDING)
     edit.changes.append(change)
     plan.changes.append(change)
     locker = _declared_locker(component, edit.host)
     if locker is not None:
-        _locker(plan, where, locker, f"{os.path.basename(where)} changed: re-lock so that the lock follows it "
-                                     "(a lock is never edited by hand)")
+        _locker(plan, where, locker, f"{os.path.basename(where)} changed")
 
 
 def _edited(lines: list[str], first: int, component: Component, specifier: str, version: str,
@@ -173,11 +175,17 @@ def _declared_locker(component: Component, host: str) -> str | None:
     return None
 
 
-def _locker(plan: Plan, where: str, command: str, reason: str) -> None:
+def _locker(plan: Plan, where: str, command: str, why: str) -> None:
+    """The one locker command of a project folder, with every reason to run it."""
     folder = os.path.dirname(where) or "."
     key = f"{folder}\0{command}"
     if key not in plan.lockers:
-        plan.lockers[key] = Change(folder, None, None, None, reason, COMMAND, f"cd {shlex.quote(folder)} && {command}")
+        plan.lockers[key] = Change(folder, None, None, None, "", COMMAND, f"cd {shlex.quote(folder)} && {command}")
+    locker = plan.lockers[key]
+    reasons = [r for r in locker.reason.removeprefix("re-lock, as a lock is never edited by hand: ").split("; ") if r]
+    if why not in reasons:
+        reasons.append(why)
+    locker.reason = "re-lock, as a lock is never edited by hand: " + "; ".join(reasons)
 
 
 def _file_edit(plan: Plan, targets: list[FixTarget], where: str) -> FileEdit:
@@ -193,24 +201,27 @@ def _file_edit(plan: Plan, targets: list[FixTarget], where: str) -> FileEdit:
 
 # -- trust stores -------------------------------------------------------------------------------------------------
 
-def _store(plan: Plan, component: Component, targets: list[FixTarget], report: Report) -> None:
+def _store(plan: Plan, component: Component, targets: list[FixTarget], report: Report,
+           environ: Environ | None) -> None:
     details, where = component.details, component.location
     roles = [str(role) for role in details.get("roles", [])]
     store_format = details.get("format")
     if store_format in KEYSTORE_FORMATS:
-        plan.changes.append(_keytool(component, report))
+        plan.changes.append(_keytool(component, report, environ))
         return
-    named = [role[len("named by "):] for role in roles if role.startswith("named by ")]
-    if store_format != "pem" or not named:
-        plan.changes.append(Change(where, None, None, None, "holds no ATS anchor, and is no PEM bundle named by a "
-                                   f"setting ({', '.join(roles) or 'no role'}): not edited; {_first_line(component, report)}",
+    named = [role[len("named by "):] for role in roles if role.startswith("named by ")] or roles
+    if details.get("remedy") != "custom":
+        plan.changes.append(Change(where, None, None, None, f"holds no ATS anchor, and is not a bundle a setting names "
+                                   f"({', '.join(roles) or 'no role'}): not edited; {_first_line(component, report)}",
                                    REFUSED))
         return
     try:
         edit = _file_edit(plan, targets, where)
+        if store_format != "pem" or details.get("problem"):
+            raise Outside(f"not a PEM bundle that could be read ({details.get('problem') or store_format}): not edited")
     except Outside as exc:
-        plan.changes.append(Change(where, None, None, None, f"the bundle named by {', '.join(named)} holds no ATS "
-                                   f"anchor; {exc}", REFUSED))
+        plan.changes.append(Change(where, None, None, None, f"the bundle ({', '.join(named)}) holds no ATS anchor; "
+                                   f"{exc}", REFUSED))
         return
     from auditor.trust.anchors import shipped_copies
 
@@ -234,7 +245,7 @@ def _store(plan: Plan, component: Component, targets: list[FixTarget], report: R
     plan.changes.append(change)
 
 
-def _keytool(component: Component, report: Report) -> Change:
+def _keytool(component: Component, report: Report, environ: Environ | None) -> Change:
     from auditor.rule_data import rules_dir
 
     anchor = rules_dir() / "anchors" / "amazon-root-ca-1.pem"
@@ -242,25 +253,30 @@ def _keytool(component: Component, report: Report) -> Change:
     store_type = ["-storetype", "JCEKS"] if component.details.get("format") == "jceks" else []
     command = shlex.join(["keytool", "-importcert", "-noprompt", "-alias", "amazonrootca1", "-file", str(anchor),
                           "-keystore", store, *store_type, "-storepass:env", PASSWORD_VARIABLE])
-    found = _password_source(component, report)
+    found = _password_source(component, report, environ)
     reason = (f"the keystore holds none of the ATS anchors: import Amazon Root CA 1 (the shipped, fingerprint-checked "
               f"copy) with keytool, the store's password in the variable {PASSWORD_VARIABLE} (never on the command "
               f"line); {found}; auditor never writes a keystore itself")
     return Change(store, None, None, None, reason, COMMAND, command)
 
 
-def _password_source(component: Component, report: Report) -> str:
-    """Where the scan found the keystore's password, said without the password."""
+JVM_OPTION_VARIABLES = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
+
+
+def _password_source(component: Component, report: Report, environ: Environ | None) -> str:
+    """Where the keystore's password was found, said without the password: the JVM options of the environment
+    the scan judged, or a Java client's reasons."""
+    for variable in JVM_OPTION_VARIABLES:
+        value = environ.get(variable) if environ is not None else None
+        if value and "-Djavax.net.ssl.trustStorePassword=" in value:
+            return (f"its password is the value of -Djavax.net.ssl.trustStorePassword in {variable} (from "
+                    f"{environ.origin if environ is not None else 'the environment'})")
     for other in report.components:
-        if component.id not in other.details.get("used_by", []) and other.details.get("trust_store_id") != component.id:
+        if other.details.get("trust_store_id") != component.id:
             continue
         for reason in other.details.get("trust_reasons", []):
             if "trustStorePassword" in str(reason):
-                return f"the scan found its password in javax.net.ssl.trustStorePassword: {reason}"
-    for other in report.components:
-        statement = str(other.details.get("statement", ""))
-        if other.kind == "trust-config" and "trustStorePassword" in statement:
-            return f"the scan found its password in javax.net.ssl.trustStorePassword: {statement}"
+                return f"its password is the javax.net.ssl.trustStorePassword the scan found: {reason}"
     return ("the scan found no password for it (a JDK's cacerts ships with the password 'changeit' unless it was "
             "changed)")
 

@@ -32,8 +32,12 @@ def target_release(dates: ReleaseDates, name: str, cutoff: str, to: str, index: 
         return version, f"the first {name} release after the cutoff, uploaded {date[:10]}"
     if to == LATEST:
         if index is not None:
-            version = index.latest(name)
-            return version, f"the newest {name} release on {index.url}"
+            from auditor.fix.index import IndexFailure
+
+            try:
+                return index.latest(name), f"the newest {name} release on {index.url}"
+            except IndexFailure as exc:
+                raise Refusal(f"the newest release could not be had: {exc}") from None
         if not known:
             raise Refusal(f"the release-date table knows no {name} release")
         pv, version, date = max(known)
@@ -42,14 +46,14 @@ def target_release(dates: ReleaseDates, name: str, cutoff: str, to: str, index: 
         Version(to)
     except InvalidVersion:
         raise Refusal(f"--to {to}: not a version") from None
-    date: str | None = dates.released(name, to)
-    if date is None and index is not None:
-        date = index.uploaded(name, to)
-    if date is None:
+    uploaded = dates.released(name, to)
+    if uploaded is None and index is not None:
+        uploaded = index.uploaded(name, to)
+    if uploaded is None:
         raise Refusal(f"{name} {to} is not in the release-date table" + ("" if index else "; --online asks the index"))
-    if date < cutoff:
-        raise Refusal(f"{name} {to} was uploaded on {date[:10]}, before the {cutoff} cutoff")
-    return to, f"asked for (--to), uploaded {date[:10]}"
+    if uploaded < cutoff:
+        raise Refusal(f"{name} {to} was uploaded on {uploaded[:10]}, before the {cutoff} cutoff")
+    return to, f"asked for (--to), uploaded {uploaded[:10]}"
 
 
 def _final_releases(dates: ReleaseDates, name: str) -> list[tuple[Version, str, str]]:

@@ -9,7 +9,7 @@ import json
 
 from auditor.fix.changes import APPLIED, COMMAND, FAILED, MANUAL, PENDING, REFUSED
 from auditor.fix.run import FixResult
-from auditor.report.escape import terminal
+from auditor.report.escape import terminal, visible
 
 HEADINGS = ((PENDING, "would change (dry run; --apply writes)"), (APPLIED, "changed"),
             (COMMAND, "commands to run (auditor runs none of them)"), (MANUAL, "to change by hand"),
@@ -17,7 +17,11 @@ HEADINGS = ((PENDING, "would change (dry run; --apply writes)"), (APPLIED, "chan
 
 
 def fix_json(result: FixResult) -> str:
-    return json.dumps([change.to_json() for change in result.plan.changes], indent=2, ensure_ascii=False) + "\n"
+    from auditor.redact import redact
+
+    changes = [{key: redact(value) if isinstance(value, str) and key != "command" else value
+                for key, value in change.to_json().items()} for change in result.plan.changes]
+    return json.dumps(changes, indent=2, ensure_ascii=False) + "\n"
 
 
 def fix_text(result: FixResult, applied: bool, backup_suffix: str) -> str:
@@ -27,7 +31,7 @@ def fix_text(result: FixResult, applied: bool, backup_suffix: str) -> str:
             continue
         old = edit.original.decode("utf-8", "surrogateescape").splitlines(keepends=True)
         new = edit.content().decode("utf-8", "surrogateescape").splitlines(keepends=True)
-        for line in difflib.unified_diff(old, new, f"a/{edit.shown}", f"b/{edit.shown}"):
+        for line in difflib.unified_diff(old, new, edit.shown, edit.shown):
             out.append(terminal(line.rstrip("\r\n")))
     for status, heading in HEADINGS:
         changes = [change for change in result.plan.changes if change.status == status]
@@ -38,7 +42,8 @@ def fix_text(result: FixResult, applied: bool, backup_suffix: str) -> str:
             where = f"{change.file}:{change.line}" if change.line else change.file
             out.append(f"  {terminal(where)}: {terminal(change.reason)}")
             if change.command:
-                out.append(f"    {terminal(change.command)}")
+                # Not redacted: auditor wrote it, and its -storepass:env names a variable, not a password.
+                out.append(f"    {visible(change.command)}")
     out.append(_summary(result, applied, backup_suffix))
     return "\n".join(out) + "\n"
 

@@ -42,10 +42,11 @@ def run_fix(options: FixOptions) -> FixResult:
     from auditor.checks.rules import release_dates_in_use
     from auditor.runs.scan import ScanOptions, run
 
-    report = run(ScanOptions(list(options.targets), options.packs, environ=options.environ))
+    scan = ScanOptions(list(options.targets), options.packs, environ=options.environ)
+    report = run(scan)
     dates, _ = release_dates_in_use()
     targets = fix_targets(list(options.targets))
-    plan = plan_fixes(report, options.packs, targets, dates, FixRequest(options.to, options.index))
+    plan = plan_fixes(report, options.packs, targets, dates, FixRequest(options.to, options.index, scan.environment()))
     if options.apply:
         for edit in plan.edits.values():
             if any(change.status == PENDING for change in edit.changes):
