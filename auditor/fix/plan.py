@@ -108,7 +108,10 @@ def _package(plan: Plan, component: Component, cutoff: str, targets: list[FixTar
         plan.changes.append(Change(where, line, lines[first].rstrip("\r\n"), None, f"{name}{specifier}: {exc}", REFUSED))
         return
     before = "".join(lines[first:first + count])
-    if not edit.replace(first, count, [text.encode("utf-8", "surrogateescape") for text in new_lines]):
+    encoded = [text.encode("utf-8", "surrogateescape") for text in new_lines]
+    if edit.replaced.get(first) == (count, encoded):
+        return  # the same line met again (a constraints file read alone and through -c): one change
+    if not edit.replace(first, count, encoded):
         plan.changes.append(Change(where, line, before.rstrip("\r\n"), None, f"{name}: another fix edits this line", REFUSED))
         return
     flagged = (f"{name} {component.version} was released before {cutoff}" if component.version else

@@ -28,12 +28,12 @@ def apply_edit(view: View, edit: FileEdit, backup_suffix: str) -> None:
             settle(REFUSED, f"{edit.shown}{backup_suffix} already exists (an earlier backup is never overwritten: "
                             "move it away, or give --backup-suffix)")
             return
-        if view.read_bytes(edit.host, len(edit.original) + 1) != edit.original:
+        if _changed(view, edit):
             settle(REFUSED, "the file changed since it was read")
             return
         write_atomically(backup, edit.original)
         new = edit.content()
-        if view.read_bytes(edit.host, len(edit.original) + 1) != edit.original:  # as late as can be, before the rename
+        if _changed(view, edit):  # as late as can be, before the rename
             settle(REFUSED, f"the file changed since it was read (its backup {edit.shown}{backup_suffix} was kept)")
             return
         write_atomically(edit.host, new)
@@ -41,3 +41,8 @@ def apply_edit(view: View, edit: FileEdit, backup_suffix: str) -> None:
         settle(FAILED, getattr(exc, "strerror", None) or str(exc))
         return
     settle(APPLIED)
+
+
+def _changed(view: View, edit: FileEdit) -> bool:
+    """The file no longer holds the bytes the plan was made from (one byte more is enough to tell)."""
+    return view.read_bytes(edit.host, len(edit.original) + 1, head=True) != edit.original
