@@ -100,23 +100,30 @@ examples:
   auditor scan /srv/app/.venv --probe --timeout 3   # and verify the DynamoDB endpoints with each store in use (network)"""
 
 
+FIX_DESCRIPTION = """\
+Scan the targets as auditor scan does, and fix what its findings say, nothing
+else. A dry run by default: the unified diff of every change, the commands it
+cannot run itself and the lines to change by hand; --apply writes."""
+
 FIX_EPILOG = """\
 what it changes (only what a finding names, at its file and line):
-  requirements files and constraints   the version text of each AWS pin released before the
-                      cutoff; a range that admits only such releases becomes >=VERSION. A pin with
-                      --hash options gets the new release's hashes from the index (--online), or is
-                      left as it is, with the reason
-  pyproject.toml, setup.cfg, Pipfile   the requirement's text in place; then the one locker
-                      command to run (poetry lock, uv lock, pdm lock, pipenv lock)
-  a PEM bundle named by a setting (AWS_CA_BUNDLE, ca_bundle, ...), inside a target: the shipped,
-                      fingerprint-checked ATS anchors appended, each after a comment naming it
-what it prints for you to do: the keytool command for a Java keystore (the password from
-  $AUDITOR_STOREPASS, never printed); the file:line of code that turns validation off
-what it never does: edit a lock by hand, rewrite code, write outside a target or through a symlink
-  out of it, overwrite a backup, or replace a file that changed since it was read
+  requirements and constraints files: the version text of each AWS pin released
+      before the cutoff; a range that admits only such releases becomes >=VERSION;
+      a pin with --hash options gets the new release's hashes from the index
+      (--online), or is left as it is, with the reason
+  pyproject.toml, setup.cfg, Pipfile: the requirement's text in place, then the
+      one locker command to run (poetry lock, uv lock, pdm lock, pipenv lock)
+  a PEM bundle inside a target, named by a setting (AWS_CA_BUNDLE, ca_bundle, ...):
+      the shipped, fingerprint-checked ATS anchors appended, each after a comment
+what it prints for you to do:
+  a Java keystore: the keytool command (the password from $AUDITOR_STOREPASS,
+      never printed); code that turns validation off: its file and line
+what it never does:
+  edit a lock by hand, rewrite code, write outside a target or through a symlink
+  out of it, overwrite a backup, replace a file that changed since it was read
 
-exit codes: 0 nothing to fix, or everything applied; 1 changes pending (dry run), commands or
-            lines left to you, or a change that could not be made; 2 usage error
+exit codes: 0 nothing to fix, or everything applied; 1 changes pending (dry run),
+            commands or lines left to you, or a change not made; 2 usage error
 
 examples:
   auditor fix .                       # the diff of what it would change
@@ -214,9 +221,7 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         _add_output_options(scan)
 
     fix = commands.add_parser("fix", help="fix what a scan finds: raise AWS pins, add the ATS anchors to bundles (dry run)",
-                              description="Scan the targets (as auditor scan does) and fix what the findings say, "
-                                          "nothing else. Dry run by default: prints the unified diff of every change, "
-                                          "and the commands it cannot run itself; --apply writes.",
+                              description=FIX_DESCRIPTION,
                               epilog=FIX_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     if wanted("fix"):
         fix.add_argument("targets", nargs="+", metavar="TARGET", help="directories or lockfiles, as for auditor scan")
