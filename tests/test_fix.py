@@ -175,7 +175,8 @@ def index(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     files = tmp_path / "files"
     files.mkdir()
-    releases = {("awscli", "1.2.2"): "2013-10-29T00:57:49Z", ("botocore", "0.22.0"): "2013-10-29T00:57:40Z"}
+    releases = {("awscli", "1.2.2"): "2013-10-29T00:57:49Z", ("botocore", "0.22.0"): "2013-10-29T00:57:40Z",
+                ("boto", "2.16.0"): "2013-11-08T19:43:54Z"}
     documents = {}
     for (name, version), uploaded in releases.items():
         made = [wheel(files, name, version, tag) for tag in ("py3", "py2")]
@@ -231,6 +232,25 @@ def test_an_index_that_cannot_answer_leaves_the_hashed_pin_as_it_is(tmp_path, in
     assert code == 1 and [c["status"] for c in changes] == ["refused", "refused"]
     assert "could not be had" in changes[0]["reason"] and "HTTP 404" in changes[0]["reason"]
     assert (project / "requirements.txt").read_bytes() == original
+
+
+def test_hashes_written_on_the_pin_line_stay_there_and_the_newest_release_comes_from_the_index(tmp_path, index,
+                                                                                                   monkeypatch):
+    url, files = index
+    monkeypatch.setenv("AUDITOR_INDEX_URL", url)
+    requirements = tmp_path / "requirements.txt"
+    old = ("a" * 64, "b" * 64)
+    original = (f"boto==2.9.0 --hash=sha256:{old[0]} --hash=sha256:{old[1]}  # S3 export\r\n"
+                "botocore==0.21.0\r\n").encode()
+    requirements.write_bytes(original)
+    result = fix(tmp_path, "--apply", "--online", "--to", "latest")
+    assert result.code == 0, result.out + result.err
+    boto = sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in files.glob("boto-*.whl"))
+    assert changed_lines(original, requirements.read_bytes()) == [
+        (original.splitlines(keepends=True)[0],
+         f"boto==2.16.0 --hash=sha256:{boto[0]} --hash=sha256:{boto[1]}  # S3 export\r\n".encode()),
+        (b"botocore==0.21.0\r\n", b"botocore==0.22.0\r\n")]
+    assert f"the newest botocore release on {url}" in result.out
 
 
 # -- declared dependencies ------------------------------------------------------------------------------------------
