@@ -82,6 +82,7 @@ def test_apply_raises_the_pins_and_the_second_scan_finds_them_gone(tmp_path):
     project = shutil.copytree(PIP_TOOLS, tmp_path / "pip-tools")
     originals = {p.name: p.read_bytes() for p in project.iterdir()}
     assert before_cutoff(scan_json(project), "requirements-nohashes.txt")
+    (project / "requirements-nohashes.txt").chmod(0o600)
     result = fix(project, "--apply")
     assert result.code == 1, result.err  # the hashed file is left: no --online
     report = scan_json(project)
@@ -90,6 +91,8 @@ def test_apply_raises_the_pins_and_the_second_scan_finds_them_gone(tmp_path):
     assert changed_lines(originals["requirements-nohashes.txt"], nohashes.read_bytes()) == [
         (b"awscli==1.2.1\n", b"awscli==1.2.2\n"), (b"botocore==0.21.0\n", b"botocore==0.22.0\n")]
     assert (project / "requirements-nohashes.txt.auditor-bak").read_bytes() == originals["requirements-nohashes.txt"]
+    assert [(project / name).stat().st_mode & 0o777 for name in ("requirements-nohashes.txt",
+                                                                "requirements-nohashes.txt.auditor-bak")] == [0o600, 0o600]
     # Without --online a hashed pin is not touched: its old hashes would not match the new release.
     assert (project / "requirements.txt").read_bytes() == originals["requirements.txt"]
     assert not (project / "requirements.txt.auditor-bak").exists()

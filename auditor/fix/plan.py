@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from auditor.fix.changes import COMMAND, MANUAL, PENDING, REFUSED, Change, FileEdit
-from auditor.fix.pins import (HASH, continued, edit_pep508, edit_quoted, hashed_block, poetry_constraint,
-                              quoted_specifier)
+from auditor.fix.pins import (HASH, continued, edit_pep508, edit_quoted, hashed_block, new_specifier,
+                              poetry_constraint, quoted_specifier)
 from auditor.fix.releases import Refusal, target_release
 from auditor.fix.targets import FixTarget, Outside, locate
 from auditor.fs import FsError
@@ -135,7 +135,7 @@ def _edited(lines: list[str], first: int, component: Component, specifier: str, 
         return [edit_quoted(text, written, constraint)], 1, did
     if source.startswith("Pipfile"):
         written = quoted_specifier(text, specifier)
-        constraint, did = poetry_constraint(written, version) if written[:1].isdigit() else _pipfile(written, version)
+        constraint, did = new_specifier(written, version)
         return [edit_quoted(text, written, constraint)], 1, did
     new_first, did = edit_pep508(text, name, specifier, version)
     if not source.startswith("requirements"):
@@ -156,12 +156,6 @@ def _edited(lines: list[str], first: int, component: Component, specifier: str, 
     rebuilt = hashed_block([new_first, *block[1:]], hashes)
     assert request.index is not None and hashes is not None  # hashed_block refuses a pin without them
     return rebuilt, count, f"{did}, with the {len(hashes)} hashes of its files from {request.index.url}"
-
-
-def _pipfile(written: str, version: str) -> tuple[str, str]:
-    from auditor.fix.pins import new_specifier
-
-    return new_specifier(written, version)
 
 
 def _declared_locker(component: Component, host: str) -> str | None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from auditor.fix.changes import OPEN, PENDING
+from auditor.fix.changes import OPEN, PENDING, REFUSED
 from auditor.fix.plan import FixRequest, Plan, plan_fixes
-from auditor.fix.targets import fix_targets, locate
+from auditor.fix.targets import Outside, fix_targets, locate
 from auditor.fix.write import apply_edit
 
 if TYPE_CHECKING:
@@ -49,7 +49,17 @@ def run_fix(options: FixOptions) -> FixResult:
     plan = plan_fixes(report, options.packs, targets, dates, FixRequest(options.to, options.index, scan.environment()))
     if options.apply:
         for edit in plan.edits.values():
-            if any(change.status == PENDING for change in edit.changes):
-                view, _ = locate(targets, edit.shown)
-                apply_edit(view, edit, options.backup_suffix)
+            if not any(change.status == PENDING for change in edit.changes):
+                continue
+            try:
+                view, real = locate(targets, edit.shown)
+            except Outside as exc:
+                real, why = "", str(exc)
+            else:
+                why = "" if real == edit.host else "the path now leads to another file"
+            if why:  # swapped for a link, or removed, since the plan was made
+                for change in edit.changes:
+                    change.status, change.reason = REFUSED, f"{change.reason}; not written: {why}"
+                continue
+            apply_edit(view, edit, options.backup_suffix)
     return FixResult(plan, report.not_scanned())

@@ -31,12 +31,13 @@ def apply_edit(view: View, edit: FileEdit, backup_suffix: str) -> None:
         if _changed(view, edit):
             settle(REFUSED, "the file changed since it was read")
             return
-        write_atomically(backup, edit.original)
+        original = os.stat(edit.host, follow_symlinks=False)  # resolved inside the target: no link here
+        write_atomically(backup, edit.original, like=original)
         new = edit.content()
         if _changed(view, edit):  # as late as can be, before the rename
             settle(REFUSED, f"the file changed since it was read (its backup {edit.shown}{backup_suffix} was kept)")
             return
-        write_atomically(edit.host, new)
+        write_atomically(edit.host, new, like=original)
     except (FsError, OSError) as exc:
         settle(FAILED, getattr(exc, "strerror", None) or str(exc))
         return
