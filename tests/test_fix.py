@@ -275,6 +275,22 @@ def test_declared_requirements_are_edited_in_place_and_the_locker_command_printe
     assert code == (1 if locker else 0)
 
 
+def test_installs_setup_py_and_conda_packages_are_pointed_at_never_edited(tmp_path):
+    for part in ("envs/py3-old-botocore", "declared/awscli-1.2.1", "declared/conda"):
+        shutil.copytree(FIXTURES / part, tmp_path / part.split("/")[1], symlinks=True)
+    before = tree_state(tmp_path)
+    code, changes = fix_json(tmp_path, "--apply")
+    assert code == 1 and tree_state(tmp_path) != before  # the conda file's pip section is a requirement: edited
+    by_file = {(Path(c["file"]).relative_to(tmp_path).as_posix(), c["line"]): c for c in changes}
+    assert by_file[("conda/environment.yml", 16)]["after"] == "      - awscli==1.2.2"
+    assert by_file[("conda/environment.yml", 7)]["status"] == "manual"
+    assert by_file[("awscli-1.2.1/setup.py", 9)]["status"] == "manual"
+    installed = by_file[("py3-old-botocore/lib/python3.11/site-packages/botocore-0.21.0.dist-info/METADATA", None)]
+    assert installed["status"] == "refused" and "is installed (dist-info METADATA), not a requirement" in installed["reason"]
+    after = tree_state(tmp_path)
+    assert {k for k in after if after[k] != before.get(k)} == {"conda/environment.yml", "conda/environment.yml.auditor-bak"}
+
+
 def test_a_locked_project_gets_its_declared_pin_raised_and_its_lock_left_to_the_locker(tmp_path):
     project = shutil.copytree(LOCKS / "legacy" / "poetry", tmp_path / "poetry")
     lock = (project / "poetry.lock").read_bytes()

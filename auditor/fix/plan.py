@@ -83,6 +83,11 @@ def _package(plan: Plan, component: Component, cutoff: str, targets: list[FixTar
         else:
             _locker(plan, where, command, f"{os.path.basename(where)} pins {name} {component.version}")
         return
+    if "specifier" not in component.details:
+        plan.changes.append(Change(where, line, None, None, f"{name} {component.version} is installed ({source}), not "
+                                   "a requirement: auditor fix edits requirement text only; upgrade the install "
+                                   "(see the scan's remediation)", REFUSED))
+        return
     if line is None or not specifier or specifier.startswith("@"):
         plan.changes.append(Change(where, line, None, None, f"{name}: no requirement text the scan can point to "
                                    f"({source}): change it by hand", REFUSED))
@@ -90,6 +95,11 @@ def _package(plan: Plan, component: Component, cutoff: str, targets: list[FixTar
     if source.startswith("setup.py"):
         plan.changes.append(Change(where, line, None, None, f"{name}{specifier}: setup.py is code, never rewritten: "
                                    f"change the requirement at line {line} by hand", MANUAL))
+        return
+    if source.startswith("environment.yml dependencies"):
+        plan.changes.append(Change(where, line, None, None, f"{name}{specifier} is a conda package: the release-date "
+                                   f"table knows PyPI's releases, not a channel's builds; change line {line} by hand to a "
+                                   f"build released after {cutoff}", MANUAL))
         return
     try:
         version, why = target_release(dates, name, cutoff, request.to, request.index)
