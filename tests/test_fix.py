@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import sysconfig
 import threading
 import zipfile
 from pathlib import Path
@@ -156,16 +157,24 @@ def wheel(folder: Path, name: str, version: str, tag: str) -> Path:
     return path
 
 
-class JsonApi(http.server.BaseHTTPRequestHandler):
-    """/pypi/NAME/json and /pypi/NAME/VERSION/json, shaped as PyPI's answers (info, urls[].digests.sha256)."""
+class Index(http.server.BaseHTTPRequestHandler):
+    """PyPI's JSON API (/pypi/NAME/json, /pypi/NAME/VERSION/json: info, urls[].digests.sha256), its simple index
+    (/simple/NAME/, PEP 503 links with #sha256=) and the files, for the releases made here."""
 
-    documents: dict = {}
+    answers: dict = {}  # path -> (content type, bytes)
+
+    def do_HEAD(self, with_body=False):
+        content_type, body = self.answers.get(self.path, ("text/plain", None))
+        self.send_response(200 if body is not None else 404)
+        body = body if body is not None else b"not found"
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if with_body:
+            self.wfile.write(body)
 
     def do_GET(self):
-        body = self.documents.get(self.path)
-        self.send_response(200 if body else 404)
-        self.end_headers()
-        self.wfile.write(json.dumps(body).encode() if body else b"not found")
+        self.do_HEAD(with_body=True)
 
     def log_message(self, *args):
         pass
@@ -173,23 +182,30 @@ class JsonApi(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def index(tmp_path, monkeypatch):
+    """(the JSON API's address, the folder of the files served); the simple index is at ../simple/."""
     for variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     files = tmp_path / "files"
     files.mkdir()
     releases = {("awscli", "1.2.2"): "2013-10-29T00:57:49Z", ("botocore", "0.22.0"): "2013-10-29T00:57:40Z",
-                ("boto", "2.16.0"): "2013-11-08T19:43:54Z"}
-    documents = {}
+                ("boto", "2.16.0"): "2013-11-08T19:43:54Z", ("boto", "2.49.0"): "2018-07-11T20:58:55Z"}
+    answers, links = {}, {}
     for (name, version), uploaded in releases.items():
         made = [wheel(files, name, version, tag) for tag in ("py3", "py2")]
         urls = [{"filename": p.name, "packagetype": "bdist_wheel", "upload_time_iso_8601": uploaded,
-                 "digests": {"sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "md5": "-"}} for p in made]
+                 "url": f"/files/{p.name}", "digests": {"sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "md5": "-"}}
+                for p in made]
         info = {"name": name, "version": version}
-        documents[f"/pypi/{name}/{version}/json"] = {"info": info, "urls": urls}
-        documents[f"/pypi/{name}/json"] = {"info": info, "urls": urls, "releases": {version: urls}}
-    JsonApi.documents = documents
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), JsonApi)
+        answers[f"/pypi/{name}/{version}/json"] = ("application/json", json.dumps({"info": info, "urls": urls}).encode())
+        answers[f"/pypi/{name}/json"] = ("application/json", json.dumps({"info": info, "urls": urls}).encode())
+        for p, url in zip(made, urls):
+            answers[url["url"]] = ("application/octet-stream", p.read_bytes())
+            links.setdefault(name, []).append(f'<a href="{url["url"]}#sha256={url["digests"]["sha256"]}">{p.name}</a>')
+    for name, anchors in links.items():
+        answers[f"/simple/{name}/"] = ("text/html", f"<html><body>{''.join(anchors)}</body></html>".encode())
+    Index.answers = answers
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/pypi", files
     server.shutdown()
@@ -248,10 +264,10 @@ def test_hashes_written_on_the_pin_line_stay_there_and_the_newest_release_comes_
     requirements.write_bytes(original)
     result = fix(tmp_path, "--apply", "--online", "--to", "latest")
     assert result.code == 0, result.out + result.err
-    boto = sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in files.glob("boto-*.whl"))
+    boto = sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in files.glob("boto-2.49.0-*.whl"))
     assert changed_lines(original, requirements.read_bytes()) == [
         (original.splitlines(keepends=True)[0],
-         f"boto==2.16.0 --hash=sha256:{boto[0]} --hash=sha256:{boto[1]}  # S3 export\r\n".encode()),
+         f"boto==2.49.0 --hash=sha256:{boto[0]} --hash=sha256:{boto[1]}  # S3 export\r\n".encode()),
         (b"botocore==0.21.0\r\n", b"botocore==0.22.0\r\n")]
     assert f"the newest botocore release on {url}" in result.out
 
@@ -289,6 +305,25 @@ def test_installs_setup_py_and_conda_packages_are_pointed_at_never_edited(tmp_pa
     assert installed["status"] == "refused" and "is installed (dist-info METADATA), not a requirement" in installed["reason"]
     after = tree_state(tmp_path)
     assert {k for k in after if after[k] != before.get(k)} == {"conda/environment.yml", "conda/environment.yml.auditor-bak"}
+
+
+@pytest.mark.skipif(shutil.which("uv", path=sysconfig.get_path("scripts")) is None, reason="uv is not installed")
+def test_the_printed_uv_lock_command_makes_the_lock_follow(tmp_path, index):
+    url, _ = index
+    project = shutil.copytree(LOCKS / "legacy" / "uv", tmp_path / "uv")
+    for other in ("requirements.txt", "pylock.toml"):  # other tools' outputs, not uv's lock
+        (project / other).unlink()
+    assert before_cutoff(scan_json(project), "uv.lock")
+    code, changes = fix_json(project, "--apply")
+    (command,) = [c["command"] for c in changes if c["status"] == "command"]
+    assert command == f"cd {project} && uv lock"
+    simple = url.removesuffix("/pypi") + "/simple"
+    env = {**os.environ, "UV_DEFAULT_INDEX": simple, "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_NO_CONFIG": "1",
+           "PATH": sysconfig.get_path("scripts") + os.pathsep + os.environ.get("PATH", "")}
+    locked = subprocess.run(command, shell=True, capture_output=True, text=True, env=env)
+    assert locked.returncode == 0, locked.stderr
+    assert before_cutoff(scan_json(project)) == []
+    assert 'name = "awscli"\nversion = "1.2.2"' in (project / "uv.lock").read_text()
 
 
 def test_a_locked_project_gets_its_declared_pin_raised_and_its_lock_left_to_the_locker(tmp_path):
