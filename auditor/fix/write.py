@@ -9,8 +9,6 @@ import os
 from auditor.fix.changes import APPLIED, FAILED, REFUSED, FileEdit
 from auditor.fs import FsError, View
 
-DEFAULT_BACKUP_SUFFIX = ".auditor-bak"
-
 
 def apply_edit(view: View, edit: FileEdit, backup_suffix: str) -> None:
     """Write one file's edits; each of its changes gets its status (applied, or refused/failed with why)."""
