@@ -27,9 +27,11 @@ class Terminated(BaseException):
 
 
 @contextlib.contextmanager
-def atomic_output(path: str, binary: bool = False) -> Iterator[IO[Any]]:
+def atomic_output(path: str, binary: bool = False, like: os.stat_result | None = None) -> Iterator[IO[Any]]:
     """A handle to write the new content of `path` to; it replaces `path` when the block ends without an error.
-    OSError when the folder cannot take the file (no permission, a full disk, a file size limit)."""
+    OSError when the folder cannot take the file (no permission, a full disk, a file size limit). `like`: the file
+    gets these permission bits, and (as root) this owner and group, before it appears under its name (a backup of a
+    0600 file is never readable by others, not even for a moment)."""
     import tempfile  # here: it costs start-up time, and most runs write to standard output
 
     stream = _open_stream(path)
@@ -38,10 +40,12 @@ def atomic_output(path: str, binary: bool = False) -> Iterator[IO[Any]]:
             yield handle
         return
     directory, name = os.path.split(os.path.abspath(path))
-    mode = _mode_for(path)
+    mode = _mode_for(path) if like is None else stat.S_IMODE(like.st_mode) & 0o777
     fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
     try:
         with _fdopen(fd, binary) as handle:
+            if like is not None and hasattr(os, "fchown") and os.geteuid() == 0:
+                os.fchown(handle.fileno(), like.st_uid, like.st_gid)  # a user's file stays theirs
             os.fchmod(handle.fileno(), mode)
             yield handle
             handle.flush()
@@ -58,8 +62,8 @@ def _fdopen(fd: int, binary: bool) -> IO[Any]:
     return os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")
 
 
-def write_atomically(path: str, content: str | bytes) -> None:
-    with atomic_output(path, binary=isinstance(content, bytes)) as handle:
+def write_atomically(path: str, content: str | bytes, like: os.stat_result | None = None) -> None:
+    with atomic_output(path, binary=isinstance(content, bytes), like=like) as handle:
         handle.write(content)
 
 

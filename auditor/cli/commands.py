@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from auditor.api import ProbeOptions
-    from auditor.cli.options import (ConfigArgs, ProbeArgs, ProbeRun, RulesRefreshArgs, RulesShowArgs, ScanArgs,
-                                     TruststoreArgs)
+    from auditor.cli.options import (ConfigArgs, FixArgs, ProbeArgs, ProbeRun, RulesRefreshArgs, RulesShowArgs,
+                                     ScanArgs, TruststoreArgs)
     from auditor.model import Report
     from auditor.runs.scan_probes import ProbePlan
 
@@ -58,6 +58,34 @@ def scan(args: ScanArgs) -> int:
         report.run["host"] = args.host_name
     code = emit(report, args.output, args.as_of)
     return _fail_closed(report, args.strict) or code
+
+
+def fix(args: FixArgs) -> int:
+    """auditor fix: 0 nothing to fix or all applied; 1 something left (a dry run's changes, commands, refusals)."""
+    from auditor.checks.rules import RulesError, select_packs
+    from auditor.cli.emit import EXIT_FINDINGS
+    from auditor.collect.config.environ import EnvFileError, load_env_files
+    from auditor.fix.index import PackageIndex, index_url
+    from auditor.fix.render import fix_json, fix_text
+    from auditor.fix.run import FixOptions, run_fix
+    from auditor.runs.scan import NothingScanned
+
+    if args.index_url and not args.online:
+        return fail("--index-url names the index --online asks: add --online, or leave it out")
+    try:
+        packs = select_packs(list(args.packs))
+        environ = load_env_files(list(args.env_files)) if args.env_files else None
+    except EnvFileError as exc:
+        return fail(f"--env-file {exc}")
+    except RulesError as exc:
+        return fail(str(exc))
+    index = PackageIndex(index_url(args.index_url)) if args.online else None
+    try:
+        result = run_fix(FixOptions(args.targets, packs, environ, args.to, index, args.apply, args.backup_suffix))
+    except NothingScanned as exc:
+        return fail(f"nothing could be scanned: {exc}")
+    sys.stdout.write(fix_json(result) if args.format == "json" else fix_text(result, args.apply, args.backup_suffix))
+    return EXIT_FINDINGS if result.pending() else EXIT_OK
 
 
 def _fail_closed(report: Report, strict: bool) -> int:

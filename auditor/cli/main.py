@@ -72,6 +72,8 @@ def _command(argv: list[str]) -> int:
         return commands.truststore(asked)
     if isinstance(asked, options.ProbeArgs):
         return commands.probe(asked)
+    if isinstance(asked, options.FixArgs):
+        return commands.fix(asked)
     if isinstance(asked, options.RulesListArgs):
         return commands.rules_list()
     if isinstance(asked, options.RulesShowArgs):

@@ -112,6 +112,18 @@ def _without_storepass(args: TruststoreArgs | ProbeArgs) -> str:
     return f"{type(args).__name__}({', '.join(f'{name}={value!r}' for name, value in zip(shown._fields, shown))})"
 
 
+class FixArgs(NamedTuple):
+    targets: tuple[str, ...]
+    apply: bool
+    to: str
+    online: bool
+    index_url: str | None
+    backup_suffix: str
+    env_files: tuple[str, ...]
+    packs: tuple[str, ...]
+    format: str
+
+
 class RulesListArgs(NamedTuple):
     pass
 
@@ -144,8 +156,8 @@ class ActionMissing(NamedTuple):
 
 
 if TYPE_CHECKING:
-    CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, RulesListArgs, RulesShowArgs, RulesRefreshArgs, SchemaArgs,
-                        ConfigArgs,
+    CommandArgs = Union[ScanArgs, TruststoreArgs, ProbeArgs, FixArgs, RulesListArgs, RulesShowArgs, RulesRefreshArgs,
+                        SchemaArgs, ConfigArgs,
                         ActionMissing]
 
 
@@ -167,6 +179,9 @@ def command_options(args: argparse.Namespace, command_line: list[str],
         return ProbeArgs(tuple(args.endpoints), tuple(args.ca_file), tuple(args.ca_dir), tuple(args.truststore),
                          args.storepass, args.storepass_env, _probe_run(args), args.fail_on, tuple(args.pack),
                          command_output(args, command_line, waivers))
+    if args.command == "fix":
+        return FixArgs(tuple(args.targets), args.apply, args.to, args.online, args.index_url, args.backup_suffix,
+                       tuple(args.env_file), tuple(args.pack), args.format)
     if args.command == "rules":
         if args.rules_command == "list":
             return RulesListArgs()

@@ -108,6 +108,37 @@ examples:
   auditor scan /srv/app/.venv --probe --timeout 3   # and verify the DynamoDB endpoints with each store in use (network)"""
 
 
+FIX_DESCRIPTION = """\
+Scan the targets as auditor scan does, and fix what its findings say, nothing
+else. A dry run by default: the unified diff of every change, the commands it
+cannot run itself and the lines to change by hand; --apply writes."""
+
+FIX_EPILOG = """\
+what it changes (only what a finding names, at its file and line):
+  requirements and constraints files: the version text of each AWS pin released
+      before the cutoff; a range that admits only such releases becomes >=VERSION;
+      a pin with --hash options gets the new release's hashes from the index
+      (--online), or is left as it is, with the reason
+  pyproject.toml, setup.cfg, Pipfile: the requirement's text in place, then the
+      one locker command to run (poetry lock, uv lock, pdm lock, pipenv lock)
+  a PEM bundle inside a target, named by a setting (AWS_CA_BUNDLE, ca_bundle, ...):
+      the shipped, fingerprint-checked ATS anchors appended, each after a comment
+what it prints for you to do:
+  a Java keystore: the keytool command (the password from $AUDITOR_STOREPASS,
+      never printed); code that turns validation off: its file and line
+what it never does:
+  edit a lock by hand, rewrite code, write outside a target or through a symlink
+  out of it, overwrite a backup, replace a file that changed since it was read
+
+exit codes: 0 nothing to fix, or everything applied; 1 changes pending (dry run),
+            commands or lines left to you, or a change not made; 2 usage error
+
+examples:
+  auditor fix .                       # the diff of what it would change
+  auditor fix requirements.txt --apply --online
+  auditor fix . --to latest --format json"""
+
+
 PROBE_EPILOG = """\
 stores:
   (none)              this machine's: the OS bundles and directories, and OpenSSL's default
@@ -203,6 +234,33 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         _add_as_of(scan)
         _add_output_options(scan)
 
+    fix = commands.add_parser("fix", help="fix what a scan finds: raise AWS pins, add the ATS anchors to bundles (dry run)",
+                              description=FIX_DESCRIPTION,
+                              epilog=FIX_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if wanted("fix"):
+        fix.add_argument("targets", nargs="+", metavar="TARGET", help="directories or lockfiles, as for auditor scan")
+        fix.add_argument("--apply", action="store_true",
+                         help="write the changes (each file atomically, after a backup of it); default: a dry run")
+        fix.add_argument("--to", type=_release_choice, default="first-safe", metavar="latest|first-safe|VERSION",
+                         help="the release a flagged pin is raised to: the first release after the rule pack's cutoff "
+                              "(default), the newest the release-date table knows (the index's with --online), or this "
+                              "version")
+        fix.add_argument("--online", action="store_true",
+                         help="ask the package index (network): the newest release for --to latest, and the hashes of "
+                              "the new release for a pin with --hash options (without it, such a pin is not changed)")
+        fix.add_argument("--index-url", metavar="URL",
+                         help="the index's JSON API (default: $AUDITOR_INDEX_URL, else https://pypi.org/pypi)")
+        fix.add_argument("--backup-suffix", type=_backup_suffix, default=".auditor-bak", metavar="SUFFIX",
+                         help="each edited file's original is kept as FILE+SUFFIX (default: .auditor-bak); an existing "
+                              "backup is never overwritten")
+        fix.add_argument("--env-file", action="append", default=[], metavar="FILE",
+                         help="the environment the scanned clients run with, as for auditor scan")
+        fix.add_argument("--pack", action="append", default=[], metavar="ID",
+                         help="rule pack to apply (repeatable; default: the default packs)")
+        fix.add_argument("--format", choices=("text", "json"), default="text",
+                         help="text (the diff and each change), or json (a list of changes: file, line, before, after, "
+                              "reason, status)")
+
     rules = commands.add_parser("rules", help="list rule packs, or refresh the release-date table from PyPI")
     if wanted("rules"):
         rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
@@ -268,6 +326,26 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
                             help="a command line (scan, truststore, probe or report render/merge/diff, with its "
                                  "options): only that command's settings, its flags included")
     return Parsers(parser, {"rules": rules, "report": report})
+
+
+def _release_choice(text: str) -> str:
+    """argparse type of fix --to: latest, first-safe, or a PEP 440 version."""
+    if text in ("latest", "first-safe"):
+        return text
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(text)
+    except InvalidVersion:
+        raise argparse.ArgumentTypeError(f"{text!r}: give latest, first-safe or a version such as 1.35.0") from None
+    return text
+
+
+def _backup_suffix(text: str) -> str:
+    """argparse type of fix --backup-suffix: a suffix of a file name in the same folder."""
+    if not text or "/" in text or "\0" in text or text in (".", ".."):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a file name suffix such as .orig (no '/')")
+    return text
 
 
 def _add_as_of(command: argparse.ArgumentParser) -> None:

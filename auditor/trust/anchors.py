@@ -35,6 +35,16 @@ class Anchor:
     marker: bytes  # the subject's last attribute value, searched for before parsing
     public_key_sha256: str  # of the SubjectPublicKeyInfo DER
     debian_file: str = ""  # its name in /etc/ca-certificates.conf
+    file: str = ""  # its shipped PEM copy, beside anchors.toml in anchors/
+
+
+@dataclass(frozen=True)
+class ShippedCopy:
+    """An anchor's PEM copy that ships with the rules, checked against its fingerprint when read."""
+
+    anchor: Anchor
+    path: Path
+    pem: bytes  # one certificate, as the file holds it
 
 
 @dataclass
@@ -66,8 +76,28 @@ def _anchors_in(directory: str) -> tuple[Anchor, ...]:
     for entry in data["anchors"]:
         subject = tuple((oid, value) for oid, value in entry["subject"])
         anchors.append(Anchor(entry["name"], entry["sha256"], entry["not_after"], subject, subject[-1][1].encode("utf-8"),
-                              entry["public_key_sha256"], entry.get("debian_file", "")))
+                              entry["public_key_sha256"], entry.get("debian_file", ""), entry.get("file", "")))
     return tuple(anchors)
+
+
+def shipped_copies(directory: str | Path | None = None) -> list[ShippedCopy]:
+    """The shipped PEM copy of every anchor, each checked: ValueError when a copy is missing, holds anything but one
+    certificate, or is not the certificate its SHA-256 names (a copy someone edited is never handed out)."""
+    import base64
+
+    folder = Path(directory or rules_dir())
+    copies = []
+    for anchor in load_anchors(folder):
+        path = folder / "anchors" / anchor.file
+        pem = path.read_bytes()
+        blocks = pem.split(b"-----BEGIN CERTIFICATE-----")
+        if len(blocks) != 2 or b"-----END CERTIFICATE-----" not in blocks[1]:
+            raise ValueError(f"{path}: not one PEM certificate")
+        body = blocks[1].split(b"-----END CERTIFICATE-----")[0]
+        if hashlib.sha256(base64.b64decode(b"".join(body.split()))).hexdigest() != anchor.sha256:
+            raise ValueError(f"{path}: not {anchor.name} (its SHA-256 differs from anchors.toml's)")
+        copies.append(ShippedCopy(anchor, path, pem))
+    return copies
 
 
 def check_store(certificates: list[bytes], anchors: list[Anchor], as_of: str,
