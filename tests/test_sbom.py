@@ -122,6 +122,27 @@ def test_an_spdx_23_document_is_read_by_its_package_purls(tmp_path):
     assert report["errors"] == []
 
 
+def test_sbom4python_spdx_of_a_venvs_boto_flags_it_at_its_spdxid(tmp_path):
+    """A real SPDX 2.3 generator: sbom4python describes an installed module from its metadata, here the venv's
+    (on PYTHONPATH); its look-ups of PyPI's JSON API are sent to a closed port, so it runs offline, as it falls back."""
+    import os
+
+    site = next(make_venv(tmp_path / "venv", from_index=True).glob("lib/python3*/site-packages"))
+    output = tmp_path / "boto.spdx.json"
+    closed = "http://127.0.0.1:9"
+    env = {**os.environ, "PYTHONPATH": str(site), "NO_PROXY": "", "no_proxy": "",
+           **{name: closed for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")}}
+    subprocess.run([str(Path(sys.executable).parent / "sbom4python"), "-m", "boto", "--sbom", "spdx", "--format", "json",
+                    "-o", str(output)], check=True, capture_output=True, timeout=120, env=env)
+    document = json.loads(output.read_text())
+    assert document["spdxVersion"] == "SPDX-2.3"
+    (package,) = [p for p in document["packages"] if p["name"] == "boto"]
+    report = scan_json(output)
+    boto = the(report["components"], "boto")
+    assert boto["location"] == f"{output}#{package['SPDXID']}" and boto["details"]["spdx_id"] == package["SPDXID"]
+    assert [f["rule"] for f in findings_for(report, boto)] == ["ats-python-sdk-before-cutoff"]
+
+
 def test_a_malformed_purl_is_an_error_entry_naming_its_component_and_the_rest_is_read(tmp_path):
     document = json.loads((SBOMS / "sbom.spdx.json").read_text())
     document["packages"][1]["externalRefs"][0]["referenceLocator"] = "awscli@1.2.1"  # no pkg: scheme
@@ -195,3 +216,18 @@ def test_an_unknown_spec_version_is_read_on_a_best_effort_basis_and_says_so(tmp_
     boto = the(report["components"], "boto")
     assert boto["location"] == f"{old}#pkg:pypi/boto@2.9.0" and "bom_ref" not in boto["details"]  # no bom-ref: its purl
     assert "CycloneDX 1.2 is not a version this auditor knows" in report["errors"][0]["message"]
+
+
+def test_an_sboms_credentials_and_control_characters_reach_no_report(tmp_path):
+    from auditor.report import FORMATS
+
+    secret = "s3cr3tPa55"
+    leaky = tmp_path / "leaky.cdx.json"
+    leaky.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {"bom-ref": f"https://ci:{secret}@artifacts.example.com/boto-2.9.0.tar.gz\x1b[31m", "type": "library",
+         "name": "boto", "purl": f"pkg:pypi/boto@2.9.0?repository_url=https://ci:{secret}@artifacts.example.com/simple"},
+        {"bom-ref": "broken\x1b]0;owned\x07", "type": "library", "name": "x", "purl": f"pkg:pypi?token={secret}"}]}))
+    for fmt in FORMATS:
+        result = run("scan", "-q", "--format", fmt, leaky)
+        assert result.code == 1, result.err
+        assert secret not in result.out and "\x1b" not in result.out and "\x07" not in result.out, fmt
