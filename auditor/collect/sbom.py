@@ -80,8 +80,8 @@ class _Reading:
         ecosystem the SBOM does not say (cyclonedx-py writes none for a package installed from a local file)."""
         self.without_purl += 1
         if name and names.normalize(name) in self.watched:
-            self.errors.append(ScanError(f"{self.where}#{ref[:REF_CHARS]}" if ref else self.where,
-                                         f"component {name[:REF_CHARS]} states no purl, so which ecosystem's package it is "
+            self.errors.append(ScanError(f"{self.where}#{_one_line(ref)}" if ref else self.where,
+                                         f"component {_one_line(name)} states no purl, so which ecosystem's package it is "
                                          f"is not known; not judged"))
 
 
@@ -142,8 +142,8 @@ def _cyclonedx_entries(data: dict[str, Any], lines: dict[str, list[int]], readin
         nested = component.get("components")
         if isinstance(nested, list) and nested:
             if depth + 1 >= MAX_NESTING:
-                reading.errors.append(ScanError(f"{reading.where}#{ref[:REF_CHARS]}" if ref else reading.where,
-                                                f"the components of {name or ref or 'a component'} are nested more than "
+                reading.errors.append(ScanError(f"{reading.where}#{_one_line(ref)}" if ref else reading.where,
+                                                f"the components of {_one_line(name or ref) or 'a component'} are nested more than "
                                                 f"{MAX_NESTING} levels deep; not read"))
             else:
                 stack.extend((child, depth + 1) for child in reversed(nested))
@@ -195,13 +195,13 @@ def _components(view: View, path: str, entries: list[_Entry], key: str, source: 
     python: list[Component] = []
     by_ecosystem: dict[str, list[SdkRef]] = {}
     for entry in entries:
-        shown_ref = entry.ref if len(entry.ref) <= REF_CHARS else entry.ref[:REF_CHARS] + "…"
-        location = f"{where}#{shown_ref}" if shown_ref else f"{where}#{entry.purl[:REF_CHARS]}"
+        location = f"{where}#{_one_line(entry.ref or entry.purl)}"
         try:
             purl = PackageURL.from_string(entry.purl)
         except ValueError as exc:
-            sbom.errors.append(ScanError(location, f"component {entry.name or entry.ref or '(unnamed)'}: malformed purl "
-                                                   f"{entry.purl[:REF_CHARS]!r} ({exc}); not read"))
+            sbom.errors.append(ScanError(location, f"component {_one_line(entry.name or entry.ref) or '(unnamed)'}: "
+                                                   f"malformed purl {entry.purl[:REF_CHARS]!r} ({_one_line(str(exc))}); "
+                                                   f"not read"))
             continue
         version = purl.version or None
         stated = {key: entry.ref} if entry.ref else {}
@@ -281,6 +281,13 @@ def _line(lines: dict[str, list[int]], purl: object) -> Optional[int]:
     if not isinstance(purl, str) or not lines.get(purl):
         return None
     return lines[purl].pop(0)
+
+
+def _one_line(text: str) -> str:
+    """A text of the SBOM as a location or message shows it: on one line (controls escaped, as JSON writes them),
+    valid UTF-8 (a lone surrogate kept as its escape), at most REF_CHARS characters."""
+    shown = text_of(json.dumps(text[:REF_CHARS], ensure_ascii=False)[1:-1])
+    return shown + "…" if len(text) > REF_CHARS else shown
 
 
 def _text(value: object) -> str:
