@@ -231,3 +231,15 @@ def test_an_sboms_credentials_and_control_characters_reach_no_report(tmp_path):
         result = run("scan", "-q", "--format", fmt, leaky)
         assert result.code == 1, result.err
         assert secret not in result.out and "\x1b" not in result.out and "\x07" not in result.out, fmt
+
+
+def test_sarif_points_at_the_sbom_file_and_the_line_of_the_purl(tmp_path):
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    shutil.copy(SBOMS / "image.cdx.json", tree / "image.cdx.json")
+    for target, uri in ((tree, f"{tree}/image.cdx.json"), (tree / "image.cdx.json", f"{tree}/image.cdx.json")):
+        result = run("scan", "-q", "--format", "sarif", target)
+        (boto,) = [r for r in json.loads(result.out)["runs"][0]["results"] if "boto 2.9.0" in r["message"]["text"]]
+        physical = boto["locations"][0]["physicalLocation"]
+        assert physical["artifactLocation"]["uri"] == Path(uri).as_uri()
+        assert physical["region"]["startLine"] == 22  # "purl": "pkg:pypi/boto@2.9.0"
