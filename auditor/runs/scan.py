@@ -349,8 +349,8 @@ def _json_object(view: View, file: str) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
-def _add_sbom(view: View, file: str, target: str, scan: _Scan, shown_otherwise: frozenset[tuple[str, str, str | None]], *, searched: bool = False,
-              on_system: bool = False) -> Sbom:
+def _add_sbom(view: View, file: str, target: str, scan: _Scan, shown_otherwise: frozenset[tuple[str, str, str | None]],
+              *, searched: bool = False, on_system: bool = False) -> Sbom:
     """An SBOM read into the report's targets; its components. `shown_otherwise`: packages the scan found another way."""
     sbom = collect_sbom(view, file, target, scan.watched, on_system, shown_otherwise)
     assert sbom.target is not None
