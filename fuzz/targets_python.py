@@ -1,7 +1,7 @@
 """Fuzz targets of the Python packaging parsers: core metadata (METADATA, PKG-INFO), .pth files, zipped eggs,
 a package's __version__, requirements files, the lockfiles (poetry.lock, Pipfile.lock, uv.lock, pdm.lock,
-pylock.toml) and the files that declare dependencies (pyproject.toml, setup.cfg, setup.py, Pipfile,
-environment.yml).
+pylock.toml), the files that declare dependencies (pyproject.toml, setup.cfg, setup.py, Pipfile,
+environment.yml) and SBOMs (CycloneDX and SPDX JSON).
 
 Each target writes the bytes where a scan finds such a file (a site-packages directory, a project folder),
 runs the collector on it through a View as a scan does, judges the components with the shipped rule packs
@@ -25,6 +25,7 @@ from typing import Callable
 from auditor.collect import Collected
 from auditor.collect.python.lockfiles import collect_lockfile, lockfile_format
 from auditor.collect.python.python_env import collect_environment, environment_path
+from auditor.collect.sbom import collect_sbom
 from auditor.fs import View
 from auditor.model import Report, ScanError
 from auditor.report.json_report import render
@@ -80,6 +81,7 @@ SEED_FILES = {
     "setup.py": ("declared/setuptools-2013/setup.py", "declared/computed/setup.py"),
     "Pipfile": ("declared/pipenv/Pipfile",),
     "environment.yml": ("declared/conda/environment.yml",),
+    "sbom": ("sbom/image.cdx.json", "sbom/sbom.spdx.json"),
 }
 
 
@@ -144,9 +146,25 @@ def lockfile_target(name: str) -> Callable[[bytes], None]:
     return target
 
 
+def sbom_target(data: bytes) -> None:
+    """An SBOM's Python packages are judged as a lockfile's pins; its other languages' SDKs must be of their kind and
+    point into it too."""
+    root = workdir("sbom", empty=True)
+    write(root, {"bom.json": data})
+    view = View(root)
+    watched = _judging[0][1].tracked() if _judging else ReleaseDates.load().tracked()
+    sbom = collect_sbom(view, os.path.join(view.top, "bom.json"), root, watched)
+    for component in sbom.components:
+        assert component.kind in ("python-package", "sdk-manifest"), component
+        assert component.location.startswith(os.path.join(view.top, "bom.json#")), component
+    python = Collected([c for c in sbom.components if c.kind == "python-package"], sbom.errors)
+    check(python, view.top, {c.location: data.count(b"\n") + 1 for c in python.components})
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     **{layout: site_target(layout) for layout in SITE_LAYOUTS},
     **{name: lockfile_target(name) for name in ("requirements.txt", *LOCKFILES, *DECLARED)},
+    "sbom": sbom_target,
 }
 
 

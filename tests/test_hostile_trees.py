@@ -26,7 +26,7 @@ from conftest import ENVS, Result, run
 from test_truststore import AMAZON_ROOT_CA_1
 
 BOUND = 60  # seconds: generous on a loaded 2-core machine; every scan here takes well under 5
-FORMATS = ("table", "json", "html", "markdown", "sarif", "junit", "csv")
+FORMATS = ("table", "json", "html", "markdown", "sarif", "junit", "csv", "cyclonedx")
 TOKEN = "canary5e1f0c9a7d"  # the content of the files outside the target: it must never reach a report
 SITE = ENVS / "py3-old-botocore"  # a venv made by pip: botocore 0.21.0 and awscli 1.2.1, both pre-cutoff
 DEBIAN_OS_RELEASE = ('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'

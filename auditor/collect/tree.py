@@ -29,6 +29,7 @@ from typing import Callable, Optional
 from auditor.collect.python.archives import archive_format
 from auditor.collect.python.lockfiles import lockfile_format
 from auditor.collect.python.metadata import module_version
+from auditor.collect.sbom import sbom_name
 from auditor.collect.sdks import manifest_format
 from auditor.collect.config.trust_config import source_format
 from auditor.collect.config.trust_config.db_settings import config_format
@@ -67,6 +68,7 @@ class Discovery:
     lockfiles: list[tuple[str, str]] = field(default_factory=list)  # (host path, format)
     manifests: list[tuple[str, str]] = field(default_factory=list)  # other languages' (host path, format)
     archives: list[tuple[str, str]] = field(default_factory=list)  # .zip, .whl, .egg files: (host path, format)
+    sboms: list[str] = field(default_factory=list)  # files named as SBOM generators name them (host paths)
     source_files: int = 0  # files whose trust settings are read: handed to walk's `on_source`, never listed
     errors: list[ScanError] = field(default_factory=list)
     directories: int = 0
@@ -244,6 +246,8 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
                     found.manifests.append((prefix + entry.name, label))
                 elif label := archive_format(entry.name):
                     found.archives.append((prefix + entry.name, label))
+                elif sbom_name(entry.name):
+                    found.sboms.append(prefix + entry.name)
                 # setup.py declares dependencies and is code that may set trust: read as both
                 if not in_python_lib and not third_party and (label := source_format(directory, entry.name)):
                     source(prefix + entry.name, label)
@@ -262,6 +266,7 @@ def walk(view: View, start: str, tick: Optional[Callable[[str], None]] = None,
     found.lockfiles.sort()
     found.manifests.sort()
     found.archives.sort()
+    found.sboms.sort()
     return found
 
 

@@ -25,6 +25,9 @@ class ManifestFacts:
     # The trust stage's link (set only by auditor.trust.sdk_link): why the scanned system has no store of the kind
     # the SDK uses. Reports have always added it to the note.
     store_not_found: str | None = None
+    # Named by a software bill of materials: the component's reference in it (CycloneDX bom-ref, SPDX SPDXID).
+    bom_ref: str | None = None
+    spdx_id: str | None = None
 
     @property
     def note(self) -> str:
@@ -44,6 +47,10 @@ class ManifestFacts:
             details["same_file_packages"] = list(self.same_file_packages)
         if self.reported_with is not None:
             details["reported_with"] = self.reported_with
+        if self.bom_ref is not None:
+            details["bom_ref"] = self.bom_ref
+        if self.spdx_id is not None:
+            details["spdx_id"] = self.spdx_id
         return details
 
     @classmethod
@@ -52,4 +59,4 @@ class ManifestFacts:
         return cls(details["ecosystem"], details["sdk"], details["constraint"], details["trust_from"],
                    details["trust_note"], details.get("direct"), details.get("dev", False),
                    tuple(details.get("notes", ())), tuple(details.get("same_file_packages", ())),
-                   details.get("reported_with"))
+                   details.get("reported_with"), bom_ref=details.get("bom_ref"), spdx_id=details.get("spdx_id"))

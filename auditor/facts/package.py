@@ -54,6 +54,8 @@ class Requirement:
     written: str | None = None  # the range as written, where it was converted to PEP 440
     repeated: str | None = None  # "also required at FILE line N"
     source: dict[str, str] | None = None  # a lockfile's package source other than the registry
+    bom_ref: str | None = None  # a CycloneDX SBOM's component: its bom-ref
+    spdx_id: str | None = None  # an SPDX SBOM's package: its SPDXID
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.stated if name not in STATED_FIELDS]

@@ -78,6 +78,7 @@ class TrustStoreFacts:
     unparsable: int = 0  # certificates that could not be parsed
     unread: bool = False  # the file could not be read at all: what it holds is not known (`problem` says why)
     locally_added: tuple[LocalCa, ...] = ()  # an OS store's CAs that are not the distribution's own
+    sha256: str | None = None  # of the store file's bytes as read (a directory, a missing or unread file: none)
 
     @property
     def missing(self) -> bool:
@@ -110,6 +111,8 @@ class TrustStoreFacts:
         if self.locally_added:
             details["locally_added"] = [ca.to_details() for ca in self.locally_added]
         details["remedy"] = self.remedy
+        if self.sha256 is not None:
+            details["sha256"] = self.sha256
         return details
 
     @classmethod
@@ -122,4 +125,5 @@ class TrustStoreFacts:
                    tuple(dict(i) for i in details.get("impostors", ())), keystore,
                    dict(details.get("distrusted_by", {})), details.get("problem"), details.get("link_target"),
                    tuple(MissingStoreUse(**u) for u in details.get("if_missing", ())), details.get("unparsable", 0),
-                   details.get("unread", False), tuple(LocalCa(**ca) for ca in details.get("locally_added", ())))
+                   details.get("unread", False), tuple(LocalCa(**ca) for ca in details.get("locally_added", ())),
+                   details.get("sha256"))

@@ -15,6 +15,7 @@ FORMATS = {
     "sarif": "auditor.report.sarif",
     "junit": "auditor.report.junit",
     "csv": "auditor.report.csv_report",
+    "cyclonedx": "auditor.report.cyclonedx",
 }
 
 

@@ -45,6 +45,17 @@ def names_file(location: str) -> bool:
     return bool(location) and not _NOT_A_FILE.match(location)
 
 
+def sbom_file(component: Component) -> Optional[str]:
+    """The SBOM file a component read from one names ("FILE#bom-ref", "FILE#SPDXID"); None for another component.
+    The SBOM is the scan's file target, or one a tree walk found, whose names all end in .json."""
+    if component.source not in ("CycloneDX SBOM", "SPDX SBOM"):
+        return None
+    if component.location.startswith(component.target + "#"):
+        return component.target
+    end = component.location.find(".json#")
+    return component.location[:end + len(".json")] if end >= 0 else None
+
+
 def is_failing(severity: str, waived: bool, fail_on: str) -> bool:
     """The same test as Report.failing(), for one finding (or a diff's change, or a merged finding's data)."""
     return not waived and severity_rank(severity) <= severity_rank(fail_on)

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from auditor.model import Component, Evidence, Finding, Report, RuleText, ScanError
 from auditor.redact import redact, redact_tree
-from auditor.report.common import names_file, waiver_note
+from auditor.report.common import names_file, sbom_file, waiver_note
 from auditor.report.json_text import Stream, write as write_json
 from auditor.report.view import ReportView, memory_view
 
@@ -155,7 +155,8 @@ def _location(component: Optional[Component], finding: Finding, targets: dict[st
     """The component's file and line; for one with no file (a setting in the environment), a logical location,
     placed in the target it was found for, since GitHub code scanning rejects a result with no file at all."""
     if component is not None and names_file(component.location):
-        physical: dict[str, Any] = {"artifactLocation": _artifact(component.location)}
+        # A component an SBOM names is at its purl's line of the SBOM file; its location adds the bom-ref or SPDXID.
+        physical: dict[str, Any] = {"artifactLocation": _artifact(sbom_file(component) or component.location)}
         if component.line:
             physical["region"] = {"startLine": component.line}
         return {"physicalLocation": physical, "message": {"text": f"{component.name} ({component.source})"}}

@@ -117,7 +117,8 @@ def _verdict_table(view: ReportView, width: int, lines: _Lines) -> None:
 
 # Shown with the first of their kind named while the line has room; every target is in the JSON report.
 _TARGET_KINDS = {"machine": "machines", "image": "images", "tree": "trees", "environment": "environments",
-                 "trust-store": "trust stores", "lockfile": "lockfiles", "archive": "archives", "unreadable": "unreadable"}
+                 "trust-store": "trust stores", "lockfile": "lockfiles", "sbom": "SBOMs", "archive": "archives",
+                 "unreadable": "unreadable"}
 _KIND_ORDER = list(_TARGET_KINDS)
 
 

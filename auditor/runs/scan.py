@@ -16,6 +16,7 @@ from auditor.collect.python.lockfiles import collect_lockfile, lockfile_format
 from auditor.collect.platform.openssl import (LIBRARY_GLOBS, SITE_LIBRARY_GLOBS, command_openssl, library_openssl, running_openssl,
                                      runtime_openssl)
 from auditor.collect.python.python_env import PathEntry, collect_environment, environment_path
+from auditor.collect.sbom import Sbom, collect_sbom
 from auditor.collect.sdks import manifest_format, scan_manifests
 from auditor.collect.tree import SKIP_DIRS, VENDORED_PACKAGES, Environment, Exclusion, WalkLimits, venv_site_dirs, walk
 from auditor.collect.config.trust_config import collect_trust_config
@@ -38,7 +39,8 @@ TREE_SEARCHES = ("virtualenvs", "site-packages/dist-packages folders", "package 
                  "vendored SDK copies", "AWS CLI v2 installs", "lockfiles and requirements files",
                  "declared dependencies (pyproject.toml, setup.cfg, setup.py, Pipfile, environment.yml)",
                  "archives (.zip Lambda packages and layers, .whl, .egg)",
-                 "Python code and scripts (trust settings)", "other languages' manifests")
+                 "Python code and scripts (trust settings)", "other languages' manifests",
+                 "SBOMs (CycloneDX and SPDX JSON: bom.json, sbom.json, *.cdx.json, *.spdx.json …)")
 
 # Read only when a selected pack judges database clients (judges_databases).
 DATABASE_SEARCHES = ("config files (database CA settings)", "PEM files (database CA bundles)")
@@ -258,7 +260,10 @@ def _scan_target(path: str, scan: _Scan, found: Collected, *, inside: View | Non
     result = _scan_file(view, file, location, scan)
     found.extend(result)
     _stamped(found, location)
-    unread = not result.components and any(e.location == view.display(file) for e in result.errors)
+    if isinstance(result, Sbom):
+        unread = not result.read  # an SBOM may be read and name no AWS SDK, its problems error entries
+    else:
+        unread = not result.components and any(e.location == view.display(file) for e in result.errors)
     return location, next(e.message for e in result.errors if e.location == view.display(file)) if unread else None
 
 
@@ -301,6 +306,8 @@ def _scan_file(view: View, file: str, location: str, scan: _Scan) -> Collected:
     if (manifest := manifest_format(name)) and not lockfile_format(name):
         return _add_manifests(view, [(file, manifest)], location, scan, Collected(), prefer_lock=False)
     label = lockfile_format(name)
+    if label is None and _json_object(view, file):
+        return _add_sbom(view, file, location, scan, frozenset(), searched=True)
     searched = f"the file, read as {label or 'requirements (its name announces no format)'}"
     report.targets.append(Target("lockfile", location, {"format": label or "requirements", "searched": [searched]}))
     found = collect_lockfile(view, file, location, scan.watched, label or "requirements")
@@ -353,13 +360,42 @@ def _scan_tree(view: View, start: str, location: str, scan: _Scan, collected: Co
     for archive, label in discovery.archives:
         scan.report.targets.append(Target("archive", view.display(archive), {"format": label}))
         collected.extend(collect_archive(view, archive, location, scan.watched, scan.report.as_of, packaged_trust))
+    # Read last: a package the tree shows another way (installed, locked) is not made again from an SBOM beside it.
+    shown_otherwise = frozenset((c.kind, c.name, c.version) for c in collected.components
+                                if c.kind in ("python-package", "sdk-manifest"))
+    for sbom in discovery.sboms:
+        collected.extend(_add_sbom(view, sbom, location, scan, shown_otherwise, on_system=on_system))
+    found = {"environments": len(discovery.environments), "lockfiles": len(discovery.lockfiles),
+             "manifests": len(discovery.manifests), "archives": len(discovery.archives)}
+    if discovery.sboms:
+        found["sboms"] = len(discovery.sboms)
     searched = [*TREE_SEARCHES, *(DATABASE_SEARCHES if scan.databases else ())]
     details = {"directories": discovery.directories, "source_files": discovery.source_files, "searched": searched,
-               "found": {"environments": len(discovery.environments), "lockfiles": len(discovery.lockfiles),
-                         "manifests": len(discovery.manifests), "archives": len(discovery.archives)}}
+               "found": found}
     if discovery.excluded:  # left out as the user asked: listed, so that nothing unread goes unmentioned
         details["excluded"] = [view.display(path) for path in discovery.excluded]
     return details
+
+
+def _json_object(view: View, file: str) -> bool:
+    """Whether a file not named as any format is read is a JSON object (its first character is '{'): an SBOM, whatever
+    its name (bom.json, image.cdx.json, sbom.spdx.json, syft-output.json …), or a JSON file that is not one."""
+    try:
+        head = view.read_bytes(file, 64, head=True)
+    except FsError:
+        return False  # the requirements reader says why it cannot be read
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+def _add_sbom(view: View, file: str, target: str, scan: _Scan, shown_otherwise: frozenset[tuple[str, str, str | None]],
+              *, searched: bool = False, on_system: bool = False) -> Sbom:
+    """An SBOM read into the report's targets; its components. `shown_otherwise`: packages the scan found another way."""
+    sbom = collect_sbom(view, file, target, scan.watched, on_system, shown_otherwise)
+    assert sbom.target is not None
+    if searched:
+        sbom.target.details["searched"] = [f"the file, read as {sbom.target.details['format']}"]
+    scan.report.targets.append(sbom.target)
+    return sbom
 
 
 def _scan_environment(view: View, environment: Environment, target: str, scan: _Scan, collected: Collected) -> None:

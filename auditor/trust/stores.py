@@ -170,7 +170,7 @@ class StoreBook:
                                distrusted=tuple(result.distrusted), impostors=tuple(result.impostors), keystore=keystore,
                                distrusted_by={name: self.distrust.anchors[name] for name in result.distrusted},
                                problem=problem, unparsable=result.unparsable, unread=store.unread and not store.certificates,
-                               locally_added=local)
+                               locally_added=local, sha256=store.sha256)
 
 
 def link_client(client: Component, trust: ClientTrust) -> None:

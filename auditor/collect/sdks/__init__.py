@@ -55,6 +55,10 @@ class SdkRef:
     dev: bool = False
     trust_from: str = ""  # overrides the ecosystem's (Ruby: per gem)
     notes: tuple = ()
+    # Named by a software bill of materials (auditor.collect.sbom): where in it, and the component's own reference.
+    location: Optional[str] = None  # "FILE#bom-ref": overrides the file's location
+    bom_ref: Optional[str] = None  # CycloneDX
+    spdx_id: Optional[str] = None  # SPDX
 
 
 @dataclass
@@ -161,8 +165,18 @@ def collect_manifest(view: View, path: str, target: str, label: Optional[str] = 
         result.errors.append(ScanError(shown, f"names {total:,} AWS SDK packages, more than the {MAX_SDK_PACKAGES:,} "
                                               f"a real project has; the first {MAX_SDK_PACKAGES:,} are read", target))
         refs = refs[:MAX_SDK_PACKAGES]
-    ecosystem = _ECOSYSTEM[label]
-    if ecosystem == "rubygems" and refs:
+    result.extend(sdk_components(view, path, refs, _ECOSYSTEM[label], label, target, on_system))
+    return result
+
+
+def sdk_components(view: View, path: str, refs: list[SdkRef], ecosystem: str, source: str, target: str,
+                   on_system: bool = False) -> Collected:
+    """The components of the SDK packages a file names (of one ecosystem), grouped: the first of each group carries
+    the file's finding. A Gemfile.lock's V1 gems are looked for installed beside it; an SBOM's (refs with their own
+    `location`) are not: an SBOM is not in the project it describes."""
+    result = Collected()
+    shown = view.display(path)
+    if ecosystem == "rubygems" and refs and not any(ref.location for ref in refs):
         from auditor.collect.sdks.ruby import locate_trust
 
         trust = locate_trust(view, path, refs, on_system)
@@ -172,8 +186,8 @@ def collect_manifest(view: View, path: str, target: str, label: Optional[str] = 
         bundles = {}
     facts = [_facts(ref, ecosystem, on_system, ref.name in bundles) for ref in refs]
     # Each component's identity first, so the members of a group can name their group's first by its id.
-    identities = [Component("sdk-manifest", ref.name, ref.version or None, shown, label, target, line=ref.line)
-                  for ref in refs]
+    identities = [Component("sdk-manifest", ref.name, ref.version or None, ref.location or shown, source, target,
+                            line=ref.line) for ref in refs]
     groups = _groups(refs, facts)
     for primary, members in groups.items():
         first = identities[primary].id
@@ -196,7 +210,7 @@ def _facts(ref: SdkRef, ecosystem: str, on_system: bool, installed: bool) -> Man
     elif trust_from != "bundled" and not on_system:
         note += "; " + NO_SYSTEM
     return ManifestFacts(ecosystem, sdk_name(ecosystem, ref.name, ref.version), ref.constraint, trust_from, note,
-                         ref.direct, ref.dev, tuple(ref.notes))
+                         ref.direct, ref.dev, tuple(ref.notes), bom_ref=ref.bom_ref, spdx_id=ref.spdx_id)
 
 
 def _groups(refs: list[SdkRef], facts: list[ManifestFacts]) -> dict[int, list[int]]:

@@ -6,6 +6,7 @@ PKCS#12 by its PFX header, then PEM or DER.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ class Store:
     errors: list[ScanError] = field(default_factory=list)
     keystore: dict[str, Any] = field(default_factory=dict)  # for keystores: integrity and entry counts
     unread: bool = False  # it could not be read at all (a read error, not its contents): what it holds is not known
+    sha256: str | None = None  # of a store file's bytes as read (a directory has none): the store as it was scanned
 
 
 def read_store(view: StoreView, path: str, password: str | None = None) -> Store:
@@ -42,6 +44,7 @@ def read_store(view: StoreView, path: str, password: str | None = None) -> Store
         store.errors.append(ScanError(view.display(path), str(exc)))
         store.unread = True
         return store
+    store.sha256 = hashlib.sha256(data).hexdigest()
     if is_java_keystore(data) or is_pkcs12(data):
         keystore = (read_java_keystore if is_java_keystore(data) else read_pkcs12)(data, password)
         store.format = keystore.format
