@@ -208,15 +208,18 @@ def test_an_unreadable_target_is_permission_denied_not_missing(open_tmp):  # noq
 LEGACY = FIXTURES / "lockfiles" / "legacy"
 
 
-@pytest.mark.parametrize("fixture, renamed", [("pipenv/Pipfile.lock", "Pipfile.lock.orig"),
-                                              ("poetry/poetry.lock", "poetry.lock.bak")])
-def test_a_renamed_lockfile_named_on_the_command_line_is_not_a_pass(tmp_path, fixture, renamed):
-    """A name that announces no format is read as a requirements file, as pip -r would; a real lock of another tool
-    under such a name is no requirements file, and what it pins was not understood: an unreadable target, exit 2."""
+@pytest.mark.parametrize("fixture, renamed, why", [
+    ("pipenv/Pipfile.lock", "Pipfile.lock.orig", "neither a CycloneDX SBOM"),  # JSON: read as an SBOM, if it is one
+    ("poetry/poetry.lock", "poetry.lock.bak", "line 3: '[[package]]' is not a requirement"),
+])
+def test_a_renamed_lockfile_named_on_the_command_line_is_not_a_pass(tmp_path, fixture, renamed, why):
+    """A name that announces no format is read as a requirements file, as pip -r would (a JSON object as an SBOM);
+    a real lock of another tool under such a name is neither, and what it pins was not understood: an unreadable
+    target, exit 2, never a pass."""
     shutil.copy(LEGACY / fixture, tmp_path / renamed)
     result = run("scan", tmp_path / renamed, "--format", "json", "-q")
     assert result.code == 2, result.err
-    assert f"{renamed}: line " in result.err and "is not a requirement" in result.err
+    assert f"{renamed}: {why}" in result.err, result.err
 
 
 def test_a_requirements_file_of_any_name_is_read_and_judged(tmp_path):
