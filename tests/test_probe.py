@@ -285,7 +285,7 @@ def test_https_proxy_with_credentials_tunnels_and_never_shows_the_password(pki, 
     assert details["outcome"] == "pass" and set(details["timings_ms"]) == {"dns", "connect", "proxy", "handshake"}
     assert details["proxy"] == f"http://***@127.0.0.1:{proxy}"
     assert endpoint in peers.proxied
-    table = run("probe", endpoint, "--ca-file", pki.store("amazon"), "--timeout", TIMEOUT)
+    table = run("probe", endpoint, "--ca-file", pki.store("amazon"), "--timeout", TIMEOUT, "--width", "400")
     for text in (result.out, result.err, table.out, table.err):
         assert "pr0xy-s3cret" not in text
     assert "http://***@" in table.out

@@ -163,7 +163,7 @@ def test_a_version_newer_than_the_table_is_said_to_be_released_after_its_date(tm
     awscli = next(c for c in report["components"] if c["name"] == "awscli")
     assert "released" not in awscli and "released_after" not in awscli
     assert not [f for f in report["findings"] if f["component"] == _botocore(report, ADDED)["id"]]
-    table = run("scan", "-q", requirements)
+    table = run("scan", "-q", "--width", "400", requirements)  # wide: the row on one line, whatever the path
     row = next(line for line in table.out.splitlines() if line.startswith("botocore") and ADDED in line)
     assert f"after {SHIPPED.fetched_at[:10]} (the table's date)" in row
     html = run("scan", "-q", "--format", "html", requirements).out
