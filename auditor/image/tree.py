@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, Iterator, List, NamedTuple, Optional, Tuple, U
 
 from auditor.fs import FsError
 from auditor.image.layers import Layer
+from auditor.image.streams import MOST_IMAGE_POINTS
 from auditor.image.tar import KINDS
 
 WHITEOUT = ".wh."
@@ -143,6 +144,7 @@ class Tree:
             import sqlite3  # only for an image
         except ImportError as exc:
             raise FsError(f"this Python has no sqlite3 module ({exc}), in which an image's names are kept") from exc
+        self._errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
         try:
             self._place = tempfile.mkdtemp(prefix="auditor-image-")  # 0700: the names of the image are private
         except OSError as exc:
@@ -156,9 +158,9 @@ class Tree:
                 self._db.execute(f"PRAGMA {pragma}")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            self.close()
+            shutil.rmtree(self._place, ignore_errors=True)
             raise FsError(f"the temporary index of the image's names could not be made: {exc}") from exc
-        self._errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+        self._closed = False
 
     # -- applying --------------------------------------------------------------------------------------
     def apply(self, layer: Layer) -> None:
@@ -215,7 +217,18 @@ class Tree:
         self.names = names
         self.layers.append(layer)
         self.problems += problems
+        self._bound_restart_points()
         return True
+
+    def _bound_restart_points(self) -> None:
+        """The gzip restart points of all layers kept within MOST_IMAGE_POINTS, those of the layers with most
+        thinned first: memory stays bounded however many layers an image has."""
+        total = sum(len(layer.points.points) for layer in self.layers)
+        while total > MOST_IMAGE_POINTS:
+            points = max((layer.points for layer in self.layers), key=lambda p: len(p.points))
+            total -= len(points.points)
+            points.thin()
+            total += len(points.points)
 
     def _staged(self, what: str) -> str:
         return os.path.join(self._place, f"staged-{what}")
@@ -342,7 +355,10 @@ class Tree:
             return self._looked_up[key]
         except KeyError:
             pass
-        found = self._guarded(self._child, folder.number, name)
+        try:
+            found = self._child(folder.number, name)
+        except self._errors as exc:
+            raise FsError(f"the temporary index of the image's names failed: {exc}") from exc
         if len(self._looked_up) >= CACHED:
             self._looked_up.clear()
         self._looked_up[key] = found
@@ -350,14 +366,11 @@ class Tree:
 
     def children(self, folder: Folder) -> List[Tuple[str, str]]:
         """(name, kind) of each entry of `folder`, sorted by name as Python sorts them."""
-        rows = self._guarded(lambda: self._db.execute("SELECT name, kind FROM entries WHERE folder = ?",
-                                                      (folder.number,)).fetchall())
+        try:
+            rows = self._db.execute("SELECT name, kind FROM entries WHERE folder = ?", (folder.number,)).fetchall()
+        except self._errors as exc:
+            raise FsError(f"the temporary index of the image's names failed: {exc}") from exc
         return sorted((_text(name), _KIND_NAMES[kind]) for name, kind in rows)
-
-    def folder(self, name: str) -> Folder | None:
-        """The folder `name` (no link followed), if the tree has one there."""
-        found = self.entry(name)
-        return found if isinstance(found, Folder) else None
 
     def entry(self, name: str) -> Entry | None:
         """What the tree holds at `name` (no link followed)."""
@@ -369,12 +382,6 @@ class Tree:
                 found = self.child(found, part)
         return found
 
-    def _guarded(self, function: Any, *arguments: Any) -> Any:
-        try:
-            return function(*arguments)
-        except self._errors as exc:
-            raise FsError(f"the temporary index of the image's names failed: {exc}") from exc
-
     def read(self, entry: File, cap: int) -> bytes:
         """The first `cap` bytes of a file entry."""
         return self.layers[entry.layer].read(entry.offset, min(entry.size, cap))
@@ -383,14 +390,10 @@ class Tree:
         """Close the layers, and remove the names' database and its folder."""
         for layer in self.layers:
             layer.close()
-        db = getattr(self, "_db", None)
-        if db is not None:
-            db.close()
-            self._db = None
-        place = getattr(self, "_place", None)
-        if place is not None:
-            shutil.rmtree(place, ignore_errors=True)
-            self._place = None
+        if not self._closed:
+            self._closed = True
+            self._db.close()
+            shutil.rmtree(self._place, ignore_errors=True)
 
 
 def _normal(name: str) -> str | None:
