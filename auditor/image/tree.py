@@ -20,6 +20,7 @@ import marshal
 import os
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator, List, NamedTuple, Optional, Tuple, Union
 
@@ -160,7 +161,8 @@ class Tree:
         except sqlite3.Error as exc:
             shutil.rmtree(self._place, ignore_errors=True)
             raise FsError(f"the temporary index of the image's names could not be made: {exc}") from exc
-        self._closed = False
+        # Removed by close(); else when the tree is collected or the interpreter exits, whichever comes first.
+        self._remove = weakref.finalize(self, _remove, self._db, self._place)
 
     # -- applying --------------------------------------------------------------------------------------
     def apply(self, layer: Layer) -> None:
@@ -238,7 +240,18 @@ class Tree:
         self._forget_folders()
         for name in _batches(self._staged("whiteouts")):  # first: they hide the layers below, not this layer
             self._whiteout(layer, name)
+        execute, file_code, dir_code = self._db.execute, _KIND_CODES["file"], _KIND_CODES["dir"]
         for name, kind, offset, size, link in _batches(self._staged("members")):
+            # The common cases first, without a call: a file of a name the layers below do not have, a folder
+            # already there.
+            if kind == file_code:
+                folder_name, _, leaf = name.rpartition("/")
+                folder = self._folders.get(folder_name)
+                if folder is not None and execute(_INSERT_NEW, (folder, leaf.encode("utf-8", "surrogateescape"), _FILE,
+                                                                index, offset, size, None)).rowcount:
+                    continue
+            elif kind == dir_code and name in self._folders:
+                continue
             self._add(layer, index, name, KINDS[kind], offset, size, link)
 
     def _whiteout(self, layer: Layer, name: str) -> None:
@@ -390,10 +403,12 @@ class Tree:
         """Close the layers, and remove the names' database and its folder."""
         for layer in self.layers:
             layer.close()
-        if not self._closed:
-            self._closed = True
-            self._db.close()
-            shutil.rmtree(self._place, ignore_errors=True)
+        self._remove()
+
+
+def _remove(db: Any, place: str) -> None:
+    db.close()
+    shutil.rmtree(place, ignore_errors=True)
 
 
 def _normal(name: str) -> str | None:
