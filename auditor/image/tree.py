@@ -10,8 +10,9 @@ digest does not match, or whose tar cannot be read to its end, is not applied at
 
 The names are kept on disk, not in memory, so that memory stays flat however many names an image holds: an SQLite
 database in a private temporary folder (made 0700, removed by close()), one row a name keyed by (its folder's
-number, its name). A layer's listing is staged there too until its digest was checked. What is held in memory is
-bounded: SQLite's page cache, the folders last made (while layers are applied) and the entries last looked up.
+number, its name's bytes). A layer's listing is staged in files next to it until its digest was checked. What is
+held in memory is bounded: SQLite's page cache, the folders last made (while layers are applied), the entries last
+looked up (while they are read), and the layers' gzip restart points (auditor.image.streams.RestartPoints).
 """
 
 from __future__ import annotations
