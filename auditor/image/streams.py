@@ -123,7 +123,7 @@ class Blob:
 @dataclass(frozen=True)
 class RestartPoint:
     """Where a gzip stream can be inflated again from: the uncompressed offset it gives bytes from, the blob's
-    position of the first compressed byte zlib has not taken in, zlib's state there."""
+    position of the next compressed byte, zlib's state there (all the bytes before it taken in)."""
 
     offset: int
     position: int
@@ -188,9 +188,10 @@ def gunzip(blob: Blob, start: RestartPoint | None = None, points: RestartPoints 
         if data:
             offset += len(data)
             yield data
-        if points is not None and not between_members and points.due(offset):
-            # The compressed bytes not yet taken in are read again from the blob, not kept.
-            points.add(RestartPoint(offset, blob.position - len(pending), inflater.copy()))
+        if points is not None and not pending and not between_members and points.due(offset):
+            # Only where zlib has taken in all it was given: a copy keeps a reference to the input it has not
+            # taken in (up to READ_SIZE bytes), which a point would hold on to.
+            points.add(RestartPoint(offset, blob.position, inflater.copy()))
 
 
 def unzstd(blob: Blob) -> Iterator[bytes]:
