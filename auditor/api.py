@@ -97,6 +97,9 @@ def scan(*targets: PathLike, root: PathLike | None = None, image: str | None = N
                                  image_view=view, exclude=tuple(exclude)))
     except NothingScanned as exc:
         raise AuditorError(f"nothing could be scanned: {exc}") from None
+    finally:
+        if view is not None:
+            view.close()  # the image's temporary index of names removed
     if host_name:
         report.run["host"] = host_name
     _waive(report, accepted, as_of)

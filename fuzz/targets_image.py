@@ -23,7 +23,7 @@ from auditor.fs import FsError
 from auditor.image.layers import Layer
 from auditor.image.streams import Forward, Region
 from auditor.image.tar import BLOCK, KINDS, TarError, members
-from auditor.image.tree import Tree, file_place
+from auditor.image.tree import File, Folder, Tree
 from workdirs import workdir  # fuzz/workdirs.py: run.py puts fuzz/ on sys.path
 
 
@@ -46,14 +46,15 @@ def layer_tree(data: bytes) -> None:
     assert all("\n" not in p.message and p.path.startswith("/") for p in tree.problems), tree.problems
     pending, reads = [tree.root], 0
     while pending and reads < 20:
-        for entry in pending.pop().values():
-            if isinstance(entry, dict):
+        folder = pending.pop()
+        for name, _ in tree.children(folder):
+            entry = tree.child(folder, name)
+            if isinstance(entry, Folder):
                 pending.append(entry)
-            elif isinstance(entry, int) and reads < 20:
+            elif isinstance(entry, File) and reads < 20:
                 reads += 1
-                size = file_place(entry)[2]
                 try:
-                    assert len(tree.read(entry, 4096)) == min(size, 4096)
+                    assert len(tree.read(entry, 4096)) == min(entry.size, 4096)
                 except FsError as exc:
                     assert "\n" not in str(exc), exc
     tree.close()

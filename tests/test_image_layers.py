@@ -19,10 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor.image.layers import Layer
+from auditor.image import streams
 from auditor.image.streams import RESTART_EVERY, Blob, Forward, Region, plain
 from auditor.image.tar import TarError, members
 from auditor.image import tree as tree_module
-from auditor.image.tree import TooManyNames, Tree, file_place
+from auditor.image.tree import File, TooManyNames, Tree
 from fuzz_targets import MODULES
 from fuzzing import fuzz
 
@@ -144,17 +145,18 @@ def big_layer(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
     return path, files
 
 
-def read_in_random_order(blob: Path, files: dict[str, bytes]) -> None:
-    tree = Tree()
-    tree.apply(Layer(1, "", Region(str(blob), 0, blob.stat().st_size)))
+def read_in_random_order(blob: Path, files: dict[str, bytes], into: Tree | None = None) -> None:
+    tree = into or Tree()
+    tree.apply(Layer(len(tree.layers) + 1, "", Region(str(blob), 0, blob.stat().st_size)))
     assert not tree.problems
     names = list(files)
     random.Random(3).shuffle(names)
     for name in names[:40] + names[:5]:
         entry = tree.entry(name)
-        assert isinstance(entry, int) and file_place(entry)[2] == len(files[name])
+        assert isinstance(entry, File) and entry.size == len(files[name])
         assert tree.read(entry, 1 << 20) == files[name], name
-    tree.close()
+    if into is None:
+        tree.close()
 
 
 def test_files_are_read_in_any_order_from_gzip_layers(tmp_path):
@@ -172,6 +174,40 @@ def test_files_are_read_in_any_order_from_gzip_layers(tmp_path):
                         + gzip.compress(data[7_777_777:]))
     for blob in (plain_tar, one, several):
         read_in_random_order(blob, files)
+
+
+def test_a_gzip_layers_restart_points_are_bounded_per_layer_and_per_image(tmp_path, monkeypatch):
+    """Past MOST_POINTS a layer keeps every other point (twice as far apart); past MOST_IMAGE_POINTS the layers with
+    most are thinned: memory stays bounded however large a layer and however many, and reads stay right."""
+    plain_tar, files = big_layer(tmp_path)  # 11.5 MiB: 11 points 1 MiB apart
+    blob = tmp_path / "layer.tar.gz"
+    blob.write_bytes(gzip.compress(plain_tar.read_bytes()))
+    monkeypatch.setattr(streams, "RESTART_EVERY", 1 << 20)
+    monkeypatch.setattr(streams, "MOST_POINTS", 5)
+    monkeypatch.setattr(tree_module, "MOST_IMAGE_POINTS", 6)
+    tree = Tree()
+    read_in_random_order(blob, files, tree)
+    (first,) = [layer.points for layer in tree.layers]
+    # the 6th point made it thin once: 2 MiB apart from then on
+    assert [p.offset >> 20 for p in first.points] == [2, 4, 6, 8, 10] and first.every == 2 << 20
+    for number, count in ((2, 70), (3, 30)):
+        with tarfile.open(tmp_path / "part.tar", "w") as tar:
+            for name, data in list(files.items())[:count]:
+                info = tarfile.TarInfo(f"layer-{number}/{name}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        part = tmp_path / f"part-{number}.tar.gz"
+        part.write_bytes(gzip.compress((tmp_path / "part.tar").read_bytes()))
+        tree.apply(Layer(number, "", Region(str(part), 0, part.stat().st_size)))
+    # 6.7 MiB: 6 points, thinned to 3; 8 in the image, over 6: the first layer's thinned (5 -> 2). Then 2.9 MiB: 2
+    # points, 7 in the image: the second layer's (3 -> 1).
+    assert [len(layer.points.points) for layer in tree.layers] == [2, 1, 2]
+    names = list(files)
+    random.Random(5).shuffle(names)
+    for name in names[:30]:
+        entry = tree.entry(name)
+        assert isinstance(entry, File) and tree.read(entry, 1 << 20) == files[name], name
+    tree.close()
 
 
 def test_files_are_read_in_any_order_from_a_zstd_layer_of_several_frames(tmp_path):
@@ -211,3 +247,4 @@ def test_an_image_of_too_many_names_is_not_read(tmp_path, monkeypatch):
     assert tree.names == 120
     with pytest.raises(TooManyNames, match="the image holds over 200 names; not read"):
         tree.apply(Layer(2, "", Region(str(plain_tar), 0, plain_tar.stat().st_size)))
+    tree.close()

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -322,7 +323,8 @@ def test_a_damaged_zstd_layer_and_a_zstd_bomb_are_error_entries(tmp_path):
         "layer 1 not applied: not a readable tar (the zstd stream ends inside a frame); none of its files are used",
         f"layer 2 not applied: its members declare over {200 << 20:,} bytes from {(tmp_path / 'bomb.zst').stat().st_size:,} "
         "compressed, a ratio over the 100:1 limit; none of its files are used"]
-    assert tree.root == {}
+    assert tree.children(tree.root) == []
+    tree.close()
 
 
 def test_a_tar_of_the_layout_is_read_in_place(images, tmp_path):
@@ -427,3 +429,116 @@ def test_a_path_inside_an_image_cannot_leave_it(images):
     assert bundle.code == 2 and "ca-certificates.crt: symlink to" in bundle.err
     stores = {c["location"] for c in bundle.json["components"] if c["kind"] == "trust-store"}
     assert stores and "/" + BUNDLE not in stores and not any("canary" in store for store in stores)
+
+
+def layer_of(path: Path, entries: list[tuple[str, bytes, str | bytes | None]]) -> Path:
+    """A layer tar of (kind, name, data or link text) written by tarfile; names not UTF-8 kept as their bytes."""
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT, encoding="utf-8", errors="surrogateescape") as tar:
+        for kind, name, data in entries:
+            info = entry(name, kind, data if isinstance(data, str) else "")
+            if kind == tarfile.DIRTYPE:
+                info.mode = 0o755
+            payload = data if isinstance(data, bytes) else None
+            if payload is not None:
+                info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload) if payload is not None else None)
+    return path
+
+
+def walked(view, path: str = "") -> dict[str, tuple]:
+    """Every name below `path` of a LayeredView, with its kind and its bytes or link text."""
+    found: dict[str, tuple] = {}
+    for item in view.listing(view.top + path)[1]:
+        name = f"{path}/{item.name}"
+        if item.is_symlink():
+            found[name] = ("link", view.link_text(view.top + name))
+        elif item.is_dir():
+            found[name] = ("dir",)
+            found.update(walked(view, name))
+        else:
+            found[name] = ("file", view.read_bytes(view.top + name))
+    return found
+
+
+def walked_on_disk(root: Path, path: str = "") -> dict[str, tuple]:
+    """The same of a folder umoci unpacked."""
+    found: dict[str, tuple] = {}
+    for name in sorted(os.listdir(f"{root}{path}" or "/")):
+        shown = f"{path}/{name}"
+        where = f"{root}{shown}"
+        if os.path.islink(where):
+            found[shown] = ("link", os.readlink(where))
+        elif os.path.isdir(where):
+            found[shown] = ("dir",)
+            found.update(walked_on_disk(root, shown))
+        else:
+            found[shown] = ("file", Path(where).read_bytes())
+    return found
+
+
+def test_layers_are_applied_as_umoci_unpacks_them(tmp_path):
+    """Folders replaced by files and files by folders across layers, a whiteout then the same name again in one layer,
+    an opaque folder, a symlink replaced by a folder, hard links to files later replaced or deleted, names that are
+    not UTF-8: the tree of names read through the view is the tree umoci unpacks, name for name (and in the same
+    order), byte for byte."""
+    tools()
+    from auditor.image.source import open_image
+    from auditor.image.view import LayeredView
+
+    file, folder, symlink, hardlink = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE
+    layers = [
+        [(folder, "a/", None), (folder, "a/b/", None), (file, "a/b/c.txt", b"one"), (symlink, "a/link", "b/c.txt"),
+         (hardlink, "a/hard", "a/b/c.txt"), (folder, "d/", None), (file, "d/x.txt", b"x"), (file, "e.txt", b"e-old"),
+         (folder, "f/", None), (file, "f/inner.txt", b"inner"), (file, "g", b"a file"), (folder, "u/", None),
+         (file, "u/caf\udce9", b"latin-1"), (file, "u/café", b"utf-8"), (file, "u/Z", b"Z"), (file, "u/a", b"a"),
+         (file, "u/\udcff", b"ff")],
+        [(file, "a/.wh.b", b""), (folder, "a/b/", None), (file, "a/b/new.txt", b"new"),
+         (file, "d/.wh..wh..opq", b""), (file, "d/y.txt", b"y"), (file, "f", b"now a file"),
+         (folder, "g/", None), (file, "g/new.txt", b"g's"), (hardlink, "a/hard2", "e.txt"), (file, "e.txt", b"e-new"),
+         (folder, "a/link/", None), (file, "a/link/z.txt", b"z"), (folder, "h/", None), (file, "h/one.txt", b"1")],
+        [(file, ".wh.f", b""), (file, "a/b/.wh.new.txt", b""), (file, "h/.wh.one.txt", b""), (file, "h/two.txt", b"2"),
+         (file, "u/.wh.Z", b"")],
+    ]
+    layout = tmp_path / "layout"
+    sh("umoci", "init", "--layout", layout)
+    sh("umoci", "new", "--image", f"{layout}:edits")
+    for number, entries in enumerate(layers, 1):
+        blob = layer_of(tmp_path / f"layer-{number}.tar", entries)
+        sh("umoci", "raw", "add-layer", "--image", f"{layout}:edits", blob)
+    sh("umoci", "unpack", "--rootless", "--image", f"{layout}:edits", tmp_path / "bundle")
+    unpacked = walked_on_disk(tmp_path / "bundle" / "rootfs")
+
+    view = LayeredView(open_image(f"{layout}:edits").layers)
+    try:
+        assert not view.problems()
+        read = walked(view)
+    finally:
+        view.close()
+    assert list(read) == list(unpacked)  # the same names in the same order
+    assert read == unpacked
+    assert read["/a/hard2"] == ("file", b"e-old") and read["/e.txt"] == ("file", b"e-new")
+    assert "/f" not in read and "/a/b/new.txt" not in read and read["/d/y.txt"] == ("file", b"y")
+
+
+def test_the_names_are_kept_in_a_private_temporary_folder_removed_at_the_end(images, tmp_path, monkeypatch):
+    """The image's names are kept on disk, in a folder only its user can open, removed when the scan ends, and
+    when applying the layers stops half-way (too many names)."""
+    from auditor.image import tree as tree_module
+    from auditor.image.source import open_image
+    from auditor.image.view import LayeredView
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    view = LayeredView(open_image(f"{images['layout']}:app").layers)
+    (place,) = scratch.iterdir()
+    assert place.stat().st_mode & 0o777 == 0o700 and (place / "names.sqlite").is_file()
+    view.close()
+    assert not place.exists()
+
+    assert scan_json("--image", f"{images['layout']}:app")["targets"]
+    assert list(scratch.iterdir()) == []
+    monkeypatch.setattr(tree_module, "MAX_ENTRIES", 10)
+    result = run("scan", "-q", "--image", f"{images['layout']}:app")
+    assert result.code == 2 and "holds over 10 names" in result.err, result.err
+    assert list(scratch.iterdir()) == []

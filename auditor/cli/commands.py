@@ -47,13 +47,17 @@ def scan(args: ScanArgs) -> int:
         return fail(f"--env-file {exc}")  # "--env-file app.env:3: not a NAME=value line": which option, which file
     except UsageError as exc:
         return fail(str(exc))
-    with _Progress(enabled=not args.output.quiet) as tick:
-        try:
-            report = run(ScanOptions(list(args.targets), packs, fail_on=args.fail_on, as_of=args.as_of or "",
-                                     progress=tick, environ=environ, root=args.root, runtime=args.runtime,
-                                     probe=probe, image=image, image_view=image_view, exclude=args.exclude))
-        except NothingScanned as exc:
-            return fail(f"nothing could be scanned: {exc}")
+    try:
+        with _Progress(enabled=not args.output.quiet) as tick:
+            try:
+                report = run(ScanOptions(list(args.targets), packs, fail_on=args.fail_on, as_of=args.as_of or "",
+                                         progress=tick, environ=environ, root=args.root, runtime=args.runtime,
+                                         probe=probe, image=image, image_view=image_view, exclude=args.exclude))
+            except NothingScanned as exc:
+                return fail(f"nothing could be scanned: {exc}")
+    finally:
+        if image_view is not None:
+            image_view.close()  # the image's temporary index of names removed, on an interrupt too
     if args.host_name:
         report.run["host"] = args.host_name
     code = emit(report, args.output, args.as_of)

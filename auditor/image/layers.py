@@ -17,7 +17,8 @@ from typing import Any, Iterator, cast
 
 from auditor.fs import FsError
 from auditor.image import tar
-from auditor.image.streams import CHUNK, Blob, Forward, Region, RestartPoint, gunzip, hashed, plain, unzstd
+from auditor.image.streams import (CHUNK, Blob, Forward, Region, RestartPoint, RestartPoints, gunzip, hashed, plain,
+                                   unzstd)
 
 MAX_RATIO = 100  # bytes a compressed layer's members declare, per compressed byte (a decompression bomb)
 RATIO_FLOOR = 64 << 20
@@ -34,7 +35,7 @@ class Layer:
     def __init__(self, number: int, digest: str, region: Region, *, checks: str = "blob", size: int | None = None):
         self.number, self.digest, self.region, self.checks, self.size = number, digest, region, checks, size
         self.compression = region.compression()
-        self._points: list[RestartPoint] = []  # a gzip stream's, recorded as the listing inflated it
+        self.points = RestartPoints()  # a gzip stream's, recorded as the listing inflated it
         self._blob: Blob | None = None
         self._stream: Forward | None = None  # the stream of the last read, kept for the reads that follow it
 
@@ -49,7 +50,7 @@ class Layer:
         algorithm, _, expected = self.digest.partition(":")
         digest = hashlib.new(algorithm) if expected else None
         blob = Blob(self.region, digest=digest if self.checks == "blob" else None)
-        points: list[RestartPoint] = []
+        points = RestartPoints()
         chunks = self._decoded(blob, None, points)
         if digest is not None and self.checks == "tar":
             chunks = hashed(chunks, digest)
@@ -81,7 +82,7 @@ class Layer:
             self._check(digest, expected)
         if self.size is not None and self.size != self.region.size:
             raise FsError(f"its blob is {self.region.size:,} bytes where the manifest lists {self.size:,}")
-        self._points = points
+        self.points = points
 
     def _check(self, digest: Any, expected: str) -> None:
         if digest.hexdigest() != expected:
@@ -97,7 +98,7 @@ class Layer:
             if bound is not None and read > bound:
                 raise FsError(f"it inflates to over {read:,} bytes after its tar's end")
 
-    def _decoded(self, blob: Blob, start: RestartPoint | None, points: list[RestartPoint] | None) -> Iterator[bytes]:
+    def _decoded(self, blob: Blob, start: RestartPoint | None, points: RestartPoints | None) -> Iterator[bytes]:
         if self.compression == "gzip":
             return gunzip(blob, start, points)
         if self.compression == "zstd":
@@ -124,8 +125,9 @@ class Layer:
         return data
 
     def _stream_at(self, offset: int) -> Forward:
-        offsets = [p.offset for p in self._points]
-        point = self._points[bisect.bisect_right(offsets, offset) - 1] if offsets and offsets[0] <= offset else None
+        points = self.points.points
+        offsets = [p.offset for p in points]
+        point = points[bisect.bisect_right(offsets, offset) - 1] if offsets and offsets[0] <= offset else None
         stream = self._stream
         if stream is None or stream.offset > offset or (point is not None and point.offset > stream.offset):
             self.close()

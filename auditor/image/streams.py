@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 READ_SIZE = 1 << 16  # compressed bytes read at a time
 CHUNK = 1 << 18  # uncompressed bytes made at a time: what one step of a decoder may hold
-RESTART_EVERY = 4 << 20  # uncompressed bytes between a gzip stream's restart points
+RESTART_EVERY = 4 << 20  # uncompressed bytes between a gzip stream's restart points, at first
+MOST_POINTS = 64  # restart points a layer keeps (about 40 kB each: zlib's window and state)...
+MOST_IMAGE_POINTS = 128  # ...and all the layers of an image keep (auditor.image.tree thins the layers with most)
 # A zstd frame names the window its decoder must hold; a larger one than zstd's own default limit is refused.
 ZSTD_MAX_WINDOW = 1 << 27
 ZSTD_STEP = 1 << 10
@@ -121,12 +123,34 @@ class Blob:
 @dataclass(frozen=True)
 class RestartPoint:
     """Where a gzip stream can be inflated again from: the uncompressed offset it gives bytes from, the blob's
-    position of the next compressed byte to feed, the compressed bytes read but not yet fed, zlib's state."""
+    position of the next compressed byte, zlib's state there (all the bytes before it taken in)."""
 
     offset: int
     position: int
-    pending: bytes
     state: Any  # a zlib decompressor, copied again for each use
+
+
+class RestartPoints:
+    """A gzip stream's restart points, `every` uncompressed bytes apart, at most `most` of them: past that, every
+    other one is dropped and the spacing doubles, so that a layer's points take bounded memory whatever its size
+    (a read before the last one then inflates a longer way)."""
+
+    def __init__(self) -> None:
+        self.every, self.most = RESTART_EVERY, MOST_POINTS
+        self.points: list[RestartPoint] = []
+
+    def due(self, offset: int) -> bool:
+        return offset >= (self.points[-1].offset if self.points else 0) + self.every
+
+    def add(self, point: RestartPoint) -> None:
+        self.points.append(point)
+        if len(self.points) > self.most:
+            self.thin()
+
+    def thin(self) -> None:
+        """Every other point dropped (those at even multiples of the spacing kept): the spacing doubles."""
+        self.points = self.points[1::2]
+        self.every *= 2
 
 
 def plain(blob: Blob) -> Iterator[bytes]:
@@ -134,14 +158,13 @@ def plain(blob: Blob) -> Iterator[bytes]:
         yield data
 
 
-def gunzip(blob: Blob, start: RestartPoint | None = None, points: list[RestartPoint] | None = None) -> Iterator[bytes]:
+def gunzip(blob: Blob, start: RestartPoint | None = None, points: RestartPoints | None = None) -> Iterator[bytes]:
     """The inflated bytes of a gzip stream (its members one after another, zero padding between them skipped, as
     Python's gzip reads them), from the start or from a restart point; records restart points into `points`."""
     inflater = start.state.copy() if start is not None else zlib.decompressobj(31)
-    pending = start.pending if start is not None else b""
+    pending = b""
     offset = start.offset if start is not None else 0
     between_members = False
-    next_point = offset + RESTART_EVERY
     while True:
         if not pending:
             pending = blob.read()
@@ -165,9 +188,10 @@ def gunzip(blob: Blob, start: RestartPoint | None = None, points: list[RestartPo
         if data:
             offset += len(data)
             yield data
-        if points is not None and offset >= next_point and not between_members:
-            points.append(RestartPoint(offset, blob.position, pending, inflater.copy()))
-            next_point = offset + RESTART_EVERY
+        if points is not None and not pending and not between_members and points.due(offset):
+            # Only where zlib has taken in all it was given: a copy keeps a reference to the input it has not
+            # taken in (up to READ_SIZE bytes), which a point would hold on to.
+            points.add(RestartPoint(offset, blob.position, inflater.copy()))
 
 
 def unzstd(blob: Blob) -> Iterator[bytes]:

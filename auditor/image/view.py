@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from auditor.fs import MAX_SYMLINKS, FsError, View, shown
 from auditor.image.layers import Layer
-from auditor.image.tree import Entry, Link, Tree, file_place, kind_of
+from auditor.image.tree import Entry, File, Folder, Link, Tree, kind_of
 
 TOP = "/.image-layers"  # the host-path-shaped prefix of the image's paths; never read on this machine
 
@@ -47,10 +47,15 @@ class LayeredView(View):
         self._plain_dirs: set[str] = set()
         self._number = -1  # keeps no folder of this machine open
         self.tree = Tree()
-        for layer in layers:
-            self.tree.apply(layer)
+        try:
+            for layer in layers:
+                self.tree.apply(layer)
+        except BaseException:
+            self.tree.close()  # its temporary names removed, whatever stopped the layers being applied
+            raise
 
     def close(self) -> None:
+        """Close the layers and remove the temporary index of the image's names."""
         self.tree.close()
 
     # -- names ----------------------------------------------------------------------------------------
@@ -73,7 +78,7 @@ class LayeredView(View):
                     trail.pop()
                 continue
             here = trail[-1]
-            found = here.get(name) if isinstance(here, dict) else None
+            found = self.tree.child(here, name) if isinstance(here, Folder) else None
             if isinstance(found, Link):
                 if found.leaves:
                     raise FsError(f"symlink to {shown(found.text)} leaves the image; not followed")
@@ -111,20 +116,19 @@ class LayeredView(View):
             here = self._walk(folder)[1]
         except FsError:
             return None
-        found = here.get(name) if isinstance(here, dict) else None
+        found = self.tree.child(here, name) if isinstance(here, Folder) else None
         return shown(found.text) if isinstance(found, Link) else None
 
     def read_bytes(self, host_path: str, cap: int = 8 * 1024 * 1024, head: bool = False) -> bytes:
         entry = self._walk(host_path)[1]
         if entry is None:
             raise FsError("No such file or directory")
-        if isinstance(entry, dict):
+        if isinstance(entry, Folder):
             raise FsError("not a regular file (a directory); not read")
-        if not isinstance(entry, int):
+        if not isinstance(entry, File):
             raise FsError("not a regular file (a device, FIFO or sparse file of the image); not read")
-        size = file_place(entry)[2]
-        if size > cap and not head:
-            raise FsError(f"file is {size} bytes, over the {cap}-byte limit; not read")
+        if entry.size > cap and not head:
+            raise FsError(f"file is {entry.size} bytes, over the {cap}-byte limit; not read")
         return self.tree.read(entry, cap)
 
     def open_file(self, host_path: str, cap: int) -> BinaryIO:
@@ -134,10 +138,10 @@ class LayeredView(View):
         parts, entry = self._walk(host_dir)
         if entry is None:
             raise FsError("No such file or directory")
-        if not isinstance(entry, dict):
+        if not isinstance(entry, Folder):
             raise FsError("Not a directory")
         real = self.top + "".join("/" + p for p in parts)
-        return real, [_Entry(name, kind_of(entry[name])) for name in sorted(entry)]
+        return real, [_Entry(name, kind) for name, kind in self.tree.children(entry)]
 
     def problems(self) -> list[tuple[str, str]]:
         """(path in the image, message) of each thing its layers hold that could not be applied."""
