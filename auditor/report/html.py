@@ -254,9 +254,12 @@ def _components_table(members: list[Component], by_component: Mapping[str, list[
 # The parts written for every component and every finding are written as one template each: they are most of a
 # fleet's report, and the same markup as nested el() calls (the text and attribute values escaped by text()).
 
+_NO_REQUIREMENT = Requirement("", False)  # an install's, or another kind's: made once (it has 33 fields to set)
+
+
 def _component_row(c: Component, findings: list[Finding]) -> Markup:
     package = c.facts_as(PackageFacts) if c.kind == "python-package" else None
-    requirement = (package.requirement if package else None) or Requirement("", False)
+    requirement = (package.requirement if package else None) or _NO_REQUIREMENT
     cells = _component_cells(c.kind, c.name, c.version or requirement.specifier or "", released_cell(c), where(c), c.source,
                              requirement.url)
     return Markup(f'<tr id="{_component_anchor(c)}">{cells}<td>{_state(c, findings, package)}</td></tr>')
@@ -267,12 +270,6 @@ def _component_cells(kind: str, name: str, version: str, released: str, place: s
     origin = f'<div class="muted">from <code>{text(url)}</code></div>' if url else ""
     return (f'<td>{text(kind)}</td><td class="name">{text(name)}</td><td>{text(version)}</td><td>{text(released)}</td>'
             f'<td><code>{text(place)}</code><div class="muted">{text(source)}</div>{origin}</td>')
-
-
-def _requirement(component: Component) -> Requirement:
-    """What a file requires of a package; for an install, or a component of another kind, nothing."""
-    requirement = component.facts_as(PackageFacts).requirement if component.kind == "python-package" else None
-    return requirement or Requirement("", False)
 
 
 def _state(component: Component, findings: list[Finding], package: Optional[PackageFacts]) -> str:

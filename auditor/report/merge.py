@@ -331,6 +331,7 @@ class MergedView(ReportView):
         self.tool_version, self.generated_at, self.as_of, self.packs = tool_version, generated_at, as_of, packs
         self.fail_on, self.run, self.totals, self.fleet, self.order = fail_on, run, totals, fleet, order
         self.rule_records = rules
+        self.record_text = redactor.text  # the spill files hold the items as read: redacted on the way out
         self.rules = [RuleText(**dict(r, references=tuple(r["references"]))) for r in rules]
 
     def json_records(self, section: str) -> Iterator[dict[str, Any]]:
@@ -345,7 +346,7 @@ class MergedView(ReportView):
             yield from self.spill.items(section)
 
     def json_text(self, text: str) -> str:
-        return self.redactor.json(text)  # the spill files hold the items as read: redacted on the way out
+        return self.redactor.json(text)
 
     def verdicts(self) -> Iterator[ClientVerdict]:
         return (verdict_from_dict(v) for v in self.spill.items("verdicts"))
