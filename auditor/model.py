@@ -368,11 +368,11 @@ _RECORD_KEYS = {"targets": _names(Target), "components": _names(Component, ("id"
                 "rules": _names(RuleText)}
 
 
-def saved_record(section: str, data: dict[str, Any]) -> dict[str, Any]:
+def saved_record(section: str, data: dict[str, Any], copy: bool = True) -> dict[str, Any]:
     """An item of a saved report's section (checked against the schema) as to_dict writes the model made of it: its
     keys in the model's order, empty optional ones left out; for passing items on without making the model. A new
-    dict (its evidence and reasons may be those of `data`)."""
-    record = _record(section, data, copy=True)
+    dict (its evidence and reasons may be those of `data`); without `copy`, `data` itself where it is so already."""
+    record = _record(section, data, copy=copy)
     if section == "findings":
         record["evidence"] = [_record("evidence", e) for e in record["evidence"]]
     elif section == "verdicts":

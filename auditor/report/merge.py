@@ -259,43 +259,47 @@ class _Redactor:
 
 def _relabelled(data: dict[str, Any], host: str) -> Part:
     """Every item of one report with its host; components get new ids, and what links to them follows: findings,
-    verdicts, and details that name another component (trust_store_id, used_by, shadowed_by …)."""
+    verdicts, and details that name another component (trust_store_id, used_by, shadowed_by …). The items are
+    `data`'s own, changed in place (the report is read for this merge alone)."""
     renamed: dict[str, str] = {}
     components = []
     for stored in data["components"]:
-        component = saved_record("components", stored)
+        stored_id = stored["id"]
+        component = saved_record("components", stored, copy=False)
         component["host"] = stored.get("host") or host
         component["id"] = component_id(component["kind"], component["name"], component["version"], component["location"],
                                        component.get("line"), component["source"], component["host"])
-        renamed[stored["id"]] = component["id"]
+        renamed[stored_id] = component["id"]
         components.append(component)
-
-    def relinked(value: object) -> object:
-        if isinstance(value, list):
-            return [renamed.get(v, v) if isinstance(v, str) else v for v in value]
-        return renamed.get(value, value) if isinstance(value, str) else value
-
     for component in components:
-        if "details" in component:
-            component["details"] = {k: relinked(v) for k, v in component["details"].items()}
+        details = component.get("details")
+        if details:
+            for key, value in details.items():  # values replaced, keys kept: the dict keeps its order
+                if type(value) is str:
+                    if value in renamed:
+                        details[key] = renamed[value]
+                elif type(value) is list:
+                    details[key] = [renamed.get(v, v) if isinstance(v, str) else v for v in value]
     findings: dict[str, dict[str, Any]] = {}  # by the stored id: a repeated finding is one
     for stored in data["findings"]:
-        finding = saved_record("findings", stored)
+        stored_id = stored["id"]
+        finding = saved_record("findings", stored, copy=False)
         finding["component"] = renamed[stored["component"]]
         finding["id"] = finding_id(finding["rule"], finding["component"])
-        findings[stored["id"]] = finding
+        findings[stored_id] = finding
     verdicts = []
     for stored in data.get("verdicts", []):
-        verdict = saved_record("verdicts", stored)
-        verdict["client"] = renamed.get(stored["client"], stored["client"])
-        verdict["findings"] = [findings[i]["id"] if i in findings else i for i in stored["findings"]]
+        stored_findings, client = stored["findings"], stored["client"]
+        verdict = saved_record("verdicts", stored, copy=False)
+        verdict["client"] = renamed.get(client, client)
+        verdict["findings"] = [findings[i]["id"] if i in findings else i for i in stored_findings]
         verdict["host"] = stored.get("host") or host
         verdicts.append(verdict)
     part: Part = {"verdicts": verdicts, "targets": [], "components": components, "findings": list(findings.values()),
                   "errors": []}
     for section in ("targets", "errors"):
         for stored in data[section]:
-            item = saved_record(section, stored)
+            item = saved_record(section, stored, copy=False)
             item["host"] = stored.get("host") or host
             part[section].append(item)
     return part
