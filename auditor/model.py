@@ -370,7 +370,8 @@ def _checked(kind: type[_Item], record: dict[str, Any], **values: Any) -> _Item:
     for name, factory in defaults[1]:
         state[name] = factory()
     state.update(record)
-    state.update(values)
+    if values:
+        state.update(values)
     return item
 
 

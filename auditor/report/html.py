@@ -210,12 +210,13 @@ class _Targets:
     def below(self, name: str) -> list[Target]:
         """The targets inside the folder `name`, in the report's order."""
         prefix = name.rstrip("/") + "/"
-        inside = []
-        for location, n in self.ordered[bisect.bisect_left(self.ordered, (prefix, -1)):]:
-            if not location.startswith(prefix):
-                break
+        ordered, inside = self.ordered, []
+        at = bisect.bisect_left(ordered, (prefix, -1))
+        while at < len(ordered) and ordered[at][0].startswith(prefix):  # not a slice: a copy of the rest each time
+            location, n = ordered[at]
             if location != name:
                 inside.append(n)
+            at += 1
         return [self.targets[n] for n in sorted(inside)]
 
 
@@ -322,7 +323,7 @@ def _trust_links(members: list[Component], components: Mapping[str, Component]) 
 
 def _finding(finding: Finding, components: Mapping[str, Component]) -> Markup:
     component = components.get(finding.component)
-    if component:
+    if component is not None:
         name = f"{component.name} {component.version or ''}".strip()
         about = f'<a href="#{_component_anchor(component)}">{text(name)}</a>'
     else:
@@ -331,7 +332,12 @@ def _finding(finding: Finding, components: Mapping[str, Component]) -> Markup:
     return Markup(f'<article class="{text(f"finding sev-{finding.severity}{waived}")}" id="{_finding_anchor(finding)}">'
                   f'{_finding_head(finding.severity, finding.waived, finding.title, finding.rule, finding.pack)}{about}'
                   f'</dd><dt>where</dt><dd><code>{text(where(component))}</code></dd></dl>{_waiver(finding)}'
-                  f'{_finding_body(finding.evidence, finding.remediation, finding.references)}</article>')
+                  f'{_finding_body(_fields(finding.evidence), finding.remediation, finding.references)}</article>')
+
+
+def _fields(evidence: tuple[Evidence, ...]) -> tuple[tuple[str, str, Optional[str], Optional[int]], ...]:
+    # The cache's key: tuples hash and compare in C, where each Evidence would run its dataclass __hash__ and __eq__.
+    return tuple([(e.type, e.summary, e.source, e.line) for e in evidence])
 
 
 # A fleet's hosts share most findings' text: each part is made once.
@@ -343,8 +349,9 @@ def _finding_head(severity: str, waived: bool, title: str, rule: str, pack: str)
 
 
 @functools.lru_cache(maxsize=1024)
-def _finding_body(evidence: tuple[Evidence, ...], remediation: str, references: tuple[str, ...]) -> str:
-    return (f'<h5>Evidence</h5><ul class="evidence">{"".join(_evidence(e) for e in evidence)}</ul>'
+def _finding_body(evidence: tuple[tuple[str, str, Optional[str], Optional[int]], ...], remediation: str,
+                  references: tuple[str, ...]) -> str:
+    return (f'<h5>Evidence</h5><ul class="evidence">{"".join(_evidence(Evidence(*e)) for e in evidence)}</ul>'
             f'<h5>Remediation</h5><p class="remediation">{text(remediation)}</p>'
             f'<h5>References</h5><ul>{"".join(f"<li>{_link(r)}</li>" for r in references)}</ul>')
 

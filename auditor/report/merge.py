@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import marshal
 import os
 import pickle
 import tempfile
@@ -69,8 +70,11 @@ def merged(paths: list[str], *, reads: Collection[str] = SPILLS, fail_on: str = 
 
 
 class _Spill:
-    """The spill files: each item pickled in turn. They are written and read by this process only, in a folder only its
-    user can open; pickle is several times as fast as JSON both ways."""
+    """The spill files: the items of each host written together, one record after another. They are written and read by
+    this process only, in a folder only its user can open. The items are JSON data, written with marshal (a record is
+    its length, then its bytes), about twice as fast to write as pickle; the hosts' summaries are dataclasses, pickled."""
+
+    PICKLED = frozenset({"hosts"})
 
     def __init__(self, folder: str, reads: frozenset[str]) -> None:
         self.folder = folder
@@ -80,13 +84,14 @@ class _Spill:
         self.files: dict[str, IO[bytes]] = {name: open(self.path(name), "wb") for name in names}
 
     def path(self, name: str) -> str:
-        return os.path.join(self.folder, f"{name}.pickle")
+        return os.path.join(self.folder, f"{name}.spill")
 
     def write(self, name: str, items: list[Any]) -> None:
-        """Items at the end of the file, pickled together (one host's, as a rule)."""
+        """Items at the end of the file, written together (one host's, as a rule)."""
         handle = self.files.get(name)
         if handle is not None and items:
-            handle.write(pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL))
+            data = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL) if name in self.PICKLED else marshal.dumps(items)
+            handle.write(len(data).to_bytes(8, "little") + data)
 
     def wants(self, name: str) -> bool:
         return name in self.files
@@ -98,13 +103,13 @@ class _Spill:
     def items(self, name: str) -> Iterator[Any]:
         if name not in self.files:
             raise ValueError(f"the merge did not keep its {name} (a renderer's READS must name it)")
+        loads = pickle.loads if name in self.PICKLED else marshal.loads
         with open(self.path(name), "rb") as handle:
             while True:
-                try:
-                    items = pickle.load(handle)  # each list is a pickle of its own
-                except EOFError:
+                size = handle.read(8)
+                if not size:
                     return
-                yield from items
+                yield from loads(handle.read(int.from_bytes(size, "little")))
 
 
 class _Merge:
