@@ -360,10 +360,10 @@ def _checked(kind: type[_Item], record: dict[str, Any], **values: Any) -> _Item:
     one by one through object.__setattr__, which took a third of the time of reading a merged report back."""
     defaults = _DEFAULTS.get(kind)
     if defaults is None:
+        fields = dataclasses.fields(kind)  # type: ignore[arg-type]  # every _Item is a dataclass
         defaults = _DEFAULTS[kind] = (
-            {f.name: f.default for f in dataclasses.fields(kind) if f.default is not dataclasses.MISSING},
-            tuple((f.name, f.default_factory) for f in dataclasses.fields(kind)
-                  if f.default_factory is not dataclasses.MISSING))
+            {f.name: f.default for f in fields if f.default is not dataclasses.MISSING},
+            tuple((f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING))
     item = object.__new__(kind)
     state = item.__dict__
     state.update(defaults[0])

@@ -15,7 +15,6 @@ bits, a lone surrogate, nesting past 254 levels): an item holding any of those i
 from __future__ import annotations
 
 import json
-import re
 from json.encoder import encode_basestring  # the C one where the build has it
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
