@@ -18,8 +18,6 @@ import json
 from json.encoder import encode_basestring  # the C one where the build has it
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
-import orjson
-
 from auditor.redact import redact_tree
 
 if TYPE_CHECKING:
@@ -69,8 +67,10 @@ def write(out: IO[str], value: Any, level: int = 0, string: String = encode_base
 def _write(out: IO[str], value: Any, newline: str, string: String) -> None:
     if isinstance(value, Stream):  # its items hold no Stream
         inner, first = newline + _INDENT, True
+        if value.final:
+            import orjson  # here: it imports uuid and more, which only a report's sections need
         for item in value:
-            fast = _compiled(item, inner, value.texts) if value.final else None
+            fast = _compiled(orjson, item, inner, value.texts) if value.final else None
             if fast is None:  # a walk stopped by a number may have made some of its strings texts() already: made so again (masking is idempotent)
                 text = ["[" if first else ",", inner]
                 _text(item, inner, text, string if not value.final else _encoded(value.texts))
@@ -99,7 +99,7 @@ def _write(out: IO[str], value: Any, newline: str, string: String) -> None:
         out.write("".join(parts))
 
 
-def _compiled(value: Any, newline: str, text: Optional[Text]) -> Optional[str]:
+def _compiled(orjson: Any, value: Any, newline: str, text: Optional[Text]) -> Optional[str]:
     """`value`'s text written by orjson, its lines after the first indented as _text() indents them, its strings made
     `text(string)` first (in place); None where orjson refuses it or could write it otherwise than json does (a number
     with a fraction: 1e-07 is 1e-7 there, and an infinity null)."""
