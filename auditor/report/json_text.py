@@ -129,7 +129,7 @@ def _compiled(orjson: Any, value: Any, newline: str, text: Optional[Text]) -> Op
                 elif kind is float:
                     return None
     try:
-        data = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        data: bytes = orjson.dumps(value, option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
         return None
     return data.decode("utf-8").replace("\n", newline)
