@@ -8,7 +8,7 @@ import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
 from auditor.facts import F, Facts
 
@@ -321,6 +321,9 @@ def _component_dict(component: Component) -> dict[str, Any]:
     return dict(id=component.id, **_clean(data, keep=("version",)))
 
 
+_Item = TypeVar("_Item")
+
+
 # The model of one item of a saved report's section (its dict checked against the schema).
 
 def target_from_dict(data: dict[str, Any]) -> Target:
@@ -329,24 +332,47 @@ def target_from_dict(data: dict[str, Any]) -> Target:
 
 def component_from_dict(data: dict[str, Any], id_checked: bool = False) -> Component:
     """`id_checked`: data's id is the one its fields make (checked, or made by this process), and is taken as it is
-    rather than hashed again."""
+    rather than hashed again; data is then a record of checked data (see _checked)."""
+    if id_checked:
+        return _checked(Component, data)  # its id, the cached_property's value, among the others
     fields = dict(data)
     fields.pop("id", None)
-    component = Component(**fields)
-    if id_checked:
-        component.__dict__["id"] = data["id"]  # the cached_property's value
-    return component
+    return Component(**fields)
 
 
 def finding_from_dict(data: dict[str, Any], id_checked: bool = False) -> Finding:
+    evidence = tuple(_checked(Evidence, e) if id_checked else Evidence(**e) for e in data["evidence"])
+    if id_checked:
+        return _checked(Finding, data, evidence=evidence, references=tuple(data["references"]))
     fields = dict(data)
     fields.pop("id", None)
-    fields["evidence"] = tuple(Evidence(**e) for e in data["evidence"])
+    fields["evidence"] = evidence
     fields["references"] = tuple(data["references"])
-    finding = Finding(**fields)
-    if id_checked:
-        finding.__dict__["id"] = data["id"]
-    return finding
+    return Finding(**fields)
+
+
+_DEFAULTS: dict[type, tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
+
+
+def _checked(kind: type[_Item], record: dict[str, Any], **values: Any) -> _Item:
+    """An item of a frozen dataclass from a record that the schema checked and saved_record wrote (each key a field,
+    each required field there) and `values` over it: its fields set in its __dict__ at once, where __init__ sets them
+    one by one through object.__setattr__, which took a third of the time of reading a merged report back."""
+    defaults = _DEFAULTS.get(kind)
+    if defaults is None:
+        fields = dataclasses.fields(kind)  # type: ignore[arg-type]  # every _Item is a dataclass
+        defaults = _DEFAULTS[kind] = (
+            {f.name: f.default for f in fields if f.default is not dataclasses.MISSING},
+            tuple((f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING))
+    item = object.__new__(kind)
+    state = item.__dict__
+    state.update(defaults[0])
+    for name, factory in defaults[1]:
+        state[name] = factory()
+    state.update(record)
+    if values:
+        state.update(values)
+    return item
 
 
 def error_from_dict(data: dict[str, Any]) -> ScanError:
@@ -368,11 +394,11 @@ _RECORD_KEYS = {"targets": _names(Target), "components": _names(Component, ("id"
                 "rules": _names(RuleText)}
 
 
-def saved_record(section: str, data: dict[str, Any]) -> dict[str, Any]:
+def saved_record(section: str, data: dict[str, Any], copy: bool = True) -> dict[str, Any]:
     """An item of a saved report's section (checked against the schema) as to_dict writes the model made of it: its
     keys in the model's order, empty optional ones left out; for passing items on without making the model. A new
-    dict (its evidence and reasons may be those of `data`)."""
-    record = _record(section, data, copy=True)
+    dict (its evidence and reasons may be those of `data`); without `copy`, `data` itself where it is so already."""
+    record = _record(section, data, copy=copy)
     if section == "findings":
         record["evidence"] = [_record("evidence", e) for e in record["evidence"]]
     elif section == "verdicts":

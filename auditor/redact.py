@@ -53,9 +53,10 @@ _OPTION = (rf"(?<![\w-])(?:--?[\w-]*(?:pass(?:word|wd)?|secret|token|key)"
 _USER = rf"""(?<![\w-])(?:-u|--user|--proxy-user|--http-user)(?:[ \t]+|=)?["']?[^\s:"'@/]{{0,200}}:({_VALUE})"""
 # -p takes the password of sshpass and mysql (-pSECRET), and of `docker login` and its kin.
 _DASH_P = rf"""\b(?:sshpass|mysql\w*|mariadb\w*|login)\b[^;&|\n]{{0,200}}?(?<![\w-])-p[ \t]*({_VALUE})"""
+_BARE_HOST = r"@(?=[a-z\[]|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})"  # the start of _BARE's host, after its "@"
 _WEBHOOK = r"(?:hooks\.slack\.com/(?:services|workflows|triggers)|discord(?:app)?\.com/api/webhooks)/([\w/-]+)"
-_SOURCES = {"userinfo": _USERINFO, "proxy": _PROXY, "bare": _BARE, "named": _NAMED, "bearer": _BEARER,
-            "option": _OPTION, "user": _USER, "dash_p": _DASH_P, "webhook": _WEBHOOK}
+_SOURCES = {"userinfo": _USERINFO, "proxy": _PROXY, "bare": _BARE, "bare_host": _BARE_HOST, "named": _NAMED,
+            "bearer": _BEARER, "option": _OPTION, "user": _USER, "dash_p": _DASH_P, "webhook": _WEBHOOK}
 # Tokens known by their form, wherever they are.
 _SOURCES["token"] = (r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_\w{30,}|\bglpat-[\w-]{20,}"
                      r"|\bpypi-AgE[\w-]{30,}|\bnpm_[A-Za-z0-9]{36}\b|\bxox[abposr]-[\w-]{10,}")
@@ -89,6 +90,16 @@ def _pattern(name: str, any_case: bool) -> re.Pattern:
     return pattern
 
 
+def _may_be_bare(text: str) -> bool:
+    """Whether an "@" is followed by what the bare pattern's host must start with (its lookahead), matched as _masked
+    matches: without it there is no match. A component's id (python-package:botocore@0.21.0:…) has none, and every
+    id passes here; the check is a tenth of the pattern's cost."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return _pattern("bare_host", False).search(lower) is not None
+    return _pattern("bare_host", True).search(text) is not None
+
+
 def redact(text: str) -> str:
     """'https://user:tok@host/x?token=abc' -> 'https://***@host/x?token=***'.
 
@@ -99,7 +110,7 @@ def redact(text: str) -> str:
         text = _masked("userinfo", text)
     if "@" in text and "_proxy" in lower:
         text = _masked("proxy", text)
-    if "@" in text and ":" in text:
+    if "@" in text and ":" in text and _may_be_bare(text):
         text = _masked("bare", text)
     for stem in _STEMS:  # a loop, not any(): a generator per text costs more than the searches
         if stem in lower:

@@ -373,3 +373,30 @@ def test_json_written_in_parts_is_what_json_dumps_writes():
         assert streamed.getvalue() == json.dumps(dict(data, errors=[]), indent=2, ensure_ascii=False)
     odd = {"n": [1.5, -0.0, 10**30, True, None, {}, [], "tab\there \u2028 é \x1b"], "": {"k": [[]]}}
     assert dumps(odd) == json.dumps(odd, indent=2, ensure_ascii=False)
+
+
+def test_a_reports_sections_are_written_as_json_dumps_writes_them_their_texts_redacted():
+    """A final Stream's items go through orjson where it writes what json writes, and through json_text's own writer
+    where it would not: numbers with a fraction or an exponent, an infinity, an integer past 64 bits, a lone surrogate,
+    nesting past orjson's limit."""
+    import copy
+    import io
+
+    from auditor.redact import redact, redact_tree
+    from auditor.report.json_text import Stream, write
+
+    secret = "https://user:hunter2@proxy.example:3128/"
+    deep: object = "bottom"
+    for _ in range(300):
+        deep = [deep]
+    items = [json.loads(text)["components"] for text in _real_reports()][0][:3] + [
+        {"details": {"ratio": 1e-7, "big": 1e16, "whole": 2.0, "inf": json.loads("1e400"), "url": secret}},
+        {"details": {"n": 2**64, "m": -2**63, "list": [1, 2.5, None, "x"]}},
+        {"text": "lone \ud800 surrogate", "url": secret},
+        {"deep": deep},
+        {"plain": [secret, {"k": "v", "empty": {}, "none": None, "t": True}], "n": 2**63 - 1},
+    ]
+    streamed = io.StringIO()
+    write(streamed, {"items": Stream(lambda: copy.deepcopy(items), final=True, texts=redact)})
+    assert streamed.getvalue() == json.dumps({"items": redact_tree(items)}, indent=2, ensure_ascii=False)
+    assert "hunter2" not in streamed.getvalue()

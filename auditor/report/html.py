@@ -210,12 +210,13 @@ class _Targets:
     def below(self, name: str) -> list[Target]:
         """The targets inside the folder `name`, in the report's order."""
         prefix = name.rstrip("/") + "/"
-        inside = []
-        for location, n in self.ordered[bisect.bisect_left(self.ordered, (prefix, -1)):]:
-            if not location.startswith(prefix):
-                break
+        ordered, inside = self.ordered, []
+        at = bisect.bisect_left(ordered, (prefix, -1))
+        while at < len(ordered) and ordered[at][0].startswith(prefix):  # not a slice: a copy of the rest each time
+            location, n = ordered[at]
             if location != name:
                 inside.append(n)
+            at += 1
         return [self.targets[n] for n in sorted(inside)]
 
 
@@ -254,9 +255,12 @@ def _components_table(members: list[Component], by_component: Mapping[str, list[
 # The parts written for every component and every finding are written as one template each: they are most of a
 # fleet's report, and the same markup as nested el() calls (the text and attribute values escaped by text()).
 
+_NO_REQUIREMENT = Requirement("", False)  # an install's, or another kind's: made once (it has 33 fields to set)
+
+
 def _component_row(c: Component, findings: list[Finding]) -> Markup:
     package = c.facts_as(PackageFacts) if c.kind == "python-package" else None
-    requirement = (package.requirement if package else None) or Requirement("", False)
+    requirement = (package.requirement if package else None) or _NO_REQUIREMENT
     cells = _component_cells(c.kind, c.name, c.version or requirement.specifier or "", released_cell(c), where(c), c.source,
                              requirement.url)
     return Markup(f'<tr id="{_component_anchor(c)}">{cells}<td>{_state(c, findings, package)}</td></tr>')
@@ -267,12 +271,6 @@ def _component_cells(kind: str, name: str, version: str, released: str, place: s
     origin = f'<div class="muted">from <code>{text(url)}</code></div>' if url else ""
     return (f'<td>{text(kind)}</td><td class="name">{text(name)}</td><td>{text(version)}</td><td>{text(released)}</td>'
             f'<td><code>{text(place)}</code><div class="muted">{text(source)}</div>{origin}</td>')
-
-
-def _requirement(component: Component) -> Requirement:
-    """What a file requires of a package; for an install, or a component of another kind, nothing."""
-    requirement = component.facts_as(PackageFacts).requirement if component.kind == "python-package" else None
-    return requirement or Requirement("", False)
 
 
 def _state(component: Component, findings: list[Finding], package: Optional[PackageFacts]) -> str:
@@ -325,7 +323,7 @@ def _trust_links(members: list[Component], components: Mapping[str, Component]) 
 
 def _finding(finding: Finding, components: Mapping[str, Component]) -> Markup:
     component = components.get(finding.component)
-    if component:
+    if component is not None:
         name = f"{component.name} {component.version or ''}".strip()
         about = f'<a href="#{_component_anchor(component)}">{text(name)}</a>'
     else:
@@ -334,7 +332,12 @@ def _finding(finding: Finding, components: Mapping[str, Component]) -> Markup:
     return Markup(f'<article class="{text(f"finding sev-{finding.severity}{waived}")}" id="{_finding_anchor(finding)}">'
                   f'{_finding_head(finding.severity, finding.waived, finding.title, finding.rule, finding.pack)}{about}'
                   f'</dd><dt>where</dt><dd><code>{text(where(component))}</code></dd></dl>{_waiver(finding)}'
-                  f'{_finding_body(finding.evidence, finding.remediation, finding.references)}</article>')
+                  f'{_finding_body(_fields(finding.evidence), finding.remediation, finding.references)}</article>')
+
+
+def _fields(evidence: tuple[Evidence, ...]) -> tuple[tuple[str, str, Optional[str], Optional[int]], ...]:
+    # The cache's key: tuples hash and compare in C, where each Evidence would run its dataclass __hash__ and __eq__.
+    return tuple([(e.type, e.summary, e.source, e.line) for e in evidence])
 
 
 # A fleet's hosts share most findings' text: each part is made once.
@@ -346,8 +349,9 @@ def _finding_head(severity: str, waived: bool, title: str, rule: str, pack: str)
 
 
 @functools.lru_cache(maxsize=1024)
-def _finding_body(evidence: tuple[Evidence, ...], remediation: str, references: tuple[str, ...]) -> str:
-    return (f'<h5>Evidence</h5><ul class="evidence">{"".join(_evidence(e) for e in evidence)}</ul>'
+def _finding_body(evidence: tuple[tuple[str, str, Optional[str], Optional[int]], ...], remediation: str,
+                  references: tuple[str, ...]) -> str:
+    return (f'<h5>Evidence</h5><ul class="evidence">{"".join(_evidence(Evidence(*e)) for e in evidence)}</ul>'
             f'<h5>Remediation</h5><p class="remediation">{text(remediation)}</p>'
             f'<h5>References</h5><ul>{"".join(f"<li>{_link(r)}</li>" for r in references)}</ul>')
 

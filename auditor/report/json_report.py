@@ -31,7 +31,7 @@ def write(view: ReportView, out: IO[str]) -> None:
     summary = {"findings": totals.findings, "failing": totals.failing, "not_scanned": totals.errors,
                "verdicts": totals.answers}
     document = {**view.json_header(), "summary": summary,
-                **{section: Stream(_records(view, section)) for section in SECTIONS}}
+                **{section: Stream(_records(view, section), final=True, texts=view.record_text) for section in SECTIONS}}
     write(out, document, string=view.json_text)
     out.write("\n")
 

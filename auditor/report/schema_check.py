@@ -51,6 +51,19 @@ _TYPES: dict[str, Check] = {
 }
 
 
+# The JSON types that one Python type each stands for exactly (integer and number are not: 1.0 is an integer).
+_EXACT = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+
+
+def _exact_types(names: list[Any]) -> frozenset[type] | None:
+    """The Python types of a list of JSON types, where each is exact; None where one is not (or is not a name)."""
+    if not all(isinstance(name, str) and name in _EXACT for name in names):
+        if not all(isinstance(name, str) and name in _TYPES for name in names):
+            raise SchemaNotSupported(f"type {names!r}")
+        return None
+    return frozenset(_EXACT[name] for name in names)
+
+
 def _equal(one: object, two: object) -> bool:
     """JSON equality, as jsonschema judges enum and const: true is not 1, 1 is 1.0, containers compared item by item."""
     if type(one) is bool or type(two) is bool:
@@ -129,6 +142,9 @@ class _Compiler:
         if isinstance(names, str):
             return _TYPES[names]
         if isinstance(names, list):
+            exact = _exact_types(names)
+            if exact is not None:
+                return lambda value: type(value) in exact
             checks = [_TYPES[name] for name in names]
             return lambda value: any(check(value) for check in checks)
         raise SchemaNotSupported(f"type {names!r}")
@@ -149,9 +165,19 @@ class _Compiler:
         additional: Check = self.compile(additional_schema)
 
         if not patterns:  # each member checked by its property's schema, or else by additionalProperties
-            # A member that must only be a string (most of them) is checked here, not by a call.
-            strings = frozenset(name for name, sub in schema.get("properties", {}).items()
-                                if isinstance(sub, dict) and sub.get("type") == "string" and not sub.keys() - _ANNOTATIONS - {"type"})
+            # A member whose schema is only a type (most of them: a string) or only an enum of strings is checked here,
+            # by a look-up rather than a call; one that additionalProperties leaves free is not looked at.
+            inline: dict[str, frozenset[Any]] = {}
+            for name, sub in schema.get("properties", {}).items():
+                if isinstance(sub, dict) and not sub.keys() - _ANNOTATIONS - {"type"} and "type" in sub:
+                    exact = _exact_types(sub["type"] if isinstance(sub["type"], list) else [sub["type"]])
+                    if exact is not None:
+                        inline[name] = exact
+            enums = {name: frozenset(sub["enum"]) for name, sub in schema.get("properties", {}).items()
+                     if isinstance(sub, dict) and not sub.keys() - _ANNOTATIONS - {"enum"} and "enum" in sub
+                     and all(type(choice) is str for choice in sub["enum"])}
+            others = {name: check for name, check in properties.items() if name not in inline and name not in enums}
+            free = additional is _accept
 
             def simple(value: Any) -> bool:
                 if type(value) is not dict:
@@ -160,10 +186,21 @@ class _Compiler:
                     if name not in value:
                         return False
                 for name, item in value.items():
-                    if name in strings:
-                        if type(item) is not str:
+                    kinds = inline.get(name)
+                    if kinds is not None:
+                        if type(item) not in kinds:
                             return False
-                    elif not properties.get(name, additional)(item):
+                        continue
+                    choices = enums.get(name)
+                    if choices is not None:
+                        if type(item) is not str or item not in choices:
+                            return False
+                        continue
+                    sub = others.get(name)
+                    if sub is not None:
+                        if not sub(item):
+                            return False
+                    elif not free and not additional(item):
                         return False
                 return True
 

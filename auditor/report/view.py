@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from json.encoder import encode_basestring
-from typing import Any, Collection, Iterable, Iterator, Optional
+from typing import Any, Callable, Collection, Iterable, Iterator, Optional
 
 from auditor.model import SEVERITIES, ClientVerdict, Component, Finding, Report, RuleText, ScanError, Target
 from auditor.report.json_text import to_json_data
@@ -49,6 +49,8 @@ class ReportView(ABC):
     rules: list[RuleText]
     totals: Totals
     fleet: Optional[Fleet]  # a report of several hosts: its fleet's counters
+    # What each text of json_records is made before it is written (secrets redacted); None: written as it is.
+    record_text: Optional[Callable[[str], str]] = None
 
     @abstractmethod
     def json_header(self) -> dict[str, Any]:
@@ -56,11 +58,11 @@ class ReportView(ABC):
 
     @abstractmethod
     def json_records(self, section: str) -> Iterable[dict[str, Any]]:
-        """The items of a section (verdicts, targets, components, findings, errors) as the JSON report writes them, but
-        for their texts, which are written through json_text."""
+        """The items of a section (verdicts, targets, components, findings, errors) as the JSON report writes them,
+        but for their texts, each written as record_text makes it (where it is not None)."""
 
     def json_text(self, text: str) -> str:
-        """A text of json_records as the JSON report writes it: secrets redacted, encoded as a JSON string."""
+        """A text of json_header as the JSON report writes it: secrets redacted, encoded as a JSON string."""
         return str(encode_basestring(text))
 
     @abstractmethod
