@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from auditor.facts import F, Facts
+from auditor.facts import CLIENT_TRUST_KEYS, F, Facts
 
 if TYPE_CHECKING:
     from auditor.facts.client_trust import ClientTrust
@@ -108,11 +108,11 @@ class Component:
         saved report); None when it was not linked to any."""
         if self.trust is not None:
             return self.trust
-        from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
+        if self.details.keys().isdisjoint(CLIENT_TRUST_KEYS):
+            return None
+        from auditor.facts.client_trust import ClientTrust
 
-        if not self.details.keys().isdisjoint(CLIENT_TRUST_KEYS):
-            return ClientTrust.from_details(self.details)
-        return None
+        return ClientTrust.from_details(self.details)
 
     @functools.cached_property  # a hash of its fields, which never change: renderers ask for it again and again
     def id(self) -> str:
@@ -231,7 +231,7 @@ class Report:
         """An empty report stamped now; `as_of` (YYYY-MM-DD) defaults to today, UTC."""
         from auditor import __version__
 
-        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # not datetime: a short command's start-up pays for it
         return cls(__version__, now, as_of or now[:10], [p.describe() for p in packs], fail_on=fail_on,
                    run={"host": host_name() or "localhost"}, rules=[t for p in packs for t in p.rule_texts()])
 
