@@ -5,19 +5,32 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def rules_dir() -> Path:
+# pathlib (with the urllib.parse, ipaddress and ntpath it imports) is imported by the functions that return a Path,
+# not here: `auditor truststore` reads its packs and anchors by rules_path(), and its start-up is what it is
+# measured by (bench/bench_java_cacerts.py).
+
+
+def rules_path() -> str:
     """rules/ inside an installed wheel, else the source checkout's top-level rules/."""
     override = os.environ.get("AUDITOR_RULES_DIR")
     if override:
-        return Path(override)
-    packaged = Path(__file__).with_name("_rules")
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "rules"
+        return override
+    packaged = os.path.join(os.path.dirname(__file__), "_rules")
+    return packaged if os.path.isdir(packaged) else os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "rules")
+
+
+def rules_dir() -> Path:
+    """rules_path() as a Path."""
+    from pathlib import Path
+
+    return Path(rules_path())
 
 
 def shipped_release_dates() -> Path:
@@ -28,6 +41,8 @@ def shipped_release_dates() -> Path:
 def user_release_dates() -> Path:
     """Where `auditor rules refresh` writes the table: the user's data folder (platformdirs: $XDG_DATA_HOME/auditor
     on Linux), never the installed package, which may be read-only or shared. AUDITOR_DATA_DIR names another folder."""
+    from pathlib import Path
+
     override = os.environ.get("AUDITOR_DATA_DIR")
     if override:
         return Path(override) / "release-dates.json"

@@ -8,7 +8,8 @@ import pytest
 
 from auditor.checks import rule_pack, rules
 from auditor.checks.rule_pack import RulesError, load_pack
-from auditor.checks.rules import load_packs, rules_dir
+from auditor.checks.rules import load_packs
+from auditor.rule_data import rules_dir
 from conftest import ENVS, run
 
 SES = (rules_dir() / "packs" / "ses-ats.toml").read_text(encoding="utf-8")

@@ -9,9 +9,9 @@ the key's own line, else the header of the table it belongs to.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Optional, Union, overload
 
 from auditor.model import SEVERITIES, RuleText
@@ -229,9 +229,10 @@ class Pack:
         return [rule.text(self.id) for rule in self.rules]
 
 
-def load_pack(path: Path) -> Pack:
+def load_pack(path: str | os.PathLike[str]) -> Pack:
     """The pack in the file, checked; RulesError naming the file and line for anything the format does not allow."""
-    raw = path.read_bytes()
+    with open(path, "rb") as file:
+        raw = file.read()
     try:
         text = raw.decode("utf-8")
         data = tomli.loads(text)
@@ -243,7 +244,7 @@ def load_pack(path: Path) -> Pack:
 
 
 class _Reader:
-    def __init__(self, path: Path, lines: list[str]):
+    def __init__(self, path: str | os.PathLike[str], lines: list[str]):
         self.path, self.lines = path, lines
 
     def fail(self, line: Optional[int], message: str) -> RulesError:

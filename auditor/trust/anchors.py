@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from auditor.rule_data import rules_dir
+from auditor.rule_data import rules_path
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from cryptography.x509 import Certificate, Name
 
 import tomli
@@ -56,12 +58,13 @@ def _public_key_der(certificate: Certificate) -> bytes:
 def load_anchors(directory: str | Path | None = None) -> list[Anchor]:
     """The anchors as data: nothing is parsed, so a store that holds only exact copies needs no X.509 parser.
     Read once per rules folder: every archive and every scan's store book asks for them."""
-    return list(_anchors_in(str(directory or rules_dir())))
+    return list(_anchors_in(str(directory or rules_path())))
 
 
 @functools.lru_cache(maxsize=4)
 def _anchors_in(directory: str) -> tuple[Anchor, ...]:
-    data = tomli.loads((Path(directory) / "anchors.toml").read_text(encoding="utf-8"))
+    with open(os.path.join(directory, "anchors.toml"), encoding="utf-8") as file:
+        data = tomli.loads(file.read())
     anchors = []
     for entry in data["anchors"]:
         subject = tuple((oid, value) for oid, value in entry["subject"])
