@@ -2,7 +2,7 @@
 
 A pack is a `[pack]` table and `[[rules]]` tables. Every key, check, severity and type is known here: anything
 else is an error that names the pack file and line, never a rule that silently does less than it says (a
-misspelt `*_severity` key used to be ignored). tomli gives no positions, so the line is found in the text:
+misspelt `*_severity` key used to be ignored). The TOML parser gives no positions, so the line is found in the text:
 the key's own line, else the header of the table it belongs to.
 """
 
@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Optional, Union, overload
 
 from auditor.model import SEVERITIES, RuleText
-
-import tomli
+from auditor.rule_data import parsed_toml
 
 
 class RulesError(Exception):
@@ -234,13 +233,12 @@ def load_pack(path: str | os.PathLike[str]) -> Pack:
     with open(path, "rb") as file:
         raw = file.read()
     try:
-        text = raw.decode("utf-8")
-        data = tomli.loads(text)
+        data = parsed_toml(raw)
     except UnicodeDecodeError as exc:
         raise RulesError(f"rule pack {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except tomli.TOMLDecodeError as exc:
+    except ValueError as exc:  # tomli's TOMLDecodeError
         raise RulesError(f"rule pack {path}: not valid TOML: {exc}") from exc
-    return _Reader(path, text.splitlines()).pack(data, hashlib.sha256(raw).hexdigest())
+    return _Reader(path, raw.decode("utf-8").splitlines()).pack(data, hashlib.sha256(raw).hexdigest())
 
 
 class _Reader:

@@ -57,10 +57,10 @@ def table_width(asked: int | None, file: str | None) -> int:
         return max(int(columns), MIN_WIDTH)
     if file is None and sys.stdout.isatty():
         try:  # as shutil.get_terminal_size asks, without importing shutil (and bz2 and lzma): start-up time
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            size = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
         except (AttributeError, ValueError, OSError):
-            columns = 0
-        return max(columns or DEFAULT_WIDTH, MIN_WIDTH)
+            size = 0
+        return max(size or DEFAULT_WIDTH, MIN_WIDTH)
     return DEFAULT_WIDTH
 
 

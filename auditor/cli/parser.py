@@ -163,8 +163,9 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         return only is None or only == command
 
     class Parser(argparse.ArgumentParser):  # the subcommands' parsers are of this class too
-        def __init__(self, *args: Any, formatter_class: type[argparse.HelpFormatter] = _Help, **kwargs: Any):
-            super().__init__(*args, formatter_class=formatter_class, **kwargs)
+        def __init__(self, *args: Any, **kwargs: Any):
+            kwargs.setdefault("formatter_class", _Help)  # every parser's, so that none imports shutil
+            super().__init__(*args, **kwargs)
 
         def error(self, message: str) -> NoReturn:
             super().error(conceal(message, secrets))

@@ -18,14 +18,12 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auditor.rule_data import rules_path
+from auditor.rule_data import parsed_toml, rules_path
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from cryptography.x509 import Certificate, Name
-
-import tomli
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def load_anchors(directory: str | Path | None = None) -> list[Anchor]:
 @functools.lru_cache(maxsize=4)
 def _anchors_in(directory: str) -> tuple[Anchor, ...]:
     with open(os.path.join(directory, "anchors.toml"), encoding="utf-8") as file:
-        data = tomli.loads(file.read())
+        data = parsed_toml(file.read().encode("utf-8"))  # read as text: its line ends as they always were
     anchors = []
     for entry in data["anchors"]:
         subject = tuple((oid, value) for oid, value in entry["subject"])
