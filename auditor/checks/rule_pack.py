@@ -116,6 +116,7 @@ CHECKS: dict[str, Check] = {
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_RULES_HEADER = re.compile(r"\s*\[\[\s*rules\s*\]\]\s*(#.*)?$")
 _TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "text": ("a string", lambda v: isinstance(v, str)),
     "date": ("a date written as a string, like \"2013-10-29\"", lambda v: isinstance(v, str) and bool(_DATE.fullmatch(v))),
@@ -265,7 +266,7 @@ class _Reader:
         meta = self.table(data["pack"], PACK_KEYS, PACK_REQUIRED, "[pack]", start, end,
                           {"id": "text", "title": "text", "version": "text", "default": "bool", "source": "text"})
         entries = data.get("rules")
-        headers = [n for n, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*rules\s*\]\]\s*(#.*)?$", line)]
+        headers = [n for n, line in enumerate(self.lines) if "[[" in line and _RULES_HEADER.match(line)]
         if not isinstance(entries, list) or not entries:
             raise self.fail(self.key_line("rules"), "no [[rules]] tables")
         if len(headers) != len(entries) or not all(isinstance(entry, dict) for entry in entries):
