@@ -65,6 +65,8 @@ def finding_id(rule: str, component: str) -> str:
 
 @dataclass(frozen=True)
 class Target:
+    """What a scan was pointed at (or found to scan): a machine, an image, a tree, a lockfile, a store."""
+
     kind: str  # machine | image | environment | lockfile | tree | unreadable (named, but could not be read) …
     location: str
     details: dict = field(default_factory=dict)
@@ -73,6 +75,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Component:
+    """A thing found: a package, a trust store, a setting, the OS, a JVM …, with its typed facts and their JSON details."""
+
     kind: str  # python-package, later trust-store, os, java …
     name: str
     version: Optional[str]
@@ -121,6 +125,8 @@ class Component:
 
 @dataclass(frozen=True)
 class Evidence:
+    """Why a finding was made: what the rule's source documents, or what the scan observed."""
+
     type: str  # "documented" (what the rule source says) or "observed" (what the scan saw)
     summary: str
     source: Optional[str] = None  # URL of a documented fact, or path of an observation
@@ -129,6 +135,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Finding:
+    """A rule's judgement of one component: its severity, title, evidence and remedy."""
+
     rule: str
     pack: str
     severity: str
@@ -205,6 +213,8 @@ class ClientVerdict:
 
 @dataclass(frozen=True)
 class ScanError:
+    """A part of a target that could not be scanned, and why."""
+
     location: str
     message: str
     target: Optional[str] = None
@@ -213,6 +223,8 @@ class ScanError:
 
 @dataclass
 class Report:
+    """Everything one run found and judged, as the JSON report publishes it (to_dict; from_dict reads one back)."""
+
     tool_version: str
     generated_at: str
     as_of: str

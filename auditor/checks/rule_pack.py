@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Optional, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Optional, Union, overload
 
 from auditor.model import SEVERITIES, RuleText
 from auditor.rule_data import parsed_toml
@@ -22,9 +22,10 @@ class RulesError(Exception):
     """A rule pack that cannot be used (the message names the file and line), or a pack asked for that is not there."""
 
 
-Text = Union[str, Mapping[str, str]]  # one text, or a table of texts keyed by outcome, package, platform …
-# The text parameters a check requires (Check.required): set on every rule of that check once it is loaded.
-Parameter = Literal["cutoff", "minimum", "capability", "effect", "matrix", "table", "status"]
+if TYPE_CHECKING:  # annotations only: building these at run time costs start-up time
+    Text = Union[str, Mapping[str, str]]  # one text, or a table of texts keyed by outcome, package, platform …
+    # The text parameters a check requires (Check.required): set on every rule of that check once it is loaded.
+    Parameter = Literal["cutoff", "minimum", "capability", "effect", "matrix", "table", "status"]
 
 PACK_KEYS = {"id": "the pack's name, as --pack selects it", "title": "what it audits", "version": "its version",
              "default": "applied when no --pack is given (true/false)", "source": "the document its rules restate"}
@@ -214,6 +215,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Pack:
+    """A rule pack as loaded and checked: its [pack] table, its rules, and the SHA-256 of its file."""
+
     id: str
     title: str
     version: str

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Anchor:
+    """An ATS trust anchor as rules/anchors.toml describes it."""
+
     name: str
     sha256: str
     not_after: str  # UTC, ISO 8601
@@ -39,6 +41,8 @@ class Anchor:
 
 @dataclass
 class AnchorCheck:
+    """Which anchors a store holds, valid, expired or distrusted, and the impostors of any."""
+
     certificates: int
     anchors: list[str] = field(default_factory=list)  # valid anchors present
     expired: list[str] = field(default_factory=list)
