@@ -14,13 +14,15 @@ from dataclasses import replace
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
-from auditor.model import Component, Evidence, Finding, ScanError, Verdict
+from auditor.model import Component, Evidence, Finding, ScanError
 from auditor.rule_data import data_file, rules_path, shipped_release_dates, user_release_dates
 # Pack and RulesError are re-exported: the runs and the command line name them from here.
 from auditor.checks.rule_pack import CLIENT, Pack as Pack, Rule, RulesError as RulesError, load_pack
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from auditor.model import Verdict
 
     from auditor.facts.manifest import ManifestFacts
     from auditor.facts.package import PackageFacts

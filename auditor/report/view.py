@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, Collection, Iterable, Iterator, Optional
 
-from auditor.model import SEVERITIES, ClientVerdict, Component, Finding, Report, RuleText, ScanError, Target
+from auditor.model import SEVERITIES, Component, Finding, Report, RuleText, ScanError, Target
 from auditor.report.json_text import to_json_data
 
 if TYPE_CHECKING:
+    from auditor.model import ClientVerdict
     from auditor.report.fleet import Fleet, HostSummary
 
 
