@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 
-from _common import AUDITOR, PYTHON, best_in_process, best_of, report
+from _common import AUDITOR, PYTHON, best_in_process, best_of, best_of_each, report
 
 from auditor.trust.anchors import check_store, load_anchors
 from auditor.trust.formats import read_store
@@ -61,8 +61,8 @@ def main() -> None:
     # read and checked, the report rendered and written): the difference.
     command = ["truststore", cacerts, "--storepass", "changeit", "-q", "--format", "json"]
     modules = subprocess.run([PYTHON, "-c", IMPORTED, *command], capture_output=True, text=True, check=True).stdout.split()
-    bare = best_of([PYTHON, "-c", "pass"], ok_codes=(0,))
-    imports = best_of([PYTHON, "-c", "import " + ", ".join(modules)], ok_codes=(0,))
+    bare, imports, whole = best_of_each([[PYTHON, "-c", "pass"], [PYTHON, "-c", "import " + ", ".join(modules)],
+                                         [*AUDITOR, *command]], runs=7)
     print(f"  where its {whole * 1000:.1f} ms go: the interpreter's start {bare * 1000:.1f} ms, importing its "
           f"{len(modules)} auditor modules {(imports - bare) * 1000:.1f} ms, its work {(whole - imports) * 1000:.1f} ms "
           f"(start-up and imports {imports / whole:.0%})")
