@@ -100,8 +100,9 @@ def _cached(entry: str) -> dict[str, Any] | None:
         return None
     with open(fd, "rb") as file:
         info = os.fstat(file.fileno())
-        # Written by this user and writable by no one else: else another user could choose what a rule says.
-        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o022 or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+        # Written by this user and writable by no one else: else another user could choose what a rule says. (On
+        # Windows the mode's bits say nothing of that: the folder is the user's own, under %LOCALAPPDATA%.)
+        if not stat.S_ISREG(info.st_mode) or (os.name == "posix" and (info.st_mode & 0o022 or info.st_uid != os.getuid())):
             return None
         try:
             data = json.loads(file.read())
@@ -125,7 +126,7 @@ def _keep(entry: str, data: dict[str, Any]) -> None:
         with open(fd, "w", encoding="utf-8") as file:
             file.write(text)
         os.replace(temporary, entry)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: text the encoding refuses, which TOML never yields
         try:
             os.unlink(temporary)
         except OSError:
