@@ -81,7 +81,9 @@ def _toml_files(folder: str) -> list[str]:
         names = os.listdir(folder) if os.path.isdir(folder) else []
     except PermissionError:
         names = []
-    return [os.path.join(folder, name) for name in sorted(names) if name.endswith(".toml")]
+    # normcase: on Windows, as pathlib there, without regard to case
+    return [os.path.join(folder, name) for name in sorted(names, key=os.path.normcase)
+            if os.path.normcase(name).endswith(".toml")]
 
 
 def select_packs(requested: list[str]) -> list[Pack]:

@@ -128,9 +128,12 @@ def _terminal_columns() -> int:
     """shutil.get_terminal_size().columns (COLUMNS, else standard output's terminal, else 80), which argparse's help
     formatter asks for: importing shutil (and the bz2 and lzma it imports) costs a few milliseconds of every
     command's start-up, and argparse makes a formatter for each option added."""
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
     try:
         return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
     except (AttributeError, ValueError, OSError):
