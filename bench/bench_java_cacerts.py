@@ -61,11 +61,11 @@ def main() -> None:
     # read and checked, the report rendered and written): the difference.
     command = ["truststore", cacerts, "--storepass", "changeit", "-q", "--format", "json"]
     modules = subprocess.run([PYTHON, "-c", IMPORTED, *command], capture_output=True, text=True, check=True).stdout.split()
-    bare, imports, whole = best_of_each([[PYTHON, "-c", "pass"], [PYTHON, "-c", "import " + ", ".join(modules)],
-                                         [*AUDITOR, *command]], runs=7)
-    print(f"  where its {whole * 1000:.1f} ms go: the interpreter's start {bare * 1000:.1f} ms, importing its "
-          f"{len(modules)} auditor modules {(imports - bare) * 1000:.1f} ms, its work {(whole - imports) * 1000:.1f} ms "
-          f"(start-up and imports {imports / whole:.0%})")
+    bare, imports, run = best_of_each([[PYTHON, "-c", "pass"], [PYTHON, "-c", "import " + ", ".join(modules)],
+                                       [*AUDITOR, *command]], runs=7)
+    print(f"  where its {run * 1000:.1f} ms go (measured again, in turn with the two below): the interpreter's start "
+          f"{bare * 1000:.1f} ms, importing its {len(modules)} auditor modules {(imports - bare) * 1000:.1f} ms, its work "
+          f"{(run - imports) * 1000:.1f} ms (start-up and imports {imports / run:.0%})")
     # What no Python command that defines dataclasses and parses arguments can go below: the interpreter and the
     # standard modules this one imports. keytool's time divided by this is the best whole-command ratio a Python
     # tool built like this one could show on this machine.
