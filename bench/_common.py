@@ -36,6 +36,16 @@ def best_of(command: list[str], runs: int = 5, ok_codes=(0, 1)) -> float:
     return best
 
 
+def best_of_each(commands: list[list[str]], runs: int = 5, ok_codes=(0, 1)) -> list[float]:
+    """Fastest wall time of each command, the commands run in turn `runs` times (load that comes and goes then
+    falls on each alike: for figures that are subtracted from one another)."""
+    best = [float("inf")] * len(commands)
+    for _ in range(runs):
+        for index, command in enumerate(commands):
+            best[index] = min(best[index], best_of(command, 1, ok_codes))
+    return best
+
+
 def best_in_process(function, runs: int = 5) -> float:
     """Fastest wall time of `runs` calls of `function` in this process."""
     fastest = float("inf")

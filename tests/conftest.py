@@ -48,6 +48,9 @@ def controlled_environment(monkeypatch, tmp_path_factory):
     # A release-date table its user refreshed (auditor rules refresh) must not change what the tests judge.
     monkeypatch.delenv("AUDITOR_DATA_DIR", raising=False)
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    # Parsed rule data is kept in the user's cache folder (auditor.rule_data.parsed_toml): the tests' own, under HOME.
+    monkeypatch.delenv("AUDITOR_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     # ~/.aws/config and ~/.boto of whoever runs the tests must not leak in.
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
 

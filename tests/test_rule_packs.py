@@ -1,14 +1,17 @@
 """The rule pack format: every shipped pack follows it, and each kind of mistake in a pack is an error that names
 the pack file and the line, from the loader and from the command line (a pack of AUDITOR_RULES_DIR is the user's)."""
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+import tomli
 
 from auditor.checks import rule_pack, rules
 from auditor.checks.rule_pack import RulesError, load_pack
-from auditor.checks.rules import load_packs, rules_dir
+from auditor.checks.rules import load_packs
+from auditor.rule_data import rules_dir
 from conftest import ENVS, run
 
 SES = (rules_dir() / "packs" / "ses-ats.toml").read_text(encoding="utf-8")
@@ -168,3 +171,59 @@ def test_a_bad_pack_in_the_rules_directory_is_a_usage_error(tmp_path, monkeypatc
     pack.write_text(SES, encoding="utf-8")
     result = run("rules", "list")
     assert result.code == 2 and f"{pack}: id 'ses-ats' is taken by {pack.with_name('copy.toml')}" in result.err
+
+
+# -- the cache of parsed rule data (auditor.rule_data.parsed_toml) ------------------------------------------------
+
+def _cache_entries(folder: Path) -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in folder.iterdir()} if folder.is_dir() else {}
+
+
+def test_a_pack_is_parsed_once_and_an_edited_pack_is_parsed_again(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(cache))
+    pack = tmp_path / "ses-ats.toml"
+    pack.write_text(SES, encoding="utf-8")
+    first = load_pack(pack)
+    entries = _cache_entries(cache)
+    assert len(entries) == 1 and (cache / next(iter(entries))).stat().st_mode & 0o077 == 0
+    assert load_pack(pack) == first  # from the entry: the same pack, rule for rule
+    assert _cache_entries(cache) == entries
+    pack.write_text(SES.replace('severity = "high"', 'severity = "low"', 1), encoding="utf-8")
+    edited = load_pack(pack)
+    assert edited.rules[0].severity == "low" != first.rules[0].severity  # never the older parse
+    assert len(_cache_entries(cache)) == 2
+
+
+def test_a_cache_entry_others_may_write_or_that_is_not_json_is_not_used(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(cache))
+    pack = tmp_path / "ses-ats.toml"
+    pack.write_text(SES, encoding="utf-8")
+    expected = load_pack(pack)
+    (entry,) = cache.iterdir()
+    forged = SES.replace('severity = "high"', 'severity = "info"', 1)
+    entry.write_text(json.dumps(tomli.loads(forged)), encoding="utf-8")
+    entry.chmod(0o666)  # another user could have written it
+    assert load_pack(pack) == expected
+    entry.write_text("{not json", encoding="utf-8")
+    entry.chmod(0o600)
+    assert load_pack(pack) == expected
+    assert json.loads(entry.read_text(encoding="utf-8")) == tomli.loads(SES)  # replaced
+
+
+def test_rule_packs_load_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(blocked / "cache"))
+    assert "dynamodb-ats" in load_packs()
+    assert blocked.read_text(encoding="utf-8") == ""
+    assert not list(tmp_path.glob("**/*.tmp"))
+
+
+def test_the_command_answers_the_same_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
+    parsed = run("rules", "list")
+    assert parsed.code == 0 and _cache_entries(tmp_path / "cache")
+    cached = run("rules", "list")
+    assert (cached.code, cached.out, cached.err) == (parsed.code, parsed.out, parsed.err)

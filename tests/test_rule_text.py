@@ -6,7 +6,7 @@ import json
 import pytest
 
 from auditor.report.saved import load_data
-from auditor.checks.rules import rules_dir
+from auditor.rule_data import rules_dir
 from conftest import ENVS, LOCKS, run
 
 EXPIRED = """[[waivers]]

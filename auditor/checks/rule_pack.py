@@ -2,30 +2,30 @@
 
 A pack is a `[pack]` table and `[[rules]]` tables. Every key, check, severity and type is known here: anything
 else is an error that names the pack file and line, never a rule that silently does less than it says (a
-misspelt `*_severity` key used to be ignored). tomli gives no positions, so the line is found in the text:
+misspelt `*_severity` key used to be ignored). The TOML parser gives no positions, so the line is found in the text:
 the key's own line, else the header of the table it belongs to.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Optional, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Optional, Union, overload
 
 from auditor.model import SEVERITIES, RuleText
-
-import tomli
+from auditor.rule_data import parsed_toml
 
 
 class RulesError(Exception):
     """A rule pack that cannot be used (the message names the file and line), or a pack asked for that is not there."""
 
 
-Text = Union[str, Mapping[str, str]]  # one text, or a table of texts keyed by outcome, package, platform …
-# The text parameters a check requires (Check.required): set on every rule of that check once it is loaded.
-Parameter = Literal["cutoff", "minimum", "capability", "effect", "matrix", "table", "status", "cas"]
+if TYPE_CHECKING:  # annotations only: building these at run time costs start-up time
+    Text = Union[str, Mapping[str, str]]  # one text, or a table of texts keyed by outcome, package, platform …
+    # The text parameters a check requires (Check.required): set on every rule of that check once it is loaded.
+    Parameter = Literal["cutoff", "minimum", "capability", "effect", "matrix", "table", "status", "cas"]
 
 PACK_KEYS = {"id": "the pack's name, as --pack selects it", "title": "what it audits", "version": "its version",
              "default": "applied when no --pack is given (true/false)", "source": "the document its rules restate"}
@@ -122,6 +122,7 @@ CHECKS: dict[str, Check] = {
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_RULES_HEADER = re.compile(r"\s*\[\[\s*rules\s*\]\]\s*(#.*)?$")
 _TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "text": ("a string", lambda v: isinstance(v, str)),
     "date": ("a date written as a string, like \"2013-10-29\"", lambda v: isinstance(v, str) and bool(_DATE.fullmatch(v))),
@@ -223,6 +224,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Pack:
+    """A rule pack as loaded and checked: its [pack] table, its rules, and the SHA-256 of its file."""
+
     id: str
     title: str
     version: str
@@ -247,21 +250,21 @@ class Pack:
         return [rule.text(self.id) for rule in self.rules]
 
 
-def load_pack(path: Path) -> Pack:
+def load_pack(path: str | os.PathLike[str]) -> Pack:
     """The pack in the file, checked; RulesError naming the file and line for anything the format does not allow."""
-    raw = path.read_bytes()
+    with open(path, "rb") as file:
+        raw = file.read()
     try:
-        text = raw.decode("utf-8")
-        data = tomli.loads(text)
+        data = parsed_toml(raw)
     except UnicodeDecodeError as exc:
         raise RulesError(f"rule pack {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except tomli.TOMLDecodeError as exc:
+    except ValueError as exc:  # tomli's TOMLDecodeError
         raise RulesError(f"rule pack {path}: not valid TOML: {exc}") from exc
-    return _Reader(path, text.splitlines()).pack(data, hashlib.sha256(raw).hexdigest())
+    return _Reader(path, raw.decode("utf-8").splitlines()).pack(data, hashlib.sha256(raw).hexdigest())
 
 
 class _Reader:
-    def __init__(self, path: Path, lines: list[str]):
+    def __init__(self, path: str | os.PathLike[str], lines: list[str]):
         self.path, self.lines = path, lines
 
     def fail(self, line: Optional[int], message: str) -> RulesError:
@@ -284,7 +287,7 @@ class _Reader:
         meta = self.table(data["pack"], PACK_KEYS, PACK_REQUIRED, "[pack]", start, end,
                           {"id": "text", "title": "text", "version": "text", "default": "bool", "source": "text"})
         entries = data.get("rules")
-        headers = [n for n, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*rules\s*\]\]\s*(#.*)?$", line)]
+        headers = [n for n, line in enumerate(self.lines) if "[[" in line and _RULES_HEADER.match(line)]
         if not isinstance(entries, list) or not entries:
             raise self.fail(self.key_line("rules"), "no [[rules]] tables")
         if len(headers) != len(entries) or not all(isinstance(entry, dict) for entry in entries):

@@ -7,19 +7,23 @@ another cutoff or other packages is a new TOML file, not new code.
 from __future__ import annotations
 
 import json
+import os
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from functools import cached_property, lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
-from auditor.model import Component, Evidence, Finding, ScanError, Verdict
-from auditor.rule_data import data_file, rules_dir, shipped_release_dates, user_release_dates
+from auditor.model import Component, Evidence, Finding, ScanError
+from auditor.rule_data import data_file, rules_path, shipped_release_dates, user_release_dates
 # Pack and RulesError are re-exported: the runs and the command line name them from here.
 from auditor.checks.rule_pack import CLIENT, Pack as Pack, Rule, RulesError as RulesError, load_pack
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from auditor.model import Verdict
+
     from auditor.facts.manifest import ManifestFacts
     from auditor.facts.package import PackageFacts
     from auditor.facts.setting import SettingFacts
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
 
 # The waiver policy is the auditor's own: it judges waiver files, not endpoints, and applies when waivers are given
 # (a saved report rendered with --waivers included), so it ships with the code and never comes from rules/.
-WAIVER_PACK = Path(__file__).with_name("waivers_pack.toml")
+WAIVER_PACK = os.path.join(os.path.dirname(__file__), "waivers_pack.toml")
 
 
 # A kind's facts are imported when a check first reads them: `auditor truststore` judges stores only, and its
@@ -56,13 +60,13 @@ def waiver_pack() -> Pack:
     return load_pack(WAIVER_PACK)
 
 
-def load_packs(directory: Optional[Path] = None) -> dict[str, Pack]:
+def load_packs(directory: str | os.PathLike[str] | None = None) -> dict[str, Pack]:
     """The packs of rules/packs (or `directory`) and the waiver pack, each checked as it is read (RulesError
     naming the file and line)."""
-    directory = directory or rules_dir() / "packs"
+    folder = os.fspath(directory) if directory is not None else os.path.join(rules_path(), "packs")
     packs: dict[str, Pack] = {}
-    found: dict[str, Path] = {}
-    for path in [*sorted(directory.glob("*.toml")), WAIVER_PACK]:
+    found: dict[str, str] = {}
+    for path in [*_toml_files(folder), WAIVER_PACK]:
         pack = waiver_pack() if path == WAIVER_PACK else load_pack(path)
         if pack.id in packs:
             raise RulesError(f"rule pack {path}: id {pack.id!r} is taken by {found[pack.id]}")
@@ -78,6 +82,18 @@ def judges_databases(packs: list[Pack]) -> bool:
     return any(rule.check in DATABASE_CHECKS for pack in packs for rule in pack.rules)
 
 
+def _toml_files(folder: str) -> list[str]:
+    """The *.toml entries of the folder, by name (as Path.glob finds them: none when it is no folder or cannot be
+    listed); os.listdir, not pathlib, whose import costs more than `auditor truststore` does in all."""
+    try:
+        names = os.listdir(folder) if os.path.isdir(folder) else []
+    except PermissionError:
+        names = []
+    # normcase: on Windows, as pathlib there, without regard to case
+    return [os.path.join(folder, name) for name in sorted(names, key=os.path.normcase)
+            if os.path.normcase(name).endswith(".toml")]
+
+
 def select_packs(requested: list[str]) -> list[Pack]:
     packs = load_packs()
     if not requested:
@@ -91,6 +107,8 @@ def select_packs(requested: list[str]) -> list[Pack]:
 @lru_cache(maxsize=4)
 def _shared_release_dates(path: str, mtime_ns: int, size: int) -> "ReleaseDates":
     """One ReleaseDates per version of the file, so that its parsed and ordered releases are built once per process."""
+    from pathlib import Path
+
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:

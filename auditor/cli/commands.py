@@ -249,7 +249,8 @@ def rules_show(args: RulesShowArgs) -> int:
 def schema() -> int:
     from auditor.report.json_report import SCHEMA_PATH
 
-    sys.stdout.write(SCHEMA_PATH.read_text(encoding="utf-8"))
+    with open(SCHEMA_PATH, encoding="utf-8") as file:
+        sys.stdout.write(file.read())
     return EXIT_OK
 
 

@@ -47,7 +47,6 @@ def table_width(asked: int | None, file: str | None) -> int:
     terminal and the report goes there; else a fixed width, so a report saved or piped reads the same on every
     machine and in every log."""
     import os
-    import shutil
 
     from auditor.report.fit import DEFAULT_WIDTH, MIN_WIDTH
 
@@ -57,7 +56,17 @@ def table_width(asked: int | None, file: str | None) -> int:
     if columns.isdigit() and int(columns) > 0:
         return max(int(columns), MIN_WIDTH)
     if file is None and sys.stdout.isatty():
-        return max(shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns, MIN_WIDTH)
+        # As shutil.get_terminal_size((DEFAULT_WIDTH, 24)) answers, without importing shutil (and bz2 and lzma).
+        try:
+            size = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            size = 0
+        if size <= 0:
+            try:
+                size = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            except (AttributeError, ValueError, OSError):
+                size = 0
+        return max(size or DEFAULT_WIDTH, MIN_WIDTH)
     return DEFAULT_WIDTH
 
 

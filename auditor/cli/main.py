@@ -9,9 +9,10 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from auditor import __version__
+
+TYPE_CHECKING = False  # not typing's: `auditor --version` imports nothing it does not need
 
 if TYPE_CHECKING:
     from auditor.cli.report_options import ReportArgs

@@ -4,6 +4,8 @@ check a value as it is parsed; and the command line as a report or an error may 
 from __future__ import annotations
 
 import argparse  # not lazy here: main() imports this module only for a command, which parses
+import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, NoReturn
 
@@ -161,6 +163,31 @@ examples:
   auditor probe dynamodb.eu-west-3.amazonaws.com --connect-to 127.0.0.1:8443 --ca-file test-root.pem"""
 
 
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size().columns (COLUMNS, else standard output's terminal, else 80), which argparse's help
+    formatter asks for: importing shutil (and the bz2 and lzma it imports) costs a few milliseconds of every
+    command's start-up, and argparse makes a formatter for each option added."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Help(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2 if width is None else width)
+
+
+class _RawHelp(_Help, argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs as written (their lines are laid out by hand)."""
+
+
 class Parsers(NamedTuple):
     """The parser of the command line, and those of the commands that need an action (`rules`, `report`): given
     alone, such a command prints its help."""
@@ -178,16 +205,20 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         return only is None or only == command
 
     class Parser(argparse.ArgumentParser):  # the subcommands' parsers are of this class too
+        def __init__(self, *args: Any, **kwargs: Any):
+            kwargs.setdefault("formatter_class", _Help)  # every parser's, so that none imports shutil
+            super().__init__(*args, **kwargs)
+
         def error(self, message: str) -> NoReturn:
             super().error(conceal(message, secrets))
 
-    parser = Parser(prog="auditor", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="auditor", description=DESCRIPTION, formatter_class=_RawHelp)
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     scan = commands.add_parser("scan", help="scan this machine, environments, trees or lockfiles",
                                description="Find AWS SDK/CLI installs and pins and judge them against the rule packs.",
-                               epilog=SCAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                               epilog=SCAN_EPILOG, formatter_class=_RawHelp)
     if wanted("scan"):
         scan.add_argument("targets", nargs="*", metavar="TARGET", help="directories or lockfiles (default: this machine)")
         scan.add_argument("--env-file", action="append", default=[], metavar="FILE",
@@ -297,7 +328,7 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
                                 description="Connect to each endpoint (TLS with SNI) and verify its certificate chain and "
                                             "name against each trust store alone: which TLS version, which chain, which "
                                             "anchor, or which failure and why. Uses the network; a scan never does.",
-                                epilog=PROBE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                epilog=PROBE_EPILOG, formatter_class=_RawHelp)
     if wanted("probe"):
         probe.add_argument("endpoints", nargs="*", metavar="HOST[:PORT]",
                            help="default: dynamodb.eu-west-3.amazonaws.com and streams.dynamodb.eu-west-3.amazonaws.com, port 443")
@@ -504,7 +535,7 @@ examples:
 
 
 def _add_report_parser(commands: argparse._SubParsersAction[Any], with_actions: bool) -> argparse.ArgumentParser:
-    raw = argparse.RawDescriptionHelpFormatter
+    raw = _RawHelp
     report: argparse.ArgumentParser = commands.add_parser(
         "report", help="render, merge, compare, sign or verify saved JSON reports",
         description="Work with saved JSON reports (auditor scan --format json -o FILE).", epilog=REPORT_EPILOG,

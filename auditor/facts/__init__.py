@@ -22,6 +22,11 @@ class Facts(Protocol):
 
 F = TypeVar("F", bound=Facts)
 
+# The details keys of a client's trust (auditor.facts.client_trust.ClientTrust.to_details): here, so that whether a
+# component is a client is known without defining the records of client trust (auditor truststore has none).
+CLIENT_TRUST_KEYS = ("trust_reasons", "certificate_validation", "trust_store", "trust_store_id", "trust_fallbacks",
+                     "also_runs_in", "trust_store_anchors", "proxy_ca_missing")
+
 
 def json_copy(value: Any) -> Any:
     """A fact's value as JSON data of its own: tuples as lists, containers copied."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.facts import CLIENT_TRUST_KEYS as CLIENT_TRUST_KEYS  # the keys to_details writes
+
 @dataclass(frozen=True)
 class MissingProxyCa:
     """A proxy in force for a client, and a CA added to the OS store (likely the proxy's interception CA) that the
@@ -62,7 +64,3 @@ class ClientTrust:
                    details.get("trust_store"), details.get("trust_store_id"), tuple(details.get("trust_fallbacks", ())),
                    tuple(details.get("also_runs_in", ())), tuple(anchors) if anchors is not None else None,
                    tuple(MissingProxyCa(**missing) for missing in details.get("proxy_ca_missing", ())))
-
-
-CLIENT_TRUST_KEYS = ("trust_reasons", "certificate_validation", "trust_store", "trust_store_id", "trust_fallbacks",
-                     "also_runs_in", "trust_store_anchors", "proxy_ca_missing")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 from auditor.model import Report
@@ -12,7 +12,7 @@ from auditor.report.json_text import to_json_data
 if TYPE_CHECKING:
     from auditor.report.view import ReportView
 
-SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "report.schema.json")  # not pathlib: start-up time
 SECTIONS = ("verdicts", "targets", "components", "findings", "errors")
 READS = frozenset(SECTIONS)
 
@@ -41,5 +41,6 @@ def _records(view: ReportView, section: str) -> Callable[[], Iterable[dict[str, 
 
 
 def schema() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    with open(SCHEMA_PATH, encoding="utf-8") as file:
+        loaded: dict[str, Any] = json.loads(file.read())
     return loaded

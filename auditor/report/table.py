@@ -7,12 +7,8 @@ them), so that a merge of thousands of hosts is written in memory bounded by one
 from __future__ import annotations
 
 import io
-from typing import IO, Callable, Collection, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import IO, TYPE_CHECKING, Callable, Collection, Iterable, Iterator, Mapping, Optional, Sequence
 
-from auditor.facts.client_trust import ClientTrust
-from auditor.facts.manifest import ManifestFacts
-from auditor.facts.package import PackageFacts
-from auditor.facts.setting import SettingFacts
 from auditor.facts.trust_store import TrustStoreFacts
 from auditor.model import Component, Report, Target
 from auditor.redact import redact
@@ -20,6 +16,10 @@ from auditor.report.common import not_scanned_note, plural, released_cell, where
 from auditor.report.escape import terminal, visible
 from auditor.report.fit import DEFAULT_WIDTH, measure, prose, shorten_middle, table_rows
 from auditor.report.view import ReportView, memory_view
+
+if TYPE_CHECKING:
+    from auditor.facts.client_trust import ClientTrust
+    from auditor.facts.package import PackageFacts
 
 READS = frozenset({"verdicts", "targets", "components", "findings", "errors"})
 Rows = Callable[[], Iterable[Sequence[object]]]
@@ -86,6 +86,8 @@ def write(view: ReportView, out: IO[str], width: int = DEFAULT_WIDTH) -> None:
                          "the tables below or --format json)", width), "")
     kinds = totals.kinds
     if kinds.get("python-package"):
+        from auditor.facts.package import PackageFacts  # a kind's facts imported when a table shows it: start-up time
+
         lines.table(["Components"], lambda: (_package_row(c, c.facts_as(PackageFacts)) for c in view.components({"python-package"})),
                     ["package", "version", "released (UTC)", "found by", "state", "location"], width, paths={5})
     elif not kinds.get("trust-store") and not kinds.get("probe") and not kinds.get("sdk-manifest"):
@@ -162,6 +164,8 @@ def _excluded_line(targets: Callable[[], Iterable[Target]], width: int) -> list[
 def _sdk_table(view: ReportView, width: int, lines: _Lines) -> None:
     """AWS SDKs of other languages: one row per file and trust source (the component its finding is on)."""
     def rows() -> Iterator[list[object]]:
+        from auditor.facts.manifest import ManifestFacts
+
         for c in view.components({"sdk-manifest"}):
             if (sdk := c.facts_as(ManifestFacts)).reported_with is not None:
                 continue
@@ -207,6 +211,8 @@ def _trust_tables(view: ReportView, width: int, lines: _Lines) -> None:
                 caps=[20, 50, 70], paths={1})
 
     def settings() -> Iterator[list[object]]:
+        from auditor.facts.setting import SettingFacts
+
         for c in view.components({"trust-config"}):
             f = c.facts_as(SettingFacts)
             yield [c.name + (f"={f.value}" if f.value is not None else ""), f.effect,

@@ -12,11 +12,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from json.encoder import encode_basestring
-from typing import Any, Callable, Collection, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Optional
 
-from auditor.model import SEVERITIES, ClientVerdict, Component, Finding, Report, RuleText, ScanError, Target
+from auditor.model import SEVERITIES, Component, Finding, Report, RuleText, ScanError, Target
 from auditor.report.json_text import to_json_data
-from auditor.report.fleet import Fleet, HostSummary, split_by_host
+
+if TYPE_CHECKING:
+    from auditor.model import ClientVerdict
+    from auditor.report.fleet import Fleet, HostSummary
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ class _MemoryView(ReportView):
         self.fleet = self._fleet() if len(report.run.get("merged") or ()) > 1 else None
 
     def _fleet(self) -> Fleet:
+        from auditor.report.fleet import Fleet, split_by_host  # a merged report's only: start-up time
+
         fleet = Fleet()
         labels = [s.get("host", "") for s in self.report.run["merged"]]
         sections = {name: self.data()[name] for name in ("verdicts", "targets", "components", "findings", "errors")}

@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from auditor.rule_data import rules_dir
+from auditor.rule_data import parsed_toml, rules_path
 
 if TYPE_CHECKING:
-    from cryptography.x509 import Certificate, Name
+    from pathlib import Path
 
-import tomli
+    from cryptography.x509 import Certificate, Name
 
 
 @dataclass(frozen=True)
 class Anchor:
+    """An ATS trust anchor as rules/anchors.toml describes it."""
+
     name: str
     sha256: str
     not_after: str  # UTC, ISO 8601
@@ -49,6 +51,8 @@ class ShippedCopy:
 
 @dataclass
 class AnchorCheck:
+    """Which anchors a store holds, valid, expired or distrusted, and the impostors of any."""
+
     certificates: int
     anchors: list[str] = field(default_factory=list)  # valid anchors present
     expired: list[str] = field(default_factory=list)
@@ -66,12 +70,13 @@ def _public_key_der(certificate: Certificate) -> bytes:
 def load_anchors(directory: str | Path | None = None) -> list[Anchor]:
     """The anchors as data: nothing is parsed, so a store that holds only exact copies needs no X.509 parser.
     Read once per rules folder: every archive and every scan's store book asks for them."""
-    return list(_anchors_in(str(directory or rules_dir())))
+    return list(_anchors_in(str(directory or rules_path())))
 
 
 @functools.lru_cache(maxsize=4)
 def _anchors_in(directory: str) -> tuple[Anchor, ...]:
-    data = tomli.loads((Path(directory) / "anchors.toml").read_text(encoding="utf-8"))
+    with open(os.path.join(directory, "anchors.toml"), encoding="utf-8") as file:
+        data = parsed_toml(file.read().encode("utf-8"))  # read as text: its line ends as they always were
     anchors = []
     for entry in data["anchors"]:
         subject = tuple((oid, value) for oid, value in entry["subject"])

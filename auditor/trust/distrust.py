@@ -38,6 +38,8 @@ def os_managed(path: str) -> bool:
 
 @dataclass
 class Distrust:
+    """The anchors this machine distrusts, each with where it says so."""
+
     anchors: dict[str, str] = field(default_factory=dict)  # anchor name -> where it is distrusted
     errors: list[ScanError] = field(default_factory=list)
 

@@ -24,6 +24,8 @@ MAX_FILE_ERRORS = 20  # per directory; the rest are counted in one entry
 
 @dataclass
 class Store:
+    """A trust store as read: its format, its certificates (DER), and what could not be read of it."""
+
     format: str  # pem | der | directory | jks | jceks | pkcs12
     certificates: list[bytes] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
-from auditor.facts import F, Facts
+from auditor.facts import CLIENT_TRUST_KEYS, F, Facts
 
 if TYPE_CHECKING:
     from auditor.facts.client_trust import ClientTrust
+    from auditor.model.verdicts import ClientVerdict as ClientVerdict, Reason as Reason, Verdict as Verdict
+else:
+    def __getattr__(name: str) -> Any:
+        """The records of auditor.model.verdicts, defined when first asked for (`from auditor.model import
+        ClientVerdict`): a store's report has no verdict. Hidden from mypy, which then checks every name imported
+        from here as it would without this."""
+        if name in ("ClientVerdict", "Reason", "Verdict"):
+            from auditor.model import verdicts
+
+            return getattr(verdicts, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SCHEMA_VERSION = "1.2"
 # 1.1 added `rules`, the text of each rule with findings (optional): a 1.0 report is a valid 1.1 one, and still read.
@@ -65,6 +76,8 @@ def finding_id(rule: str, component: str) -> str:
 
 @dataclass(frozen=True)
 class Target:
+    """What a scan was pointed at (or found to scan): a machine, an image, a tree, a lockfile, a store."""
+
     kind: str  # machine | image | environment | lockfile | tree | unreadable (named, but could not be read) …
     location: str
     details: dict = field(default_factory=dict)
@@ -73,6 +86,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Component:
+    """A thing found: a package, a trust store, a setting, the OS, a JVM …, with its typed facts and their JSON details."""
+
     kind: str  # python-package, later trust-store, os, java …
     name: str
     version: Optional[str]
@@ -108,11 +123,11 @@ class Component:
         saved report); None when it was not linked to any."""
         if self.trust is not None:
             return self.trust
-        from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
+        if self.details.keys().isdisjoint(CLIENT_TRUST_KEYS):
+            return None
+        from auditor.facts.client_trust import ClientTrust
 
-        if not self.details.keys().isdisjoint(CLIENT_TRUST_KEYS):
-            return ClientTrust.from_details(self.details)
-        return None
+        return ClientTrust.from_details(self.details)
 
     @functools.cached_property  # a hash of its fields, which never change: renderers ask for it again and again
     def id(self) -> str:
@@ -121,6 +136,8 @@ class Component:
 
 @dataclass(frozen=True)
 class Evidence:
+    """Why a finding was made: what the rule's source documents, or what the scan observed."""
+
     type: str  # "documented" (what the rule source says) or "observed" (what the scan saw)
     summary: str
     source: Optional[str] = None  # URL of a documented fact, or path of an observation
@@ -129,6 +146,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Finding:
+    """A rule's judgement of one component: its severity, title, evidence and remedy."""
+
     rule: str
     pack: str
     severity: str
@@ -161,50 +180,9 @@ class RuleText:
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """A component judged against a platform matrix (rules/os-matrix.toml, rules/java-matrix.toml)."""
-
-    status: str  # the band's status: supported, unsupported, verify (Java's TLS table also off_by_default)
-    label: str  # the component as a finding names it: "Mac OS X 10.4.11", "Java 1.4.2_11 (Oracle)"
-    note: str  # why, from the matrix
-    documented: Optional[str]  # the row's restatement of its source; None for a system the matrix does not name
-    observed: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One link of a client verdict's reason chain."""
-
-    kind: str  # one of REASON_KINDS
-    text: str
-
-
-@dataclass(frozen=True)
-class ClientVerdict:
-    """The answer for one client to "will it trust the ATS-served endpoint?" (auditor.checks.verdicts), with the
-    reasons in the order they were weighed and the findings that are their evidence."""
-
-    client: str  # the client's component id
-    label: str  # the client as a reader knows it: "botocore 1.34.22 in /usr/lib/google-cloud-sdk/lib/third_party"
-    answer: str  # one of ANSWERS
-    reasons: tuple[Reason, ...]
-    findings: tuple[str, ...] = ()  # the ids of the findings that are its evidence
-    host: Optional[str] = None  # set in a report merged from several hosts' reports
-
-    def __post_init__(self) -> None:
-        if self.answer not in ANSWERS:
-            raise ValueError(f"a verdict answers one of {', '.join(ANSWERS)}, not {self.answer!r}")
-        unknown = [r.kind for r in self.reasons if r.kind not in REASON_KINDS]
-        if unknown:
-            raise ValueError(f"a verdict's reasons are of the kinds {', '.join(REASON_KINDS)}, not {', '.join(unknown)}")
-
-    def chain(self) -> str:
-        """The reasons on one line: "rule: … · store: …"."""
-        return " · ".join(f"{r.kind}: {r.text}" for r in self.reasons)
-
-
-@dataclass(frozen=True)
 class ScanError:
+    """A part of a target that could not be scanned, and why."""
+
     location: str
     message: str
     target: Optional[str] = None
@@ -213,6 +191,8 @@ class ScanError:
 
 @dataclass
 class Report:
+    """Everything one run found and judged, as the JSON report publishes it (to_dict; from_dict reads one back)."""
+
     tool_version: str
     generated_at: str
     as_of: str
@@ -231,7 +211,7 @@ class Report:
         """An empty report stamped now; `as_of` (YYYY-MM-DD) defaults to today, UTC."""
         from auditor import __version__
 
-        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # not datetime: a short command's start-up pays for it
         return cls(__version__, now, as_of or now[:10], [p.describe() for p in packs], fail_on=fail_on,
                    run={"host": host_name() or "localhost"}, rules=[t for p in packs for t in p.rule_texts()])
 
@@ -380,6 +360,8 @@ def error_from_dict(data: dict[str, Any]) -> ScanError:
 
 
 def verdict_from_dict(data: dict[str, Any]) -> ClientVerdict:
+    from auditor.model.verdicts import ClientVerdict, Reason
+
     return ClientVerdict(data["client"], data["label"], data["answer"], tuple(Reason(**r) for r in data["reasons"]),
                          tuple(data.get("findings", ())), data.get("host"))
 
@@ -388,10 +370,21 @@ def _names(kind: type, first: tuple[str, ...] = (), leave_out: tuple[str, ...] =
     return first + tuple(f.name for f in dataclasses.fields(kind) if f.name not in leave_out)
 
 
-# The keys to_dict writes for each section's items, in its order.
+# The keys to_dict writes for each section's items, in its order (those of verdicts and their reasons added when first
+# needed: see _keys).
 _RECORD_KEYS = {"targets": _names(Target), "components": _names(Component, ("id",), ("facts", "trust")),
-                "findings": _names(Finding, ("id",)), "errors": _names(ScanError), "verdicts": _names(ClientVerdict),
-                "rules": _names(RuleText)}
+                "findings": _names(Finding, ("id",)), "errors": _names(ScanError), "rules": _names(RuleText),
+                "evidence": _names(Evidence)}
+
+
+def _keys(section: str) -> tuple[str, ...]:
+    keys = _RECORD_KEYS.get(section)
+    if keys is None:
+        from auditor.model.verdicts import ClientVerdict, Reason
+
+        _RECORD_KEYS.update(verdicts=_names(ClientVerdict), reasons=_names(Reason))
+        keys = _RECORD_KEYS[section]
+    return keys
 
 
 def saved_record(section: str, data: dict[str, Any], copy: bool = True) -> dict[str, Any]:
@@ -406,7 +399,6 @@ def saved_record(section: str, data: dict[str, Any], copy: bool = True) -> dict[
     return record
 
 
-_RECORD_KEYS.update(evidence=_names(Evidence), reasons=_names(Reason))
 _IN_ORDER: dict[tuple[str, tuple[str, ...]], bool] = {}  # whether the keys are in the model's order, per key tuple
 
 
@@ -414,7 +406,7 @@ def _record(section: str, data: dict[str, Any], copy: bool = False) -> dict[str,
     keys = tuple(data)
     in_order = _IN_ORDER.get((section, keys))
     if in_order is None:
-        model = [key for key in _RECORD_KEYS[section] if key in data]
+        model = [key for key in _keys(section) if key in data]
         in_order = list(keys) == model
         if len(_IN_ORDER) < 1024:
             _IN_ORDER[section, keys] = in_order
@@ -422,7 +414,7 @@ def _record(section: str, data: dict[str, Any], copy: bool = False) -> dict[str,
     if in_order and None not in values and {} not in values:  # as the auditor writes them: taken as they are
         return dict(data) if copy else data
     keep = section == "components"  # a component's version is written when null
-    return {key: data[key] for key in _RECORD_KEYS[section]
+    return {key: data[key] for key in _keys(section)
             if key in data and ((keep and key == "version") or (data[key] is not None and data[key] != {}))}
 
 
