@@ -100,7 +100,7 @@ def test_a_default_scan_reads_none_of_it(project):
 def test_s3_cloudfront_pack_judges_a_store_without_an_ats_anchor(tmp_path):
     """The 2021 S3/CloudFront pack reuses the store check: a bundle of a self-made CA gets its finding, citing the
     Knowledge Center article; the shipped ATS anchors get none."""
-    from auditor.checks.rules import rules_dir
+    from auditor.rule_data import rules_dir
     from conftest import run
 
     bundle = tmp_path / "corp-bundle.pem"

@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from auditor.checks.rules import load_packs, rules_dir
+from auditor.checks.rules import load_packs
+from auditor.rule_data import rules_dir
 from conftest import run
 
 PACKS = sorted(load_packs())

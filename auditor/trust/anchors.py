@@ -89,8 +89,9 @@ def shipped_copies(directory: str | Path | None = None) -> list[ShippedCopy]:
     """The shipped PEM copy of every anchor, each checked: ValueError when a copy is missing, holds anything but one
     certificate, or is not the certificate its SHA-256 names (a copy someone edited is never handed out)."""
     import base64
+    from pathlib import Path
 
-    folder = Path(directory or rules_dir())
+    folder = Path(directory or rules_path())
     copies = []
     for anchor in load_anchors(folder):
         path = folder / "anchors" / anchor.file
