@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import tomli
 
-from auditor import __version__
+from auditor.version import __version__
 from conftest import SDIST_LEFT_OUT_LINKS, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def test_the_wheel_holds_every_module_and_data_file(dist):
 
 def test_the_version_has_one_source(dist):
     project = tomli.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert "version" not in project and "version" in project["dynamic"]  # taken from auditor/__init__.py
+    assert "version" not in project and "version" in project["dynamic"]  # taken from auditor/version.py
     with zipfile.ZipFile(dist[1]) as wheel:
         metadata = email.parser.Parser().parsestr(wheel.read(f"auditor-{__version__}.dist-info/METADATA").decode())
     assert metadata["Version"] == __version__

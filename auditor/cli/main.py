@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from auditor import __version__
+from auditor.version import __version__
 
 TYPE_CHECKING = False  # not typing's: `auditor --version` imports nothing it does not need
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, NoReturn
 
-from auditor import __version__
+from auditor.version import __version__
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")  # --fail-on, most severe first
 DIFF_FORMATS = ("table", "json", "markdown")  # `report diff --format`

@@ -18,7 +18,7 @@ import ssl
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from auditor import __version__
+from auditor.version import __version__
 from auditor.trust.formats import read_store
 from auditor.fs import View
 from auditor.live_probe.connect import send_all

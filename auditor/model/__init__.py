@@ -209,7 +209,7 @@ class Report:
     @classmethod
     def start(cls, packs: list, fail_on: str, as_of: str) -> "Report":
         """An empty report stamped now; `as_of` (YYYY-MM-DD) defaults to today, UTC."""
-        from auditor import __version__
+        from auditor.version import __version__
 
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # not datetime: a short command's start-up pays for it
         return cls(__version__, now, as_of or now[:10], [p.describe() for p in packs], fail_on=fail_on,

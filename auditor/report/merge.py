@@ -215,7 +215,7 @@ class _Merge:
         spill.write("parts", [(host, part["targets"], part["components"], part["findings"])])
 
     def view(self, as_of: Optional[str], run: dict[str, Any]) -> ReportView:
-        from auditor import __version__
+        from auditor.version import __version__
 
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         totals = Totals(self.findings, self.waived, self.counts["expired"], self.counts["failing"], self.answers,
