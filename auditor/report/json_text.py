@@ -108,26 +108,15 @@ def _compiled(orjson: Any, value: Any, newline: str, text: Optional[Text]) -> Op
     pending = [value]
     while pending:  # one walk: the strings made text() and the numbers looked at
         container = pending.pop()
-        if type(container) is dict:
-            for key, item in container.items():
-                kind = type(item)
-                if kind is str:
-                    if text is not None:
-                        container[key] = text(item)
-                elif kind is dict or kind is list:
-                    pending.append(item)
-                elif kind is float:
-                    return None
-        else:
-            for n, item in enumerate(container):
-                kind = type(item)
-                if kind is str:
-                    if text is not None:
-                        container[n] = text(item)
-                elif kind is dict or kind is list:
-                    pending.append(item)
-                elif kind is float:
-                    return None
+        for key, item in (container.items() if type(container) is dict else enumerate(container)):
+            kind = type(item)
+            if kind is str:
+                if text is not None:
+                    container[key] = text(item)
+            elif kind is dict or kind is list:
+                pending.append(item)
+            elif kind is float:
+                return None
     try:
         data: bytes = orjson.dumps(value, option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
