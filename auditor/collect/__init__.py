@@ -70,6 +70,11 @@ class Collected:
         self.cli_v2.extend(other.cli_v2)
         self.sdk_clients.extend(other.sdk_clients)
 
+    def nothing_read(self, location: str) -> bool:
+        """Whether the file at `location` (a target named on the command line) gave nothing: no component, and an
+        error entry about the file itself."""
+        return not self.components and any(e.location == location for e in self.errors)
+
 
 @dataclass(frozen=True)
 class Origin:

@@ -13,18 +13,18 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
-
-from packageurl import PackageURL
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from auditor import names
 from auditor.collect import Collected
 from auditor.collect.python.lockfiles import MAX_PINS, lines_of, read_document, text_of
 from auditor.collect.sdks import MAX_SDK_PACKAGES, SdkRef, sdk_components
-from auditor.collect.sdks import dotnet, go, jvm, npm, php
 from auditor.facts.package import PackageFacts, Requirement
 from auditor.fs import View
 from auditor.model import Component, ScanError, Target
+
+if TYPE_CHECKING:
+    from packageurl import PackageURL
 
 # Names a tree walk reads as SBOMs (a file target is recognised by its content, whatever its name).
 SBOM_NAMES = frozenset({"bom.json", "sbom.json"})
@@ -54,6 +54,9 @@ class Sbom(Collected):
 
     target: Optional[Target] = None
     read: bool = False  # it is an SBOM of a format read (whatever it names): False when unreadable or not an SBOM
+
+    def nothing_read(self, location: str) -> bool:
+        return not self.read  # an SBOM may be read and name no AWS SDK, its problems error entries
 
 
 @dataclass
@@ -197,7 +200,7 @@ def _components(view: View, path: str, entries: list[_Entry], key: str, source: 
     for entry in entries:
         location = f"{where}#{_one_line(entry.ref or entry.purl)}"
         try:
-            purl = PackageURL.from_string(entry.purl)
+            purl = _parse_purl(entry.purl)
         except ValueError as exc:
             sbom.errors.append(ScanError(location, f"component {_one_line(entry.name or entry.ref) or '(unnamed)'}: "
                                                    f"malformed purl {entry.purl[:REF_CHARS]!r} ({_one_line(str(exc))}); "
@@ -236,9 +239,17 @@ def _components(view: View, path: str, entries: list[_Entry], key: str, source: 
     return sbom
 
 
+def _parse_purl(text: str) -> PackageURL:
+    from packageurl import PackageURL  # here: a scan of a tree without an SBOM never needs it
+
+    return PackageURL.from_string(text)
+
+
 def _sdk_ref(purl: PackageURL, version: Optional[str], location: str, line: Optional[int],
              stated: dict[str, str]) -> Optional[SdkRef]:
     """The SDK package a purl names, as its ecosystem's manifest reader would name it; None for another package."""
+    from auditor.collect.sdks import dotnet, go, jvm, npm, php
+
     namespace = purl.namespace or ""
     name = f"{namespace}/{purl.name}" if namespace else purl.name
     trust_from = ""

@@ -16,7 +16,6 @@ from auditor.collect.python.lockfiles import collect_lockfile, lockfile_format
 from auditor.collect.platform.openssl import (LIBRARY_GLOBS, SITE_LIBRARY_GLOBS, command_openssl, library_openssl, running_openssl,
                                      runtime_openssl)
 from auditor.collect.python.python_env import PathEntry, collect_environment, environment_path
-from auditor.collect.sbom import Sbom, collect_sbom
 from auditor.collect.sdks import manifest_format, scan_manifests
 from auditor.collect.tree import SKIP_DIRS, VENDORED_PACKAGES, Environment, Exclusion, WalkLimits, venv_site_dirs, walk
 from auditor.collect.config.trust_config import collect_trust_config
@@ -25,7 +24,6 @@ from auditor.fs import FsError, View, shown
 from auditor.model import Component, Report, ScanError, Target, host_name
 from auditor.checks.rules import Pack, ReleaseDates, evaluate, judges_databases, release_dates_in_use
 from auditor.checks.verdicts import judge as judge_clients
-from auditor.trust.db_bundles import read_db_bundle
 from auditor.trust.packaged import packaged_trust
 
 if TYPE_CHECKING:
@@ -260,10 +258,7 @@ def _scan_target(path: str, scan: _Scan, found: Collected, *, inside: View | Non
     result = _scan_file(view, file, location, scan)
     found.extend(result)
     _stamped(found, location)
-    if isinstance(result, Sbom):
-        unread = not result.read  # an SBOM may be read and name no AWS SDK, its problems error entries
-    else:
-        unread = not result.components and any(e.location == view.display(file) for e in result.errors)
+    unread = result.nothing_read(view.display(file))
     return location, next(e.message for e in result.errors if e.location == view.display(file)) if unread else None
 
 
@@ -345,6 +340,8 @@ def _scan_tree(view: View, start: str, location: str, scan: _Scan, collected: Co
         collected.extend(collect_trust_config(view, source, location, label, scan.databases))
 
     def bundle_in(path: str) -> None:
+        from auditor.trust.db_bundles import read_db_bundle
+
         collected.extend(read_db_bundle(view, path, location))
 
     discovery = walk(view, start, scan.progress, settings_in if read_code else None, limits, skip, skip_names,
@@ -388,8 +385,10 @@ def _json_object(view: View, file: str) -> bool:
 
 
 def _add_sbom(view: View, file: str, target: str, scan: _Scan, shown_otherwise: frozenset[tuple[str, str, str | None]],
-              *, searched: bool = False, on_system: bool = False) -> Sbom:
+              *, searched: bool = False, on_system: bool = False) -> Collected:
     """An SBOM read into the report's targets; its components. `shown_otherwise`: packages the scan found another way."""
+    from auditor.collect.sbom import collect_sbom
+
     sbom = collect_sbom(view, file, target, scan.watched, on_system, shown_otherwise)
     assert sbom.target is not None
     if searched:
