@@ -84,6 +84,7 @@ def scan(*targets: PathLike, root: PathLike | None = None, image: str | None = N
         raise UsageError("image and root each name the system to scan: give one")
     if platform is not None and image is None:
         raise UsageError("platform chooses the image of a multi-platform image")
+    severity, date = _severity(fail_on), _date(as_of)  # every argument checked before an image is opened
     chosen = select_packs(packs)
     accepted = _load_waivers(waivers)
     environ = _environment(env, env_files)
@@ -92,7 +93,7 @@ def scan(*targets: PathLike, root: PathLike | None = None, image: str | None = N
     if image is not None:
         opened, view = open_image(image, platform)
     try:
-        report = run(ScanOptions(paths, chosen, fail_on=_severity(fail_on), as_of=_date(as_of), progress=progress,
+        report = run(ScanOptions(paths, chosen, fail_on=severity, as_of=date, progress=progress,
                                  environ=environ, root=root_path, runtime=runtime, probe=plan, image=opened,
                                  image_view=view, exclude=tuple(exclude)))
     except NothingScanned as exc:
@@ -138,7 +139,7 @@ def probe(options: ProbeOptions = ProbeOptions(), *, ca_files: Iterable[PathLike
     from auditor.live_probe import TrustStore
     from auditor.runs.probe import StoreToProbe, machine_local_cas, machine_stores, probe_report
 
-    plan = probe_plan(options)
+    plan, severity = probe_plan(options), _severity(fail_on)  # checked before any store is loaded
     named = ([(os.fspath(p), os.path.isfile, "ca file", None) for p in ca_files]
              + [(os.fspath(p), os.path.isdir, "ca directory", None) for p in ca_dirs]
              + [(os.fspath(p), os.path.isfile, "truststore", password) for p in truststores])
@@ -151,7 +152,7 @@ def probe(options: ProbeOptions = ProbeOptions(), *, ca_files: Iterable[PathLike
         raise AuditorError("no trust store found on this machine: name a CA file, a CA directory or a keystore to probe with")
     chosen = select_packs(packs)
     accepted = _load_waivers(waivers)
-    report = probe_report(list(plan.endpoints), stores, chosen, _severity(fail_on), connect_to=plan.connect_to,
+    report = probe_report(list(plan.endpoints), stores, chosen, severity, connect_to=plan.connect_to,
                           settings=plan.settings, workers=plan.workers, deadline=plan.deadline,
                           local_cas=machine_local_cas())
     _waive(report, accepted, None)
