@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
+
+from auditor.records import record
+
 
 if TYPE_CHECKING:
     from auditor.checks.rules import Pack
@@ -42,7 +44,7 @@ class IncompleteScan(AuditorError):
         self.report = report
 
 
-@dataclass(frozen=True)
+@record
 class ProbeOptions:
     """How to probe: endpoints as "HOST" or "HOST:PORT" (default: the DynamoDB eu-west-3 endpoints), seconds per
     phase (default 5), further attempts after a network failure (0), probes at a time (16), seconds for the whole

@@ -12,7 +12,9 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+
+from auditor.records import mutable_record
+
 
 OUTPUT_CAP = 64 * 1024  # each of these programs prints a few lines
 
@@ -27,7 +29,7 @@ class TimedOut(RunFailed):
         self.seconds = seconds
 
 
-@dataclass
+@mutable_record
 class Ran:
     out: str
     err: str  # "" when standard error was merged into `out`

@@ -14,7 +14,6 @@ pytest: TARGETS maps a name to a callable taking bytes.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import os
@@ -22,6 +21,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
+from auditor import records
 from auditor.collect import Collected
 from auditor.collect.python.lockfiles import collect_lockfile, lockfile_format
 from auditor.collect.python.python_env import collect_environment, environment_path
@@ -109,7 +109,7 @@ def check(collected: Collected, root: str, line_counts: dict[str, int]) -> None:
     if not _judging:
         _judging.append((select_packs([]), ReleaseDates.load()))
     packs, dates = _judging[0]
-    components = [dataclasses.replace(c, released=dates.released(c.name, c.version)) if c.version else c
+    components = [records.replace(c, released=dates.released(c.name, c.version)) if c.version else c
                   for c in collected.components]
     report = Report.start(packs, "high", "2026-11-28")
     report.components, report.errors = components, collected.errors

@@ -4,10 +4,10 @@ finding waived and one waiver expired (as the waiver file would mark them)."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
+from auditor import records
 from auditor.cli.parser import shown_command_line
 from auditor.collect.config.environ import load_env_files
 from auditor.checks.rules import select_packs
@@ -38,6 +38,6 @@ def realistic_report(workdir: Path, extra_targets=()):
     lockfile = {c.id for c in report.components if c.location == targets[3]}
     waive = next(f for f in report.findings if f.severity == "high" and f.component in lockfile)
     expire = next(f for f in report.findings if f.severity == "high" and f.component.startswith("trust-config:"))
-    report.findings = [dataclasses.replace(f, waived=True, waiver=ACTIVE_WAIVER) if f is waive else
-                       dataclasses.replace(f, waiver=EXPIRED_WAIVER) if f is expire else f for f in report.findings]
+    report.findings = [records.replace(f, waived=True, waiver=ACTIVE_WAIVER) if f is waive else
+                       records.replace(f, waiver=EXPIRED_WAIVER) if f is expire else f for f in report.findings]
     return report

@@ -1,12 +1,12 @@
 """Typed facts (auditor/facts/): a trust store's, a probe's and a client's trust's JSON details are produced from
 their typed facts, no later stage edits them, and a saved report's details read back into the same typed facts."""
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from auditor import records
 from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
 from auditor.facts.probe import PROBE_RESULT_FIELDS, ProbeFacts, ProbeLinks
 from auditor.facts.trust_store import StoreLinks, TrustStoreFacts
@@ -125,7 +125,7 @@ def test_every_recorded_store_round_trips_key_for_key(path):
 def test_facts_are_frozen_and_a_component_made_from_them_has_their_details():
     facts = TrustStoreFacts(StoreLinks(roles=("OS bundle",), users=("botocore",)), AS_OF, "pem", 2,
                             ("Amazon Root CA 1",), "debian", expired=("Starfield Class 2",))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(records.FrozenInstanceError):
         facts.format = "missing"  # type: ignore[misc]
     component = Component("trust-store", "ca-certificates.crt", None, "/etc/ssl/certs/ca-certificates.crt",
                           "trust store", "/", facts=facts)
@@ -133,13 +133,13 @@ def test_facts_are_frozen_and_a_component_made_from_them_has_their_details():
                                  "certificates": 2, "anchors": ["Amazon Root CA 1"], "expired": ["Starfield Class 2"],
                                  "distrusted": [], "impostors": [], "remedy": "debian"}
     # The facts do not take part in a component's equality or its id: a saved report's component is the same one.
-    bare = dataclasses.replace(component, facts=None)
+    bare = records.replace(component, facts=None)
     assert bare == component and bare.id == component.id
     assert "facts" not in Report("0", "now", AS_OF, [], components=[component]).to_dict()["components"][0]
 
 
 def test_a_probe_component_is_made_from_its_facts_with_the_result_s_fields_in_order():
-    assert PROBE_RESULT_FIELDS == tuple(f.name for f in dataclasses.fields(ProbeResult))
+    assert PROBE_RESULT_FIELDS == tuple(f.name for f in records.fields(ProbeResult))
     result = ProbeResult("dynamodb.us-east-1.amazonaws.com", 443, "/etc/ssl/certs/ca-certificates.crt", "pem", 140,
                          users=("botocore 1.35.0 in .venv",), failure="untrusted-root", detail="no anchor for the chain",
                          tls_version="TLSv1.3", timings_ms={"dns": 1.5, "connect": 2.0},

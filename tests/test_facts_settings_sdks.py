@@ -2,13 +2,13 @@
 once from its complete facts, the trust stage adds its links through explicit fields (a client's `ClientTrust`, an
 SDK's `store_not_found`), and a saved report's details read back into the same facts."""
 
-import dataclasses
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from auditor import records
 from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.setting import SettingFacts
@@ -83,7 +83,7 @@ def _assert_saved_reads_back(components: list[Component], data: dict) -> None:
         back = saved[component.id].facts_as(ManifestFacts)
         assert back.to_details() == component.facts.to_details()
         # The trust stage's note is read as part of the note: the rest is the same fact.
-        assert back == dataclasses.replace(component.facts, trust_note=component.facts.note, store_not_found=None)
+        assert back == records.replace(component.facts, trust_note=component.facts.note, store_not_found=None)
 
 
 def test_settings_shared_by_several_contexts_are_made_once_complete(monkeypatch, tmp_path):
@@ -183,7 +183,7 @@ def test_setting_facts_are_frozen_and_give_today_s_key_order():
     facts = SettingFacts("AWS_CA_BUNDLE", "custom-bundle", "config file", "/home/app/.aws/config:2: ca_bundle = x", "x",
                          read_by="botocore", set_for=("systemd unit a.service",), points_to_os_store=False,
                          set_for_last=True)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(records.FrozenInstanceError):
         facts.value = "y"  # type: ignore[misc]
     trust = ClientTrust(("named by ca_bundle",), True, "/x", "trust-store:x@?:0")
     assert list(facts.details_with(trust)) == ["setting", "effect", "read_by", "statement", "found_in", "value",

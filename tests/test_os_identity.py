@@ -1,7 +1,6 @@
 """OS identity from the files each system has (tests/fixtures/os-roots, see its PROVENANCE.md), the platform
 matrix (rules/os-matrix.toml) through the os-matrix check, the running Windows, and hostile files."""
 
-import dataclasses
 import os
 import platform
 import shutil
@@ -12,6 +11,7 @@ from types import SimpleNamespace
 import jsonschema
 import pytest
 
+from auditor import records
 from auditor.checks.matrices import judge_os as judge, version_key
 from auditor.collect import Collected
 from auditor.collect.platform.os_identity import CAP, read_os_identity, running_windows_identity
@@ -227,7 +227,7 @@ def test_a_system_the_matrix_does_not_name_is_verify_with_a_pointer_to_its_trust
     assert "does not name this system" in finding.evidence[2].summary
     assert "no trust store of this system was read" in finding.evidence[3].summary
     store = "trust-store:/etc/ssl/certs/ca-certificates.crt@?:0123456789ab"
-    linked = dataclasses.replace(alpine, details={**alpine.details, "trust_store_id": store, "trust_store": "/etc/ssl/cert.pem"})
+    linked = records.replace(alpine, details={**alpine.details, "trust_store_id": store, "trust_store": "/etc/ssl/cert.pem"})
     assert judged(pack, linked).evidence[3].summary == (f"the system's trust store decides: /etc/ssl/cert.pem (component {store}); "
                                                         "see that store's findings")
 
@@ -247,7 +247,7 @@ def test_an_unknown_version_is_verify_unless_every_version_is_supported(tmp_path
     (root / "etc" / "debian_version").write_text("trixie/sid\n")
     sid = judged(pack, identify(root)[0])
     assert (sid.severity, sid.title) == ("low", "Debian GNU/Linux (version unknown): verify that it trusts ATS-issued certificates")
-    amazon = dataclasses.replace(identify(ROOTS / "amzn-2")[0], version=None)
+    amazon = records.replace(identify(ROOTS / "amzn-2")[0], version=None)
     assert judged(pack, amazon).severity == "info"
 
 

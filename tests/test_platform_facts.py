@@ -2,7 +2,6 @@
 OpenSSL build's JSON details are produced from the facts its collector made, no later stage edits them (the trust
 stage only adds the client's trust keys after them), and a saved report's details read back into the same facts."""
 
-import dataclasses
 import json
 import shutil
 import ssl
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor import records
 from auditor.checks.rules import ReleaseDates, evaluate, load_packs
 from auditor.collect.platform import openssl
 from auditor.facts.client_trust import CLIENT_TRUST_KEYS
@@ -151,7 +151,7 @@ def test_the_openssl_command_s_version_is_its_only_fact(tmp_path):
 def test_facts_are_frozen_and_an_empty_value_is_no_value():
     facts = OsFacts(name="Ubuntu", pretty_name="", codename="jammy", read="ID=ubuntu, VERSION_ID=22.04")
     assert facts.pretty_name is None
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(records.FrozenInstanceError):
         facts.name = "Debian"  # type: ignore[misc]
     assert list(facts.to_details()) == ["name", "codename", "read"]
     assert OsFacts.from_details(facts.to_details()) == facts

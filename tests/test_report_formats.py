@@ -3,7 +3,6 @@ repo's fixtures, a waived finding, an expired waiver, a file that could not be p
 directory name is hostile. Each output is parsed back and checked against the report model."""
 
 import csv
-import dataclasses
 import hashlib
 import io
 import json
@@ -16,6 +15,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
+from auditor import records
 from auditor.report import FORMATS, render
 from auditor.report.csv_report import COLUMNS
 from conftest import CA_VARIABLES, ENVS, run
@@ -44,7 +44,7 @@ def report(tmp_path_factory):
         scanned = realistic_report(work, [project / "requirements.txt"])
     # A remediation that quotes a URL with credentials: no format may print them.
     first = scanned.findings[0]
-    scanned.findings[0] = dataclasses.replace(
+    scanned.findings[0] = records.replace(
         first, remediation=first.remediation + f" Runbook: https://ops:{SECRET}@wiki.example/ats?token={SECRET}")
     return scanned
 
@@ -256,7 +256,7 @@ def test_sarif_invocation_reports_scan_errors(report, outputs):
 
 def test_sarif_of_a_report_whose_pack_this_install_lacks(report, sarif_schema):
     """A report made with another version's packs: rules are described from what its findings carry."""
-    foreign = dataclasses.replace(report, findings=[dataclasses.replace(f, pack="retired-pack") for f in report.findings])
+    foreign = records.replace(report, findings=[records.replace(f, pack="retired-pack") for f in report.findings])
     data = json.loads(render(foreign, "sarif"))
     validate_sarif(data, sarif_schema)
     rule = next(r for r in data["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "ats-python-sdk-before-cutoff")

@@ -86,7 +86,9 @@ def test_a_long_target_list_is_summarised_on_the_header_line(tmp_path):
         lines = _lines(run("scan", "-q", "--width", str(width), top).out)
         assert max(map(len, lines)) <= width
         header = " ".join(line.strip() for line in lines[1:lines.index(next(x for x in lines if x.startswith("findings:")))])
-        assert header.startswith(f"targets: tree {top}, 50 lockfiles") and header.endswith("(--format json lists them all)")
+        unwrapped = "".join(header.split())  # a long temporary path may be broken at any of its "/"
+        assert unwrapped.startswith("".join(f"targets: tree {top}, 50 lockfiles".split()))
+        assert header.endswith("(--format json lists them all)")
         assert header.count("poetry.lock") <= 1  # one named at most, not fifty
     # A short list is shown whole.
     assert _lines(run("scan", "-q", "--width", "200", OLD).out)[1] == f"targets: environment {OLD}, tree {OLD}"

@@ -188,12 +188,12 @@ def test_a_proxy_that_intercepts_with_a_ca_the_store_lacks_makes_a_current_sdk_n
 
 
 def test_validation_off_is_at_risk_and_a_failed_probe_of_its_store_is_no():
-    import dataclasses
+    from auditor import records
 
     from auditor.facts.probe import ProbeFacts, ProbeLinks
 
     client, store = _client_with_store(["Amazon Root CA 1"])
-    off = dataclasses.replace(client, trust=dataclasses.replace(client.trust, validation=False,
+    off = records.replace(client, trust=records.replace(client.trust, validation=False,
                                                                 reasons=("AWS_CA_BUNDLE is unset", "verify=False in app.py")))
     (verdict,) = judge([off, store], [], [])
     assert verdict.answer == "at risk" and "verify=False in app.py" in verdict.reasons[-1].text

@@ -4,7 +4,6 @@ stands, as a Verdict the os-matrix and java-matrix checks turn into findings."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from auditor.collect.platform.java import JavaVersion, parse_java_version
@@ -12,6 +11,7 @@ from auditor.facts.client_trust import ClientTrust
 from auditor.facts.java import JavaFacts
 from auditor.facts.operating_system import OsFacts
 from auditor.model import Component, Verdict
+from auditor.records import replace
 
 
 def judge_os(matrix: dict[str, Any], component: Component) -> Verdict:

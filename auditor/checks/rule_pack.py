@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Optional, Union, overload
 
 from auditor.model import SEVERITIES, RuleText
+from auditor.records import field, record
 from auditor.rule_data import parsed_toml
 
 
@@ -22,7 +21,10 @@ class RulesError(Exception):
     """A rule pack that cannot be used (the message names the file and line), or a pack asked for that is not there."""
 
 
+TYPE_CHECKING = False  # not typing's: start-up (typing costs every command about 4 ms)
+
 if TYPE_CHECKING:  # annotations only: building these at run time costs start-up time
+    from typing import Any, Callable, Literal, Mapping, Optional, Union, overload
     Text = Union[str, Mapping[str, str]]  # one text, or a table of texts keyed by outcome, package, platform …
     # The text parameters a check requires (Check.required): set on every rule of that check once it is loaded.
     Parameter = Literal["cutoff", "minimum", "capability", "effect", "matrix", "table", "status", "cas"]
@@ -53,7 +55,7 @@ COMMON_KEYS = {
 COMMON_REQUIRED = ("id", "check", "severity", "title", "documented", "remediation", "references")
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     """What a check reads from its rules: its own parameters, and the `<status>_severity` keys it knows, each
     with its meaning. `outcomes`: the keys its `title` table must have (None: a plain title); `remedies` the
@@ -134,7 +136,7 @@ _COMMON_TYPES = {"id": "text", "check": "text", "documented": "text", "reference
                  "applies_to": "texts"}
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """One `[[rules]]` table, checked: the check's parameters are set when the check requires them."""
 
@@ -169,11 +171,12 @@ class Rule:
     new_cas: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
 
-    @overload
-    def severity_of(self, status: str) -> Optional[str]: ...
+    if TYPE_CHECKING:
+        @overload
+        def severity_of(self, status: str) -> Optional[str]: ...
 
-    @overload
-    def severity_of(self, status: str, default: str) -> str: ...
+        @overload
+        def severity_of(self, status: str, default: str) -> str: ...
 
     def severity_of(self, status: str, default: Optional[str] = None) -> Optional[str]:
         """The `<status>_severity` of the rule, else `default`."""
@@ -222,7 +225,7 @@ class Rule:
         return RuleText(pack, self.id, self.severity, self.summary(), self.documented, remediation, self.references)
 
 
-@dataclass(frozen=True)
+@record
 class Pack:
     """A rule pack as loaded and checked: its [pack] table, its rules, and the SHA-256 of its file."""
 

@@ -15,7 +15,6 @@ verdict names the ids of the findings its reasons rest on."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from auditor.checks.rule_pack import Pack, Rule
@@ -27,6 +26,7 @@ from auditor.facts.package import PackageFacts
 from auditor.facts.probe import ProbeFacts
 from auditor.facts.trust_store import TrustStoreFacts
 from auditor.model import ClientVerdict, Component, Finding, Reason
+from auditor.records import field, mutable_record
 
 # The AWS SDK for Python and the AWS CLI: the Python packages that are clients of their own.
 PYTHON_CLIENTS = frozenset({"boto", "boto3", "botocore", "awscli"})
@@ -40,7 +40,7 @@ _TRUST_FROM = {"os": "the operating system's CA store", "jvm": "the JVM's trust 
                "node": "the Node.js runtime's built-in roots", "bundled": "the CA bundle the SDK ships"}
 
 
-@dataclass
+@mutable_record
 class _Case:
     """What is known of one client while it is judged: its reasons, and what each piece of evidence comes to."""
 

@@ -12,17 +12,17 @@ waiver that matches nothing is a finding too (waiver-stale), whatever its date.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cached_property
 from typing import Any, Optional
 
+from auditor import records
 from auditor.inputs import read_text_input
 from auditor.checks.location_glob import PathGlob
 from auditor.model import Component, Report
+from auditor.records import record
 
 import tomli
 
@@ -35,7 +35,7 @@ class WaiverError(Exception):
     """A waiver file that cannot be used; the message names the file and line."""
 
 
-@dataclass(frozen=True)
+@record
 class Waiver:
     rule: str
     reason: str
@@ -195,7 +195,7 @@ class WaiverBook:
             if chosen is not None and not active:
                 self.expired_on[chosen] = as_of
             waiver = None if chosen is None else self.waivers[chosen].describe("active" if active else "expired")
-            findings.append(dataclasses.replace(finding, waived=bool(active), waiver=waiver))
+            findings.append(records.replace(finding, waived=bool(active), waiver=waiver))
         report.findings = findings
 
     def components(self) -> list[Component]:

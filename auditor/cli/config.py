@@ -18,11 +18,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Optional
 
 from auditor.cli.options import OptionsError
 
+TYPE_CHECKING = False  # not typing's: start-up (typing costs every command about 4 ms)
+
 if TYPE_CHECKING:
+    from typing import Any, Optional
     import argparse
 
 CONFIG_NAME = "auditor.toml"
@@ -55,7 +57,7 @@ class ConfigError(OptionsError):
     """A configuration that cannot be used: one line naming the file (and line) and the key."""
 
 
-# Plain classes, not NamedTuples: each NamedTuple class costs about half a millisecond of start-up (options.py).
+# Plain classes: each record or NamedTuple class costs some start-up time (auditor.records).
 class Source:
     """Where a value in force came from: 'default', 'flag', or a configuration file and its line (None: the key
     was found in the file but not on a line of its own, as in an inline table)."""
@@ -71,7 +73,8 @@ class Source:
         return f"{self.file}:{self.line}" if self.line else str(self.file)
 
 
-Values = dict[str, tuple[Any, Optional[int]]]  # key: (checked value, its line)
+if TYPE_CHECKING:
+    Values = dict[str, tuple[Any, Optional[int]]]  # key: (checked value, its line)
 
 
 class Config:

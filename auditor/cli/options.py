@@ -1,18 +1,21 @@
 """What each command was asked, as one typed value built from the parsed command line in one place
 (`command_options`); the commands take these values, and nothing is added to argparse's Namespace.
 
-The values are NamedTuples, immutable and typed like frozen dataclasses: a frozen dataclass costs some twenty times
-as much to define (about 2 ms each on CPython 3.11), which `auditor truststore`'s start-up would pay. Even so each
-costs about half a millisecond: those of `auditor report`'s actions are defined in auditor.cli.report_options, only
-when such an action runs.
+The values are frozen records (auditor.records); those of `auditor report`'s actions are defined in
+auditor.cli.report_options, only when such an action runs.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Union
+from auditor.records import record, replace
+
+
+
+TYPE_CHECKING = False  # not typing's: start-up
 
 if TYPE_CHECKING:
     import argparse
+    from typing import Union
 
     from auditor.checks.waivers import Waiver
 
@@ -31,7 +34,8 @@ class WaiversAsked:
         self.label, self.in_config = label, in_config
 
 
-class Output(NamedTuple):
+@record
+class Output:
     """Where and how a command's report is written (see emit)."""
 
     format: str
@@ -42,7 +46,8 @@ class Output(NamedTuple):
     width: int | None  # --width; None: see emit.table_width
 
 
-class ProbeRun(NamedTuple):
+@record
+class ProbeRun:
     """How a probe run goes, for `probe` and `scan --probe`; None: not given, the default applies."""
 
     connect_to: str | None
@@ -59,7 +64,8 @@ class ProbeRun(NamedTuple):
         return [option for option, value in values if value not in (None, False)]
 
 
-class ScanArgs(NamedTuple):
+@record
+class ScanArgs:
     targets: tuple[str, ...]
     env_files: tuple[str, ...]
     root: str | None
@@ -78,7 +84,8 @@ class ScanArgs(NamedTuple):
     exclude: tuple[str, ...] = ()  # --exclude patterns: what a DIR target's walk leaves out
 
 
-class TruststoreArgs(NamedTuple):
+@record
+class TruststoreArgs:
     stores: tuple[str, ...]
     storepass: str | None  # a secret: never shown (see __repr__)
     storepass_env: str | None
@@ -91,7 +98,8 @@ class TruststoreArgs(NamedTuple):
         return _without_storepass(self)
 
 
-class ProbeArgs(NamedTuple):
+@record
+class ProbeArgs:
     endpoints: tuple[str, ...]
     ca_files: tuple[str, ...]
     ca_dirs: tuple[str, ...]
@@ -108,11 +116,12 @@ class ProbeArgs(NamedTuple):
 
 
 def _without_storepass(args: TruststoreArgs | ProbeArgs) -> str:
-    shown = args._replace(storepass=None if args.storepass is None else "***")
-    return f"{type(args).__name__}({', '.join(f'{name}={value!r}' for name, value in zip(shown._fields, shown))})"
+    shown = replace(args, storepass=None if args.storepass is None else "***")
+    return f"{type(args).__name__}({', '.join(f'{name}={value!r}' for name, value in vars(shown).items())})"
 
 
-class FixArgs(NamedTuple):
+@record
+class FixArgs:
     targets: tuple[str, ...]
     apply: bool
     to: str
@@ -124,32 +133,38 @@ class FixArgs(NamedTuple):
     format: str
 
 
-class RulesListArgs(NamedTuple):
+@record
+class RulesListArgs:
     pass
 
 
-class RulesShowArgs(NamedTuple):
+@record
+class RulesShowArgs:
     pack: str
     format: str  # text | json
 
 
-class RulesRefreshArgs(NamedTuple):
+@record
+class RulesRefreshArgs:
     output: str | None  # None: the table in use
     timeout: float
 
 
-class SchemaArgs(NamedTuple):
+@record
+class SchemaArgs:
     pass
 
 
-class ConfigArgs(NamedTuple):
+@record
+class ConfigArgs:
     format: str  # text | json
     config: str | None
     no_config: bool
     command_line: tuple[str, ...]  # a command line whose settings are shown; empty: every command's, without flags
 
 
-class ActionMissing(NamedTuple):
+@record
+class ActionMissing:
     """No command, or `rules` or `report` without its action: the help is printed and the exit code is 2."""
 
     command: str | None

@@ -6,10 +6,15 @@ from __future__ import annotations
 import argparse  # not lazy here: main() imports this module only for a command, which parses
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, NoReturn
 
+from auditor.records import record
 from auditor.version import __version__
+
+TYPE_CHECKING = False  # not typing's: start-up
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, NoReturn
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")  # --fail-on, most severe first
 DIFF_FORMATS = ("table", "json", "markdown")  # `report diff --format`
@@ -188,7 +193,8 @@ class _RawHelp(_Help, argparse.RawDescriptionHelpFormatter):
     """Descriptions and epilogs as written (their lines are laid out by hand)."""
 
 
-class Parsers(NamedTuple):
+@record
+class Parsers:
     """The parser of the command line, and those of the commands that need an action (`rules`, `report`): given
     alone, such a command prints its help."""
 
@@ -267,7 +273,7 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
 
     fix = commands.add_parser("fix", help="fix what a scan finds: raise AWS pins, add the ATS anchors to bundles (dry run)",
                               description=FIX_DESCRIPTION,
-                              epilog=FIX_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              epilog=FIX_EPILOG, formatter_class=_RawHelp)
     if wanted("fix"):
         fix.add_argument("targets", nargs="+", metavar="TARGET", help="directories or lockfiles, as for auditor scan")
         fix.add_argument("--apply", action="store_true",
@@ -349,7 +355,7 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
                                  description="Show each command's settings (fail-on, packs, waivers, as-of, exclude, format, "
                                              "output) and where each came from: default, a configuration file and "
                                              "its line, or a flag. Its own options come before COMMAND.",
-                                 epilog=CONFIG_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                 epilog=CONFIG_EPILOG, formatter_class=_RawHelp)
     if wanted("config"):
         config.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
         _add_config_options(config)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from auditor.cli.emit import EXIT_FINDINGS, EXIT_OK, emit, fail, table_width
-from auditor.cli.report_options import DiffArgs, KeygenArgs, MergeArgs, RenderArgs, ReportArgs, SignArgs, VerifyArgs
+from auditor.cli.report_options import DiffArgs, KeygenArgs, MergeArgs, RenderArgs, SignArgs, VerifyArgs
 from auditor.report.saved import SavedReportError
 from auditor.report.signing import SigningError
+
+if TYPE_CHECKING:
+    from auditor.cli.report_options import ReportArgs
 
 
 def run(args: ReportArgs) -> int:

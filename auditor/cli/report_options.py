@@ -3,29 +3,34 @@ a report action runs, so that no other command's start-up pays for their classes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Union
-
 from auditor.cli.options import ActionMissing, Output, WaiversAsked, command_output, load_waivers
+from auditor.records import record
+
+TYPE_CHECKING = False  # not typing's: start-up
 
 if TYPE_CHECKING:
     import argparse
+    from typing import Union
 
 
-class RenderArgs(NamedTuple):
+@record
+class RenderArgs:
     report: str
     as_of: str | None
     fail_on: str | None  # None: the saved report's own
     output: Output
 
 
-class MergeArgs(NamedTuple):
+@record
+class MergeArgs:
     reports: tuple[str, ...]
     as_of: str | None
     fail_on: str | None
     output: Output
 
 
-class DiffArgs(NamedTuple):
+@record
+class DiffArgs:
     before: str
     after: str
     format: str
@@ -34,26 +39,30 @@ class DiffArgs(NamedTuple):
     width: int | None
 
 
-class KeygenArgs(NamedTuple):
+@record
+class KeygenArgs:
     private: str
     public: str
     passphrase_env: str | None
 
 
-class SignArgs(NamedTuple):
+@record
+class SignArgs:
     report: str
     key: str
     output: str | None  # None: REPORT.sig
     passphrase_env: str | None
 
 
-class VerifyArgs(NamedTuple):
+@record
+class VerifyArgs:
     report: str
     signature: str
     public_key: str
 
 
-ReportArgs = Union[RenderArgs, MergeArgs, DiffArgs, KeygenArgs, SignArgs, VerifyArgs]
+if TYPE_CHECKING:
+    ReportArgs = Union[RenderArgs, MergeArgs, DiffArgs, KeygenArgs, SignArgs, VerifyArgs]
 
 
 def report_options(args: argparse.Namespace, command_line: list[str],

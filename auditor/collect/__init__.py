@@ -7,7 +7,7 @@ The interface every public collector function keeps:
   components it makes, and the options of its kind (the watched package names, an `Environ`, `Accounts`).
   It executes nothing of the target unless its name says it runs a program (--runtime), and then bounded.
 - It returns its facts together with its error entries (`ScanError(location, message)`: what it could not
-  read and why, in the order met): `Collected` below where the facts are components; a small dataclass
+  read and why, in the order met): `Collected` below where the facts are components; a small record
   of the module, with a field `errors: list[ScanError]` beside its facts, where they are something else
   (`Accounts`, `Homes`, `Installs`, `Folders`, `SysPath`, `BaseStdlib`, `CodeSettings`, `TrustSettings`,
   `Services`, `JavaHomes`, `RubyTrust`, a lockfile reader's `Pins`, the walk's `Discovery`); a `Collected` with
@@ -20,17 +20,17 @@ The interface every public collector function keeps:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from auditor.fs import View
 from auditor.model import Component, ScanError
+from auditor.records import field, mutable_record, record
 
 if TYPE_CHECKING:
     from auditor.collect.config.environ import Environ
 
 
-@dataclass
+@mutable_record
 class PythonPath:
     """One interpreter's import path (host directories, in order) and the packages found on it."""
 
@@ -42,7 +42,7 @@ class PythonPath:
     contexts: list = field(default_factory=list)
 
 
-@dataclass
+@mutable_record
 class CliV2:
     """An AWS CLI v2 install: its dist directory and its component."""
 
@@ -51,7 +51,7 @@ class CliV2:
     component: Component
 
 
-@dataclass
+@mutable_record
 class Collected:
     """What a collector found: components, errors, and counts worth showing."""
 
@@ -76,7 +76,7 @@ class Collected:
         return not self.components and any(e.location == location for e in self.errors)
 
 
-@dataclass(frozen=True)
+@record
 class Origin:
     """A value and the place that set it: `variable` of the environment, or `path` and `line`."""
 

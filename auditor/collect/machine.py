@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from auditor.collect.tree import SKIP_DIRS, Environment, WalkLimits, group_site_dirs
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.records import field, mutable_record
 
 # Documented install locations of the distributions we inspect (globs from /).
 SYSTEM_SITE_GLOBS = (
@@ -74,13 +74,13 @@ def _expand(view: View, patterns, homes: list[str], errors: list[ScanError]) -> 
     return found
 
 
-@dataclass
+@mutable_record
 class Installs:
     environments: list[Environment] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
 
 
-@dataclass
+@mutable_record
 class Folders:
     folders: list[str] = field(default_factory=list)  # host paths
     errors: list[ScanError] = field(default_factory=list)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from auditor import names
@@ -22,6 +21,7 @@ from auditor.collect.sdks import MAX_SDK_PACKAGES, SdkRef, sdk_components
 from auditor.facts.package import PackageFacts, Requirement
 from auditor.fs import View
 from auditor.model import Component, ScanError, Target
+from auditor.records import field, mutable_record
 
 if TYPE_CHECKING:
     from packageurl import PackageURL
@@ -48,7 +48,7 @@ def sbom_name(filename: str) -> bool:
     return name in SBOM_NAMES or name.endswith(SBOM_SUFFIXES)
 
 
-@dataclass
+@mutable_record
 class Sbom(Collected):
     """What one SBOM gave: its components and error entries, and the report target it is."""
 
@@ -59,7 +59,7 @@ class Sbom(Collected):
         return not self.read  # an SBOM may be read and name no AWS SDK, its problems error entries
 
 
-@dataclass
+@mutable_record
 class _Entry:
     """One component of the SBOM that states a purl."""
 
@@ -69,7 +69,7 @@ class _Entry:
     name: str  # as the SBOM names it, for error entries
 
 
-@dataclass
+@mutable_record
 class _Reading:
     where: str
     errors: list[ScanError] = field(default_factory=list)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Callable, Optional
 
@@ -35,6 +34,7 @@ from auditor.collect.config.trust_config import source_format
 from auditor.collect.config.trust_config.db_settings import config_format
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.records import field, mutable_record, record
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
                        ".ruff_cache", ".idea", ".vscode", ".eggs"})
@@ -46,7 +46,7 @@ VENDORED_PACKAGES = frozenset({"boto", "botocore", "awscli", "boto3", "s3transfe
 INIT_CAP = 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record
 class WalkLimits:
     """How far a walk of a place the user did not name goes: levels below its start, and entries listed."""
 
@@ -54,7 +54,7 @@ class WalkLimits:
     entries: int
 
 
-@dataclass
+@mutable_record
 class Environment:
     kind: str  # virtualenv | prefix | package-dir | vendored | aws-cli-v2
     prefix: str  # host path
@@ -62,7 +62,7 @@ class Environment:
     site_dirs: list[str] = field(default_factory=list)
 
 
-@dataclass
+@mutable_record
 class Discovery:
     environments: list[Environment] = field(default_factory=list)
     lockfiles: list[tuple[str, str]] = field(default_factory=list)  # (host path, format)

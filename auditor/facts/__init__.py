@@ -8,19 +8,21 @@ One module per kind; this one holds what they share."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+TYPE_CHECKING = False  # not typing's: start-up (typing costs every command about 4 ms)
 
+if TYPE_CHECKING:  # for annotations only: a Protocol needs typing at run time
+    from typing import Any, Protocol, TypeVar
 
-class Facts(Protocol):
-    """What every typed fact of a component kind provides: its JSON details, and itself read back from them."""
+    class Facts(Protocol):
+        """What every typed fact of a component kind provides: its JSON details, and itself read back from them."""
 
-    def to_details(self) -> dict[str, Any]: ...
+        def to_details(self) -> dict[str, Any]: ...
 
-    @classmethod
-    def from_details(cls, details: dict[str, Any]) -> Facts: ...
+        @classmethod
+        def from_details(cls, details: dict[str, Any]) -> Facts: ...
 
+    F = TypeVar("F", bound=Facts)
 
-F = TypeVar("F", bound=Facts)
 
 # The details keys of a client's trust (auditor.facts.client_trust.ClientTrust.to_details): here, so that whether a
 # component is a client is known without defining the records of client trust (auditor truststore has none).

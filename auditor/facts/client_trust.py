@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from auditor.facts import CLIENT_TRUST_KEYS as CLIENT_TRUST_KEYS  # the keys to_details writes
+from auditor.records import record
 
-@dataclass(frozen=True)
+@record
 class MissingProxyCa:
     """A proxy in force for a client, and a CA added to the OS store (likely the proxy's interception CA) that the
     client's own store lacks: behind that proxy its calls fail certificate verification."""
@@ -23,7 +23,7 @@ class MissingProxyCa:
                 "source": self.source}
 
 
-@dataclass(frozen=True)
+@record
 class ClientTrust:
     """The trust store a client (a package, a setting, the OS, a JDK, an SDK) uses, as the store book linked it:
     set only through `auditor.trust.stores.link_client`. A field is None (or empty) until the trust stage sets it."""

@@ -3,11 +3,13 @@ was found."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from auditor.records import record
 
-@dataclass(frozen=True)
+
+
+@record
 class JavaFacts:
     """A Java home as auditor.collect.platform.java described it; the component's version is the version as read.
     A field that is None was not learnt, and is left out of the details."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from auditor.records import record
 
-@dataclass(frozen=True)
+
+
+@record
 class ManifestFacts:
     """One SDK package a file names, where its trust comes from, and its place in the file's group: the first of
     each (SDK generation, trust source) carries the file's finding and names the others (`same_file_packages`),

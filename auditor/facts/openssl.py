@@ -3,11 +3,13 @@ object's bytes, a Python interpreter's ssl module, or the `openssl version` comm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from auditor.records import record
 
-@dataclass(frozen=True)
+
+
+@record
 class SslModule:
     """What a Python interpreter's ssl module is built with: the running interpreter's, or one run with --runtime."""
 
@@ -22,7 +24,7 @@ class SslModule:
         return {"sni": self.sni, "tls1_2": self.tls1_2}.get(name)
 
 
-@dataclass(frozen=True)
+@record
 class OpenSSLFacts:
     """One OpenSSL build, as auditor.collect.platform.openssl read it; the component's version is parsed from the
     version text. The source says which of the four kinds it is: a shared object (`library`), the running

@@ -3,12 +3,14 @@ interpreter, say it is."""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import Any
 
+from auditor import records
+from auditor.records import record
 
-@dataclass(frozen=True)
+
+
+@record
 class OsFacts:
     """What the source that named the system says about it (auditor.collect.platform.os_identity). A field the
     source does not give is None, and so is an empty value (`PRETTY_NAME=""` says nothing): such a field is left out
@@ -40,4 +42,4 @@ class OsFacts:
         return cls(**{name: details[name] for name in OS_KEYS if name in details})
 
 
-OS_KEYS = tuple(f.name for f in dataclasses.fields(OsFacts))
+OS_KEYS = tuple(f.name for f in records.fields(OsFacts))

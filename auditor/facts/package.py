@@ -3,13 +3,13 @@ a lockfile or a project's declaration states."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 from auditor.facts import json_copy
+from auditor.records import fields, record
 
 
-@dataclass(frozen=True)
+@record
 class OnPath:
     """The sys.path entry an install sits in, and why that entry is on sys.path."""
 
@@ -17,7 +17,7 @@ class OnPath:
     origin: str  # "site directory", "easy-install.pth line 3 (moved to the front by its import line)" …
 
 
-@dataclass(frozen=True)
+@record
 class Requirement:
     """What a lockfile, a requirements file or a project's declaration says of a package: the range it admits, and
     what else the file states beside it. The file's own words are kept in the order its reader states them (`stated`),
@@ -65,7 +65,7 @@ class Requirement:
     @classmethod
     def of(cls, specifier: str, pinned: bool, stated: Mapping[str, Any]) -> Requirement:
         """A requirement from what its reader collected of the file's words (name -> value, in the order stated);
-        a name that is not a field is a TypeError, as a dataclass's constructor makes it."""
+        a name that is not a field is a TypeError, as a record's constructor makes it."""
         values: dict[str, Any] = {name: tuple(value) if isinstance(value, list) else value
                                   for name, value in stated.items()}
         return cls(specifier, pinned, tuple(stated), **values)
@@ -84,7 +84,7 @@ class Requirement:
 STATED_FIELDS = frozenset(f.name for f in fields(Requirement)) - {"specifier", "pinned", "stated"}
 
 
-@dataclass(frozen=True)
+@record
 class PackageFacts:
     """A Python package as its collector found it, complete when the component is made: where an install sits on
     sys.path and whether `import` loads it (an environment, an archive, the AWS CLI v2 installer, the botocore the

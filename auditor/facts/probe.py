@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any
 
+from auditor import records
 from auditor.facts import json_copy
+from auditor.records import field, record
 
-@dataclass(frozen=True)
+@record
 class ProbeLinks:
     """The trust store a probe tried and the clients that use that store (a probe of `scan --probe`)."""
 
@@ -16,7 +16,7 @@ class ProbeLinks:
     used_by: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class ProbeFacts:
     """One live handshake with one trust store against one endpoint: the probe's result (probe/result.ProbeResult,
     field for field and in its order), what it comes to, and, in a scan, the store's links."""
@@ -75,5 +75,5 @@ class ProbeFacts:
 
 
 # The fields a probe's details take from its result, in the result's order (the rest are what it comes to).
-_PROBE_FIELDS = [f.name for f in dataclasses.fields(ProbeFacts)]
+_PROBE_FIELDS = [f.name for f in records.fields(ProbeFacts)]
 PROBE_RESULT_FIELDS = tuple(_PROBE_FIELDS[:_PROBE_FIELDS.index("endpoint")])

@@ -3,13 +3,13 @@ run context that the trust stage linked to the store it names."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from auditor.facts.client_trust import CLIENT_TRUST_KEYS, ClientTrust
+from auditor.records import record
 
 
-@dataclass(frozen=True)
+@record
 class SettingFacts:
     """A setting that moves or turns off a client's trust. One found in code or a script
     (auditor.collect.config.trust_config) has `call` and `service` where the code says them; a setting of a run

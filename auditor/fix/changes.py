@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from auditor.records import field, mutable_record
+
 
 # A change's status. pending: would be written (dry run); applied: written; refused: cannot be done safely (the
 # reason says why); failed: the write failed; command: for the user to run; manual: code the user changes.
@@ -11,7 +13,7 @@ PENDING, APPLIED, REFUSED, FAILED, COMMAND, MANUAL = "pending", "applied", "refu
 OPEN = (PENDING, REFUSED, FAILED, COMMAND, MANUAL)  # what leaves something to do: exit code 1
 
 
-@dataclass
+@mutable_record
 class Change:
     file: str  # as the scan's report shows it
     line: int | None
@@ -29,7 +31,7 @@ class Change:
         return data
 
 
-@dataclass
+@mutable_record
 class FileEdit:
     """The edits of one file: whole lines replaced (by index) and bytes appended, over the bytes read once."""
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+from auditor.records import field, mutable_record
+
 
 DEFAULT_INDEX = "https://pypi.org/pypi"
 INDEX_VARIABLE = "AUDITOR_INDEX_URL"  # another index with the same JSON API (a mirror, a test's local server)
@@ -22,7 +24,7 @@ def index_url(given: str | None) -> str:
     return (given or os.environ.get(INDEX_VARIABLE) or DEFAULT_INDEX).rstrip("/")
 
 
-@dataclass
+@mutable_record
 class PackageIndex:
     url: str
     timeout: float = 30.0

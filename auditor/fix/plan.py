@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from auditor.fix.changes import COMMAND, MANUAL, PENDING, REFUSED, Change, FileEdit
@@ -14,6 +13,7 @@ from auditor.fix.pins import (HASH, continued, edit_pep508, edit_quoted, hashed_
 from auditor.fix.releases import Refusal, target_release
 from auditor.fix.targets import FixTarget, Outside, locate
 from auditor.fs import FsError
+from auditor.records import field, mutable_record
 
 if TYPE_CHECKING:
     from auditor.checks.rule_pack import Pack, Rule
@@ -28,14 +28,14 @@ KEYSTORE_FORMATS = ("jks", "jceks", "pkcs12")
 PASSWORD_VARIABLE = "AUDITOR_STOREPASS"
 
 
-@dataclass
+@mutable_record
 class FixRequest:
     to: str  # first-safe, latest, or a version
     index: PackageIndex | None  # --online: the package index; None: no network
     environ: Environ | None = None  # the environment the scan judged the clients with
 
 
-@dataclass
+@mutable_record
 class Plan:
     changes: list[Change] = field(default_factory=list)
     edits: dict[str, FileEdit] = field(default_factory=dict)  # by real path

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.fix.changes import OPEN, PENDING, REFUSED
 from auditor.fix.plan import FixRequest, Plan, plan_fixes
 from auditor.fix.targets import Outside, fix_targets, locate
 from auditor.fix.write import apply_edit
+from auditor.records import mutable_record, record
 
 if TYPE_CHECKING:
     from auditor.checks.rule_pack import Pack
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from auditor.fix.index import PackageIndex
 
 
-@dataclass(frozen=True)
+@record
 class FixOptions:
     targets: tuple[str, ...]
     packs: list[Pack]
@@ -28,7 +28,7 @@ class FixOptions:
     backup_suffix: str
 
 
-@dataclass
+@mutable_record
 class FixResult:
     plan: Plan
     not_scanned: int  # parts of the targets the scan could not read: what they hold is not fixed either

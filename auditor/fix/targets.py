@@ -5,12 +5,12 @@ symlink leads out of it."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from auditor.fs import FsError, View
+from auditor.records import record
 
 
-@dataclass(frozen=True)
+@record
 class FixTarget:
     view: View
     shown_top: str  # the target's folder as the report's locations begin

@@ -17,11 +17,11 @@ import platform as host_platform
 import posixpath
 import re
 import tarfile
-from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.image.layers import TAR_ERRORS, Layer, forget_headers
 from auditor.image.streams import Region
+from auditor.records import field, mutable_record
 
 JSON_CAP = 4 * 1024 * 1024
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -36,7 +36,7 @@ class ImageError(Exception):
     """The image cannot be read at all; the message says why."""
 
 
-@dataclass
+@mutable_record
 class Image:
     """The image chosen: how the report names it, its config, and its layers, lowest first."""
 

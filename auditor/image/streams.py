@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import os
 import zlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterator
+
+from auditor.records import record
+
 
 if TYPE_CHECKING:
     from hashlib import _Hash
@@ -30,7 +32,7 @@ GZIP = b"\x1f\x8b"
 ZSTD = b"\x28\xb5\x2f\xfd"
 
 
-@dataclass(frozen=True)
+@record
 class Region:
     """Bytes of a file on the host: a layer's blob, or a member of the archive that holds the image."""
 
@@ -120,7 +122,7 @@ class Blob:
         self._file.close()
 
 
-@dataclass(frozen=True)
+@record
 class RestartPoint:
     """Where a gzip stream can be inflated again from: the uncompressed offset it gives bytes from, the blob's
     position of the next compressed byte, zlib's state there (all the bytes before it taken in)."""

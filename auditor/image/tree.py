@@ -22,13 +22,13 @@ import os
 import shutil
 import tempfile
 import weakref
-from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from auditor.fs import FsError
 from auditor.image.layers import Layer
 from auditor.image.streams import MOST_IMAGE_POINTS
 from auditor.image.tar import KINDS
+from auditor.records import record
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -89,7 +89,7 @@ def kind_of(entry: Entry) -> str:
         "link" if isinstance(entry, Link) else "other"
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """What could not be applied: the path in the image it is about, and why."""
 

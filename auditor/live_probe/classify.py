@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import socket
 import ssl
-from dataclasses import dataclass
 from typing import Sequence
 
 from auditor.live_probe import chain
+from auditor.records import record
 
 
-@dataclass(frozen=True)
+@record
 class FailureClass:
     id: str
     title: str

@@ -13,18 +13,18 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from auditor.live_probe.classify import TunnelError
 from auditor.live_probe.loop import READ, WRITE, Task, Wait, when_ready
+from auditor.records import record
 from auditor.redact import redact
 
 MAX_PROXY_ANSWER = 16 * 1024
 
 
-@dataclass(frozen=True)
+@record
 class Proxy:
     host: str
     port: int

@@ -15,9 +15,9 @@ import os
 import re
 import socket
 import ssl
-from dataclasses import dataclass, field
 from functools import cached_property
 
+from auditor.records import field, mutable_record
 from auditor.version import __version__
 from auditor.trust.formats import read_store
 from auditor.fs import View
@@ -29,7 +29,7 @@ MAX_RESPONSE = 64 * 1024
 HttpAnswer = dict[str, "str | int | bool | None"]
 
 
-@dataclass
+@mutable_record
 class TrustStore:
     """The certificates of one store (DER) under the name a report shows; its client context is made once
     and shared by every probe that uses the store."""
@@ -66,7 +66,7 @@ class TrustStore:
         return context
 
 
-@dataclass
+@mutable_record
 class Handshake:
     tls: ssl.SSLSocket
     error: OSError | None

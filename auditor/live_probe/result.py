@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from auditor.facts.probe import PROBE_RESULT_FIELDS, ProbeFacts, ProbeLinks
 from auditor.model import Component
 from auditor.live_probe.classify import CLASSES
 from auditor.live_probe.connect import host_port
+from auditor.records import field, mutable_record
 
 if TYPE_CHECKING:
     from auditor.live_probe.handshake import HttpAnswer
 
 
-@dataclass
+@mutable_record
 class ProbeResult:
     host: str  # the name asked for: SNI and the hostname check
     port: int

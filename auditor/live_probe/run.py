@@ -8,7 +8,6 @@ import datetime as dt
 import os
 import sys
 import time
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from auditor.live_probe import chain
@@ -17,13 +16,14 @@ from auditor.live_probe.connect import host_port, open_tcp, proxy_for, resolve, 
 from auditor.live_probe.handshake import TrustStore, get_root, handshake
 from auditor.live_probe.loop import Task, run_all
 from auditor.live_probe.result import ProbeResult
+from auditor.records import record
 
 DEFAULT_TIMEOUT = 5.0  # seconds, per phase
 DEFAULT_JOBS = 16
 DEFAULT_DEADLINE = 60.0  # seconds, for a whole run
 
 
-@dataclass(frozen=True)
+@record
 class ProbeSettings:
     timeout: float = DEFAULT_TIMEOUT  # per phase
     retries: int = 0  # further attempts after a transient failure (classify.RETRYABLE)
@@ -31,7 +31,7 @@ class ProbeSettings:
     environ: Mapping[str, str] | None = None  # where HTTPS_PROXY / NO_PROXY are read; default: this process's
 
 
-@dataclass(frozen=True)
+@record
 class ProbeJob:
     host: str
     port: int

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import os
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
-from auditor.facts import CLIENT_TRUST_KEYS, F, Facts
+from auditor import records
+from auditor.facts import CLIENT_TRUST_KEYS
+from auditor.records import field, mutable_record, record
+
+TYPE_CHECKING = False  # not typing's: start-up (typing costs every command about 4 ms)
 
 if TYPE_CHECKING:
+    from typing import Any, Optional, TypeVar, Union
+    from auditor.facts import F, Facts
     from auditor.facts.client_trust import ClientTrust
     from auditor.model.verdicts import ClientVerdict as ClientVerdict, Reason as Reason, Verdict as Verdict
 else:
@@ -74,7 +77,7 @@ def finding_id(rule: str, component: str) -> str:
     return f"{rule}:{short_hash(rule, component)}"
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """What a scan was pointed at (or found to scan): a machine, an image, a tree, a lockfile, a store."""
 
@@ -84,7 +87,7 @@ class Target:
     host: Optional[str] = None  # set in a report merged from several hosts' reports
 
 
-@dataclass(frozen=True)
+@record
 class Component:
     """A thing found: a package, a trust store, a setting, the OS, a JVM …, with its typed facts and their JSON details."""
 
@@ -134,7 +137,7 @@ class Component:
         return component_id(self.kind, self.name, self.version, self.location, self.line, self.source, self.host)
 
 
-@dataclass(frozen=True)
+@record
 class Evidence:
     """Why a finding was made: what the rule's source documents, or what the scan observed."""
 
@@ -144,7 +147,7 @@ class Evidence:
     line: Optional[int] = None
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """A rule's judgement of one component: its severity, title, evidence and remedy."""
 
@@ -165,7 +168,7 @@ class Finding:
         return finding_id(self.rule, self.component)
 
 
-@dataclass(frozen=True)
+@record
 class RuleText:
     """What a report says about a rule of its packs: written when the report is made, so that a saved report
     renders with its own text wherever it is rendered (renderers never read the installed packs)."""
@@ -179,7 +182,7 @@ class RuleText:
     references: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class ScanError:
     """A part of a target that could not be scanned, and why."""
 
@@ -189,7 +192,7 @@ class ScanError:
     host: Optional[str] = None  # set in a report merged from several hosts' reports
 
 
-@dataclass
+@mutable_record
 class Report:
     """Everything one run found and judged, as the JSON report publishes it (to_dict; from_dict reads one back)."""
 
@@ -282,26 +285,27 @@ class Report:
             "generated_at": self.generated_at,
             "as_of": self.as_of,
             "rule_packs": self.packs,
-            **({"rules": [_clean(dataclasses.asdict(t)) for t in texts]} if texts else {}),  # absent in older reports
+            **({"rules": [_clean(records.asdict(t)) for t in texts]} if texts else {}),  # absent in older reports
             "fail_on": self.fail_on,
             "run": self.run,
             "summary": {"findings": self.counts(), "failing": len(self.failing()), "not_scanned": self.not_scanned(),
                         "verdicts": self.answer_counts()},
             "verdicts": [_verdict_dict(v) for v in self.verdicts],
-            "targets": [_clean(dataclasses.asdict(t)) for t in self.targets],
+            "targets": [_clean(records.asdict(t)) for t in self.targets],
             "components": [_component_dict(c) for c in self.components],
             "findings": [_finding_dict(f) for f in self.findings],
-            "errors": [_clean(dataclasses.asdict(e)) for e in self.errors],
+            "errors": [_clean(records.asdict(e)) for e in self.errors],
         }
 
 
 def _component_dict(component: Component) -> dict[str, Any]:
-    data = dataclasses.asdict(dataclasses.replace(component, facts=None, trust=None))  # both are in its details already
+    data = records.asdict(records.replace(component, facts=None, trust=None))  # both are in its details already
     del data["facts"], data["trust"]
     return dict(id=component.id, **_clean(data, keep=("version",)))
 
 
-_Item = TypeVar("_Item")
+if TYPE_CHECKING:
+    _Item = TypeVar("_Item")
 
 
 # The model of one item of a saved report's section (its dict checked against the schema).
@@ -335,15 +339,15 @@ _DEFAULTS: dict[type, tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
 
 
 def _checked(kind: type[_Item], record: dict[str, Any], **values: Any) -> _Item:
-    """An item of a frozen dataclass from a record that the schema checked and saved_record wrote (each key a field,
+    """An item of a frozen record class from a saved item that the schema checked and saved_record wrote (each key a field,
     each required field there) and `values` over it: its fields set in its __dict__ at once, where __init__ sets them
     one by one through object.__setattr__, which took a third of the time of reading a merged report back."""
     defaults = _DEFAULTS.get(kind)
     if defaults is None:
-        fields = dataclasses.fields(kind)  # type: ignore[arg-type]  # every _Item is a dataclass
+        fields = records.fields(kind)
         defaults = _DEFAULTS[kind] = (
-            {f.name: f.default for f in fields if f.default is not dataclasses.MISSING},
-            tuple((f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING))
+            {f.name: f.default for f in fields if f.default is not records.MISSING},
+            tuple((f.name, f.default_factory) for f in fields if f.default_factory is not records.MISSING))
     item = object.__new__(kind)
     state = item.__dict__
     state.update(defaults[0])
@@ -367,7 +371,7 @@ def verdict_from_dict(data: dict[str, Any]) -> ClientVerdict:
 
 
 def _names(kind: type, first: tuple[str, ...] = (), leave_out: tuple[str, ...] = ()) -> tuple[str, ...]:
-    return first + tuple(f.name for f in dataclasses.fields(kind) if f.name not in leave_out)
+    return first + tuple(f.name for f in records.fields(kind) if f.name not in leave_out)
 
 
 # The keys to_dict writes for each section's items, in its order (those of verdicts and their reasons added when first
@@ -419,13 +423,13 @@ def _record(section: str, data: dict[str, Any], copy: bool = False) -> dict[str,
 
 
 def _verdict_dict(verdict: ClientVerdict) -> dict[str, Any]:
-    data = _clean(dataclasses.asdict(verdict))
+    data = _clean(records.asdict(verdict))
     data["reasons"] = [dict(r) for r in data["reasons"]]
     return data
 
 
 def _finding_dict(finding: Finding) -> dict[str, Any]:
-    data = _clean(dataclasses.asdict(finding))
+    data = _clean(records.asdict(finding))
     data["evidence"] = [_clean(e) for e in data["evidence"]]
     return dict(id=finding.id, **data)
 

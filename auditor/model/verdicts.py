@@ -1,17 +1,17 @@
 """The records of verdicts: a component judged against a platform matrix, and a client's answer with its reasons.
 
 Apart from the rest of the model (auditor.model re-exports them), so that a command that judges no client and no
-platform (`auditor truststore`) does not define them: each dataclass costs about a millisecond of start-up."""
+platform (`auditor truststore`) does not define them: each record class compiles its __init__ at start-up."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from auditor.model import ANSWERS, REASON_KINDS
+from auditor.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Verdict:
     """A component judged against a platform matrix (rules/os-matrix.toml, rules/java-matrix.toml)."""
 
@@ -22,7 +22,7 @@ class Verdict:
     observed: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Reason:
     """One link of a client verdict's reason chain."""
 
@@ -30,7 +30,7 @@ class Reason:
     text: str
 
 
-@dataclass(frozen=True)
+@record
 class ClientVerdict:
     """The answer for one client to "will it trust the ATS-served endpoint?" (auditor.checks.verdicts), with the
     reasons in the order they were weighed and the findings that are their evidence."""

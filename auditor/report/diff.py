@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 
 from auditor.model import Report, severity_rank
+from auditor.records import mutable_record, record
 from auditor.redact import redact, redact_tree
 from auditor.report.common import components_by_id, is_failing, where_on_host
 from auditor.report.escape import markdown as md_text, terminal, visible
 from auditor.report.fit import DEFAULT_WIDTH, prose, table as fitted_table
 
 
-@dataclass(frozen=True)
+@record
 class Change:
     severity: str
     rule: str
@@ -28,7 +28,7 @@ class Change:
     waived: bool
 
 
-@dataclass
+@mutable_record
 class Diff:
     before: str
     after: str

@@ -8,10 +8,10 @@ merge of any number of hosts holds only counters: a number per (value, segment),
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from auditor.model import ANSWERS, SEVERITIES, severity_rank
+from auditor.records import field, mutable_record
 
 NO_VERDICT = "no verdict"  # a host (or a JVM) with no client judged
 HOST_SEGMENTS = (*ANSWERS, NO_VERDICT)  # a host by its worst verdict, worst first
@@ -22,7 +22,7 @@ OTHERS = "other values"
 RANKED = 25  # hosts in the worst-first table
 
 
-@dataclass
+@mutable_record
 class HostSummary:
     """One host of the fleet, as the ranking and the table of contents show it."""
 
@@ -48,7 +48,7 @@ class HostSummary:
                 -self.not_scanned, self.number)
 
 
-@dataclass
+@mutable_record
 class Tally:
     """Hosts counted per value (an OS, a Java version, a store) and, within it, per segment (an answer, a state)."""
 
@@ -76,7 +76,7 @@ class Tally:
         return kept
 
 
-@dataclass
+@mutable_record
 class Fleet:
     """The fleet's counters, filled one host at a time."""
 

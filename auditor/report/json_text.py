@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring  # the C one where the build has it
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from auditor.redact import redact_tree
 
+TYPE_CHECKING = False  # not typing's: start-up (typing costs every command about 4 ms)
+
 if TYPE_CHECKING:
+    from typing import IO, Any, Callable, Iterable, Iterator, Optional
     from auditor.model import Report
 
 _INDENT = "  "
@@ -32,7 +34,8 @@ def to_json_data(report: Report) -> dict[str, Any]:
     return data
 
 
-Text = Callable[[str], str]  # what a string value of a Stream's item is made before it is written (its secrets masked)
+if TYPE_CHECKING:
+    Text = Callable[[str], str]  # what a string value of a Stream's item is made before it is written (its secrets masked)
 
 
 class Stream:
@@ -47,7 +50,8 @@ class Stream:
         return iter(self.items())
 
 
-String = Callable[[str], str]  # a string value's JSON text
+if TYPE_CHECKING:
+    String = Callable[[str], str]  # a string value's JSON text
 
 
 def dumps(value: Any, level: int = 0, string: String = encode_basestring) -> str:

@@ -10,11 +10,11 @@ together with its component.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Optional
 
 from auditor.model import SEVERITIES, Component, Finding, Report, RuleText, ScanError, Target
+from auditor.records import record
 from auditor.report.json_text import to_json_data
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from auditor.report.fleet import Fleet, HostSummary
 
 
-@dataclass(frozen=True)
+@record
 class Totals:
     """Counted over the whole report, before any item is written."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from auditor.model import Report, ScanError, Target
@@ -13,13 +12,14 @@ from auditor.live_probe.handshake import TrustStore
 from auditor.live_probe.result import probe_component
 from auditor.live_probe.run import ProbeJob, ProbeSettings, run_probes
 from auditor.checks.rules import Pack, ReleaseDates, evaluate
+from auditor.records import record
 
 if TYPE_CHECKING:
     from auditor.facts.trust_store import LocalCa
     from auditor.live_probe.result import ProbeResult
 
 
-@dataclass(frozen=True)
+@record
 class StoreToProbe:
     store: TrustStore
     users: tuple[str, ...] = ()  # who uses it

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import platform
 import shutil
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from auditor import records
 from auditor.collect import CliV2, Collected, PythonPath
 from auditor.collect.python.archives import archive_format, collect_archive
 from auditor.collect.python.cli_v2 import collect_cli_v2
@@ -24,6 +24,7 @@ from auditor.fs import FsError, View, shown
 from auditor.model import Component, Report, ScanError, Target, host_name
 from auditor.checks.rules import Pack, ReleaseDates, evaluate, judges_databases, release_dates_in_use
 from auditor.checks.verdicts import judge as judge_clients
+from auditor.records import mutable_record, record
 from auditor.trust.packaged import packaged_trust
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class NothingScanned(Exception):
     """No requested target could be read at all."""
 
 
-@dataclasses.dataclass
+@mutable_record
 class ScanOptions:
     paths: list[str]
     packs: list[Pack]
@@ -85,7 +86,7 @@ class ScanOptions:
         return self.environ or (Environ.of_this_process() if self.root is None else Environ.of_an_image())
 
 
-@dataclasses.dataclass(frozen=True)
+@record
 class _Scan:
     """What the parts of one scan share: the report being built (each part adds the targets it reads), the package
     names the rules watch, and how it reads."""
@@ -165,7 +166,7 @@ def _count_not_scanned(report: Report) -> None:
 
 def _stamped(found: Collected, target: str, start: int = 0) -> None:
     """Error entries from `start` on belong to `target` (the place the user asked for) unless they name one."""
-    found.errors[start:] = [e if e.target else dataclasses.replace(e, target=target) for e in found.errors[start:]]
+    found.errors[start:] = [e if e.target else records.replace(e, target=target) for e in found.errors[start:]]
 
 
 def _image_process(options: ScanOptions, system: View | None) -> ImageProcess | None:
@@ -225,8 +226,8 @@ def _with_release_date(component: Component, dates: ReleaseDates) -> Component:
     released = dates.released(component.name, component.version)
     if released is None and dates.fetched_at and dates.newer_than_every_release(component.name, component.version):
         # Not a blank cell: released after the table's date, so not before any cutoff earlier than it.
-        return dataclasses.replace(component, released_after=dates.fetched_at)
-    return dataclasses.replace(component, released=released)
+        return records.replace(component, released_after=dates.fetched_at)
+    return records.replace(component, released=released)
 
 
 def _scan_target(path: str, scan: _Scan, found: Collected, *, inside: View | None) -> tuple[str, str | None]:
@@ -483,7 +484,7 @@ def _scan_system(view: View, scan: _Scan, collected: Collected, *, running: bool
     found.errors.extend(installs_read.errors)
     installs = installs_read.environments
     # An image's interpreters are another machine's programs: never run here.
-    inside = dataclasses.replace(scan, runtime=scan.runtime and running)
+    inside = records.replace(scan, runtime=scan.runtime and running)
     for environment in installs:
         _scan_environment(view, environment, label, inside, found)
     searched = _resolved(view, skip | {e.prefix for e in installs} | {d for e in installs for d in e.site_dirs})

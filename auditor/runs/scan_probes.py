@@ -11,13 +11,13 @@ This is a scan's only use of the network, and only with --probe."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.facts.probe import ProbeLinks
 from auditor.facts.trust_store import TrustStoreFacts
 from auditor.fs import View
 from auditor.model import Component
+from auditor.records import mutable_record, record
 from auditor.runs.probe import link_local_cas, machine_local_cas, machine_stores
 from auditor.live_probe.handshake import TrustStore
 from auditor.live_probe.result import probe_component
@@ -31,7 +31,7 @@ JAVA_ROLES = frozenset({"Java cacerts", "custom Java trust store", "named by jav
 COMPARISON = "this machine, for comparison"
 
 
-@dataclass(frozen=True)
+@record
 class ProbePlan:
     """What `scan --probe` was asked: the endpoints, and how to probe them."""
 
@@ -42,7 +42,7 @@ class ProbePlan:
     deadline: float = DEFAULT_DEADLINE
 
 
-@dataclass
+@mutable_record
 class _Store:
     trust: TrustStore
     target: str

@@ -32,15 +32,18 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
 
 from auditor.collect.python.metadata import module_version
 from auditor.collect import Origin
 from auditor.collect.config.trust_settings import TrustSettings
-from auditor.fs import FsError, StoreView
+from auditor.fs import FsError
+from auditor.records import field, mutable_record, record, replace
+
+TYPE_CHECKING = False  # not typing's: start-up (typing costs every command about 4 ms)
 
 if TYPE_CHECKING:
+    from auditor.fs import StoreView
+    from typing import Any
     from packaging.version import Version
 
 SOURCE_CAP = 1024 * 1024
@@ -54,7 +57,7 @@ _BUNDLE_LITERAL = re.compile(r"""['"](/[^'"\s]+\.(?:crt|pem|cer))['"]""")
 _IMPORTS_CERTIFI = re.compile(r"^\s*(?:from\s+certifi\s+import|import\s+certifi\b)", re.MULTILINE)
 
 
-@dataclass(frozen=True)
+@record
 class IfMissing:
     """What a client does when the file of the store it chose is not there."""
 
@@ -77,7 +80,7 @@ def botocore_if_missing(who: str = "botocore") -> IfMissing:
     return IfMissing("fails", f"{who} fails every HTTPS call", BOTOCORE_MISSING)
 
 
-@dataclass
+@mutable_record
 class StoreChoice:
     """The store a client would use (host path; None when it validates nothing) and why."""
 
@@ -96,7 +99,7 @@ class StoreChoice:
     alternatives: list[tuple[StoreChoice, str]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class Reads:
     """Whether a client reads a CA setting: True, False, or None when that cannot be told; and why
     (empty when its own code plainly reads it)."""

@@ -12,13 +12,16 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from auditor.collect import Collected
-from auditor.fs import FsError, StoreView
+from auditor.fs import FsError
 from auditor.model import Component, ScanError
 from auditor.rule_data import data_file
 from auditor.trust.formats.pem import certificates_in_file
+
+if TYPE_CHECKING:
+    from auditor.fs import StoreView
 
 CAS_DATA = "rds-cas.toml"
 BUNDLE_CAP = 16 * 1024 * 1024  # the bundle for all Regions is some hundred kilobytes

@@ -11,8 +11,8 @@ regenerated may still hold a distrusted anchor; it must not count.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
+from auditor.records import field, mutable_record
 from auditor.trust.anchors import Anchor, check_store
 from auditor.trust.formats.pem import certificates_in_file
 from auditor.fs import FsError, View
@@ -36,7 +36,7 @@ def os_managed(path: str) -> bool:
     return path.startswith(OS_MANAGED_PREFIXES) or path.rstrip("/") == "/etc/ssl/certs"
 
 
-@dataclass
+@mutable_record
 class Distrust:
     """The anchors this machine distrusts, each with where it says so."""
 

@@ -4,9 +4,9 @@ client sees the proxy's certificate, issued by that CA, and fails with CERTIFICA
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Sequence
 
+from auditor import records
 from auditor.collect.config.proxies import Proxy
 from auditor.facts.client_trust import ClientTrust, MissingProxyCa
 from auditor.facts.trust_store import LocalCa, TrustStoreFacts
@@ -48,4 +48,4 @@ def link_interception(book: StoreBook, stores: Sequence[Component], proxies: Seq
         missing = tuple(MissingProxyCa(proxy, ca.subject, ca.sha256, store, ca.source)
                         for ca, store in local if ca.sha256 not in held)
         if missing:
-            link_client(client, dataclasses.replace(trust or ClientTrust(), proxy_ca_missing=missing))
+            link_client(client, records.replace(trust or ClientTrust(), proxy_ca_missing=missing))

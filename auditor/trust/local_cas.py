@@ -20,11 +20,11 @@ import hashlib
 import os
 import warnings
 from typing import Callable
-from dataclasses import dataclass, field
 
 from auditor.facts.trust_store import LocalCa
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.records import field, mutable_record
 from auditor.trust.distrust import CA_CERTIFICATES_CONF, SHARE
 from auditor.trust.formats.pem import certificates_in_file
 
@@ -40,7 +40,7 @@ BY_HAND = ("in the bundle only: no file that /etc/ca-certificates.conf selects a
            "update-ca-certificates; the next update-ca-certificates run drops it)")
 
 
-@dataclass
+@mutable_record
 class LocalCas:
     """The locally added CAs the record names (each once, in the order met), and the fingerprints of the
     distribution's own set where it could be read (None: not read, so a bundle's other CAs cannot be judged)."""

@@ -6,16 +6,20 @@ archive, and the reasons say so; stores outside the archive are named, not read.
 
 from __future__ import annotations
 
-import dataclasses
 
+from auditor import records
 from auditor.collect.python.python_env import PathEntry
 from auditor.facts.package import PackageFacts
-from auditor.fs import StoreView
 from auditor.model import Component, ScanError
 from auditor.trust.anchors import load_anchors
 from auditor.trust.client_store import STORE_OWNER, StoreChoice, packaged_store
 from auditor.trust.distrust import Distrust
 from auditor.trust.stores import StoreBook
+
+TYPE_CHECKING = False  # not typing's: start-up (typing costs every command about 4 ms)
+
+if TYPE_CHECKING:
+    from auditor.fs import StoreView
 
 AS_PACKAGED = ("as packaged: the runtime environment may override it (AWS_CA_BUNDLE, the AWS config file's "
                "ca_bundle or REQUESTS_CA_BUNDLE for botocore; a boto config for boto), which the archive does not show")
@@ -43,7 +47,7 @@ def packaged_trust(view: StoreView, clients: list[tuple[list[PathEntry], list[Co
                                          f"(on Lambda, the runtime's own copy), which a scan of the archive does not see")
                 continue
             where = package.on_path.entry if package.on_path else component.location
-            book.use(view, dataclasses.replace(choice, reasons=[*choice.reasons, AS_PACKAGED]),
+            book.use(view, records.replace(choice, reasons=[*choice.reasons, AS_PACKAGED]),
                      f"{component.name} {component.version or '(version unknown)'} in {where}", component)
     return book.components(), book.errors
 
@@ -58,5 +62,5 @@ def _confined(view: StoreView, choice: StoreChoice | None) -> StoreChoice | None
         return choice
     reasons = choice.reasons + [f"{p} is a file of the system the code runs on, not of the archive: not checked"
                                 for p in outside]
-    return dataclasses.replace(choice, path=choice.path if choice.path not in outside else None, reasons=reasons,
+    return records.replace(choice, path=choice.path if choice.path not in outside else None, reasons=reasons,
                                fallbacks=[(f, when) for f, when in choice.fallbacks if f not in outside])

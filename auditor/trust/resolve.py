@@ -3,12 +3,12 @@ settings that move them, all as components linked to one another."""
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
+from auditor import records
+from auditor.records import field, mutable_record, record
 from auditor.trust.anchors import load_anchors
 from auditor.collect import CliV2, Collected, PythonPath
 from auditor.trust.client_store import (BOTO_MISSING, BOTOCORE_MISSING, STORE_OWNER, IfMissing, StoreChoice,
@@ -72,7 +72,7 @@ class Subject(enum.Enum):
     MACHINE = "machine"  # this machine as a whole: also the running interpreter's OpenSSL default
 
 
-@dataclass(frozen=True)
+@record
 class TrustScope:
     """What one trust resolution covers: its subject, the system its clients run on, and what it may do."""
 
@@ -183,7 +183,7 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
                 break
             user = f"{label} ({context.label})" if context.label else label
             if index == 0:
-                book.use(path.view, dataclasses.replace(choice, reasons=[why, *choice.reasons]) if why else choice,
+                book.use(path.view, records.replace(choice, reasons=[why, *choice.reasons]) if why else choice,
                          user, component)
             else:
                 user = f"{label} ({context.label or 'run by hand'})"
@@ -191,7 +191,7 @@ def _python_clients(path: PythonPath, settings: TrustSettings, book: StoreBook) 
                 store = path.view.display(choice.path) if choice.path else "no store that can be checked"
                 who = context.label or "the scan's own environment (run by hand)"
                 trust = component.trust or ClientTrust()
-                link_client(component, dataclasses.replace(trust, also_runs_in=(*trust.also_runs_in, f"{who}: {store}")))
+                link_client(component, records.replace(trust, also_runs_in=(*trust.also_runs_in, f"{who}: {store}")))
             for alternative, when in choice.alternatives:
                 book.use(path.view, alternative, f"{user}, {when}")
 
@@ -243,7 +243,7 @@ def _system(scope: TrustScope, settings: TrustSettings, book: StoreBook, result:
     return platform
 
 
-@dataclass
+@mutable_record
 class _Gathered:
     """One setting's component while the contexts that share it are met: its identity (which the store book links
     through `link_client`) and its facts so far. The component is made from them once every context was seen."""
@@ -268,7 +268,7 @@ class _Gathered:
                              set_for=tuple(contexts), points_to_os_store=self.points_to_os_store,
                              read_by_found=self.read_by_found,
                              set_for_last=self.own_first and bool(contexts) and self.points_to_os_store is not None)
-        return dataclasses.replace(self.identity, facts=facts, details=facts.details_with(self.identity.trust))
+        return records.replace(self.identity, facts=facts, details=facts.details_with(self.identity.trust))
 
 
 def _settings(host: View, contexts: list[TrustSettings], book: StoreBook, target: str,

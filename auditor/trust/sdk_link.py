@@ -3,10 +3,10 @@ OpenSSL default or JVM trust store, or the CA bundle a Ruby gem ships."""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
+from auditor import records
+from auditor.records import field, mutable_record
 from auditor.trust.client_store import StoreChoice
 from auditor.facts.manifest import ManifestFacts
 from auditor.facts.trust_store import TrustStoreFacts
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from auditor.collect.sdks import SdkClient
 
 
-@dataclass
+@mutable_record
 class Platform:
     """The system's own stores, as auditor.trust.resolve found them."""
 
@@ -70,7 +70,7 @@ def link_sdk_clients(clients: list[SdkClient], book: StoreBook, host: View, plat
 def _store_not_found(component: Component, facts: ManifestFacts, why: str) -> None:
     """Set the trust stage's link on an SDK whose system has no store of the kind it uses: the one place it is set.
     Its details keep their keys where they were (the note says why)."""
-    linked = dataclasses.replace(facts, store_not_found=why)
+    linked = records.replace(facts, store_not_found=why)
     object.__setattr__(component, "facts", linked)  # a link set by its owner, the trust stage, once the SDK is known
     component.details.update(linked.to_details())
 
@@ -81,4 +81,4 @@ def record_store_verdicts(clients: list[SdkClient], stores: list[Component]) -> 
     for client in clients:
         trust = client.component.trust
         if trust is not None and trust.store_id in anchors:
-            link_client(client.component, dataclasses.replace(trust, store_anchors=tuple(anchors[trust.store_id])))
+            link_client(client.component, records.replace(trust, store_anchors=tuple(anchors[trust.store_id])))

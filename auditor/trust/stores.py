@@ -5,20 +5,22 @@ client falls back to anything it was not built to, so "missing" is not "holds no
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from auditor import records
 from auditor.facts.trust_store import Keystore, LocalCa, MissingStoreUse, STORE_MISSING, StoreLinks, TrustStoreFacts
+from auditor.records import field, mutable_record
 from auditor.trust.anchors import Anchor, AnchorCheck, check_store
 from auditor.trust.distrust import Distrust, os_managed
 from auditor.trust.formats import read_store
-from auditor.fs import FsError, StoreView
+from auditor.fs import FsError
 from auditor.model import Component, ScanError
 
+TYPE_CHECKING = False  # not typing's: start-up (typing costs every command about 4 ms)
+
 if TYPE_CHECKING:
+    from auditor.fs import StoreView
     from auditor.facts.client_trust import ClientTrust
     from auditor.trust.local_cas import LocalCas
     from auditor.trust.client_store import IfMissing, StoreChoice
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 SOURCE = "trust store"
 
 
-@dataclass
+@mutable_record
 class _Entry:
     """One store file as the book knows it before it is read: where it is and who has been linked to it so far.
     Its links grow only in `StoreBook.use` and `add`; `StoreBook.components` turns them into a `StoreLinks`."""
@@ -77,7 +79,7 @@ class StoreBook:
             self.settings_used.add(choice.setting)
         trust = (client.trust or ClientTrust()) if client is not None else None
         if trust is not None:
-            trust = dataclasses.replace(trust, reasons=tuple(choice.reasons), validation=choice.validation)
+            trust = records.replace(trust, reasons=tuple(choice.reasons), validation=choice.validation)
         if choice.path is not None:
             entry, shown = self._entry(view, choice.path, choice.password)
             entry.add_role(choice.role)
@@ -87,7 +89,7 @@ class StoreBook:
                 entry.used_by.append(client.id)
                 if client.kind != "trust-config" and all(known is not client for known in self.clients):
                     self.clients.append(client)
-                trust = dataclasses.replace(trust, store=shown, store_id=entry.component.id)
+                trust = records.replace(trust, store=shown, store_id=entry.component.id)
         for path, what in choice.skipped:
             skipped, _ = self._entry(view, path, None)
             skipped.if_missing.append((user, True, what))
@@ -97,13 +99,13 @@ class StoreBook:
             fallback.fallback_for.append(f"{user} ({when})")
             fallbacks.append(f"{shown} {when}")
         if client is not None and trust is not None:
-            link_client(client, dataclasses.replace(trust, fallbacks=tuple(fallbacks)) if fallbacks else trust)
+            link_client(client, records.replace(trust, fallbacks=tuple(fallbacks)) if fallbacks else trust)
 
     def unlinked(self, client: Component, why: str) -> None:
         """A client that no store can be chosen for (its owner cannot be imported where it is): why, as its reason."""
         from auditor.facts.client_trust import ClientTrust
 
-        link_client(client, dataclasses.replace(client.trust or ClientTrust(), reasons=(why,)))
+        link_client(client, records.replace(client.trust or ClientTrust(), reasons=(why,)))
 
     def add(self, view: StoreView, path: str, role: str, password: str | None = None) -> None:
         """A store to check that no client found here uses (one named on the command line)."""
@@ -131,7 +133,7 @@ class StoreBook:
 
     def components(self) -> list[Component]:
         """Read and check every store; the store components, each made once with its facts, in the order first seen."""
-        return [dataclasses.replace(entry.component, facts=self._examine(entry)) for entry in self.entries.values()]
+        return [records.replace(entry.component, facts=self._examine(entry)) for entry in self.entries.values()]
 
     def _examine(self, entry: _Entry) -> TrustStoreFacts:
         location = entry.component.location

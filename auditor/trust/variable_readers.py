@@ -6,10 +6,10 @@ uses; the other kinds of client are judged as a kind."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from auditor.fs import View
+from auditor.records import record
 from auditor.trust.client_store import Reads, find_package, setting_read
 
 VARIABLES_DATA = "ca-variables.toml"
@@ -20,7 +20,7 @@ class VariableDataError(ValueError):
     """rules/ca-variables.toml does not say what the trust stage needs."""
 
 
-@dataclass(frozen=True)
+@record
 class FoundClient:
     """A client the scan found, as far as the CA variables it reads go."""
 

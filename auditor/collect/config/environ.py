@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+
+from auditor.records import field, mutable_record
+
 
 ENV_FILE_CAP = 1024 * 1024
 _ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
@@ -25,7 +27,7 @@ class EnvFileError(Exception):
     pass
 
 
-@dataclass
+@mutable_record
 class Environ:
     """Variables and where they came from, for the reasons a report gives."""
 

@@ -8,7 +8,9 @@ nested `s3 =` blocks), as in configparser.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from auditor.records import record
+
 
 _SECTION = re.compile(r"^\[\s*([^\]]*?)\s*\]")
 _OPTION = re.compile(r"^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$")
@@ -17,7 +19,7 @@ _OPTION = re.compile(r"^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
+@record
 class Setting:
     section: str
     key: str

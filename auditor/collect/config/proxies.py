@@ -12,10 +12,10 @@ environment. botocore's `proxies` and `proxies_config` (`proxy_ca_bundle`) are s
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 
 from auditor.collect import Origin
 from auditor.collect.config.trust_settings import JAVA_OPTION_VARIABLES, TrustSettings
+from auditor.records import record
 from auditor.redact import redact
 
 HTTPS_PROXY = ("https_proxy", "HTTPS_PROXY")  # urllib's order: the lower-case name first
@@ -26,7 +26,7 @@ AWS_DOMAIN = "amazonaws.com"
 PYTHON_READERS = "botocore, boto3, the AWS CLI, requests, curl"
 
 
-@dataclass(frozen=True)
+@record
 class Proxy:
     """One proxy setting in force: what it says (credentials masked), where it is written, and who it reaches."""
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import posixpath
 import shlex
-from dataclasses import dataclass, field
 
 from auditor.collect import Origin
 from auditor.collect.platform.accounts import Accounts
@@ -25,6 +24,7 @@ from auditor.collect.config.ini import settings
 from auditor.collect.config.environ import Environ
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.records import field, mutable_record
 
 CONFIG_CAP = 1024 * 1024
 # Later entries win: the JVM reads JAVA_TOOL_OPTIONS before the command line (where the
@@ -32,7 +32,7 @@ CONFIG_CAP = 1024 * 1024
 JAVA_OPTION_VARIABLES = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
 
 
-@dataclass
+@mutable_record
 class TrustSettings:
     environ: Environ
     aws_config: str = ""  # host path of the AWS config file read, if any

@@ -10,10 +10,10 @@ are not in the file: their homes are unknown here, and the caller says so.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.records import field, mutable_record, record
 
 PASSWD = "/etc/passwd"
 HOME_GLOBS = ("/root", "/home/*")
@@ -21,7 +21,7 @@ PASSWD_CAP = 4 * 1024 * 1024
 NO_LOGIN_SHELLS = ("nologin", "false", "sync", "halt", "shutdown")
 
 
-@dataclass(frozen=True)
+@record
 class Account:
     name: str
     uid: str
@@ -34,7 +34,7 @@ class Account:
         return bool(self.shell) and os.path.basename(self.shell) not in NO_LOGIN_SHELLS
 
 
-@dataclass
+@mutable_record
 class Accounts:
     by_name: dict[str, Account] = field(default_factory=dict)
     by_uid: dict[str, Account] = field(default_factory=dict)
@@ -78,7 +78,7 @@ def read_accounts(view: View) -> Accounts:
     return found
 
 
-@dataclass
+@mutable_record
 class Homes:
     folders: list[str] = field(default_factory=list)  # as the system names them
     errors: list[ScanError] = field(default_factory=list)

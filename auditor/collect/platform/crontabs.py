@@ -13,21 +13,23 @@ LOGNAME and HOME from the passwd line of the user; a crontab may set HOME, SHELL
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from auditor.records import field, record
+
 
 _LINE_END = re.compile(r"\r\n|\n|\r")
 _SETTING = re.compile(r"^\s*([^\s=]+)\s*=\s*(.*?)\s*$")
 KEYWORDS = ("@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 
 
-@dataclass(frozen=True)
+@record
 class CronSetting:
     name: str
     value: str
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class CronEntry:
     line: int
     user: str  # "" in a user's own crontab: its owner runs it

@@ -16,12 +16,12 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from auditor.collect.platform.services import Program, command_programs, program_path
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.records import field, mutable_record
 
 # The PATH docker sets for a Linux container whose image's Env has none (moby's DefaultPathEnv).
 DOCKER_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -31,7 +31,7 @@ _RUNS_ARGUMENTS = re.compile(r'(?:^|\bexec)\s*"\$(?:@|\{@\})"', re.MULTILINE)
 _SHOWN = 200
 
 
-@dataclass
+@mutable_record
 class ImageProcess:
     """The image's own process: its command (empty when the config names none), the programs that command starts,
     and the folder it starts in (with what says so)."""

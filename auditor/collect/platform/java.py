@@ -54,7 +54,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from auditor.bounded_run import RunFailed, run_bounded
@@ -62,6 +61,7 @@ from auditor.collect.platform.jar import JarError, main_attributes, manifest_tex
 from auditor.facts.java import JavaFacts
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.records import field, mutable_record, record, replace
 
 RELEASE_CAP = 64 * 1024  # a release file is a few kilobytes
 OUTPUT_CAP = 64 * 1024  # `java -version` prints three lines
@@ -93,7 +93,7 @@ _NAMED = re.compile(r"(?:^|jdk|jre|j2sdk|j2re|java|openjdk|sun|corretto|temurin|
                     re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@record
 class JavaVersion:
     """A Java version as numbers: the feature release ("major"), then the minor and update levels.
 
@@ -171,7 +171,7 @@ def vendor_of(text: str) -> str | None:
     return next((name for pattern, name in VENDORS if re.search(pattern, text, re.IGNORECASE)), None)
 
 
-@dataclass
+@mutable_record
 class JavaHome:
     home: str  # host path, links resolved
     version: str | None  # as read: "1.8.0_292", "17", "1.8.0.292"
@@ -187,7 +187,7 @@ class JavaHome:
                          None if self.parsed is None else self.parsed.exact, tuple(self.found_by))
 
 
-@dataclass
+@mutable_record
 class JavaHomes:
     """The Java homes found, and the error entries met describing them, home by home (each names the file it is
     about: a release file, an rt.jar, a `java` launcher)."""

@@ -21,10 +21,10 @@ backquotes anywhere outside single quotes: such a value is known only when the s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 from auditor.collect.platform.unit_files import VALID_NAME
+from auditor.records import record
 
 _LINE_END = re.compile(r"\r\n|\n|\r")
 PAM_ENV_DEFAULT_FILE = "/etc/environment"
@@ -32,7 +32,7 @@ MAX_PAM_INCLUDES = 16
 _LEADING_KEYWORDS = {(word, "") for word in ("then", "do", "else", "{", "(", "!")}  # pam.d files brought in by one service; a loop of includes ends here
 
 
-@dataclass(frozen=True)
+@record
 class ShellAssignment:
     name: str
     value: str

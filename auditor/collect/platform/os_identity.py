@@ -41,7 +41,6 @@ workarounds would be.
 
 from __future__ import annotations
 
-import dataclasses
 import platform
 import plistlib
 import re
@@ -50,6 +49,7 @@ import sys
 import xml.parsers.expat
 from typing import Callable, TypeVar
 
+from auditor import records
 from auditor.collect import Collected
 from auditor.facts.operating_system import OsFacts
 from auditor.fs import FsError, View
@@ -169,7 +169,7 @@ def _os_release(reader: _Reader) -> Component | None:
         precise = _precise_version(reader, os_id, version)
         if precise is not None:
             version, version_from = precise
-            facts = dataclasses.replace(facts, read=f"{read}; {version_from}: {version}", version_from=version_from)
+            facts = records.replace(facts, read=f"{read}; {version_from}: {version}", version_from=version_from)
         return reader.component(os_id, version, path, "os-release (ID, VERSION_ID)", facts)
     return None
 

@@ -34,7 +34,6 @@ import os
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass, field
 from typing import Optional
 
 from auditor.collect.platform.accounts import Accounts
@@ -45,6 +44,7 @@ from auditor.collect.platform.unit_files import (Assignment, command_words, dire
                                         expand_specifiers, unit_directives, unit_specifiers)
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.records import field, mutable_record, record
 
 FILE_CAP = 1024 * 1024
 # systemd's system unit search path (systemd.unit(5)), first wins; /lib/systemd/system on systems without merged /usr.
@@ -65,7 +65,7 @@ RUNNERS = ("uv", "poetry", "pipenv", "pdm", "hatch")
 INITS = ("tini", "tini-static", "dumb-init", "catatonit")
 
 
-@dataclass(frozen=True)
+@record
 class Program:
     """A program a context starts: its path as the system names it, or a virtualenv it runs in."""
 
@@ -77,7 +77,7 @@ class Program:
     search: tuple[str, ...] = ()  # the folders a bare program name is looked up in, in order
 
 
-@dataclass
+@mutable_record
 class Context:
     kind: str  # "systemd unit" or "cron"
     label: str  # "systemd unit orders.service", "cron job /etc/cron.d/sync:4"
@@ -91,7 +91,7 @@ class Context:
     working_note: str = ""  # what says so, for the reasons a report gives
 
 
-@dataclass
+@mutable_record
 class Services:
     contexts: list[Context] = field(default_factory=list)
     login: list[Origin] = field(default_factory=list)  # /etc/environment and profile.d: every login's

@@ -25,8 +25,10 @@ names kept are valid variable names (letters, digits and `_`, not starting with 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterator, Optional
+
+from auditor.records import record
+
 
 _LINE_END = re.compile(r"\r\n|\r|\n|\0")
 _SECTION = re.compile(r"^\[([^\]]*)\]\s*$")
@@ -41,7 +43,7 @@ class SyntaxProblem(Exception):
     """A value systemd would refuse: an unbalanced quote or an unknown escape."""
 
 
-@dataclass(frozen=True)
+@record
 class Directive:
     section: str
     key: str
@@ -49,7 +51,7 @@ class Directive:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class Assignment:
     name: str
     value: str

@@ -23,13 +23,13 @@ archive is open, to the store it would use as packaged.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import posixpath
 import re
 from typing import BinaryIO, Callable
 
 from auditor import names
+from auditor import records
 from auditor.collect import Collected
 from auditor.collect.python.metadata import module_version
 from auditor.collect.python.python_env import MODULE_CAP, PathEntry, collect_environment
@@ -37,6 +37,7 @@ from auditor.collect.python.ziparchive import ArchiveError, ArchiveView, Budget,
 from auditor.facts.package import OnPath, PackageFacts
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
+from auditor.records import mutable_record
 
 ARCHIVE_CAP = 512 * 1024 * 1024  # an archive file in the scanned tree, or named on the command line
 NESTED_CAP = 256 * 1024 * 1024  # an archive inside an archive
@@ -78,7 +79,7 @@ def collect_archive(view: View, host_path: str, target: str, watched: set[str], 
     return result
 
 
-@dataclasses.dataclass
+@mutable_record
 class _ArchiveScan:
     target: str
     watched: set[str]
@@ -201,7 +202,7 @@ def _zipped_egg_source(view: ArchiveView, components: list[Component]) -> list[C
     renamed = {}
     for component in components:
         if component.location == view.display_top and component.source == "egg directory EGG-INFO/PKG-INFO":
-            renamed[component.id] = dataclasses.replace(component, source="zipped egg EGG-INFO/PKG-INFO").id
+            renamed[component.id] = records.replace(component, source="zipped egg EGG-INFO/PKG-INFO").id
     return [_renamed(component, renamed) for component in components]
 
 
@@ -212,5 +213,5 @@ def _renamed(component: Component, renamed: dict[str, str]) -> Component:
     if component.id not in renamed and shadowed_by == facts.shadowed_by:
         return component
     source = "zipped egg EGG-INFO/PKG-INFO" if component.id in renamed else component.source
-    return dataclasses.replace(component, source=source, details={},
-                               facts=dataclasses.replace(facts, shadowed_by=shadowed_by))
+    return records.replace(component, source=source, details={},
+                               facts=records.replace(facts, shadowed_by=shadowed_by))

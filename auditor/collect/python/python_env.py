@@ -9,17 +9,17 @@ of sys.path; we recognise that idiom instead of running it.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
 from auditor import names
+from auditor import records
 from auditor.collect import Collected
 from auditor.collect.python.metadata import HEADER_CAP, decode, module_version, name_and_version, read_name_and_version, MetadataError
 from auditor.facts.package import OnPath, PackageFacts
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
+from auditor.records import field, mutable_record
 
 if TYPE_CHECKING:
     from auditor.collect.python.ziparchive import ArchiveView
@@ -32,13 +32,13 @@ MODULE_CAP = 1024 * 1024
 EGG_CAP = 64 * 1024 * 1024
 
 
-@dataclass
+@mutable_record
 class PathEntry:
     host: str
     origin: str  # why it is on sys.path
 
 
-@dataclass
+@mutable_record
 class Found:
     """One distribution (or bare package directory) seen in one path entry."""
 
@@ -49,14 +49,14 @@ class Found:
     entry_index: int
 
 
-@dataclass
+@mutable_record
 class EntryContents:
     found: list[Found] = field(default_factory=list)
     module_versions: dict[str, str | None] = field(default_factory=dict)  # import name -> __version__
     distributions: int = 0
 
 
-@dataclass
+@mutable_record
 class SysPath:
     entries: list[PathEntry] = field(default_factory=list)  # in import order
     errors: list[ScanError] = field(default_factory=list)
@@ -225,7 +225,7 @@ def _scan_zipped_egg(view, egg, index, watched, contents, errors):
         contents.module_versions[normalized] = module_version(init_source) or ""
 
 
-@dataclass
+@mutable_record
 class PathPackages(Collected):
     """What one sys.path gave: the watched packages on it as components, its error entries, and how many
     distributions it holds (a report's environment target shows the count)."""
@@ -252,7 +252,7 @@ def collect_environment(view: Tree, entries: list[PathEntry], target: str, watch
             components[id(item)] = winners[item.name] = _component(item, target, facts[id(item)])
     for item in found:
         if id(item) not in components:
-            facts_of = dataclasses.replace(facts[id(item)], shadowed_by=winners[item.name].id)
+            facts_of = records.replace(facts[id(item)], shadowed_by=winners[item.name].id)
             components[id(item)] = _component(item, target, facts_of)
     result.components.extend(components[id(item)] for item in found)
     result.components.extend(_carried_botocore(view, entries, found, target, components, result.errors))

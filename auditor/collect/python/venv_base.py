@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.records import field, mutable_record
 
 PREFIX_CAP = 64 * 1024
 _PYTHON_DIR = re.compile(r"^python(\d+\.\d+)$")
 _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
-@dataclass
+@mutable_record
 class BaseStdlib:
     """The folders to add (target paths, in order; none when the interpreter needs none) and why they cannot be
     known: an error entry means the interpreter must not be run."""

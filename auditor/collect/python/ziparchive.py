@@ -25,10 +25,10 @@ import stat
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
 from auditor.fs import FsError
+from auditor.records import mutable_record
 
 MAX_ENTRIES = 100_000
 TOTAL_CAP = 1 << 30  # bytes inflated from one archive and the archives inside it
@@ -55,7 +55,7 @@ class ArchiveError(Exception):
     """An archive, or one of its members, could not be read; the message says why."""
 
 
-@dataclass
+@mutable_record
 class Budget:
     """Bytes inflated so far from one archive and those nested in it."""
 

@@ -10,13 +10,13 @@ point at it (`reported_with`), so a lockfile with forty @aws-sdk/* packages is o
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Optional
 
 from auditor.collect import Collected
 from auditor.facts.manifest import ManifestFacts
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
+from auditor.records import field, mutable_record, record, replace
 
 if TYPE_CHECKING:
     from auditor.model import Target
@@ -43,7 +43,7 @@ class ManifestError(ValueError):
     """The file is not what its name says (corrupt, truncated, another format)."""
 
 
-@dataclass(frozen=True)
+@record
 class SdkRef:
     """One AWS SDK package as a file names it."""
 
@@ -61,7 +61,7 @@ class SdkRef:
     spdx_id: Optional[str] = None  # SPDX
 
 
-@dataclass
+@mutable_record
 class SdkClient:
     """An SDK component to link to the store it uses: on the scanned system, or its own bundle."""
 
@@ -242,7 +242,7 @@ def sdk_name(ecosystem: str, package: str, version: Optional[str]) -> str:
     return f"{base} {generation}".strip()
 
 
-@dataclass
+@mutable_record
 class Manifests(Collected):
     """What the manifests and lockfiles of other languages gave: their components and error entries, and the
     report targets they are (one a file, in the order read)."""

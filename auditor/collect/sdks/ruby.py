@@ -9,14 +9,15 @@ target (vendor/bundle, or the system's gem folders), that file is checked as a t
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 
+from auditor import records
 from auditor.collect.sdks import MAX_SDK_PACKAGES, Capped, ManifestError, SdkRef
 from auditor.collect.sdks.text import decode, split_lines
 from auditor.fs import FsError, View
 from auditor.model import ScanError
+from auditor.records import mutable_record
 
 _SPEC = re.compile(r"^    ([A-Za-z0-9_.-]+) \(([^)]+)\)$")
 _DEPENDENCY = re.compile(r"^  ([A-Za-z0-9_.-]+)(?:!| \(|$)")
@@ -57,7 +58,7 @@ def parse_gemfile_lock(data: bytes) -> list[SdkRef]:
                    for name, version, number in specs], total)
 
 
-@dataclasses.dataclass
+@mutable_record
 class RubyTrust:
     """What the Ruby SDK of one Gemfile.lock verifies with: its refs with Aws.use_bundled_cert! applied, the
     installed ca-bundle.crt (host path) of each bundled gem by gem name, and the error entries of the search."""
@@ -75,7 +76,7 @@ def locate_trust(view: View, lockfile: str, refs: list[SdkRef], on_system: bool)
     if any(r.name == "aws-sdk-core" and _from_2_1(r.version) for r in refs):
         call = _bundled_cert_call(view, project, errors)
         if call:
-            refs = [dataclasses.replace(r, trust_from="bundled", notes=r.notes + (f"{call} calls Aws.use_bundled_cert!",))
+            refs = [records.replace(r, trust_from="bundled", notes=r.notes + (f"{call} calls Aws.use_bundled_cert!",))
                     if r.name == "aws-sdk-core" and _from_2_1(r.version) else r for r in refs]
     bundles = {}
     for ref in refs:

@@ -7,16 +7,16 @@ entity can be declared, so nothing is expanded (no "billion laughs") and nothing
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from auditor.collect.sdks import ManifestError
+from auditor.records import field, mutable_record
 
 MAX_DEPTH = 64
 MAX_ELEMENTS = 100_000  # a large pom.xml has a few thousand; each element costs about 300 bytes held
 
 
-@dataclass
+@mutable_record
 class Element:
     path: tuple  # tag names from the root, without namespace prefixes
     attributes: dict

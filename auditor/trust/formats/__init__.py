@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
-from typing import Any
 
+from auditor.records import field, mutable_record
 from auditor.trust.formats.jks import is_java_keystore, read_java_keystore
 from auditor.trust.formats.pem import certificates_in_file
 from auditor.trust.formats.pkcs12 import is_pkcs12, read_pkcs12
-from auditor.fs import FsError, StoreView
+from auditor.fs import FsError
 from auditor.model import ScanError
+
+TYPE_CHECKING = False  # not typing's: start-up (typing costs every command about 4 ms)
+
+if TYPE_CHECKING:
+    from auditor.fs import StoreView
+    from typing import Any
 
 STORE_CAP = 64 * 1024 * 1024
 MAX_DIRECTORY_FILES = 20_000  # a CA directory holds hundreds; more is an accident or an attack
 MAX_FILE_ERRORS = 20  # per directory; the rest are counted in one entry
 
 
-@dataclass
+@mutable_record
 class Store:
     """A trust store as read: its format, its certificates (DER), and what could not be read of it."""
 

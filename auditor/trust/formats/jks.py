@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from dataclasses import dataclass, field
+
+from auditor.records import field, mutable_record
+
 
 JKS_MAGIC = 0xFEEDFEED
 JCEKS_MAGIC = 0xCECECECE
@@ -29,7 +31,7 @@ class _Truncated(Exception):
     pass
 
 
-@dataclass
+@mutable_record
 class Keystore:
     """What a keystore reader found; PKCS#12 stores are read into one too."""
 

@@ -7,13 +7,13 @@ import io
 import re
 import tokenize
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from auditor.collect.config.trust_config import PYTHON
 from auditor.collect.config.trust_config.setting import Setting, one_line
 from auditor.collect.python.python_ast import dotted
 from auditor.model import ScanError
+from auditor.records import field, mutable_record
 
 _SDK_MODULES = ("boto3", "botocore", "aioboto3", "aiobotocore")
 _SESSION_FACTORIES = frozenset({
@@ -32,7 +32,7 @@ _CALL_LINE = re.compile(r"\b(client|resource|create_client)\s*\(")
 _VERIFY_VALUE = re.compile(r"""\bverify\s*=\s*(False\b|"[^"]+"|'[^']+')""")
 
 
-@dataclass
+@mutable_record
 class CodeSettings:
     settings: list[Setting]
     how: str  # how they were found: PYTHON, or "python line search" for a file ast cannot read (an error entry says why)

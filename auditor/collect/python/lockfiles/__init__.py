@@ -7,13 +7,13 @@ import functools
 import os
 import re
 import reprlib
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
 from auditor.collect import Collected
 from auditor.facts.package import PackageFacts, Requirement
 from auditor.fs import FsError, View
 from auditor.model import Component, ScanError
+from auditor.records import field, mutable_record
 
 LOCK_CAP = 64 * 1024 * 1024
 # A JSON or TOML lockfile: parsing holds the text two or three times (a long string of 64 MB took 220 MB).
@@ -30,7 +30,7 @@ _VALUE_MARKS = {"JSON": ",:[{", "TOML": ",=[{"}
 MAX_PINS = 5_000
 
 
-@dataclass
+@mutable_record
 class Pin:
     """One requirement of a watched package, as a lockfile states it."""
 
@@ -45,7 +45,7 @@ class Pin:
     details: dict = field(default_factory=dict)
 
 
-@dataclass
+@mutable_record
 class Pins:
     """What a lockfile reader found: the pins of watched packages and its error entries, each in the order met."""
 
@@ -57,7 +57,7 @@ class Pins:
         self.errors.extend(other.errors)
 
 
-@dataclass
+@mutable_record
 class Document:
     """A lockfile's text and parsed data; when it could not be read, `errors` says why (and `data` is None)."""
 

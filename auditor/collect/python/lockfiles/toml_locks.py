@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import re
 import reprlib
-from dataclasses import dataclass
 
 from auditor import names
 from auditor.collect.python.lockfiles import Pin, Pins, lines_of, read_document, text_of
 from auditor.fs import View
 from auditor.model import ScanError
+from auditor.records import record
 
 import tomli
 
 
-@dataclass(frozen=True)
+@record
 class Format:
     label: str
     packages_key: str

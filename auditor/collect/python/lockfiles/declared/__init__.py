@@ -17,7 +17,6 @@ import bisect
 import functools
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Optional
 
 from auditor import names
@@ -25,6 +24,7 @@ from auditor.collect.python.lockfiles import Pin, Pins, lines_of, names_pattern
 from auditor.collect.python.lockfiles.requirements import exact_version, pin_from
 from auditor.fs import View
 from auditor.model import ScanError
+from auditor.records import field, mutable_record
 
 SHOWN_CAP = 200  # longer values are not echoed in an error message
 
@@ -63,7 +63,7 @@ def shown(value) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-@dataclass
+@mutable_record
 class Reading:
     """One declaration file being read: what is watched, and the error entries met so far."""
 

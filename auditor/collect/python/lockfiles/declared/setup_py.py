@@ -18,13 +18,13 @@ import re
 import textwrap
 import tokenize
 import warnings
-from dataclasses import dataclass
 from typing import Optional
 
 from auditor.collect.python.lockfiles import Pin, Pins, text_of
 from auditor.collect.python.lockfiles.declared import Reading
 from auditor.fs import FsError, View
 from auditor.collect.python.python_ast import dotted
+from auditor.records import record
 
 KEYWORDS = ("install_requires", "extras_require", "tests_require", "setup_requires")
 SETUP_CAP = 2 * 1024 * 1024  # as for any Python source a scan reads (auditor.collect.config.trust_config)
@@ -39,7 +39,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # where Python's tokenizer ends a line 
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
-@dataclass(frozen=True)
+@record
 class Computed:
     """A part of a value that only running setup.py would give."""
 
