@@ -60,7 +60,8 @@ def test_the_help_states_the_bounds():
     assert "at most 1000" in result.out.replace(",", "") and "at most 100" in result.out
 
 
-COMMANDS = [["scan"], ["truststore"], ["probe"], ["rules"], ["rules", "list"], ["rules", "refresh"], ["schema"],
+COMMANDS = [["scan"], ["truststore"], ["probe"], ["fix"], ["config"], ["rules"], ["rules", "list"], ["rules", "show"],
+            ["rules", "refresh"], ["schema"],
             ["report"], *(["report", action] for action in ("render", "merge", "diff", "keygen", "sign", "verify"))]
 
 
@@ -77,6 +78,19 @@ def test_the_parser_built_for_one_command_parses_and_helps_as_the_whole_parser(c
     whole = help_of(build_parser())
     assert "usage: auditor " + " ".join(command) in whole
     assert help_of(build_parser(only=command[0])) == whole
+
+
+def test_the_parser_of_one_command_knows_every_command_and_a_misspelt_one_lists_them_all(capsys):
+    """A parser built for one command adds no other command's parser; auditor.cli.parser.COMMANDS must name every
+    command, or a command left out of it would lose its parser whenever another one runs."""
+    from auditor.cli.parser import COMMANDS as NAMES, build_parser
+
+    listed = build_parser().root._subparsers._group_actions[0].choices
+    assert tuple(listed) == NAMES
+    assert tuple(build_parser(only="truststore").root._subparsers._group_actions[0].choices) == ("truststore",)
+    with pytest.raises(SystemExit):
+        build_parser(only="trustore").root.parse_args(["trustore"])
+    assert "invalid choice: 'trustore' (choose from " + ", ".join(repr(name) for name in NAMES) + ")" in capsys.readouterr().err
 
 
 def test_a_keystore_password_is_not_shown_by_the_command_s_value():

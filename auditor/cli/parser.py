@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")  # --fail-on, most severe first
 DIFF_FORMATS = ("table", "json", "markdown")  # `report diff --format`
+COMMANDS = ("scan", "fix", "rules", "truststore", "probe", "report", "schema", "config")
 
 DESCRIPTION = """\
 Will your software still trust AWS endpoints whose certificates come from Amazon
@@ -210,6 +211,14 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
     def wanted(command: str) -> bool:
         return only is None or only == command
 
+    def add(name: str, **options: Any) -> argparse.ArgumentParser | None:
+        """The command's parser, listed among the commands; None when the command line runs another one: each
+        parser costs start-up time, and only the running command's parses."""
+        if only in COMMANDS and only != name:
+            return None
+        made: argparse.ArgumentParser = commands.add_parser(name, **options)
+        return made
+
     class Parser(argparse.ArgumentParser):  # the subcommands' parsers are of this class too
         def __init__(self, *args: Any, **kwargs: Any):
             kwargs.setdefault("formatter_class", _Help)  # every parser's, so that none imports shutil
@@ -222,10 +231,10 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    scan = commands.add_parser("scan", help="scan this machine, environments, trees or lockfiles",
+    scan = add("scan", help="scan this machine, environments, trees or lockfiles",
                                description="Find AWS SDK/CLI installs and pins and judge them against the rule packs.",
                                epilog=SCAN_EPILOG, formatter_class=_RawHelp)
-    if wanted("scan"):
+    if scan is not None and wanted("scan"):
         scan.add_argument("targets", nargs="*", metavar="TARGET", help="directories or lockfiles (default: this machine)")
         scan.add_argument("--env-file", action="append", default=[], metavar="FILE",
                           help="the environment the scanned clients run with (KEY=value lines, as for docker --env-file or "
@@ -271,10 +280,10 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         _add_as_of(scan)
         _add_output_options(scan)
 
-    fix = commands.add_parser("fix", help="fix what a scan finds: raise AWS pins, add the ATS anchors to bundles (dry run)",
+    fix = add("fix", help="fix what a scan finds: raise AWS pins, add the ATS anchors to bundles (dry run)",
                               description=FIX_DESCRIPTION,
                               epilog=FIX_EPILOG, formatter_class=_RawHelp)
-    if wanted("fix"):
+    if fix is not None and wanted("fix"):
         fix.add_argument("targets", nargs="+", metavar="TARGET", help="directories or lockfiles, as for auditor scan")
         fix.add_argument("--apply", action="store_true",
                          help="write the changes (each file atomically, after a backup of it); default: a dry run")
@@ -298,8 +307,8 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
                          help="text (the diff and each change), or json (a list of changes: file, line, before, after, "
                               "reason, status)")
 
-    rules = commands.add_parser("rules", help="list rule packs, or refresh the release-date table from PyPI")
-    if wanted("rules"):
+    rules = add("rules", help="list rule packs, or refresh the release-date table from PyPI")
+    if rules is not None and wanted("rules"):
         rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
         rules_commands.add_parser("list", help="the rule packs and the release-date table in use")
         show = rules_commands.add_parser("show", help="one rule pack's rules, each with what it rests on and its sources",
@@ -316,11 +325,11 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         refresh.add_argument("--output", metavar="FILE", help="where to write the table (default: the user's data folder, which scans then use)")
         refresh.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per request (default: 30)")
 
-    store = commands.add_parser("truststore", help="check CA bundles, keystores or certificate directories for the ATS anchors",
+    store = add("truststore", help="check CA bundles, keystores or certificate directories for the ATS anchors",
                                 description="Read each trust store (PEM bundle, DER file, hashed directory such as "
                                             "/etc/ssl/certs, Java keystore: JKS, JCEKS or PKCS#12) and report its format, "
                                             "size, and which ATS anchors it holds.")
-    if wanted("truststore"):
+    if store is not None and wanted("truststore"):
         store.add_argument("stores", nargs="+", metavar="STORE", help="a bundle or certificate file, a keystore, or a directory")
         password = store.add_mutually_exclusive_group()
         password.add_argument("--storepass", metavar="PASSWORD",
@@ -330,12 +339,12 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         _add_as_of(store)
         _add_output_options(store)
 
-    probe = commands.add_parser("probe", help="connect to endpoints and verify their certificates with given stores (network)",
+    probe = add("probe", help="connect to endpoints and verify their certificates with given stores (network)",
                                 description="Connect to each endpoint (TLS with SNI) and verify its certificate chain and "
                                             "name against each trust store alone: which TLS version, which chain, which "
                                             "anchor, or which failure and why. Uses the network; a scan never does.",
                                 epilog=PROBE_EPILOG, formatter_class=_RawHelp)
-    if wanted("probe"):
+    if probe is not None and wanted("probe"):
         probe.add_argument("endpoints", nargs="*", metavar="HOST[:PORT]",
                            help="default: dynamodb.eu-west-3.amazonaws.com and streams.dynamodb.eu-west-3.amazonaws.com, port 443")
         probe.add_argument("--ca-file", action="append", default=[], metavar="FILE", help="a PEM or DER bundle (repeatable)")
@@ -349,20 +358,20 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         _add_probe_run_options(probe)
         _add_output_options(probe)
 
-    report = _add_report_parser(commands, with_actions=wanted("report"))
-    commands.add_parser("schema", help="print the JSON Schema of the JSON report")
-    config = commands.add_parser("config", help="show the settings in force and where each came from",
+    report = _add_report_parser(commands, with_actions=wanted("report")) if only not in COMMANDS or only == "report" else None
+    add("schema", help="print the JSON Schema of the JSON report")
+    config = add("config", help="show the settings in force and where each came from",
                                  description="Show each command's settings (fail-on, packs, waivers, as-of, exclude, format, "
                                              "output) and where each came from: default, a configuration file and "
                                              "its line, or a flag. Its own options come before COMMAND.",
                                  epilog=CONFIG_EPILOG, formatter_class=_RawHelp)
-    if wanted("config"):
+    if config is not None and wanted("config"):
         config.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
         _add_config_options(config)
         config.add_argument("command_line", nargs=argparse.REMAINDER, metavar="COMMAND ...",
                             help="a command line (scan, truststore, probe or report render/merge/diff, with its "
                                  "options): only that command's settings, its flags included")
-    return Parsers(parser, {"rules": rules, "report": report})
+    return Parsers(parser, {name: action for name, action in (("rules", rules), ("report", report)) if action is not None})
 
 
 def _release_choice(text: str) -> str:
