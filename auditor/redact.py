@@ -63,8 +63,12 @@ _SOURCES["token"] = (r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,
 # Compiled when first needed: compiling all of them took about a tenth of a short command's run (auditor
 # truststore), and most texts need none.
 _PATTERNS: dict[tuple[str, bool], re.Pattern] = {}
-# Every secret name, option and short query parameter holds one of these (lower-cased).
-_STEMS = ("pass", "secret", "token", "credential", "sig", "key", "auth", "pwd")
+# What a match of `named` must hold (lower-cased): one of its secret words, or a short secret query parameter
+# ("?sig=", "&key=": see _query_secret). "auth" alone is not one: "Certification Authority" is prose.
+_NAMED_WORDS = ("secret", "pass", "_pwd", "token", "credential", "signature", "access", "api", "private", "_auth",
+                "authorization")
+# What a match of `option` must hold (lower-cased), besides a blank before its value.
+_OPTION_WORDS = ("pass", "secret", "token", "key", "config")
 _QUOTED = ("named", "option", "user", "dash_p")  # patterns whose value may be quoted: the quotes are kept
 
 
@@ -100,6 +104,23 @@ def _may_be_bare(text: str) -> bool:
     return _pattern("bare_host", True).search(text) is not None
 
 
+def _holds(lower: str, words: tuple[str, ...]) -> bool:
+    for word in words:  # a loop, not any(): a generator per text costs more than the searches
+        if word in lower:
+            return True
+    return False
+
+
+def _query_secret(lower: str) -> bool:
+    """Whether a short secret query parameter may be there: sig, key, auth or pass after ?, & or ;."""
+    if "?" not in lower and "&" not in lower and ";" not in lower:
+        return False
+    for name in ("?sig", "&sig", ";sig", "?key", "&key", ";key", "?auth", "&auth", ";auth", "?pass", "&pass", ";pass"):
+        if name in lower:
+            return True
+    return False
+
+
 def redact(text: str) -> str:
     """'https://user:tok@host/x?token=abc' -> 'https://***@host/x?token=***'.
 
@@ -112,13 +133,10 @@ def redact(text: str) -> str:
         text = _masked("proxy", text)
     if "@" in text and ":" in text and _may_be_bare(text):
         text = _masked("bare", text)
-    for stem in _STEMS:  # a loop, not any(): a generator per text costs more than the searches
-        if stem in lower:
-            if "=" in text or ":" in text:
-                text = _masked("named", text)
-            if "-" in text or "config" in lower:
-                text = _masked("option", text)
-            break
+    if ("=" in text or ":" in text) and (_holds(lower, _NAMED_WORDS) or _query_secret(lower)):
+        text = _masked("named", text)
+    if (" " in text or "\t" in text) and ("-" in text or "config" in lower) and _holds(lower, _OPTION_WORDS):
+        text = _masked("option", text)
     if "bearer" in lower:
         text = _masked("bearer", text)
     if "-" in text:

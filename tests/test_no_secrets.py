@@ -569,6 +569,41 @@ def test_redact_masks_every_shape_of_secret_on_a_line_that_sets_a_ca_bundle(case
     assert redact(shown) == shown
 
 
+# Words and marks the patterns look for, in several cases, and prose that only resembles them.
+FRAGMENTS = ["secret", "SECRET", "pass", "Passwd", "password", "_pwd", "token", "credential", "signature", "storepass",
+             "keypass", "access_key", "Access-Key", "api_key", "apikey", "private_key", "_auth", "Authorization", "auth",
+             "Authority", "sig", "key", "config set ", "configure set ", "aws_secret_access_key", "bearer ", "Basic ",
+             "-u", "--user", "-p", "sshpass", "mysql", "login", "hooks.slack.com/services/", "/api/webhooks/",
+             "AKIAABCDEFGHIJKLMNOP", "ghp_" + "a" * 30, "npm_" + "b" * 36, "xoxb-1234567890", "=", ":", ":=", " ", "\t",
+             "-", "--", "?", "&", ";", "@", "://", "'", '"', "(", "http", "proxy.example", "10.0.0.5", "_proxy", "İ"]
+
+
+def every_pattern_run(text: str) -> str:
+    """What redact() gives when it runs every pattern on every text, in its order."""
+    from auditor import redact as module
+
+    for name in ("userinfo", "proxy", "bare", "named", "option", "bearer", "user", "dash_p", "webhook"):
+        text = module._masked(name, text)
+    return module._pattern("token", False).sub(module.MASK, text)
+
+
+@fuzz
+@given(st.lists(st.sampled_from(FRAGMENTS) | st.text("abcXYZ019._/-", max_size=5), max_size=12).map("".join))
+def test_redact_runs_a_pattern_on_every_text_where_it_could_match(text):
+    """redact() runs each pattern only on texts holding what its matches must hold: the same result as running
+    every pattern on every text, so that a text passed over is one the pattern could not have changed."""
+    assert redact(text) == every_pattern_run(text)
+
+
+def test_redact_passes_over_no_secret_word_in_any_setting_shape():
+    """The same, for every word of FRAGMENTS in every place a setting, option or query parameter puts it."""
+    for word in FRAGMENTS:
+        for before in ("", "x_", "--", "-", "?", "&", ";", "config set ", "curl ", '{"'):
+            for after in ("=", ":", ": ", " ", "\t", '="', ":='", '": "', "_x="):
+                text = f"{before}{word}{after}s3cretValue9 next"
+                assert redact(text) == every_pattern_run(text), text
+
+
 def test_a_component_id_with_a_four_part_version_is_not_taken_for_credentials():
     """python-package:botocore@0.21.0.0:<hash> has the shape of user:password@IPv4: it is an id, and stays whole,
     while the same shape before a port is a proxy's credentials."""
