@@ -12,6 +12,7 @@ behaviour on the same declarations."""
 from __future__ import annotations
 
 from operator import attrgetter
+from reprlib import recursive_repr
 
 TYPE_CHECKING = False  # not typing's: this module is imported by every command, typing is not
 
@@ -202,6 +203,7 @@ def _init(cls: Any, in_order: tuple[Field, ...], frozen: bool) -> Callable[..., 
     return init
 
 
+@recursive_repr()  # as dataclasses' repr: a record inside itself shows as "..."
 def _repr(self: Any) -> str:
     shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_repr__)
     return f"{self.__class__.__qualname__}({shown})"

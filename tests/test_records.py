@@ -154,3 +154,11 @@ def test_fields_and_asdict_refuse_what_is_not_a_record():
     with pytest.raises(TypeError):
         records.asdict(point)  # the class, not an instance
     assert records.is_record(point) and records.is_record(point(1)) and not records.is_record(3)
+
+
+def test_a_record_that_holds_itself_has_a_repr_as_dataclasses_give_it():
+    (d_point, _, _), (r_point, _, _) = MUTABLE
+    made_d, made_r = d_point(1), r_point(1)
+    made_d.tags.append(made_d)
+    made_r.tags.append(made_r)
+    assert repr(made_r) == repr(made_d) and "..." in repr(made_r)
