@@ -82,7 +82,7 @@ def test_a_saved_report_renders_with_its_own_rule_text(saved, tmp_path):
 def test_a_report_written_before_rule_text_travelled_still_renders(saved, tmp_path, monkeypatch):
     """No "rules" in it: each rule is described from its first finding, never from the installed packs."""
     data = json.loads(saved.read_text(encoding="utf-8"))
-    assert data["schema_version"] == "1.2"
+    assert data["schema_version"] == "1.3"
     del data["rules"], data["verdicts"], data["summary"]["verdicts"]
     data["schema_version"] = "1.0"  # as the auditor wrote it then
     old = tmp_path / "old.json"

@@ -150,7 +150,7 @@ def test_a_saved_1_1_report_still_reads_and_renders_without_verdicts(tmp_path):
     assert table.code == 0, table.err
     assert "Verdicts" not in table.out and "Trust stores" in table.out
     again = run("report", "render", "--format", "json", path).json
-    assert again["verdicts"] == [] and again["schema_version"] == "1.2"
+    assert again["verdicts"] == [] and again["schema_version"] == "1.3"
     for fmt in ("html", "markdown", "sarif", "junit", "csv"):
         assert run("report", "render", "--format", fmt, path).code == 0
 

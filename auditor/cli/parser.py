@@ -533,7 +533,7 @@ subcommands:
   keygen              an Ed25519 key pair (PEM); the private key is written 0600
   sign / verify       a detached Ed25519 signature over the exact bytes of a report
 
-All read JSON reports of schema_version 1.0 and 1.1 (what this auditor writes), and refuse others.
+All read JSON reports of schema_version 1.0 to 1.3 (1.3 is what this auditor writes), and refuse others.
 
 exit codes: render, merge: 0 nothing at or above --fail-on, 1 findings at or above it;
             diff: 1 when a new, unwaived finding is at or above --fail-on; verify: 1 on FAIL;

@@ -29,10 +29,12 @@ else:
             return getattr(verdicts, name)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 # 1.1 added `rules`, the text of each rule with findings (optional): a 1.0 report is a valid 1.1 one, and still read.
 # 1.2 added `verdicts`, one answer per client, and their counts in the summary: an older report reads with none.
-READABLE_SCHEMA_VERSIONS = ("1.0", "1.1", "1.2")
+# 1.3 added kinds (target sbom, component db-ca-bundle, effect db-ca-file) and typed details: an older report has none.
+# tests/test_schema_version.py fails when report.schema.json changes and this version does not.
+READABLE_SCHEMA_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 ANSWERS = ("no", "at risk", "cannot tell", "yes")  # a client's verdict, worst first
 REASON_KINDS = ("rule", "store", "verification", "platform", "proxy")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
