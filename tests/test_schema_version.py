@@ -21,7 +21,7 @@ AS_OF = "2026-12-01"  # the --as-of it was written with
 # a bump, so reports valid then were not all valid as 1.2 any more; what changed then is 1.3.
 SCHEMA_DIGESTS = {
     "1.2": "887e3232cbbe3e45a4b518947ae73ab777fe852fb0597dac5e5b98934785230b",
-    "1.3": "22beccf6047280c5525b753bf6fafc5d6044a1f2289c462cd51cb0781f698eff",
+    "1.3": "bfa68680ac754e498382dc2c160ef6043abb6f47165b66db3492c71d253cd483",
 }
 
 
@@ -36,7 +36,9 @@ def test_the_schema_file_is_the_one_its_version_was_published_with():
 
 
 def test_the_schema_names_the_versions_read_and_says_what_the_newest_added():
-    version = json.loads(SCHEMA.read_text(encoding="utf-8"))["properties"]["schema_version"]
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert schema["$id"] == f"urn:auditor:report-schema:{SCHEMA_VERSION}"  # a consumer may cache schemas by $id
+    version = schema["properties"]["schema_version"]
     assert tuple(version["enum"]) == READABLE_SCHEMA_VERSIONS
     assert READABLE_SCHEMA_VERSIONS[-1] == SCHEMA_VERSION == "1.3"
     assert f"; {SCHEMA_VERSION} the " in version["description"]
