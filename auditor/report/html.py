@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional
 
 from auditor.model import SEVERITIES, Evidence, Report, severity_rank, short_hash
 from auditor.report.common import not_scanned_note, plural
+from auditor.report.escape import html_text
 from auditor.report.html_markup import Markup, el, join, start, text
 from auditor.report.view import ReportView, memory_view
 
@@ -224,17 +225,29 @@ def _metadata(view: ReportView, out: IO[str]) -> None:
     command = view.run.get("command")
     rows: list[tuple[str, object]] = [("tool", f"auditor {view.tool_version}"), ("generated at", view.generated_at),
             ("certificates judged as of", view.as_of), ("host", view.run.get("host", "unknown")),
-            ("command line", el("code", shlex.join(command)) if command else "not recorded"),
+            ("command line", el("code", _COMMAND) if command else "not recorded"),
             ("fails on", f"{view.fail_on} and above")]
     packs = [el("tr", el("td", p["id"]), el("td", p["version"]), el("td", p.get("title", "")),
                 el("td", el("code", p.get("sha256", "")), class_="hash")) for p in view.packs]
-    out.write(start("section", id="metadata") + el("h2", "Scan metadata")
-              + el("table", el("tbody", [el("tr", el("th", k, scope="row"), el("td", v)) for k, v in rows]), class_="facts")
-              + el("h3", "Rule packs")
-              + el("table", el("thead", el("tr", el("th", "pack"), el("th", "version"), el("th", "title"),
-                                                el("th", "content SHA-256"))), el("tbody", packs)))
+    before, _, after = (start("section", id="metadata") + el("h2", "Scan metadata")
+                        + el("table", el("tbody", [el("tr", el("th", k, scope="row"), el("td", v)) for k, v in rows]),
+                             class_="facts")
+                        + el("h3", "Rule packs")
+                        + el("table", el("thead", el("tr", el("th", "pack"), el("th", "version"), el("th", "title"),
+                                                          el("th", "content SHA-256"))), el("tbody", packs))
+                        ).partition(_COMMAND)
+    out.write(before)
+    if command:
+        # A merge's command line names every report merged: written once, not copied into each enclosing element
+        # nor kept among the texts last escaped.
+        out.write(html_text(shlex.join(command)))
+    out.write(after)
     _merged_from(view.sources(), out)
     out.write("</section>")
+
+
+# Where the command line goes: a NUL, which no escaped text holds (html_text writes it as \x00).
+_COMMAND = Markup("\x00command line\x00")
 
 
 def _merged_from(sources: Iterable[dict[str, Any]], out: IO[str]) -> None:
@@ -280,42 +293,44 @@ class _Targets:
 # report, and making the model of each item took as long as writing its markup.
 
 def _target(index: int, name: str, members: list[Record], findings: list[Record], targets: _Targets,
-            components: Mapping[str, Record], host: Optional[str] = None) -> Markup:
-    below = targets.below(name)
+            components: Mapping[str, Record], host: Optional[str] = None) -> str:
     # Stores and environment settings that serve several targets are labelled with all of them, ", "-joined.
-    parts = name.split(", ")
-    shared = len(parts) > 1 and all(part in targets.locations for part in parts)
+    shared = ", " in name and all(part in targets.locations for part in name.split(", "))
     by_component: dict[str, list[Record]] = {}
     for finding in findings:
         by_component.setdefault(finding["component"], []).append(finding)
-    found = [el("h3", "Environments and lockfiles found in it"),
-             el("ul", [el("li", f"{t['kind']} ", el("code", t["location"])) for t in below], class_="found")] if below else ""
+    below = targets.below(name)
+    found = join([el("h3", "Environments and lockfiles found in it"),
+                  el("ul", [el("li", f"{t['kind']} ", el("code", t["location"])) for t in below], class_="found")]
+                 ) if below else ""
     on = f" on <code>{text(host)}</code>" if host else ""
     lead = "What these targets share (trust stores, settings from the environment). " if shared else ""
-    return Markup(f'<section class="target" id="target-{index}"><h2>{"Shared by " if shared else "Target "}'
-                  f'<code>{text(name or "(no target)")}</code>{on}</h2>'
-                  f'<p class="lead">{lead}{text(f"Components checked: {len(members)}, findings: {len(findings)}.")}</p>'
-                  f'{join(found)}{_components_table(members, by_component)}{_trust_links(members, components)}'
-                  f'<h3>Findings</h3>{"".join([_finding(f, components) for f in findings]) or "<p>No findings.</p>"}'
-                  f'</section>')
+    # The counts are digits: nothing in the lead's own words to escape.
+    return (f'<section class="target" id="target-{index}"><h2>{"Shared by " if shared else "Target "}'
+            f'<code>{text(name or "(no target)")}</code>{on}</h2>'
+            f'<p class="lead">{lead}Components checked: {len(members)}, findings: {len(findings)}.</p>'
+            f'{found}{_components_table(members, by_component)}{_trust_links(members, components)}'
+            f'<h3>Findings</h3>{"".join([_finding(f, components) for f in findings]) or "<p>No findings.</p>"}'
+            f'</section>')
 
 
 _COMPONENTS_HEAD = el("caption", "Components checked") + el("thead", el("tr", [el("th", h) for h in (
     "kind", "name", "version", "released (UTC)", "where, found by", "state")]))
 _NO_FINDINGS: list[Record] = []
+_NO_COMPONENTS = el("p", "No components.")
 
 
-def _components_table(members: list[Record], by_component: Mapping[str, list[Record]]) -> Markup:
+def _components_table(members: list[Record], by_component: Mapping[str, list[Record]]) -> str:
     if not members:
-        return el("p", "No components.")
+        return _NO_COMPONENTS
     rows = "".join([_component_row(c, by_component.get(c["id"], _NO_FINDINGS)) for c in members])
-    return Markup(f'<table class="components">{_COMPONENTS_HEAD}<tbody>{rows}</tbody></table>')
+    return f'<table class="components">{_COMPONENTS_HEAD}<tbody>{rows}</tbody></table>'
 
 
 # The parts written for every component and every finding are written as one template each: they are most of a
 # fleet's report, and the same markup as nested el() calls (the text and attribute values escaped by text()).
 
-def _component_row(c: Record, findings: list[Record]) -> Markup:
+def _component_row(c: Record, findings: list[Record]) -> str:
     details = c.get("details", _NO_DETAILS)
     # A Python package's requirement (auditor.facts.package.Requirement, read back from its details) gives the range
     # a lockfile admits where there is no version, and its direct reference.
@@ -323,7 +338,7 @@ def _component_row(c: Record, findings: list[Record]) -> Markup:
     version = c["version"] or (details.get("specifier", "") if stated else "") or ""
     cells = _component_cells(c["kind"], c["name"], version, _released(c), _where(c), c["source"],
                              (details.get("url") or "") if stated else "")
-    return Markup(f'<tr id="{_anchor("c-", c["id"])}">{cells}<td>{_state(c, details, findings)}</td></tr>')
+    return f'<tr id="{_anchor("c-", c["id"])}">{cells}<td>{_state(c, details, findings)}</td></tr>'
 
 
 _NO_DETAILS: dict[str, Any] = {}
@@ -375,12 +390,12 @@ def _facts(kind: str, details: Mapping[str, Any]) -> list[str]:
     return facts
 
 
-def _trust_links(members: list[Record], components: Mapping[str, Record]) -> Markup:
+def _trust_links(members: list[Record], components: Mapping[str, Record]) -> str:
     """Each client (or setting) and the store it would use, as the scan resolved it (its ClientTrust, written in its
     details: auditor.facts.client_trust)."""
     clients = [c for c in members if c.get("details", _NO_DETAILS).get("trust_reasons") is not None]
     if not clients:
-        return Markup("")
+        return ""
     rows: list[Markup] = []
     for c in clients:
         details = c["details"]

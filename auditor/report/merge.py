@@ -247,7 +247,7 @@ class _Merge:
                         self.counts["targets"], self.counts["unread"], self.counts["components"], self.counts["errors"],
                         self.kinds)
         return MergedView(self.spill, __version__, now, as_of or self.as_of, self.packs, self.fail_on,
-                          dict(self.redactor.tree(run), merged=Stream(self._sources)), list(self.rules.values()), totals,
+                          dict(redact_tree(run), merged=Stream(self._sources)), list(self.rules.values()), totals,
                           self.fleet, self.order, self.redactor)
 
     def _sources(self) -> Iterator[dict[str, Any]]:
