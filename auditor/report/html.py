@@ -124,8 +124,8 @@ class HostSections:
 
         index = self.index
         groups = _groups(part)
-        sections = [host_heading(host, summary, [(f"target-{index + i}", name, len(members), len(found))
-                                                 for i, (name, (members, found)) in enumerate(groups)])]
+        sections: list[str] = [host_heading(host, summary, [(f"target-{index + i}", name, len(members), len(found))
+                                                           for i, (name, (members, found)) in enumerate(groups)])]
         components, targets = _by_id(part["components"]), _Targets(part["targets"])
         for name, (members, found) in groups:
             sections.append(_target(index, name, members, found, targets, components, host))
