@@ -372,3 +372,55 @@ def test_a_tally_of_more_values_than_its_limit_counts_the_rest_together(monkeypa
     rows = tally.rows(3)
     assert [label for label, _ in rows] == ["v00", "v01", "v02", "other values"]
     assert sum(sum(r.values()) for _, r in rows) == 20
+
+
+# -- each host's HTML rendered as its report is read, spilled, and copied out ---------------------------------------
+
+def test_a_merge_to_a_file_writes_the_spilled_sections_as_the_stream_gets_them(fleet, monkeypatch, tmp_path):
+    """To a file, the hosts' sections are copied from the spill as bytes, not decoded and encoded again; to a stream
+    without a byte buffer (standard output captured), decoded in pieces. Both give the same document, and a piece
+    that ends within a character (a host's name in another script) is decoded whole."""
+    class Clock:
+        datetime = type("datetime", (dt.datetime,), {"now": classmethod(lambda cls, tz=None: FROZEN)})
+        timezone = dt.timezone
+
+    monkeypatch.setattr(merge_module, "dt", Clock)
+    monkeypatch.setattr(merge_module, "PIECE", 7)  # pieces of 7 bytes: most of them end within a character
+    renamed = []
+    for n, path in enumerate(fleet):
+        data = json.loads(Path(path).read_text())
+        data["run"]["host"] = f"узел-{n}-東京"
+        renamed.append(tmp_path / f"{n}.json")
+        renamed[-1].write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "fleet.html"
+    assert run("report", "merge", *renamed, "--format", "html", "-o", out, "-q").code in (0, 1)
+    streamed = run("report", "merge", *renamed, "--format", "html", "-q").out
+    written = out.read_bytes().decode("utf-8")
+    assert written.replace(f" -o {out}", "") == streamed  # but for the command line, which names the file
+    assert 'id="host-7"' in written and "узел-7-東京" in written
+
+
+def test_the_spill_of_a_merge_is_removed_when_it_ends(fleet):
+    with merged([str(p) for p in fleet], reads=reads("html")) as view:
+        folder = Path(view.spill.folder)
+        spilled = sorted(p.name for p in folder.iterdir())
+        assert "sections.spill" in spilled and "parts.spill" not in spilled  # a fleet's hosts are kept as markup
+        assert b'class="host"' in b"".join(view.host_sections())
+    assert not folder.exists()
+    with merged([str(fleet[0])], reads=reads("html")) as view:  # one host: its items, for the table of contents
+        assert (Path(view.spill.folder) / "parts.spill").exists() and view.host_sections() is None
+
+
+def test_the_command_line_of_a_merge_is_written_once_escaped_and_redacted(fleet, tmp_path):
+    """A merge's command line names every report: written as the one text it is, escaped and its secrets masked."""
+    odd = tmp_path / "<b>&x=1.json"
+    shutil.copy(fleet[0], odd)
+    secret = "https://alice:s3cr3t-pa55@example.com/reports"
+    with merged([str(odd), str(fleet[1])], reads=reads("html"),
+                run={"host": "controller", "command": ["auditor", "report", "merge", str(odd), secret]}) as view:
+        page = io.StringIO()
+        write(view, "html", page)
+    html = page.getvalue()
+    assert "s3cr3t-pa55" not in html and "<b>&x" not in html
+    assert html.count("&lt;b&gt;&amp;x=1.json") == 2  # in the command line and among the reports merged
+    assert html.count("<code>auditor report merge ") == 1

@@ -1,27 +1,33 @@
-"""The HTML report for a compliance review: one self-contained, printable file made from the report model.
+"""The HTML report for a compliance review: one self-contained, printable file made from the report.
 
 No scripts and no external resources (the Content-Security-Policy forbids both); the style sheet is
 html_report.css, inlined. Every value from the scanned system goes through html_markup, which escapes
 and redacts it. The document is written a section at a time as the view gives the items (auditor.report.view), so a
 merge of thousands of hosts is written in memory bounded by one host's part. A report of several hosts opens with
-the fleet view (auditor.report.html_fleet), and its targets are shown host by host.
+the fleet view (auditor.report.html_fleet), and its targets are shown host by host (HostSections: a merge renders each
+host's as it reads the host's report). The targets' sections are written from the items' records, as the JSON report
+writes them, rather than from the model.
 """
 
 from __future__ import annotations
 
 import bisect
+import codecs
 import functools
 import io
+import os
 import shlex
 from pathlib import Path
-from typing import IO, Any, Iterable, Mapping, Optional
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional
 
-from auditor.facts.package import PackageFacts, Requirement
-from auditor.facts.setting import SettingFacts
-from auditor.model import SEVERITIES, Component, Evidence, Finding, Report, Target, severity_rank, short_hash
-from auditor.report.common import components_by_id, not_scanned_note, plural, released_cell, where
+from auditor.model import SEVERITIES, Evidence, Report, severity_rank, short_hash
+from auditor.report.common import not_scanned_note, plural
+from auditor.report.escape import html_text
 from auditor.report.html_markup import Markup, el, join, start, text
 from auditor.report.view import ReportView, memory_view
+
+if TYPE_CHECKING:
+    from auditor.report.fleet import HostSummary
 
 STYLE = Path(__file__).with_name("html_report.css")
 FLEET_STYLE = Path(__file__).with_name("html_fleet.css")  # added in a report of several hosts
@@ -29,8 +35,10 @@ FLEET_STYLE = Path(__file__).with_name("html_fleet.css")  # added in a report of
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 READS = frozenset({"verdicts", "errors", "parts"})
 
+Record = dict[str, Any]  # an item as the JSON report writes it
+Part = dict[str, list[Record]]  # a host's items by section: its targets, components and findings at least
 # A target's location, with its components and their findings.
-Group = tuple[str, tuple[list[Component], list[Finding]]]
+Group = tuple[str, tuple[list[Record], list[Record]]]
 
 
 def render(report: Report) -> str:
@@ -47,57 +55,103 @@ def write(view: ReportView, out: IO[str]) -> None:
               el("style", Markup(STYLE.read_text(encoding="utf-8")),
                  Markup(FLEET_STYLE.read_text(encoding="utf-8")) if view.fleet is not None else None))
     out.write("<!DOCTYPE html>\n" + start("html", lang="en") + head + "<body>" + _header(view))
-    parts = iter(view.parts())
     if view.fleet is None:  # one host: its part is the whole report, held, as the table of contents needs its groups
-        _, report = next(parts)
-        groups = _groups(report)
+        _, part = next(iter(view.parts()))
+        groups = _groups(part)
         toc = [el("li", el("a", name or "(no target)", href=f"#target-{i}"), f": components {len(members)}, findings {len(found)}")
                for i, (name, (members, found)) in enumerate(groups)]
         _verdicts(view, out)
         _summary(view, toc, out)
         _metadata(view, out)
-        components, targets = components_by_id(report), _Targets(report.targets)
+        components, targets = _by_id(part["components"]), _Targets(part["targets"])
         for i, (name, (members, found)) in enumerate(groups):
             out.write(_target(i, name, members, found, targets, components))
     else:
-        from auditor.report.html_fleet import fleet_section, host_entry, host_heading
+        from auditor.report.html_fleet import fleet_section, host_entry
 
         out.write(fleet_section(view.fleet))
         _verdicts(view, out)
         _summary(view, (host_entry(host) for host in view.hosts()), out)
         _metadata(view, out)
-        summaries, index = iter(view.hosts()), 0
-        pending = next(summaries, None)
-        for host, report in parts:
-            summary = None
-            if pending is not None and pending.host == host:  # the parts and the hosts come in the same order
-                summary, pending = pending, next(summaries, None)
-            groups = _groups(report)
-            sections = [host_heading(host, summary, [(f"target-{index + i}", name, len(members), len(found))
-                                                     for i, (name, (members, found)) in enumerate(groups)])]
-            components, targets = components_by_id(report), _Targets(report.targets)
-            for name, (members, found) in groups:
-                sections.append(_target(index, name, members, found, targets, components, host))
-                index += 1
-            out.write("".join(sections))  # one write a host: fewer, larger writes to the file
+        rendered = view.host_sections()
+        if rendered is not None:
+            _copy(rendered, out)
+        else:
+            for section in _host_sections(view):
+                out.write(section)
     _errors(view, out)
     out.write("</body></html>\n")
 
 
-def _groups(report: Report) -> list[Group]:
+def _copy(pieces: Iterable[bytes], out: IO[str]) -> None:
+    """The hosts' sections as a merge spilled them (UTF-8) written to `out`: as they are where `out` writes UTF-8 to a
+    byte stream (most of a fleet's report, not decoded and encoded again), else decoded."""
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None)
+    if buffer is not None and encoding and os.linesep == "\n" and codecs.lookup(encoding).name == "utf-8":
+        out.flush()
+        for piece in pieces:
+            buffer.write(piece)
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a piece may end within a character
+    for piece in pieces:
+        out.write(decoder.decode(piece))
+    out.write(decoder.decode(b"", final=True))
+
+
+def _host_sections(view: ReportView) -> Iterator[str]:
+    """Each host's sections, rendered from the view's parts (a merge renders them as it reads each report)."""
+    summaries, hosts = iter(view.hosts()), HostSections()
+    pending = next(summaries, None)
+    for host, part in view.parts():
+        summary = None
+        if pending is not None and pending.host == host:  # the parts and the hosts come in the same order
+            summary, pending = pending, next(summaries, None)
+        yield hosts.render(host, summary, part)
+
+
+class HostSections:
+    """The sections of a fleet's hosts, one host at a time in the report's order: its heading, then a section per
+    target, the targets numbered on from the last host's."""
+
+    def __init__(self) -> None:
+        self.index = 0
+
+    def render(self, host: Optional[str], summary: Optional[HostSummary], part: Part) -> str:
+        """The host's markup, from its records (`part`: its targets, components and findings as the JSON report
+        writes them; their texts are redacted here, as they are escaped)."""
+        from auditor.report.html_fleet import host_heading
+
+        index = self.index
+        groups = _groups(part)
+        sections: list[str] = [host_heading(host, summary, [(f"target-{index + i}", name, len(members), len(found))
+                                                           for i, (name, (members, found)) in enumerate(groups)])]
+        components, targets = _by_id(part["components"]), _Targets(part["targets"])
+        for name, (members, found) in groups:
+            sections.append(_target(index, name, members, found, targets, components, host))
+            index += 1
+        self.index = index
+        return "".join(sections)  # one write a host: fewer, larger writes to the file
+
+
+def _by_id(components: list[Record]) -> dict[str, Record]:
+    return {c["id"]: c for c in components}
+
+
+def _groups(part: Part) -> list[Group]:
     """[(target, (components, findings))] in the order the targets were scanned, findings worst first."""
-    components = components_by_id(report)
-    findings = sorted(report.findings, key=lambda f: severity_rank(f.severity))
-    groups: dict[str, tuple[list[Component], list[Finding]]] = {}
-    for component in report.components:
-        groups.setdefault(component.target, ([], []))[0].append(component)
+    components = _by_id(part["components"])
+    findings = sorted(part["findings"], key=lambda f: severity_rank(f["severity"]))
+    groups: dict[str, tuple[list[Record], list[Record]]] = {}
+    for component in part["components"]:
+        groups.setdefault(component["target"], ([], []))[0].append(component)
     for finding in findings:
-        owner = components.get(finding.component)
-        groups.setdefault(owner.target if owner else "", ([], []))[1].append(finding)
+        owner = components.get(finding["component"])
+        groups.setdefault(owner["target"] if owner else "", ([], []))[1].append(finding)
     order: dict[str, int] = {}
-    for index, target in enumerate(report.targets):
-        order.setdefault(target.location, index)
-    return sorted(groups.items(), key=lambda item: order.get(item[0], len(report.targets)))
+    for index, target in enumerate(part["targets"]):
+        order.setdefault(target["location"], index)
+    return sorted(groups.items(), key=lambda item: order.get(item[0], len(part["targets"])))
 
 
 def _header(view: ReportView) -> Markup:
@@ -171,17 +225,29 @@ def _metadata(view: ReportView, out: IO[str]) -> None:
     command = view.run.get("command")
     rows: list[tuple[str, object]] = [("tool", f"auditor {view.tool_version}"), ("generated at", view.generated_at),
             ("certificates judged as of", view.as_of), ("host", view.run.get("host", "unknown")),
-            ("command line", el("code", shlex.join(command)) if command else "not recorded"),
+            ("command line", el("code", _COMMAND) if command else "not recorded"),
             ("fails on", f"{view.fail_on} and above")]
     packs = [el("tr", el("td", p["id"]), el("td", p["version"]), el("td", p.get("title", "")),
                 el("td", el("code", p.get("sha256", "")), class_="hash")) for p in view.packs]
-    out.write(start("section", id="metadata") + el("h2", "Scan metadata")
-              + el("table", el("tbody", [el("tr", el("th", k, scope="row"), el("td", v)) for k, v in rows]), class_="facts")
-              + el("h3", "Rule packs")
-              + el("table", el("thead", el("tr", el("th", "pack"), el("th", "version"), el("th", "title"),
-                                                el("th", "content SHA-256"))), el("tbody", packs)))
+    before, _, after = (start("section", id="metadata") + el("h2", "Scan metadata")
+                        + el("table", el("tbody", [el("tr", el("th", k, scope="row"), el("td", v)) for k, v in rows]),
+                             class_="facts")
+                        + el("h3", "Rule packs")
+                        + el("table", el("thead", el("tr", el("th", "pack"), el("th", "version"), el("th", "title"),
+                                                          el("th", "content SHA-256"))), el("tbody", packs))
+                        ).partition(_COMMAND)
+    out.write(before)
+    if command:
+        # A merge's command line names every report merged: written once, not copied into each enclosing element
+        # nor kept among the texts last escaped.
+        out.write(html_text(shlex.join(command)))
+    out.write(after)
     _merged_from(view.sources(), out)
     out.write("</section>")
+
+
+# Where the command line goes: a NUL, which no escaped text holds (html_text writes it as \x00).
+_COMMAND = Markup("\x00command line\x00")
 
 
 def _merged_from(sources: Iterable[dict[str, Any]], out: IO[str]) -> None:
@@ -200,17 +266,19 @@ def _merged_from(sources: Iterable[dict[str, Any]], out: IO[str]) -> None:
 
 
 class _Targets:
-    """A report's targets, looked up by location and by a folder's prefix (a host can have hundreds)."""
+    """A part's targets, looked up by location and by a folder's prefix (a host can have hundreds)."""
 
-    def __init__(self, targets: list[Target]) -> None:
+    def __init__(self, targets: list[Record]) -> None:
         self.targets = targets
-        self.locations = {t.location for t in targets}
-        self.ordered = sorted((t.location, n) for n, t in enumerate(targets))
+        self.locations = {t["location"] for t in targets}
+        self.ordered = sorted((t["location"], n) for n, t in enumerate(targets))
 
-    def below(self, name: str) -> list[Target]:
+    def below(self, name: str) -> list[Record]:
         """The targets inside the folder `name`, in the report's order."""
-        prefix = name.rstrip("/") + "/"
         ordered, inside = self.ordered, []
+        if not ordered:
+            return []
+        prefix = name.rstrip("/") + "/"
         at = bisect.bisect_left(ordered, (prefix, -1))
         while at < len(ordered) and ordered[at][0].startswith(prefix):  # not a slice: a copy of the rest each time
             location, n = ordered[at]
@@ -220,50 +288,77 @@ class _Targets:
         return [self.targets[n] for n in sorted(inside)]
 
 
-def _target(index: int, name: str, members: list[Component], findings: list[Finding], targets: _Targets,
-            components: Mapping[str, Component], host: Optional[str] = None) -> Markup:
-    below = targets.below(name)
+# A target's section is written from the records of its components and findings (dicts as the JSON report writes
+# them, empty optional fields left out), not from the model: a merge renders each host's sections as it reads its
+# report, and making the model of each item took as long as writing its markup.
+
+def _target(index: int, name: str, members: list[Record], findings: list[Record], targets: _Targets,
+            components: Mapping[str, Record], host: Optional[str] = None) -> str:
     # Stores and environment settings that serve several targets are labelled with all of them, ", "-joined.
-    parts = name.split(", ")
-    shared = len(parts) > 1 and all(part in targets.locations for part in parts)
-    by_component: dict[str, list[Finding]] = {}
+    shared = ", " in name and all(part in targets.locations for part in name.split(", "))
+    by_component: dict[str, list[Record]] = {}
     for finding in findings:
-        by_component.setdefault(finding.component, []).append(finding)
-    found = [el("h3", "Environments and lockfiles found in it"),
-             el("ul", [el("li", f"{t.kind} ", el("code", t.location)) for t in below], class_="found")] if below else ""
+        by_component.setdefault(finding["component"], []).append(finding)
+    below = targets.below(name)
+    found = join([el("h3", "Environments and lockfiles found in it"),
+                  el("ul", [el("li", f"{t['kind']} ", el("code", t["location"])) for t in below], class_="found")]
+                 ) if below else ""
     on = f" on <code>{text(host)}</code>" if host else ""
     lead = "What these targets share (trust stores, settings from the environment). " if shared else ""
-    return Markup(f'<section class="target" id="target-{index}"><h2>{"Shared by " if shared else "Target "}'
-                  f'<code>{text(name or "(no target)")}</code>{on}</h2>'
-                  f'<p class="lead">{lead}{text(f"Components checked: {len(members)}, findings: {len(findings)}.")}</p>'
-                  f'{join(found)}{_components_table(members, by_component)}{_trust_links(members, components)}'
-                  f'<h3>Findings</h3>{"".join(_finding(f, components) for f in findings) or "<p>No findings.</p>"}'
-                  f'</section>')
+    # The counts are digits: nothing in the lead's own words to escape.
+    return (f'<section class="target" id="target-{index}"><h2>{"Shared by " if shared else "Target "}'
+            f'<code>{text(name or "(no target)")}</code>{on}</h2>'
+            f'<p class="lead">{lead}Components checked: {len(members)}, findings: {len(findings)}.</p>'
+            f'{found}{_components_table(members, by_component)}{_trust_links(members, components)}'
+            f'<h3>Findings</h3>{"".join([_finding(f, components) for f in findings]) or "<p>No findings.</p>"}'
+            f'</section>')
 
 
 _COMPONENTS_HEAD = el("caption", "Components checked") + el("thead", el("tr", [el("th", h) for h in (
     "kind", "name", "version", "released (UTC)", "where, found by", "state")]))
+_NO_FINDINGS: list[Record] = []
+_NO_COMPONENTS = el("p", "No components.")
 
 
-def _components_table(members: list[Component], by_component: Mapping[str, list[Finding]]) -> Markup:
+def _components_table(members: list[Record], by_component: Mapping[str, list[Record]]) -> str:
     if not members:
-        return el("p", "No components.")
-    rows = "".join(_component_row(c, by_component.get(c.id, [])) for c in members)
-    return Markup(f'<table class="components">{_COMPONENTS_HEAD}<tbody>{rows}</tbody></table>')
+        return _NO_COMPONENTS
+    rows = "".join([_component_row(c, by_component.get(c["id"], _NO_FINDINGS)) for c in members])
+    return f'<table class="components">{_COMPONENTS_HEAD}<tbody>{rows}</tbody></table>'
 
 
 # The parts written for every component and every finding are written as one template each: they are most of a
 # fleet's report, and the same markup as nested el() calls (the text and attribute values escaped by text()).
 
-_NO_REQUIREMENT = Requirement("", False)  # an install's, or another kind's: made once (it has 33 fields to set)
+def _component_row(c: Record, findings: list[Record]) -> str:
+    details = c.get("details", _NO_DETAILS)
+    # A Python package's requirement (auditor.facts.package.Requirement, read back from its details) gives the range
+    # a lockfile admits where there is no version, and its direct reference.
+    stated = c["kind"] == "python-package" and "pinned" in details
+    version = c["version"] or (details.get("specifier", "") if stated else "") or ""
+    cells = _component_cells(c["kind"], c["name"], version, _released(c), _where(c), c["source"],
+                             (details.get("url") or "") if stated else "")
+    return f'<tr id="{_anchor("c-", c["id"])}">{cells}<td>{_state(c, details, findings)}</td></tr>'
 
 
-def _component_row(c: Component, findings: list[Finding]) -> Markup:
-    package = c.facts_as(PackageFacts) if c.kind == "python-package" else None
-    requirement = (package.requirement if package else None) or _NO_REQUIREMENT
-    cells = _component_cells(c.kind, c.name, c.version or requirement.specifier or "", released_cell(c), where(c), c.source,
-                             requirement.url)
-    return Markup(f'<tr id="{_component_anchor(c)}">{cells}<td>{_state(c, findings, package)}</td></tr>')
+_NO_DETAILS: dict[str, Any] = {}
+
+
+def _released(c: Record) -> str:
+    """released_cell (auditor.report.common) of a record."""
+    released = c.get("released")
+    if released:
+        return str(released[:10])
+    after = c.get("released_after")
+    return f"after {after[:10]} (the table's date)" if after else ""
+
+
+def _where(component: Optional[Record]) -> str:
+    """where (auditor.report.common) of a record: "path:line", or the location alone; "" for no component."""
+    if component is None:
+        return ""
+    line = component.get("line")
+    return f"{component['location']}:{line}" if line else str(component["location"])
 
 
 @functools.lru_cache(maxsize=1024)  # a fleet's hosts hold the same components
@@ -273,71 +368,79 @@ def _component_cells(kind: str, name: str, version: str, released: str, place: s
             f'<td><code>{text(place)}</code><div class="muted">{text(source)}</div>{origin}</td>')
 
 
-def _state(component: Component, findings: list[Finding], package: Optional[PackageFacts]) -> str:
-    facts = _facts(component, package)
-    badges = "".join(f'<a href="#{_finding_anchor(f)}">{_severity_badge(f.severity, f.waived)}</a>' for f in findings)
+def _state(component: Record, details: Mapping[str, Any], findings: list[Record]) -> str:
+    facts = _facts(component["kind"], details)
+    badges = "".join([f'<a href="#{_anchor("f-", f["id"])}">{_severity_badge(f["severity"], f["waived"])}</a>'
+                      for f in findings])
     return (f"<div>{text('; '.join(facts))}</div>" if facts else "") + (badges or '<span class="ok">no finding</span>')
 
 
-def _facts(component: Component, package: Optional[PackageFacts] = None) -> list[str]:
-    details = component.details
+def _facts(kind: str, details: Mapping[str, Any]) -> list[str]:
     facts: list[str] = []
-    if component.kind == "python-package" and not (package or component.facts_as(PackageFacts)).loaded:
+    if kind == "python-package" and details.get("active") is False:  # PackageFacts.loaded
         facts.append("inactive: not the install Python imports")
     if details.get("certificate_validation") == "off":
         facts.append("certificate validation off")
     if "anchors" in details:
         facts.append("ATS anchors: " + ", ".join(details["anchors"]) if details["anchors"] else "no valid ATS anchor")
-    if component.kind == "trust-config":
-        facts.append(f"effect: {component.facts_as(SettingFacts).effect}")
+    if kind == "trust-config":
+        facts.append(f"effect: {details['effect']}")  # SettingFacts.effect
     if details.get("failure"):
         facts.append(f"probe failed: {details['failure']}")
     return facts
 
 
-def _trust_links(members: list[Component], components: Mapping[str, Component]) -> Markup:
-    """Each client (or setting) and the store it would use, as the scan resolved it."""
-    clients = [(c, t) for c in members for t in [c.client_trust()] if t is not None and t.reasons is not None]
+def _trust_links(members: list[Record], components: Mapping[str, Record]) -> str:
+    """Each client (or setting) and the store it would use, as the scan resolved it (its ClientTrust, written in its
+    details: auditor.facts.client_trust)."""
+    clients = [c for c in members if c.get("details", _NO_DETAILS).get("trust_reasons") is not None]
     if not clients:
-        return Markup("")
+        return ""
     rows: list[Markup] = []
-    for c, trust in clients:
-        store = components.get(trust.store_id or "")
+    for c in clients:
+        details = c["details"]
+        store, store_name = components.get(details.get("trust_store_id") or ""), details.get("trust_store")
         store_cell: str | list[Markup]
-        if trust.validation is False:
+        validation = details.get("certificate_validation")
+        if validation is not None and validation != "on":  # ClientTrust.validation is False
             store_cell = "none: certificate validation is off"
-        elif store and trust.store:
-            store_cell = [el("a", trust.store, href=f"#{_component_anchor(store)}"),
-                          el("div", "; ".join(_facts(store)), class_="muted")]
+        elif store and store_name:
+            store_cell = [el("a", store_name, href=f"#{_anchor('c-', store['id'])}"),
+                          el("div", "; ".join(_facts(store["kind"], store.get("details", _NO_DETAILS))), class_="muted")]
         else:
-            store_cell = trust.store or "none found"
-        rows.append(el("tr", el("td", f"{c.name} {c.version or ''}".strip(), el("div", el("code", where(c)), class_="muted")),
+            store_cell = store_name or "none found"
+        fallbacks = details.get("trust_fallbacks")
+        rows.append(el("tr", el("td", f"{c['name']} {c['version'] or ''}".strip(), el("div", el("code", _where(c)), class_="muted")),
                        el("td", "→", class_="arrow"), el("td", store_cell),
-                       el("td", el("ul", [el("li", r) for r in trust.reasons or ()]),
-                          el("div", "Fallbacks: ", "; ".join(trust.fallbacks), class_="muted")
-                          if trust.fallbacks else None)))
+                       el("td", el("ul", [el("li", r) for r in details["trust_reasons"]]),
+                          el("div", "Fallbacks: ", "; ".join(fallbacks), class_="muted") if fallbacks else None)))
     return el("table", el("caption", "Trust links: the store each client would use"),
               el("thead", el("tr", el("th", "client or setting"), el("th", ""), el("th", "store"), el("th", "why"))),
               el("tbody", rows), class_="trust")
 
 
-def _finding(finding: Finding, components: Mapping[str, Component]) -> Markup:
-    component = components.get(finding.component)
+def _finding(finding: Record, components: Mapping[str, Record]) -> str:
+    component = components.get(finding["component"])
     if component is not None:
-        name = f"{component.name} {component.version or ''}".strip()
-        about = f'<a href="#{_component_anchor(component)}">{text(name)}</a>'
+        name = f"{component['name']} {component['version'] or ''}".strip()
+        about = f'<a href="#{_anchor("c-", component["id"])}">{text(name)}</a>'
     else:
-        about = text(finding.component)
-    waived = " waived" if finding.waived else ""
-    return Markup(f'<article class="{text(f"finding sev-{finding.severity}{waived}")}" id="{_finding_anchor(finding)}">'
-                  f'{_finding_head(finding.severity, finding.waived, finding.title, finding.rule, finding.pack)}{about}'
-                  f'</dd><dt>where</dt><dd><code>{text(where(component))}</code></dd></dl>{_waiver(finding)}'
-                  f'{_finding_body(_fields(finding.evidence), finding.remediation, finding.references)}</article>')
+        about = text(finding["component"])
+    waived = finding["waived"]
+    return (f'<article class="{_finding_class(finding["severity"], waived)}" id="{_anchor("f-", finding["id"])}">'
+            f'{_finding_head(finding["severity"], waived, finding["title"], finding["rule"], finding["pack"])}{about}'
+            f'</dd><dt>where</dt><dd><code>{text(_where(component))}</code></dd></dl>{_waiver(finding)}'
+            f'{_finding_body(_fields(finding["evidence"]), finding["remediation"], tuple(finding["references"]))}</article>')
 
 
-def _fields(evidence: tuple[Evidence, ...]) -> tuple[tuple[str, str, Optional[str], Optional[int]], ...]:
-    # The cache's key: tuples hash and compare in C, where each Evidence would run its dataclass __hash__ and __eq__.
-    return tuple([(e.type, e.summary, e.source, e.line) for e in evidence])
+@functools.lru_cache(maxsize=None)
+def _finding_class(severity: str, waived: bool) -> str:
+    return text(f"finding sev-{severity}{' waived' if waived else ''}")
+
+
+def _fields(evidence: list[Record]) -> tuple[tuple[str, str, Optional[str], Optional[int]], ...]:
+    # The cache's key: tuples hash and compare in C.
+    return tuple([(e["type"], e["summary"], e.get("source"), e.get("line")) for e in evidence])
 
 
 # A fleet's hosts share most findings' text: each part is made once.
@@ -356,15 +459,15 @@ def _finding_body(evidence: tuple[tuple[str, str, Optional[str], Optional[int]],
             f'<h5>References</h5><ul>{"".join(f"<li>{_link(r)}</li>" for r in references)}</ul>')
 
 
-def _waiver(finding: Finding) -> Markup:
-    waiver = finding.waiver
+def _waiver(finding: Record) -> Markup:
+    waiver = finding.get("waiver")
     if not waiver:
         return Markup("")
     status = waiver.get("status", "unknown")
     if status == "expired":
         heading = f"Waiver expired on {waiver.get('expires', '?')}: this finding is not waived"
     else:
-        heading = f"Waived until {waiver.get('expires', '?')}" if finding.waived else f"Waiver {status}"
+        heading = f"Waived until {waiver.get('expires', '?')}" if finding["waived"] else f"Waiver {status}"
     place = waiver.get("file", "") + (f":{waiver['line']}" if waiver.get("line") else "")
     facts: list[tuple[str, object]] = [("reason", waiver.get("reason")), ("owner", waiver.get("owner")), ("expires", waiver.get("expires")),
              ("declared in", el("code", place) if place else None)]
@@ -403,15 +506,8 @@ def _severity_badge(severity: str, waived: bool = False) -> Markup:
     return el("span", severity.upper(), " (waived)" if waived else None, class_=f"badge sev-{severity}")
 
 
-# Anchors are letters, digits and a dash: written into the markup as they are.
-
-def _component_anchor(component: Component) -> str:
-    return _anchor("c-", component.id)
-
-
-def _finding_anchor(finding: Finding) -> str:
-    return _anchor("f-", finding.id)
-
+# Anchors ("c-" and a component id's hash, "f-" and a finding's) are letters, digits and a dash: written into the
+# markup as they are.
 
 @functools.lru_cache(maxsize=1024)  # each is linked to as often as it is shown
 def _anchor(prefix: str, id: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from auditor.report.common import plural
+from auditor.report.escape import html_text
 from auditor.report.fit import shorten_middle
 from auditor.report.fleet import HOST_SEGMENTS, NOT_FOUND, RANKED, STORE_STATES, Fleet, HostSummary
 from auditor.report.html_markup import Markup, el, text
@@ -144,9 +145,11 @@ def _answer(answer: str) -> Markup:
 
 def host_entry(host: HostSummary) -> Markup:
     """The host's line in the summary's table of contents."""
-    return el("li", el("a", host.host, href=f"#host-{host.number}"),
-              f": worst verdict {host.worst}, targets {host.targets}, components {host.components}, "
-              f"findings {sum(host.findings.values())}")
+    # Not through text()'s cache of the texts last escaped: each host's name is written here once, and thousands of
+    # them would only push out the texts the hosts share.
+    return Markup(f'<li><a href="#host-{host.number}">{html_text(host.host)}</a>'
+                  f'{html_text(f": worst verdict {host.worst}, targets {host.targets}, components {host.components}, ")}'
+                  f'findings {sum(host.findings.values())}</li>')
 
 
 def host_heading(label: Optional[str], host: Optional[HostSummary], toc: list[tuple[str, str, int, int]]) -> Markup:

@@ -27,7 +27,7 @@ import pickle
 import tempfile
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import IO, Any, Callable, Collection, Iterable, Iterator, Optional, Protocol
+from typing import IO, TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Optional, Protocol
 
 from auditor.model import (ANSWERS, SCHEMA_VERSION, SEVERITIES, ClientVerdict, Component, Finding, Report, RuleText,
                            ScanError, Target, component_from_dict, component_id, error_from_dict, finding_from_dict,
@@ -38,10 +38,14 @@ from auditor.report.json_text import Stream
 from auditor.report.saved import check_ids, load_data
 from auditor.report.view import ReportView, Totals
 
+if TYPE_CHECKING:
+    from auditor.report.html import HostSections
+
 SECTIONS = ("verdicts", "targets", "components", "findings", "errors")
 # What a renderer may ask of the merged view (each module's READS): a section's items, or the hosts' parts.
 SPILLS = frozenset({*SECTIONS, "parts"})
 Part = dict[str, list[dict[str, Any]]]
+PIECE = 1 << 18  # bytes of a spilled text read at a time
 
 
 class Waivers(Protocol):
@@ -76,11 +80,12 @@ class _Spill:
 
     PICKLED = frozenset({"hosts"})
 
-    def __init__(self, folder: str, reads: frozenset[str]) -> None:
+    def __init__(self, folder: str, reads: frozenset[str], fleet: bool) -> None:
         self.folder = folder
-        names = ["sources", "hosts"] + [name for name in ("verdicts", "targets", "components", "errors", "parts")
-                                        if name in reads]
+        names = ["sources", "hosts"] + [name for name in ("verdicts", "targets", "components", "errors") if name in reads]
         names += [f"findings-{severity}" for severity in SEVERITIES if "findings" in reads]
+        if "parts" in reads:  # the HTML report's: a fleet's host by host as its markup, a single host's as its items
+            names.append("sections" if fleet else "parts")
         self.files: dict[str, IO[bytes]] = {name: open(self.path(name), "wb") for name in names}
 
     def path(self, name: str) -> str:
@@ -95,6 +100,18 @@ class _Spill:
 
     def wants(self, name: str) -> bool:
         return name in self.files
+
+    def write_text(self, name: str, text: str) -> None:
+        self.files[name].write(text.encode("utf-8"))
+
+    def pieces(self, name: str) -> Iterator[bytes]:
+        """The bytes written to the file, in large pieces."""
+        with open(self.path(name), "rb") as handle:
+            while True:
+                piece = handle.read(PIECE)
+                if not piece:
+                    return
+                yield piece
 
     def close(self) -> None:
         for handle in self.files.values():
@@ -116,7 +133,12 @@ class _Merge:
     """What the merge keeps between inputs: totals, rule packs and rule texts, host labels, the fleet's counters."""
 
     def __init__(self, folder: str, reads: frozenset[str], fail_on: str, book: Optional[Waivers], fleet: bool) -> None:
-        self.spill = _Spill(folder, reads)
+        self.spill = _Spill(folder, reads, fleet)
+        self.sections: Optional[HostSections] = None
+        if self.spill.wants("sections"):
+            from auditor.report.html import HostSections  # the HTML report's: rendered host by host as read
+
+            self.sections = HostSections()
         self.fail_on, self.book = fail_on, book
         self.findings = dict.fromkeys(SEVERITIES, 0)
         self.waived = dict.fromkeys(SEVERITIES, 0)
@@ -193,13 +215,14 @@ class _Merge:
         for component in part["components"]:
             self.kinds[component["kind"]] = self.kinds.get(component["kind"], 0) + 1
         self.counts["errors"] += len(part["errors"])
+        summary = None
         if self.fleet is not None and host is not None:
             summary = self.fleet.add(self.counts["inputs"], host, part, self.fail_on)
             self.spill.write("hosts", [summary])
         self.counts["inputs"] += host is not None
-        self._spill(part, host)
+        self._spill(part, host, summary)
 
-    def _spill(self, part: Part, host: Optional[str]) -> None:
+    def _spill(self, part: Part, host: Optional[str], summary: Optional[HostSummary]) -> None:
         spill = self.spill
         for section in ("verdicts", "targets", "errors"):
             spill.write(section, part[section])
@@ -212,7 +235,9 @@ class _Merge:
                 by_severity.setdefault(finding["severity"], []).append((finding, components.get(finding["component"])))
             for severity, findings in by_severity.items():
                 spill.write(f"findings-{severity}", findings)
-        spill.write("parts", [(host, part["targets"], part["components"], part["findings"])])
+        if self.sections is not None:
+            spill.write_text("sections", self.sections.render(host, summary, part))
+        spill.write("parts", [(part["targets"], part["components"], part["findings"])])
 
     def view(self, as_of: Optional[str], run: dict[str, Any]) -> ReportView:
         from auditor.version import __version__
@@ -222,7 +247,7 @@ class _Merge:
                         self.counts["targets"], self.counts["unread"], self.counts["components"], self.counts["errors"],
                         self.kinds)
         return MergedView(self.spill, __version__, now, as_of or self.as_of, self.packs, self.fail_on,
-                          dict(self.redactor.tree(run), merged=Stream(self._sources)), list(self.rules.values()), totals,
+                          dict(redact_tree(run), merged=Stream(self._sources)), list(self.rules.values()), totals,
                           self.fleet, self.order, self.redactor)
 
     def _sources(self) -> Iterator[dict[str, Any]]:
@@ -381,21 +406,18 @@ class MergedView(ReportView):
         sources: Iterable[dict[str, Any]] = self.run["merged"]
         return sources
 
-    def parts(self) -> Iterator[tuple[Optional[str], Report]]:
-        whole = self._part()
-        for host, targets, components, findings in self.spill.items("parts"):
-            part = whole if self.fleet is None else self._part()  # one host: one part, as a report of one host is
-            part.targets += [target_from_dict(t) for t in targets]
-            part.components += [component_from_dict(c, id_checked=True) for c in components]
-            part.findings += [finding_from_dict(f, id_checked=True) for f in findings]
-            if self.fleet is not None:
-                yield host, part
-        if self.fleet is None:
-            yield None, whole
+    def parts(self) -> Iterator[tuple[Optional[str], Part]]:
+        if self.fleet is not None:
+            raise ValueError("a fleet's parts are rendered as the merge reads them: see host_sections()")
+        whole: Part = {"targets": [], "components": [], "findings": []}  # one host: one part, as its own report is
+        for targets, components, findings in self.spill.items("parts"):
+            whole["targets"] += targets
+            whole["components"] += components
+            whole["findings"] += findings
+        yield None, whole
 
-    def _part(self) -> Report:
-        return Report(self.tool_version, self.generated_at, self.as_of, self.packs, fail_on=self.fail_on, run=self.run,
-                      rules=self.rules)
+    def host_sections(self) -> Optional[Iterator[bytes]]:
+        return self.spill.pieces("sections") if self.fleet is not None else None
 
     def hosts(self) -> Iterator[HostSummary]:
         summaries: Iterator[HostSummary] = self.spill.items("hosts")

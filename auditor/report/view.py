@@ -90,9 +90,15 @@ class ReportView(ABC):
         """The reports a merged report was made of (its run's "merged"), in order."""
 
     @abstractmethod
-    def parts(self) -> Iterable[tuple[Optional[str], Report]]:
-        """The report host by host, each part holding that host's targets, components and findings: one part (None,
-        the whole report) unless it is a fleet; in a fleet, the items of no host (a waiver file's) come last."""
+    def parts(self) -> Iterable[tuple[Optional[str], dict[str, list[dict[str, Any]]]]]:
+        """The report host by host, each part holding that host's targets, components and findings as records (as the
+        JSON report writes them, their texts not yet redacted): one part (None, the whole report) unless it is a fleet;
+        in a fleet, the items of no host (a waiver file's) come last."""
+
+    def host_sections(self) -> Optional[Iterable[bytes]]:
+        """A fleet's hosts' sections of the HTML report (UTF-8, in pieces of any size), where the merge rendered them as
+        it read each host's report; None where the renderer makes them from parts()."""
+        return None
 
     @abstractmethod
     def hosts(self) -> Iterable[HostSummary]:
@@ -177,23 +183,15 @@ class _MemoryView(ReportView):
         sources: list[dict[str, Any]] = self.report.run.get("merged", [])
         return sources
 
-    def parts(self) -> Iterator[tuple[Optional[str], Report]]:
-        report = self.report
+    def parts(self) -> Iterator[tuple[Optional[str], dict[str, list[dict[str, Any]]]]]:
+        data = self.report.to_dict()  # not redacted: a renderer redacts what it writes
+        sections = {name: data[name] for name in ("targets", "components", "findings")}
         if self.fleet is None:
-            yield None, report
+            yield None, sections
             return
-        labels = [h.host for h in self._hosts]
-        host_of = {c.id: c.host for c in report.components}
-        parts: dict[Optional[str], Report] = {label: _part(report) for label in labels}
-        for target in report.targets:
-            parts.setdefault(target.host, _part(report)).targets.append(target)
-        for component in report.components:
-            parts.setdefault(component.host, _part(report)).components.append(component)
-        for finding in report.findings:
-            parts.setdefault(host_of.get(finding.component), _part(report)).findings.append(finding)
-        yield from ((host, part) for host, part in parts.items() if host is not None)
-        if None in parts:
-            yield None, parts[None]
+        from auditor.report.fleet import split_by_host
+
+        yield from split_by_host([h.host for h in self._hosts], sections)
 
     def hosts(self) -> Iterable[HostSummary]:
         return self._hosts
@@ -203,9 +201,4 @@ class _MemoryView(ReportView):
         for index, target in enumerate(self.report.targets):
             order.setdefault(target.location, index)
         return order
-
-
-def _part(report: Report) -> Report:
-    return Report(report.tool_version, report.generated_at, report.as_of, report.packs, fail_on=report.fail_on,
-                  run=report.run, rules=report.rules)
 
