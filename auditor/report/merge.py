@@ -76,7 +76,7 @@ def merged(paths: list[str], *, reads: Collection[str] = SPILLS, fail_on: str = 
 class _Spill:
     """The spill files: the items of each host written together, one record after another. They are written and read by
     this process only, in a folder only its user can open. The items are JSON data, written with marshal (a record is
-    its length, then its bytes), about twice as fast to write as pickle; the hosts' summaries are dataclasses, pickled."""
+    its length, then its bytes), about twice as fast to write as pickle; the hosts' summaries are records, pickled."""
 
     PICKLED = frozenset({"hosts"})
 
