@@ -95,6 +95,12 @@ def write(root: str, files: dict[str, bytes]) -> None:
             file.write(data)
 
 
+def _line_count(data: bytes) -> int:
+    """The lines of a file as a text-mode file reads them (a lone CR ends a line too, as for setup.cfg's reader):
+    at least the "\n" count, so a bound for every reader."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + 1
+
+
 def check(collected: Collected, root: str, line_counts: dict[str, int]) -> None:
     """What every collector owes its caller, then the rules and the JSON report on it."""
     for error in collected.errors:
@@ -142,7 +148,7 @@ def lockfile_target(name: str) -> Callable[[bytes], None]:
         view = View(root)
         watched = _judging[0][1].tracked() if _judging else ReleaseDates.load().tracked()
         collected = collect_lockfile(view, os.path.join(view.top, name), root, watched, lockfile_format(name) or "requirements")
-        check(collected, view.top, {os.path.join(view.top, f): d.count(b"\n") + 1 for f, d in files.items()})
+        check(collected, view.top, {os.path.join(view.top, f): _line_count(d) for f, d in files.items()})
     return target
 
 
@@ -158,7 +164,7 @@ def sbom_target(data: bytes) -> None:
         assert component.kind in ("python-package", "sdk-manifest"), component
         assert component.location.startswith(os.path.join(view.top, "bom.json#")), component
     python = Collected([c for c in sbom.components if c.kind == "python-package"], sbom.errors)
-    check(python, view.top, {c.location: data.count(b"\n") + 1 for c in python.components})
+    check(python, view.top, {c.location: _line_count(data) for c in python.components})
 
 
 TARGETS: dict[str, Callable[[bytes], None]] = {

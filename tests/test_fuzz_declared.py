@@ -41,7 +41,9 @@ def read(files: dict, main: str):
     with tempfile.TemporaryDirectory() as top:
         view = files_in(top, files)
         result = collect_lockfile(view, os.path.join(view.top, main), top, WATCHED, lockfile_format(main))
-        lines_of = {os.path.join(top, name): max(1, data.count(b"\n") + 1) for name, data in files.items()}
+        # as a text-mode file counts them (a lone CR ends a line for the setup.cfg reader): at least the "\n" count
+        lines_of = {os.path.join(top, name): data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + 1
+                    for name, data in files.items()}
         check_collected(result, top, lines_of)
         for component in result.components:
             assert component.details["pinned"] is (component.version is not None)
@@ -326,6 +328,14 @@ def test_setup_cfg_gives_each_requirement_line(document):
     result = read({"setup.cfg": data}, "setup.cfg")
     assert result.errors == []
     assert rows(result) == expected
+
+
+def test_setup_cfg_with_old_mac_line_ends_gives_the_line_a_text_mode_reader_counts():
+    """A lone CR ends a line for setuptools (configparser reads the file in text mode): the pin is on line 3, not
+    on the file's only line by its "\n" count. Found by the fuzz smoke run (a CR-filled setup.cfg)."""
+    data = b"[options]\rinstall_requires =\r    boto==2.9.0\r"
+    assert rows(read({"setup.cfg": data}, "setup.cfg")) == [
+        ("boto", "==2.9.0", None, 3, "setup.cfg [options] install_requires")]
 
 
 # -- Pipfile and conda environments -----------------------------------------------------------------------------
