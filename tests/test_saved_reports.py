@@ -400,3 +400,28 @@ def test_a_reports_sections_are_written_as_json_dumps_writes_them_their_texts_re
     write(streamed, {"items": Stream(lambda: copy.deepcopy(items), final=True, texts=redact)})
     assert streamed.getvalue() == json.dumps({"items": redact_tree(items)}, indent=2, ensure_ascii=False)
     assert "hunter2" not in streamed.getvalue()
+
+
+def test_a_sections_items_written_by_orjson_in_batches_at_any_depth_are_what_json_dumps_writes():
+    """orjson writes a final Stream's items many at a time, nested as deep as the stream is; a batch it refuses (an
+    integer past 64 bits, nesting past its limit) is written item by item, and an item with a float breaks a batch."""
+    import copy
+    import io
+
+    from auditor.redact import redact, redact_tree
+    from auditor.report.json_text import BATCH, Stream, write
+
+    components = json.loads(next(iter(_real_reports())))["components"]
+    deep: object = "bottom"
+    for _ in range(250):
+        deep = [deep]
+    items: list = [copy.deepcopy(components[n % len(components)]) for n in range(3 * BATCH + 5)]
+    items[BATCH - 1] = {"n": 2**64, "url": "https://user:hunter2@proxy.example:3128/"}
+    items[BATCH + 3] = {"deep": deep}
+    items[2 * BATCH] = {"ratio": 1e-7}
+    items[2 * BATCH + 1] = "a text, not an object: token=hunter2"
+    for wrap in (lambda stream: {"items": stream}, lambda stream: {"a": {"b": [1, {"c": stream}]}}):
+        streamed = io.StringIO()
+        write(streamed, wrap(Stream(lambda: copy.deepcopy(items), final=True, texts=redact)))
+        assert streamed.getvalue() == json.dumps(wrap(redact_tree(items)), indent=2, ensure_ascii=False)
+        assert "hunter2" not in streamed.getvalue()
