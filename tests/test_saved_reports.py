@@ -59,6 +59,11 @@ def edited(tmp_path, saved, change):
     (lambda d: d.pop("schema_version"), "no schema_version: not an auditor JSON report"),
     (lambda d: d["findings"][0].update(severity="severe"), "does not follow the report schema 1.3: at findings/0/severity"),
     (lambda d: d["components"][0].update(version="9.9.9"), "does not match its fields (edited after the scan?)"),
+    (lambda d: d["components"][0].pop("version"), "has no version; null where it has none)"),
+    (lambda d: d["findings"][0].update(id=d["findings"][0]["rule"] + ":0123456789ab"),
+     "does not match its rule and component (edited after the scan?)"),
+    (lambda d: d["findings"][0].update(component=d["components"][0]["id"] + "0"),
+     "does not match its rule and component (edited after the scan?)"),
 ])
 def test_reports_of_another_version_or_edited_are_refused_with_the_file_named(tmp_path, change, message):
     path = edited(tmp_path, saved_scan(tmp_path, "scan.json", OLD), change)
@@ -425,3 +430,15 @@ def test_a_sections_items_written_by_orjson_in_batches_at_any_depth_are_what_jso
         write(streamed, wrap(Stream(lambda: copy.deepcopy(items), final=True, texts=redact)))
         assert streamed.getvalue() == json.dumps(wrap(redact_tree(items)), indent=2, ensure_ascii=False)
         assert "hunter2" not in streamed.getvalue()
+
+
+def test_a_merges_component_ids_are_those_component_id_makes():
+    """component_ids hashes the fields once for the id checked and the id with the merge's host."""
+    from auditor.model import component_id, component_ids
+
+    for fields in (("python-package", "botocore", "0.21.0", "/srv/app/.venv/lib/site-packages/x", None, "dist-info METADATA"),
+                   ("java", "OpenJDK", None, "C:\\Program Files\\Java\\é", 7, "release"),
+                   ("os", "debian", "12", "https://user:hunter2@example.com/x", 0, "os-release")):
+        assert component_ids(*fields, None, "web-1") == (component_id(*fields, None), component_id(*fields, "web-1"))
+        assert component_ids(*fields, "db-2", "web-1") == (component_id(*fields, "db-2"),) * 2
+        assert component_ids(*fields, "", "web-1") == (component_id(*fields, ""), component_id(*fields, "web-1"))
