@@ -59,6 +59,11 @@ def edited(tmp_path, saved, change):
     (lambda d: d.pop("schema_version"), "no schema_version: not an auditor JSON report"),
     (lambda d: d["findings"][0].update(severity="severe"), "does not follow the report schema 1.3: at findings/0/severity"),
     (lambda d: d["components"][0].update(version="9.9.9"), "does not match its fields (edited after the scan?)"),
+    (lambda d: d["components"][0].pop("version"), "has no version; null where it has none)"),
+    (lambda d: d["findings"][0].update(id=d["findings"][0]["rule"] + ":0123456789ab"),
+     "does not match its rule and component (edited after the scan?)"),
+    (lambda d: d["findings"][0].update(component=d["components"][0]["id"] + "0"),
+     "does not match its rule and component (edited after the scan?)"),
 ])
 def test_reports_of_another_version_or_edited_are_refused_with_the_file_named(tmp_path, change, message):
     path = edited(tmp_path, saved_scan(tmp_path, "scan.json", OLD), change)
@@ -400,3 +405,40 @@ def test_a_reports_sections_are_written_as_json_dumps_writes_them_their_texts_re
     write(streamed, {"items": Stream(lambda: copy.deepcopy(items), final=True, texts=redact)})
     assert streamed.getvalue() == json.dumps({"items": redact_tree(items)}, indent=2, ensure_ascii=False)
     assert "hunter2" not in streamed.getvalue()
+
+
+def test_a_sections_items_written_by_orjson_in_batches_at_any_depth_are_what_json_dumps_writes():
+    """orjson writes a final Stream's items many at a time, nested as deep as the stream is; a batch it refuses (an
+    integer past 64 bits, nesting past its limit) is written item by item, and an item with a float breaks a batch."""
+    import copy
+    import io
+
+    from auditor.redact import redact, redact_tree
+    from auditor.report.json_text import BATCH, Stream, write
+
+    components = json.loads(next(iter(_real_reports())))["components"]
+    deep: object = "bottom"
+    for _ in range(250):
+        deep = [deep]
+    items: list = [copy.deepcopy(components[n % len(components)]) for n in range(3 * BATCH + 5)]
+    items[BATCH - 1] = {"n": 2**64, "url": "https://user:hunter2@proxy.example:3128/"}
+    items[BATCH + 3] = {"deep": deep}
+    items[2 * BATCH] = {"ratio": 1e-7}
+    items[2 * BATCH + 1] = "a text, not an object: token=hunter2"
+    for wrap in (lambda stream: {"items": stream}, lambda stream: {"a": {"b": [1, {"c": stream}]}}):
+        streamed = io.StringIO()
+        write(streamed, wrap(Stream(lambda: copy.deepcopy(items), final=True, texts=redact)))
+        assert streamed.getvalue() == json.dumps(wrap(redact_tree(items)), indent=2, ensure_ascii=False)
+        assert "hunter2" not in streamed.getvalue()
+
+
+def test_a_merges_component_ids_are_those_component_id_makes():
+    """component_ids hashes the fields once for the id checked and the id with the merge's host."""
+    from auditor.model import component_id, component_ids
+
+    for fields in (("python-package", "botocore", "0.21.0", "/srv/app/.venv/lib/site-packages/x", None, "dist-info METADATA"),
+                   ("java", "OpenJDK", None, "C:\\Program Files\\Java\\é", 7, "release"),
+                   ("os", "debian", "12", "https://user:hunter2@example.com/x", 0, "os-release")):
+        assert component_ids(*fields, None, "web-1") == (component_id(*fields, None), component_id(*fields, "web-1"))
+        assert component_ids(*fields, "db-2", "web-1") == (component_id(*fields, "db-2"),) * 2
+        assert component_ids(*fields, "", "web-1") == (component_id(*fields, ""), component_id(*fields, "web-1"))

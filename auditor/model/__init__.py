@@ -67,6 +67,20 @@ def component_id(kind: str, name: str, version: Optional[str], location: str, li
     return f"{kind}:{name}@{version or '?'}:{short_hash(*where)}"
 
 
+def component_ids(kind: str, name: str, version: Optional[str], location: str, line: Optional[int], source: str,
+                  host: Optional[str], new_host: str) -> tuple[str, str]:
+    """component_id(…, host), and the id the component gets in a merge: with `new_host` where `host` is None (the same
+    id where it is not). The two share the hash of the fields before the host, computed once."""
+    where = "\x1f".join((_shown_location(location), str(line or ""), source) + ((host,) if host else ()))
+    digest = hashlib.sha256(where.encode("utf-8", "surrogateescape"))
+    start = f"{kind}:{name}@{version or '?'}:"
+    checked = start + digest.hexdigest()[:12]
+    if host:
+        return checked, checked
+    digest.update(("\x1f" + new_host).encode("utf-8", "surrogateescape"))
+    return checked, start + digest.hexdigest()[:12]
+
+
 @functools.lru_cache(maxsize=2048)  # a merge checks each id, then makes it again with the host
 def _shown_location(location: str) -> str:
     from auditor.redact import redact

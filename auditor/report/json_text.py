@@ -10,6 +10,8 @@ The items of a Stream whose texts are final (secrets masked already: a report's 
 compiled encoder writes the same text as json.dumps(indent=2, ensure_ascii=False) ten times as fast, but for numbers
 with a fraction or an exponent (it writes 1e-7 where json writes 1e-07) and for what it refuses (an integer past 64
 bits, a lone surrogate, nesting past 254 levels): an item holding any of those is written by this module's own writer.
+orjson writes the items many at a time, nested in as many lists as they lie deep, so that it indents them as they
+are written here: one call for many items, and no line of its text re-indented.
 """
 
 from __future__ import annotations
@@ -70,18 +72,16 @@ def write(out: IO[str], value: Any, level: int = 0, string: String = encode_base
 
 def _write(out: IO[str], value: Any, newline: str, string: String) -> None:
     if isinstance(value, Stream):  # its items hold no Stream
-        inner, first = newline + _INDENT, True
+        inner = newline + _INDENT
         if value.final:
-            import orjson  # here: it imports uuid and more, which only a report's sections need
-        for item in value:
-            fast = _compiled(orjson, item, inner, value.texts) if value.final else None
-            if fast is None:  # a walk stopped by a number may have made some of its strings texts() already: made so again (masking is idempotent)
+            first = _write_final(out, value, inner, string)
+        else:
+            first = True
+            for item in value:
                 text = ["[" if first else ",", inner]
-                _text(item, inner, text, string if not value.final else _encoded(value.texts))
+                _text(item, inner, text, string)
                 out.write("".join(text))
-            else:
-                out.write(("[" if first else ",") + inner + fast)
-            first = False
+                first = False
         out.write("[]" if first else newline + "]")
     elif isinstance(value, dict) and _holds_stream(value):
         inner, separator = newline + _INDENT, "{"
@@ -103,29 +103,90 @@ def _write(out: IO[str], value: Any, newline: str, string: String) -> None:
         out.write("".join(parts))
 
 
-def _compiled(orjson: Any, value: Any, newline: str, text: Optional[Text]) -> Optional[str]:
-    """`value`'s text written by orjson, its lines after the first indented as _text() indents them, its strings made
-    `text(string)` first (in place); None where orjson refuses it or could write it otherwise than json does (a number
-    with a fraction: 1e-07 is 1e-7 there, and an infinity null)."""
-    if type(value) is not dict and type(value) is not list:
-        return None
-    pending = [value]
-    while pending:  # one walk: the strings made text() and the numbers looked at
-        container = pending.pop()
-        for key, item in (container.items() if type(container) is dict else enumerate(container)):
-            kind = type(item)
-            if kind is str:
-                if text is not None:
-                    container[key] = text(item)
-            elif kind is dict or kind is list:
-                pending.append(item)
-            elif kind is float:
-                return None
+BATCH = 64  # items written by one orjson call: fewer calls, and orjson indents them where they go
+
+
+def _write_final(out: IO[str], stream: Stream, inner: str, string: String) -> bool:
+    """The items of a Stream whose texts are final, BATCH at a time by orjson (each made ready by _ready: its strings
+    made texts() and its numbers looked at), an item orjson could write otherwise than json does by _text. Whether the
+    stream was empty."""
+    import orjson  # here: it imports uuid and more, which only a report's sections need
+
+    texts, first, batch = stream.texts, True, []
+    for item in stream:
+        if (type(item) is dict or type(item) is list) and _ready(item, texts):
+            batch.append(item)
+            if len(batch) == BATCH:
+                _write_batch(out, orjson, batch, inner, first, string, texts)
+                first, batch = False, []
+            continue
+        if batch:
+            _write_batch(out, orjson, batch, inner, first, string, texts)
+            first, batch = False, []
+        # A walk stopped by a number may have made some of its strings texts() already: made so again (masking is
+        # idempotent).
+        text = ["[" if first else ",", inner]
+        _text(item, inner, text, _encoded(texts))
+        out.write("".join(text))
+        first = False
+    if batch:
+        _write_batch(out, orjson, batch, inner, first, string, texts)
+        first = False
+    return first
+
+
+def _write_batch(out: IO[str], orjson: Any, batch: list[Any], inner: str, first: bool, string: String,
+                 texts: Optional[Text]) -> None:
+    """Items made ready by _ready, written by one orjson call: the batch nested in as many lists as the items are
+    levels deep, so that orjson indents them as they are written here, and the text between the first item and the
+    last cut out. Where orjson refuses them (nesting past its limit, an integer past 64 bits), written one by one."""
+    depth = (len(inner) - 1) // len(_INDENT)
+    wrapped: Any = batch
+    for _ in range(depth - 1):
+        wrapped = [wrapped]
     try:
-        data: bytes = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        data: bytes = orjson.dumps(wrapped, option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
-        return None
-    return data.decode("utf-8").replace("\n", newline)
+        for item in batch:
+            text = ["[" if first else ",", inner]
+            _text(item, inner, text, _encoded(texts))
+            out.write("".join(text))
+            first = False
+        return
+    # "[\n  [\n    " before the items and "\n  ]\n]" after them, at depth 2
+    before = sum(2 + len(_INDENT) * level for level in range(1, depth + 1))
+    after = sum(2 + len(_INDENT) * level for level in range(depth))
+    out.write(("[" if first else ",") + inner + data[before:len(data) - after].decode("utf-8"))
+
+
+def _ready(value: Any, text: Optional[Text]) -> bool:
+    """`value`'s strings made `text(string)` (in place); False where it holds a float, which orjson could write otherwise
+    than json does (1e-07 is 1e-7 there, an infinity null); the walk stops there."""
+    pending = [value]
+    pop, push = pending.pop, pending.append
+    while pending:  # one walk: the strings made text() and the numbers looked at
+        container = pop()
+        if type(container) is dict:
+            for key, item in container.items():
+                kind = type(item)
+                if kind is str:
+                    if text is not None:
+                        container[key] = text(item)
+                elif kind is dict or kind is list:
+                    push(item)
+                elif kind is float:
+                    return False
+        else:
+            for n, item in enumerate(container):
+                kind = type(item)
+                if kind is str:
+                    if text is not None:
+                        container[n] = text(item)
+                elif kind is dict or kind is list:
+                    push(item)
+                elif kind is float:
+                    return False
+    return True
 
 
 def _encoded(texts: Optional[Text]) -> String:

@@ -24,18 +24,19 @@ import functools
 import marshal
 import os
 import pickle
+import re
 import tempfile
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Optional, Protocol
 
 from auditor.model import (ANSWERS, SCHEMA_VERSION, SEVERITIES, ClientVerdict, Component, Finding, Report, RuleText,
-                           ScanError, Target, component_from_dict, component_id, error_from_dict, finding_from_dict,
+                           ScanError, Target, component_from_dict, component_ids, error_from_dict, finding_from_dict,
                            finding_id, saved_record, severity_rank, target_from_dict, verdict_from_dict)
-from auditor.redact import redact, redact_tree
+from auditor.redact import may_change, redact, redact_tree
 from auditor.report.fleet import Fleet, HostSummary
 from auditor.report.json_text import Stream
-from auditor.report.saved import check_ids, load_data
+from auditor.report.saved import SavedReportError, load_data
 from auditor.report.view import ReportView, Totals
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ SECTIONS = ("verdicts", "targets", "components", "findings", "errors")
 SPILLS = frozenset({*SECTIONS, "parts"})
 Part = dict[str, list[dict[str, Any]]]
 PIECE = 1 << 18  # bytes of a spilled text read at a time
+_HASH = re.compile("[0-9a-f]{12}")  # the hash that ends an id (auditor.model.short_hash)
 
 
 class Waivers(Protocol):
@@ -169,7 +171,6 @@ class _Merge:
 
     def add_report(self, path: str) -> None:
         data = load_data(path)
-        check_ids(data, path)
         run = data.get("run", {})
         label = self.label(run.get("host") or Path(path).stem)
         source: dict[str, Any] = {"host": label, "file": path, "generated_at": data["generated_at"], "as_of": data["as_of"]}
@@ -177,7 +178,7 @@ class _Merge:
             source["command"] = run["command"]
         self.spill.write("sources", [redact_tree(source)])  # its own texts: nothing to remember
         self.as_of = max(self.as_of, data["as_of"])
-        part = _relabelled(data, label)
+        part = _relabelled(data, label, path)
         rules = [saved_record("rules", r) for r in data.get("rules", [])]
         if self.book is not None:
             part, rules = _waived(data, part, rules, self.book)
@@ -261,10 +262,25 @@ class _Redactor:
     LIMIT = 4096
 
     def __init__(self) -> None:
-        self.text: Callable[[str], str] = functools.lru_cache(maxsize=self.LIMIT)(redact)
+        self.text: Callable[[str], str] = functools.lru_cache(maxsize=self.LIMIT)(self._redacted)
+        self.id_starts: dict[str, bool] = {}  # an id's text before its hash, and whether redact() may change the id
         # The text redacted and encoded as a JSON string.
         self.json: Callable[[str], str] = functools.lru_cache(maxsize=self.LIMIT)(
             lambda text: str(encode_basestring(self.text(text))))
+
+    def _redacted(self, text: str) -> str:
+        """redact(text); an id the merge made (what its fields say, ":", 12 hexadecimal digits of a hash) is looked
+        at once per text before its hash: each host's ids are new texts, and every report has hundreds."""
+        if len(text) > 13 and text[-13] == ":" and _HASH.fullmatch(text, len(text) - 12) is not None:
+            start = text[:-12]
+            changes = self.id_starts.get(start)
+            if changes is None:
+                changes = may_change(start + "0" * 12)  # the same answer for any digits (redact.may_change)
+                if len(self.id_starts) < self.LIMIT:
+                    self.id_starts[start] = changes
+            if not changes:
+                return text
+        return redact(text)
 
     def tree(self, value: Any) -> Any:
         if type(value) is str:
@@ -287,19 +303,26 @@ class _Redactor:
         return value
 
 
-def _relabelled(data: dict[str, Any], host: str) -> Part:
+def _relabelled(data: dict[str, Any], host: str, path: str) -> Part:
     """Every item of one report with its host; components get new ids, and what links to them follows: findings,
     verdicts, and details that name another component (trust_store_id, used_by, shadowed_by …). The items are
-    `data`'s own, changed in place (the report is read for this merge alone)."""
+    `data`'s own, changed in place (the report is read for this merge alone). Each component's and finding's stored id
+    is checked on the way, as auditor.report.saved.check_ids checks it (same order, same messages)."""
     renamed: dict[str, str] = {}
     components = []
     for stored in data["components"]:
         stored_id = stored["id"]
+        if "version" not in stored:
+            raise SavedReportError(f"{path}: a field the auditor writes is missing (component {stored_id} has no "
+                                   f"version; null where it has none)")
+        made, relabelled = component_ids(stored["kind"], stored["name"], stored["version"], stored["location"],
+                                         stored.get("line"), stored["source"], stored.get("host"), host)
+        if stored_id != made:
+            raise SavedReportError(f"{path}: component {stored_id} does not match its fields (edited after the scan?)")
         component = saved_record("components", stored, copy=False)
         component["host"] = stored.get("host") or host
-        component["id"] = component_id(component["kind"], component["name"], component["version"], component["location"],
-                                       component.get("line"), component["source"], component["host"])
-        renamed[stored_id] = component["id"]
+        component["id"] = relabelled
+        renamed[stored_id] = relabelled
         components.append(component)
     for component in components:
         details = component.get("details")
@@ -312,9 +335,12 @@ def _relabelled(data: dict[str, Any], host: str) -> Part:
                     details[key] = [renamed.get(v, v) if isinstance(v, str) else v for v in value]
     findings: dict[str, dict[str, Any]] = {}  # by the stored id: a repeated finding is one
     for stored in data["findings"]:
-        stored_id = stored["id"]
+        stored_id, rule, stored_component = stored["id"], stored["rule"], stored["component"]
+        if stored_id != finding_id(rule, stored_component) or stored_component not in renamed:
+            raise SavedReportError(f"{path}: finding {stored_id} does not match its rule and component "
+                                   f"(edited after the scan?)")
         finding = saved_record("findings", stored, copy=False)
-        finding["component"] = renamed[stored["component"]]
+        finding["component"] = renamed[stored_component]
         finding["id"] = finding_id(finding["rule"], finding["component"])
         findings[stored_id] = finding
     verdicts = []
