@@ -636,3 +636,19 @@ def test_a_component_id_with_a_four_part_version_is_not_taken_for_credentials():
 
     assert redact("python-package:botocore@0.21.0.0:0123456789ab") == "python-package:botocore@0.21.0.0:0123456789ab"
     assert redact("u:s3cret-Pa55@10.0.0.1:3128") == "u:***@10.0.0.1:3128"
+
+
+@pytest.mark.parametrize("kind, details", [("python-package", {}), ("sdk-manifest", {"ecosystem": "npm"})])
+def test_a_secret_in_a_components_name_stays_out_of_the_cyclonedx_purl(kind, details):
+    """The purl percent-encodes the name (botocore%20token%3dhunter3), where redaction would not know the secret:
+    it is made from the redacted name and version. A hand-edited saved report can hold such a name."""
+    from auditor.model import Component, Report
+    from auditor.report import render
+
+    report = Report("0.1.0", "2026-12-07T10:00:00Z", "2026-12-07", [])
+    report.components.append(Component(kind, "botocore token=hunter3", "1.0 password=hunter4", "/srv/app/requirements.txt",
+                                       "requirements.txt", "/srv/app", details=details))
+    out = render(report, "cyclonedx")
+    assert "hunter3" not in out and "hunter4" not in out
+    (component,) = json.loads(out)["components"]
+    assert component["purl"].startswith("pkg:") and "%2A%2A%2A" in component["purl"]

@@ -16,7 +16,7 @@ from typing import IO, Any, Optional
 from packageurl import PackageURL
 
 from auditor.model import ANSWERS, Component, Finding, Report
-from auditor.redact import redact_tree
+from auditor.redact import redact, redact_tree
 from auditor.report.json_text import Stream, write as write_json
 from auditor.report.view import ReportView, memory_view
 
@@ -119,19 +119,21 @@ def _component(component: Component) -> dict[str, Any]:
 
 
 def package_url(component: Component) -> Optional[str]:
-    """The package URL of a Python package or another language's AWS SDK; None for other components."""
+    """The package URL of a Python package or another language's AWS SDK; None for other components. Made from the
+    redacted name and version: the purl percent-encodes them, and redaction would not know a secret so encoded."""
+    version = redact(component.version) if component.version else component.version
     if component.kind == "python-package":
-        return str(PackageURL(type="pypi", name=component.name, version=component.version).to_string())
+        return str(PackageURL(type="pypi", name=redact(component.name), version=version).to_string())
     purl_type = PURL_TYPES.get(str(component.details.get("ecosystem"))) if component.kind == "sdk-manifest" else None
     if purl_type is None:
         return None
     namespace: Optional[str] = None
-    name = component.name
+    name = redact(component.name)
     if purl_type == "maven":
         namespace, _, name = name.partition(":")
     elif "/" in name:  # @aws-sdk/client-s3, aws/aws-sdk-php, github.com/aws/aws-sdk-go-v2/service/s3
         namespace, _, name = name.rpartition("/")
-    return str(PackageURL(type=purl_type, namespace=namespace, name=name, version=component.version).to_string())
+    return str(PackageURL(type=purl_type, namespace=namespace, name=name, version=version).to_string())
 
 
 def analysis_state(finding: Finding, answer: Optional[str]) -> str:
