@@ -166,7 +166,7 @@ def _ready(value: Any, text: Optional[Text]) -> bool:
     pop, push = pending.pop, pending.append
     while pending:  # one walk: the strings made text() and the numbers looked at
         container = pop()
-        # The same loop twice, over a dict's items and a list's: a shared call per value cost the merge a tenth.
+        # The same loop twice, over a dict's items and a list's: a shared helper would add a call for every value.
         if type(container) is dict:
             for key, item in container.items():
                 kind = type(item)
