@@ -124,8 +124,11 @@ def _query_secret(lower: str) -> bool:
 def redact(text: str) -> str:
     """'https://user:tok@host/x?token=abc' -> 'https://***@host/x?token=***'.
 
-    Each pattern runs only on a text that holds what its matches must hold: most texts of a report hold none.
+    Each pattern runs only on a text that holds what its matches must hold: most texts of a report hold none, and
+    may_change() says so first, so that its False is redact()'s own: the text unchanged.
     """
+    if not may_change(text):
+        return text
     lower = text.lower()
     if "@" in text and "://" in text:
         text = _masked("userinfo", text)
@@ -151,12 +154,13 @@ def redact(text: str) -> str:
         text = _pattern("token", False).sub(MASK, text)
     return text
 
+
 def may_change(text: str) -> bool:
     """Whether redact() could change `text`: it passes one of the tests redact() makes before running a pattern (each
-    evaluated on `text` as given). False: redact(text) is `text`. Every test looks for a character that is neither a
-    lower-case hexadecimal digit nor ":" (the bare pattern's host, after an "@", stops at a ":"), so a text ending in ":"
-    and hexadecimal digits (an id) passes the same tests whatever the digits are. tests/test_no_secrets.py holds both.
-    Kept beside redact(): a test added there is added here."""
+    evaluated on `text` as given). False: redact(text) is `text`, by construction (redact() asks this first; a pattern
+    added there runs only where a test here lets it). Every test looks for a character that is neither a lower-case
+    hexadecimal digit nor ":" (the bare pattern's host, after an "@", stops at a ":"), so a text ending in ":" and
+    hexadecimal digits (an id) passes the same tests whatever the digits are (tests/test_no_secrets.py)."""
     lower = text.lower()
     return (("@" in text and ("://" in text or "_proxy" in lower or (":" in text and _may_be_bare(text))))
             or (("=" in text or ":" in text) and (_holds(lower, _NAMED_WORDS) or _query_secret(lower)))
