@@ -232,8 +232,8 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     scan = add("scan", help="scan this machine, environments, trees or lockfiles",
-                               description="Find AWS SDK/CLI installs and pins and judge them against the rule packs.",
-                               epilog=SCAN_EPILOG, formatter_class=_RawHelp)
+               description="Find AWS SDK/CLI installs and pins and judge them against the rule packs.",
+               epilog=SCAN_EPILOG, formatter_class=_RawHelp)
     if scan is not None and wanted("scan"):
         scan.add_argument("targets", nargs="*", metavar="TARGET", help="directories or lockfiles (default: this machine)")
         scan.add_argument("--env-file", action="append", default=[], metavar="FILE",
@@ -281,8 +281,8 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         _add_output_options(scan)
 
     fix = add("fix", help="fix what a scan finds: raise AWS pins, add the ATS anchors to bundles (dry run)",
-                              description=FIX_DESCRIPTION,
-                              epilog=FIX_EPILOG, formatter_class=_RawHelp)
+              description=FIX_DESCRIPTION,
+              epilog=FIX_EPILOG, formatter_class=_RawHelp)
     if fix is not None and wanted("fix"):
         fix.add_argument("targets", nargs="+", metavar="TARGET", help="directories or lockfiles, as for auditor scan")
         fix.add_argument("--apply", action="store_true",
@@ -326,9 +326,9 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         refresh.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per request (default: 30)")
 
     store = add("truststore", help="check CA bundles, keystores or certificate directories for the ATS anchors",
-                                description="Read each trust store (PEM bundle, DER file, hashed directory such as "
-                                            "/etc/ssl/certs, Java keystore: JKS, JCEKS or PKCS#12) and report its format, "
-                                            "size, and which ATS anchors it holds.")
+                description="Read each trust store (PEM bundle, DER file, hashed directory such as "
+                            "/etc/ssl/certs, Java keystore: JKS, JCEKS or PKCS#12) and report its format, "
+                            "size, and which ATS anchors it holds.")
     if store is not None and wanted("truststore"):
         store.add_argument("stores", nargs="+", metavar="STORE", help="a bundle or certificate file, a keystore, or a directory")
         password = store.add_mutually_exclusive_group()
@@ -340,10 +340,10 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         _add_output_options(store)
 
     probe = add("probe", help="connect to endpoints and verify their certificates with given stores (network)",
-                                description="Connect to each endpoint (TLS with SNI) and verify its certificate chain and "
-                                            "name against each trust store alone: which TLS version, which chain, which "
-                                            "anchor, or which failure and why. Uses the network; a scan never does.",
-                                epilog=PROBE_EPILOG, formatter_class=_RawHelp)
+                description="Connect to each endpoint (TLS with SNI) and verify its certificate chain and "
+                            "name against each trust store alone: which TLS version, which chain, which "
+                            "anchor, or which failure and why. Uses the network; a scan never does.",
+                epilog=PROBE_EPILOG, formatter_class=_RawHelp)
     if probe is not None and wanted("probe"):
         probe.add_argument("endpoints", nargs="*", metavar="HOST[:PORT]",
                            help="default: dynamodb.eu-west-3.amazonaws.com and streams.dynamodb.eu-west-3.amazonaws.com, port 443")
@@ -361,10 +361,10 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
     report = _add_report_parser(commands, with_actions=wanted("report")) if only not in COMMANDS or only == "report" else None
     add("schema", help="print the JSON Schema of the JSON report")
     config = add("config", help="show the settings in force and where each came from",
-                                 description="Show each command's settings (fail-on, packs, waivers, as-of, exclude, format, "
-                                             "output) and where each came from: default, a configuration file and "
-                                             "its line, or a flag. Its own options come before COMMAND.",
-                                 epilog=CONFIG_EPILOG, formatter_class=_RawHelp)
+                 description="Show each command's settings (fail-on, packs, waivers, as-of, exclude, format, "
+                             "output) and where each came from: default, a configuration file and "
+                             "its line, or a flag. Its own options come before COMMAND.",
+                 epilog=CONFIG_EPILOG, formatter_class=_RawHelp)
     if config is not None and wanted("config"):
         config.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
         _add_config_options(config)
