@@ -194,7 +194,7 @@ def test_validation_off_is_at_risk_and_a_failed_probe_of_its_store_is_no():
 
     client, store = _client_with_store(["Amazon Root CA 1"])
     off = records.replace(client, trust=records.replace(client.trust, validation=False,
-                                                                reasons=("AWS_CA_BUNDLE is unset", "verify=False in app.py")))
+                                                        reasons=("AWS_CA_BUNDLE is unset", "verify=False in app.py")))
     (verdict,) = judge([off, store], [], [])
     assert verdict.answer == "at risk" and "verify=False in app.py" in verdict.reasons[-1].text
     probe = Component("probe", "dynamodb.eu-west-3.amazonaws.com:443", None, store.location, "live handshake", "/srv/app",

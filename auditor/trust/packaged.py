@@ -63,4 +63,4 @@ def _confined(view: StoreView, choice: StoreChoice | None) -> StoreChoice | None
     reasons = choice.reasons + [f"{p} is a file of the system the code runs on, not of the archive: not checked"
                                 for p in outside]
     return records.replace(choice, path=choice.path if choice.path not in outside else None, reasons=reasons,
-                               fallbacks=[(f, when) for f, when in choice.fallbacks if f not in outside])
+                           fallbacks=[(f, when) for f, when in choice.fallbacks if f not in outside])

@@ -214,4 +214,4 @@ def _renamed(component: Component, renamed: dict[str, str]) -> Component:
         return component
     source = "zipped egg EGG-INFO/PKG-INFO" if component.id in renamed else component.source
     return records.replace(component, source=source, details={},
-                               facts=records.replace(facts, shadowed_by=shadowed_by))
+                           facts=records.replace(facts, shadowed_by=shadowed_by))
