@@ -78,14 +78,9 @@ def scan(*targets: PathLike, root: PathLike | None = None, image: str | None = N
 
     paths = [os.fspath(t) for t in targets]
     root_path = os.fspath(root) if root is not None else None
-    if root_path is not None and not os.path.isdir(root_path):
-        raise UsageError(f"root {root_path!r}: not a directory")
-    if runtime and (root_path is not None or image is not None):
-        raise UsageError("runtime runs interpreters of this machine; nothing in a root or an image is ever run")
-    if image is not None and root_path is not None:
-        raise UsageError("image and root each name the system to scan: give one")
-    if platform is not None and image is None:
-        raise UsageError("platform chooses the image of a multi-platform image")
+    problem = subject_problem(root_path, image, platform, runtime)
+    if problem:
+        raise UsageError(problem)
     severity, date = _severity(fail_on), _date(as_of)  # every argument checked before an image is opened
     chosen = select_packs(packs)
     accepted = _load_waivers(waivers)
@@ -210,6 +205,25 @@ def probe_plan(options: ProbeOptions) -> ProbePlan:
         raise UsageError(str(exc)) from None
     return ProbePlan(endpoints or DEFAULT_ENDPOINTS, ProbeSettings(timeout, retries, options.http), connect_to, jobs,
                      deadline)
+
+
+def subject_problem(root: str | None, image: str | None, platform: str | None, runtime: bool,
+                    named: Callable[[str], str] = str) -> str | None:
+    """What is wrong with the system a scan is asked to read, each argument named by `named` (the command line's
+    --root, the library's root); None: nothing."""
+    if root is not None and not root:
+        return f"{named('root')} needs a directory: an empty value would scan this machine's / as an image"
+    if root and not os.path.isdir(root):
+        return f"{named('root')} {root}: not a directory"
+    if runtime and (root is not None or image is not None):
+        return (f"{named('runtime')} runs interpreters of this machine, and nothing in an image is ever run: leave out "
+                f"{named('runtime')} with {named('image') if image is not None else named('root')} (its interpreters' "
+                f"facts are read from their files)")
+    if image is not None and root is not None:
+        return f"{named('image')} and {named('root')} each name the system to scan: give one"
+    if platform is not None and image is None:
+        return f"{named('platform')} chooses the image of a multi-platform {named('image')}"
+    return None
 
 
 def open_image(image: str, platform: str | None, named_by: str = "image") -> tuple[Image, View]:

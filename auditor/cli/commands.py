@@ -24,22 +24,13 @@ if TYPE_CHECKING:
 
 
 def scan(args: ScanArgs) -> int:
-    from auditor.api import UsageError, open_image, select_packs
+    from auditor.api import UsageError, open_image, select_packs, subject_problem
     from auditor.collect.config.environ import EnvFileError, load_env_files
     from auditor.runs.scan import NothingScanned, ScanOptions, run
 
-    if args.root is not None and not args.root:
-        return fail("--root needs a directory: an empty value would scan this machine's / as an image")
-    if args.root and not os.path.isdir(args.root):
-        return fail(f"--root {args.root}: not a directory")
-    if args.runtime and (args.root is not None or args.image is not None):
-        return fail(f"--runtime runs interpreters of this machine, and nothing in an image is ever run: leave out "
-                    f"--runtime with {'--image' if args.image is not None else '--root'} (its interpreters' facts are "
-                    f"read from their files)")
-    if args.image is not None and args.root is not None:
-        return fail("--image and --root each name the system to scan: give one")
-    if args.platform is not None and args.image is None:
-        return fail("--platform chooses the image of a multi-platform --image")
+    problem = subject_problem(args.root, args.image, args.platform, args.runtime, named=lambda name: f"--{name}")
+    if problem:
+        return fail(problem)
     try:
         packs = select_packs(list(args.packs))
         environ = load_env_files(list(args.env_files)) if args.env_files else None
