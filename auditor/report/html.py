@@ -121,6 +121,10 @@ class HostSections:
     def render(self, host: Optional[str], summary: Optional[HostSummary], part: Part) -> str:
         """The host's markup, from its records (`part`: its targets, components and findings as the JSON report
         writes them; their texts are redacted here, as they are escaped)."""
+        return "".join(self.pieces(host, summary, part))  # one write a host: fewer, larger writes to the file
+
+    def pieces(self, host: Optional[str], summary: Optional[HostSummary], part: Part) -> list[str]:
+        """The host's markup (as render's) in pieces: its heading, then each target's section."""
         from auditor.report.html_fleet import host_heading
 
         index = self.index
@@ -133,7 +137,7 @@ class HostSections:
             sections.append(_target(index, name, members, found, targets, components, on))
             index += 1
         self.index = index
-        return "".join(sections)  # one write a host: fewer, larger writes to the file
+        return sections
 
 
 def _by_id(components: list[Record]) -> dict[str, Record]:
