@@ -410,16 +410,18 @@ def _keys(section: str) -> tuple[str, ...]:
 def saved_record(section: str, data: dict[str, Any], copy: bool = True) -> dict[str, Any]:
     """An item of a saved report's section (checked against the schema) as to_dict writes the model made of it: its
     keys in the model's order, empty optional ones left out; for passing items on without making the model. A new
-    dict (its evidence and reasons may be those of `data`); without `copy`, `data` itself where it is so already."""
+    dict (its evidence and reasons may be those of `data`); without `copy`, `data` itself where it is so already, and
+    so are its evidence and reasons."""
     record = _record(section, data, copy=copy)
     if section == "findings":
-        record["evidence"] = [_record("evidence", e) for e in record["evidence"]]
+        record["evidence"] = [_record("evidence", e, copy=copy) for e in record["evidence"]]
     elif section == "verdicts":
-        record["reasons"] = [_record("reasons", r) for r in record["reasons"]]
+        record["reasons"] = [_record("reasons", r, copy=copy) for r in record["reasons"]]
     return record
 
 
 _IN_ORDER: dict[tuple[str, tuple[str, ...]], bool] = {}  # whether the keys are in the model's order, per key tuple
+_EMPTY: dict[str, Any] = {}  # an empty optional field, as saved: compared with, never changed
 
 
 def _record(section: str, data: dict[str, Any], copy: bool = False) -> dict[str, Any]:
@@ -431,7 +433,7 @@ def _record(section: str, data: dict[str, Any], copy: bool = False) -> dict[str,
         if len(_IN_ORDER) < 1024:
             _IN_ORDER[section, keys] = in_order
     values = data.values()
-    if in_order and None not in values and {} not in values:  # as the auditor writes them: taken as they are
+    if in_order and None not in values and _EMPTY not in values:  # as the auditor writes them: taken as they are
         return dict(data) if copy else data
     keep = section == "components"  # a component's version is written when null
     return {key: data[key] for key in _keys(section)

@@ -57,13 +57,14 @@ def write(view: ReportView, out: IO[str]) -> None:
     out.write("<!DOCTYPE html>\n" + start("html", lang="en") + head + "<body>" + _header(view))
     if view.fleet is None:  # one host: its part is the whole report, held, as the table of contents needs its groups
         _, part = next(iter(view.parts()))
-        groups = _groups(part)
+        components = _by_id(part["components"])
+        groups = _groups(part, components)
         toc = [el("li", el("a", name or "(no target)", href=f"#target-{i}"), f": components {len(members)}, findings {len(found)}")
                for i, (name, (members, found)) in enumerate(groups)]
         _verdicts(view, out)
         _summary(view, toc, out)
         _metadata(view, out)
-        components, targets = _by_id(part["components"]), _Targets(part["targets"])
+        targets = _Targets(part["targets"])
         for i, (name, (members, found)) in enumerate(groups):
             out.write(_target(i, name, members, found, targets, components))
     else:
@@ -120,27 +121,32 @@ class HostSections:
     def render(self, host: Optional[str], summary: Optional[HostSummary], part: Part) -> str:
         """The host's markup, from its records (`part`: its targets, components and findings as the JSON report
         writes them; their texts are redacted here, as they are escaped)."""
+        return "".join(self.pieces(host, summary, part))  # one write a host: fewer, larger writes to the file
+
+    def pieces(self, host: Optional[str], summary: Optional[HostSummary], part: Part) -> list[str]:
+        """The host's markup (as render's) in pieces: its heading, then each target's section."""
         from auditor.report.html_fleet import host_heading
 
         index = self.index
-        groups = _groups(part)
+        components = _by_id(part["components"])
+        groups = _groups(part, components)
         sections: list[str] = [host_heading(host, summary, [(f"target-{index + i}", name, len(members), len(found))
                                                            for i, (name, (members, found)) in enumerate(groups)])]
-        components, targets = _by_id(part["components"]), _Targets(part["targets"])
+        targets, on = _Targets(part["targets"]), _on(host)
         for name, (members, found) in groups:
-            sections.append(_target(index, name, members, found, targets, components, host))
+            sections.append(_target(index, name, members, found, targets, components, on))
             index += 1
         self.index = index
-        return "".join(sections)  # one write a host: fewer, larger writes to the file
+        return sections
 
 
 def _by_id(components: list[Record]) -> dict[str, Record]:
     return {c["id"]: c for c in components}
 
 
-def _groups(part: Part) -> list[Group]:
-    """[(target, (components, findings))] in the order the targets were scanned, findings worst first."""
-    components = _by_id(part["components"])
+def _groups(part: Part, components: Mapping[str, Record]) -> list[Group]:
+    """[(target, (components, findings))] in the order the targets were scanned, findings worst first (`components`:
+    the part's by id)."""
     findings = sorted(part["findings"], key=lambda f: severity_rank(f["severity"]))
     groups: dict[str, tuple[list[Record], list[Record]]] = {}
     for component in part["components"]:
@@ -292,8 +298,13 @@ class _Targets:
 # them, empty optional fields left out), not from the model: a merge renders each host's sections as it reads its
 # report, and making the model of each item took as long as writing its markup.
 
+def _on(host: Optional[str]) -> str:
+    """What a target's heading says of its host: the same for each of a host's targets, so made once a host."""
+    return f" on <code>{text(host)}</code>" if host else ""
+
+
 def _target(index: int, name: str, members: list[Record], findings: list[Record], targets: _Targets,
-            components: Mapping[str, Record], host: Optional[str] = None) -> str:
+            components: Mapping[str, Record], on: str = "") -> str:
     # Stores and environment settings that serve several targets are labelled with all of them, ", "-joined.
     shared = ", " in name and all(part in targets.locations for part in name.split(", "))
     by_component: dict[str, list[Record]] = {}
@@ -303,7 +314,6 @@ def _target(index: int, name: str, members: list[Record], findings: list[Record]
     found = join([el("h3", "Environments and lockfiles found in it"),
                   el("ul", [el("li", f"{t['kind']} ", el("code", t["location"])) for t in below], class_="found")]
                  ) if below else ""
-    on = f" on <code>{text(host)}</code>" if host else ""
     lead = "What these targets share (trust stores, settings from the environment). " if shared else ""
     # The counts are digits: nothing in the lead's own words to escape.
     return (f'<section class="target" id="target-{index}"><h2>{"Shared by " if shared else "Target "}'

@@ -103,8 +103,10 @@ class _Spill:
     def wants(self, name: str) -> bool:
         return name in self.files
 
-    def write_text(self, name: str, text: str) -> None:
-        self.files[name].write(text.encode("utf-8"))
+    def write_text(self, name: str, pieces: list[str]) -> None:
+        """Texts at the end of the file, in one write. Each is encoded on its own: one that is all ASCII is copied as
+        it is, where the text they make with one non-ASCII character (a host heading's "·") is encoded by character."""
+        self.files[name].write(b"".join([piece.encode("utf-8") for piece in pieces]))
 
     def pieces(self, name: str) -> Iterator[bytes]:
         """The bytes written to the file, in large pieces."""
@@ -237,7 +239,7 @@ class _Merge:
             for severity, findings in by_severity.items():
                 spill.write(f"findings-{severity}", findings)
         if self.sections is not None:
-            spill.write_text("sections", self.sections.render(host, summary, part))
+            spill.write_text("sections", self.sections.pieces(host, summary, part))
         spill.write("parts", [(part["targets"], part["components"], part["findings"])])
 
     def view(self, as_of: Optional[str], run: dict[str, Any]) -> ReportView:

@@ -61,7 +61,12 @@ def load_data(path: str, limit: int = MAX_BYTES) -> dict[str, Any]:
         raise SavedReportError(f"{path}: does not follow the report schema {SCHEMA_VERSION}: {problem}")
     # The schema bounds the depth of all but its open parts (checked here, after it): walking only those is a
     # fraction of walking the whole report.
-    if any(_nested_deeper(value, MAX_NESTING - level + 1) for value, level in open_parts(data)):
+    # The parts of one level are walked together, as the items of one list (a level above them): one walk, not one
+    # for each component's details.
+    by_level: dict[int, list[Any]] = {}
+    for value, level in open_parts(data):
+        by_level.setdefault(level, []).append(value)
+    if any(_nested_deeper(values, MAX_NESTING - level + 2) for level, values in by_level.items()):
         raise SavedReportError(_too_deep(path))
     return data
 

@@ -11,7 +11,7 @@ when the schema is compiled, never skipped.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 Check = Callable[[Any], bool]
 
@@ -19,6 +19,10 @@ Check = Callable[[Any], bool]
 _ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "$defs", "title", "description", "examples", "default"})
 _KNOWN = _ANNOTATIONS | {"type", "enum", "const", "required", "properties", "patternProperties", "additionalProperties",
                          "items", "minItems", "minimum", "pattern", "oneOf", "$ref"}
+
+
+# An object of this many members or more is checked by its plan (see _Compiler._object), a smaller one member by member.
+_PLANNED = 6
 
 
 class SchemaNotSupported(ValueError):
@@ -81,6 +85,7 @@ class _Compiler:
     def __init__(self, root: dict[str, Any]) -> None:
         self.root = root
         self.references: dict[str, Check] = {}
+        self.compiled: set[str] = set()  # the references whose check is made (not still being made)
 
     def compile(self, schema: object) -> Check:
         if schema is True or schema == {}:
@@ -103,7 +108,7 @@ class _Compiler:
         elif kind == "array" and arrays:
             checks.append(self._array(schema, typed=True))
         else:
-            if kind is not None:
+            if kind is not None and not (kind == "string" and "pattern" in schema):  # a string's: with its pattern
                 checks.append(self._type(kind))
             if objects:
                 checks.append(self._object(schema, typed=False))
@@ -122,7 +127,10 @@ class _Compiler:
             checks.append(lambda value: not _is_number(value) or value >= least)
         if "pattern" in schema:
             search = re.compile(schema["pattern"]).search
-            checks.append(lambda value: type(value) is not str or search(value) is not None)
+            if kind == "string":
+                checks.append(lambda value: type(value) is str and search(value) is not None)
+            else:
+                checks.append(lambda value: type(value) is not str or search(value) is not None)
         return _all(checks)
 
     def _reference(self, reference: str) -> Check:
@@ -135,6 +143,9 @@ class _Compiler:
             for part in reference[1:].split("/")[1:]:
                 target = target[part.replace("~1", "/").replace("~0", "~")]
             self.references[reference] = self.compile(target)
+            self.compiled.add(reference)
+        if reference in self.compiled:  # called as it is: one call fewer per value
+            return self.references[reference]
         references = self.references
         return lambda value: references[reference](value)
 
@@ -178,29 +189,71 @@ class _Compiler:
                      and all(type(choice) is str for choice in sub["enum"])}
             others = {name: check for name, check in properties.items() if name not in inline and name not in enums}
             free = additional is _accept
+            needed = frozenset(required)
+            # What an object's keys and its members' types leave to check, worked out once per distinct pair (a
+            # report's items of one kind share a few): None where they already make it invalid, else the members
+            # whose values are still to be checked, each with its check. Found by tuples made in C, not a loop.
+            plans: dict[tuple[tuple[str, ...], tuple[type, ...]], Optional[tuple[tuple[str, Check], ...]]] = {}
+
+            def plan(names: tuple[str, ...], kinds: tuple[type, ...]) -> Optional[tuple[tuple[str, Check], ...]]:
+                if not needed <= set(names):
+                    return None
+                left: list[tuple[str, Check]] = []
+                for name, kind in zip(names, kinds):
+                    allowed = inline.get(name)
+                    if allowed is not None:
+                        if kind not in allowed:
+                            return None
+                        continue
+                    choices = enums.get(name)
+                    if choices is not None:
+                        if kind is not str:
+                            return None
+                        left.append((name, choices.__contains__))
+                        continue
+                    sub = others.get(name)
+                    if sub is not None:
+                        left.append((name, sub))
+                    elif not free:
+                        left.append((name, additional))
+                return tuple(left)
 
             def simple(value: Any) -> bool:
                 if type(value) is not dict:
                     return not typed
-                for name in required:
-                    if name not in value:
-                        return False
-                for name, item in value.items():
-                    kinds = inline.get(name)
-                    if kinds is not None:
-                        if type(item) not in kinds:
+                if len(value) < _PLANNED:  # a loop over a few members costs less than making the plan's key
+                    for name in required:
+                        if name not in value:
                             return False
-                        continue
-                    choices = enums.get(name)
-                    if choices is not None:
-                        if type(item) is not str or item not in choices:
+                    for name, item in value.items():
+                        kinds = inline.get(name)
+                        if kinds is not None:
+                            if type(item) not in kinds:
+                                return False
+                            continue
+                        choices = enums.get(name)
+                        if choices is not None:
+                            if type(item) is not str or item not in choices:
+                                return False
+                            continue
+                        sub = others.get(name)
+                        if sub is not None:
+                            if not sub(item):
+                                return False
+                        elif not free and not additional(item):
                             return False
-                        continue
-                    sub = others.get(name)
-                    if sub is not None:
-                        if not sub(item):
-                            return False
-                    elif not free and not additional(item):
+                    return True
+                key = (tuple(value), tuple(map(type, value.values())))
+                try:
+                    left = plans[key]
+                except KeyError:
+                    left = plan(*key)
+                    if len(plans) < 4096:
+                        plans[key] = left
+                if left is None:
+                    return False
+                for name, sub in left:
+                    if not sub(value[name]):
                         return False
                 return True
 
@@ -231,6 +284,16 @@ class _Compiler:
     def _array(self, schema: dict[str, Any], typed: bool) -> Check:
         least = schema.get("minItems", 0)
         items = self.compile(schema.get("items", True))
+        sub = schema.get("items")
+        if isinstance(sub, dict) and "type" in sub and not sub.keys() - _ANNOTATIONS - {"type"}:
+            exact = _exact_types(sub["type"] if isinstance(sub["type"], list) else [sub["type"]])
+            if exact is not None:  # items of one exact type (a list of strings): their types' set, made in C
+                def typed_items(value: Any) -> bool:
+                    if type(value) is not list:
+                        return not typed
+                    return len(value) >= least and set(map(type, value)) <= exact
+
+                return typed_items
 
         def check(value: Any) -> bool:
             if type(value) is not list:
