@@ -124,53 +124,52 @@ def _query_secret(lower: str) -> bool:
 def redact(text: str) -> str:
     """'https://user:tok@host/x?token=abc' -> 'https://***@host/x?token=***'.
 
-    Each pattern runs only on a text that holds what its matches must hold: most texts of a report hold none, and
-    may_change() says so first, so that its False is redact()'s own: the text unchanged.
+    Each pattern runs only on a text that holds what its matches must hold (_could_match): most texts of a report
+    hold none.
     """
-    if not may_change(text):
-        return text
-    lower = text.lower()
-    if "@" in text and "://" in text:
-        text = _masked("userinfo", text)
-    if "@" in text and "_proxy" in lower:
-        text = _masked("proxy", text)
-    if "@" in text and ":" in text and _may_be_bare(text):
-        text = _masked("bare", text)
-    if ("=" in text or ":" in text) and (_holds(lower, _NAMED_WORDS) or _query_secret(lower)):
-        text = _masked("named", text)
-    if (" " in text or "\t" in text) and ("-" in text or "config" in lower) and _holds(lower, _OPTION_WORDS):
-        text = _masked("option", text)
-    if "bearer" in lower:
-        text = _masked("bearer", text)
-    if "-" in text:
-        if "-u" in lower or "-user" in lower:
-            text = _masked("user", text)
-        if "-p" in lower and ("sshpass" in lower or "mysql" in lower or "mariadb" in lower or "login" in lower):
-            text = _masked("dash_p", text)
-    if "hooks.slack" in lower or "/api/webhooks/" in lower:
-        text = _masked("webhook", text)
-    if ("AKIA" in text or "ASIA" in text or "pypi-" in text or "glpat-" in text or ("_" in text and "gh" in text)
-            or "npm_" in text or "xox" in text):
-        text = _pattern("token", False).sub(MASK, text)
+    for name in _could_match(text):
+        text = _pattern("token", False).sub(MASK, text) if name == "token" else _masked(name, text)
     return text
 
 
 def may_change(text: str) -> bool:
-    """Whether redact() could change `text`: it passes one of the tests redact() makes before running a pattern (each
-    evaluated on `text` as given). False: redact(text) is `text`, by construction (redact() asks this first; a pattern
-    added there runs only where a test here lets it). Every test looks for a character that is neither a lower-case
-    hexadecimal digit nor ":" (the bare pattern's host, after an "@", stops at a ":"), so a text ending in ":" and
-    hexadecimal digits (an id) passes the same tests whatever the digits are (tests/test_no_secrets.py)."""
+    """Whether redact() could change `text` (False: redact(text) is `text`, by construction). Every test of
+    _could_match looks for a character that is neither a lower-case hexadecimal digit nor ":" (the bare pattern's host,
+    after an "@", stops at a ":"), so a text ending in ":" and hexadecimal digits (an id) gets the same answer whatever
+    the digits are (tests/test_no_secrets.py)."""
+    return bool(_could_match(text))
+
+
+def _could_match(text: str) -> list[str]:
+    """The patterns whose matches `text` could hold, in the order redact() runs them. Judged on the text as given:
+    a mask ("***") takes characters out and adds none that a test looks for, so a pattern left out here could not
+    match after an earlier one masked its part either."""
     lower = text.lower()
-    return (("@" in text and ("://" in text or "_proxy" in lower or (":" in text and _may_be_bare(text))))
-            or (("=" in text or ":" in text) and (_holds(lower, _NAMED_WORDS) or _query_secret(lower)))
-            or ((" " in text or "\t" in text) and ("-" in text or "config" in lower) and _holds(lower, _OPTION_WORDS))
-            or "bearer" in lower
-            or ("-" in text and ("-u" in lower or ("-p" in lower and ("sshpass" in lower or "mysql" in lower
-                                                                     or "mariadb" in lower or "login" in lower))))
-            or "hooks.slack" in lower or "/api/webhooks/" in lower
-            or "AKIA" in text or "ASIA" in text or "pypi-" in text or "glpat-" in text or ("_" in text and "gh" in text)
-            or "npm_" in text or "xox" in text)
+    names = []
+    if "@" in text:
+        if "://" in text:
+            names.append("userinfo")
+        if "_proxy" in lower:
+            names.append("proxy")
+        if ":" in text and _may_be_bare(text):
+            names.append("bare")
+    if ("=" in text or ":" in text) and (_holds(lower, _NAMED_WORDS) or _query_secret(lower)):
+        names.append("named")
+    if (" " in text or "\t" in text) and ("-" in text or "config" in lower) and _holds(lower, _OPTION_WORDS):
+        names.append("option")
+    if "bearer" in lower:
+        names.append("bearer")
+    if "-" in text:
+        if "-u" in lower:  # -u, --user, --proxy-user, --http-user
+            names.append("user")
+        if "-p" in lower and ("sshpass" in lower or "mysql" in lower or "mariadb" in lower or "login" in lower):
+            names.append("dash_p")
+    if "hooks.slack" in lower or "/api/webhooks/" in lower:
+        names.append("webhook")
+    if ("AKIA" in text or "ASIA" in text or "pypi-" in text or "glpat-" in text or ("_" in text and "gh" in text)
+            or "npm_" in text or "xox" in text):
+        names.append("token")
+    return names
 
 
 def redact_tree(value):
