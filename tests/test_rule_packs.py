@@ -179,11 +179,17 @@ def _cache_entries(folder: Path) -> dict[str, str]:
     return {path.name: path.read_text(encoding="utf-8") for path in folder.iterdir()} if folder.is_dir() else {}
 
 
-def test_a_pack_is_parsed_once_and_an_edited_pack_is_parsed_again(tmp_path, monkeypatch):
+def _cached_pack(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """(the parse cache's folder, a pack file) for a test of the cache, which starts empty."""
     cache = tmp_path / "cache"
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(cache))
     pack = tmp_path / "ses-ats.toml"
     pack.write_text(SES, encoding="utf-8")
+    return cache, pack
+
+
+def test_a_pack_is_parsed_once_and_an_edited_pack_is_parsed_again(tmp_path, monkeypatch):
+    cache, pack = _cached_pack(tmp_path, monkeypatch)
     first = load_pack(pack)
     entries = _cache_entries(cache)
     assert len(entries) == 1 and (cache / next(iter(entries))).stat().st_mode & 0o077 == 0
@@ -196,10 +202,7 @@ def test_a_pack_is_parsed_once_and_an_edited_pack_is_parsed_again(tmp_path, monk
 
 
 def test_a_cache_entry_others_may_write_or_that_is_not_json_is_not_used(tmp_path, monkeypatch):
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(cache))
-    pack = tmp_path / "ses-ats.toml"
-    pack.write_text(SES, encoding="utf-8")
+    cache, pack = _cached_pack(tmp_path, monkeypatch)
     expected = load_pack(pack)
     (entry,) = cache.iterdir()
     forged = SES.replace('severity = "high"', 'severity = "info"', 1)
