@@ -358,7 +358,11 @@ def build_parser(secrets: Sequence[str] = (), only: str | None = None) -> Parser
         _add_probe_run_options(probe)
         _add_output_options(probe)
 
-    report = _add_report_parser(commands, with_actions=wanted("report")) if only not in COMMANDS or only == "report" else None
+    report = add("report", help="render, merge, compare, sign or verify saved JSON reports",
+                 description="Work with saved JSON reports (auditor scan --format json -o FILE).", epilog=REPORT_EPILOG,
+                 formatter_class=_RawHelp)
+    if report is not None and wanted("report"):
+        _add_report_actions(report)
     add("schema", help="print the JSON Schema of the JSON report")
     config = add("config", help="show the settings in force and where each came from",
                  description="Show each command's settings (fail-on, packs, waivers, as-of, exclude, format, "
@@ -549,14 +553,8 @@ examples:
   auditor report verify scan.json --signature scan.json.sig --public-key audit.pub"""
 
 
-def _add_report_parser(commands: argparse._SubParsersAction[Any], with_actions: bool) -> argparse.ArgumentParser:
+def _add_report_actions(report: argparse.ArgumentParser) -> None:
     raw = _RawHelp
-    report: argparse.ArgumentParser = commands.add_parser(
-        "report", help="render, merge, compare, sign or verify saved JSON reports",
-        description="Work with saved JSON reports (auditor scan --format json -o FILE).", epilog=REPORT_EPILOG,
-        formatter_class=raw)
-    if not with_actions:
-        return report
     actions = report.add_subparsers(dest="report_command", metavar="ACTION")
 
     def action(name: str, help: str, example: str, description: str | None = None) -> argparse.ArgumentParser:
@@ -605,7 +603,6 @@ def _add_report_parser(commands: argparse._SubParsersAction[Any], with_actions: 
     verify.add_argument("report", metavar="REPORT")
     verify.add_argument("--signature", required=True, metavar="SIG")
     verify.add_argument("--public-key", required=True, metavar="PUB")
-    return report
 
 
 def command_word(argv: Sequence[str]) -> str | None:
