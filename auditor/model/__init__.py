@@ -421,7 +421,12 @@ def saved_record(section: str, data: dict[str, Any], copy: bool = True) -> dict[
 
 
 _IN_ORDER: dict[tuple[str, tuple[str, ...]], bool] = {}  # whether the keys are in the model's order, per key tuple
-_EMPTY: dict[str, Any] = {}  # an empty optional field, as saved: compared with, never changed
+# The members of each section's items that the schema lets be an empty object, which to_dict leaves out. The schema
+# lets no other member be empty that to_dict would leave out (a waiver has required fields), and none be null but a
+# component's version (which to_dict writes): after the schema check, these are all that can make an item whose keys
+# are in the model's order differ from what to_dict writes.
+_OBJECTS = {"targets": ("details",), "components": ("details",), "rules": ("remediation",)}
+_NO_OBJECTS: tuple[str, ...] = ()
 
 
 def _record(section: str, data: dict[str, Any], copy: bool = False) -> dict[str, Any]:
@@ -432,9 +437,12 @@ def _record(section: str, data: dict[str, Any], copy: bool = False) -> dict[str,
         in_order = list(keys) == model
         if len(_IN_ORDER) < 1024:
             _IN_ORDER[section, keys] = in_order
-    values = data.values()
-    if in_order and None not in values and _EMPTY not in values:  # as the auditor writes them: taken as they are
-        return dict(data) if copy else data
+    if in_order:
+        for name in _OBJECTS.get(section, _NO_OBJECTS):
+            if data.get(name) == {}:
+                break
+        else:  # as the auditor writes them: taken as they are
+            return dict(data) if copy else data
     keep = section == "components"  # a component's version is written when null
     return {key: data[key] for key in _keys(section)
             if key in data and ((keep and key == "version") or (data[key] is not None and data[key] != {}))}
