@@ -14,7 +14,7 @@ import contextlib
 import os
 import signal
 import stat
-from collections.abc import Iterator  # not typing: every command imports this module first
+from collections.abc import Iterable, Iterator  # not typing: every command imports this module first
 
 TYPE_CHECKING = False  # typing is not imported at run time, for the same reason
 if TYPE_CHECKING:
@@ -128,3 +128,21 @@ def _sync_folder(directory: str) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def write_utf8(pieces: Iterable[bytes], out: IO[str]) -> None:
+    """UTF-8 text in pieces of any size (a merge's spill file) written to a text stream: as they are where `out` writes
+    UTF-8 to a byte stream (not decoded and encoded again: most of a fleet's report), else decoded."""
+    import codecs
+
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None)
+    if buffer is not None and encoding and os.linesep == "\n" and codecs.lookup(encoding).name == "utf-8":
+        out.flush()
+        for piece in pieces:
+            buffer.write(piece)
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a piece may end within a character
+    for piece in pieces:
+        out.write(decoder.decode(piece))
+    out.write(decoder.decode(b"", final=True))

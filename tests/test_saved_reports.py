@@ -423,6 +423,27 @@ def test_json_written_in_parts_is_what_json_dumps_writes():
     assert dumps(odd) == json.dumps(odd, indent=2, ensure_ascii=False)
 
 
+def test_an_arrays_items_written_already_are_written_as_they_are(tmp_path):
+    """A merge writes each section's items as it reads each report (items_text) and the JSON report copies that text
+    (Written), in pieces that may end within a character, to a file (its bytes) or any text stream (decoded)."""
+    import io
+
+    from auditor.report.json_text import Written, items_text, write
+
+    items = [{"a": "é 😀", "b": [1, {"c": None, "d": 1e-07}], "e": 10**30}, {"f": "x"}, [], "s", 2]
+    expected = json.dumps({"s": items, "t": []}, indent=2, ensure_ascii=False)
+    text = items_text(json.loads(json.dumps(items)), "\n    ").encode("utf-8")
+    for cut in range(len(text) + 1):
+        streamed = io.StringIO()
+        write(streamed, {"s": Written(lambda cut=cut: [text[:cut], b"", text[cut:]], "\n    "), "t": Written(lambda: [b""], "\n    ")})
+        assert streamed.getvalue() == expected
+    with open(tmp_path / "out.json", "w", encoding="utf-8") as handle:
+        write(handle, {"s": Written(lambda: [text[:7], text[7:]], "\n    "), "t": Written(lambda: [], "\n    ")})
+    assert (tmp_path / "out.json").read_text(encoding="utf-8") == expected
+    with pytest.raises(ValueError, match="another depth"):
+        write(io.StringIO(), {"s": {"deeper": Written(lambda: [text], "\n    ")}})
+
+
 def test_a_reports_sections_are_written_as_json_dumps_writes_them_their_texts_redacted():
     """A final Stream's items go through orjson where it writes what json writes, and through json_text's own writer
     where it would not: numbers with a fraction or an exponent, an infinity, an integer past 64 bits, a lone surrogate,

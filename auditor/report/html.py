@@ -12,15 +12,14 @@ writes them, rather than from the model.
 from __future__ import annotations
 
 import bisect
-import codecs
 import functools
 import io
-import os
 import shlex
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional
 
 from auditor.model import SEVERITIES, Evidence, Report, severity_rank, short_hash
+from auditor.output import write_utf8
 from auditor.report.common import not_scanned_note, plural
 from auditor.report.escape import html_text
 from auditor.report.html_markup import Markup, el, join, start, text
@@ -76,28 +75,12 @@ def write(view: ReportView, out: IO[str]) -> None:
         _metadata(view, out)
         rendered = view.host_sections()
         if rendered is not None:
-            _copy(rendered, out)
+            write_utf8(rendered, out)
         else:
             for section in _host_sections(view):
                 out.write(section)
     _errors(view, out)
     out.write("</body></html>\n")
-
-
-def _copy(pieces: Iterable[bytes], out: IO[str]) -> None:
-    """The hosts' sections as a merge spilled them (UTF-8) written to `out`: as they are where `out` writes UTF-8 to a
-    byte stream (most of a fleet's report, not decoded and encoded again), else decoded."""
-    buffer = getattr(out, "buffer", None)
-    encoding = getattr(out, "encoding", None)
-    if buffer is not None and encoding and os.linesep == "\n" and codecs.lookup(encoding).name == "utf-8":
-        out.flush()
-        for piece in pieces:
-            buffer.write(piece)
-        return
-    decoder = codecs.getincrementaldecoder("utf-8")()  # a piece may end within a character
-    for piece in pieces:
-        out.write(decoder.decode(piece))
-    out.write(decoder.decode(b"", final=True))
 
 
 def _host_sections(view: ReportView) -> Iterator[str]:

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "report.schema.json")  # not pathlib: start-up time
 SECTIONS = ("verdicts", "targets", "components", "findings", "errors")
-READS = frozenset(SECTIONS)
+READS = frozenset({"json"})  # a merge's view: each section's items as this report writes them (json_items_text)
+ITEMS = "\n    "  # the line break and indentation of a section's items: an array of the top-level object
 
 
 def render(report: Report) -> str:
@@ -26,20 +27,35 @@ def render(report: Report) -> str:
 
 
 def write(view: ReportView, out: IO[str]) -> None:
-    """The report, its items written one at a time as the view gives them."""
-    from auditor.report.json_text import Stream, write
+    """The report, its items written one at a time as the view gives them, or as it holds them written."""
+    from auditor.report.json_text import Stream, Written, write
 
     totals = view.totals
     summary = {"findings": totals.findings, "failing": totals.failing, "not_scanned": totals.errors,
                "verdicts": totals.answers}
-    document = {**view.json_header(), "summary": summary,
-                **{section: Stream(_records(view, section), final=True, texts=view.record_text) for section in SECTIONS}}
+    document: dict[str, Any] = {**view.json_header(), "summary": summary}
+    for section in SECTIONS:
+        written = view.json_items_text(section)
+        document[section] = (Written(_given(written), ITEMS) if written is not None
+                             else Stream(_records(view, section), final=True, texts=view.record_text))
     write(out, document, string=view.json_text)
     out.write("\n")
 
 
+def items_text(items: list[dict[str, Any]], texts: Callable[[str], str]) -> str:
+    """The text of a section's items as write() writes them, each string made texts(string) (`items` are changed in
+    place), joined as json_items_text's are: by "," and ITEMS."""
+    from auditor.report import json_text
+
+    return json_text.items_text(items, ITEMS, texts)
+
+
 def _records(view: ReportView, section: str) -> Callable[[], Iterable[dict[str, Any]]]:
     return lambda: view.json_records(section)
+
+
+def _given(pieces: Iterable[bytes]) -> Callable[[], Iterable[bytes]]:
+    return lambda: pieces
 
 
 def schema() -> dict[str, Any]:

@@ -16,6 +16,7 @@ are written here: one call for many items, and no line of its text re-indented.
 
 from __future__ import annotations
 
+import itertools
 import json
 from json.encoder import encode_basestring  # the C one where the build has it
 
@@ -52,6 +53,15 @@ class Stream:
         return iter(self.items())
 
 
+class Written:
+    """An array whose items' text is made already (items_text, for the indentation `inner` gives), in UTF-8: `pieces`
+    gives it in pieces of any size (a merge's spill file); called once, when the array is written. A piece may end
+    within a character."""
+
+    def __init__(self, pieces: Callable[[], Iterable[bytes]], inner: str) -> None:
+        self.pieces, self.inner = pieces, inner
+
+
 if TYPE_CHECKING:
     String = Callable[[str], str]  # a string value's JSON text
 
@@ -71,10 +81,23 @@ def write(out: IO[str], value: Any, level: int = 0, string: String = encode_base
 
 
 def _write(out: IO[str], value: Any, newline: str, string: String) -> None:
-    if isinstance(value, Stream):  # its items hold no Stream
+    if isinstance(value, Written):
+        if value.inner != newline + _INDENT:
+            raise ValueError("an array's items written for another depth")
+        pieces = iter(value.pieces())
+        head = next((piece for piece in pieces if piece), None)
+        if head is None:
+            out.write("[]")
+            return
+        from auditor.output import write_utf8
+
+        out.write("[" + value.inner)
+        write_utf8(itertools.chain((head,), pieces), out)
+        out.write(newline + "]")
+    elif isinstance(value, Stream):  # its items hold no Stream
         inner = newline + _INDENT
         if value.final:
-            first = _write_final(out, value, inner, string)
+            first = _write_final(out, value, inner)
         else:
             first = True
             for item in value:
@@ -106,40 +129,53 @@ def _write(out: IO[str], value: Any, newline: str, string: String) -> None:
 BATCH = 64  # items written by one orjson call: fewer calls, and orjson indents them where they go
 
 
-def _write_final(out: IO[str], stream: Stream, inner: str, string: String) -> bool:
-    """The items of a Stream whose texts are final, BATCH at a time by orjson (each made ready by _ready: its strings
-    made texts() and its numbers looked at), an item orjson could write otherwise than json does by _text. Whether the
-    stream was empty."""
-    import orjson  # here: it imports uuid and more, which only a report's sections need
-
-    texts, first, batch = stream.texts, True, []
+def _write_final(out: IO[str], stream: Stream, inner: str) -> bool:
+    """The items of a Stream whose texts are final, BATCH at a time (items_text). Whether the stream was empty."""
+    first, batch = True, []
     for item in stream:
-        if (type(item) is dict or type(item) is list) and _ready(item, texts):
-            batch.append(item)
-            if len(batch) == BATCH:
-                _write_batch(out, orjson, batch, inner, first, string, texts)
-                first, batch = False, []
-            continue
-        if batch:
-            _write_batch(out, orjson, batch, inner, first, string, texts)
+        batch.append(item)
+        if len(batch) == BATCH:
+            out.write(("[" if first else ",") + inner + items_text(batch, inner, stream.texts))
             first, batch = False, []
-        # A walk stopped by a number may have made some of its strings texts() already: made so again (masking is
-        # idempotent).
-        text = ["[" if first else ",", inner]
-        _text(item, inner, text, _encoded(texts))
-        out.write("".join(text))
-        first = False
     if batch:
-        _write_batch(out, orjson, batch, inner, first, string, texts)
+        out.write(("[" if first else ",") + inner + items_text(batch, inner, stream.texts))
         first = False
     return first
 
 
-def _write_batch(out: IO[str], orjson: Any, batch: list[Any], inner: str, first: bool, string: String,
-                 texts: Optional[Text]) -> None:
+def items_text(items: list[Any], inner: str, texts: Optional[Text] = None) -> str:
+    """The text of an array's items as write() writes them, joined by "," and `inner` (the line break and indentation
+    of the array's items), without the brackets: each item's strings made texts(string) (in place: `items` are
+    changed). Written by orjson where it writes what json does (see _ready), each item orjson could write otherwise by
+    _text."""
+    parts, batch = [], []
+    for item in items:
+        if (type(item) is dict or type(item) is list) and _ready(item, texts):
+            batch.append(item)
+            continue
+        if batch:
+            parts.append(_batch_text(batch, inner, texts))
+            batch = []
+        # A walk stopped by a number may have made some of its strings texts() already: made so again (masking is
+        # idempotent).
+        parts.append(_item_text(item, inner, texts))
+    if batch:
+        parts.append(_batch_text(batch, inner, texts))
+    return ("," + inner).join(parts)
+
+
+def _item_text(item: Any, inner: str, texts: Optional[Text]) -> str:
+    text: list[str] = []
+    _text(item, inner, text, _encoded(texts))
+    return "".join(text)
+
+
+def _batch_text(batch: list[Any], inner: str, texts: Optional[Text]) -> str:
     """Items made ready by _ready, written by one orjson call: the batch nested in as many lists as the items are
-    levels deep, so that orjson indents them as they are written here, and the text between the first item and the
-    last cut out. Where orjson refuses them (nesting past its limit, an integer past 64 bits), written one by one."""
+    levels deep, so that orjson indents them as they are written here, and the text before the first item and after
+    the last cut off. Where orjson refuses them (nesting past its limit, an integer past 64 bits), one by one."""
+    import orjson  # here: it imports uuid and more, which only a report's sections need
+
     depth = (len(inner) - 1) // len(_INDENT)
     wrapped: Any = batch
     for _ in range(depth - 1):
@@ -147,16 +183,11 @@ def _write_batch(out: IO[str], orjson: Any, batch: list[Any], inner: str, first:
     try:
         data: bytes = orjson.dumps(wrapped, option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
-        for item in batch:
-            text = ["[" if first else ",", inner]
-            _text(item, inner, text, _encoded(texts))
-            out.write("".join(text))
-            first = False
-        return
+        return ("," + inner).join([_item_text(item, inner, texts) for item in batch])
     # "[\n  [\n    " before the items and "\n  ]\n]" after them, at depth 2
     before = sum(2 + len(_INDENT) * level for level in range(1, depth + 1))
     after = sum(2 + len(_INDENT) * level for level in range(depth))
-    out.write(("[" if first else ",") + inner + data[before:len(data) - after].decode("utf-8"))
+    return data[before:len(data) - after].decode("utf-8")
 
 
 def _ready(value: Any, text: Optional[Text]) -> bool:
@@ -197,7 +228,7 @@ def _encoded(texts: Optional[Text]) -> String:
 
 
 def _holds_stream(value: Any) -> bool:
-    if isinstance(value, Stream):
+    if isinstance(value, (Stream, Written)):
         return True
     if isinstance(value, dict):
         return any(_holds_stream(v) for v in value.values())

@@ -43,8 +43,9 @@ if TYPE_CHECKING:
     from auditor.report.html import HostSections
 
 SECTIONS = ("verdicts", "targets", "components", "findings", "errors")
-# What a renderer may ask of the merged view (each module's READS): a section's items, or the hosts' parts.
-SPILLS = frozenset({*SECTIONS, "parts"})
+# What a renderer may ask of the merged view (each module's READS): a section's items, the hosts' parts, or each
+# section's items as the JSON report writes them.
+SPILLS = frozenset({*SECTIONS, "parts", "json"})
 Part = dict[str, list[dict[str, Any]]]
 PIECE = 1 << 18  # bytes of a spilled text read at a time
 _HASH = re.compile("[0-9a-f]{12}")  # the hash that ends an id (auditor.model.short_hash)
@@ -88,6 +89,9 @@ class _Spill:
         names += [f"findings-{severity}" for severity in SEVERITIES if "findings" in reads]
         if "parts" in reads:  # the HTML report's: a fleet's host by host as its markup, a single host's as its items
             names.append("sections" if fleet else "parts")
+        if "json" in reads:  # the JSON report's: each section's items as it writes them
+            names += [f"json-{name}" for name in ("verdicts", "targets", "components", "errors")]
+            names += [f"json-findings-{severity}" for severity in SEVERITIES]
         self.files: dict[str, IO[bytes]] = {name: open(self.path(name), "wb") for name in names}
 
     def path(self, name: str) -> str:
@@ -102,6 +106,21 @@ class _Spill:
 
     def wants(self, name: str) -> bool:
         return name in self.files
+
+    def write_joined(self, name: str, text: str, separator: str) -> None:
+        """A text at the end of the file, after `separator` where the file holds one already."""
+        handle = self.files[name]
+        handle.write(((separator if handle.tell() else "") + text).encode("utf-8"))
+
+    def joined(self, names: list[str], separator: bytes) -> Iterator[bytes]:
+        """The bytes of the files, in large pieces, `separator` between two that are not empty."""
+        first = True
+        for name in names:
+            if os.path.getsize(self.path(name)):
+                if not first:
+                    yield separator
+                yield from self.pieces(name)
+                first = False
 
     def write_text(self, name: str, pieces: list[str]) -> None:
         """Texts at the end of the file, in one write. Each is encoded on its own: one that is all ASCII is copied as
@@ -231,16 +250,25 @@ class _Merge:
             spill.write(section, part[section])
         if spill.wants("components"):
             spill.write("components", [(component["kind"], component) for component in part["components"]])
+        by_severity: dict[str, list[dict[str, Any]]] = {}
+        for finding in part["findings"]:
+            by_severity.setdefault(finding["severity"], []).append(finding)
         if spill.wants("findings-info"):
             components = {c["id"]: c for c in part["components"]}
-            by_severity: dict[str, list[Any]] = {}
-            for finding in part["findings"]:
-                by_severity.setdefault(finding["severity"], []).append((finding, components.get(finding["component"])))
             for severity, findings in by_severity.items():
-                spill.write(f"findings-{severity}", findings)
+                spill.write(f"findings-{severity}", [(finding, components.get(finding["component"])) for finding in findings])
         if self.sections is not None:
             spill.write_text("sections", self.sections.pieces(host, summary, part))
         spill.write("parts", [(part["targets"], part["components"], part["findings"])])
+        if spill.wants("json-verdicts"):  # last: their texts are redacted in place
+            from auditor.report.json_report import ITEMS, items_text
+
+            text, separator = self.redactor.text, "," + ITEMS
+            for section in ("verdicts", "targets", "components", "errors"):
+                if part[section]:
+                    spill.write_joined(f"json-{section}", items_text(part[section], text), separator)
+            for severity, findings in by_severity.items():
+                spill.write_joined(f"json-findings-{severity}", items_text(findings, text), separator)
 
     def view(self, as_of: Optional[str], run: dict[str, Any]) -> ReportView:
         from auditor.version import __version__
@@ -409,6 +437,14 @@ class MergedView(ReportView):
 
     def json_text(self, text: str) -> str:
         return self.redactor.json(text)
+
+    def json_items_text(self, section: str) -> Optional[Iterator[bytes]]:
+        names = [f"json-findings-{severity}" for severity in SEVERITIES] if section == "findings" else [f"json-{section}"]
+        if not self.spill.wants(names[0]):
+            return None
+        from auditor.report.json_report import ITEMS
+
+        return self.spill.joined(names, ("," + ITEMS).encode("utf-8"))
 
     def verdicts(self) -> Iterator[ClientVerdict]:
         return (verdict_from_dict(v) for v in self.spill.items("verdicts"))

@@ -64,6 +64,12 @@ class ReportView(ABC):
         """The items of a section (verdicts, targets, components, findings, errors) as the JSON report writes them,
         but for their texts, each written as record_text makes it (where it is not None)."""
 
+    def json_items_text(self, section: str) -> Optional[Iterable[bytes]]:
+        """A section's items as the JSON report writes them (auditor.report.json_report.items_text, the items joined by
+        "," and json_report.ITEMS), in UTF-8 pieces of any size, where the view holds them written (a merge writes them
+        as it reads each report); None where the JSON report writes json_records."""
+        return None
+
     def json_text(self, text: str) -> str:
         """A text of json_header as the JSON report writes it: secrets redacted, encoded as a JSON string."""
         return str(encode_basestring(text))
