@@ -366,7 +366,7 @@ def _relabelled(data: dict[str, Any], host: str, path: str) -> Part:
     findings: dict[str, dict[str, Any]] = {}  # by the stored id: a repeated finding is one
     for stored in data["findings"]:
         stored_id, rule, stored_component = stored["id"], stored["rule"], stored["component"]
-        if stored_id != finding_id(rule, stored_component) or stored_component not in renamed:
+        if stored_id != _stored_finding_id(rule, stored_component) or stored_component not in renamed:
             raise SavedReportError(f"{path}: finding {stored_id} does not match its rule and component "
                                    f"(edited after the scan?)")
         finding = saved_record("findings", stored, copy=False)
@@ -389,6 +389,11 @@ def _relabelled(data: dict[str, Any], host: str, path: str) -> Part:
             item["host"] = stored.get("host") or host
             part[section].append(item)
     return part
+
+
+# The ids a finding has in the reports of a fleet's hosts: hosts made from one image hold the same components, and their
+# findings the same ids (only the merge's ids name the host), so most are checked against a hash already made.
+_stored_finding_id = functools.lru_cache(maxsize=4096)(finding_id)
 
 
 def _waived(data: dict[str, Any], part: Part, rules: list[dict[str, Any]], book: Waivers
