@@ -466,7 +466,7 @@ def test_aliases_repeat_a_declaration_and_are_read_once():
     are two declarations."""
     text = ("a: &a boto=2.9.0\nx: " + "y" * 400_000 + "\nb: &b boto3=1.26\ndependencies: [" + "*a, *b, " * 70_000
             + "]\n")
-    started = time.perf_counter()
+    started = time.process_time()
     result = read({"environment.yml": text.encode()}, "environment.yml")
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     assert [(c.name, c.line) for c in result.components] == [("boto", 1), ("boto3", 3)]

@@ -35,7 +35,8 @@ targets = MODULES["platform"]
 
 ROOTS, MANIFESTS = FIXTURES / "os-roots", FIXTURES / "manifests"
 PLIST = targets.OS_FILES["SystemVersion.plist"]
-# A refused document must be refused at once: these bounds are hundreds of times what the readers need.
+# A refused document must be refused at once: these bounds are hundreds of times what the readers need. Counted in
+# this process's CPU time (time.process_time), which other work on the machine does not stretch as it does the clock.
 QUICK = 2.0
 
 
@@ -275,9 +276,9 @@ def test_release_line_gives_name_and_version(release, path, rest):
 def test_a_long_release_line_without_the_word_is_passed_over_quickly():
     # The first regex backtracked over every split of the spaces: about 3 s for this 64 KiB line.
     line = "CentOS" + " " * 65000 + "x"
-    started = time.perf_counter()
+    started = time.process_time()
     component, errors = identify({"/etc/redhat-release": line.encode(), "/etc/debian_version": b"5.0.10\n"})
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
     assert (component.name, component.version, errors) == ("debian", "5.0.10", [])
 
 
@@ -362,9 +363,9 @@ BOMBS = {"billion laughs": (BILLION_LAUGHS, b"&lol9;"), "external entity": (EXTE
 @pytest.mark.parametrize("bomb", sorted(BOMBS))
 def test_property_list_entities_are_refused_quickly(bomb):
     declaration, reference = BOMBS[bomb]
-    started = time.perf_counter()
+    started = time.process_time()
     component, errors = identify({PLIST: PLIST_HEAD + declaration + PLIST_BODY % reference})
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
     assert "root:" not in repr((component, errors))  # nothing of /etc/passwd
     if bomb == "external DTD":  # named, never fetched: the document itself is read
         assert component.version == "x" and errors == []
@@ -593,9 +594,9 @@ def test_line_manifests_mutated(data):
 def test_an_unclosed_gradle_string_is_passed_over_quickly():
     # The first regex backtracked over every split of the artifact: about 18 s for this 64 KB line.
     text = "implementation 'com.amazonaws:aws-java-sdk-s3:" + "1" * 64000 + "\nimplementation 'com.amazonaws:aws-java-sdk-sqs:1.12.0'\n"
-    started = time.perf_counter()
+    started = time.process_time()
     found = scan_manifest("build.gradle", text.encode())
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
     assert [(c.name, c.version, c.line) for c in found.components] == [("com.amazonaws:aws-java-sdk-sqs", "1.12.0", 2)]
 
 
@@ -610,9 +611,9 @@ def test_a_lockfile_naming_thousands_of_sdk_packages_is_read_in_linear_time():
     # Each package's line was found by searching and counting from the top: 386 s for 186,000 packages (8 MB).
     entries = ",\n".join(f'    "node_modules/@aws-sdk/client-{i}": {{"version": "3.{i}.0"}}' for i in range(40000))
     text = '{\n  "lockfileVersion": 3,\n  "packages": {\n' + entries + "\n  }\n}\n"
-    started = time.perf_counter()
+    started = time.process_time()
     refs = npm.parse_package_lock(text.encode())
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
     assert len(refs) == 40000 and (refs[-1].name, refs[-1].version, refs[-1].line) == ("@aws-sdk/client-39999", "3.39999.0", 40003)
 
 
@@ -651,9 +652,9 @@ def test_xml_manifest_declarations_are_refused_quickly(name, bomb):
     original = (MANIFESTS / XML_FIXTURES[name]).read_bytes()
     head, end, body = original.partition(b"?>") if original.startswith(b"<?xml") else (b"", b"", original)
     body = body.replace(b"</", reference + b"</", 1)
-    started = time.perf_counter()
+    started = time.process_time()
     found = scan_manifest(name, head + end + b"\n" + declaration + body)
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
     assert found.components == [] and len(found.errors) == 1
     assert "a DTD or entity declaration; refused (never expanded or fetched)" in found.errors[0].message
 
@@ -663,17 +664,17 @@ def test_xml_manifest_declarations_are_refused_quickly(name, bomb):
     (b"<project>" + b"<a>" * 65 + b"</a>" * 65 + b"</project>", "nested deeper than 64 elements"),
 ])
 def test_xml_manifests_beyond_the_bounds_are_refused(document, reason):
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ManifestError, match=reason):
         manifest_xml.read_xml(document)
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
 
 
 def test_xml_text_of_many_pieces_is_joined_in_linear_time():
     # Each entity reference is a piece of text; adding them one by one to a string took minutes at 10 MB.
-    started = time.perf_counter()
+    started = time.process_time()
     elements = manifest_xml.read_xml(b"<project><name>" + b"&amp;x" * 2_000_000 + b"</name></project>")
-    assert time.perf_counter() - started < QUICK * 2
+    assert time.process_time() - started < QUICK * 2
     assert elements[1].text == "&x" * 2_000_000
 
 

@@ -671,9 +671,9 @@ def test_long_lines_and_blank_runs_are_read_in_linear_time():
              ("Pipfile.lock", b'{"_meta": {"pipfile-spec": 6}, "default": {"boto": {"version": "==2.9.0"}}'
                               + b"\n" * 400_000 + b"}")]
     for name, data in cases:
-        started = time.perf_counter()
+        started = time.process_time()
         result = scan_lockfile({name: data}, name)
-        assert time.perf_counter() - started < 2, f"{name}: quadratic regular expression?"
+        assert time.process_time() - started < 2, f"{name}: quadratic regular expression?"
         assert [c.name for c in result.components] == ([] if name == "requirements.txt" else ["boto"])
 
 
@@ -701,9 +701,9 @@ def test_lone_surrogate_in_pipfile_lock_is_reported_escaped():
 def test_a_long_url_requirement_is_read_in_linear_time():
     """A requirement URL is redacted before it is reported: that took quadratic time on a run of scheme characters."""
     line = b"https://h/" + b"a-" * 20_000 + b"#egg=boto\n"  # 0.6-1.3 s before auditor/redact.py was fixed
-    started = time.perf_counter()
+    started = time.process_time()
     (pin,) = scan_lockfile({"requirements.txt": line}, "requirements.txt").components
-    assert time.perf_counter() - started < 0.3
+    assert time.process_time() - started < 0.3
     assert (pin.name, pin.version) == ("boto", None)
 
 

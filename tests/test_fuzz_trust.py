@@ -254,10 +254,10 @@ def test_a_bundle_whose_text_starts_with_a_zero_is_still_a_bundle():
 def test_a_bundle_of_unclosed_blocks_is_read_in_linear_time():
     """Every BEGIN without its END used to rescan the rest of the file: 450 kB took 50 s."""
     data = b"-----BEGIN CERTIFICATE-----\n" * 40_000 + b"-----BEGIN TRUSTED CERTIFICATE-----\n" * 40_000
-    started = time.perf_counter()
+    started = time.process_time()
     form, certificates, problems = certificates_in_file(data + base64.b64encode(ANCHOR_DER[0]).join(
         [b"-----BEGIN X509 CERTIFICATE-----\n", b"\n-----END X509 CERTIFICATE-----\n"]))
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert certificates == [ANCHOR_DER[0]]
 
 
@@ -610,9 +610,9 @@ def with_mac_iterations(data: bytes, count: int) -> bytes:
 def test_a_mac_asking_for_billions_of_iterations_is_refused_before_key_derivation(count):
     """OpenSSL would run them all: 2^31 iterations of the MAC's key derivation stalled the read for minutes."""
     assert der_encode(der_tree(P12)) == P12
-    started = time.perf_counter()
+    started = time.process_time()
     store = read_pkcs12(with_mac_iterations(P12, count), "changeit")
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     assert store.certificates == [] and f"{count:,} iterations" in store.problems[0]
     assert read_pkcs12(with_mac_iterations(P12, 10_000), "changeit").integrity == "verified"
 
@@ -869,11 +869,11 @@ def test_any_bytes_as_a_waiver_file(name, data):
 
 def test_a_location_glob_of_many_stars_matches_in_linear_time():
     """As a regular expression, four `*` took 33 s on a 300-character path that does not match."""
-    started, path = time.perf_counter(), "/" + "/".join(["a" * 20] * 50)
+    started, path = time.process_time(), "/" + "/".join(["a" * 20] * 50)
     for pattern, then in (("*a" * 12 + "*b", "b"), ("**a" * 12 + "**b", "b"), ("**/a" * 12 + "**/b", "/b")):
         assert not path_glob(pattern).fullmatch(path)
         assert path_glob(pattern).fullmatch(path + then)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
 
 
 def test_a_location_glob_with_a_backwards_range_is_an_error_at_its_line():

@@ -193,9 +193,9 @@ def test_an_unknown_entry_tag_stops_reading(jks):
 def test_an_entry_count_in_the_millions_is_refused_at_once(jks):
     data = bytearray(jks.read_bytes())
     data[8:12] = struct.pack(">I", 50_000_000)
-    start = time.perf_counter()
+    start = time.process_time()
     store = read_java_keystore(bytes(data))
-    assert time.perf_counter() - start < 0.1
+    assert time.process_time() - start < 0.1
     assert store.certificates == [] and "declares 50000000 entries" in store.problems[0]
 
 
