@@ -6,6 +6,7 @@ import subprocess
 import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from hypothesis import event, given
@@ -91,18 +92,26 @@ RAW_NUMBERS = st.builds(
     st.one_of(st.just(""), st.from_regex(r"[eE][-+]?[0-9]{1,3}", fullmatch=True),
               st.sampled_from(["e400", "E-400", "e308", "e-324", "e0000000000000000000000005"])))
 
-SCALARS = st.one_of(
-    st.none(), st.booleans(),
-    st.integers(), st.integers(-2 ** 70, 2 ** 70),
+# Integers of 18 to 22 digits, either sign: those orjson reads as json.loads does (to 2**64 - 1 and from -2**63) and
+# those it would make floats of.
+WIDE_INTEGERS = st.integers(18, 22).flatmap(lambda digits: st.integers(10 ** (digits - 1), 10 ** digits - 1)) \
+    .flatmap(lambda magnitude: st.sampled_from([magnitude, -magnitude]))
+
+NUMBERS = st.one_of(
+    WIDE_INTEGERS, WIDE_INTEGERS, st.integers(), st.integers(-2 ** 70, 2 ** 70),
     st.sampled_from([2 ** 63 - 1, 2 ** 63, 2 ** 64 - 1, 2 ** 64, -2 ** 63, -2 ** 63 - 1, 10 ** 19, -10 ** 18, -10 ** 19]),
     st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from([1e-7, 1e16, -0.0, 0.0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1e22, 0.1,
                      9.223372036854776e18, 1.8446744073709552e19, 123456789012345678.0]),
+    RAW_NUMBERS.map(Raw))
+
+SCALARS = st.one_of(
+    NUMBERS, NUMBERS, st.none(), st.booleans(),
     st.text(max_size=8), st.text(st.characters(min_codepoint=0x10000), max_size=3),
     st.text(st.characters(categories=["Cs"]), min_size=1, max_size=2),  # lone surrogates, or a pair split in two
     st.sampled_from(["0" * 64, "-" + LONG + "0", ":" + LONG, "[" + LONG, " " + LONG + "00", "\U0001f600", "\x00\x1f\x7f",
                      "\ufeff", "\u2028", "\\u0041"]),
-    RAW_NUMBERS.map(Raw), st.sampled_from(["NaN", "Infinity", "-Infinity", "1" * 4400]).map(Raw))
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1" * 4400]).map(Raw))
 
 KEYS = st.one_of(st.sampled_from(["a", "b", "0" * 40, "\U0001f600"]), st.text(max_size=4))
 
@@ -110,28 +119,40 @@ DOCUMENTS = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.lists(st.tuples(KEYS, inner), max_size=4).map(Pairs)), max_leaves=12)
 
 
-def written(node, ensure_ascii: bool, indent: str | None, level: int = 1) -> str:
-    """`node` as json.dumps writes it (indented by `indent`, or on one line), but for a key written twice or a Raw."""
+class Style(NamedTuple):
+    ensure_ascii: bool
+    indent: str | None  # None: on one line
+    newline: str  # json.dumps writes "\n"; JSON lets "\r" and "\r\n" stand for it
+    item_separator: str
+    key_separator: str
+
+
+STYLES = st.builds(Style, st.booleans(), st.sampled_from([None, "", " ", "  ", "\t"]), st.sampled_from(["\n", "\r\n", "\r"]),
+                   st.sampled_from([", ", ","]), st.sampled_from([": ", ":"]))
+
+
+def written(node, style: Style, level: int = 1) -> str:
+    """`node` as json.dumps writes it in `style`, but for a key written twice or a Raw."""
     if isinstance(node, Raw):
         return str(node)
     if not isinstance(node, (list, Pairs)):
-        return json.dumps(node, ensure_ascii=ensure_ascii)
+        return json.dumps(node, ensure_ascii=style.ensure_ascii)
     if isinstance(node, Pairs):
-        parts = [f"{json.dumps(key, ensure_ascii=ensure_ascii)}: {written(value, ensure_ascii, indent, level + 1)}"
+        parts = [json.dumps(key, ensure_ascii=style.ensure_ascii) + style.key_separator + written(value, style, level + 1)
                  for key, value in node]
         opening, closing = "{}"
     else:
-        parts = [written(value, ensure_ascii, indent, level + 1) for value in node]
+        parts = [written(value, style, level + 1) for value in node]
         opening, closing = "[]"
     if not parts:
         return opening + closing
-    if indent is None:
-        return opening + ", ".join(parts) + closing
-    inside, outside = "\n" + indent * level, "\n" + indent * (level - 1)
+    if style.indent is None:
+        return opening + style.item_separator.join(parts) + closing
+    inside, outside = style.newline + style.indent * level, style.newline + style.indent * (level - 1)
     return opening + inside + ("," + inside).join(parts) + outside + closing
 
 
-EDIT_BYTES = [b"0", b"9", b"-", b'"', b"\\", b",", b":", b"[", b"]", b"{", b"}", b" ", b"\n", b"\t", b"e", b".", b"+",
+EDIT_BYTES = [b"0", b"9", b"-", b'"', b"\\", b",", b":", b"[", b"]", b"{", b"}", b" ", b"\n", b"\t", b"\r", b"e", b".", b"+",
               b"\x00", b"\x1f", b"\x0c", b"\xed\xa0\x80", b"\xef\xbb\xbf", b"\xff", b"\\ud800", b"\\udc00", LONG.encode(),
               b"NaN", b"1e400", b'"a": 1, "a"']
 
@@ -150,7 +171,7 @@ def edited(draw, raw: bytes) -> bytes:
 
 @st.composite
 def documents(draw) -> bytes:
-    text = written(draw(DOCUMENTS), draw(st.booleans()), draw(st.sampled_from([None, "", " ", "  ", "\t"])))
+    text = draw(st.sampled_from(["", " ", "\n", "\t", "\r\n"])) + written(draw(DOCUMENTS), draw(STYLES))
     encoding = draw(st.sampled_from(["utf-8"] * 6 + ["utf-8-sig", "utf-16", "utf-16-be", "utf-32-le"]))
     return draw(edited(text.encode(encoding, "surrogatepass")))
 
@@ -167,7 +188,7 @@ def test_orjson_reads_what_json_loads_reads_or_is_not_used(raw):
 @fuzz
 @given(st.data())
 def test_load_data_gives_what_json_loads_alone_gives(tmp_path_factory, data):
-    value = written(data.draw(DOCUMENTS), data.draw(st.booleans()), data.draw(st.sampled_from([None, "  "])), 3)
+    value = written(data.draw(DOCUMENTS), data.draw(STYLES), 3)
     raw = data.draw(edited(value.encode("utf-8", "surrogatepass")))  # mostly the value edited: the report stays one
     path = report_holding(tmp_path_factory.mktemp("parse"), raw)
     if data.draw(st.integers(0, 4)) == 0:  # now and then the whole file, its start and its end
