@@ -62,14 +62,19 @@ _LONG_NUMBER = b" " + _LONG_DIGITS
 def _parsed_by_orjson(raw: bytes) -> Any:
     """The JSON data orjson reads, where it reads what json.loads would; else (and for null) None."""
     loads = _orjson_loads()
-    # a bytearray's translate costs a third less than bytes': it does not look for an unchanged text
-    digits = bytearray(raw).translate(_NUMBER_DIGITS)
-    if _LONG_NUMBER in digits or digits.startswith(_LONG_DIGITS):
+    if _may_hold_long_integer(raw):
         return None
     try:
         return loads(raw)
     except ValueError:  # orjson.JSONDecodeError: whatever orjson refuses, json.loads decides on
         return None
+
+
+def _may_hold_long_integer(raw: bytes) -> bool:
+    # a bytearray's translate costs a fifth less than bytes' (it does not look for an unchanged text), copy included;
+    # the translation is let go before the parse
+    digits = bytearray(raw).translate(_NUMBER_DIGITS)
+    return _LONG_NUMBER in digits or digits.startswith(_LONG_DIGITS)
 
 
 @lru_cache(maxsize=1)
