@@ -5,9 +5,10 @@ checked by a compiled check (auditor.report.schema_check), made once; only a rep
 jsonschema, whose message names the first problem.
 
 A report is parsed by orjson (half the work of json.loads) where orjson gives what json.loads gives; json.loads parses
-the rest (an integer past 64 bits, NaN, a number too large for a float, a byte order mark, UTF-16, a lone surrogate,
-nesting past orjson's limit) and words every refusal: a report refused after orjson parsed it is parsed again by
-json.loads, whose data is the one refused.
+the rest (one that may hold an integer past 64 bits, which orjson reads as a float: any number of 19 digits or more;
+what orjson refuses: NaN, a number too large for a float, a byte order mark, UTF-16, a lone surrogate, nesting past
+1,024 levels) and words every refusal: a report refused after orjson parsed it is parsed again by json.loads, whose
+data is the one refused.
 """
 
 from __future__ import annotations
