@@ -55,7 +55,7 @@ def edited(tmp_path, saved, change):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(schema_version="2.0"), "schema_version '2.0'; this auditor reads schema_version '1.0' and '1.1' and '1.2' and '1.3' only"),
+    (lambda d: d.update(schema_version="2.0"), "schema_version '2.0'; this auditor reads schema_version '1.0', '1.1', '1.2' and '1.3' only"),
     (lambda d: d.pop("schema_version"), "no schema_version: not an auditor JSON report"),
     (lambda d: d["findings"][0].update(severity="severe"), "does not follow the report schema 1.3: at findings/0/severity"),
     (lambda d: d["components"][0].update(version="9.9.9"), "does not match its fields (edited after the scan?)"),

@@ -108,9 +108,10 @@ def _checked(data: Any, path: str) -> dict[str, Any]:
         raise SavedReportError(f"{path}: no schema_version: not an auditor JSON report")
     version = data["schema_version"]
     if version not in READABLE_SCHEMA_VERSIONS:
-        raise SavedReportError(f"{path}: schema_version {version!r}; this auditor reads schema_version "
-                               f"{' and '.join(map(repr, READABLE_SCHEMA_VERSIONS))} only (re-run the scan with this "
-                               f"auditor, or use the auditor that wrote it)")
+        *earlier, last = map(repr, READABLE_SCHEMA_VERSIONS)
+        readable = f"{', '.join(earlier)} and {last}" if earlier else last
+        raise SavedReportError(f"{path}: schema_version {version!r}; this auditor reads schema_version {readable} only "
+                               f"(re-run the scan with this auditor, or use the auditor that wrote it)")
     problem = "" if _check()(data) else _first_schema_error(data)
     if problem:
         raise SavedReportError(f"{path}: does not follow the report schema {SCHEMA_VERSION}: {problem}")
