@@ -82,6 +82,12 @@ def _in_enum(value: object, choices: tuple[Any, ...]) -> bool:
     return any(_equal(value, choice) for choice in choices)
 
 
+def _compiled(pattern: object) -> re.Pattern[str]:
+    if not isinstance(pattern, str):
+        raise SchemaNotSupported(f"pattern {pattern!r}")
+    return re.compile(pattern)
+
+
 class _Matches:
     """Whether a pattern matches a text; each text that it matches is added to `matched`, until that holds _REMEMBERED."""
 
@@ -117,16 +123,39 @@ class _Generator:
         self.namespace: dict[str, Any] = {"_equal": _equal, "_in_enum": _in_enum}
         self.references: dict[str, str] = {}  # a reference -> the function that checks its target
         self.tables: list[str] = []
+        self.shared: dict[frozenset[Any], str] = {}
+        self.patterns: dict[str, tuple[str, str]] = {}
+        self.bodies: dict[str, str] = {}  # a function's body, its locals numbered from 1 -> the function
         self.count = 0
+        self.locals = 0  # of the function being written
 
     def fresh(self, prefix: str) -> str:
+        if prefix == "x":  # a local: its name ends in "_", so that no name is the start of another (x1_, x12_)
+            self.locals += 1
+            return f"x{self.locals}_"
         self.count += 1
         return f"{prefix}{self.count}"
 
     def constant(self, value: object) -> str:
+        """A name for `value`; a set of texts or of types named once, however often the schema gives it."""
+        # Only these: 1, 1.0 and true are equal as Python values, not as JSON ones.
+        shared = isinstance(value, frozenset) and (all(type(item) is str for item in value)
+                                                   or all(isinstance(item, type) for item in value))
+        if isinstance(value, frozenset) and shared and value in self.shared:
+            return self.shared[value]
         name = self.fresh("K")
         self.namespace[name] = value
+        if isinstance(value, frozenset) and shared:
+            self.shared[value] = name
         return name
+
+    def pattern(self, pattern: str) -> tuple[str, str]:
+        """The names of the texts found to match `pattern`, and of the function that tells whether one does."""
+        if pattern not in self.patterns:
+            matched = self.constant(set())
+            search = _Matches(_compiled(pattern).search, self.namespace[matched])
+            self.patterns[pattern] = matched, self.constant(search)
+        return self.patterns[pattern]
 
     def table(self, functions: dict[str, str]) -> str:
         """A dict of property names to the functions that check them, made after every function is defined."""
@@ -189,12 +218,13 @@ class _Generator:
         if "pattern" in schema:
             # Texts found to match are kept (up to a bound): a report's dates repeat, and a look-up costs far less than
             # a search. They are data, never source.
-            matched = self.constant(set())
-            search = self.constant(_Matches(re.compile(schema["pattern"]).search, self.namespace[matched]))
+            matched, search = self.pattern(_compiled(schema["pattern"]).pattern)
             if kind == "string":  # the type is checked before it
                 parts.append(f"({var} in {matched} or {search}({var}))")
             else:
                 parts.append(f"(type({var}) is not str or {var} in {matched} or {search}({var}))")
+        if len(parts) == 1:
+            return parts[0]  # where it is used, it is put in brackets
         return " and ".join(f"({part})" for part in parts) if parts else "True"
 
     def type_condition(self, names: object, var: str) -> str:
@@ -216,6 +246,8 @@ class _Generator:
                 conditions.append(f"type({var}) is int or type({var}) is float and {var}.is_integer()")
             else:
                 conditions.append(f"type({var}) is int or type({var}) is float")
+        if len(conditions) == 1:
+            return conditions[0]
         return " or ".join(f"({condition})" for condition in conditions)
 
     def reference(self, reference: object, var: str) -> str:
@@ -232,37 +264,43 @@ class _Generator:
         if reference not in self.references:
             # Named before it is written, so that a schema that refers to itself still compiles.
             name = self.references[reference] = self.fresh("f")
-            self.define(name, ["return " + self.expression(target, "v")])
+            self.define(lambda: ["return " + self.expression(target, "v")], name)
         return f"{self.references[reference]}({var})"
 
     # -- functions ---------------------------------------------------------------------------------------------------
 
-    def define(self, name: str, body: list[str]) -> None:
+    def define(self, make: Callable[[], list[str]], name: str = "") -> str:
+        """A function of the body `make` gives (its locals numbered from 1), named `name`, or else the function of
+        the same body already written (a schema's parts often repeat: a list of texts), or a new name."""
+        outer = self.locals
+        self.locals = 0
+        body = make()
+        self.locals = outer
+        text = "\n".join(body)
+        if not name:
+            if text in self.bodies:
+                return self.bodies[text]
+            name = self.bodies[text] = self.fresh("f")
         self.lines += [f"def {name}(v):", *_indented(body), ""]
+        return name
 
     def function(self, schema: object) -> str:
         """The name of a function that checks `schema`."""
         condition = self.expression(schema, "v")
-        called = re.fullmatch(r"\((f[0-9]+)\(v\)\)", condition)
+        called = re.fullmatch(r"(f[0-9]+)\(v\)", condition)
         if called:  # a check of its own already (an object's, an array's): called as it is, one call fewer
             return called.group(1)
-        name = self.fresh("f")
-        self.define(name, ["return " + condition])
-        return name
+        return self.define(lambda: ["return " + condition])
 
     def object_function(self, schema: dict[str, Any], typed: bool) -> str:
         """A function that checks the object's members; with `typed`, also that it is an object (else any other value
         passes)."""
-        name = self.fresh("f")
-        body = self.members(schema, "v", 1)
-        self.define(name, ["if type(v) is not dict:", f"    return {not typed}", *body, "return True"])
-        return name
+        return self.define(lambda: ["if type(v) is not dict:", f"    return {not typed}", *self.members(schema, "v", 1),
+                                    "return True"])
 
     def array_function(self, schema: dict[str, Any], typed: bool) -> str:
-        name = self.fresh("f")
-        self.define(name, ["if type(v) is not list:", f"    return {not typed}", *self.items(schema, "v", 1),
-                           "return True"])
-        return name
+        return self.define(lambda: ["if type(v) is not list:", f"    return {not typed}", *self.items(schema, "v", 1),
+                                    "return True"])
 
     def items(self, schema: dict[str, Any], var: str, depth: int) -> list[str]:
         """Statements that return False where the array in `var` (known to be a list) is not valid against `schema`'s
@@ -371,8 +409,8 @@ class _Generator:
         if checks == ["if not (True):", "    return False"]:
             return []
         read = f"{var}[{name!r}]"
-        if len(checks) == 2 and checks[0].startswith("if not (") and len(re.findall(rf"\b{value}\b", checks[0])) == 1:
-            return [re.sub(rf"\b{value}\b", lambda _: read, checks[0]), checks[1]]
+        if len(checks) == 2 and checks[0].count(value) == 1:  # one condition, which holds no text of the schema
+            return [checks[0].replace(value, read), checks[1]]
         return [f"{value} = {read}", *checks]
 
     def members_by_pattern(self, properties: dict[str, Any], patterns: dict[str, Any], additional: object,
@@ -386,7 +424,7 @@ class _Generator:
             loop += [f"    if {key} in {table}:", f"        {known} = True",
                      f"        if not {table}[{key}]({value}):", "            return False"]
         for pattern, sub in patterns.items():
-            search = self.constant(re.compile(pattern).search)
+            search = self.constant(_compiled(pattern).search)
             loop += [f"    if {search}({key}) is not None:", f"        {known} = True",
                      f"        if not ({self.expression(sub, value)}):", "            return False"]
         other = self.expression(additional, value)
