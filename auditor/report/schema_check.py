@@ -2,11 +2,12 @@
 
 jsonschema walks the schema anew for every value it checks, which made checking a saved report take most of the time
 of reading it; `auditor report merge` checks every host's report. This turns the keywords report.schema.json uses into
-Python source, once, when the schema is compiled: one function per object or array schema, each member's check written
-out in it as a plain condition (an array of objects checks each object inside its own loop), so that checking a value
-makes few calls. The source is made from the schema alone (its property names, written as literals, and names of
-constants it holds); nothing is generated or compiled while a value is checked, so no text of a checked report ever
-becomes code. The message for a report that is not valid is still jsonschema's own (auditor.report.saved asks it then),
+Python source, once, when the schema is compiled: the checks of an object's members and of an array's items written
+out as plain statements in one function (an array of objects checks each object inside its own loop; only what is
+nested deeper than Python's blocks may be, or referred to, or looked up by name in a large object, is a call), so that
+checking a value makes few calls. The source is made from the schema alone (its property names, written as literals,
+and names of constants it holds); nothing is generated or compiled while a value is checked, so no text of a checked
+report ever becomes code. Texts that a pattern matched are remembered, as data, up to a bound. The message for a report that is not valid is still jsonschema's own (auditor.report.saved asks it then),
 so the compiled check only has to agree with it on validity: tests/test_saved_reports.py holds the two to that on
 edited reports and on small generated schemas. A keyword this module does not know is refused when the schema is
 compiled, never skipped.
