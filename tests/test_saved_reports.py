@@ -372,9 +372,166 @@ def test_the_schema_compiler_refuses_what_it_does_not_implement():
     check = compile_schema({"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}},
                             "additionalProperties": False})
     assert check({"n": 1}) and check({"n": 2.0}) and not check({"n": True}) and not check({"n": 0}) and not check({"m": 1})
-    for keyword in ({"format": "date"}, {"maxLength": 3}, {"anyOf": [{}]}, {"$ref": "https://example.com/s"}):
+    for keyword in ({"format": "date"}, {"maxLength": 3}, {"anyOf": [{}]}, {"$ref": "https://example.com/s"},
+                    {"type": "text"}, {"$ref": "#/$defs/missing"}):
         with pytest.raises(SchemaNotSupported):
             compile_schema({"type": "object", "properties": {"n": keyword}})
+
+
+# Small schemas of the keywords schema_check implements, over a few names, so that values often meet their members.
+NAMES = list("abcdefghijk")  # more than _LOOKED_UP optional properties: the table of checks is reached too
+PATTERNS = ["^a", "b$", "^[0-9]+$", "."]
+SMALL_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-1, 3), st.sampled_from([1.0, 0.5, -1.0]),
+              st.sampled_from(["a", "b", "ab", "12", "", "x"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.sampled_from(NAMES[:6] + ["1", "ab"]), inner, max_size=5)),
+    max_leaves=12)
+TYPE_NAMES = ["object", "array", "string", "integer", "number", "boolean", "null"]
+LEAVES = st.fixed_dictionaries({}, optional={
+    "type": st.one_of(st.sampled_from(TYPE_NAMES), st.lists(st.sampled_from(TYPE_NAMES), min_size=1, max_size=3)),
+    "enum": st.lists(SMALL_VALUES, min_size=1, max_size=3), "const": SMALL_VALUES,
+    "minimum": st.sampled_from([-1, 0, 1, 0.5]), "pattern": st.sampled_from(PATTERNS)})
+
+
+@st.composite
+def object_schemas(draw, member):
+    schema = {}
+    kind = draw(st.sampled_from(["object", "object", "object", None, "string"]))
+    if kind:
+        schema["type"] = kind
+    if draw(st.booleans()):
+        schema["required"] = draw(st.lists(st.sampled_from(NAMES[:6]), max_size=4))
+    wide = draw(st.sampled_from([False, False, True]))  # more optional properties than _LOOKED_UP
+    schema["properties"] = draw(st.dictionaries(st.sampled_from(NAMES), member, min_size=9 if wide else 0,
+                                                max_size=11 if wide else 5))
+    if draw(st.sampled_from([False, False, False, True])):
+        schema["patternProperties"] = draw(st.dictionaries(st.sampled_from(PATTERNS), member, min_size=1, max_size=2))
+    additional = draw(st.sampled_from(["absent", "false", "false", "schema"]))
+    if additional != "absent":
+        schema["additionalProperties"] = False if additional == "false" else draw(member)
+    if draw(st.sampled_from([False, False, False, True])):
+        schema["enum"] = draw(st.lists(SMALL_VALUES, min_size=1, max_size=2))
+    return schema
+
+
+def small_schemas(member_extra, root=False):
+    """Schemas nested a few levels; `member_extra` adds what may stand for a member's or an item's schema; a `root`
+    is most often an object's."""
+    def nested(inner):
+        member = st.one_of(inner, member_extra)
+        arrays = st.fixed_dictionaries({}, optional={
+            "type": st.sampled_from(["array", "array", "object"]), "items": member, "minItems": st.integers(0, 3)})
+        choices = st.fixed_dictionaries({"oneOf": st.lists(inner, min_size=1, max_size=3)})
+        return st.one_of(object_schemas(member), arrays, choices)
+
+    schemas = st.recursive(st.one_of(LEAVES, st.booleans(), st.just({})), nested, max_leaves=10)
+    return object_schemas(st.one_of(schemas, member_extra)) if root else schemas
+
+
+# Values that meet the small schemas' members: objects of their names, most of all.
+SMALL_OBJECTS = st.dictionaries(st.sampled_from(NAMES[:6] + ["1", "ab"]), SMALL_VALUES, max_size=6)
+
+
+@st.composite
+def schemas_and_values(draw):
+    # References: to a definition (itself without references) anywhere, and to the whole schema only as a member's or
+    # an item's schema, where each use goes one level down into the value (else neither checker would end).
+    definition = draw(small_schemas(st.nothing()))
+    schema = draw(small_schemas(st.sampled_from([{"$ref": "#"}, {"$ref": "#/$defs/d"}]), root=True))
+    schema = {**schema, "$defs": {"d": definition}}
+    if draw(st.booleans()):
+        schema = {**schema, "$ref": "#/$defs/d"}
+    values = st.one_of(SMALL_OBJECTS, st.lists(SMALL_OBJECTS, max_size=3), SMALL_VALUES)
+    return schema, draw(st.lists(values, min_size=1, max_size=12))
+
+
+@fuzz
+@given(schemas_and_values())
+def test_a_compiled_small_schema_agrees_with_jsonschema(schema_and_values):
+    from jsonschema import Draft202012Validator
+
+    from auditor.report.schema_check import compile_schema
+
+    schema, values = schema_and_values
+    check, validator = compile_schema(schema), Draft202012Validator(schema)
+    for value in values + values:  # twice: a text a pattern matched is remembered the first time
+        assert check(value) == validator.is_valid(value), value
+
+
+def test_schemas_nested_deeper_than_the_checks_written_out_compile_and_agree():
+    from jsonschema import Draft202012Validator
+
+    from auditor.report.schema_check import compile_schema
+
+    schema: dict = {"type": "integer", "minimum": 1}
+    value: object = 1
+    for level in range(40):  # an object in an array in an object …, far deeper than Python lets blocks nest
+        if level % 2:
+            schema, value = {"type": "array", "items": schema, "minItems": 1}, [value]
+        else:
+            schema = {"type": "object", "required": ["n"], "properties": {"n": schema}, "additionalProperties": False}
+            value = {"n": value}
+    check, validator = compile_schema(schema), Draft202012Validator(schema)
+    assert check(value) and validator.is_valid(value)
+    broken = json.loads(json.dumps(value).replace("1", "0"))
+    assert not check(broken) and not validator.is_valid(broken)
+
+
+def test_a_pattern_remembers_only_texts_it_matched_and_only_so_many(monkeypatch):
+    from auditor.report import schema_check
+
+    monkeypatch.setattr(schema_check, "_REMEMBERED", 3)
+    check = schema_check.compile_schema({"type": "array", "items": {"type": "string", "pattern": "^[0-9]+$"}})
+    for _ in range(2):
+        assert check(["1", "22", "333", "4444", "55555"]) and not check(["1", "x"]) and not check(["a1"])
+    _, namespace, _ = schema_check.generate({"type": "string", "pattern": "^a"})
+    remembered = [value for value in namespace.values() if isinstance(value, set)]
+    assert len(remembered) == 1
+
+
+def test_no_text_of_a_checked_value_becomes_code(monkeypatch):
+    """The check's source is made from the schema alone, when it is compiled: its only texts are the schema's property
+    names, and checking a report, whatever it holds, compiles nothing."""
+    import ast
+    import builtins
+
+    from auditor.report import schema_check
+    from auditor.report.json_report import schema
+    from auditor.report.schema_check import compile_schema, generate
+
+    def names(node, found):
+        if isinstance(node, dict):
+            found.update(node.get("properties", {}), node.get("required", []))
+            for value in node.values():
+                names(value, found)
+        elif isinstance(node, list):
+            for value in node:
+                names(value, found)
+        return found
+
+    source, _, _ = generate(schema())
+    texts = {node.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Constant)
+             and isinstance(node.value, str)}
+    assert texts and texts <= names(schema(), set())
+
+    check = compile_schema(schema())
+    data = json.loads(_real_reports()[1])  # made (by a merge, which compiles the schema) before compiling is refused
+
+    def refused(*args, **kwargs):
+        raise AssertionError("code made while checking")
+
+    # Neither the module nor the generated functions can reach compile, exec or eval while a value is checked.
+    no_code = {name: value for name, value in vars(builtins).items() if name not in ("compile", "exec", "eval")}
+    monkeypatch.setitem(check.__globals__, "__builtins__", no_code)
+    for name in ("compile", "exec", "eval"):
+        monkeypatch.setattr(schema_check, name, refused, raising=False)
+    marker = "__import__('os').system('false')"
+    data["components"][0]["details"][marker] = marker
+    data["components"][0]["name"] = marker
+    assert check(data)
+    data["components"][0][marker] = marker
+    assert not check(data)
 
 
 def test_the_depth_walk_covers_every_part_the_schema_leaves_open():
