@@ -3,7 +3,8 @@
 The standard library's encoder leaves its C accelerator for a pure-Python generator whenever it indents; a merged
 report of a thousand hosts spent a tenth of its time there. This writer makes the same text with one Python call per
 container and the C string encoder for every string. A `Stream` stands for an array whose items are not held: they
-are written one by one as the iterable gives them, so a report of any size is written in memory bounded by one item.
+are written one by one as the iterable gives them, so a report of any size is written in memory bounded by one item;
+a `Written` stands for an array whose items' text was made before (items_text: a merge's, as it reads each report).
 `to_json_data` is the report as its JSON document holds it, secrets masked.
 
 The items of a Stream whose texts are final (secrets masked already: a report's sections) are written by orjson, whose

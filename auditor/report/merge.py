@@ -2,7 +2,9 @@
 
 Each input is read, checked, labelled with its host and counted, and its items are written to spill files before the
 next input is read: one file per section (findings one per severity, so that they come out worst first, each with
-its component) and one of each host's part (for the formats that show host by host), only those the renderer reads.
+its component) and one of each host's part (for the formats that show host by host), only those the renderer reads;
+for the JSON and HTML reports, the items as those reports write them (the HTML report's host sections, the JSON
+report's sections: text, copied at the end, never read back as data).
 What the renderers show before the items (totals, rule packs, rule texts, the fleet's counters) is counted on the way.
 `merged()` then gives a ReportView that reads the spill files back, and any renderer writes the merged report from it:
 the same text as rendering the merged JSON report held whole.
