@@ -6,7 +6,9 @@ parsing the packs took about a tenth of `auditor truststore`'s run, and reading 
 fiftieth of that. An entry is named by the SHA-256 of the TOML bytes it was parsed from, so an edited file is never
 answered from an older parse; an entry is used only when it is a regular file of this user's that no one else may
 write, and anything unreadable in it means the TOML is parsed again. The cache is only a cache: when it cannot be
-written (a read-only home) every run parses, as before. AUDITOR_CACHE_DIR names another folder.
+written (a read-only home) every run parses, as before. AUDITOR_CACHE_DIR names another folder. Each content parsed
+makes an entry (a new release's packs, each edit of a custom pack): past MAX_ENTRIES, the oldest written are removed
+when an entry is written, and so is a temporary file a crash left.
 """
 
 from __future__ import annotations
@@ -113,6 +115,10 @@ def _cached(entry: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+MAX_ENTRIES = 256  # a few KB each: the packs and anchors of many releases, and many edits of a custom pack
+_LEFT_FOR = 24 * 3600  # seconds after which a temporary file is one a crash left, not one being written
+
+
 def _keep(entry: str, data: dict[str, Any]) -> None:
     """The parse written as the entry, atomically (a temporary file renamed over it), or not at all. Not
     auditor.output.write_atomically, a layer beside this one: an entry needs neither its target's permissions
@@ -133,6 +139,43 @@ def _keep(entry: str, data: dict[str, Any]) -> None:
             os.unlink(temporary)
         except OSError:
             pass
+        return
+    _prune(os.path.dirname(entry), os.path.basename(entry))
+
+
+def _prune(folder: str, kept: str) -> None:
+    """The entries past MAX_ENTRIES removed, the oldest written first (but `kept`, just written), and the temporary
+    files a crash left. Only the cache's own files, by their names: AUDITOR_CACHE_DIR may name a folder that holds
+    others."""
+    import time
+
+    entries: list[tuple[float, str]] = []
+    left: list[str] = []
+    try:
+        with os.scandir(folder) as found:
+            for item in found:
+                if not item.is_file(follow_symlinks=False):
+                    continue
+                name, written = item.name, item.stat(follow_symlinks=False).st_mtime
+                if _is_entry(name):
+                    if name != kept:
+                        entries.append((written, item.path))
+                elif (name.endswith(".tmp") and _is_entry(name.split(".json.", 1)[0] + ".json")
+                      and time.time() - written > _LEFT_FOR):
+                    left.append(item.path)
+    except OSError:
+        return
+    entries.sort()
+    for path in left + [path for _, path in entries[:max(0, len(entries) + 1 - MAX_ENTRIES)]]:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _is_entry(name: str) -> bool:
+    """An entry's name: the SHA-256 of its TOML bytes in hexadecimal, and ".json"."""
+    return len(name) == 69 and name.endswith(".json") and not name[:64].strip("0123456789abcdef")
 
 
 def data_file(name: str) -> dict[str, Any]:

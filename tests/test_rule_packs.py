@@ -215,6 +215,39 @@ def test_a_cache_entry_others_may_write_or_that_is_not_json_is_not_used(tmp_path
     assert json.loads(entry.read_text(encoding="utf-8")) == tomli.loads(SES)  # replaced
 
 
+def test_the_cache_keeps_its_newest_entries_and_only_its_own_files(tmp_path, monkeypatch):
+    """Each content parsed makes an entry; past MAX_ENTRIES the oldest written go when one is written, and so do the
+    temporary files a crash left a day ago; another file in a folder AUDITOR_CACHE_DIR names is never touched."""
+    import hashlib
+    import os
+    import time
+
+    from auditor import rule_data
+
+    cache, pack = _cached_pack(tmp_path, monkeypatch)
+    cache.mkdir()
+    now = time.time()
+    old = []
+    for n in range(rule_data.MAX_ENTRIES + 10):
+        entry = cache / f"{hashlib.sha256(str(n).encode()).hexdigest()}.json"
+        entry.write_text("{}", encoding="utf-8")
+        os.utime(entry, (now - 10_000 + n, now - 10_000 + n))
+        old.append(entry.name)
+    crashed, writing = cache / f"{old[0]}.123.tmp", cache / f"{old[1]}.456.tmp"
+    for temporary, age in ((crashed, 2 * 24 * 3600), (writing, 60)):
+        temporary.write_text("{", encoding="utf-8")
+        os.utime(temporary, (now - age, now - age))
+    (cache / "notes.txt").write_text("mine", encoding="utf-8")
+    (cache / f"{'0' * 64}.json.d").mkdir()
+    load_pack(pack)
+    names = {path.name for path in cache.iterdir()}
+    entries = {name for name in names if len(name) == 69 and name.endswith(".json")}
+    written = hashlib.sha256(pack.read_bytes()).hexdigest() + ".json"
+    assert entries == {written, *old[-(rule_data.MAX_ENTRIES - 1):]}  # the one just written, and the newest others
+    assert crashed.name not in names and writing.name in names
+    assert {"notes.txt", f"{'0' * 64}.json.d"} <= names
+
+
 def test_rule_packs_load_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("", encoding="utf-8")
