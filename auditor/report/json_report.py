@@ -18,6 +18,7 @@ SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "report.schema.json")  # n
 SECTIONS = ("verdicts", "targets", "components", "findings", "errors")
 READS = frozenset({"json"})  # a merge's view: each section's items as this report writes them (json_items_text)
 ITEMS = "\n    "  # the line break and indentation of a section's items: an array of the top-level object
+SEPARATOR = "," + ITEMS  # what stands between two items of a section
 
 
 def render(report: Report) -> str:
@@ -44,7 +45,7 @@ def write(view: ReportView, out: IO[str]) -> None:
 
 def items_text(items: list[dict[str, Any]], texts: Callable[[str], str]) -> str:
     """The text of a section's items as write() writes them, each string made texts(string) (`items` are changed in
-    place), joined as json_items_text's are: by "," and ITEMS."""
+    place), joined as json_items_text's are: by SEPARATOR."""
     from auditor.report import json_text
 
     return json_text.items_text(items, ITEMS, texts)

@@ -263,14 +263,14 @@ class _Merge:
             spill.write_text("sections", self.sections.pieces(host, summary, part))
         spill.write("parts", [(part["targets"], part["components"], part["findings"])])
         if spill.wants("json-verdicts"):  # last: their texts are redacted in place
-            from auditor.report.json_report import ITEMS, items_text
+            from auditor.report.json_report import SEPARATOR, items_text
 
-            text, separator = self.redactor.text, "," + ITEMS
+            text = self.redactor.text
             for section in ("verdicts", "targets", "components", "errors"):
                 if part[section]:
-                    spill.write_joined(f"json-{section}", items_text(part[section], text), separator)
+                    spill.write_joined(f"json-{section}", items_text(part[section], text), SEPARATOR)
             for severity, findings in by_severity.items():
-                spill.write_joined(f"json-findings-{severity}", items_text(findings, text), separator)
+                spill.write_joined(f"json-findings-{severity}", items_text(findings, text), SEPARATOR)
 
     def view(self, as_of: Optional[str], run: dict[str, Any]) -> ReportView:
         from auditor.version import __version__
@@ -449,9 +449,9 @@ class MergedView(ReportView):
         names = [f"json-findings-{severity}" for severity in SEVERITIES] if section == "findings" else [f"json-{section}"]
         if not self.spill.wants(names[0]):
             return None
-        from auditor.report.json_report import ITEMS
+        from auditor.report.json_report import SEPARATOR
 
-        return self.spill.joined(names, ("," + ITEMS).encode("utf-8"))
+        return self.spill.joined(names, SEPARATOR.encode("utf-8"))
 
     def verdicts(self) -> Iterator[ClientVerdict]:
         return (verdict_from_dict(v) for v in self.spill.items("verdicts"))

@@ -41,7 +41,7 @@ _REMEMBERED = 4096
 _NESTED = 12
 
 # The JSON types that one Python type each stands for exactly (integer and number are not: 1.0 is an integer).
-_EXACT = {"object": "dict", "array": "list", "string": "str", "boolean": "bool"}
+_EXACT = {"object": dict, "array": list, "string": str, "boolean": bool}
 _TYPE_NAMES = frozenset(_EXACT) | {"null", "integer", "number"}
 
 
@@ -234,13 +234,12 @@ class _Generator:
             raise SchemaNotSupported(f"type {names!r}")
         listed = [str(name) for name in given]
         if len(listed) > 1 and all(name in _EXACT or name == "null" for name in listed):
-            exact = frozenset(type(None) if name == "null" else {"object": dict, "array": list, "string": str,
-                                                                 "boolean": bool}[name] for name in listed)
+            exact = frozenset(type(None) if name == "null" else _EXACT[name] for name in listed)
             return f"type({var}) in {self.constant(exact)}"
         conditions = []
         for name in listed:
             if name in _EXACT:
-                conditions.append(f"type({var}) is {_EXACT[name]}")
+                conditions.append(f"type({var}) is {_EXACT[name].__name__}")
             elif name == "null":
                 conditions.append(f"{var} is None")
             elif name == "integer":  # JSON Schema's integer is a number with no fraction: 1.0 is one, true is not

@@ -66,7 +66,7 @@ class ReportView(ABC):
 
     def json_items_text(self, section: str) -> Optional[Iterable[bytes]]:
         """A section's items as the JSON report writes them (auditor.report.json_report.items_text, the items joined by
-        "," and json_report.ITEMS), in UTF-8 pieces of any size, where the view holds them written (a merge writes them
+        json_report.SEPARATOR), in UTF-8 pieces of any size, where the view holds them written (a merge writes them
         as it reads each report); None where the JSON report writes json_records."""
         return None
 
